@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ep_stats.h - the probe's counters, declared once: the enum gives their wire
+ * ids (append only within a wire version), the name table their JSON names.
+ * Every parse outcome has its own counter, so packets == sum of parse_*.
+ */
+#ifndef EP_STATS_H
+#define EP_STATS_H
+
+#include "ep_parse.h"
+
+#define EP_STATS_MAIN(X)                                                                           \
+	X(packets)            /* frames handed to the parser */                                   \
+	X(flows_created)      /* flow records created (SYN or midstream) */                       \
+	X(flows_active)       /* gauge: records in the table */                                   \
+	X(flows_closed)       /* flows ended by FIN/RST, timeout, eviction or end of input */     \
+	X(flows_timeout)      /* of which idle timeouts */                                        \
+	X(flows_evicted)      /* of which evicted to make room */                                 \
+	X(evict_halfopen)     /* evictions that took a half-open or closing flow */               \
+	X(evict_bucket_full)  /* evictions forced by a full hash bucket */                        \
+	X(rst_no_flow)        /* RST for an unknown flow: not tracked */                          \
+	X(time_backwards)     /* packets older than the open window */                            \
+	X(rtt_pend_overflow)  /* outstanding samples replaced before an answer */                 \
+	X(rtt_discarded)      /* samples above the histogram range */                             \
+	X(asn_overflow)       /* flows put in the "other" ASN bucket */                           \
+	X(hist_nomem)         /* samples lost to allocation failure */                            \
+	X(windows)            /* windows closed */                                                \
+	X(msgs_sent)          /* wire messages handed to the sinks */                             \
+	X(send_errors)        /* wire messages a sink failed to send */                           \
+	X(windows_dropped)    /* windows not delivered (sink backlog) */                          \
+	X(src_drops)          /* packets the capture source dropped (kernel buffer) */            \
+	X(src_ifdrops)        /* packets the interface dropped */
+
+enum ep_stat {
+#define EP_X(n) EP_ST_##n,
+	EP_STATS_MAIN(EP_X)
+#undef EP_X
+#define EP_X(n, s, m) EP_ST_PARSE_##n,
+	EP_PARSE_RESULTS(EP_X)
+#undef EP_X
+	EP_ST__COUNT
+};
+
+#define EP_ST_PARSE_FIRST EP_ST_PARSE_OK
+
+#endif /* EP_STATS_H */

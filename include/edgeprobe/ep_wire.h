@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ep_wire.h - constants of the probe -> collector wire protocol (version 1).
+ * docs/wire-protocol.md is the specification; all integers are big-endian.
+ */
+#ifndef EP_WIRE_CONST_H
+#define EP_WIRE_CONST_H
+
+#define EP_WIRE_MAGIC 0x45505031u /* "EPP1" */
+#define EP_WIRE_VERSION 1
+#define EP_WIRE_FIXED_BYTES 49    /* header up to and including probe_len */
+#define EP_WIRE_PROBE_MAX 64
+#define EP_WIRE_DEFAULT_PAYLOAD 1400
+#define EP_WIRE_MAX_MESSAGE 65507 /* largest UDP payload */
+
+/* Message types. */
+#define EP_WIRE_T_WINDOW 1
+#define EP_WIRE_T_SUMMARY 2
+
+/* Record types. */
+#define EP_WIRE_R_STATS 1 /* repeated { u16 stat id, u64 value }, zero values omitted */
+#define EP_WIRE_R_ASN 2   /* u32 asn, u8 org_len, org, u64 counters[6], 3 x { u16 len, hist } */
+
+#define EP_WIRE_ORG_MAX 255
+
+#endif

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * asn_agg.h - per-ASN window aggregates of one worker: counters and the
+ * rtt_hs / rtt_data / retx_ppm histograms, with a dirty list so that a
+ * window flush walks only the ASNs that changed.
+ *
+ * Slots are stable for the life of the worker (flows keep their slot index);
+ * histogram storage is taken from a pool when an ASN first records in a
+ * window and returned at the flush.  Beyond max_asns, everything lands in an
+ * "other" slot (EP_ASN_OTHER), counted.
+ */
+#ifndef EP_ASN_AGG_H
+#define EP_ASN_AGG_H
+
+#include <stdint.h>
+
+#include "asn_map.h"
+#include "hist.h"
+
+/* Per-ASN counters: X(name). */
+#define EP_ASN_COUNTERS(X) X(flows_new) X(flows_closed) X(segs_out) X(segs_in) X(retx_out) X(retx_in)
+
+enum ep_asn_counter {
+#define EP_X(n) EP_AC_##n,
+	EP_ASN_COUNTERS(EP_X)
+#undef EP_X
+	EP_AC__COUNT
+};
+
+enum ep_asn_hist { EP_AH_RTT_HS, EP_AH_RTT_DATA, EP_AH_RETX_PPM, EP_AH__COUNT };
+
+extern const char *const ep_asn_counter_names[EP_AC__COUNT];
+extern const char *const ep_asn_hist_names[EP_AH__COUNT];
+
+struct ep_asn_slot {
+	uint32_t asn;
+	uint32_t gen;                        /* window generation of the last change */
+	const char *org;                     /* owned by the ASN map or static */
+	uint64_t c[EP_AC__COUNT];
+	struct ep_hist *h[EP_AH__COUNT];     /* NULL when nothing recorded this window */
+};
+
+struct ep_asn_agg {
+	struct ep_asn_slot *slots;
+	uint32_t nslots, cap;                /* cap = max_asns + 1 ("other") */
+	uint32_t *index;                     /* open addressing asn -> slot + 1 */
+	uint32_t index_mask;
+	uint32_t *dirty;                     /* slots changed in this window */
+	uint32_t ndirty;
+	uint32_t gen;
+	uint32_t other;                      /* slot of EP_ASN_OTHER */
+	struct ep_hist **pool;               /* free histograms */
+	uint32_t npool, pool_cap;
+	struct ep_hdr_cfg cfg;
+	uint64_t overflow;                   /* lookups sent to "other" */
+	uint64_t hist_nomem;                 /* samples lost to allocation failure */
+};
+
+/*
+ * @param max_asns distinct ASNs kept apart (>= 1)
+ * @param cfg histogram configuration
+ * @return 0, -EINVAL, -ENOMEM
+ */
+int ep_asn_agg_init(struct ep_asn_agg *a, uint32_t max_asns, const struct ep_hdr_cfg *cfg);
+void ep_asn_agg_fini(struct ep_asn_agg *a);
+
+/* Slot of asn, created on first use; the "other" slot when full. */
+uint32_t ep_asn_agg_slot(struct ep_asn_agg *a, uint32_t asn, const char *org);
+
+static inline struct ep_asn_slot *ep_asn_agg_touch(struct ep_asn_agg *a, uint32_t slot)
+{
+	struct ep_asn_slot *s = &a->slots[slot];
+
+	if (s->gen != a->gen) {
+		s->gen = a->gen;
+		a->dirty[a->ndirty++] = slot;
+	}
+	return s;
+}
+
+static inline void ep_asn_agg_count(struct ep_asn_agg *a, uint32_t slot, enum ep_asn_counter c,
+				    uint64_t n)
+{
+	ep_asn_agg_touch(a, slot)->c[c] += n;
+}
+
+/* Take a histogram from the pool (allocating when empty). */
+struct ep_hist *ep_asn_agg_hist_get(struct ep_asn_agg *a);
+
+static inline void ep_asn_agg_record(struct ep_asn_agg *a, uint32_t slot, enum ep_asn_hist k,
+				     int64_t value)
+{
+	struct ep_asn_slot *s = ep_asn_agg_touch(a, slot);
+
+	if (!s->h[k] && !(s->h[k] = ep_asn_agg_hist_get(a))) {
+		a->hist_nomem++;
+		return;
+	}
+	ep_hist_record(s->h[k], value);
+}
+
+/* Reset every dirty slot, return its histograms to the pool, start a new generation. */
+void ep_asn_agg_clear(struct ep_asn_agg *a);
+
+#endif /* EP_ASN_AGG_H */

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * asn_map.h - IP prefix -> (ASN, organisation) map with longest-prefix match
+ * for IPv4 and IPv6.
+ *
+ * Loads the ip-location-db CSV layout (first_ip,last_ip,asn,org; dotted or
+ * numeric IPv4, IPv6) and CAIDA's RouteViews pfx2as layout
+ * (prefix<TAB>length<TAB>asn).  Ranges are split into CIDR prefixes, and the
+ * prefixes flattened into sorted disjoint intervals where the longest prefix
+ * wins, so a lookup is one binary search (IPv4: narrowed by a 64Ki index).
+ */
+#ifndef EP_ASN_MAP_H
+#define EP_ASN_MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EP_ASN_UNKNOWN 0u
+#define EP_ASN_OTHER 0xffffffffu /* aggregate for ASNs beyond a table's capacity */
+
+struct ep_asn_map;
+
+/*
+ * Build a map from files (NULL-terminated list).  The format is detected per
+ * file.  On a malformed line nothing is built and err (if not NULL) receives
+ * "FILE:LINE: reason".
+ * @return 0, -ENOENT/-EACCES (file), -EINVAL (malformed), -ENOMEM.
+ */
+int ep_asn_map_load(const char *const *files, struct ep_asn_map **out, char *err, size_t errlen);
+
+/* An empty map: every address is AS 0. @return 0 or -ENOMEM. */
+int ep_asn_map_empty(struct ep_asn_map **out);
+
+/* NULL-safe. */
+void ep_asn_map_free(struct ep_asn_map *m);
+
+/*
+ * Longest-prefix match.
+ * @param family 4 or 6
+ * @param addr 4 or 16 bytes in network order
+ * @param org set to the organisation name ("" when unknown); may be NULL
+ * @return the ASN, EP_ASN_UNKNOWN (0) when no prefix covers addr
+ */
+uint32_t ep_asn_map_lookup(const struct ep_asn_map *m, int family, const uint8_t *addr,
+			   const char **org);
+
+/* The organisation recorded for asn, or "" */
+const char *ep_asn_map_org(const struct ep_asn_map *m, uint32_t asn);
+
+/* Counts for reports: prefixes loaded and flattened intervals, per family. */
+struct ep_asn_map_info {
+	size_t lines;
+	size_t prefixes4, prefixes6;
+	size_t intervals4, intervals6;
+	size_t asns;
+	size_t bytes;
+};
+void ep_asn_map_info(const struct ep_asn_map *m, struct ep_asn_map_info *info);
+
+#endif /* EP_ASN_MAP_H */

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * exporter.h - turns closed windows into outputs: numbers them, encodes them
+ * into wire messages for every sink, writes JSON lines, and merges them into
+ * the run's summary.
+ */
+#ifndef EP_EXPORTER_H
+#define EP_EXPORTER_H
+
+#include <stdio.h>
+
+#include "sink.h"
+#include "window.h"
+
+struct ep_exporter_cfg {
+	const char *probe;           /* probe id, 1..64 bytes */
+	uint64_t epoch;              /* boot epoch, ns */
+	size_t max_payload;          /* bytes per message */
+	FILE *json;                  /* NULL: no JSON lines */
+	struct ep_sink **sinks;
+	uint32_t nsinks;
+	struct ep_hdr_cfg hist;      /* for the summary's histograms */
+};
+
+struct ep_exporter;
+
+/* @return 0, -EINVAL, -ENOMEM */
+int ep_exporter_new(const struct ep_exporter_cfg *cfg, struct ep_exporter **out);
+void ep_exporter_free(struct ep_exporter *e);
+
+/* Export one window (usable as the tracker's ep_window_cb with e as ctx). */
+void ep_exporter_window(const struct ep_window *w, void *e);
+
+/*
+ * Emit the summary merged over every exported window, with the final counters.
+ * @return 0, or a negative errno from the JSON output.
+ */
+int ep_exporter_finish(struct ep_exporter *e, const uint64_t *stats);
+
+/*
+ * A view of the summary so far (histograms owned by the exporter); free
+ * w->asns when done.  @return 0 or -ENOMEM.
+ */
+int ep_exporter_summary(const struct ep_exporter *e, struct ep_window *w);
+
+/* The exporter's own counters written into stats (msgs_sent, send_errors, windows_dropped). */
+void ep_exporter_patch_stats(const struct ep_exporter *e, uint64_t *stats);
+
+#endif

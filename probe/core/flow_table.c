@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* flow_table.c - bounded flow pool, bucketized hash index and LRU lists. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow_table.h"
+
+#define BUCKET_ENTRIES 8
+
+struct bucket {
+	uint16_t sig[BUCKET_ENTRIES];  /* 0 = empty */
+	uint32_t idx[BUCKET_ENTRIES];
+};
+
+struct ep_flow_table {
+	struct ep_flow *flows;
+	struct bucket *buckets;
+	uint32_t nbuckets;
+	uint32_t capacity;
+	uint32_t count;
+	uint32_t free_head;   /* free records chained through lru_next */
+	uint32_t head[2], tail[2];
+};
+
+static inline uint32_t bucket_of(const struct ep_flow_table *t, uint64_t hash)
+{
+	return (uint32_t)(((hash >> 32) * (uint64_t)t->nbuckets) >> 32);
+}
+
+static inline uint16_t sig_of(uint64_t hash)
+{
+	uint16_t s = (uint16_t)hash;
+
+	return s ? s : 1;
+}
+
+int ep_flow_table_new(uint32_t max_flows, struct ep_flow_table **out)
+{
+	struct ep_flow_table *t;
+	uint32_t i;
+
+	*out = NULL;
+	if (max_flows < 1 || max_flows > (1u << 30))
+		return -EINVAL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->capacity = max_flows;
+	/* Half-full buckets at capacity keep bucket overflow rare. */
+	t->nbuckets = (max_flows + BUCKET_ENTRIES / 2 - 1) / (BUCKET_ENTRIES / 2);
+	t->flows = aligned_alloc(64, ((size_t)max_flows * sizeof(struct ep_flow) + 63) / 64 * 64);
+	t->buckets = aligned_alloc(64, ((size_t)t->nbuckets * sizeof(struct bucket) + 63) / 64 * 64);
+	if (!t->flows || !t->buckets) {
+		ep_flow_table_free(t);
+		return -ENOMEM;
+	}
+	memset(t->buckets, 0, (size_t)t->nbuckets * sizeof(struct bucket));
+	for (i = 0; i < max_flows; i++)
+		t->flows[i].lru_next = i + 1 < max_flows ? i + 1 : EP_FLOW_NONE;
+	t->free_head = 0;
+	t->head[0] = t->head[1] = t->tail[0] = t->tail[1] = EP_FLOW_NONE;
+	*out = t;
+	return 0;
+}
+
+void ep_flow_table_free(struct ep_flow_table *t)
+{
+	if (!t)
+		return;
+	free(t->flows);
+	free(t->buckets);
+	free(t);
+}
+
+struct ep_flow *ep_flow_lookup(struct ep_flow_table *t, const struct ep_flow_key *key, uint64_t hash)
+{
+	const struct bucket *b = &t->buckets[bucket_of(t, hash)];
+	uint16_t sig = sig_of(hash);
+	int i;
+
+	for (i = 0; i < BUCKET_ENTRIES; i++) {
+		if (b->sig[i] == sig) {
+			struct ep_flow *f = &t->flows[b->idx[i]];
+
+			if (ep_flow_key_eq(&f->key, key))
+				return f;
+		}
+	}
+	return NULL;
+}
+
+static void list_unlink(struct ep_flow_table *t, struct ep_flow *f)
+{
+	uint32_t i = (uint32_t)(f - t->flows);
+
+	if (f->lru_prev != EP_FLOW_NONE)
+		t->flows[f->lru_prev].lru_next = f->lru_next;
+	else if (t->head[f->lru] == i)
+		t->head[f->lru] = f->lru_next;
+	if (f->lru_next != EP_FLOW_NONE)
+		t->flows[f->lru_next].lru_prev = f->lru_prev;
+	else if (t->tail[f->lru] == i)
+		t->tail[f->lru] = f->lru_prev;
+}
+
+static void list_push(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lru)
+{
+	uint32_t i = (uint32_t)(f - t->flows);
+
+	f->lru = (uint8_t)lru;
+	f->lru_prev = EP_FLOW_NONE;
+	f->lru_next = t->head[lru];
+	if (t->head[lru] != EP_FLOW_NONE)
+		t->flows[t->head[lru]].lru_prev = i;
+	else
+		t->tail[lru] = i;
+	t->head[lru] = i;
+}
+
+struct ep_flow *ep_flow_insert(struct ep_flow_table *t, const struct ep_flow_key *key,
+			       uint64_t hash, enum ep_lru lru, uint64_t now_ns, int *err)
+{
+	struct bucket *b = &t->buckets[bucket_of(t, hash)];
+	struct ep_flow *f;
+	uint32_t i;
+	int slot;
+
+	if (t->free_head == EP_FLOW_NONE) {
+		*err = -ENOSPC;
+		return NULL;
+	}
+	for (slot = 0; slot < BUCKET_ENTRIES && b->sig[slot]; slot++)
+		;
+	if (slot == BUCKET_ENTRIES) {
+		*err = -EBUSY;
+		return NULL;
+	}
+	i = t->free_head;
+	f = &t->flows[i];
+	t->free_head = f->lru_next;
+	memset(f, 0, sizeof(*f));
+	f->key = *key;
+	f->last_ns = now_ns;
+	b->sig[slot] = sig_of(hash);
+	b->idx[slot] = i;
+	list_push(t, f, lru);
+	t->count++;
+	*err = 0;
+	return f;
+}
+
+void ep_flow_remove(struct ep_flow_table *t, struct ep_flow *f)
+{
+	struct bucket *b = &t->buckets[bucket_of(t, ep_flow_key_hash(&f->key))];
+	uint32_t i = (uint32_t)(f - t->flows);
+	int s;
+
+	for (s = 0; s < BUCKET_ENTRIES; s++) {
+		if (b->sig[s] && b->idx[s] == i) {
+			b->sig[s] = 0;
+			break;
+		}
+	}
+	list_unlink(t, f);
+	f->lru_next = t->free_head;
+	t->free_head = i;
+	t->count--;
+}
+
+void ep_flow_touch(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lru, uint64_t now_ns)
+{
+	uint32_t i = (uint32_t)(f - t->flows);
+
+	f->last_ns = now_ns;
+	if (t->head[lru] == i)
+		return;
+	list_unlink(t, f);
+	list_push(t, f, lru);
+}
+
+struct ep_flow *ep_flow_oldest(struct ep_flow_table *t, enum ep_lru lru)
+{
+	return t->tail[lru] == EP_FLOW_NONE ? NULL : &t->flows[t->tail[lru]];
+}
+
+struct ep_flow *ep_flow_bucket_oldest(struct ep_flow_table *t, uint64_t hash)
+{
+	const struct bucket *b = &t->buckets[bucket_of(t, hash)];
+	struct ep_flow *old = NULL;
+	int s;
+
+	for (s = 0; s < BUCKET_ENTRIES; s++) {
+		struct ep_flow *f;
+
+		if (!b->sig[s])
+			continue;
+		f = &t->flows[b->idx[s]];
+		/* Half-open and closing flows go first, then the least recent. */
+		if (!old || f->lru < old->lru || (f->lru == old->lru && f->last_ns < old->last_ns))
+			old = f;
+	}
+	return old;
+}
+
+uint32_t ep_flow_table_count(const struct ep_flow_table *t)
+{
+	return t->count;
+}
+
+uint32_t ep_flow_table_capacity(const struct ep_flow_table *t)
+{
+	return t->capacity;
+}
+
+size_t ep_flow_table_bytes(const struct ep_flow_table *t)
+{
+	return (size_t)t->capacity * sizeof(struct ep_flow) +
+	       (size_t)t->nbuckets * sizeof(struct bucket);
+}
+
+void ep_flow_table_foreach(struct ep_flow_table *t, void (*cb)(struct ep_flow *, void *), void *arg)
+{
+	int l;
+
+	for (l = 0; l < 2; l++) {
+		uint32_t i = t->head[l];
+
+		while (i != EP_FLOW_NONE) {
+			uint32_t next = t->flows[i].lru_next;
+
+			cb(&t->flows[i], arg);
+			i = next;
+		}
+	}
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * flow_table.h - bounded TCP flow table: a fixed pool of flow records, a
+ * bucketized hash index (8 entries per bucket, 16-bit signatures), and two
+ * LRU lists (short: half-open and closing flows; long: established flows)
+ * that make idle expiry and eviction O(1) per flow.
+ *
+ * Sized once at creation; never grows.  One writer (its worker), no locks.
+ */
+#ifndef EP_FLOW_TABLE_H
+#define EP_FLOW_TABLE_H
+
+#include <stdint.h>
+
+#include "edgeprobe/ep_flow_key.h"
+
+#define EP_FLOW_PEND 3 /* outstanding RTT samples per flow */
+#define EP_FLOW_NONE UINT32_MAX
+
+enum ep_lru { EP_LRU_SHORT = 0, EP_LRU_LONG = 1 };
+
+/* One tracked connection.  Side 0 is key A, side 1 is key B. */
+struct ep_flow {
+	struct ep_flow_key key;
+	uint64_t last_ns;                 /* time of the last packet */
+	uint32_t lru_prev, lru_next;
+	uint32_t agg;                     /* ASN aggregate slot of the remote side */
+	uint32_t nxt[2];                  /* per side: highest sequence end seen */
+	uint32_t hole_lo[2], hole_hi[2];  /* per side: one unseen range below nxt */
+	uint32_t last_tsval;              /* highest sampled TSval towards the remote */
+	uint32_t data_out;                /* data segments towards the remote */
+	uint32_t retx_out;                /* of which retransmissions */
+	uint32_t pend_val[EP_FLOW_PEND];  /* expected ACK / TSecr of an outstanding sample */
+	uint32_t pend_us[EP_FLOW_PEND];   /* its send time, microseconds (wraps) */
+	uint16_t flags;                   /* EP_FF_* (tracker) */
+	uint8_t remote;                   /* side that is the remote endpoint */
+	uint8_t state;                    /* EP_FS_* (tracker) */
+	uint8_t pend_mask;                /* valid pend slots */
+	uint8_t pend_kind;                /* EP_PEND_* of the valid slots */
+	uint8_t lru;                      /* enum ep_lru */
+	uint8_t pad;
+};
+
+struct ep_flow_table;
+
+/*
+ * @param max_flows capacity, >= 1
+ * @return 0, -EINVAL, -ENOMEM
+ */
+int ep_flow_table_new(uint32_t max_flows, struct ep_flow_table **out);
+void ep_flow_table_free(struct ep_flow_table *t);
+
+/* The flow with key (hash = ep_flow_key_hash(key)), or NULL. */
+struct ep_flow *ep_flow_lookup(struct ep_flow_table *t, const struct ep_flow_key *key, uint64_t hash);
+
+/*
+ * Insert a zeroed flow for key at the head of list lru.
+ * @return the flow; NULL when the pool is full (-ENOSPC) or the key's bucket
+ *         is full (-EBUSY): *err says which.  The caller evicts and retries.
+ */
+struct ep_flow *ep_flow_insert(struct ep_flow_table *t, const struct ep_flow_key *key,
+			       uint64_t hash, enum ep_lru lru, uint64_t now_ns, int *err);
+
+/* Remove f from the index and its list, and return it to the pool. */
+void ep_flow_remove(struct ep_flow_table *t, struct ep_flow *f);
+
+/* Move f to the head of list lru and stamp it with now_ns. */
+void ep_flow_touch(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lru, uint64_t now_ns);
+
+/* The least recently used flow of list lru, or NULL. */
+struct ep_flow *ep_flow_oldest(struct ep_flow_table *t, enum ep_lru lru);
+
+/* The least recently used flow in key's bucket (for -EBUSY). */
+struct ep_flow *ep_flow_bucket_oldest(struct ep_flow_table *t, uint64_t hash);
+
+uint32_t ep_flow_table_count(const struct ep_flow_table *t);
+uint32_t ep_flow_table_capacity(const struct ep_flow_table *t);
+/* Bytes allocated for records and index. */
+size_t ep_flow_table_bytes(const struct ep_flow_table *t);
+
+/* Visit every flow (for the final flush); cb may not remove flows. */
+void ep_flow_table_foreach(struct ep_flow_table *t, void (*cb)(struct ep_flow *, void *), void *arg);
+
+#endif /* EP_FLOW_TABLE_H */

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* json_out.c - window and summary objects as JSON lines. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "json_out.h"
+#include "stats.h"
+
+void ep_json_write_string(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(fp, "\\u%04x", c);
+		else
+			fputc(c, fp);
+	}
+	fputc('"', fp);
+}
+
+static int write_hist(FILE *fp, const char *name, const struct ep_hist *h, const char *unit)
+{
+	char stack[2048], *b64 = stack;
+	long n = 0;
+
+	if (!h || !h->total) {
+		fprintf(fp, "\"%s\":{\"n\":0,\"min%s\":0,\"p50%s\":0,\"p90%s\":0,\"p99%s\":0,"
+			    "\"max%s\":0,\"hdr\":\"\"}",
+			name, unit, unit, unit, unit, unit);
+		return 0;
+	}
+	n = ep_hist_encode(h, NULL, 0);
+	if ((size_t)(n / 3 * 4 + 8) > sizeof(stack) && !(b64 = malloc((size_t)n / 3 * 4 + 8)))
+		return -ENOMEM;
+	n = ep_hist_encode_b64(h, b64, (size_t)n / 3 * 4 + 8);
+	fprintf(fp,
+		"\"%s\":{\"n\":%" PRId64 ",\"min%s\":%" PRId64 ",\"p50%s\":%" PRId64
+		",\"p90%s\":%" PRId64 ",\"p99%s\":%" PRId64 ",\"max%s\":%" PRId64 ",\"hdr\":\"%s\"}",
+		name, h->total, unit, ep_hist_min(h), unit, ep_hist_percentile(h, 50.0), unit,
+		ep_hist_percentile(h, 90.0), unit, ep_hist_percentile(h, 99.0), unit,
+		ep_hist_max(h), n < 0 ? "" : b64);
+	if (b64 != stack)
+		free(b64);
+	return n < 0 ? (int)n : 0;
+}
+
+int ep_json_write_window(FILE *fp, const struct ep_window *w)
+{
+	uint32_t i, k;
+	int first = 1, ret = 0;
+
+	fprintf(fp, "{\"v\":1,\"type\":\"%s\",\"probe\":",
+		w->type == EP_WIN_SUMMARY ? "summary" : "window");
+	ep_json_write_string(fp, w->probe ? w->probe : "");
+	fprintf(fp,
+		",\"epoch\":%" PRIu64 ",\"seq\":%" PRIu64 ",\"start_ns\":%" PRIu64
+		",\"end_ns\":%" PRIu64 ",\"stats\":{",
+		w->epoch, w->seq, w->start_ns, w->end_ns);
+	for (i = 0; i < EP_ST__COUNT; i++) {
+		fprintf(fp, "%s\"%s\":%" PRIu64, first ? "" : ",", ep_stat_names[i], w->stats[i]);
+		first = 0;
+	}
+	fputs("},\"asns\":[", fp);
+	for (i = 0; i < w->nasns && !ret; i++) {
+		const struct ep_window_asn *a = &w->asns[i];
+
+		fprintf(fp, "%s{\"asn\":%" PRIu32 ",\"org\":", i ? "," : "", a->asn);
+		ep_json_write_string(fp, a->org ? a->org : "");
+		for (k = 0; k < EP_AC__COUNT; k++)
+			fprintf(fp, ",\"%s\":%" PRIu64, ep_asn_counter_names[k], a->c[k]);
+		for (k = 0; k < EP_AH__COUNT && !ret; k++) {
+			fputc(',', fp);
+			ret = write_hist(fp, ep_asn_hist_names[k], a->h[k],
+					 k == EP_AH_RETX_PPM ? "" : "_us");
+		}
+		fputc('}', fp);
+	}
+	fputs("]}\n", fp);
+	if (!ret && ferror(fp))
+		ret = -EIO;
+	return ret;
+}

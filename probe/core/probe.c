@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* probe.c - common probe options and assembly of the measurement pipeline. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "probe.h"
+#include "wire.h"
+
+enum {
+	O_ASN_DB = EP_OPT_BASE,
+	O_LOCAL_NET,
+	O_INTERVAL,
+	O_MAX_FLOWS,
+	O_MAX_ASNS,
+	O_IDLE,
+	O_PAYLOAD,
+	O_PROBE_ID,
+	O_COLLECTOR,
+	O_JSON_OUT,
+};
+
+const struct option ep_probe_longopts[] = {
+	{"asn-db", required_argument, NULL, O_ASN_DB},
+	{"local-net", required_argument, NULL, O_LOCAL_NET},
+	{"interval-ms", required_argument, NULL, O_INTERVAL},
+	{"max-flows", required_argument, NULL, O_MAX_FLOWS},
+	{"max-asns", required_argument, NULL, O_MAX_ASNS},
+	{"idle-timeout-s", required_argument, NULL, O_IDLE},
+	{"max-payload", required_argument, NULL, O_PAYLOAD},
+	{"probe-id", required_argument, NULL, O_PROBE_ID},
+	{"collector", required_argument, NULL, O_COLLECTOR},
+	{"json-out", required_argument, NULL, O_JSON_OUT},
+	{NULL, 0, NULL, 0},
+};
+
+const char ep_probe_usage[] =
+	"Measurement options (shared by every probe):\n"
+	"  --asn-db FILE[,FILE]   ASN data: ip-location-db CSV or CAIDA pfx2as (repeatable;\n"
+	"                         'none' for no ASN data). Default: " EP_DEFAULT_ASN_DIR "/asn-ipv{4,6}.csv\n"
+	"  --local-net CIDR[,..]  the probe's side; the other side of a flow is the remote\n"
+	"                         (default: the connection's initiator is the remote)\n"
+	"  --interval-ms N        window length (default 100)\n"
+	"  --max-flows N          flow table capacity, evicts beyond (default 1048576)\n"
+	"  --max-asns N           distinct ASNs before the 'other' bucket (default 65536)\n"
+	"  --idle-timeout-s N     established flow idle timeout (default 300)\n"
+	"  --probe-id ID          probe name on the wire (default: host name)\n"
+	"  --collector URL        udp://HOST:PORT, tcp://HOST:PORT, unix:PATH or file:PATH\n"
+	"                         (repeatable)\n"
+	"  --max-payload BYTES    wire message budget (default 1400)\n"
+	"  --json-out FILE|-      one JSON object per window, then a summary line\n";
+
+void ep_probe_opts_defaults(struct ep_probe_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->interval_ms = 100;
+	o->max_flows = 1u << 20;
+	o->max_asns = 65536;
+	o->idle_timeout_s = 300;
+	o->max_payload = EP_WIRE_DEFAULT_PAYLOAD;
+}
+
+int ep_parse_u32_arg(const char *flag, const char *arg, uint32_t min, uint32_t max, uint32_t *out,
+		     char *err, size_t errlen)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
+		snprintf(err, errlen, "--%s: '%s' is not a whole number from %u to %u", flag, arg,
+			 min, max);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int ep_probe_opt(struct ep_probe_opts *o, int id, const char *arg, char *err, size_t errlen)
+{
+	switch (id) {
+	case O_ASN_DB:
+		if (o->n_asn_db == EP_PROBE_MAX_FILES) {
+			snprintf(err, errlen, "--asn-db: at most %d files", EP_PROBE_MAX_FILES);
+			return -EINVAL;
+		}
+		o->asn_db[o->n_asn_db++] = arg;
+		return 0;
+	case O_LOCAL_NET:
+		if (strlen(o->local_net) + strlen(arg) + 2 > sizeof(o->local_net)) {
+			snprintf(err, errlen, "--local-net: list too long");
+			return -EINVAL;
+		}
+		if (o->local_net[0])
+			strcat(o->local_net, ",");
+		strcat(o->local_net, arg);
+		return 0;
+	case O_INTERVAL:
+		return ep_parse_u32_arg("interval-ms", arg, 1, 3600000, &o->interval_ms, err, errlen);
+	case O_MAX_FLOWS:
+		return ep_parse_u32_arg("max-flows", arg, 1, 1u << 30, &o->max_flows, err, errlen);
+	case O_MAX_ASNS:
+		return ep_parse_u32_arg("max-asns", arg, 1, 1u << 24, &o->max_asns, err, errlen);
+	case O_IDLE:
+		return ep_parse_u32_arg("idle-timeout-s", arg, 1, 86400, &o->idle_timeout_s, err,
+					errlen);
+	case O_PAYLOAD:
+		return ep_parse_u32_arg("max-payload", arg, 256, EP_WIRE_MAX_MESSAGE,
+					&o->max_payload, err, errlen);
+	case O_PROBE_ID:
+		if (!*arg || strlen(arg) > EP_WIRE_PROBE_MAX) {
+			snprintf(err, errlen, "--probe-id: 1 to %d bytes", EP_WIRE_PROBE_MAX);
+			return -EINVAL;
+		}
+		o->probe_id = arg;
+		return 0;
+	case O_COLLECTOR:
+		if (o->ncollectors == EP_PROBE_MAX_SINKS) {
+			snprintf(err, errlen, "--collector: at most %d", EP_PROBE_MAX_SINKS);
+			return -EINVAL;
+		}
+		o->collectors[o->ncollectors++] = arg;
+		return 0;
+	case O_JSON_OUT:
+		o->json_out = arg;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/* Expand --asn-db values (comma lists, 'none', or the default directory). */
+static int load_asn(struct ep_probe *p, const struct ep_probe_opts *o, char *err, size_t errlen)
+{
+	const char *files[EP_PROBE_MAX_FILES * 4 + 1];
+	char *copies[EP_PROBE_MAX_FILES] = {0}, v4[512], v6[512];
+	int n = 0, i, ret, none = 0;
+
+	for (i = 0; i < o->n_asn_db; i++) {
+		char *tok, *save = NULL;
+
+		copies[i] = strdup(o->asn_db[i]);
+		if (!copies[i]) {
+			ret = -ENOMEM;
+			goto cleanup;
+		}
+		for (tok = strtok_r(copies[i], ",", &save); tok && n < EP_PROBE_MAX_FILES * 4;
+		     tok = strtok_r(NULL, ",", &save)) {
+			if (!strcmp(tok, "none"))
+				none = 1;
+			else
+				files[n++] = tok;
+		}
+	}
+	if (!o->n_asn_db) {
+		const char *dir = getenv("EDGEPROBE_ASN_DIR");
+
+		if (!dir)
+			dir = EP_DEFAULT_ASN_DIR;
+		snprintf(v4, sizeof(v4), "%s/asn-ipv4.csv", dir);
+		snprintf(v6, sizeof(v6), "%s/asn-ipv6.csv", dir);
+		if (access(v4, R_OK) != 0) {
+			snprintf(err, errlen,
+				 "no ASN data in %s: run scripts/setup, or pass --asn-db FILE "
+				 "(or --asn-db none)",
+				 dir);
+			ret = -ENOENT;
+			goto cleanup;
+		}
+		files[n++] = v4;
+		if (access(v6, R_OK) == 0)
+			files[n++] = v6;
+	}
+	files[n] = NULL;
+	if (none && n == 0)
+		ret = ep_asn_map_empty(&p->asn);
+	else
+		ret = ep_asn_map_load(files, &p->asn, err, errlen);
+cleanup:
+	for (i = 0; i < o->n_asn_db; i++)
+		free(copies[i]);
+	return ret;
+}
+
+int ep_probe_setup(struct ep_probe *p, const struct ep_probe_opts *o, int reliable, int emit_empty,
+		   char *err, size_t errlen)
+{
+	struct ep_exporter_cfg ecfg;
+	struct ep_tracker_cfg tcfg;
+	struct timespec now;
+	int ret, i;
+
+	memset(p, 0, sizeof(*p));
+	if (o->local_net[0] && (ret = ep_netset_parse(&p->local, o->local_net, err, errlen)) < 0) {
+		char tmp[256];
+
+		snprintf(tmp, sizeof(tmp), "--local-net: %s", err);
+		snprintf(err, errlen, "%s", tmp);
+		return ret;
+	}
+	ret = load_asn(p, o, err, errlen);
+	if (ret < 0)
+		return ret;
+	if (o->probe_id)
+		snprintf(p->probe_id, sizeof(p->probe_id), "%s", o->probe_id);
+	else if (gethostname(p->probe_id, sizeof(p->probe_id) - 1) < 0 || !p->probe_id[0])
+		strcpy(p->probe_id, "edgeprobe");
+	for (i = 0; i < o->ncollectors; i++) {
+		ret = ep_sink_open(o->collectors[i], reliable, &p->sinks[i], err, errlen);
+		if (ret < 0)
+			return ret;
+		p->nsinks++;
+	}
+	if (o->json_out) {
+		p->json = strcmp(o->json_out, "-") ? fopen(o->json_out, "w") : stdout;
+		if (!p->json) {
+			ret = -errno;
+			snprintf(err, errlen, "--json-out %s: %s", o->json_out, strerror(errno));
+			return ret;
+		}
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	memset(&ecfg, 0, sizeof(ecfg));
+	ecfg.probe = p->probe_id;
+	ecfg.epoch = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	ecfg.max_payload = o->max_payload;
+	ecfg.json = p->json;
+	ecfg.sinks = p->sinks;
+	ecfg.nsinks = (uint32_t)p->nsinks;
+	ret = ep_exporter_new(&ecfg, &p->exporter);
+	if (ret < 0) {
+		snprintf(err, errlen, "exporter: %s", strerror(-ret));
+		return ret;
+	}
+	ep_tracker_cfg_defaults(&tcfg);
+	tcfg.max_flows = o->max_flows;
+	tcfg.max_asns = o->max_asns;
+	tcfg.interval_ns = (uint64_t)o->interval_ms * 1000000ull;
+	tcfg.idle_timeout_ns = (uint64_t)o->idle_timeout_s * 1000000000ull;
+	tcfg.emit_empty = emit_empty;
+	tcfg.asn = p->asn;
+	tcfg.local = &p->local;
+	tcfg.on_window = ep_exporter_window;
+	tcfg.ctx = p->exporter;
+	ret = ep_tracker_new(&tcfg, &p->tracker);
+	if (ret < 0)
+		snprintf(err, errlen, "tracker (%u flows): %s", o->max_flows, strerror(-ret));
+	return ret;
+}
+
+int ep_probe_finish(struct ep_probe *p)
+{
+	uint64_t stats[EP_ST__COUNT];
+
+	ep_tracker_finish(p->tracker);
+	memcpy(stats, ep_tracker_stats(p->tracker), sizeof(stats));
+	ep_exporter_patch_stats(p->exporter, stats);
+	return ep_exporter_finish(p->exporter, stats);
+}
+
+void ep_probe_teardown(struct ep_probe *p)
+{
+	int i;
+
+	ep_tracker_free(p->tracker);
+	ep_exporter_free(p->exporter);
+	for (i = 0; i < p->nsinks; i++)
+		ep_sink_close(p->sinks[i]);
+	if (p->json && p->json != stdout)
+		fclose(p->json);
+	else if (p->json)
+		fflush(p->json);
+	ep_asn_map_free(p->asn);
+	memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * probe.h - what every probe binary shares: the common command-line options
+ * (--asn-db, --local-net, --interval-ms, --max-flows, --probe-id,
+ * --collector, --json-out, ...) and assembling ASN map, tracker, exporter and
+ * sinks from them.  Sources (libpcap, DPDK, BPF) only feed packets.
+ */
+#ifndef EP_PROBE_H
+#define EP_PROBE_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "asn_map.h"
+#include "exporter.h"
+#include "netset.h"
+#include "tracker.h"
+
+#define EP_PROBE_MAX_FILES 16
+#define EP_PROBE_MAX_SINKS 8
+
+#ifndef EP_DEFAULT_ASN_DIR
+#define EP_DEFAULT_ASN_DIR "/var/lib/edgeprobe/asn"
+#endif
+
+struct ep_probe_opts {
+	const char *asn_db[EP_PROBE_MAX_FILES];
+	int n_asn_db;
+	char local_net[1024];
+	uint32_t interval_ms;
+	uint32_t max_flows;
+	uint32_t max_asns;
+	uint32_t idle_timeout_s;
+	uint32_t max_payload;
+	const char *probe_id;
+	const char *collectors[EP_PROBE_MAX_SINKS];
+	int ncollectors;
+	const char *json_out;
+};
+
+/* Option ids of ep_probe_longopts start here. */
+#define EP_OPT_BASE 1000
+
+extern const struct option ep_probe_longopts[];
+extern const char ep_probe_usage[];
+
+void ep_probe_opts_defaults(struct ep_probe_opts *o);
+
+/*
+ * Handle option id with its argument.
+ * @return 0 when handled, 1 when id is not a common option, -EINVAL with err
+ *         naming the flag and the problem.
+ */
+int ep_probe_opt(struct ep_probe_opts *o, int id, const char *arg, char *err, size_t errlen);
+
+struct ep_probe {
+	struct ep_asn_map *asn;
+	struct ep_netset local;
+	struct ep_tracker *tracker;
+	struct ep_exporter *exporter;
+	struct ep_sink *sinks[EP_PROBE_MAX_SINKS];
+	int nsinks;
+	FILE *json;
+	char probe_id[65];
+};
+
+/*
+ * Load the ASN data, open the outputs and create tracker and exporter.
+ * @param reliable sinks block rather than drop (reading a file)
+ * @param emit_empty emit windows without traffic (live)
+ * @return 0, or a negative errno with err saying what and where.
+ */
+int ep_probe_setup(struct ep_probe *p, const struct ep_probe_opts *o, int reliable, int emit_empty,
+		   char *err, size_t errlen);
+
+/* Flush open flows and the open window, then emit the summary. @return 0 or -EIO. */
+int ep_probe_finish(struct ep_probe *p);
+
+/* NULL-safe in every member. */
+void ep_probe_teardown(struct ep_probe *p);
+
+/* Parse an unsigned integer flag argument within [min, max]. @return 0 or -EINVAL. */
+int ep_parse_u32_arg(const char *flag, const char *arg, uint32_t min, uint32_t max, uint32_t *out,
+		     char *err, size_t errlen);
+
+#endif

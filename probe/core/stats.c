@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* stats.c - the counter name table. */
+#include "stats.h"
+
+const char *const ep_stat_names[EP_ST__COUNT] = {
+#define EP_X(n) #n,
+	EP_STATS_MAIN(EP_X)
+#undef EP_X
+#define EP_X(n, s, m) "parse_" s,
+	EP_PARSE_RESULTS(EP_X)
+#undef EP_X
+};

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * window.h - one closed window (or the run's summary) as every output sees
+ * it: the per-ASN counters and histograms, plus the probe's counters.
+ * Producers fill it, the JSON writer and the wire encoder read it.
+ */
+#ifndef EP_WINDOW_H
+#define EP_WINDOW_H
+
+#include <stdint.h>
+
+#include "asn_agg.h"
+#include "edgeprobe/ep_stats.h"
+
+enum ep_window_type { EP_WIN_WINDOW = 1, EP_WIN_SUMMARY = 2 };
+
+struct ep_window_asn {
+	uint32_t asn;
+	const char *org;
+	uint64_t c[EP_AC__COUNT];
+	const struct ep_hist *h[EP_AH__COUNT]; /* NULL when empty */
+};
+
+struct ep_window {
+	enum ep_window_type type;
+	const char *probe;
+	uint64_t epoch;           /* boot epoch of the probe, ns */
+	uint64_t seq;             /* sequence number of the window's first message */
+	uint64_t start_ns, end_ns;
+	uint64_t stats[EP_ST__COUNT];
+	struct ep_window_asn *asns;
+	uint32_t nasns;
+};
+
+#endif

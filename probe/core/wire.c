@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* wire.c - wire protocol encoder (window -> messages) and validating decoder. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire.h"
+
+const char *const ep_wire_err_names[EP_WIRE_E__COUNT] = {
+	"ok",
+#define EP_X(n, s) s,
+	EP_WIRE_ERRORS(EP_X)
+#undef EP_X
+};
+
+/* ------------------------------------------------------------------------ */
+/* Byte buffer                                                                */
+/* ------------------------------------------------------------------------ */
+
+struct buf {
+	uint8_t *p;
+	size_t len, cap;
+	int err;
+};
+
+static uint8_t *buf_grow(struct buf *b, size_t n)
+{
+	if (b->err)
+		return NULL;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		uint8_t *p;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p) {
+			b->err = -ENOMEM;
+			return NULL;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	b->len += n;
+	return b->p + b->len - n;
+}
+
+static void put_u8(struct buf *b, uint8_t v)
+{
+	uint8_t *p = buf_grow(b, 1);
+
+	if (p)
+		*p = v;
+}
+
+static void put_u16(struct buf *b, uint16_t v)
+{
+	uint8_t *p = buf_grow(b, 2);
+
+	if (p) {
+		p[0] = (uint8_t)(v >> 8);
+		p[1] = (uint8_t)v;
+	}
+}
+
+static void put_u32(struct buf *b, uint32_t v)
+{
+	put_u16(b, (uint16_t)(v >> 16));
+	put_u16(b, (uint16_t)v);
+}
+
+static void put_u64(struct buf *b, uint64_t v)
+{
+	put_u32(b, (uint32_t)(v >> 32));
+	put_u32(b, (uint32_t)v);
+}
+
+static void put_bytes(struct buf *b, const void *src, size_t n)
+{
+	uint8_t *p = buf_grow(b, n);
+
+	if (p && n)
+		memcpy(p, src, n);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Encoder                                                                    */
+/* ------------------------------------------------------------------------ */
+
+struct rec {
+	size_t off, len;
+};
+
+static void encode_stats(struct buf *b, const struct ep_window *w)
+{
+	size_t start = b->len;
+	uint32_t i;
+
+	put_u8(b, EP_WIRE_R_STATS);
+	put_u8(b, 0);
+	put_u16(b, 0); /* length, patched below */
+	for (i = 0; i < EP_ST__COUNT; i++) {
+		if (!w->stats[i])
+			continue;
+		put_u16(b, (uint16_t)i);
+		put_u64(b, w->stats[i]);
+	}
+	if (!b->err) {
+		size_t vlen = b->len - start - 4;
+
+		b->p[start + 2] = (uint8_t)(vlen >> 8);
+		b->p[start + 3] = (uint8_t)vlen;
+	}
+}
+
+static int encode_asn(struct buf *b, const struct ep_window_asn *a)
+{
+	size_t start = b->len, org_len = a->org ? strlen(a->org) : 0, vlen;
+	uint32_t k;
+
+	if (org_len > EP_WIRE_ORG_MAX)
+		org_len = EP_WIRE_ORG_MAX;
+	put_u8(b, EP_WIRE_R_ASN);
+	put_u8(b, 0);
+	put_u16(b, 0);
+	put_u32(b, a->asn);
+	put_u8(b, (uint8_t)org_len);
+	put_bytes(b, a->org, org_len);
+	for (k = 0; k < EP_AC__COUNT; k++)
+		put_u64(b, a->c[k]);
+	for (k = 0; k < EP_AH__COUNT; k++) {
+		long n = 0;
+
+		if (a->h[k] && a->h[k]->total) {
+			long bound = ep_hist_encode(a->h[k], NULL, 0);
+			uint8_t *p = buf_grow(b, 2 + (size_t)bound);
+
+			if (!p)
+				return -ENOMEM;
+			n = ep_hist_encode(a->h[k], p + 2, (size_t)bound);
+			if (n < 0 || n > 0xffff)
+				return n < 0 ? (int)n : -E2BIG;
+			p[0] = (uint8_t)(n >> 8);
+			p[1] = (uint8_t)n;
+			b->len -= (size_t)(bound - n);
+		} else {
+			put_u16(b, 0);
+		}
+	}
+	if (b->err)
+		return b->err;
+	vlen = b->len - start - 4;
+	if (vlen > 0xffff)
+		return -E2BIG;
+	b->p[start + 2] = (uint8_t)(vlen >> 8);
+	b->p[start + 3] = (uint8_t)vlen;
+	return 0;
+}
+
+static int emit_part(const struct ep_window *w, struct buf *recs, const struct rec *r,
+		     uint32_t first, uint32_t n, uint16_t part, uint16_t parts, ep_wire_emit_cb cb,
+		     void *ctx)
+{
+	size_t probe_len = strlen(w->probe);
+	struct buf m = {0};
+	uint32_t i;
+	int ret;
+
+	put_u32(&m, EP_WIRE_MAGIC);
+	put_u8(&m, EP_WIRE_VERSION);
+	put_u8(&m, w->type == EP_WIN_SUMMARY ? EP_WIRE_T_SUMMARY : EP_WIRE_T_WINDOW);
+	put_u16(&m, 0);
+	put_u32(&m, 0); /* total length, patched below */
+	put_u64(&m, w->epoch);
+	put_u64(&m, w->seq + part);
+	put_u64(&m, w->start_ns);
+	put_u64(&m, w->end_ns);
+	put_u16(&m, part);
+	put_u16(&m, parts);
+	put_u8(&m, (uint8_t)probe_len);
+	put_bytes(&m, w->probe, probe_len);
+	put_u16(&m, (uint16_t)n);
+	for (i = first; i < first + n; i++)
+		put_bytes(&m, recs->p + r[i].off, r[i].len);
+	if (m.err)
+		return m.err;
+	m.p[8] = (uint8_t)(m.len >> 24);
+	m.p[9] = (uint8_t)(m.len >> 16);
+	m.p[10] = (uint8_t)(m.len >> 8);
+	m.p[11] = (uint8_t)m.len;
+	ret = cb(m.p, m.len, ctx);
+	free(m.p);
+	return ret;
+}
+
+int ep_wire_encode(const struct ep_window *w, size_t max_payload, ep_wire_emit_cb cb, void *ctx)
+{
+	size_t probe_len = w->probe ? strlen(w->probe) : 0, hdr, used;
+	struct buf recs = {0};
+	struct rec *r;
+	uint32_t nrec = 0, i, first, *starts = NULL, nparts = 0;
+	int ret = 0;
+
+	if (probe_len < 1 || probe_len > EP_WIRE_PROBE_MAX)
+		return -EINVAL;
+	hdr = EP_WIRE_FIXED_BYTES + probe_len + 2;
+	r = calloc(w->nasns + 1u, sizeof(*r));
+	starts = calloc(w->nasns + 2u, sizeof(*starts));
+	if (!r || !starts) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	encode_stats(&recs, w);
+	r[nrec].off = 0;
+	r[nrec++].len = recs.len;
+	for (i = 0; i < w->nasns; i++) {
+		size_t off = recs.len;
+
+		ret = encode_asn(&recs, &w->asns[i]);
+		if (ret < 0)
+			goto cleanup;
+		r[nrec].off = off;
+		r[nrec++].len = recs.len - off;
+	}
+	if (recs.err) {
+		ret = recs.err;
+		goto cleanup;
+	}
+	/* Greedy packing: a part takes records while they fit; an oversized one goes alone. */
+	used = 0;
+	for (i = 0; i < nrec; i++) {
+		if (nparts == 0 || (used > 0 && hdr + used + r[i].len > max_payload)) {
+			starts[nparts++] = i;
+			used = 0;
+		}
+		used += r[i].len;
+	}
+	if (nparts > 0xffff) {
+		ret = -E2BIG;
+		goto cleanup;
+	}
+	starts[nparts] = nrec;
+	for (i = 0; i < nparts; i++) {
+		first = starts[i];
+		ret = emit_part(w, &recs, r, first, starts[i + 1] - first, (uint16_t)i,
+				(uint16_t)nparts, cb, ctx);
+		if (ret < 0)
+			goto cleanup;
+	}
+	ret = (int)nparts;
+cleanup:
+	free(recs.p);
+	free(r);
+	free(starts);
+	return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Decoder                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	return (uint64_t)ep_be32(p) << 32 | ep_be32(p + 4);
+}
+
+void ep_wire_msg_free(struct ep_wire_msg *m)
+{
+	uint32_t i, k;
+
+	for (i = 0; i < m->nasns; i++)
+		for (k = 0; k < EP_AH__COUNT; k++)
+			ep_hist_free((struct ep_hist *)m->asns[i].h[k]);
+	free(m->asns);
+	free(m->orgs);
+	m->asns = NULL;
+	m->orgs = NULL;
+	m->nasns = 0;
+}
+
+static enum ep_wire_err decode_asn(const uint8_t *p, size_t len, struct ep_wire_msg *m)
+{
+	struct ep_window_asn *a = &m->asns[m->nasns];
+	size_t org_len, off;
+	uint32_t k;
+
+	if (len < 5)
+		return EP_WIRE_E_ASN;
+	memset(a, 0, sizeof(*a));
+	a->asn = ep_be32(p);
+	org_len = p[4];
+	off = 5 + org_len;
+	if (off + 8 * EP_AC__COUNT > len)
+		return EP_WIRE_E_ASN;
+	memcpy(m->orgs[m->nasns], p + 5, org_len);
+	m->orgs[m->nasns][org_len] = '\0';
+	if (memchr(p + 5, '\0', org_len))
+		return EP_WIRE_E_ASN;
+	a->org = m->orgs[m->nasns];
+	for (k = 0; k < EP_AC__COUNT; k++, off += 8)
+		a->c[k] = get_u64(p + off);
+	m->nasns++; /* owned from here on: freed with the message */
+	for (k = 0; k < EP_AH__COUNT; k++) {
+		size_t hl;
+		struct ep_hist *h;
+
+		if (off + 2 > len)
+			return EP_WIRE_E_ASN;
+		hl = ep_be16(p + off);
+		off += 2;
+		if (off + hl > len)
+			return EP_WIRE_E_ASN;
+		if (hl) {
+			if (ep_hist_decode(p + off, hl, &h) < 0)
+				return EP_WIRE_E_HIST;
+			a->h[k] = h;
+		}
+		off += hl;
+	}
+	return off == len ? EP_WIRE_OK : EP_WIRE_E_ASN;
+}
+
+enum ep_wire_err ep_wire_decode(const uint8_t *buf, size_t len, struct ep_wire_msg *m)
+{
+	size_t off, probe_len;
+	uint32_t nrec, i;
+	enum ep_wire_err err = EP_WIRE_OK;
+
+	memset(m, 0, sizeof(*m));
+	if (len < EP_WIRE_FIXED_BYTES + 1 + 2)
+		return EP_WIRE_E_SHORT;
+	if (ep_be32(buf) != EP_WIRE_MAGIC)
+		return EP_WIRE_E_MAGIC;
+	if (buf[4] != EP_WIRE_VERSION)
+		return EP_WIRE_E_VERSION;
+	if (ep_be32(buf + 8) != len)
+		return EP_WIRE_E_LENGTH;
+	m->type = buf[5];
+	m->flags = ep_be16(buf + 6);
+	m->epoch = get_u64(buf + 12);
+	m->seq = get_u64(buf + 20);
+	m->start_ns = get_u64(buf + 28);
+	m->end_ns = get_u64(buf + 36);
+	m->part = ep_be16(buf + 44);
+	m->parts = ep_be16(buf + 46);
+	probe_len = buf[48];
+	if ((m->type != EP_WIRE_T_WINDOW && m->type != EP_WIRE_T_SUMMARY) || m->flags != 0 ||
+	    m->parts == 0 || m->part >= m->parts || probe_len < 1 ||
+	    probe_len > EP_WIRE_PROBE_MAX || m->end_ns < m->start_ns)
+		return EP_WIRE_E_HEADER;
+	off = EP_WIRE_FIXED_BYTES;
+	if (off + probe_len + 2 > len)
+		return EP_WIRE_E_SHORT;
+	memcpy(m->probe, buf + off, probe_len);
+	m->probe[probe_len] = '\0';
+	if (memchr(m->probe, '\0', probe_len))
+		return EP_WIRE_E_HEADER;
+	off += probe_len;
+	nrec = ep_be16(buf + off);
+	off += 2;
+	/* Each record takes at least 4 bytes: bound the allocation by the message. */
+	if ((size_t)nrec * 4 > len - off)
+		return EP_WIRE_E_RECORD;
+	m->asns = calloc(nrec ? nrec : 1, sizeof(*m->asns));
+	m->orgs = calloc(nrec ? nrec : 1, sizeof(*m->orgs));
+	if (!m->asns || !m->orgs) {
+		ep_wire_msg_free(m);
+		return EP_WIRE_E_NOMEM;
+	}
+	for (i = 0; i < nrec && err == EP_WIRE_OK; i++) {
+		uint8_t type;
+		size_t rl;
+
+		if (off + 4 > len) {
+			err = EP_WIRE_E_RECORD;
+			break;
+		}
+		type = buf[off];
+		rl = ep_be16(buf + off + 2);
+		off += 4;
+		if (off + rl > len) {
+			err = EP_WIRE_E_RECORD;
+			break;
+		}
+		if (type == EP_WIRE_R_STATS) {
+			size_t j;
+
+			if (rl % 10 || m->has_stats) {
+				err = EP_WIRE_E_RECORD;
+				break;
+			}
+			m->has_stats = 1;
+			for (j = 0; j < rl; j += 10) {
+				uint16_t id = ep_be16(buf + off + j);
+
+				if (id < EP_ST__COUNT)
+					m->stats[id] = get_u64(buf + off + j + 2);
+				else
+					m->unknown_stats++;
+			}
+		} else if (type == EP_WIRE_R_ASN) {
+			err = decode_asn(buf + off, rl, m);
+		} /* unknown record types are skipped: newer probes may add some */
+		off += rl;
+	}
+	if (err == EP_WIRE_OK && off != len)
+		err = EP_WIRE_E_LENGTH;
+	if (err != EP_WIRE_OK)
+		ep_wire_msg_free(m);
+	return err;
+}

@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * edgeprobe-dump - receives the wire protocol (or reads saved messages) and
+ * prints the same JSON lines as a probe's --json-out, so scripts can consume
+ * probes without the collector.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "json_out.h"
+#include "sink.h"
+#include "wire.h"
+
+#define MAX_PENDING 256
+#define MAX_CLIENTS 16
+
+/* A window whose parts are being collected. */
+struct pending {
+	int used;
+	struct ep_wire_msg *parts; /* indexed by part */
+	uint8_t *have;
+	uint16_t nparts, got;
+	uint64_t first_seq;
+	char probe[EP_WIRE_PROBE_MAX + 1];
+	uint64_t epoch;
+};
+
+struct dump {
+	struct pending pend[MAX_PENDING];
+	uint64_t windows, summaries, rejected, duplicates, incomplete;
+	uint64_t limit;
+	int until_summary;
+	int done;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void pending_free(struct pending *p)
+{
+	uint16_t i;
+
+	for (i = 0; i < p->nparts; i++)
+		if (p->have[i])
+			ep_wire_msg_free(&p->parts[i]);
+	free(p->parts);
+	free(p->have);
+	memset(p, 0, sizeof(*p));
+}
+
+static void emit(struct dump *d, struct pending *p)
+{
+	struct ep_window w;
+	uint32_t n = 0, i, k;
+	uint16_t j;
+
+	memset(&w, 0, sizeof(w));
+	for (j = 0; j < p->nparts; j++)
+		n += p->parts[j].nasns;
+	w.asns = calloc(n ? n : 1, sizeof(*w.asns));
+	if (!w.asns) {
+		fprintf(stderr, "edgeprobe-dump: out of memory\n");
+		return;
+	}
+	w.type = p->parts[0].type == EP_WIRE_T_SUMMARY ? EP_WIN_SUMMARY : EP_WIN_WINDOW;
+	w.probe = p->probe;
+	w.epoch = p->epoch;
+	w.seq = p->first_seq;
+	w.start_ns = p->parts[0].start_ns;
+	w.end_ns = p->parts[0].end_ns;
+	for (j = 0; j < p->nparts; j++) {
+		if (p->parts[j].has_stats)
+			for (k = 0; k < EP_ST__COUNT; k++)
+				w.stats[k] = p->parts[j].stats[k];
+		for (i = 0; i < p->parts[j].nasns; i++)
+			w.asns[w.nasns++] = p->parts[j].asns[i];
+	}
+	ep_json_write_window(stdout, &w);
+	fflush(stdout);
+	free(w.asns);
+	if (w.type == EP_WIN_SUMMARY) {
+		d->summaries++;
+		if (d->until_summary)
+			d->done = 1;
+	} else {
+		d->windows++;
+	}
+	if (d->limit && d->windows + d->summaries >= d->limit)
+		d->done = 1;
+}
+
+static void handle(struct dump *d, const uint8_t *buf, size_t len)
+{
+	struct ep_wire_msg m;
+	enum ep_wire_err err = ep_wire_decode(buf, len, &m);
+	struct pending *p = NULL, *free_slot = NULL;
+	uint64_t first;
+	int i;
+
+	if (err != EP_WIRE_OK) {
+		d->rejected++;
+		fprintf(stderr, "edgeprobe-dump: rejected a %zu-byte message: %s\n", len,
+			ep_wire_err_names[err]);
+		return;
+	}
+	first = m.seq - m.part;
+	for (i = 0; i < MAX_PENDING; i++) {
+		if (!d->pend[i].used) {
+			if (!free_slot)
+				free_slot = &d->pend[i];
+			continue;
+		}
+		if (d->pend[i].first_seq == first && d->pend[i].epoch == m.epoch &&
+		    !strcmp(d->pend[i].probe, m.probe)) {
+			p = &d->pend[i];
+			break;
+		}
+	}
+	if (!p) {
+		if (!free_slot) { /* evict the oldest incomplete window */
+			free_slot = &d->pend[0];
+			for (i = 1; i < MAX_PENDING; i++)
+				if (d->pend[i].first_seq < free_slot->first_seq)
+					free_slot = &d->pend[i];
+			d->incomplete++;
+			pending_free(free_slot);
+		}
+		p = free_slot;
+		p->parts = calloc(m.parts, sizeof(*p->parts));
+		p->have = calloc(m.parts, 1);
+		if (!p->parts || !p->have) {
+			pending_free(p);
+			ep_wire_msg_free(&m);
+			return;
+		}
+		p->used = 1;
+		p->nparts = m.parts;
+		p->first_seq = first;
+		p->epoch = m.epoch;
+		strcpy(p->probe, m.probe);
+	}
+	if (m.parts != p->nparts || p->have[m.part]) {
+		d->duplicates++;
+		ep_wire_msg_free(&m);
+		return;
+	}
+	p->parts[m.part] = m;
+	p->have[m.part] = 1;
+	if (++p->got == p->nparts) {
+		emit(d, p);
+		pending_free(p);
+	}
+}
+
+/* Saved messages: u32 big-endian length, then the message, repeated. */
+static int read_file(struct dump *d, const char *path)
+{
+	FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	uint8_t hdr[4], *buf = malloc(EP_WIRE_MAX_MESSAGE);
+	size_t off = 0;
+
+	if (!fp || !buf) {
+		fprintf(stderr, "edgeprobe-dump: --read %s: %s\n", path, strerror(errno));
+		free(buf);
+		return -1;
+	}
+	while (!d->done && fread(hdr, 1, 4, fp) == 4) {
+		uint32_t len = ep_be32(hdr);
+
+		if (len > EP_WIRE_MAX_MESSAGE) {
+			fprintf(stderr, "edgeprobe-dump: %s: offset %zu: record length %u too large\n",
+				path, off, len);
+			break;
+		}
+		if (fread(buf, 1, len, fp) != len) {
+			fprintf(stderr, "edgeprobe-dump: %s: offset %zu: truncated record\n", path,
+				off);
+			break;
+		}
+		handle(d, buf, len);
+		off += 4 + len;
+	}
+	free(buf);
+	if (fp != stdin)
+		fclose(fp);
+	return 0;
+}
+
+static int listen_on(const char *url, int *is_stream)
+{
+	char host[256], port[32];
+	int scheme = ep_url_parse(url, host, sizeof(host), port, sizeof(port)), fd = -1, one = 1;
+
+	*is_stream = scheme == 't';
+	if (scheme == 'x') {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		strcpy(sa.sun_path, host);
+		unlink(host);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			goto fail;
+	} else if (scheme == 'u' || scheme == 't') {
+		struct addrinfo hints = {0}, *res;
+
+		hints.ai_socktype = scheme == 'u' ? SOCK_DGRAM : SOCK_STREAM;
+		hints.ai_flags = AI_PASSIVE;
+		if (getaddrinfo(host, port, &hints, &res)) {
+			fprintf(stderr, "edgeprobe-dump: --listen %s: cannot resolve\n", url);
+			return -1;
+		}
+		fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
+		if (fd >= 0)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
+		    (scheme == 't' && listen(fd, 16) < 0)) {
+			freeaddrinfo(res);
+			goto fail;
+		}
+		freeaddrinfo(res);
+	} else {
+		fprintf(stderr, "edgeprobe-dump: --listen '%s': expected udp://HOST:PORT, "
+				"tcp://HOST:PORT or unix:PATH\n",
+			url);
+		return -1;
+	}
+	if (scheme == 'u') {
+		int sz = 8 << 20;
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	}
+	return fd;
+fail:
+	fprintf(stderr, "edgeprobe-dump: --listen %s: %s\n", url, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+struct client {
+	int fd;
+	uint8_t *buf;
+	size_t len;
+};
+
+/* Feed complete length-prefixed frames of a stream client; @return -1 to drop it. */
+static int client_read(struct dump *d, struct client *c)
+{
+	size_t cap = 4 + EP_WIRE_MAX_MESSAGE;
+	ssize_t n = read(c->fd, c->buf + c->len, cap - c->len);
+
+	if (n <= 0)
+		return -1;
+	c->len += (size_t)n;
+	while (c->len >= 4) {
+		uint32_t len = ep_be32(c->buf);
+
+		if (len > EP_WIRE_MAX_MESSAGE) {
+			fprintf(stderr, "edgeprobe-dump: stream frame of %u bytes: dropping client\n",
+				len);
+			return -1;
+		}
+		if (c->len < 4 + len)
+			break;
+		handle(d, c->buf + 4, len);
+		memmove(c->buf, c->buf + 4 + len, c->len - 4 - len);
+		c->len -= 4 + len;
+	}
+	return 0;
+}
+
+static int run_listen(struct dump *d, const char *url, int timeout_ms)
+{
+	struct client cl[MAX_CLIENTS] = {0};
+	uint8_t *buf = malloc(EP_WIRE_MAX_MESSAGE);
+	int stream, fd = listen_on(url, &stream), i, ret = 0;
+
+	if (fd < 0 || !buf) {
+		free(buf);
+		return -1;
+	}
+	while (!stop && !d->done) {
+		struct pollfd pfd[MAX_CLIENTS + 1];
+		int n = 1, r;
+
+		pfd[0].fd = fd;
+		pfd[0].events = POLLIN;
+		for (i = 0; i < MAX_CLIENTS; i++) {
+			if (cl[i].buf) {
+				pfd[n].fd = cl[i].fd;
+				pfd[n++].events = POLLIN;
+			}
+		}
+		r = poll(pfd, (nfds_t)n, timeout_ms > 0 ? timeout_ms : -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0) {
+			fprintf(stderr, "edgeprobe-dump: no message for %d ms\n", timeout_ms);
+			ret = 1;
+			break;
+		}
+		if (pfd[0].revents & POLLIN) {
+			if (!stream) {
+				ssize_t len = recv(fd, buf, EP_WIRE_MAX_MESSAGE, 0);
+
+				if (len > 0)
+					handle(d, buf, (size_t)len);
+			} else {
+				int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+
+				for (i = 0; cfd >= 0 && i < MAX_CLIENTS && cl[i].buf; i++)
+					;
+				if (cfd >= 0 && i < MAX_CLIENTS &&
+				    (cl[i].buf = malloc(4 + EP_WIRE_MAX_MESSAGE))) {
+					cl[i].fd = cfd;
+					cl[i].len = 0;
+				} else if (cfd >= 0) {
+					close(cfd);
+				}
+			}
+		}
+		for (i = 0, n = 1; i < MAX_CLIENTS; i++) {
+			if (!cl[i].buf)
+				continue;
+			if ((pfd[n++].revents & (POLLIN | POLLHUP)) && client_read(d, &cl[i]) < 0) {
+				close(cl[i].fd);
+				free(cl[i].buf);
+				cl[i].buf = NULL;
+			}
+		}
+	}
+	for (i = 0; i < MAX_CLIENTS; i++)
+		if (cl[i].buf) {
+			close(cl[i].fd);
+			free(cl[i].buf);
+		}
+	close(fd);
+	free(buf);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"listen", required_argument, NULL, 'l'},
+		{"read", required_argument, NULL, 'r'},
+		{"count", required_argument, NULL, 'c'},
+		{"until-summary", no_argument, NULL, 's'},
+		{"timeout-ms", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *listen_url = NULL, *file = NULL;
+	int c, timeout_ms = 0, ret, i;
+	static struct dump d;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			listen_url = optarg;
+			break;
+		case 'r':
+			file = optarg;
+			break;
+		case 'c':
+			d.limit = strtoull(optarg, NULL, 10);
+			break;
+		case 's':
+			d.until_summary = 1;
+			break;
+		case 't':
+			timeout_ms = atoi(optarg);
+			break;
+		case 'h':
+			printf("usage: edgeprobe-dump (--listen URL | --read FILE) [--count N] "
+			       "[--until-summary] [--timeout-ms MS]\n"
+			       "Prints every received window as the probe's JSON line.\n"
+			       "URL: udp://HOST:PORT, tcp://HOST:PORT or unix:PATH; FILE: what a "
+			       "probe wrote with --collector file:PATH\n");
+			return 0;
+		default:
+			fprintf(stderr, "edgeprobe-dump: bad option (see --help)\n");
+			return 2;
+		}
+	}
+	if (!listen_url == !file) {
+		fprintf(stderr, "edgeprobe-dump: give exactly one of --listen URL or --read FILE\n");
+		return 2;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	ret = file ? read_file(&d, file) : run_listen(&d, listen_url, timeout_ms);
+	for (i = 0; i < MAX_PENDING; i++)
+		if (d.pend[i].used) {
+			d.incomplete++;
+			pending_free(&d.pend[i]);
+		}
+	fprintf(stderr,
+		"edgeprobe-dump: %llu windows, %llu summaries, %llu rejected, %llu duplicates, "
+		"%llu incomplete\n",
+		(unsigned long long)d.windows, (unsigned long long)d.summaries,
+		(unsigned long long)d.rejected, (unsigned long long)d.duplicates,
+		(unsigned long long)d.incomplete);
+	return ret < 0 ? 1 : ret;
+}

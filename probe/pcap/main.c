@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * edgeprobe-pcap - the libpcap probe: reads a capture file (trace time) or a
+ * live interface (wall time) and feeds the shared tracker.
+ */
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "edgeprobe/ep_parse.h"
+#include "log.h"
+#include "probe.h"
+#include "report.h"
+
+#ifndef EP_VERSION
+#define EP_VERSION "0.0.0"
+#endif
+
+enum { O_READ = 1, O_IFACE, O_FILTER, O_SNAPLEN, O_PROMISC, O_REPORT, O_QUIET, O_HELP, O_VERSION };
+
+struct src {
+	struct ep_probe probe;
+	int linktype;
+	uint64_t ts_mult;       /* 1 when the source gives nanoseconds, 1000 for microseconds */
+	volatile sig_atomic_t stop;
+	pcap_t *pcap;
+};
+
+static struct src *g_src;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (g_src) {
+		g_src->stop = 1;
+		if (g_src->pcap)
+			pcap_breakloop(g_src->pcap);
+	}
+}
+
+/* Parse one frame according to the capture's link type. */
+static enum ep_parse_res parse_frame(int linktype, const uint8_t *p, const uint8_t *end,
+				     struct ep_pkt *pkt)
+{
+	switch (linktype) {
+	case DLT_EN10MB:
+		return ep_parse_eth(p, end, pkt);
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		return ep_parse_ip(p, end, pkt);
+	case DLT_LINUX_SLL:
+		if (EP_SHORT(p, 16, end))
+			return EP_PARSE_TRUNC_L2;
+		return ep_parse_ethertype(ep_be16(p + 14), p + 16, end, pkt);
+	case DLT_LINUX_SLL2:
+		if (EP_SHORT(p, 20, end))
+			return EP_PARSE_TRUNC_L2;
+		return ep_parse_ethertype(ep_be16(p), p + 20, end, pkt);
+	case DLT_NULL:
+	case DLT_LOOP:
+		if (EP_SHORT(p, 4, end))
+			return EP_PARSE_TRUNC_L2;
+		return ep_parse_ip(p + 4, end, pkt);
+	default:
+		return EP_PARSE_NOT_IP;
+	}
+}
+
+static int linktype_supported(int lt)
+{
+	return lt == DLT_EN10MB || lt == DLT_RAW || lt == DLT_IPV4 || lt == DLT_IPV6 ||
+	       lt == DLT_LINUX_SLL || lt == DLT_LINUX_SLL2 || lt == DLT_NULL || lt == DLT_LOOP;
+}
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct src *s = (struct src *)user;
+	struct ep_pkt pkt;
+	enum ep_parse_res res;
+	uint64_t now = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec * s->ts_mult;
+
+	res = parse_frame(s->linktype, bytes, bytes + h->caplen, &pkt);
+	ep_tracker_count_parse(s->probe.tracker, res);
+	if (res == EP_PARSE_OK)
+		ep_tracker_packet(s->probe.tracker, &pkt, now);
+}
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: edgeprobe-pcap (--read FILE | --iface IF) [options]\n"
+		"\n"
+		"Passive TCP latency per autonomous system, from a capture file or an interface.\n"
+		"\n"
+		"Source options:\n"
+		"  --read FILE            pcap or pcapng file ('-' for stdin); windows on trace time\n"
+		"  --iface IF             live capture; windows on wall time\n"
+		"  --filter EXPR          BPF filter expression (live or file)\n"
+		"  --snaplen N            live capture length (default 256: headers only)\n"
+		"  --promisc              put the interface in promiscuous mode\n"
+		"  --report               print a per-ISP latency table at the end\n"
+		"  --quiet                only errors on stderr\n"
+		"  --help, --version\n"
+		"\n%s",
+		ep_probe_usage);
+}
+
+static int open_source(struct src *s, const char *file, const char *iface, uint32_t snaplen,
+		       int promisc, const char *filter)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	struct bpf_program prog;
+	int ret;
+
+	s->ts_mult = 1;
+	if (file) {
+		s->pcap = pcap_open_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO,
+								  errbuf);
+		if (!s->pcap) {
+			ep_log_err("--read %s: %s", file, errbuf);
+			return -1;
+		}
+	} else {
+		s->pcap = pcap_create(iface, errbuf);
+		if (!s->pcap) {
+			ep_log_err("--iface %s: %s", iface, errbuf);
+			return -1;
+		}
+		pcap_set_snaplen(s->pcap, (int)snaplen);
+		pcap_set_promisc(s->pcap, promisc);
+		pcap_set_timeout(s->pcap, 50);
+		pcap_set_buffer_size(s->pcap, 32 << 20);
+		s->ts_mult = pcap_set_tstamp_precision(s->pcap, PCAP_TSTAMP_PRECISION_NANO) == 0 ? 1 : 1000;
+		ret = pcap_activate(s->pcap);
+		if (ret < 0) {
+			if (ret == PCAP_ERROR_NO_SUCH_DEVICE)
+				ep_log_err("--iface %s: no such interface", iface);
+			else if (ret == PCAP_ERROR_PERM_DENIED)
+				ep_log_err("--iface %s: permission denied (run as root or grant "
+					   "CAP_NET_RAW and CAP_NET_ADMIN)",
+					   iface);
+			else
+				ep_log_err("--iface %s: %s", iface, pcap_geterr(s->pcap));
+			return -1;
+		}
+		if (ret > 0)
+			ep_log_warn("--iface %s: %s", iface, pcap_statustostr(ret));
+	}
+	s->linktype = pcap_datalink(s->pcap);
+	if (!linktype_supported(s->linktype)) {
+		ep_log_err("%s: link type %s is not supported (Ethernet, raw IP, Linux cooked, "
+			   "loopback are)",
+			   file ? file : iface, pcap_datalink_val_to_name(s->linktype));
+		return -1;
+	}
+	if (filter) {
+		if (pcap_compile(s->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
+		    pcap_setfilter(s->pcap, &prog) < 0) {
+			ep_log_err("--filter '%s': %s", filter, pcap_geterr(s->pcap));
+			return -1;
+		}
+		pcap_freecode(&prog);
+	}
+	return 0;
+}
+
+static int run_live(struct src *s)
+{
+	struct pcap_stat ps;
+
+	while (!s->stop) {
+		struct timespec now;
+		int n = pcap_dispatch(s->pcap, 512, on_packet, (u_char *)s);
+
+		if (n == PCAP_ERROR) {
+			ep_log_err("capture: %s", pcap_geterr(s->pcap));
+			return -1;
+		}
+		clock_gettime(CLOCK_REALTIME, &now);
+		ep_tracker_advance(s->probe.tracker,
+				   (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
+		if (pcap_stats(s->pcap, &ps) == 0) {
+			uint64_t *st = ep_tracker_stats(s->probe.tracker);
+
+			st[EP_ST_src_drops] = ps.ps_drop;
+			st[EP_ST_src_ifdrops] = ps.ps_ifdrop;
+		}
+	}
+	return 0;
+}
+
+static int run_file(struct src *s)
+{
+	int n = pcap_loop(s->pcap, -1, on_packet, (u_char *)s);
+
+	if (n == PCAP_ERROR) {
+		ep_log_err("reading: %s", pcap_geterr(s->pcap));
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option own[] = {
+		{"read", required_argument, NULL, O_READ},
+		{"iface", required_argument, NULL, O_IFACE},
+		{"filter", required_argument, NULL, O_FILTER},
+		{"snaplen", required_argument, NULL, O_SNAPLEN},
+		{"promisc", no_argument, NULL, O_PROMISC},
+		{"report", no_argument, NULL, O_REPORT},
+		{"quiet", no_argument, NULL, O_QUIET},
+		{"help", no_argument, NULL, O_HELP},
+		{"version", no_argument, NULL, O_VERSION},
+	};
+	struct option opts[64];
+	struct ep_probe_opts po;
+	const char *file = NULL, *iface = NULL, *filter = NULL;
+	uint32_t snaplen = 256;
+	int promisc = 0, report = 0, c, n = 0, ret = 1;
+	char err[512] = "";
+	struct src s;
+	size_t i;
+
+	memset(&s, 0, sizeof(s));
+	ep_probe_opts_defaults(&po);
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		opts[n++] = own[i];
+	for (i = 0; ep_probe_longopts[i].name; i++)
+		opts[n++] = ep_probe_longopts[i];
+	memset(&opts[n], 0, sizeof(opts[n]));
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_READ:
+			file = optarg;
+			break;
+		case O_IFACE:
+			iface = optarg;
+			break;
+		case O_FILTER:
+			filter = optarg;
+			break;
+		case O_SNAPLEN:
+			if (ep_parse_u32_arg("snaplen", optarg, 64, 262144, &snaplen, err,
+					     sizeof(err)) < 0)
+				goto usage_err;
+			break;
+		case O_PROMISC:
+			promisc = 1;
+			break;
+		case O_REPORT:
+			report = 1;
+			break;
+		case O_QUIET:
+			ep_log_max = EP_LOG_ERR;
+			break;
+		case O_HELP:
+			usage(stdout);
+			return 0;
+		case O_VERSION:
+			printf("edgeprobe-pcap %s (%s)\n", EP_VERSION, pcap_lib_version());
+			return 0;
+		case '?':
+			snprintf(err, sizeof(err), "unknown option or missing argument: '%s'",
+				 argv[optind - 1]);
+			goto usage_err;
+		default:
+			if (ep_probe_opt(&po, c, optarg, err, sizeof(err)) != 0)
+				goto usage_err;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind]);
+		goto usage_err;
+	}
+	if (!file == !iface) {
+		snprintf(err, sizeof(err), "give exactly one of --read FILE or --iface IF");
+		goto usage_err;
+	}
+	if (open_source(&s, file, iface, snaplen, promisc, filter) < 0)
+		goto cleanup;
+	if (ep_probe_setup(&s.probe, &po, file != NULL, iface != NULL, err, sizeof(err)) < 0) {
+		ep_log_err("%s", err);
+		goto cleanup;
+	}
+	g_src = &s;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (iface)
+		ep_log_info("capturing on %s (probe %s)", iface, s.probe.probe_id);
+	ret = (file ? run_file(&s) : run_live(&s)) < 0 ? 1 : 0;
+	if (ep_probe_finish(&s.probe) < 0) {
+		ep_log_err("--json-out: write error");
+		ret = 1;
+	}
+	if (report)
+		ep_report_print(stdout, s.probe.exporter);
+	{
+		const uint64_t *st = ep_tracker_stats(s.probe.tracker);
+
+		ep_log_info("%llu packets, %llu TCP, %llu flows, %llu windows",
+			    (unsigned long long)st[EP_ST_packets],
+			    (unsigned long long)st[EP_ST_PARSE_OK],
+			    (unsigned long long)st[EP_ST_flows_created],
+			    (unsigned long long)st[EP_ST_windows]);
+	}
+cleanup:
+	g_src = NULL;
+	ep_probe_teardown(&s.probe);
+	if (s.pcap)
+		pcap_close(s.pcap);
+	return ret;
+
+usage_err:
+	fprintf(stderr, "edgeprobe-pcap: %s\n(see edgeprobe-pcap --help)\n", err);
+	return 2;
+}
