@@ -221,6 +221,21 @@ static void test_pppoe(void)
 	fb_bytes(&f, inner.b + 14, inner.n - 14);
 	CHECK_EQ(parse(&f, &p), EP_PARSE_OK);
 	CHECK_EQ(p.pppoe, 1);
+	/* The same with protocol field compression (one byte, 0x21). */
+	{
+		struct fb g;
+
+		g.n = 0;
+		fb_eth(&g, 0x8864);
+		fb_u8(&g, 0x11);
+		fb_u8(&g, 0);
+		fb_u16(&g, 0x1234);
+		fb_u16(&g, (uint16_t)(inner.n - 14 + 1));
+		fb_u8(&g, 0x21);
+		fb_bytes(&g, inner.b + 14, inner.n - 14);
+		CHECK_EQ(parse(&g, &p), EP_PARSE_OK);
+		CHECK_EQ(p.sport, 443);
+	}
 	f.b[14] = 0x12; /* bad version/type */
 	CHECK_EQ(parse(&f, &p), EP_PARSE_BAD_PPPOE);
 	f.b[14] = 0x11;

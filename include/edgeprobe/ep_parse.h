@@ -324,16 +324,24 @@ EP_INLINE enum ep_parse_res ep_parse_ethertype(uint16_t type, const uint8_t *p, 
 		return ep_parse_ip(p, end, pkt);
 	case EP_ETH_P_PPPOE_SES: {
 		uint16_t proto;
+		uint32_t hl = 8;
 
-		if (EP_SHORT(p, 8, end))
+		if (EP_SHORT(p, 7, end))
 			return EP_PARSE_TRUNC_L2;
 		if (p[0] != 0x11 || p[1] != 0x00) /* version 1, type 1, code 0 (session data) */
 			return EP_PARSE_BAD_PPPOE;
-		if (ep_be16(p + 4) < 2)
+		if (ep_be16(p + 4) < 1)
 			return EP_PARSE_BAD_PPPOE;
-		proto = ep_be16(p + 6);
+		if (p[6] & 1) { /* protocol field compression: one odd byte */
+			proto = p[6];
+			hl = 7;
+		} else {
+			if (EP_SHORT(p, 8, end))
+				return EP_PARSE_TRUNC_L2;
+			proto = ep_be16(p + 6);
+		}
 		pkt->pppoe = 1;
-		p += 8;
+		p += hl;
 		if (proto == 0x0021)
 			return ep_parse_ipv4(p, end, pkt);
 		if (proto == 0x0057)

@@ -302,9 +302,21 @@ static int decode_v2(const uint8_t *buf, size_t len, struct ep_hist **out)
 	digits = ep_be32(buf + 12);
 	lowest = (int64_t)get_be64(buf + 16);
 	highest = (int64_t)get_be64(buf + 24);
-	if (ep_be32(buf + 8) != 0 || payload > len - V2_HEADER_BYTES || digits > 5 ||
-	    highest > ((int64_t)1 << 62))
+	/*
+	 * The normalizing index offset (buf + 8) and the conversion ratio (buf + 32)
+	 * are metadata: the payload holds logical counts.  hdr-histogram-js writes
+	 * 1 and an int64 there, so neither is checked.
+	 */
+	if (payload > len - V2_HEADER_BYTES || digits > 5 || highest > ((int64_t)1 << 62))
 		return -EINVAL;
+	{
+		struct ep_hdr_cfg cfg;
+
+		/* Bound the allocation a hostile header can ask for. */
+		if (ep_hdr_cfg_init(&cfg, lowest, highest, (int32_t)digits) < 0 ||
+		    cfg.counts_len > (1 << 22))
+			return -EINVAL;
+	}
 	ret = ep_hist_new(lowest, highest, (int32_t)digits, &h);
 	if (ret < 0)
 		return ret;

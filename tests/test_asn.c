@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* test_asn.c - ASN loaders (CSV, numeric CSV, pfx2as), longest-prefix match, bad lines. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "asn_map.h"
+#include "check.h"
+#include "netset.h"
+
+static char dir[] = "/tmp/ep_asn_test_XXXXXX";
+
+static const char *write_file(const char *name, const char *text)
+{
+	static char paths[8][256];
+	static int n;
+	char *p = paths[n++ % 8];
+	FILE *fp;
+
+	snprintf(p, 256, "%s/%s", dir, name);
+	fp = fopen(p, "w");
+	fputs(text, fp);
+	fclose(fp);
+	return p;
+}
+
+static uint32_t look(const struct ep_asn_map *m, const char *addr, const char **org)
+{
+	uint8_t b[16] = {0};
+	int fam = strchr(addr, ':') ? 6 : 4;
+
+	inet_pton(fam == 4 ? AF_INET : AF_INET6, addr, b);
+	return ep_asn_map_lookup(m, fam, b, org);
+}
+
+static void test_csv(void)
+{
+	const char *f[3] = {
+		write_file("v4.csv", "first_ip,last_ip,asn,org\n"
+				     "1.0.0.0,1.0.0.255,13335,\"Cloudflare, Inc.\"\n"
+				     "1.0.0.1,1.0.0.6,64500,\"Odd \"\"range\"\"\"\n"
+				     "# a comment\n"
+				     "\n"
+				     "255.255.255.0,255.255.255.255,64511,Top\n"
+				     "0.0.0.0,0.255.255.255,64510,\n"),
+		write_file("v6.csv", "2001:db8::,2001:db8:ffff:ffff:ffff:ffff:ffff:ffff,64496,Doc\n"
+				     "2001:db8:1::,2001:db8:1::ff,64497,Doc small\r\n"),
+		NULL};
+	struct ep_asn_map *m;
+	struct ep_asn_map_info info;
+	const char *org;
+	char err[256];
+
+	CHECK_EQ(ep_asn_map_load(f, &m, err, sizeof(err)), 0);
+	if (!m) {
+		fprintf(stderr, "%s\n", err);
+		return;
+	}
+	CHECK_EQ(look(m, "1.0.0.0", &org), 13335);
+	CHECK(strcmp(org, "Cloudflare, Inc.") == 0);
+	/* 1.0.0.1-1.0.0.6 splits into /32 /31 /31 /32 prefixes, more specific than the /24. */
+	CHECK_EQ(look(m, "1.0.0.1", &org), 64500);
+	CHECK(strcmp(org, "Odd \"range\"") == 0);
+	CHECK_EQ(look(m, "1.0.0.6", NULL), 64500);
+	CHECK_EQ(look(m, "1.0.0.7", NULL), 13335);
+	CHECK_EQ(look(m, "1.0.0.255", NULL), 13335);
+	CHECK_EQ(look(m, "1.0.1.0", &org), 0);
+	CHECK(strcmp(org, "") == 0);
+	CHECK_EQ(look(m, "255.255.255.255", NULL), 64511);
+	CHECK_EQ(look(m, "0.0.0.0", NULL), 64510);
+	CHECK_EQ(look(m, "2001:db8::1", NULL), 64496);
+	CHECK_EQ(look(m, "2001:db8:1::ff", NULL), 64497);
+	CHECK_EQ(look(m, "2001:db8:1::100", NULL), 64496);
+	CHECK_EQ(look(m, "2001:db9::", NULL), 0);
+	CHECK(strcmp(ep_asn_map_org(m, 64497), "Doc small") == 0);
+	ep_asn_map_info(m, &info);
+	CHECK_EQ(info.lines, 6);
+	CHECK_EQ(info.prefixes4, 1 + 4 + 1 + 1);
+	ep_asn_map_free(m);
+}
+
+static void test_pfx2as_and_numeric(void)
+{
+	const char *f[3] = {
+		write_file("p.pfx2as", "10.0.0.0\t8\t64501\n"
+				       "10.1.0.0\t16\t64502_64503\n"
+				       "10.1.2.0\t24\t{64504,64505}\n"
+				       "10.1.0.0\t16\t64506\n" /* a later duplicate wins */
+				       "2001:db8::\t32\t64507\n"),
+		write_file("n.csv", "3221225984,3221226239,64508,Num\n"), /* 192.0.2.0/24 */
+		NULL};
+	struct ep_asn_map *m;
+	char err[256];
+
+	CHECK_EQ(ep_asn_map_load(f, &m, err, sizeof(err)), 0);
+	if (!m) {
+		fprintf(stderr, "%s\n", err);
+		return;
+	}
+	CHECK_EQ(look(m, "10.200.0.1", NULL), 64501);
+	CHECK_EQ(look(m, "10.1.9.9", NULL), 64506);
+	CHECK_EQ(look(m, "10.1.2.3", NULL), 64504);
+	CHECK_EQ(look(m, "10.1.3.0", NULL), 64506);
+	CHECK_EQ(look(m, "11.0.0.0", NULL), 0);
+	CHECK_EQ(look(m, "2001:db8:5::1", NULL), 64507);
+	CHECK_EQ(look(m, "192.0.2.77", NULL), 64508);
+	ep_asn_map_free(m);
+}
+
+static void expect_error(const char *text, const char *name, int line, const char *reason)
+{
+	const char *f[2] = {write_file(name, text), NULL};
+	struct ep_asn_map *m = NULL;
+	char err[256], want[300];
+
+	CHECK_EQ(ep_asn_map_load(f, &m, err, sizeof(err)), -EINVAL);
+	CHECK(m == NULL);
+	snprintf(want, sizeof(want), "%s:%d: %s", f[0], line, reason);
+	if (strncmp(err, want, strlen(want)) != 0) {
+		check_failed++;
+		fprintf(stderr, "error message: got '%s', want prefix '%s'\n", err, want);
+	}
+}
+
+static void test_bad_files(void)
+{
+	const char *missing[2] = {"/nonexistent/asn.csv", NULL};
+	struct ep_asn_map *m;
+	char err[256];
+
+	expect_error("1.0.0.0,1.0.0.255,1,A\n1.0.1.0,1.0.1.x,2,B\n", "b1.csv", 2, "bad last address");
+	expect_error("1.0.0.0,1.0.0.255\n", "b2.csv", 1, "expected 4 fields");
+	expect_error("1.0.0.9,1.0.0.1,5,A\n", "b3.csv", 1, "last address is below the first");
+	expect_error("1.0.0.0,::1,5,A\n", "b4.csv", 1, "first and last address are of different");
+	expect_error("1.0.0.0,1.0.0.1,AS5,A\n", "b5.csv", 1, "bad ASN");
+	expect_error("1.0.0.0,1.0.0.1,99999999999,A\n", "b6.csv", 1, "bad ASN");
+	expect_error("1.0.0.0,1.0.0.1,5,\"unterminated\n", "b7.csv", 1, "unterminated quoted field");
+	expect_error("10.0.0.0\t33\t5\n", "b8.pfx2as", 1, "bad prefix length");
+	expect_error("10.0.0.1\t8\t5\n", "b9.pfx2as", 1, "prefix 10.0.0.1/8 has host bits set");
+	expect_error("10.0.0.0\t8\n", "b10.pfx2as", 1, "expected 3 tab-separated fields");
+	expect_error("10.0.0.0\t8\tx\n", "b11.pfx2as", 1, "bad origin AS");
+	CHECK_EQ(ep_asn_map_load(missing, &m, err, sizeof(err)), -ENOENT);
+	CHECK(strstr(err, "/nonexistent/asn.csv") != NULL);
+}
+
+static void test_netset(void)
+{
+	struct ep_netset s = {0};
+	uint8_t a[16] = {192, 0, 2, 200}, b[16] = {192, 0, 3, 1}, c[16] = {0x20, 0x01, 0x0d, 0xb8, 0x80};
+	char err[128];
+
+	CHECK_EQ(ep_netset_parse(&s, "192.0.2.0/24,2001:db8:8000::/33,198.51.100.7", err, sizeof(err)), 0);
+	CHECK(ep_netset_contains(&s, 4, a));
+	CHECK(!ep_netset_contains(&s, 4, b));
+	CHECK(ep_netset_contains(&s, 6, c));
+	c[4] = 0x7f;
+	CHECK(!ep_netset_contains(&s, 6, c));
+	CHECK_EQ(ep_netset_parse(&s, "192.0.2.0/33", err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "192.0.2.0/33") != NULL);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 1;
+	test_csv();
+	test_pfx2as_and_numeric();
+	test_bad_files();
+	test_netset();
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			return 1;
+	}
+	CHECK_DONE();
+}

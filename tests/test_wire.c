@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* test_wire.c - window -> messages -> window round trip, part splitting, hostile messages. */
+#include <string.h>
+
+#include "check.h"
+#include "wire.h"
+
+#define NASNS 300
+
+struct sink {
+	uint8_t *msg[1024];
+	size_t len[1024];
+	int n;
+};
+
+static int collect(const uint8_t *msg, size_t len, void *ctx)
+{
+	struct sink *s = ctx;
+
+	s->msg[s->n] = malloc(len);
+	memcpy(s->msg[s->n], msg, len);
+	s->len[s->n++] = len;
+	return 0;
+}
+
+static void test_round_trip(void)
+{
+	static struct ep_window_asn asns[NASNS];
+	struct ep_hist *h[NASNS];
+	struct ep_window w;
+	struct sink s = {0};
+	uint32_t i, got = 0, k;
+	int parts, m, bad = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.type = EP_WIN_WINDOW;
+	w.probe = "edge-1";
+	w.epoch = 1234567890123ull;
+	w.seq = 77;
+	w.start_ns = 5000000000ull;
+	w.end_ns = 5100000000ull;
+	w.stats[EP_ST_packets] = 99;
+	w.stats[EP_ST_PARSE_BAD_TCP_OPTLEN] = 3;
+	for (i = 0; i < NASNS; i++) {
+		ep_hist_new(1, 60000000, 2, &h[i]);
+		for (k = 0; k <= i % 17; k++)
+			ep_hist_record(h[i], 1000 * (i + 1) + k * 37);
+		asns[i].asn = 64500 + i;
+		asns[i].org = i % 2 ? "Org \"quoted\"" : "";
+		for (k = 0; k < EP_AC__COUNT; k++)
+			asns[i].c[k] = i * 10 + k;
+		asns[i].h[EP_AH_RTT_DATA] = h[i];
+	}
+	w.asns = asns;
+	w.nasns = NASNS;
+	parts = ep_wire_encode(&w, 1400, collect, &s);
+	CHECK(parts > 10);
+	CHECK_EQ(parts, s.n);
+	for (m = 0; m < s.n; m++) {
+		struct ep_wire_msg d;
+
+		CHECK(s.len[m] <= 1400);
+		CHECK_EQ(ep_wire_decode(s.msg[m], s.len[m], &d), EP_WIRE_OK);
+		CHECK_EQ(d.seq, 77 + (uint64_t)m);
+		CHECK_EQ(d.part, m);
+		CHECK_EQ(d.parts, parts);
+		CHECK_EQ(d.has_stats, m == 0);
+		CHECK(strcmp(d.probe, "edge-1") == 0);
+		if (m == 0) {
+			CHECK_EQ(d.stats[EP_ST_packets], 99);
+			CHECK_EQ(d.stats[EP_ST_PARSE_BAD_TCP_OPTLEN], 3);
+		}
+		for (i = 0; i < d.nasns; i++, got++) {
+			const struct ep_window_asn *a = &d.asns[i], *o = &asns[got];
+
+			bad += a->asn != o->asn || strcmp(a->org, o->org) != 0 ||
+			       a->c[EP_AC_retx_in] != o->c[EP_AC_retx_in] || a->h[EP_AH_RTT_HS] != NULL ||
+			       !a->h[EP_AH_RTT_DATA] || a->h[EP_AH_RTT_DATA]->total != o->h[EP_AH_RTT_DATA]->total ||
+			       ep_hist_percentile(a->h[EP_AH_RTT_DATA], 99) !=
+				       ep_hist_percentile(o->h[EP_AH_RTT_DATA], 99);
+		}
+		ep_wire_msg_free(&d);
+	}
+	CHECK_EQ(got, NASNS);
+	CHECK_EQ(bad, 0);
+
+	/* Every truncation and every single-byte corruption of a message: no crash, and truncations rejected. */
+	for (m = 0; m < 2; m++) {
+		size_t cut;
+
+		for (cut = 0; cut < s.len[m]; cut++) {
+			struct ep_wire_msg d;
+
+			CHECK(ep_wire_decode(s.msg[m], cut, &d) != EP_WIRE_OK);
+		}
+		for (cut = 0; cut < s.len[m]; cut++) {
+			struct ep_wire_msg d;
+
+			s.msg[m][cut] ^= 0xff;
+			if (ep_wire_decode(s.msg[m], s.len[m], &d) == EP_WIRE_OK)
+				ep_wire_msg_free(&d);
+			s.msg[m][cut] ^= 0xff;
+		}
+	}
+	{
+		struct ep_wire_msg d;
+
+		s.msg[0][0] = 'X';
+		CHECK_EQ(ep_wire_decode(s.msg[0], s.len[0], &d), EP_WIRE_E_MAGIC);
+		s.msg[0][0] = 0x45;
+		s.msg[0][4] = 9;
+		CHECK_EQ(ep_wire_decode(s.msg[0], s.len[0], &d), EP_WIRE_E_VERSION);
+	}
+	for (m = 0; m < s.n; m++)
+		free(s.msg[m]);
+	for (i = 0; i < NASNS; i++)
+		ep_hist_free(h[i]);
+	/* Probe ids are required and bounded. */
+	w.probe = "";
+	CHECK(ep_wire_encode(&w, 1400, collect, &s) < 0);
+}
+
+int main(void)
+{
+	test_round_trip();
+	CHECK_DONE();
+}
