@@ -89,7 +89,14 @@ int ep_probe_opt(struct ep_probe_opts *o, int id, const char *arg, char *err, si
 		}
 		o->asn_db[o->n_asn_db++] = arg;
 		return 0;
-	case O_LOCAL_NET:
+	case O_LOCAL_NET: {
+		struct ep_netset check = {0};
+		char why[200];
+
+		if (ep_netset_parse(&check, arg, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "--local-net: %s", why);
+			return -EINVAL;
+		}
 		if (strlen(o->local_net) + strlen(arg) + 2 > sizeof(o->local_net)) {
 			snprintf(err, errlen, "--local-net: list too long");
 			return -EINVAL;
@@ -98,6 +105,7 @@ int ep_probe_opt(struct ep_probe_opts *o, int id, const char *arg, char *err, si
 			strcat(o->local_net, ",");
 		strcat(o->local_net, arg);
 		return 0;
+	}
 	case O_INTERVAL:
 		return ep_parse_u32_arg("interval-ms", arg, 1, 3600000, &o->interval_ms, err, errlen);
 	case O_MAX_FLOWS:

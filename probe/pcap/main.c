@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,11 +172,24 @@ static int open_source(struct src *s, const char *file, const char *iface, uint3
 
 static int run_live(struct src *s)
 {
+	struct pollfd pfd = {.fd = pcap_get_selectable_fd(s->pcap), .events = POLLIN};
 	struct pcap_stat ps;
+	char errbuf[PCAP_ERRBUF_SIZE];
 
+	/* Non-blocking reads and a short poll: windows close on time when the link is idle. */
+	if (pfd.fd < 0 || pcap_setnonblock(s->pcap, 1, errbuf) < 0) {
+		ep_log_err("capture: cannot poll this source: %s", errbuf);
+		return -1;
+	}
 	while (!s->stop) {
 		struct timespec now;
-		int n = pcap_dispatch(s->pcap, 512, on_packet, (u_char *)s);
+		int n;
+
+		if (poll(&pfd, 1, 10) < 0 && errno != EINTR) {
+			ep_log_err("capture: poll: %s", strerror(errno));
+			return -1;
+		}
+		n = pcap_dispatch(s->pcap, 4096, on_packet, (u_char *)s);
 
 		if (n == PCAP_ERROR) {
 			ep_log_err("capture: %s", pcap_geterr(s->pcap));

@@ -69,7 +69,13 @@ round() { # name, timestamps on (1/0)
 	ip netns exec $NS_C sysctl -qw net.ipv4.tcp_timestamps=$ts
 	ip netns exec $NS_S sysctl -qw net.ipv4.tcp_timestamps=$ts
 	ip netns exec $NS_S tcpdump -Z root --immediate-mode -i ep-s -s 160 -U -w "$pcap" 'tcp port 8080' 2>"$OUT/$name.tcpdump.log" &
-	local cap=$!
+	local cap=$! live=
+	if [ "$name" = ts ]; then
+		# The same traffic, live: edgeprobe-pcap on the interface (wall-clock windows).
+		ip netns exec $NS_S "$PROBE" --iface ep-s --filter 'tcp port 8080' --local-net 192.0.2.1/32 \
+			--asn-db "$OUT/asn.csv" --json-out "$OUT/live.json" --quiet &
+		live=$!
+	fi
 	sleep 1
 	for i in 1 2 3 4; do
 		ip netns exec $NS_C curl -s -o /dev/null --max-time 60 http://192.0.2.1:8080/blob ||
@@ -78,6 +84,10 @@ round() { # name, timestamps on (1/0)
 	sleep 0.5
 	kill -INT $cap
 	wait $cap 2>/dev/null
+	if [ -n "$live" ]; then
+		kill -TERM $live
+		wait $live || die "live edgeprobe-pcap exited with an error"
+	fi
 	"$PROBE" --read "$pcap" --asn-db "$OUT/asn.csv" --local-net 192.0.2.1/32 \
 		--json-out "$OUT/$name.json" --quiet || die "edgeprobe-pcap failed on $pcap"
 }
@@ -172,6 +182,19 @@ for name in ("ts", "nots"):
         if not (0.5 * theirs <= ours <= theirs + 1000):
             fail(f"{name}: rtt_data p50 {ours} us vs tshark ack_rtt p50 {theirs:.0f} us "
                  f"(allowed: half of it up to one 1 ms TSval tick above)")
+    if name == "ts":
+        live = [json.loads(l) for l in open(f"{out}/live.json")]
+        lsum = live[-1]
+        la = {x["asn"]: x for x in lsum["asns"]}.get(64510, {})
+        wins = [w for w in live if w["type"] == "window"]
+        print(f"live: {len(wins)} windows, flows {la.get('flows_new')}, retransmissions "
+              f"{la.get('retx_out')}, capture drops {lsum['stats']['src_drops']}")
+        if lsum["type"] != "summary" or la.get("flows_new") != a["flows_new"]:
+            fail(f"live: summary flows {la.get('flows_new')} != {a['flows_new']} from the capture")
+        elif lsum["stats"]["src_drops"] == 0 and la.get("retx_out") != a["retx_out"]:
+            fail(f"live: {la.get('retx_out')} retransmissions, {a['retx_out']} from the capture")
+        if len(wins) < 5 or any(w["end_ns"] - w["start_ns"] != 100000000 for w in wins):
+            fail("live: expected aligned 100 ms windows, including empty ones, while capturing")
     st = summ["stats"]
     if sum(v for k, v in st.items() if k.startswith("parse_")) != st["packets"]:
         fail(f"{name}: parse counters do not add up to packets")

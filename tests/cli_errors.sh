@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# cli_errors.sh - bad files, flags and interfaces get a clear message naming them and a
+# non-zero exit; nothing crashes.  Usage: cli_errors.sh PROBE DUMP WORKDIR
+set -u
+PROBE=$1 DUMP=$2 OUT=$3
+mkdir -p "$OUT"
+fails=0
+
+expect() { # exit code, text the message must contain, command...
+	local code=$1 text=$2
+	shift 2
+	local msg rc
+	msg=$("$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ "$rc" != "$code" ] || [[ "$msg" != *"$text"* ]]; then
+		echo "FAIL: $* -> exit $rc, message: $msg (want exit $code and '$text')"
+		fails=$((fails + 1))
+	else
+		echo "ok: exit $rc: ${msg%%$'\n'*}"
+	fi
+}
+
+printf '1.0.0.0,1.0.0.255,13335,A\n1.0.1.0,1.0.1.255,x,B\n' > "$OUT/bad.csv"
+printf 'not a capture\n' > "$OUT/bad.pcap"
+# An empty but valid capture (pcap header only).
+printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00' > "$OUT/empty.pcap"
+expect 1 "--read /nonexistent/trace.pcap" "$PROBE" --read /nonexistent/trace.pcap --asn-db none
+expect 1 "$OUT/bad.pcap" "$PROBE" --read "$OUT/bad.pcap" --asn-db none
+expect 1 "$OUT/bad.csv:2: bad ASN 'x'" "$PROBE" --read "$OUT/empty.pcap" --asn-db "$OUT/bad.csv"
+expect 2 "--interval-ms: '0'" "$PROBE" --read x --interval-ms 0
+expect 2 "--max-flows: 'lots'" "$PROBE" --read x --max-flows lots
+expect 2 "unknown option" "$PROBE" --read x --frobnicate
+expect 2 "exactly one of --read FILE or --iface IF" "$PROBE"
+expect 2 "--local-net: '10.0.0.0/40'" "$PROBE" --read "$OUT/empty.pcap" --asn-db none --local-net 10.0.0.0/40
+expect 1 "'bogus://x'" "$PROBE" --read "$OUT/empty.pcap" --asn-db none --collector bogus://x
+expect 1 "no ASN data in /nonexistent" env EDGEPROBE_ASN_DIR=/nonexistent "$PROBE" --read "$OUT/empty.pcap"
+expect 2 "give exactly one of --listen URL or --read FILE" "$DUMP"
+if [ "$(id -u)" = 0 ]; then
+	expect 1 "--iface ep-nosuch0: no such interface" "$PROBE" --iface ep-nosuch0 --asn-db none
+	# Unprivileged live capture: a clear message, not a crash.
+	expect 1 "permission denied" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$PROBE" --iface lo --asn-db none
+fi
+echo "$fails failures"
+[ $fails = 0 ]
