@@ -20,15 +20,24 @@ struct ep_flow_key {
 	uint8_t pad[3];
 };
 
-/* -1, 0, 1 as (addr, port) of x compares with y. */
-EP_INLINE int ep_endpoint_cmp(const uint8_t *ax, uint16_t px, const uint8_t *ay, uint16_t py)
+/*
+ * A total order on endpoints, used only to pick side A: addresses compared as
+ * two native 64-bit words, then ports.  Any consistent order would do.
+ * @return 1 when (ax, px) orders after (ay, py)
+ */
+EP_INLINE int ep_endpoint_after(const uint8_t *ax, uint16_t px, const uint8_t *ay, uint16_t py)
 {
-	int i;
+	uint64_t x0, x1, y0, y1;
 
-	for (i = 0; i < 16; i++)
-		if (ax[i] != ay[i])
-			return ax[i] < ay[i] ? -1 : 1;
-	return px == py ? 0 : (px < py ? -1 : 1);
+	__builtin_memcpy(&x0, ax, 8);
+	__builtin_memcpy(&x1, ax + 8, 8);
+	__builtin_memcpy(&y0, ay, 8);
+	__builtin_memcpy(&y1, ay + 8, 8);
+	if (x0 != y0)
+		return x0 > y0;
+	if (x1 != y1)
+		return x1 > y1;
+	return px > py;
 }
 
 /*
@@ -37,13 +46,10 @@ EP_INLINE int ep_endpoint_cmp(const uint8_t *ax, uint16_t px, const uint8_t *ay,
  */
 EP_INLINE int ep_flow_key_make(const struct ep_pkt *pkt, struct ep_flow_key *key)
 {
-	int from_b = ep_endpoint_cmp(pkt->src, pkt->sport, pkt->dst, pkt->dport) > 0;
-	int i;
+	int from_b = ep_endpoint_after(pkt->src, pkt->sport, pkt->dst, pkt->dport);
 
-	for (i = 0; i < 16; i++) {
-		key->addr_a[i] = from_b ? pkt->dst[i] : pkt->src[i];
-		key->addr_b[i] = from_b ? pkt->src[i] : pkt->dst[i];
-	}
+	__builtin_memcpy(key->addr_a, from_b ? pkt->dst : pkt->src, 16);
+	__builtin_memcpy(key->addr_b, from_b ? pkt->src : pkt->dst, 16);
 	key->port_a = from_b ? pkt->dport : pkt->sport;
 	key->port_b = from_b ? pkt->sport : pkt->dport;
 	key->family = pkt->family;
@@ -61,22 +67,23 @@ EP_INLINE uint64_t ep_mix64(uint64_t h)
 	return h;
 }
 
-/* 64-bit hash of a canonical key (so symmetric in the packet's direction). */
+/* 64-bit hash of a canonical key: multiply-add of its five words, one final mix. */
 EP_INLINE uint64_t ep_flow_key_hash(const struct ep_flow_key *key)
 {
-	uint64_t w[5], h = 0x9e3779b97f4a7c15ULL;
-	int i;
+	uint64_t w[5];
 
 	__builtin_memcpy(w, key, sizeof(w));
-	for (i = 0; i < 5; i++)
-		h = ep_mix64(h ^ w[i]) + (uint64_t)i;
-	return h;
+	return ep_mix64((w[0] * 0x9e3779b97f4a7c15ULL) ^ (w[1] * 0xc2b2ae3d27d4eb4fULL) ^
+			(w[2] * 0x165667b19e3779f9ULL) ^ (w[3] * 0x27d4eb2f165667c5ULL) ^
+			(w[4] * 0x94d049bb133111ebULL));
 }
 
 EP_INLINE int ep_flow_key_eq(const struct ep_flow_key *x, const struct ep_flow_key *y)
 {
-	const uint64_t *a = (const uint64_t *)x, *b = (const uint64_t *)y;
+	uint64_t a[5], b[5];
 
+	__builtin_memcpy(a, x, sizeof(a));
+	__builtin_memcpy(b, y, sizeof(b));
 	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4])) == 0;
 }
 

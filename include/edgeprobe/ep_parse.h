@@ -131,9 +131,16 @@ EP_INLINE enum ep_parse_res ep_parse_tcp(const uint8_t *p, const uint8_t *end, u
 	pkt->opts = 0;
 	pkt->sack_blocks = 0;
 
-	/* Options: each iteration consumes at least one byte of at most 40. */
 	o = p + 20;
 	olen = doff - 20;
+	/* The layout Linux sends on every segment: NOP, NOP, timestamps. */
+	if (olen == 12 && ep_be32(o) == 0x0101080au) {
+		pkt->tsval = ep_be32(o + 4);
+		pkt->tsecr = ep_be32(o + 8);
+		pkt->opts = EP_OPT_TS;
+		return EP_PARSE_OK;
+	}
+	/* Options: each iteration consumes at least one byte of at most 40. */
 	for (i = 0; i < EP_TCP_MAX_OPT_BYTES && olen > 0; i++) {
 		uint8_t kind = o[0], len;
 
@@ -192,7 +199,6 @@ EP_INLINE enum ep_parse_res ep_parse_tcp(const uint8_t *p, const uint8_t *end, u
 EP_INLINE enum ep_parse_res ep_parse_ipv4(const uint8_t *p, const uint8_t *end, struct ep_pkt *pkt)
 {
 	uint32_t hlen, tot;
-	int k;
 
 	if (EP_SHORT(p, 20, end))
 		return EP_PARSE_TRUNC_IP;
@@ -211,10 +217,10 @@ EP_INLINE enum ep_parse_res ep_parse_ipv4(const uint8_t *p, const uint8_t *end, 
 	if (p[9] != 6)
 		return EP_PARSE_NOT_TCP;
 	pkt->family = 4;
-	for (k = 0; k < 16; k++) {
-		pkt->src[k] = k < 4 ? p[12 + k] : 0;
-		pkt->dst[k] = k < 4 ? p[16 + k] : 0;
-	}
+	__builtin_memset(pkt->src, 0, 16);
+	__builtin_memset(pkt->dst, 0, 16);
+	__builtin_memcpy(pkt->src, p + 12, 4);
+	__builtin_memcpy(pkt->dst, p + 16, 4);
 	return ep_parse_tcp(p + hlen, end, tot - hlen, pkt);
 }
 
@@ -222,7 +228,7 @@ EP_INLINE enum ep_parse_res ep_parse_ipv6(const uint8_t *p, const uint8_t *end, 
 {
 	uint32_t plen;
 	uint8_t nh;
-	int i, k;
+	int i;
 
 	if (EP_SHORT(p, 40, end))
 		return EP_PARSE_TRUNC_IP;
@@ -231,10 +237,8 @@ EP_INLINE enum ep_parse_res ep_parse_ipv6(const uint8_t *p, const uint8_t *end, 
 	plen = ep_be16(p + 4);
 	nh = p[6];
 	pkt->family = 6;
-	for (k = 0; k < 16; k++) {
-		pkt->src[k] = p[8 + k];
-		pkt->dst[k] = p[24 + k];
-	}
+	__builtin_memcpy(pkt->src, p + 8, 16);
+	__builtin_memcpy(pkt->dst, p + 24, 16);
 	p += 40;
 	for (i = 0; i < EP_IPV6_MAX_EXT + 1; i++) {
 		uint32_t elen;

@@ -24,6 +24,8 @@ struct ep_exporter {
 	int any;
 	struct sum_asn *sum;
 	uint32_t nsum, capsum;
+	uint8_t *enc;             /* this window's histogram encodings */
+	size_t enc_cap;
 };
 
 int ep_exporter_new(const struct ep_exporter_cfg *cfg, struct ep_exporter **out)
@@ -55,6 +57,7 @@ void ep_exporter_free(struct ep_exporter *e)
 			ep_hist_free(e->sum[i].h[k]);
 	}
 	free(e->sum);
+	free(e->enc);
 	free(e);
 }
 
@@ -144,6 +147,44 @@ static void sum_add(struct ep_exporter *e, const struct ep_window *w)
 	}
 }
 
+/* Encode every histogram of w once; the wire and JSON outputs share the bytes. */
+static void encode_hists(struct ep_exporter *e, struct ep_window *w)
+{
+	size_t need = 0, used = 0;
+	uint32_t i, k;
+
+	for (i = 0; i < w->nasns; i++)
+		for (k = 0; k < EP_AH__COUNT; k++)
+			if (w->asns[i].h[k] && w->asns[i].h[k]->total)
+				need += (size_t)ep_hist_encode(w->asns[i].h[k], NULL, 0);
+	if (need > e->enc_cap) {
+		uint8_t *p = realloc(e->enc, need);
+
+		if (!p)
+			need = 0; /* the outputs encode on their own */
+		else {
+			e->enc = p;
+			e->enc_cap = need;
+		}
+	}
+	for (i = 0; i < w->nasns; i++) {
+		for (k = 0; k < EP_AH__COUNT; k++) {
+			const struct ep_hist *h = w->asns[i].h[k];
+			long n;
+
+			w->asns[i].enc[k] = NULL;
+			if (!h || !h->total || !need)
+				continue;
+			n = ep_hist_encode(h, e->enc + used, e->enc_cap - used);
+			if (n > 0) {
+				w->asns[i].enc[k] = e->enc + used;
+				w->asns[i].enc_len[k] = (uint32_t)n;
+				used += (size_t)n;
+			}
+		}
+	}
+}
+
 static void export(struct ep_exporter *e, struct ep_window *w)
 {
 	int parts;
@@ -154,6 +195,7 @@ static void export(struct ep_exporter *e, struct ep_window *w)
 	e->window_failed = 0;
 	/* The counters a window carries include the failures of the windows before it. */
 	ep_exporter_patch_stats(e, w->stats);
+	encode_hists(e, w);
 	parts = ep_wire_encode(w, e->cfg.max_payload, send_msg, e);
 	if (parts > 0)
 		e->seq += (uint64_t)parts;

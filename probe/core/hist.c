@@ -13,6 +13,7 @@
 #define COOKIE_BASE(c) ((c) & ~0xf0u)
 #define V2_HEADER_BYTES 40
 #define ZIGZAG_MAX_BYTES 9
+#define STORED_MAX 1024 /* V2 bodies up to this size go in a stored zlib block */
 
 /* ------------------------------------------------------------------------ */
 /* Storage, recording, merging                                                */
@@ -220,9 +221,14 @@ static size_t encode_v2(const struct ep_hist *h, uint8_t *buf)
 	uint8_t *p = buf + V2_HEADER_BYTES;
 	double ratio = 1.0;
 	uint64_t ratio_bits;
-	int32_t i;
+	int32_t i = h->min_idx <= h->max_idx ? h->min_idx : 0;
 
-	for (i = 0; i <= h->max_idx;) {
+	/* The run of zeros below the first recorded value, without scanning it. */
+	if (i > 1)
+		p += zigzag_put(p, -(int64_t)i);
+	else if (i == 1)
+		p += zigzag_put(p, 0);
+	while (i <= h->max_idx) {
 		int64_t zeros = 0;
 
 		if (h->counts[i]) {
@@ -251,36 +257,98 @@ static size_t v2_bound(const struct ep_hist *h)
 	return V2_HEADER_BYTES + (size_t)(h->max_idx + 1) * ZIGZAG_MAX_BYTES;
 }
 
+/*
+ * One deflate and one inflate stream per thread, reset between uses: setting a
+ * stream up costs far more than compressing a histogram (a few hundred bytes).
+ * A 1 KiB window, the smallest hash and fixed Huffman codes (no tree to build
+ * for a few hundred bytes) suffice; any inflater reads the result (the zlib
+ * header states the window size).
+ */
+static __thread z_stream *tls_deflate, *tls_inflate;
+
+static z_stream *deflater(void)
+{
+	if (tls_deflate)
+		return deflateReset(tls_deflate) == Z_OK ? tls_deflate : NULL;
+	tls_deflate = calloc(1, sizeof(*tls_deflate));
+	if (tls_deflate && deflateInit2(tls_deflate, 1, Z_DEFLATED, 10, 1, Z_FIXED) != Z_OK) {
+		free(tls_deflate);
+		tls_deflate = NULL;
+	}
+	return tls_deflate;
+}
+
+static z_stream *inflater(void)
+{
+	if (tls_inflate)
+		return inflateReset(tls_inflate) == Z_OK ? tls_inflate : NULL;
+	tls_inflate = calloc(1, sizeof(*tls_inflate));
+	if (tls_inflate && inflateInit(tls_inflate) != Z_OK) {
+		free(tls_inflate);
+		tls_inflate = NULL;
+	}
+	return tls_inflate;
+}
+
 long ep_hist_encode(const struct ep_hist *h, uint8_t *buf, size_t cap)
 {
 	uint8_t stack[8192], *raw;
 	size_t raw_len, need = v2_bound(h);
-	uLongf zlen;
+	z_stream *zs;
 	long ret;
 
 	if (!buf)
-		return (long)(8 + compressBound((uLong)need));
+		return (long)(8 + compressBound((uLong)need) + 64);
+	if (cap < 8)
+		return -ENOSPC;
 	raw = need <= sizeof(stack) ? stack : malloc(need);
 	if (!raw)
 		return -ENOMEM;
 	raw_len = encode_v2(h, raw);
-	if (cap < 8) {
-		ret = -ENOSPC;
+	if (raw_len <= STORED_MAX) {
+		/*
+		 * Small bodies (most window histograms) do not shrink enough to pay
+		 * for deflate: a zlib stream with one stored block is valid input to
+		 * every inflater and costs a copy and an Adler-32.
+		 */
+		uLong adler = adler32(adler32(0L, Z_NULL, 0), raw, (uInt)raw_len);
+		uint8_t *o = buf + 8;
+
+		if (cap < 8 + raw_len + 11) {
+			ret = -ENOSPC;
+			goto cleanup;
+		}
+		o[0] = 0x78; /* deflate, 32 KiB window */
+		o[1] = 0x01; /* no dictionary, lowest level; (0x78 << 8 | 0x01) % 31 == 0 */
+		o[2] = 0x01; /* final block, stored */
+		o[3] = (uint8_t)raw_len;
+		o[4] = (uint8_t)(raw_len >> 8);
+		o[5] = (uint8_t)~raw_len;
+		o[6] = (uint8_t)(~raw_len >> 8);
+		memcpy(o + 7, raw, raw_len);
+		put_be32(o + 7 + raw_len, (uint32_t)adler);
+		put_be32(buf, V2_COMPRESSED_COOKIE);
+		put_be32(buf + 4, (uint32_t)(raw_len + 11));
+		ret = (long)(8 + raw_len + 11);
 		goto cleanup;
 	}
-	zlen = (uLongf)(cap - 8);
-	ret = compress2(buf + 8, &zlen, raw, (uLong)raw_len, 4);
-	if (ret == Z_BUF_ERROR) {
-		ret = -ENOSPC;
+	zs = deflater();
+	if (!zs) {
+		ret = -ENOMEM;
 		goto cleanup;
 	}
-	if (ret != Z_OK) {
-		ret = -EIO;
+	zs->next_in = raw;
+	zs->avail_in = (uInt)raw_len;
+	zs->next_out = buf + 8;
+	zs->avail_out = (uInt)(cap - 8);
+	ret = deflate(zs, Z_FINISH);
+	if (ret != Z_STREAM_END) {
+		ret = zs->avail_out == 0 ? -ENOSPC : -EIO;
 		goto cleanup;
 	}
 	put_be32(buf, V2_COMPRESSED_COOKIE);
-	put_be32(buf + 4, (uint32_t)zlen);
-	ret = (long)(8 + zlen);
+	put_be32(buf + 4, (uint32_t)zs->total_out);
+	ret = (long)(8 + zs->total_out);
 cleanup:
 	if (raw != stack)
 		free(raw);
@@ -355,10 +423,11 @@ bad:
 
 int ep_hist_decode(const uint8_t *buf, size_t len, struct ep_hist **out)
 {
+	uint8_t stack[4096], *raw = stack;
+	size_t raw_len = 0, raw_cap = sizeof(stack);
 	uint32_t cookie, zlen;
-	uLongf raw_len;
-	uint8_t *raw;
-	int ret;
+	z_stream *zs;
+	long ret;
 
 	*out = NULL;
 	if (len < 8)
@@ -371,15 +440,46 @@ int ep_hist_decode(const uint8_t *buf, size_t len, struct ep_hist **out)
 	zlen = ep_be32(buf + 4);
 	if (zlen > len - 8)
 		return -EINVAL;
-	/* Bound the inflated size: the largest counts array times the widest varint. */
-	raw_len = V2_HEADER_BYTES + (uLongf)(1u << 20);
-	raw = malloc(raw_len);
-	if (!raw)
+	zs = inflater();
+	if (!zs)
 		return -ENOMEM;
-	ret = uncompress(raw, &raw_len, buf + 8, zlen);
-	ret = ret == Z_OK ? decode_v2(raw, raw_len, out) : (ret == Z_MEM_ERROR ? -ENOMEM : -EINVAL);
-	free(raw);
-	return ret;
+	/* Inflate into a growing buffer, bounded by the largest plausible V2 body. */
+	for (;;) {
+		if (raw_len == raw_cap) {
+			uint8_t *p;
+
+			if (raw_cap >= (16u << 20)) {
+				ret = -EINVAL;
+				break;
+			}
+			raw_cap *= 4;
+			p = raw == stack ? malloc(raw_cap) : realloc(raw, raw_cap);
+			if (!p) {
+				ret = -ENOMEM;
+				break;
+			}
+			if (raw == stack)
+				memcpy(p, stack, raw_len);
+			raw = p;
+		}
+		zs->next_in = (Bytef *)(uintptr_t)(buf + 8) + zs->total_in;
+		zs->avail_in = (uInt)(zlen - zs->total_in);
+		zs->next_out = raw + raw_len;
+		zs->avail_out = (uInt)(raw_cap - raw_len);
+		ret = inflate(zs, Z_FINISH);
+		raw_len = zs->total_out;
+		if (ret == Z_STREAM_END) {
+			ret = decode_v2(raw, raw_len, out);
+			break;
+		}
+		if (ret != Z_BUF_ERROR || zs->avail_out != 0) {
+			ret = ret == Z_MEM_ERROR ? -ENOMEM : -EINVAL;
+			break;
+		}
+	}
+	if (raw != stack)
+		free(raw);
+	return (int)ret;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -389,21 +489,12 @@ int ep_hist_decode(const uint8_t *buf, size_t len, struct ep_hist **out)
 static const char b64_chars[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-long ep_hist_encode_b64(const struct ep_hist *h, char *out, size_t cap)
+long ep_b64_encode(const uint8_t *bin, size_t n, char *out, size_t cap)
 {
-	uint8_t stack[4096], *bin;
-	long n = ep_hist_encode(h, NULL, 0), i, o = 0;
+	size_t i, o = 0;
 
-	bin = (size_t)n <= sizeof(stack) ? stack : malloc((size_t)n);
-	if (!bin)
-		return -ENOMEM;
-	n = ep_hist_encode(h, bin, (size_t)n);
-	if (n < 0)
-		goto cleanup;
-	if (cap < (size_t)((n + 2) / 3 * 4 + 1)) {
-		n = -ENOSPC;
-		goto cleanup;
-	}
+	if (cap < (n + 2) / 3 * 4 + 1)
+		return -ENOSPC;
 	for (i = 0; i < n; i += 3) {
 		uint32_t v = (uint32_t)bin[i] << 16;
 
@@ -417,8 +508,20 @@ long ep_hist_encode_b64(const struct ep_hist *h, char *out, size_t cap)
 		out[o++] = i + 2 < n ? b64_chars[v & 63] : '=';
 	}
 	out[o] = '\0';
-	n = o;
-cleanup:
+	return (long)o;
+}
+
+long ep_hist_encode_b64(const struct ep_hist *h, char *out, size_t cap)
+{
+	uint8_t stack[4096], *bin;
+	long n = ep_hist_encode(h, NULL, 0);
+
+	bin = (size_t)n <= sizeof(stack) ? stack : malloc((size_t)n);
+	if (!bin)
+		return -ENOMEM;
+	n = ep_hist_encode(h, bin, (size_t)n);
+	if (n >= 0)
+		n = ep_b64_encode(bin, (size_t)n, out, cap);
 	if (bin != stack)
 		free(bin);
 	return n;

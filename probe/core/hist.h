@@ -91,6 +91,9 @@ int ep_hist_decode(const uint8_t *buf, size_t len, struct ep_hist **out);
 /* base64 of ep_hist_encode() into out (NUL-terminated). @return length, or a negative errno. */
 long ep_hist_encode_b64(const struct ep_hist *h, char *out, size_t cap);
 
+/* Standard base64 of n bytes into out (NUL-terminated). @return length or -ENOSPC. */
+long ep_b64_encode(const uint8_t *in, size_t n, char *out, size_t cap);
+
 /* Decode the base64 "HISTFAAA..." form. @return as ep_hist_decode(). */
 int ep_hist_decode_b64(const char *b64, size_t len, struct ep_hist **out);
 

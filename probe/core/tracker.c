@@ -545,8 +545,10 @@ static void close_window(struct ep_tracker *t)
 			o->asn = s->asn;
 			o->org = s->org;
 			memcpy(o->c, s->c, sizeof(o->c));
-			for (k = 0; k < EP_AH__COUNT; k++)
+			for (k = 0; k < EP_AH__COUNT; k++) {
 				o->h[k] = s->h[k];
+				o->enc[k] = NULL;
+			}
 		}
 		qsort(w.asns, w.nasns, sizeof(*w.asns), asn_cmp);
 		t->cfg.on_window(&w, t->cfg.ctx);

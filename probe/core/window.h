@@ -19,6 +19,8 @@ struct ep_window_asn {
 	const char *org;
 	uint64_t c[EP_AC__COUNT];
 	const struct ep_hist *h[EP_AH__COUNT]; /* NULL when empty */
+	const uint8_t *enc[EP_AH__COUNT];      /* h[k] already V2-encoded, or NULL */
+	uint32_t enc_len[EP_AH__COUNT];
 };
 
 struct ep_window {

@@ -131,7 +131,12 @@ static int encode_asn(struct buf *b, const struct ep_window_asn *a)
 	for (k = 0; k < EP_AH__COUNT; k++) {
 		long n = 0;
 
-		if (a->h[k] && a->h[k]->total) {
+		if (a->h[k] && a->h[k]->total && a->enc[k]) {
+			if (a->enc_len[k] > 0xffff)
+				return -E2BIG;
+			put_u16(b, (uint16_t)a->enc_len[k]);
+			put_bytes(b, a->enc[k], a->enc_len[k]);
+		} else if (a->h[k] && a->h[k]->total) {
 			long bound = ep_hist_encode(a->h[k], NULL, 0);
 			uint8_t *p = buf_grow(b, 2 + (size_t)bound);
 

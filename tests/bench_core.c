@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bench_core.c - micro-benchmarks of the shared core, reported in TSC cycles (and ns):
+ * ASN map load and lookups, histogram record, parse, and the tracker's per-packet cost
+ * with 10k and 1M concurrent flows (packets prepared in memory, so only the core runs).
+ * Usage: bench_core ASN_DIR
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <x86intrin.h>
+
+#include "asn_map.h"
+#include "edgeprobe/ep_parse.h"
+#include "hist.h"
+#include "tracker.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t xs = 88172645463325252ull;
+static uint64_t rnd(void)
+{
+	xs ^= xs << 13;
+	xs ^= xs >> 7;
+	xs ^= xs << 17;
+	return xs;
+}
+
+/* TSC ticks per ns, measured against the monotonic clock. */
+static double tsc_per_ns(void)
+{
+	double t0 = now_s();
+	uint64_t c0 = __rdtsc();
+
+	while (now_s() - t0 < 0.2)
+		;
+	return (double)(__rdtsc() - c0) / ((now_s() - t0) * 1e9);
+}
+
+static void on_window(const struct ep_window *w, void *ctx)
+{
+	(void)w;
+	(*(uint64_t *)ctx)++;
+}
+
+/*
+ * Tracker cost with nflows concurrent flows: handshake for each, then data and ACKs
+ * with timestamps in random flow order.
+ */
+static void bench_tracker(const struct ep_asn_map *map, uint32_t nflows, uint64_t npkts, double tpn)
+{
+	struct ep_tracker_cfg cfg;
+	struct ep_tracker *t;
+	struct ep_pkt *pk;
+	uint32_t *seq;
+	uint64_t windows = 0, i, c0, c1, base = 1000000000000ull;
+	const uint32_t batch = 1 << 16;
+	double cycles = 0;
+
+	ep_tracker_cfg_defaults(&cfg);
+	cfg.max_flows = nflows + nflows / 8;
+	cfg.asn = map;
+	cfg.on_window = on_window;
+	cfg.ctx = &windows;
+	if (ep_tracker_new(&cfg, &t) < 0)
+		abort();
+	pk = calloc(batch, sizeof(*pk));
+	seq = calloc(nflows, sizeof(*seq));
+	/* Remote clients spread over the IPv4 space (many ASNs); one server. */
+	for (i = 0; i < npkts; i += batch) {
+		uint32_t j, n = (uint32_t)(npkts - i < batch ? npkts - i : batch);
+
+		for (j = 0; j < n; j++) {
+			uint32_t f = (uint32_t)(rnd() % nflows), cli = (f * 2654435761u) | 0x01000000u;
+			int toward = (i + j) & 1;
+			struct ep_pkt *p = &pk[j];
+
+			memset(p, 0, sizeof(*p));
+			p->family = 4;
+			memcpy(toward ? p->dst : p->src, &cli, 4);
+			p->src[0] = toward ? 192 : p->src[0];
+			if (toward) {
+				p->src[1] = 0;
+				p->src[2] = 2;
+				p->src[3] = 1;
+			} else {
+				p->dst[0] = 192;
+				p->dst[2] = 2;
+				p->dst[3] = 1;
+			}
+			p->sport = toward ? 443 : (uint16_t)(1024 + f % 60000);
+			p->dport = toward ? (uint16_t)(1024 + f % 60000) : 443;
+			p->flags = EP_TCP_ACK;
+			p->opts = EP_OPT_TS;
+			if (toward) {
+				p->seq = seq[f];
+				seq[f] += 1448;
+				p->payload_len = 1448;
+				p->tsval = seq[f] >> 10;
+			} else {
+				p->ack = seq[f];
+				p->tsecr = seq[f] >> 10;
+			}
+			p->win = 1000;
+		}
+		c0 = __rdtsc();
+		for (j = 0; j < n; j++)
+			ep_tracker_packet(t, &pk[j], base + (i + j) * 100);
+		c1 = __rdtsc();
+		cycles += (double)(c1 - c0);
+	}
+	printf("tracker: %u concurrent flows: %.0f cycles/packet (%.1f ns), %.1f Mpps on one core; "
+	       "%.1f MiB flow table (%zu bytes/flow incl. index)\n",
+	       nflows, cycles / (double)npkts, cycles / (double)npkts / tpn,
+	       (double)npkts / (cycles / tpn / 1e9) / 1e6,
+	       (double)ep_tracker_flow_bytes(t) / 1048576.0,
+	       ep_tracker_flow_bytes(t) / cfg.max_flows);
+	ep_tracker_free(t);
+	free(pk);
+	free(seq);
+}
+
+int main(int argc, char **argv)
+{
+	char v4[512], v6[512];
+	const char *files[3] = {v4, v6, NULL};
+	struct ep_asn_map *map;
+	struct ep_asn_map_info info;
+	struct ep_hist *h;
+	char err[256];
+	double t0, tpn = tsc_per_ns(), el;
+	uint64_t i, c0, sum = 0;
+	const uint64_t N = 10000000;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: bench_core ASN_DIR\n");
+		return 2;
+	}
+	snprintf(v4, sizeof(v4), "%s/asn-ipv4.csv", argv[1]);
+	snprintf(v6, sizeof(v6), "%s/asn-ipv6.csv", argv[1]);
+	printf("TSC: %.3f ticks/ns\n", tpn);
+
+	t0 = now_s();
+	if (ep_asn_map_load(files, &map, err, sizeof(err)) < 0) {
+		fprintf(stderr, "bench_core: %s\n", err);
+		return 1;
+	}
+	el = now_s() - t0;
+	ep_asn_map_info(map, &info);
+	printf("asn load: %zu ranges in %.0f ms = %.0f ms per 100k ranges (%zu v4 + %zu v6 prefixes, "
+	       "%zu + %zu intervals, %zu ASNs, %.1f MiB)\n",
+	       info.lines, el * 1e3, el * 1e3 / ((double)info.lines / 1e5), info.prefixes4,
+	       info.prefixes6, info.intervals4, info.intervals6, info.asns,
+	       (double)info.bytes / 1048576.0);
+
+	c0 = __rdtsc();
+	for (i = 0; i < N; i++) {
+		uint32_t a = (uint32_t)rnd();
+
+		sum += ep_asn_map_lookup(map, 4, (uint8_t *)&a, NULL);
+	}
+	el = (double)(__rdtsc() - c0) / tpn / 1e9;
+	printf("asn lookup v4: %.0f ns/lookup, %.1f M lookups/s (random addresses)\n",
+	       el * 1e9 / (double)N, (double)N / el / 1e6);
+	c0 = __rdtsc();
+	for (i = 0; i < N / 4; i++) {
+		uint8_t a[16];
+		uint64_t r1 = rnd(), r2 = rnd();
+
+		memcpy(a, &r1, 8);
+		memcpy(a + 8, &r2, 8);
+		a[0] = 0x20;
+		a[1] = (uint8_t)(r1 >> 56) & 0x0f;
+		sum += ep_asn_map_lookup(map, 6, a, NULL);
+	}
+	el = (double)(__rdtsc() - c0) / tpn / 1e9;
+	printf("asn lookup v6: %.0f ns/lookup, %.1f M lookups/s (random 2000::/12 addresses)\n",
+	       el * 1e9 / (double)(N / 4), (double)(N / 4) / el / 1e6);
+
+	ep_hist_new(1, 60000000, 2, &h);
+	c0 = __rdtsc();
+	for (i = 0; i < 10 * N; i++)
+		ep_hist_record(h, (int64_t)((i * 2654435761u) & 0xfffff));
+	printf("hist record: %.1f cycles/value (%.2f ns)\n",
+	       (double)(__rdtsc() - c0) / (double)(10 * N),
+	       (double)(__rdtsc() - c0) / (double)(10 * N) / tpn);
+	ep_hist_free(h);
+
+	{
+		static const uint8_t frame[] = {
+			0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0x08, 0x00, 0x45, 0, 0x05, 0xdc, 0,
+			0, 0x40, 0, 64, 6, 0, 0, 192, 0, 2, 1, 198, 51, 100, 7, 1, 187, 0x9c, 0x40, 0, 0,
+			0, 1, 0, 0, 0, 1, 0x80, 0x10, 0xff, 0xff, 0, 0, 0, 0, 1, 1, 8, 10, 0, 0, 0, 1, 0,
+			0, 0, 2};
+		struct ep_pkt p = {0};
+		uint64_t ok = 0;
+
+		c0 = __rdtsc();
+		for (i = 0; i < N; i++) {
+			ok += ep_parse_eth(frame, frame + sizeof(frame), &p) == EP_PARSE_OK;
+			sum += p.tsval;
+		}
+		if (ok != N) {
+			fprintf(stderr, "bench_core: the parse benchmark frame does not parse\n");
+			return 1;
+		}
+		printf("parse (Ethernet/IPv4/TCP with timestamps): %.1f cycles/packet\n",
+		       (double)(__rdtsc() - c0) / (double)N);
+	}
+	bench_tracker(map, 10000, 20000000, tpn);
+	bench_tracker(map, 1000000, 20000000, tpn);
+	ep_asn_map_free(map);
+	printf("flow record: %zu bytes\n", sizeof(struct ep_flow));
+	return sum == 42; /* keep the loops */
+}
