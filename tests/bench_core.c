@@ -202,11 +202,15 @@ int main(int argc, char **argv)
 			0, 0, 2};
 		struct ep_pkt p = {0};
 		uint64_t ok = 0;
+		uint8_t buf[sizeof(frame)];
+		volatile uint8_t *vb = buf;
 
+		memcpy(buf, frame, sizeof(buf));
 		c0 = __rdtsc();
 		for (i = 0; i < N; i++) {
-			ok += ep_parse_eth(frame, frame + sizeof(frame), &p) == EP_PARSE_OK;
-			sum += p.tsval;
+			vb[41] = (uint8_t)i; /* the sequence number changes: nothing to hoist */
+			ok += ep_parse_eth(buf, buf + sizeof(buf), &p) == EP_PARSE_OK;
+			sum += p.seq;
 		}
 		if (ok != N) {
 			fprintf(stderr, "bench_core: the parse benchmark frame does not parse\n");
