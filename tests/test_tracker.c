@@ -360,17 +360,25 @@ static void test_windows_and_timeouts(void)
 	struct ep_tracker *t = mk(&a, 1, 1024);
 
 	send_at(t, 50000, (struct seg){CLI, SRV, 40010, 443, ACK, 1, 1, 10});
+	/* A flow queued at 0.06 s and used again at 200 s: not idle at 301 s. */
+	send_at(t, 60000, (struct seg){CLI, SRV, 40013, 443, ACK, 1, 1, 10});
 	send_at(t, 250000, (struct seg){CLI, SRV, 40011, 443, EP_TCP_RST, 1, 1, 0});
+	send_at(t, 200000000, (struct seg){CLI, SRV, 40013, 443, ACK, 11, 1, 10});
 	send_at(t, 301000000, (struct seg){CLI, SRV, 40012, 443, ACK, 1, 1, 10});
+	CHECK_EQ(ep_tracker_stats(t)[EP_ST_flows_timeout], 1);
+	CHECK_EQ(ep_tracker_stats(t)[EP_ST_flows_active], 2);
+	/* ... and idle by 501 s. */
+	send_at(t, 501000000, (struct seg){CLI, SRV, 40012, 443, ACK, 11, 1, 10});
+	CHECK_EQ(ep_tracker_stats(t)[EP_ST_flows_timeout], 2);
 	ep_tracker_finish(t);
-	CHECK_EQ(a.windows, 3);
+	CHECK_EQ(a.windows, 5);
 	CHECK_EQ(a.misaligned, 0);
 	CHECK_EQ(a.starts[0], base_ns);
 	CHECK_EQ(a.starts[1], base_ns + 200000000ull);
 	CHECK_EQ(a.last_stats[EP_ST_rst_no_flow], 1);
-	CHECK_EQ(a.last_stats[EP_ST_flows_timeout], 1);
-	CHECK_EQ(a.last_stats[EP_ST_flows_closed], 2);
-	CHECK_EQ(a.last_stats[EP_ST_packets], 3);
+	CHECK_EQ(a.last_stats[EP_ST_flows_timeout], 2);
+	CHECK_EQ(a.last_stats[EP_ST_flows_closed], 3);
+	CHECK_EQ(a.last_stats[EP_ST_packets], 6);
 	done(&a, t);
 }
 

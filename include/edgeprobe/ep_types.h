@@ -14,15 +14,27 @@
 #define EP_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define EP_INLINE static inline __attribute__((always_inline))
 
-/* Big-endian loads from a byte pointer; callers check bounds first. */
+/* Big-endian loads from a byte pointer (any alignment); callers check bounds first. */
 EP_INLINE uint16_t ep_be16(const uint8_t *p)
 {
-	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
+	uint16_t v;
+
+	__builtin_memcpy(&v, p, 2);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap16(v);
+#endif
+	return v;
 }
 
 EP_INLINE uint32_t ep_be32(const uint8_t *p)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	uint32_t v;
+
+	__builtin_memcpy(&v, p, 4);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap32(v);
+#endif
+	return v;
 }
 
 /* Serial-number arithmetic (RFC 1982) on 32-bit sequence and timestamp values. */

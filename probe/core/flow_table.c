@@ -4,13 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "flow_table.h"
 
 #define BUCKET_ENTRIES 8
 
 struct bucket {
-	uint16_t sig[BUCKET_ENTRIES];  /* 0 = empty */
+	uint16_t sig[BUCKET_ENTRIES];  /* 0 = empty; 16 bytes, compared at once where SSE2 is */
 	uint32_t idx[BUCKET_ENTRIES];
 };
 
@@ -97,6 +100,21 @@ struct ep_flow *ep_flow_lookup(struct ep_flow_table *t, const struct ep_flow_key
 {
 	const struct bucket *b = &t->buckets[bucket_of(t, hash)];
 	uint16_t sig = sig_of(hash);
+#ifdef __SSE2__
+	/* One compare of all 8 signatures; each matching entry sets 2 mask bits. */
+	unsigned int m = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi16(
+		_mm_loadu_si128((const __m128i *)b->sig), _mm_set1_epi16((short)sig)));
+
+	while (m) {
+		int i = __builtin_ctz(m) >> 1;
+		struct ep_flow *f = &t->flows[b->idx[i]];
+
+		if (ep_flow_key_eq(&f->key, key))
+			return f;
+		m &= m - 1;
+		m &= m - 1;
+	}
+#else
 	int i;
 
 	for (i = 0; i < BUCKET_ENTRIES; i++) {
@@ -107,6 +125,7 @@ struct ep_flow *ep_flow_lookup(struct ep_flow_table *t, const struct ep_flow_key
 				return f;
 		}
 	}
+#endif
 	return NULL;
 }
 
@@ -139,7 +158,7 @@ static void list_push(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lr
 }
 
 struct ep_flow *ep_flow_insert(struct ep_flow_table *t, const struct ep_flow_key *key,
-			       uint64_t hash, enum ep_lru lru, uint64_t now_ns, int *err)
+			       uint64_t hash, enum ep_lru lru, uint32_t now_ms, int *err)
 {
 	struct bucket *b = &t->buckets[bucket_of(t, hash)];
 	struct ep_flow *f;
@@ -165,7 +184,8 @@ struct ep_flow *ep_flow_insert(struct ep_flow_table *t, const struct ep_flow_key
 	f = &t->flows[i];
 	memset(f, 0, sizeof(*f));
 	f->key = *key;
-	f->last_ns = now_ns;
+	f->last_ms = now_ms;
+	f->queued_ms = now_ms;
 	b->sig[slot] = sig_of(hash);
 	b->idx[slot] = i;
 	list_push(t, f, lru);
@@ -192,23 +212,30 @@ void ep_flow_remove(struct ep_flow_table *t, struct ep_flow *f)
 	t->count--;
 }
 
-void ep_flow_touch(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lru, uint64_t now_ns)
+void ep_flow_requeue(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lru, uint32_t now_ms)
 {
-	uint32_t i = (uint32_t)(f - t->flows);
-
-	f->last_ns = now_ns;
-	if (t->head[lru] == i)
-		return;
 	list_unlink(t, f);
 	list_push(t, f, lru);
+	f->queued_ms = now_ms;
 }
 
-struct ep_flow *ep_flow_oldest(struct ep_flow_table *t, enum ep_lru lru)
+struct ep_flow *ep_flow_expired(struct ep_flow_table *t, enum ep_lru lru, uint32_t now_ms,
+				uint32_t timeout_ms)
+{
+	struct ep_flow *f;
+
+	if (t->tail[lru] == EP_FLOW_NONE)
+		return NULL;
+	f = &t->flows[t->tail[lru]];
+	return now_ms - f->last_ms >= timeout_ms ? f : NULL;
+}
+
+struct ep_flow *ep_flow_victim(struct ep_flow_table *t, enum ep_lru lru)
 {
 	return t->tail[lru] == EP_FLOW_NONE ? NULL : &t->flows[t->tail[lru]];
 }
 
-struct ep_flow *ep_flow_bucket_oldest(struct ep_flow_table *t, uint64_t hash)
+struct ep_flow *ep_flow_bucket_oldest(struct ep_flow_table *t, uint64_t hash, uint32_t now_ms)
 {
 	const struct bucket *b = &t->buckets[bucket_of(t, hash)];
 	struct ep_flow *old = NULL;
@@ -221,7 +248,8 @@ struct ep_flow *ep_flow_bucket_oldest(struct ep_flow_table *t, uint64_t hash)
 			continue;
 		f = &t->flows[b->idx[s]];
 		/* Half-open and closing flows go first, then the least recent. */
-		if (!old || f->lru < old->lru || (f->lru == old->lru && f->last_ns < old->last_ns))
+		if (!old || f->lru < old->lru ||
+		    (f->lru == old->lru && now_ms - f->last_ms > now_ms - old->last_ms))
 			old = f;
 	}
 	return old;

@@ -2,8 +2,11 @@
 /*
  * flow_table.h - bounded TCP flow table: a fixed pool of flow records, a
  * bucketized hash index (8 entries per bucket, 16-bit signatures), and two
- * LRU lists (short: half-open and closing flows; long: established flows)
- * that make idle expiry and eviction O(1) per flow.
+ * lists (short: half-open and closing flows; long: established flows) in the
+ * order flows were queued.  A packet stamps its flow's last_ms and moves it to
+ * the head only when it was queued more than EP_FLOW_REQUEUE_MS ago, so most
+ * packets write to no other record while the lists stay in order of last
+ * activity to within that granularity: expiry and eviction take the tail.
  *
  * Sized once at creation; never grows.  One writer (its worker), no locks.
  */
@@ -16,13 +19,15 @@
 
 #define EP_FLOW_PEND 3 /* outstanding RTT samples per flow */
 #define EP_FLOW_NONE UINT32_MAX
+#define EP_FLOW_REQUEUE_MS 1000 /* list order granularity */
 
 enum ep_lru { EP_LRU_SHORT = 0, EP_LRU_LONG = 1 };
 
 /* One tracked connection.  Side 0 is key A, side 1 is key B. */
 struct ep_flow {
 	struct ep_flow_key key;
-	uint64_t last_ns;                 /* time of the last packet */
+	uint32_t last_ms;                 /* time of the last packet (ms, wraps) */
+	uint32_t queued_ms;               /* when it was put at its list's head */
 	uint32_t lru_prev, lru_next;
 	uint32_t agg;                     /* ASN aggregate slot of the remote side */
 	uint32_t nxt[2];                  /* per side: highest sequence end seen */
@@ -59,19 +64,38 @@ struct ep_flow *ep_flow_lookup(struct ep_flow_table *t, const struct ep_flow_key
  *         is full (-EBUSY): *err says which.  The caller evicts and retries.
  */
 struct ep_flow *ep_flow_insert(struct ep_flow_table *t, const struct ep_flow_key *key,
-			       uint64_t hash, enum ep_lru lru, uint64_t now_ns, int *err);
+			       uint64_t hash, enum ep_lru lru, uint32_t now_ms, int *err);
 
 /* Remove f from the index and its list, and return it to the pool. */
 void ep_flow_remove(struct ep_flow_table *t, struct ep_flow *f);
 
-/* Move f to the head of list lru and stamp it with now_ns. */
-void ep_flow_touch(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lru, uint64_t now_ns);
+/* Stamp f with now_ms; it goes to the head of list lru when it changes list or was queued long ago. */
+static inline void ep_flow_touch(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lru,
+				 uint32_t now_ms);
 
-/* The least recently used flow of list lru, or NULL. */
-struct ep_flow *ep_flow_oldest(struct ep_flow_table *t, enum ep_lru lru);
+/*
+ * The tail of list lru when it has been idle for timeout_ms or more, else NULL
+ * (every other flow of the list was active later, to within EP_FLOW_REQUEUE_MS).
+ */
+struct ep_flow *ep_flow_expired(struct ep_flow_table *t, enum ep_lru lru, uint32_t now_ms,
+				uint32_t timeout_ms);
 
-/* The least recently used flow in key's bucket (for -EBUSY). */
-struct ep_flow *ep_flow_bucket_oldest(struct ep_flow_table *t, uint64_t hash);
+/* The least recently active flow of list lru (its tail), or NULL. */
+struct ep_flow *ep_flow_victim(struct ep_flow_table *t, enum ep_lru lru);
+
+/* The longest idle flow in key's bucket, half-open ones first (for -EBUSY). */
+struct ep_flow *ep_flow_bucket_oldest(struct ep_flow_table *t, uint64_t hash, uint32_t now_ms);
+
+/* Move f to the head of list lru (out of line: only on list changes). */
+void ep_flow_requeue(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lru, uint32_t now_ms);
+
+static inline void ep_flow_touch(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lru,
+				 uint32_t now_ms)
+{
+	f->last_ms = now_ms;
+	if (f->lru != lru || now_ms - f->queued_ms >= EP_FLOW_REQUEUE_MS)
+		ep_flow_requeue(t, f, lru, now_ms);
+}
 
 uint32_t ep_flow_table_count(const struct ep_flow_table *t);
 uint32_t ep_flow_table_capacity(const struct ep_flow_table *t);

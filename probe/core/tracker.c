@@ -221,14 +221,15 @@ static void flow_evict(struct ep_tracker *t, struct ep_flow *f, int bucket)
 static void expire(struct ep_tracker *t, uint64_t now_ns)
 {
 	static const uint8_t lists[2] = {EP_LRU_SHORT, EP_LRU_LONG};
+	uint32_t now_ms = (uint32_t)(now_ns / 1000000);
 	int l;
 
 	for (l = 0; l < 2; l++) {
-		uint64_t timeout = lists[l] == EP_LRU_SHORT ? t->cfg.short_timeout_ns
-							     : t->cfg.idle_timeout_ns;
+		uint32_t timeout = (uint32_t)((lists[l] == EP_LRU_SHORT ? t->cfg.short_timeout_ns
+								: t->cfg.idle_timeout_ns) / 1000000);
 		struct ep_flow *f;
 
-		while ((f = ep_flow_oldest(t->ft, lists[l])) && f->last_ns + timeout <= now_ns) {
+		while ((f = ep_flow_expired(t->ft, (enum ep_lru)lists[l], now_ms, timeout))) {
 			if (!(f->flags & F_FINAL))
 				t->stats[EP_ST_flows_timeout]++;
 			flow_end(t, f);
@@ -264,6 +265,7 @@ static struct ep_flow *flow_create(struct ep_tracker *t, const struct ep_pkt *pk
 				   uint64_t now_ns)
 {
 	enum ep_lru lru = (pkt->flags & EP_TCP_SYN) ? EP_LRU_SHORT : EP_LRU_LONG;
+	uint32_t now_ms = (uint32_t)(now_ns / 1000000);
 	struct ep_flow *f;
 	const char *org;
 	uint32_t asn;
@@ -272,15 +274,15 @@ static struct ep_flow *flow_create(struct ep_tracker *t, const struct ep_pkt *pk
 	for (tries = 0; tries < 3; tries++) {
 		struct ep_flow *victim;
 
-		f = ep_flow_insert(t->ft, key, hash, lru, now_ns, &err);
+		f = ep_flow_insert(t->ft, key, hash, lru, now_ms, &err);
 		if (f)
 			break;
 		if (err == -EBUSY) {
-			victim = ep_flow_bucket_oldest(t->ft, hash);
+			victim = ep_flow_bucket_oldest(t->ft, hash, now_ms);
 		} else {
-			victim = ep_flow_oldest(t->ft, EP_LRU_SHORT);
+			victim = ep_flow_victim(t->ft, EP_LRU_SHORT);
 			if (!victim)
-				victim = ep_flow_oldest(t->ft, EP_LRU_LONG);
+				victim = ep_flow_victim(t->ft, EP_LRU_LONG);
 		}
 		if (!victim)
 			return NULL;
@@ -455,7 +457,7 @@ void ep_tracker_packet(struct ep_tracker *t, const struct ep_pkt *pkt, uint64_t 
 	if (pkt->flags & EP_TCP_RST) {
 		flow_end(t, f);
 		f->state = EP_FS_CLOSED;
-		ep_flow_touch(t->ft, f, EP_LRU_SHORT, now_ns);
+		ep_flow_touch(t->ft, f, EP_LRU_SHORT, (uint32_t)(now_ns / 1000000));
 		return;
 	}
 	if (pkt->flags & EP_TCP_SYN) {
@@ -511,7 +513,8 @@ void ep_tracker_packet(struct ep_tracker *t, const struct ep_pkt *pkt, uint64_t 
 		flow_end(t, f);
 		f->state = EP_FS_CLOSED;
 	}
-	ep_flow_touch(t->ft, f, f->state == EP_FS_ESTABLISHED ? EP_LRU_LONG : EP_LRU_SHORT, now_ns);
+	ep_flow_touch(t->ft, f, f->state == EP_FS_ESTABLISHED ? EP_LRU_LONG : EP_LRU_SHORT,
+		      (uint32_t)(now_ns / 1000000));
 }
 
 /* ------------------------------------------------------------------------ */
