@@ -194,7 +194,7 @@ cleanup:
 }
 
 int ep_probe_setup(struct ep_probe *p, const struct ep_probe_opts *o, int reliable, int emit_empty,
-		   char *err, size_t errlen)
+		   int with_tracker, char *err, size_t errlen)
 {
 	struct ep_exporter_cfg ecfg;
 	struct ep_tracker_cfg tcfg;
@@ -243,14 +243,9 @@ int ep_probe_setup(struct ep_probe *p, const struct ep_probe_opts *o, int reliab
 		snprintf(err, errlen, "exporter: %s", strerror(-ret));
 		return ret;
 	}
-	ep_tracker_cfg_defaults(&tcfg);
-	tcfg.max_flows = o->max_flows;
-	tcfg.max_asns = o->max_asns;
-	tcfg.interval_ns = (uint64_t)o->interval_ms * 1000000ull;
-	tcfg.idle_timeout_ns = (uint64_t)o->idle_timeout_s * 1000000000ull;
-	tcfg.emit_empty = emit_empty;
-	tcfg.asn = p->asn;
-	tcfg.local = &p->local;
+	if (!with_tracker)
+		return 0;
+	ep_probe_tracker_cfg(p, o, emit_empty, &tcfg);
 	tcfg.on_window = ep_exporter_window;
 	tcfg.ctx = p->exporter;
 	ret = ep_tracker_new(&tcfg, &p->tracker);
@@ -259,10 +254,25 @@ int ep_probe_setup(struct ep_probe *p, const struct ep_probe_opts *o, int reliab
 	return ret;
 }
 
+void ep_probe_tracker_cfg(const struct ep_probe *p, const struct ep_probe_opts *o, int emit_empty,
+			  struct ep_tracker_cfg *cfg)
+{
+	ep_tracker_cfg_defaults(cfg);
+	cfg->max_flows = o->max_flows;
+	cfg->max_asns = o->max_asns;
+	cfg->interval_ns = (uint64_t)o->interval_ms * 1000000ull;
+	cfg->idle_timeout_ns = (uint64_t)o->idle_timeout_s * 1000000000ull;
+	cfg->emit_empty = emit_empty;
+	cfg->asn = p->asn;
+	cfg->local = &p->local;
+}
+
 int ep_probe_finish(struct ep_probe *p)
 {
 	uint64_t stats[EP_ST__COUNT];
 
+	if (!p->tracker)
+		return -EINVAL;
 	ep_tracker_finish(p->tracker);
 	memcpy(stats, ep_tracker_stats(p->tracker), sizeof(stats));
 	ep_exporter_patch_stats(p->exporter, stats);

@@ -65,13 +65,18 @@ struct ep_probe {
 };
 
 /*
- * Load the ASN data, open the outputs and create tracker and exporter.
+ * Load the ASN data, open the outputs and create the exporter; with
+ * with_tracker, also one tracker feeding it (single-threaded probes).
  * @param reliable sinks block rather than drop (reading a file)
  * @param emit_empty emit windows without traffic (live)
  * @return 0, or a negative errno with err saying what and where.
  */
 int ep_probe_setup(struct ep_probe *p, const struct ep_probe_opts *o, int reliable, int emit_empty,
-		   char *err, size_t errlen);
+		   int with_tracker, char *err, size_t errlen);
+
+/* The tracker configuration the options ask for (the caller sets on_window and ctx). */
+void ep_probe_tracker_cfg(const struct ep_probe *p, const struct ep_probe_opts *o, int emit_empty,
+			  struct ep_tracker_cfg *cfg);
 
 /* Flush open flows and the open window, then emit the summary. @return 0 or -EIO. */
 int ep_probe_finish(struct ep_probe *p);

@@ -87,6 +87,11 @@ uint64_t *ep_tracker_stats(struct ep_tracker *t)
 	return t->stats;
 }
 
+uint64_t ep_tracker_window_start(const struct ep_tracker *t)
+{
+	return t->win_open ? t->win_start : 0;
+}
+
 size_t ep_tracker_flow_bytes(const struct ep_tracker *t)
 {
 	return ep_flow_table_bytes(t->ft);

@@ -64,6 +64,9 @@ void ep_tracker_advance(struct ep_tracker *t, uint64_t now_ns);
 /* End of input: end every open flow, close the open window. */
 void ep_tracker_finish(struct ep_tracker *t);
 
+/* Start of the open window, 0 before the first packet. */
+uint64_t ep_tracker_window_start(const struct ep_tracker *t);
+
 /* Counters, indexed by enum ep_stat (cumulative). */
 uint64_t *ep_tracker_stats(struct ep_tracker *t);
 

@@ -310,7 +310,7 @@ int main(int argc, char **argv)
 	}
 	if (open_source(&s, file, iface, snaplen, promisc, filter) < 0)
 		goto cleanup;
-	if (ep_probe_setup(&s.probe, &po, file != NULL, iface != NULL, err, sizeof(err)) < 0) {
+	if (ep_probe_setup(&s.probe, &po, file != NULL, iface != NULL, 1, err, sizeof(err)) < 0) {
 		ep_log_err("%s", err);
 		goto cleanup;
 	}

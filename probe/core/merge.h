@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * merge.h - combine windows of the same interval from several sources
+ * (workers of one probe, later probes at the collector): counters add,
+ * histograms add exactly.  Windows are kept by start time until popped.
+ */
+#ifndef EP_MERGE_H
+#define EP_MERGE_H
+
+#include <stdint.h>
+
+#include "window.h"
+
+#define EP_MERGE_MAX_OPEN 64 /* windows held at once; the oldest is forced out beyond */
+
+struct ep_merge;
+
+/* @return 0, -ENOMEM */
+int ep_merge_new(struct ep_merge **out);
+void ep_merge_free(struct ep_merge *m);
+
+/*
+ * Add one source's ASN records for the window [start_ns, end_ns).
+ * @return 0, -EINVAL (histogram configurations differ), -ENOMEM, or -EOVERFLOW
+ *         when the oldest open window had to be dropped to make room (counted).
+ */
+int ep_merge_add(struct ep_merge *m, uint64_t start_ns, uint64_t end_ns,
+		 const struct ep_window_asn *asns, uint32_t n);
+
+/*
+ * Fill w with the oldest open window starting before before_ns (its ASNs in
+ * order, owned by the merger until the next call), and remove it.
+ * @return 1 when a window was popped, 0 when none is old enough.
+ */
+int ep_merge_pop(struct ep_merge *m, uint64_t before_ns, struct ep_window *w);
+
+/* Windows dropped because too many were open. */
+uint64_t ep_merge_dropped(const struct ep_merge *m);
+
+#endif

@@ -1,0 +1,688 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * edgeprobe - the DPDK probe: worker lcores poll NIC queues (one RX queue per
+ * worker on every port, symmetric RSS so both directions of a flow meet on one
+ * worker), parse and track into per-worker state, and hand each closed window
+ * to the main lcore, which merges the workers' windows and exports them.
+ *
+ * Hand-off: a worker encodes a closed window (wire format) into one of its
+ * preallocated slots and enqueues the slot on its own single-producer ring;
+ * the main lcore decodes, merges and returns the slot.  A worker never waits:
+ * with no free slot the window is dropped and counted.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+
+#include "edgeprobe/ep_parse.h"
+#include "log.h"
+#include "merge.h"
+#include "probe.h"
+#include "report.h"
+#include "wire.h"
+
+#define EP_MAX_BURST 32
+#define EP_PREFETCH_OFFSET 4
+#define MAX_WORKERS 16
+#define MAX_WORKER_QUEUES 16
+#define SLOTS_PER_WORKER 16
+#define SLOT_BYTES (8u << 20)
+#define NB_RXD 1024
+#define IDLE_NS 100000000ull /* a worker without packets this long is idle */
+
+/* Symmetric Toeplitz key: the 16-bit pattern repeated makes hash(a,b) == hash(b,a). */
+static uint8_t sym_rss_key[40] = {
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+};
+
+struct rxq {
+	uint16_t port;
+	uint16_t queue;
+	uint16_t ts_mult; /* RX timestamp dynfield to ns (net_pcap: microseconds) */
+};
+
+struct slot {
+	size_t len;
+	uint8_t buf[];
+};
+
+/* Per worker lcore: written by its worker; the *_pub fields are read by main. */
+struct worker {
+	unsigned int lcore;
+	struct ep_tracker *tracker;
+	struct rxq q[MAX_WORKER_QUEUES];
+	int nq;
+	struct rte_ring *full, *free;
+	struct slot *slots[SLOTS_PER_WORKER];
+	int packet_clock;                /* timestamps from the port: replay */
+	uint64_t windows_dropped;
+	/* published */
+	uint64_t win_start_pub;          /* start of the worker's open window */
+	uint64_t last_rx_tsc_pub;
+	uint64_t packets_pub, cycles_pub;
+	int done_pub;
+	/* set by main */
+	uint64_t advance_to;             /* replay: close windows up to here when idle */
+} __rte_cache_aligned;
+
+static struct worker workers[MAX_WORKERS];
+static int nworkers;
+static volatile int stop_flag;
+static uint64_t ts_dynflag;
+static int ts_dynoff = -1;
+static uint64_t tsc_hz, tsc_base, wall_base_ns;
+
+/* Nanoseconds from TSC value then to now; 0 when then is later (another core's read). */
+static inline uint64_t tsc_since_ns(uint64_t then, uint64_t now)
+{
+	return now > then ? (now - then) * 1000000000ull / tsc_hz : 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The TSC as wall-clock nanoseconds (for ports without RX timestamps). */
+static inline uint64_t tsc_ns(uint64_t tsc)
+{
+	return wall_base_ns + (uint64_t)((double)(tsc - tsc_base) * 1e9 / (double)tsc_hz);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Worker                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static int copy_to_slot(const uint8_t *msg, size_t len, void *ctx)
+{
+	struct slot *s = ctx;
+
+	if (s->len + len > SLOT_BYTES - sizeof(*s))
+		return -ENOSPC;
+	memcpy(s->buf + s->len, msg, len);
+	s->len += len;
+	return 0;
+}
+
+/* Tracker callback on the worker: the window goes to main through a slot. */
+static void worker_window(const struct ep_window *win, void *ctx)
+{
+	struct worker *w = ctx;
+	struct ep_window copy = *win;
+	void *p;
+
+	if (rte_ring_sc_dequeue(w->free, &p) != 0) {
+		w->windows_dropped++;
+		return;
+	}
+	((struct slot *)p)->len = 0;
+	copy.probe = "worker";
+	copy.stats[EP_ST_windows_dropped] = w->windows_dropped;
+	if (ep_wire_encode(&copy, SLOT_BYTES, copy_to_slot, p) < 0) {
+		w->windows_dropped++;
+		rte_ring_sp_enqueue(w->free, p);
+		return;
+	}
+	rte_ring_sp_enqueue(w->full, p);
+}
+
+static inline uint64_t pkt_time(const struct rte_mbuf *m, const struct rxq *q, uint64_t now_ns)
+{
+	if (m->ol_flags & ts_dynflag)
+		return *RTE_MBUF_DYNFIELD(m, ts_dynoff, uint64_t *) * q->ts_mult;
+	return now_ns;
+}
+
+static int worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct rte_mbuf *pk[EP_MAX_BURST];
+	uint64_t packets = 0, cycles = 0, last_rx = rte_rdtsc();
+	struct ep_pkt pkt;
+
+	while (!stop_flag) {
+		uint64_t tsc = rte_rdtsc(), now = tsc_ns(tsc), got = 0;
+		int qi;
+
+		for (qi = 0; qi < w->nq; qi++) {
+			const struct rxq *q = &w->q[qi];
+			uint16_t n = rte_eth_rx_burst(q->port, q->queue, pk, EP_MAX_BURST), j;
+
+			if (n == 0)
+				continue;
+			for (j = 0; j < n && j < EP_PREFETCH_OFFSET; j++)
+				rte_prefetch0(rte_pktmbuf_mtod(pk[j], void *));
+			for (j = 0; j < n; j++) {
+				const uint8_t *data = rte_pktmbuf_mtod(pk[j], const uint8_t *);
+				enum ep_parse_res res;
+
+				if (j + EP_PREFETCH_OFFSET < n)
+					rte_prefetch0(rte_pktmbuf_mtod(pk[j + EP_PREFETCH_OFFSET], void *));
+				res = ep_parse_eth(data, data + rte_pktmbuf_data_len(pk[j]), &pkt);
+				ep_tracker_count_parse(w->tracker, res);
+				if (EP_LIKELY(res == EP_PARSE_OK))
+					ep_tracker_packet(w->tracker, &pkt, pkt_time(pk[j], q, now));
+			}
+			rte_pktmbuf_free_bulk(pk, n);
+			got += n;
+		}
+		if (got) {
+			packets += got;
+			cycles += rte_rdtsc() - tsc;
+			last_rx = tsc;
+		} else if (!w->packet_clock) {
+			ep_tracker_advance(w->tracker, now); /* live: windows close on the wall clock */
+		} else {
+			uint64_t to = __atomic_load_n(&w->advance_to, __ATOMIC_ACQUIRE);
+
+			if (to > ep_tracker_window_start(w->tracker) && ep_tracker_window_start(w->tracker))
+				ep_tracker_advance(w->tracker, to); /* replay: follow the others */
+		}
+		__atomic_store_n(&w->win_start_pub, ep_tracker_window_start(w->tracker),
+				 __ATOMIC_RELEASE);
+		__atomic_store_n(&w->last_rx_tsc_pub, last_rx, __ATOMIC_RELAXED);
+		__atomic_store_n(&w->packets_pub, packets, __ATOMIC_RELAXED);
+		__atomic_store_n(&w->cycles_pub, cycles, __ATOMIC_RELAXED);
+	}
+	ep_tracker_finish(w->tracker);
+	__atomic_store_n(&w->done_pub, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Ports                                                                      */
+/* ------------------------------------------------------------------------ */
+
+static int port_setup(uint16_t port, struct rte_mempool *pool, int *nq_out, uint16_t *ts_mult)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	uint16_t nq, q, nb_rxd = NB_RXD, nb_txd = 0;
+	int ret;
+
+	memset(&conf, 0, sizeof(conf));
+	ret = rte_eth_dev_info_get(port, &info);
+	if (ret < 0) {
+		ep_log_err("port %u: info: %s", port, rte_strerror(-ret));
+		return ret;
+	}
+	nq = (uint16_t)RTE_MIN((unsigned int)nworkers, info.max_rx_queues);
+	if (nq > 1 && info.flow_type_rss_offloads) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_key = sym_rss_key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = sizeof(sym_rss_key);
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP) & info.flow_type_rss_offloads;
+		ep_log_info("port %u (%s): %u RX queues, symmetric RSS", port, info.driver_name, nq);
+	} else if (nq > 1) {
+		ep_log_info("port %u (%s): %u RX queues without RSS (the device splits the "
+			    "traffic itself)",
+			    port, info.driver_name, nq);
+	} else if (nworkers > 1) {
+		ep_log_warn("port %u (%s): one RX queue only: one worker polls it", port,
+			    info.driver_name);
+	}
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP)
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+	*ts_mult = strcmp(info.driver_name, "net_pcap") == 0 ? 1000 : 1;
+	ret = rte_eth_dev_configure(port, nq, info.max_tx_queues ? 1 : 0, &conf);
+	if (ret < 0) {
+		ep_log_err("port %u: configure: %s", port, rte_strerror(-ret));
+		return ret;
+	}
+	rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rxd, &nb_txd);
+	for (q = 0; q < nq; q++) {
+		ret = rte_eth_rx_queue_setup(port, q, nb_rxd, rte_eth_dev_socket_id(port), NULL, pool);
+		if (ret < 0) {
+			ep_log_err("port %u: rx queue %u setup: %s", port, q, rte_strerror(-ret));
+			return ret;
+		}
+	}
+	if (info.max_tx_queues) {
+		ret = rte_eth_tx_queue_setup(port, 0, nb_txd ? nb_txd : 512,
+					     rte_eth_dev_socket_id(port), NULL);
+		if (ret < 0) {
+			ep_log_err("port %u: tx queue setup: %s", port, rte_strerror(-ret));
+			return ret;
+		}
+	}
+	ret = rte_eth_dev_start(port);
+	if (ret < 0) {
+		ep_log_err("port %u: start: %s", port, rte_strerror(-ret));
+		return ret;
+	}
+	rte_eth_promiscuous_enable(port);
+	*nq_out = nq;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Main lcore: merge and export                                               */
+/* ------------------------------------------------------------------------ */
+
+struct exporter_state {
+	struct ep_probe *probe;
+	struct ep_merge *merge;
+	uint64_t stats[MAX_WORKERS][EP_ST__COUNT]; /* latest cumulative counters per worker */
+	uint64_t windows, merge_errors;
+};
+
+static void sum_stats(struct exporter_state *x, uint64_t *out)
+{
+	struct rte_eth_stats ps;
+	uint16_t port;
+	int i, k;
+
+	memset(out, 0, EP_ST__COUNT * sizeof(*out));
+	for (i = 0; i < nworkers; i++)
+		for (k = 0; k < EP_ST__COUNT; k++)
+			out[k] += x->stats[i][k];
+	RTE_ETH_FOREACH_DEV(port) {
+		if (rte_eth_stats_get(port, &ps) == 0) {
+			out[EP_ST_src_drops] += ps.imissed + ps.rx_nombuf;
+			out[EP_ST_src_ifdrops] += ps.ierrors;
+		}
+	}
+	out[EP_ST_windows] = x->windows;
+}
+
+/* Take every slot the workers filled; merge their windows. */
+static void drain(struct exporter_state *x)
+{
+	int i;
+
+	for (i = 0; i < nworkers; i++) {
+		void *p;
+
+		while (rte_ring_sc_dequeue(workers[i].full, &p) == 0) {
+			struct slot *s = p;
+			struct ep_wire_msg m;
+
+			if (ep_wire_decode(s->buf, s->len, &m) == EP_WIRE_OK) {
+				if (m.has_stats)
+					memcpy(x->stats[i], m.stats, sizeof(m.stats));
+				if (ep_merge_add(x->merge, m.start_ns, m.end_ns, m.asns, m.nasns) < 0)
+					x->merge_errors++;
+				ep_wire_msg_free(&m);
+			} else {
+				x->merge_errors++;
+			}
+			rte_ring_sp_enqueue(workers[i].free, p);
+		}
+	}
+}
+
+/* Export merged windows every worker has moved past. */
+static void export_ready(struct exporter_state *x, int final)
+{
+	uint64_t watermark = UINT64_MAX, active_min = UINT64_MAX, now_tsc = rte_rdtsc();
+	struct ep_window w;
+	int i;
+
+	for (i = 0; i < nworkers; i++) {
+		struct worker *wk = &workers[i];
+		uint64_t start = __atomic_load_n(&wk->win_start_pub, __ATOMIC_ACQUIRE);
+		uint64_t idle_ns =
+			tsc_since_ns(__atomic_load_n(&wk->last_rx_tsc_pub, __ATOMIC_RELAXED), now_tsc);
+
+		if (__atomic_load_n(&wk->done_pub, __ATOMIC_ACQUIRE))
+			continue;
+		if (start == 0) {
+			/* No packet yet: wait for it, unless its queues have stayed empty. */
+			if (idle_ns < IDLE_NS)
+				watermark = 0;
+			continue;
+		}
+		if (start < watermark)
+			watermark = start;
+		if (idle_ns < IDLE_NS && start < active_min)
+			active_min = start;
+	}
+	/* Replay: idle workers close their windows up to where the active ones are. */
+	for (i = 0; i < nworkers; i++)
+		if (workers[i].packet_clock && active_min != UINT64_MAX)
+			__atomic_store_n(&workers[i].advance_to, active_min, __ATOMIC_RELEASE);
+	if (final)
+		watermark = UINT64_MAX;
+	while (ep_merge_pop(x->merge, watermark, &w)) {
+		x->windows++;
+		sum_stats(x, w.stats);
+		ep_exporter_window(&w, x->probe->exporter);
+	}
+}
+
+static void log_stats(void)
+{
+	int i;
+
+	for (i = 0; i < nworkers; i++) {
+		uint64_t pk = __atomic_load_n(&workers[i].packets_pub, __ATOMIC_RELAXED);
+		uint64_t cy = __atomic_load_n(&workers[i].cycles_pub, __ATOMIC_RELAXED);
+
+		ep_log_info("worker %d (lcore %u): %llu packets, %.0f cycles/packet, %u flows", i,
+			    workers[i].lcore, (unsigned long long)pk, pk ? (double)cy / (double)pk : 0.0,
+			    (unsigned int)ep_tracker_stats(workers[i].tracker)[EP_ST_flows_active]);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Setup                                                                      */
+/* ------------------------------------------------------------------------ */
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: edgeprobe [EAL options] -- [options]\n"
+		"\n"
+		"The DPDK probe: worker lcores poll every port's RX queues (one per worker,\n"
+		"symmetric RSS); the main lcore merges and exports 100 ms windows.\n"
+		"Example: edgeprobe -l 0,1 --no-huge --no-pci --vdev net_pcap0,rx_pcap=trace.pcap \\\n"
+		"             -- --stop-after-idle 500 --json-out -\n"
+		"\n"
+		"Probe options:\n"
+		"  --stop-after-idle MS   flush and exit after MS without packets (replays, tests)\n"
+		"  --stats-interval S     log per-worker counters every S seconds (default 10, 0: off)\n"
+		"  --report               print the per-ISP table at the end\n"
+		"  --quiet                only errors on stderr\n"
+		"\n%s",
+		ep_probe_usage);
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_IDLE = 1, O_STATS, O_REPORT, O_QUIET, O_HELP };
+	static const struct option own[] = {
+		{"stop-after-idle", required_argument, NULL, O_IDLE},
+		{"stats-interval", required_argument, NULL, O_STATS},
+		{"report", no_argument, NULL, O_REPORT},
+		{"quiet", no_argument, NULL, O_QUIET},
+		{"help", no_argument, NULL, O_HELP},
+	};
+	struct option opts[64];
+	struct ep_probe_opts po;
+	struct ep_probe probe;
+	struct exporter_state x;
+	struct rte_mempool *pool = NULL;
+	uint32_t stop_idle_ms = 0, stats_s = 10;
+	int report = 0, c, n = 0, ret, i, packet_clock = 1;
+	unsigned int lcore;
+	uint16_t port;
+	char err[512] = "";
+	uint64_t last_stats, started;
+	size_t k;
+
+	memset(&x, 0, sizeof(x));
+	memset(&probe, 0, sizeof(probe));
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		}
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0) {
+		fprintf(stderr, "edgeprobe: EAL initialisation failed: %s (check the EAL options "
+				"before '--'; without hugepages use --no-huge)\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	argc -= ret;
+	argv += ret;
+	rte_log_set_global_level(RTE_LOG_WARNING);
+
+	ep_probe_opts_defaults(&po);
+	for (k = 0; k < sizeof(own) / sizeof(own[0]); k++)
+		opts[n++] = own[k];
+	for (k = 0; ep_probe_longopts[k].name; k++)
+		opts[n++] = ep_probe_longopts[k];
+	memset(&opts[n], 0, sizeof(opts[n]));
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_IDLE:
+			if (ep_parse_u32_arg("stop-after-idle", optarg, 1, 86400000, &stop_idle_ms, err,
+					     sizeof(err)) < 0)
+				goto usage_err;
+			break;
+		case O_STATS:
+			if (ep_parse_u32_arg("stats-interval", optarg, 0, 86400, &stats_s, err,
+					     sizeof(err)) < 0)
+				goto usage_err;
+			break;
+		case O_REPORT:
+			report = 1;
+			break;
+		case O_QUIET:
+			ep_log_max = EP_LOG_ERR;
+			break;
+		case O_HELP:
+			usage(stdout);
+			return 0;
+		case '?':
+			snprintf(err, sizeof(err), "unknown option or missing argument: '%s'",
+				 argv[optind - 1]);
+			goto usage_err;
+		default:
+			if (ep_probe_opt(&po, c, optarg, err, sizeof(err)) != 0)
+				goto usage_err;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind]);
+		goto usage_err;
+	}
+
+	nworkers = (int)rte_lcore_count() - 1;
+	if (nworkers < 1 || nworkers > MAX_WORKERS) {
+		ep_log_err("need 2 to %d lcores (-l 0,1 ...): the main lcore exports, the others "
+			   "poll; got %u",
+			   MAX_WORKERS + 1, rte_lcore_count());
+		goto fail;
+	}
+	if (rte_eth_dev_count_avail() == 0) {
+		ep_log_err("no ports: give a device (-a PCI) or a virtual one (--vdev net_pcap0,"
+			   "rx_pcap=FILE)");
+		goto fail;
+	}
+	if (rte_mbuf_dyn_rx_timestamp_register(&ts_dynoff, &ts_dynflag) < 0) {
+		ep_log_err("cannot register the mbuf RX timestamp field");
+		goto fail;
+	}
+	tsc_hz = rte_get_tsc_hz();
+	tsc_base = rte_rdtsc();
+	wall_base_ns = wall_ns();
+
+	pool = rte_pktmbuf_pool_create("ep_mbufs", 8191 * (unsigned int)nworkers + 4095, 256, 0,
+				       RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (!pool) {
+		ep_log_err("mbuf pool: %s (try -m 512 with --no-huge)", rte_strerror(rte_errno));
+		goto fail;
+	}
+	ret = ep_probe_setup(&probe, &po, 0, 0, 0, err, sizeof(err));
+	if (ret < 0) {
+		ep_log_err("%s", err);
+		goto fail;
+	}
+	if (ep_merge_new(&x.merge) < 0)
+		goto fail;
+	x.probe = &probe;
+
+	/* Workers: a tracker, rings and slots each. */
+	i = 0;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct worker *w = &workers[i];
+		struct ep_tracker_cfg cfg;
+		char name[32];
+		int s;
+
+		w->lcore = lcore;
+		ep_probe_tracker_cfg(&probe, &po, 0, &cfg);
+		cfg.on_window = worker_window;
+		cfg.ctx = w;
+		if (ep_tracker_new(&cfg, &w->tracker) < 0) {
+			ep_log_err("worker %d: tracker for %u flows: out of memory", i, po.max_flows);
+			goto fail;
+		}
+		snprintf(name, sizeof(name), "ep_full%d", i);
+		w->full = rte_ring_create(name, SLOTS_PER_WORKER * 2, rte_lcore_to_socket_id(lcore),
+					  RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "ep_free%d", i);
+		w->free = rte_ring_create(name, SLOTS_PER_WORKER * 2, rte_lcore_to_socket_id(lcore),
+					  RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!w->full || !w->free) {
+			ep_log_err("worker %d: rings: %s", i, rte_strerror(rte_errno));
+			goto fail;
+		}
+		for (s = 0; s < SLOTS_PER_WORKER; s++) {
+			w->slots[s] = malloc(SLOT_BYTES);
+			if (!w->slots[s])
+				goto fail;
+			rte_ring_sp_enqueue(w->free, w->slots[s]);
+		}
+		i++;
+	}
+
+	/* Ports: queue q of every port goes to worker q. */
+	RTE_ETH_FOREACH_DEV(port) {
+		int nq, q;
+		uint16_t ts_mult;
+		struct rte_eth_dev_info info;
+
+		if (port_setup(port, pool, &nq, &ts_mult) < 0)
+			goto fail;
+		rte_eth_dev_info_get(port, &info);
+		if (!(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) &&
+		    strcmp(info.driver_name, "net_pcap") != 0)
+			packet_clock = 0;
+		for (q = 0; q < nq; q++) {
+			struct worker *w = &workers[q % nworkers];
+
+			if (w->nq == MAX_WORKER_QUEUES) {
+				ep_log_err("worker %d: more than %d queues", q % nworkers,
+					   MAX_WORKER_QUEUES);
+				goto fail;
+			}
+			w->q[w->nq].port = port;
+			w->q[w->nq].queue = (uint16_t)q;
+			w->q[w->nq].ts_mult = ts_mult;
+			w->nq++;
+		}
+	}
+	ep_log_info("%d workers; windows on the %s clock", nworkers,
+		    packet_clock ? "ports' RX timestamp" : "TSC (wall)");
+	for (i = 0; i < nworkers; i++) {
+		workers[i].packet_clock = packet_clock;
+		workers[i].last_rx_tsc_pub = rte_rdtsc();
+		if (!packet_clock) /* live: every worker emits every window */
+			ep_tracker_free(workers[i].tracker), workers[i].tracker = NULL;
+	}
+	if (!packet_clock) {
+		for (i = 0; i < nworkers; i++) {
+			struct ep_tracker_cfg cfg;
+
+			ep_probe_tracker_cfg(&probe, &po, 1, &cfg);
+			cfg.on_window = worker_window;
+			cfg.ctx = &workers[i];
+			if (ep_tracker_new(&cfg, &workers[i].tracker) < 0)
+				goto fail;
+		}
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	for (i = 0; i < nworkers; i++)
+		rte_eal_remote_launch(worker_main, &workers[i], workers[i].lcore);
+
+	started = last_stats = rte_rdtsc();
+	while (!stop_flag) {
+		uint64_t now, newest = 0;
+
+		rte_delay_us_sleep(1000);
+		now = rte_rdtsc();
+		drain(&x);
+		export_ready(&x, 0);
+		for (i = 0; i < nworkers; i++) {
+			uint64_t t = __atomic_load_n(&workers[i].last_rx_tsc_pub, __ATOMIC_RELAXED);
+
+			newest = RTE_MAX(newest, t);
+		}
+		newest = RTE_MAX(newest, started);
+		if (stop_idle_ms && tsc_since_ns(newest, now) / 1000000 >= stop_idle_ms)
+			stop_flag = 1;
+		if (stats_s && (now - last_stats) / tsc_hz >= stats_s) {
+			log_stats();
+			last_stats = now;
+		}
+	}
+	rte_eal_mp_wait_lcore();
+	drain(&x);
+	export_ready(&x, 1);
+	{
+		uint64_t stats[EP_ST__COUNT];
+
+		sum_stats(&x, stats);
+		ep_exporter_patch_stats(probe.exporter, stats);
+		for (i = 0; i < nworkers; i++)
+			stats[EP_ST_windows_dropped] += workers[i].windows_dropped;
+		stats[EP_ST_windows_dropped] += ep_merge_dropped(x.merge);
+		if (ep_exporter_finish(probe.exporter, stats) < 0)
+			ep_log_err("--json-out: write error");
+	}
+	if (report)
+		ep_report_print(stdout, probe.exporter);
+	if (!(ep_log_max < EP_LOG_INFO))
+		log_stats();
+	ret = 0;
+	goto cleanup;
+
+usage_err:
+	fprintf(stderr, "edgeprobe: %s\n(see edgeprobe --help)\n", err);
+	ret = 2;
+	goto cleanup;
+fail:
+	ret = 1;
+cleanup:
+	RTE_ETH_FOREACH_DEV(port) {
+		rte_eth_dev_stop(port);
+		rte_eth_dev_close(port);
+	}
+	for (i = 0; i < nworkers; i++) {
+		int s;
+
+		ep_tracker_free(workers[i].tracker);
+		for (s = 0; s < SLOTS_PER_WORKER; s++)
+			free(workers[i].slots[s]);
+		rte_ring_free(workers[i].full);
+		rte_ring_free(workers[i].free);
+	}
+	ep_merge_free(x.merge);
+	ep_probe_teardown(&probe);
+	rte_mempool_free(pool);
+	rte_eal_cleanup();
+	return ret;
+}
