@@ -42,7 +42,7 @@
 #define SLOTS_PER_WORKER 16
 #define SLOT_BYTES (8u << 20)
 #define NB_RXD 1024
-#define IDLE_NS 100000000ull /* a worker without packets this long is idle */
+#define IDLE_ROUNDS 256 /* consecutive empty poll rounds that make a worker idle */
 
 /* Symmetric Toeplitz key: the 16-bit pattern repeated makes hash(a,b) == hash(b,a). */
 static uint8_t sym_rss_key[40] = {
@@ -75,6 +75,7 @@ struct worker {
 	/* published */
 	uint64_t win_start_pub;          /* start of the worker's open window */
 	uint64_t last_rx_tsc_pub;
+	uint64_t empty_rounds_pub;       /* consecutive polls of all its queues that found nothing */
 	uint64_t packets_pub, cycles_pub;
 	int done_pub;
 	/* set by main */
@@ -162,7 +163,7 @@ static int worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct rte_mbuf *pk[EP_MAX_BURST];
-	uint64_t packets = 0, cycles = 0, last_rx = rte_rdtsc();
+	uint64_t packets = 0, cycles = 0, last_rx = rte_rdtsc(), empty = 0;
 	struct ep_pkt pkt;
 
 	while (!stop_flag) {
@@ -191,6 +192,8 @@ static int worker_main(void *arg)
 			rte_pktmbuf_free_bulk(pk, n);
 			got += n;
 		}
+		/* Idle means polled and found nothing, not merely "not heard from". */
+		empty = got ? 0 : empty + 1;
 		if (got) {
 			packets += got;
 			cycles += rte_rdtsc() - tsc;
@@ -206,6 +209,7 @@ static int worker_main(void *arg)
 		__atomic_store_n(&w->win_start_pub, ep_tracker_window_start(w->tracker),
 				 __ATOMIC_RELEASE);
 		__atomic_store_n(&w->last_rx_tsc_pub, last_rx, __ATOMIC_RELAXED);
+		__atomic_store_n(&w->empty_rounds_pub, empty, __ATOMIC_RELAXED);
 		__atomic_store_n(&w->packets_pub, packets, __ATOMIC_RELAXED);
 		__atomic_store_n(&w->cycles_pub, cycles, __ATOMIC_RELAXED);
 	}
@@ -337,30 +341,33 @@ static void drain(struct exporter_state *x)
 	}
 }
 
-/* Export merged windows every worker has moved past. */
+/*
+ * Export merged windows every worker has moved past.  The watermarks are read
+ * before the rings are drained: a worker enqueues a window before it publishes
+ * that it has moved on, so every window below the watermark is in hand.
+ */
 static void export_ready(struct exporter_state *x, int final)
 {
-	uint64_t watermark = UINT64_MAX, active_min = UINT64_MAX, now_tsc = rte_rdtsc();
+	uint64_t watermark = UINT64_MAX, active_min = UINT64_MAX;
 	struct ep_window w;
 	int i;
 
 	for (i = 0; i < nworkers; i++) {
 		struct worker *wk = &workers[i];
 		uint64_t start = __atomic_load_n(&wk->win_start_pub, __ATOMIC_ACQUIRE);
-		uint64_t idle_ns =
-			tsc_since_ns(__atomic_load_n(&wk->last_rx_tsc_pub, __ATOMIC_RELAXED), now_tsc);
+		int idle = __atomic_load_n(&wk->empty_rounds_pub, __ATOMIC_RELAXED) >= IDLE_ROUNDS;
 
 		if (__atomic_load_n(&wk->done_pub, __ATOMIC_ACQUIRE))
 			continue;
 		if (start == 0) {
 			/* No packet yet: wait for it, unless its queues have stayed empty. */
-			if (idle_ns < IDLE_NS)
+			if (!idle)
 				watermark = 0;
 			continue;
 		}
 		if (start < watermark)
 			watermark = start;
-		if (idle_ns < IDLE_NS && start < active_min)
+		if (!idle && start < active_min)
 			active_min = start;
 	}
 	/* Replay: idle workers close their windows up to where the active ones are. */
@@ -369,6 +376,7 @@ static void export_ready(struct exporter_state *x, int final)
 			__atomic_store_n(&workers[i].advance_to, active_min, __ATOMIC_RELEASE);
 	if (final)
 		watermark = UINT64_MAX;
+	drain(x);
 	while (ep_merge_pop(x->merge, watermark, &w)) {
 		x->windows++;
 		sum_stats(x, w.stats);
@@ -621,18 +629,20 @@ int main(int argc, char **argv)
 	started = last_stats = rte_rdtsc();
 	while (!stop_flag) {
 		uint64_t now, newest = 0;
+		int all_idle = 1;
 
 		rte_delay_us_sleep(1000);
 		now = rte_rdtsc();
-		drain(&x);
 		export_ready(&x, 0);
 		for (i = 0; i < nworkers; i++) {
 			uint64_t t = __atomic_load_n(&workers[i].last_rx_tsc_pub, __ATOMIC_RELAXED);
 
 			newest = RTE_MAX(newest, t);
+			if (__atomic_load_n(&workers[i].empty_rounds_pub, __ATOMIC_RELAXED) < IDLE_ROUNDS)
+				all_idle = 0;
 		}
 		newest = RTE_MAX(newest, started);
-		if (stop_idle_ms && tsc_since_ns(newest, now) / 1000000 >= stop_idle_ms)
+		if (stop_idle_ms && all_idle && tsc_since_ns(newest, now) / 1000000 >= stop_idle_ms)
 			stop_flag = 1;
 		if (stats_s && (now - last_stats) / tsc_hz >= stats_s) {
 			log_stats();
@@ -640,7 +650,6 @@ int main(int argc, char **argv)
 		}
 	}
 	rte_eal_mp_wait_lcore();
-	drain(&x);
 	export_ready(&x, 1);
 	{
 		uint64_t stats[EP_ST__COUNT];
