@@ -9,16 +9,24 @@ summary must equal edgeprobe-pcap --read on the same file: per-ASN counters,
 histograms (byte-identical encodings) and every probe counter.  Equal
 flows_created also shows that both directions of each flow met on one worker.
 
-Usage: dpdk_equiv.py EDGEPROBE EDGEPROBE_PCAP PCAP_SPLIT GEN OUTDIR
+A third capture from scripts/gen-traffic (real ASN data, 300 windows: far more
+than the hand-off slots) checks that a fast replay loses and splits no window.
+
+Usage: dpdk_equiv.py EDGEPROBE EDGEPROBE_PCAP PCAP_SPLIT GEN GEN_TRAFFIC OUTDIR
 """
 import json
 import os
 import subprocess
 import sys
 
-probe, pcap_probe, split, gen, out = sys.argv[1:6]
+probe, pcap_probe, split, gen, gen_traffic, out = sys.argv[1:7]
 os.makedirs(out, exist_ok=True)
 subprocess.run(["/usr/bin/python3", gen, out], check=True, capture_output=True)
+subprocess.run(["python3", gen_traffic, f"{out}/traffic.pcap", "--flows", "3000", "--seconds", "30",
+                "--seed", "21", "--asn-subset", f"{out}/traffic-asn.csv"], check=True,
+               capture_output=True)
+json.dump({"asn_file": f"{out}/traffic-asn.csv", "local_net": "192.0.2.0/24,2001:db8:ff::/48"},
+          open(f"{out}/traffic.truth.json", "w"))
 fails = 0
 
 
@@ -35,7 +43,7 @@ def run(cmd, js):
     return [json.loads(l) for l in open(js)]
 
 
-for name in ("mixed", "dense"):
+for name in ("mixed", "dense", "traffic"):
     truth = json.load(open(f"{out}/{name}.truth.json"))
     common = ["--asn-db", truth["asn_file"], "--local-net", truth["local_net"], "--probe-id", "eq"]
     pcap = f"{out}/{name}.pcap"
@@ -54,8 +62,11 @@ for name in ("mixed", "dense"):
                                    "--json-out", js] + common, js)
         gw = [(w["start_ns"], w["end_ns"], strip(w)) for w in got if w["type"] == "window"]
         rw = [(w["start_ns"], w["end_ns"], strip(w)) for w in ref if w["type"] == "window"]
+        # Every cumulative counter must match.  flows_active is a gauge of table
+        # occupancy at each worker's last flush (ended flows wait there for removal),
+        # so with several workers it depends on when each worker's clock stopped.
         stats_diff = {k: (got[-1]["stats"][k], ref[-1]["stats"][k]) for k in ref[-1]["stats"]
-                      if got[-1]["stats"].get(k) != ref[-1]["stats"][k]}
+                      if got[-1]["stats"].get(k) != ref[-1]["stats"][k] and k != "flows_active"}
         problems = []
         if got[-1]["type"] != "summary" or strip(got[-1]) != strip(ref[-1]):
             problems.append("summary differs")

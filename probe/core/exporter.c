@@ -61,6 +61,11 @@ void ep_exporter_free(struct ep_exporter *e)
 	free(e);
 }
 
+void ep_exporter_count_dropped(struct ep_exporter *e, uint64_t n)
+{
+	e->windows_dropped += n;
+}
+
 void ep_exporter_patch_stats(const struct ep_exporter *e, uint64_t *stats)
 {
 	stats[EP_ST_msgs_sent] = e->msgs_sent;

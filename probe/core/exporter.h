@@ -43,6 +43,9 @@ int ep_exporter_finish(struct ep_exporter *e, const uint64_t *stats);
  */
 int ep_exporter_summary(const struct ep_exporter *e, struct ep_window *w);
 
+/* Count n windows lost before they reached the exporter (e.g. by a worker hand-off). */
+void ep_exporter_count_dropped(struct ep_exporter *e, uint64_t n);
+
 /* The exporter's own counters written into stats (msgs_sent, send_errors, windows_dropped). */
 void ep_exporter_patch_stats(const struct ep_exporter *e, uint64_t *stats);
 

@@ -7,8 +7,10 @@
  *
  * Hand-off: a worker encodes a closed window (wire format) into one of its
  * preallocated slots and enqueues the slot on its own single-producer ring;
- * the main lcore decodes, merges and returns the slot.  A worker never waits:
- * with no free slot the window is dropped and counted.
+ * the main lcore decodes, merges and returns the slot.  Live, a worker never
+ * waits: with no free slot the window is dropped and counted.  Replaying a
+ * capture (the packet clock), it waits for a slot, as the libpcap probe blocks
+ * rather than drops when reading a file: a replay loses nothing.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -71,7 +73,7 @@ struct worker {
 	struct rte_ring *full, *free;
 	struct slot *slots[SLOTS_PER_WORKER];
 	int packet_clock;                /* timestamps from the port: replay */
-	uint64_t windows_dropped;
+	uint64_t windows_dropped_pub;    /* windows lost for want of a free slot */
 	/* published */
 	uint64_t win_start_pub;          /* start of the worker's open window */
 	uint64_t last_rx_tsc_pub;
@@ -137,19 +139,23 @@ static void worker_window(const struct ep_window *win, void *ctx)
 	struct ep_window copy = *win;
 	void *p;
 
-	if (rte_ring_sc_dequeue(w->free, &p) != 0) {
-		w->windows_dropped++;
-		return;
+	while (rte_ring_sc_dequeue(w->free, &p) != 0) {
+		if (!w->packet_clock) {
+			__atomic_add_fetch(&w->windows_dropped_pub, 1, __ATOMIC_RELAXED);
+			return;
+		}
+		rte_pause(); /* replay: wait for the exporter */
 	}
 	((struct slot *)p)->len = 0;
 	copy.probe = "worker";
-	copy.stats[EP_ST_windows_dropped] = w->windows_dropped;
 	if (ep_wire_encode(&copy, SLOT_BYTES, copy_to_slot, p) < 0) {
-		w->windows_dropped++;
+		__atomic_add_fetch(&w->windows_dropped_pub, 1, __ATOMIC_RELAXED);
 		rte_ring_sp_enqueue(w->free, p);
 		return;
 	}
 	rte_ring_sp_enqueue(w->full, p);
+	/* Moved past this window: published after the enqueue (see export_ready). */
+	__atomic_store_n(&w->win_start_pub, win->end_ns, __ATOMIC_RELEASE);
 }
 
 static inline uint64_t pkt_time(const struct rte_mbuf *m, const struct rxq *q, uint64_t now_ns)
@@ -291,9 +297,11 @@ static int port_setup(uint16_t port, struct rte_mempool *pool, int *nq_out, uint
 
 struct exporter_state {
 	struct ep_probe *probe;
+	uint32_t delay_ms;           /* test knob: a slow exporter, per exported window */
 	struct ep_merge *merge;
 	uint64_t stats[MAX_WORKERS][EP_ST__COUNT]; /* latest cumulative counters per worker */
 	uint64_t windows, merge_errors;
+	uint64_t dropped_seen;       /* worker and merge drops already given to the exporter */
 };
 
 static void sum_stats(struct exporter_state *x, uint64_t *out)
@@ -315,15 +323,21 @@ static void sum_stats(struct exporter_state *x, uint64_t *out)
 	out[EP_ST_windows] = x->windows;
 }
 
-/* Take every slot the workers filled; merge their windows. */
+/*
+ * Merge the windows the workers handed over: at most one ring's worth per
+ * worker, since slots go back at once and a replaying worker refills them
+ * immediately -- an unbounded drain would outrun the watermark read before it.
+ */
 static void drain(struct exporter_state *x)
 {
 	int i;
 
 	for (i = 0; i < nworkers; i++) {
 		void *p;
+		int n;
 
-		while (rte_ring_sc_dequeue(workers[i].full, &p) == 0) {
+		for (n = 0; n < SLOTS_PER_WORKER && rte_ring_sc_dequeue(workers[i].full, &p) == 0;
+		     n++) {
 			struct slot *s = p;
 			struct ep_wire_msg m;
 
@@ -377,10 +391,20 @@ static void export_ready(struct exporter_state *x, int final)
 	if (final)
 		watermark = UINT64_MAX;
 	drain(x);
+	{
+		uint64_t dropped = ep_merge_dropped(x->merge);
+
+		for (i = 0; i < nworkers; i++)
+			dropped += __atomic_load_n(&workers[i].windows_dropped_pub, __ATOMIC_RELAXED);
+		ep_exporter_count_dropped(x->probe->exporter, dropped - x->dropped_seen);
+		x->dropped_seen = dropped;
+	}
 	while (ep_merge_pop(x->merge, watermark, &w)) {
 		x->windows++;
 		sum_stats(x, w.stats);
 		ep_exporter_window(&w, x->probe->exporter);
+		if (x->delay_ms)
+			rte_delay_us_sleep(x->delay_ms * 1000u);
 	}
 }
 
@@ -414,6 +438,8 @@ static void usage(FILE *fp)
 		"\n"
 		"Probe options:\n"
 		"  --stop-after-idle MS   flush and exit after MS without packets (replays, tests)\n"
+		"  --run-seconds S        flush and exit after S seconds\n"
+		"  --test-export-delay-ms MS  (tests) sleep MS after exporting each window\n"
 		"  --stats-interval S     log per-worker counters every S seconds (default 10, 0: off)\n"
 		"  --report               print the per-ISP table at the end\n"
 		"  --quiet                only errors on stderr\n"
@@ -423,9 +449,11 @@ static void usage(FILE *fp)
 
 int main(int argc, char **argv)
 {
-	enum { O_IDLE = 1, O_STATS, O_REPORT, O_QUIET, O_HELP };
+	enum { O_IDLE = 1, O_STATS, O_REPORT, O_QUIET, O_HELP, O_RUN, O_DELAY };
 	static const struct option own[] = {
 		{"stop-after-idle", required_argument, NULL, O_IDLE},
+		{"run-seconds", required_argument, NULL, O_RUN},
+		{"test-export-delay-ms", required_argument, NULL, O_DELAY},
 		{"stats-interval", required_argument, NULL, O_STATS},
 		{"report", no_argument, NULL, O_REPORT},
 		{"quiet", no_argument, NULL, O_QUIET},
@@ -436,7 +464,7 @@ int main(int argc, char **argv)
 	struct ep_probe probe;
 	struct exporter_state x;
 	struct rte_mempool *pool = NULL;
-	uint32_t stop_idle_ms = 0, stats_s = 10;
+	uint32_t stop_idle_ms = 0, stats_s = 10, run_s = 0, delay_ms = 0;
 	int report = 0, c, n = 0, ret, i, packet_clock = 1;
 	unsigned int lcore;
 	uint16_t port;
@@ -474,6 +502,16 @@ int main(int argc, char **argv)
 		switch (c) {
 		case O_IDLE:
 			if (ep_parse_u32_arg("stop-after-idle", optarg, 1, 86400000, &stop_idle_ms, err,
+					     sizeof(err)) < 0)
+				goto usage_err;
+			break;
+		case O_RUN:
+			if (ep_parse_u32_arg("run-seconds", optarg, 1, 31536000, &run_s, err,
+					     sizeof(err)) < 0)
+				goto usage_err;
+			break;
+		case O_DELAY:
+			if (ep_parse_u32_arg("test-export-delay-ms", optarg, 0, 10000, &delay_ms, err,
 					     sizeof(err)) < 0)
 				goto usage_err;
 			break;
@@ -539,6 +577,7 @@ int main(int argc, char **argv)
 	if (ep_merge_new(&x.merge) < 0)
 		goto fail;
 	x.probe = &probe;
+	x.delay_ms = delay_ms;
 
 	/* Workers: a tracker, rings and slots each. */
 	i = 0;
@@ -644,10 +683,23 @@ int main(int argc, char **argv)
 		newest = RTE_MAX(newest, started);
 		if (stop_idle_ms && all_idle && tsc_since_ns(newest, now) / 1000000 >= stop_idle_ms)
 			stop_flag = 1;
+		if (run_s && tsc_since_ns(started, now) / 1000000000ull >= run_s)
+			stop_flag = 1;
 		if (stats_s && (now - last_stats) / tsc_hz >= stats_s) {
 			log_stats();
 			last_stats = now;
 		}
+	}
+	/* Keep exporting while the workers flush their last windows. */
+	for (;;) {
+		int done = 1;
+
+		for (i = 0; i < nworkers; i++)
+			done &= __atomic_load_n(&workers[i].done_pub, __ATOMIC_ACQUIRE);
+		if (done)
+			break;
+		export_ready(&x, 0);
+		rte_delay_us_sleep(1000);
 	}
 	rte_eal_mp_wait_lcore();
 	export_ready(&x, 1);
@@ -656,9 +708,6 @@ int main(int argc, char **argv)
 
 		sum_stats(&x, stats);
 		ep_exporter_patch_stats(probe.exporter, stats);
-		for (i = 0; i < nworkers; i++)
-			stats[EP_ST_windows_dropped] += workers[i].windows_dropped;
-		stats[EP_ST_windows_dropped] += ep_merge_dropped(x.merge);
 		if (ep_exporter_finish(probe.exporter, stats) < 0)
 			ep_log_err("--json-out: write error");
 	}
