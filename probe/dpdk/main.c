@@ -200,13 +200,13 @@ static int worker_main(void *arg)
 		}
 		/* Idle means polled and found nothing, not merely "not heard from". */
 		empty = got ? 0 : empty + 1;
+		if (!w->packet_clock)
+			ep_tracker_advance(w->tracker, now); /* live: windows close on the wall clock */
 		if (got) {
 			packets += got;
 			cycles += rte_rdtsc() - tsc;
 			last_rx = tsc;
-		} else if (!w->packet_clock) {
-			ep_tracker_advance(w->tracker, now); /* live: windows close on the wall clock */
-		} else {
+		} else if (w->packet_clock) {
 			uint64_t to = __atomic_load_n(&w->advance_to, __ATOMIC_ACQUIRE);
 
 			if (to > ep_tracker_window_start(w->tracker) && ep_tracker_window_start(w->tracker))
@@ -439,6 +439,7 @@ static void usage(FILE *fp)
 		"Probe options:\n"
 		"  --stop-after-idle MS   flush and exit after MS without packets (replays, tests)\n"
 		"  --run-seconds S        flush and exit after S seconds\n"
+		"  --mbufs N              mbuf pool size (default 8191 per worker + 4095)\n"
 		"  --test-export-delay-ms MS  (tests) sleep MS after exporting each window\n"
 		"  --stats-interval S     log per-worker counters every S seconds (default 10, 0: off)\n"
 		"  --report               print the per-ISP table at the end\n"
@@ -449,10 +450,11 @@ static void usage(FILE *fp)
 
 int main(int argc, char **argv)
 {
-	enum { O_IDLE = 1, O_STATS, O_REPORT, O_QUIET, O_HELP, O_RUN, O_DELAY };
+	enum { O_IDLE = 1, O_STATS, O_REPORT, O_QUIET, O_HELP, O_RUN, O_DELAY, O_MBUFS };
 	static const struct option own[] = {
 		{"stop-after-idle", required_argument, NULL, O_IDLE},
 		{"run-seconds", required_argument, NULL, O_RUN},
+		{"mbufs", required_argument, NULL, O_MBUFS},
 		{"test-export-delay-ms", required_argument, NULL, O_DELAY},
 		{"stats-interval", required_argument, NULL, O_STATS},
 		{"report", no_argument, NULL, O_REPORT},
@@ -464,7 +466,7 @@ int main(int argc, char **argv)
 	struct ep_probe probe;
 	struct exporter_state x;
 	struct rte_mempool *pool = NULL;
-	uint32_t stop_idle_ms = 0, stats_s = 10, run_s = 0, delay_ms = 0;
+	uint32_t stop_idle_ms = 0, stats_s = 10, run_s = 0, delay_ms = 0, mbufs = 0;
 	int report = 0, c, n = 0, ret, i, packet_clock = 1;
 	unsigned int lcore;
 	uint16_t port;
@@ -508,6 +510,10 @@ int main(int argc, char **argv)
 		case O_RUN:
 			if (ep_parse_u32_arg("run-seconds", optarg, 1, 31536000, &run_s, err,
 					     sizeof(err)) < 0)
+				goto usage_err;
+			break;
+		case O_MBUFS:
+			if (ep_parse_u32_arg("mbufs", optarg, 1024, 1u << 26, &mbufs, err, sizeof(err)) < 0)
 				goto usage_err;
 			break;
 		case O_DELAY:
@@ -563,7 +569,9 @@ int main(int argc, char **argv)
 	tsc_base = rte_rdtsc();
 	wall_base_ns = wall_ns();
 
-	pool = rte_pktmbuf_pool_create("ep_mbufs", 8191 * (unsigned int)nworkers + 4095, 256, 0,
+	if (!mbufs)
+		mbufs = 8191 * (unsigned int)nworkers + 4095;
+	pool = rte_pktmbuf_pool_create("ep_mbufs", mbufs, 256, 0,
 				       RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (!pool) {
 		ep_log_err("mbuf pool: %s (try -m 512 with --no-huge)", rte_strerror(rte_errno));
