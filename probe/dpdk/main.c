@@ -302,6 +302,8 @@ struct exporter_state {
 	uint64_t stats[MAX_WORKERS][EP_ST__COUNT]; /* latest cumulative counters per worker */
 	uint64_t windows, merge_errors;
 	uint64_t dropped_seen;       /* worker and merge drops already given to the exporter */
+	uint64_t interval_ns;
+	uint64_t last_start[MAX_WORKERS]; /* start of the newest window taken from each worker */
 };
 
 static void sum_stats(struct exporter_state *x, uint64_t *out)
@@ -327,8 +329,12 @@ static void sum_stats(struct exporter_state *x, uint64_t *out)
  * Merge the windows the workers handed over: at most one ring's worth per
  * worker, since slots go back at once and a replaying worker refills them
  * immediately -- an unbounded drain would outrun the watermark read before it.
+ * Replaying, a worker more than AHEAD_WINDOWS past the watermark is not
+ * drained: it waits for slots until the slowest worker catches up, so the
+ * merge never holds more windows than it can.
  */
-static void drain(struct exporter_state *x)
+#define AHEAD_WINDOWS (EP_MERGE_MAX_OPEN / 2)
+static void drain(struct exporter_state *x, uint64_t watermark)
 {
 	int i;
 
@@ -336,6 +342,9 @@ static void drain(struct exporter_state *x)
 		void *p;
 		int n;
 
+		if (workers[i].packet_clock && watermark != UINT64_MAX &&
+		    x->last_start[i] >= watermark + AHEAD_WINDOWS * x->interval_ns)
+			continue;
 		for (n = 0; n < SLOTS_PER_WORKER && rte_ring_sc_dequeue(workers[i].full, &p) == 0;
 		     n++) {
 			struct slot *s = p;
@@ -344,6 +353,7 @@ static void drain(struct exporter_state *x)
 			if (ep_wire_decode(s->buf, s->len, &m) == EP_WIRE_OK) {
 				if (m.has_stats)
 					memcpy(x->stats[i], m.stats, sizeof(m.stats));
+				x->last_start[i] = m.start_ns;
 				if (ep_merge_add(x->merge, m.start_ns, m.end_ns, m.asns, m.nasns) < 0)
 					x->merge_errors++;
 				ep_wire_msg_free(&m);
@@ -390,7 +400,7 @@ static void export_ready(struct exporter_state *x, int final)
 			__atomic_store_n(&workers[i].advance_to, active_min, __ATOMIC_RELEASE);
 	if (final)
 		watermark = UINT64_MAX;
-	drain(x);
+	drain(x, watermark);
 	{
 		uint64_t dropped = ep_merge_dropped(x->merge);
 
@@ -586,6 +596,7 @@ int main(int argc, char **argv)
 		goto fail;
 	x.probe = &probe;
 	x.delay_ms = delay_ms;
+	x.interval_ns = (uint64_t)po.interval_ms * 1000000ull;
 
 	/* Workers: a tracker, rings and slots each. */
 	i = 0;
