@@ -6,14 +6,8 @@
 
 #include "exporter.h"
 #include "json_out.h"
+#include "merge.h"
 #include "wire.h"
-
-struct sum_asn {
-	uint32_t asn;
-	char *org;
-	uint64_t c[EP_AC__COUNT];
-	struct ep_hist *h[EP_AH__COUNT];
-};
 
 struct ep_exporter {
 	struct ep_exporter_cfg cfg;
@@ -22,8 +16,7 @@ struct ep_exporter {
 	int window_failed;
 	uint64_t first_start, last_end;
 	int any;
-	struct sum_asn *sum;
-	uint32_t nsum, capsum;
+	struct ep_merge *sum;     /* every window merged into one, keyed 0 */
 	uint8_t *enc;             /* this window's histogram encodings */
 	size_t enc_cap;
 };
@@ -41,22 +34,19 @@ int ep_exporter_new(const struct ep_exporter_cfg *cfg, struct ep_exporter **out)
 		return -ENOMEM;
 	e->cfg = *cfg;
 	e->seq = 1;
+	if (ep_merge_new(&e->sum) < 0) {
+		free(e);
+		return -ENOMEM;
+	}
 	*out = e;
 	return 0;
 }
 
 void ep_exporter_free(struct ep_exporter *e)
 {
-	uint32_t i, k;
-
 	if (!e)
 		return;
-	for (i = 0; i < e->nsum; i++) {
-		free(e->sum[i].org);
-		for (k = 0; k < EP_AH__COUNT; k++)
-			ep_hist_free(e->sum[i].h[k]);
-	}
-	free(e->sum);
+	ep_merge_free(e->sum);
 	free(e->enc);
 	free(e);
 }
@@ -89,67 +79,14 @@ static int send_msg(const uint8_t *msg, size_t len, void *ctx)
 	return 0;
 }
 
-/* The summary entry of asn, created on first use (binary search on a sorted array). */
-static struct sum_asn *sum_get(struct ep_exporter *e, uint32_t asn, const char *org)
-{
-	uint32_t lo = 0, hi = e->nsum;
-	struct sum_asn *s;
-
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-
-		if (e->sum[mid].asn < asn)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < e->nsum && e->sum[lo].asn == asn)
-		return &e->sum[lo];
-	if (e->nsum == e->capsum) {
-		uint32_t cap = e->capsum ? e->capsum * 2 : 64;
-		struct sum_asn *p = realloc(e->sum, cap * sizeof(*p));
-
-		if (!p)
-			return NULL;
-		e->sum = p;
-		e->capsum = cap;
-	}
-	memmove(&e->sum[lo + 1], &e->sum[lo], (e->nsum - lo) * sizeof(*e->sum));
-	e->nsum++;
-	s = &e->sum[lo];
-	memset(s, 0, sizeof(*s));
-	s->asn = asn;
-	s->org = strdup(org ? org : "");
-	return s->org ? s : NULL;
-}
-
 static void sum_add(struct ep_exporter *e, const struct ep_window *w)
 {
-	uint32_t i, k;
-
 	if (!e->any) {
 		e->first_start = w->start_ns;
 		e->any = 1;
 	}
 	e->last_end = w->end_ns;
-	for (i = 0; i < w->nasns; i++) {
-		struct sum_asn *s = sum_get(e, w->asns[i].asn, w->asns[i].org);
-
-		if (!s)
-			continue;
-		for (k = 0; k < EP_AC__COUNT; k++)
-			s->c[k] += w->asns[i].c[k];
-		for (k = 0; k < EP_AH__COUNT; k++) {
-			const struct ep_hist *h = w->asns[i].h[k];
-
-			if (!h || !h->total)
-				continue;
-			if (!s->h[k] && ep_hist_new(h->cfg.lowest, h->cfg.highest, h->cfg.sig_digits,
-						    &s->h[k]) < 0)
-				continue;
-			ep_hist_add(s->h[k], h);
-		}
-	}
+	ep_merge_add(e->sum, 0, 0, w->asns, w->nasns);
 }
 
 /* Encode every histogram of w once; the wire and JSON outputs share the bytes. */
@@ -223,25 +160,22 @@ void ep_exporter_window(const struct ep_window *win, void *ctx)
 
 int ep_exporter_summary(const struct ep_exporter *e, struct ep_window *w)
 {
-	uint32_t i, k;
+	struct ep_window view;
 
+	ep_merge_peek(e->sum, 0, &view);
 	memset(w, 0, sizeof(*w));
 	w->type = EP_WIN_SUMMARY;
 	w->probe = e->cfg.probe;
 	w->epoch = e->cfg.epoch;
 	w->start_ns = e->first_start;
 	w->end_ns = e->last_end;
-	w->asns = calloc(e->nsum ? e->nsum : 1, sizeof(*w->asns));
+	/* A copy of the ASN array: the outputs write encodings into it. */
+	w->asns = calloc(view.nasns ? view.nasns : 1, sizeof(*w->asns));
 	if (!w->asns)
 		return -ENOMEM;
-	for (i = 0; i < e->nsum; i++) {
-		w->asns[i].asn = e->sum[i].asn;
-		w->asns[i].org = e->sum[i].org;
-		memcpy(w->asns[i].c, e->sum[i].c, sizeof(w->asns[i].c));
-		for (k = 0; k < EP_AH__COUNT; k++)
-			w->asns[i].h[k] = e->sum[i].h[k];
-	}
-	w->nasns = e->nsum;
+	if (view.nasns)
+		memcpy(w->asns, view.asns, view.nasns * sizeof(*w->asns));
+	w->nasns = view.nasns;
 	return 0;
 }
 

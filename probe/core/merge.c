@@ -152,6 +152,30 @@ int ep_merge_add(struct ep_merge *m, uint64_t start_ns, uint64_t end_ns,
 	return ret ? ret : (dropped ? -EOVERFLOW : 0);
 }
 
+static void view(const struct mwin *mw, struct ep_window *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->type = EP_WIN_WINDOW;
+	w->start_ns = mw->start_ns;
+	w->end_ns = mw->end_ns;
+	w->asns = mw->asns;
+	w->nasns = mw->n;
+}
+
+int ep_merge_peek(const struct ep_merge *m, uint64_t start_ns, struct ep_window *w)
+{
+	int i;
+
+	for (i = 0; i < EP_MERGE_MAX_OPEN; i++) {
+		if (m->win[i].used && m->win[i].start_ns == start_ns) {
+			view(&m->win[i], w);
+			return 1;
+		}
+	}
+	memset(w, 0, sizeof(*w));
+	return 0;
+}
+
 int ep_merge_pop(struct ep_merge *m, uint64_t before_ns, struct ep_window *w)
 {
 	struct mwin *oldest = NULL;
@@ -166,11 +190,6 @@ int ep_merge_pop(struct ep_merge *m, uint64_t before_ns, struct ep_window *w)
 	mwin_clear(&m->out);
 	m->out = *oldest;
 	memset(oldest, 0, sizeof(*oldest));
-	memset(w, 0, sizeof(*w));
-	w->type = EP_WIN_WINDOW;
-	w->start_ns = m->out.start_ns;
-	w->end_ns = m->out.end_ns;
-	w->asns = m->out.asns;
-	w->nasns = m->out.n;
+	view(&m->out, w);
 	return 1;
 }

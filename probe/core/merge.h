@@ -34,6 +34,13 @@ int ep_merge_add(struct ep_merge *m, uint64_t start_ns, uint64_t end_ns,
  */
 int ep_merge_pop(struct ep_merge *m, uint64_t before_ns, struct ep_window *w);
 
+/*
+ * A view of the open window starting at start_ns (ASNs owned by the merger,
+ * valid until the next add or pop), without removing it.
+ * @return 1 when that window is open, 0 otherwise (w is then empty).
+ */
+int ep_merge_peek(const struct ep_merge *m, uint64_t start_ns, struct ep_window *w);
+
 /* Windows dropped because too many were open. */
 uint64_t ep_merge_dropped(const struct ep_merge *m);
 

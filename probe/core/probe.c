@@ -62,6 +62,20 @@ void ep_probe_opts_defaults(struct ep_probe_opts *o)
 	o->max_payload = EP_WIRE_DEFAULT_PAYLOAD;
 }
 
+int ep_probe_longopts_merge(const struct option *own, size_t n, struct option *out, size_t cap)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n && k < cap; i++)
+		out[k++] = own[i];
+	for (i = 0; ep_probe_longopts[i].name && k < cap; i++)
+		out[k++] = ep_probe_longopts[i];
+	if (k == cap)
+		return -ENOSPC;
+	memset(&out[k], 0, sizeof(out[k]));
+	return 0;
+}
+
 int ep_parse_u32_arg(const char *flag, const char *arg, uint32_t min, uint32_t max, uint32_t *out,
 		     char *err, size_t errlen)
 {

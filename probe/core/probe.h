@@ -47,6 +47,12 @@ extern const char ep_probe_usage[];
 void ep_probe_opts_defaults(struct ep_probe_opts *o);
 
 /*
+ * A probe's own options (n entries) followed by the common ones, terminated,
+ * into out (cap entries).  @return 0, or -ENOSPC when cap is too small.
+ */
+int ep_probe_longopts_merge(const struct option *own, size_t n, struct option *out, size_t cap);
+
+/*
  * Handle option id with its argument.
  * @return 0 when handled, 1 when id is not a common option, -EINVAL with err
  *         naming the flag and the problem.

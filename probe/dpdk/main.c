@@ -477,12 +477,11 @@ int main(int argc, char **argv)
 	struct exporter_state x;
 	struct rte_mempool *pool = NULL;
 	uint32_t stop_idle_ms = 0, stats_s = 10, run_s = 0, delay_ms = 0, mbufs = 0;
-	int report = 0, c, n = 0, ret, i, packet_clock = 1;
+	int report = 0, c, ret, i, packet_clock = 1;
 	unsigned int lcore;
 	uint16_t port;
 	char err[512] = "";
 	uint64_t last_stats, started;
-	size_t k;
 
 	memset(&x, 0, sizeof(x));
 	memset(&probe, 0, sizeof(probe));
@@ -503,11 +502,7 @@ int main(int argc, char **argv)
 	rte_log_set_global_level(RTE_LOG_WARNING);
 
 	ep_probe_opts_defaults(&po);
-	for (k = 0; k < sizeof(own) / sizeof(own[0]); k++)
-		opts[n++] = own[k];
-	for (k = 0; ep_probe_longopts[k].name; k++)
-		opts[n++] = ep_probe_longopts[k];
-	memset(&opts[n], 0, sizeof(opts[n]));
+	ep_probe_longopts_merge(own, sizeof(own) / sizeof(own[0]), opts, 64);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {

@@ -246,18 +246,13 @@ int main(int argc, char **argv)
 	struct ep_probe_opts po;
 	const char *file = NULL, *iface = NULL, *filter = NULL;
 	uint32_t snaplen = 256;
-	int promisc = 0, report = 0, c, n = 0, ret = 1;
+	int promisc = 0, report = 0, c, ret = 1;
 	char err[512] = "";
 	struct src s;
-	size_t i;
 
 	memset(&s, 0, sizeof(s));
 	ep_probe_opts_defaults(&po);
-	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
-		opts[n++] = own[i];
-	for (i = 0; ep_probe_longopts[i].name; i++)
-		opts[n++] = ep_probe_longopts[i];
-	memset(&opts[n], 0, sizeof(opts[n]));
+	ep_probe_longopts_merge(own, sizeof(own) / sizeof(own[0]), opts, 64);
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
