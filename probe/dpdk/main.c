@@ -56,7 +56,7 @@ static uint8_t sym_rss_key[40] = {
 struct rxq {
 	uint16_t port;
 	uint16_t queue;
-	uint16_t ts_mult; /* RX timestamp dynfield to ns (net_pcap: microseconds) */
+	uint16_t ts_mult; /* RX timestamp dynfield to ns (net_pcap: microseconds); 0: use the TSC */
 };
 
 struct slot {
@@ -160,7 +160,7 @@ static void worker_window(const struct ep_window *win, void *ctx)
 
 static inline uint64_t pkt_time(const struct rte_mbuf *m, const struct rxq *q, uint64_t now_ns)
 {
-	if (m->ol_flags & ts_dynflag)
+	if (q->ts_mult && (m->ol_flags & ts_dynflag))
 		return *RTE_MBUF_DYNFIELD(m, ts_dynoff, uint64_t *) * q->ts_mult;
 	return now_ns;
 }
@@ -257,9 +257,19 @@ static int port_setup(uint16_t port, struct rte_mempool *pool, int *nq_out, uint
 		ep_log_warn("port %u (%s): one RX queue only: one worker polls it", port,
 			    info.driver_name);
 	}
-	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP)
-		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
-	*ts_mult = strcmp(info.driver_name, "net_pcap") == 0 ? 1000 : 1;
+	/*
+	 * RX timestamps only where their unit is known: net_pcap writes the capture
+	 * time in microseconds.  NICs report device clock ticks; until those are
+	 * calibrated against the TSC, their packets are stamped with the TSC.
+	 */
+	*ts_mult = 1000;
+	if (strcmp(info.driver_name, "net_pcap") != 0) {
+		*ts_mult = 0;
+		if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP)
+			ep_log_info("port %u (%s): hardware RX timestamps not used yet; packets "
+				    "carry the TSC at polling",
+				    port, info.driver_name);
+	}
 	ret = rte_eth_dev_configure(port, nq, info.max_tx_queues ? 1 : 0, &conf);
 	if (ret < 0) {
 		ep_log_err("port %u: configure: %s", port, rte_strerror(-ret));
@@ -632,13 +642,10 @@ int main(int argc, char **argv)
 	RTE_ETH_FOREACH_DEV(port) {
 		int nq, q;
 		uint16_t ts_mult;
-		struct rte_eth_dev_info info;
 
 		if (port_setup(port, pool, &nq, &ts_mult) < 0)
 			goto fail;
-		rte_eth_dev_info_get(port, &info);
-		if (!(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) &&
-		    strcmp(info.driver_name, "net_pcap") != 0)
+		if (!ts_mult)
 			packet_clock = 0;
 		for (q = 0; q < nq; q++) {
 			struct worker *w = &workers[q % nworkers];
