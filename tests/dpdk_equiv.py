@@ -12,14 +12,18 @@ flows_created also shows that both directions of each flow met on one worker.
 A third capture from scripts/gen-traffic (real ASN data, 300 windows: far more
 than the hand-off slots) checks that a fast replay loses and splits no window.
 
-Usage: dpdk_equiv.py EDGEPROBE EDGEPROBE_PCAP PCAP_SPLIT GEN GEN_TRAFFIC OUTDIR
+With two workers the probe also writes the wire protocol to a file, and
+edgeprobe-dump must turn it back into the same JSON lines (per-port and
+per-worker counters included).
+
+Usage: dpdk_equiv.py EDGEPROBE EDGEPROBE_PCAP PCAP_SPLIT GEN GEN_TRAFFIC DUMP OUTDIR
 """
 import json
 import os
 import subprocess
 import sys
 
-probe, pcap_probe, split, gen, gen_traffic, out = sys.argv[1:7]
+probe, pcap_probe, split, gen, gen_traffic, dump, out = sys.argv[1:8]
 os.makedirs(out, exist_ok=True)
 subprocess.run(["/usr/bin/python3", gen, out], check=True, capture_output=True)
 subprocess.run(["python3", gen_traffic, f"{out}/traffic.pcap", "--flows", "3000", "--seconds", "30",
@@ -56,10 +60,11 @@ for name in ("mixed", "dense", "traffic"):
                       f"--vdev=net_pcap0,rx_pcap={out}/{name}.q0.pcap,rx_pcap={out}/{name}.q1.pcap"],
     }
     for case, eal in cases.items():
-        js = f"{out}/{name}.dpdk.json"
+        js, wire = f"{out}/{name}.dpdk.json", f"{out}/{name}.dpdk.wire"
         got = run([probe] + eal + ["--no-huge", "--no-pci", "-m", "256", f"--file-prefix=eq{os.getpid()}", "--",
                                    "--stop-after-idle", "300", "--stats-interval", "0", "--quiet",
-                                   "--json-out", js] + common, js)
+                                   "--json-out", js, "--collector", "file:" + wire] + common, js)
+        dumped = subprocess.run([dump, "--read", wire], capture_output=True, text=True).stdout
         gw = [(w["start_ns"], w["end_ns"], strip(w)) for w in got if w["type"] == "window"]
         rw = [(w["start_ns"], w["end_ns"], strip(w)) for w in ref if w["type"] == "window"]
         # Every cumulative counter must match.  flows_active is a gauge of table
@@ -74,6 +79,16 @@ for name in ("mixed", "dense", "traffic"):
             problems.append(f"windows differ ({len(gw)} vs {len(rw)})")
         if stats_diff:
             problems.append(f"counters differ: {stats_diff}")
+        # Per-source counters: every packet was received by the port and by one worker.
+        summ = got[-1]
+        nworkers = 2 if case == "2 workers" else 1
+        if (len(summ.get("workers", [])) != nworkers or
+                sum(w["packets"] for w in summ["workers"]) != summ["stats"]["packets"] or
+                sum(p["rx_packets"] for p in summ.get("ports", [])) != summ["stats"]["packets"]):
+            problems.append(f"per-source counters do not add up: {summ.get('ports')} "
+                            f"{summ.get('workers')}")
+        if dumped != open(js).read():
+            problems.append("edgeprobe-dump of the wire output differs from --json-out")
         if problems:
             fails += 1
             print(f"FAIL: {name}, {case}: " + "; ".join(problems))

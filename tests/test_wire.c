@@ -41,6 +41,9 @@ static void test_round_trip(void)
 	w.end_ns = 5100000000ull;
 	w.stats[EP_ST_packets] = 99;
 	w.stats[EP_ST_PARSE_BAD_TCP_OPTLEN] = 3;
+	w.src[0] = (struct ep_source_stats){EP_SRC_PORT, 3, {100, 2, 1, 0}};
+	w.src[1] = (struct ep_source_stats){EP_SRC_WORKER, 1, {98, 7, 0, 222}};
+	w.nsrc = 2;
 	for (i = 0; i < NASNS; i++) {
 		ep_hist_new(1, 60000000, 2, &h[i]);
 		for (k = 0; k <= i % 17; k++)
@@ -69,6 +72,14 @@ static void test_round_trip(void)
 		if (m == 0) {
 			CHECK_EQ(d.stats[EP_ST_packets], 99);
 			CHECK_EQ(d.stats[EP_ST_PARSE_BAD_TCP_OPTLEN], 3);
+			CHECK_EQ(d.nsrc, 2);
+			CHECK_EQ(d.src[0].kind, EP_SRC_PORT);
+			CHECK_EQ(d.src[0].id, 3);
+			CHECK_EQ(d.src[0].v[1], 2);
+			CHECK_EQ(d.src[1].kind, EP_SRC_WORKER);
+			CHECK_EQ(d.src[1].v[3], 222);
+		} else {
+			CHECK_EQ(d.nsrc, 0);
 		}
 		for (i = 0; i < d.nasns; i++, got++) {
 			const struct ep_window_asn *a = &d.asns[i], *o = &asns[got];

@@ -20,6 +20,7 @@
 /* Record types. */
 #define EP_WIRE_R_STATS 1 /* repeated { u16 stat id, u64 value }, zero values omitted */
 #define EP_WIRE_R_ASN 2   /* u32 asn, u8 org_len, org, u64 counters[6], 3 x { u16 len, hist } */
+#define EP_WIRE_R_SOURCE 3 /* u8 kind, u8 0, u16 id, u64 v[4]: a port's or a worker's counters */
 
 #define EP_WIRE_ORG_MAX 255
 

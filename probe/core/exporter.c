@@ -17,6 +17,8 @@ struct ep_exporter {
 	uint64_t first_start, last_end;
 	int any;
 	struct ep_merge *sum;     /* every window merged into one, keyed 0 */
+	struct ep_source_stats src[EP_WINDOW_MAX_SOURCES]; /* for the summary */
+	uint32_t nsrc;
 	uint8_t *enc;             /* this window's histogram encodings */
 	size_t enc_cap;
 };
@@ -49,6 +51,12 @@ void ep_exporter_free(struct ep_exporter *e)
 	ep_merge_free(e->sum);
 	free(e->enc);
 	free(e);
+}
+
+void ep_exporter_set_sources(struct ep_exporter *e, const struct ep_source_stats *src, uint32_t n)
+{
+	e->nsrc = n < EP_WINDOW_MAX_SOURCES ? n : EP_WINDOW_MAX_SOURCES;
+	memcpy(e->src, src, e->nsrc * sizeof(*src));
 }
 
 void ep_exporter_count_dropped(struct ep_exporter *e, uint64_t n)
@@ -187,6 +195,8 @@ int ep_exporter_finish(struct ep_exporter *e, const uint64_t *stats)
 	if (ret < 0)
 		return ret;
 	memcpy(w.stats, stats, sizeof(w.stats));
+	memcpy(w.src, e->src, e->nsrc * sizeof(*e->src));
+	w.nsrc = e->nsrc;
 	export(e, &w);
 	free(w.asns);
 	return e->cfg.json && ferror(e->cfg.json) ? -EIO : 0;

@@ -43,6 +43,9 @@ int ep_exporter_finish(struct ep_exporter *e, const uint64_t *stats);
  */
 int ep_exporter_summary(const struct ep_exporter *e, struct ep_window *w);
 
+/* Per-source counters for the summary (copied). */
+void ep_exporter_set_sources(struct ep_exporter *e, const struct ep_source_stats *src, uint32_t n);
+
 /* Count n windows lost before they reached the exporter (e.g. by a worker hand-off). */
 void ep_exporter_count_dropped(struct ep_exporter *e, uint64_t n);
 

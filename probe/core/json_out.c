@@ -68,7 +68,31 @@ int ep_json_write_window(FILE *fp, const struct ep_window *w)
 		fprintf(fp, "%s\"%s\":%" PRIu64, first ? "" : ",", ep_stat_names[i], w->stats[i]);
 		first = 0;
 	}
-	fputs("},\"asns\":[", fp);
+	fputc('}', fp);
+	if (w->nsrc) {
+		static const char *const names[3][4] = {
+			{"", "", "", ""},
+			{"rx_packets", "imissed", "rx_nombuf", "ierrors"},
+			{"packets", "flows", "evictions", "cycles_per_packet"},
+		};
+		int kind;
+
+		for (kind = EP_SRC_PORT; kind <= EP_SRC_WORKER; kind++) {
+			int n = 0;
+
+			fprintf(fp, ",\"%s\":[", kind == EP_SRC_PORT ? "ports" : "workers");
+			for (i = 0; i < w->nsrc; i++) {
+				if (w->src[i].kind != kind)
+					continue;
+				fprintf(fp, "%s{\"id\":%u", n++ ? "," : "", w->src[i].id);
+				for (k = 0; k < 4; k++)
+					fprintf(fp, ",\"%s\":%" PRIu64, names[kind][k], w->src[i].v[k]);
+				fputc('}', fp);
+			}
+			fputc(']', fp);
+		}
+	}
+	fputs(",\"asns\":[", fp);
 	for (i = 0; i < w->nasns && !ret; i++) {
 		const struct ep_window_asn *a = &w->asns[i];
 

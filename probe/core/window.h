@@ -14,6 +14,16 @@
 
 enum ep_window_type { EP_WIN_WINDOW = 1, EP_WIN_SUMMARY = 2 };
 
+/* Per-source counters of multi-queue probes (cumulative, like stats). */
+#define EP_WINDOW_MAX_SOURCES 32
+enum ep_source_kind { EP_SRC_PORT = 1, EP_SRC_WORKER = 2 };
+/* port: rx_packets, imissed, rx_nombuf, ierrors; worker: packets, flows, evictions, cycles/packet */
+struct ep_source_stats {
+	uint8_t kind;
+	uint16_t id;
+	uint64_t v[4];
+};
+
 struct ep_window_asn {
 	uint32_t asn;
 	const char *org;
@@ -32,6 +42,8 @@ struct ep_window {
 	uint64_t stats[EP_ST__COUNT];
 	struct ep_window_asn *asns;
 	uint32_t nasns;
+	struct ep_source_stats src[EP_WINDOW_MAX_SOURCES];
+	uint32_t nsrc;
 };
 
 #endif

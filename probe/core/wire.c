@@ -87,8 +87,10 @@ static void put_bytes(struct buf *b, const void *src, size_t n)
 /* Encoder                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* A run of encoded records that travel together (part 0: stats and sources). */
 struct rec {
 	size_t off, len;
+	uint32_t count; /* records in the run */
 };
 
 static void encode_stats(struct buf *b, const struct ep_window *w)
@@ -110,6 +112,22 @@ static void encode_stats(struct buf *b, const struct ep_window *w)
 
 		b->p[start + 2] = (uint8_t)(vlen >> 8);
 		b->p[start + 3] = (uint8_t)vlen;
+	}
+}
+
+static void encode_sources(struct buf *b, const struct ep_window *w)
+{
+	uint32_t i, k;
+
+	for (i = 0; i < w->nsrc && i < EP_WINDOW_MAX_SOURCES; i++) {
+		put_u8(b, EP_WIRE_R_SOURCE);
+		put_u8(b, 0);
+		put_u16(b, 4 + 8 * 4);
+		put_u8(b, w->src[i].kind);
+		put_u8(b, 0);
+		put_u16(b, w->src[i].id);
+		for (k = 0; k < 4; k++)
+			put_u64(b, w->src[i].v[k]);
 	}
 }
 
@@ -184,7 +202,13 @@ static int emit_part(const struct ep_window *w, struct buf *recs, const struct r
 	put_u16(&m, parts);
 	put_u8(&m, (uint8_t)probe_len);
 	put_bytes(&m, w->probe, probe_len);
-	put_u16(&m, (uint16_t)n);
+	{
+		uint32_t count = 0;
+
+		for (i = first; i < first + n; i++)
+			count += r[i].count;
+		put_u16(&m, (uint16_t)count);
+	}
 	for (i = first; i < first + n; i++)
 		put_bytes(&m, recs->p + r[i].off, r[i].len);
 	if (m.err)
@@ -216,7 +240,9 @@ int ep_wire_encode(const struct ep_window *w, size_t max_payload, ep_wire_emit_c
 		goto cleanup;
 	}
 	encode_stats(&recs, w);
+	encode_sources(&recs, w); /* part 0 carries all counters */
 	r[nrec].off = 0;
+	r[nrec].count = 1 + (w->nsrc < EP_WINDOW_MAX_SOURCES ? w->nsrc : EP_WINDOW_MAX_SOURCES);
 	r[nrec++].len = recs.len;
 	for (i = 0; i < w->nasns; i++) {
 		size_t off = recs.len;
@@ -225,6 +251,7 @@ int ep_wire_encode(const struct ep_window *w, size_t max_payload, ep_wire_emit_c
 		if (ret < 0)
 			goto cleanup;
 		r[nrec].off = off;
+		r[nrec].count = 1;
 		r[nrec++].len = recs.len - off;
 	}
 	if (recs.err) {
@@ -405,6 +432,21 @@ enum ep_wire_err ep_wire_decode(const uint8_t *buf, size_t len, struct ep_wire_m
 			}
 		} else if (type == EP_WIRE_R_ASN) {
 			err = decode_asn(buf + off, rl, m);
+		} else if (type == EP_WIRE_R_SOURCE) {
+			struct ep_source_stats *s = &m->src[m->nsrc];
+			uint32_t k;
+
+			if (rl != 4 + 8 * 4 || (buf[off] != EP_SRC_PORT && buf[off] != EP_SRC_WORKER)) {
+				err = EP_WIRE_E_RECORD;
+				break;
+			}
+			if (m->nsrc < EP_WINDOW_MAX_SOURCES) {
+				s->kind = buf[off];
+				s->id = ep_be16(buf + off + 2);
+				for (k = 0; k < 4; k++)
+					s->v[k] = get_u64(buf + off + 4 + 8 * k);
+				m->nsrc++;
+			}
 		} /* unknown record types are skipped: newer probes may add some */
 		off += rl;
 	}

@@ -37,6 +37,8 @@ struct ep_wire_msg {
 	struct ep_window_asn *asns;
 	char (*orgs)[EP_WIRE_ORG_MAX + 1];
 	uint32_t nasns;
+	struct ep_source_stats src[EP_WINDOW_MAX_SOURCES];
+	uint32_t nsrc;
 };
 
 /* Decode errors: X(name, text). */

@@ -316,6 +316,31 @@ struct exporter_state {
 	uint64_t last_start[MAX_WORKERS]; /* start of the newest window taken from each worker */
 };
 
+/* Per-port and per-worker counters for the window's stats record. */
+static void fill_sources(struct exporter_state *x, struct ep_window *w)
+{
+	struct rte_eth_stats ps;
+	uint16_t port;
+	int i;
+
+	w->nsrc = 0;
+	RTE_ETH_FOREACH_DEV(port) {
+		if (w->nsrc == EP_WINDOW_MAX_SOURCES || rte_eth_stats_get(port, &ps) != 0)
+			continue;
+		w->src[w->nsrc++] = (struct ep_source_stats){
+			EP_SRC_PORT, port, {ps.ipackets, ps.imissed, ps.rx_nombuf, ps.ierrors}};
+	}
+	for (i = 0; i < nworkers && w->nsrc < EP_WINDOW_MAX_SOURCES; i++) {
+		uint64_t pk = __atomic_load_n(&workers[i].packets_pub, __ATOMIC_RELAXED);
+		uint64_t cy = __atomic_load_n(&workers[i].cycles_pub, __ATOMIC_RELAXED);
+
+		w->src[w->nsrc++] = (struct ep_source_stats){
+			EP_SRC_WORKER, (uint16_t)i,
+			{pk, x->stats[i][EP_ST_flows_active], x->stats[i][EP_ST_flows_evicted],
+			 pk ? cy / pk : 0}};
+	}
+}
+
 static void sum_stats(struct exporter_state *x, uint64_t *out)
 {
 	struct rte_eth_stats ps;
@@ -422,6 +447,7 @@ static void export_ready(struct exporter_state *x, int final)
 	while (ep_merge_pop(x->merge, watermark, &w)) {
 		x->windows++;
 		sum_stats(x, w.stats);
+		fill_sources(x, &w);
 		ep_exporter_window(&w, x->probe->exporter);
 		if (x->delay_ms)
 			rte_delay_us_sleep(x->delay_ms * 1000u);
@@ -727,8 +753,12 @@ int main(int argc, char **argv)
 	{
 		uint64_t stats[EP_ST__COUNT];
 
+		struct ep_window src;
+
 		sum_stats(&x, stats);
 		ep_exporter_patch_stats(probe.exporter, stats);
+		fill_sources(&x, &src);
+		ep_exporter_set_sources(probe.exporter, src.src, src.nsrc);
 		if (ep_exporter_finish(probe.exporter, stats) < 0)
 			ep_log_err("--json-out: write error");
 	}

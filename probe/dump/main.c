@@ -88,6 +88,8 @@ static void emit(struct dump *d, struct pending *p)
 		if (p->parts[j].has_stats)
 			for (k = 0; k < EP_ST__COUNT; k++)
 				w.stats[k] = p->parts[j].stats[k];
+		for (k = 0; k < p->parts[j].nsrc && w.nsrc < EP_WINDOW_MAX_SOURCES; k++)
+			w.src[w.nsrc++] = p->parts[j].src[k];
 		for (i = 0; i < p->parts[j].nasns; i++)
 			w.asns[w.nasns++] = p->parts[j].asns[i];
 	}
