@@ -382,6 +382,87 @@ static void test_windows_and_timeouts(void)
 	done(&a, t);
 }
 
+/* The burst path (prefetching, hints validated) gives exactly what packet-by-packet gives. */
+static void test_burst_equals_single(void)
+{
+	enum { N = 6000 };
+	static struct ep_pkt pk[N];
+	static uint64_t tm[N];
+	struct acc a, b;
+	struct ep_tracker *ta = mk(&a, 1, 256), *tb = mk(&b, 1, 256);
+	uint32_t x = 7, i, j, k;
+	int same = 1;
+
+	for (i = 0; i < N; i++) {
+		struct ep_pkt *p = &pk[i];
+		uint32_t f = (x = x * 1664525 + 1013904223) >> 24, kind = (x >> 8) % 10;
+		int toward = (x >> 4) & 1;
+
+		memset(p, 0, sizeof(*p));
+		p->family = 4;
+		inet_pton(AF_INET, "192.0.2.1", toward ? p->src : p->dst);
+		p->src[0] = toward ? p->src[0] : 198;
+		if (!toward) {
+			p->src[1] = 51;
+			p->src[2] = 100;
+			p->src[3] = (uint8_t)(f & 63);
+		} else {
+			p->dst[0] = 198;
+			p->dst[1] = 51;
+			p->dst[2] = 100;
+			p->dst[3] = (uint8_t)(f & 63);
+		}
+		p->sport = toward ? 443 : (uint16_t)(40000 + (f & 3));
+		p->dport = toward ? (uint16_t)(40000 + (f & 3)) : 443;
+		p->flags = kind == 0 ? EP_TCP_SYN : kind == 1 ? (EP_TCP_SYN | EP_TCP_ACK) :
+			   kind == 2 ? (EP_TCP_FIN | EP_TCP_ACK) : kind == 3 ? EP_TCP_RST : EP_TCP_ACK;
+		if (kind >= 8) { /* spoofed SYNs: a flood forcing evictions in mid-burst */
+			p->src[3] = (uint8_t)(x >> 16);
+			p->src[2] = (uint8_t)(x >> 8);
+			p->sport = (uint16_t)x;
+			p->flags = EP_TCP_SYN;
+		}
+		p->seq = i * 100;
+		p->ack = i * 100 - 50;
+		p->payload_len = kind >= 4 && kind < 8 && toward ? 100 : 0;
+		p->opts = EP_OPT_TS;
+		p->tsval = i;
+		p->tsecr = i - 3;
+		p->win = 100;
+		tm[i] = base_ns + (uint64_t)i * 37000;
+		if (i % 97 == 1) /* the same flow twice in one burst */
+			pk[i] = pk[i - 1];
+	}
+	for (i = 0; i < N; i++) {
+		ep_tracker_count_parse(ta, EP_PARSE_OK);
+		ep_tracker_packet(ta, &pk[i], tm[i]);
+	}
+	for (i = 0; i < N; i += EP_TRACKER_BURST) {
+		uint32_t n = N - i < EP_TRACKER_BURST ? N - i : EP_TRACKER_BURST;
+
+		for (j = 0; j < n; j++)
+			ep_tracker_count_parse(tb, EP_PARSE_OK);
+		ep_tracker_burst(tb, &pk[i], &tm[i], n);
+	}
+	ep_tracker_finish(ta);
+	ep_tracker_finish(tb);
+	CHECK_EQ(a.windows, b.windows);
+	for (k = 0; k < EP_ST__COUNT; k++)
+		same &= a.last_stats[k] == b.last_stats[k];
+	for (j = 0; j < NASN; j++) {
+		for (k = 0; k < EP_AC__COUNT; k++)
+			same &= a.c[j][k] == b.c[j][k];
+		for (k = 0; k < EP_AH__COUNT; k++)
+			same &= a.h[j][k]->total == b.h[j][k]->total &&
+				ep_hist_percentile(a.h[j][k], 90) == ep_hist_percentile(b.h[j][k], 90);
+	}
+	CHECK(same);
+	CHECK(a.last_stats[EP_ST_flows_evicted] > 100);
+	CHECK(a.c[1][EP_AC_flows_new] > 10 && a.c[1][EP_AC_segs_out] > 100);
+	done(&a, ta);
+	done(&b, tb);
+}
+
 int main(void)
 {
 	char path[] = "/tmp/ep_test_asn_XXXXXX";
@@ -411,6 +492,7 @@ int main(void)
 	test_midstream_roles();
 	test_syn_flood();
 	test_windows_and_timeouts();
+	test_burst_equals_single();
 	ep_asn_map_free(map);
 	CHECK_DONE();
 }

@@ -210,6 +210,12 @@ void ep_flow_remove(struct ep_flow_table *t, struct ep_flow *f)
 	f->lru_next = t->free_head;
 	t->free_head = i;
 	t->count--;
+	f->key.family = 0; /* a stale pointer to f no longer matches any key */
+}
+
+void ep_flow_prefetch(const struct ep_flow_table *t, uint64_t hash)
+{
+	__builtin_prefetch(&t->buckets[bucket_of(t, hash)]);
 }
 
 void ep_flow_requeue(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lru, uint32_t now_ms)

@@ -66,7 +66,10 @@ struct ep_flow *ep_flow_lookup(struct ep_flow_table *t, const struct ep_flow_key
 struct ep_flow *ep_flow_insert(struct ep_flow_table *t, const struct ep_flow_key *key,
 			       uint64_t hash, enum ep_lru lru, uint32_t now_ms, int *err);
 
-/* Remove f from the index and its list, and return it to the pool. */
+/* Start loading the bucket of hash into the cache (batched lookups). */
+void ep_flow_prefetch(const struct ep_flow_table *t, uint64_t hash);
+
+/* Remove f from the index and its list, and return it to the pool; its key no longer matches. */
 void ep_flow_remove(struct ep_flow_table *t, struct ep_flow *f);
 
 /* Stamp f with now_ms; it goes to the head of list lru when it changes list or was queued long ago. */

@@ -417,14 +417,9 @@ static void on_data(struct ep_tracker *t, struct ep_flow *f, const struct ep_pkt
 		pend_add(t, f, EP_PEND_SEQ, end, now_us);
 }
 
-void ep_tracker_packet(struct ep_tracker *t, const struct ep_pkt *pkt, uint64_t now_ns)
+/* The window clock: open, advance, or note a packet from the past. */
+static inline void clock_packet(struct ep_tracker *t, uint64_t now_ns)
 {
-	uint32_t now_us = (uint32_t)(now_ns / 1000);
-	struct ep_flow_key key;
-	struct ep_flow *f;
-	uint64_t hash;
-	int s, toward, ts_mode;
-
 	if (EP_UNLIKELY(!t->win_open)) {
 		t->win_start = now_ns - now_ns % t->cfg.interval_ns;
 		t->win_end = t->win_start + t->cfg.interval_ns;
@@ -435,10 +430,15 @@ void ep_tracker_packet(struct ep_tracker *t, const struct ep_pkt *pkt, uint64_t 
 		t->stats[EP_ST_time_backwards]++;
 	}
 	t->win_packets++;
+}
 
-	s = ep_flow_key_make(pkt, &key);
-	hash = ep_flow_key_hash(&key);
-	f = ep_flow_lookup(t->ft, &key, hash);
+/* One segment whose key, hash, sending side s and flow (or NULL) are known. */
+static inline void track(struct ep_tracker *t, const struct ep_pkt *pkt, uint64_t now_ns,
+			 const struct ep_flow_key *keyp, uint64_t hash, int s, struct ep_flow *f)
+{
+	uint32_t now_us = (uint32_t)(now_ns / 1000);
+	int toward, ts_mode;
+
 	if (f && f->state == EP_FS_CLOSED &&
 	    (pkt->flags & (EP_TCP_SYN | EP_TCP_ACK)) == EP_TCP_SYN) {
 		ep_flow_remove(t->ft, f); /* a new connection on a closed tuple */
@@ -449,7 +449,7 @@ void ep_tracker_packet(struct ep_tracker *t, const struct ep_pkt *pkt, uint64_t 
 			t->stats[EP_ST_rst_no_flow]++;
 			return;
 		}
-		f = flow_create(t, pkt, &key, hash, s, now_ns);
+		f = flow_create(t, pkt, keyp, hash, s, now_ns);
 		if (EP_UNLIKELY(!f))
 			return;
 	}
@@ -520,6 +520,58 @@ void ep_tracker_packet(struct ep_tracker *t, const struct ep_pkt *pkt, uint64_t 
 	}
 	ep_flow_touch(t->ft, f, f->state == EP_FS_ESTABLISHED ? EP_LRU_LONG : EP_LRU_SHORT,
 		      (uint32_t)(now_ns / 1000000));
+}
+
+void ep_tracker_packet(struct ep_tracker *t, const struct ep_pkt *pkt, uint64_t now_ns)
+{
+	struct ep_flow_key key;
+	uint64_t hash;
+	int s;
+
+	clock_packet(t, now_ns);
+	s = ep_flow_key_make(pkt, &key);
+	hash = ep_flow_key_hash(&key);
+	track(t, pkt, now_ns, &key, hash, s, ep_flow_lookup(t->ft, &key, hash));
+}
+
+void ep_tracker_burst(struct ep_tracker *t, const struct ep_pkt *pkts, const uint64_t *now_ns,
+		      uint32_t n)
+{
+	struct ep_flow_key keys[EP_TRACKER_BURST];
+	uint64_t hashes[EP_TRACKER_BURST];
+	struct ep_flow *hint[EP_TRACKER_BURST];
+	uint8_t side[EP_TRACKER_BURST];
+	uint32_t i;
+
+	if (n > EP_TRACKER_BURST)
+		n = EP_TRACKER_BURST;
+	/* Stage 1: keys and hashes; start loading every bucket. */
+	for (i = 0; i < n; i++) {
+		side[i] = (uint8_t)ep_flow_key_make(&pkts[i], &keys[i]);
+		hashes[i] = ep_flow_key_hash(&keys[i]);
+		ep_flow_prefetch(t->ft, hashes[i]);
+	}
+	/* Stage 2: look up in the (now cached) buckets; start loading the flows. */
+	for (i = 0; i < n; i++) {
+		hint[i] = ep_flow_lookup(t->ft, &keys[i], hashes[i]);
+		if (hint[i]) {
+			__builtin_prefetch(hint[i]);
+			__builtin_prefetch((const char *)hint[i] + 64);
+		}
+	}
+	/*
+	 * Stage 3: process in order.  Earlier packets may have created, ended or
+	 * evicted flows (and the window clock may have expired some): a hint is
+	 * used only while it still holds the packet's key, else looked up again.
+	 */
+	for (i = 0; i < n; i++) {
+		struct ep_flow *f = hint[i];
+
+		clock_packet(t, now_ns[i]);
+		if (!f || !ep_flow_key_eq(&f->key, &keys[i]))
+			f = ep_flow_lookup(t->ft, &keys[i], hashes[i]);
+		track(t, &pkts[i], now_ns[i], &keys[i], hashes[i], side[i], f);
+	}
 }
 
 /* ------------------------------------------------------------------------ */

@@ -58,6 +58,17 @@ void ep_tracker_count_parse(struct ep_tracker *t, enum ep_parse_res res);
 /* Track one parsed TCP segment seen at now_ns. */
 void ep_tracker_packet(struct ep_tracker *t, const struct ep_pkt *pkt, uint64_t now_ns);
 
+/* Most packets ep_tracker_burst() takes at once. */
+#define EP_TRACKER_BURST 32
+
+/*
+ * Track n (<= EP_TRACKER_BURST) parsed segments with their times, as n calls to
+ * ep_tracker_packet() would, but with the flow-table buckets and records of the
+ * whole burst prefetched before any is processed.
+ */
+void ep_tracker_burst(struct ep_tracker *t, const struct ep_pkt *pkts, const uint64_t *now_ns,
+		      uint32_t n);
+
 /* Close every window that ends at or before now_ns (idle clock tick). */
 void ep_tracker_advance(struct ep_tracker *t, uint64_t now_ns);
 

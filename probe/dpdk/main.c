@@ -170,7 +170,8 @@ static int worker_main(void *arg)
 	struct worker *w = arg;
 	struct rte_mbuf *pk[EP_MAX_BURST];
 	uint64_t packets = 0, cycles = 0, last_rx = rte_rdtsc(), empty = 0;
-	struct ep_pkt pkt;
+	struct ep_pkt pkts[EP_MAX_BURST];
+	uint64_t times[EP_MAX_BURST];
 
 	while (!stop_flag) {
 		uint64_t tsc = rte_rdtsc(), now = tsc_ns(tsc), got = 0;
@@ -178,24 +179,27 @@ static int worker_main(void *arg)
 
 		for (qi = 0; qi < w->nq; qi++) {
 			const struct rxq *q = &w->q[qi];
-			uint16_t n = rte_eth_rx_burst(q->port, q->queue, pk, EP_MAX_BURST), j;
+			uint16_t n = rte_eth_rx_burst(q->port, q->queue, pk, EP_MAX_BURST), j, ntcp = 0;
 
 			if (n == 0)
 				continue;
 			for (j = 0; j < n && j < EP_PREFETCH_OFFSET; j++)
 				rte_prefetch0(rte_pktmbuf_mtod(pk[j], void *));
+			/* Parse the burst, then track it: the tracker prefetches the flows. */
 			for (j = 0; j < n; j++) {
 				const uint8_t *data = rte_pktmbuf_mtod(pk[j], const uint8_t *);
 				enum ep_parse_res res;
 
 				if (j + EP_PREFETCH_OFFSET < n)
 					rte_prefetch0(rte_pktmbuf_mtod(pk[j + EP_PREFETCH_OFFSET], void *));
-				res = ep_parse_eth(data, data + rte_pktmbuf_data_len(pk[j]), &pkt);
+				res = ep_parse_eth(data, data + rte_pktmbuf_data_len(pk[j]), &pkts[ntcp]);
 				ep_tracker_count_parse(w->tracker, res);
 				if (EP_LIKELY(res == EP_PARSE_OK))
-					ep_tracker_packet(w->tracker, &pkt, pkt_time(pk[j], q, now));
+					times[ntcp++] = pkt_time(pk[j], q, now);
 			}
 			rte_pktmbuf_free_bulk(pk, n);
+			if (ntcp)
+				ep_tracker_burst(w->tracker, pkts, times, ntcp);
 			got += n;
 		}
 		/* Idle means polled and found nothing, not merely "not heard from". */
