@@ -65,8 +65,8 @@ EP_INLINE int ep_hdr_cfg_init(struct ep_hdr_cfg *cfg, int64_t lowest, int64_t hi
 	int64_t largest_single = 2, smallest_untrackable;
 	int32_t i, count_mag, buckets = 1;
 
-	if (lowest < 1 || sig_digits < 1 || sig_digits > 5 || highest < 2 * lowest)
-		return -22;
+	if (lowest < 1 || sig_digits < 1 || sig_digits > 5 || lowest > highest / 2)
+		return -22; /* (written so that a hostile lowest cannot overflow) */
 	for (i = 0; i < 5; i++)
 		if (i < sig_digits)
 			largest_single *= 10;
@@ -76,11 +76,11 @@ EP_INLINE int ep_hdr_cfg_init(struct ep_hdr_cfg *cfg, int64_t lowest, int64_t hi
 	cfg->unit_mag = ep_hdr_log2((uint64_t)lowest);
 	count_mag = ep_hdr_log2((uint64_t)largest_single - 1) + 1; /* ceil(log2) */
 	cfg->sub_bucket_half_mag = (count_mag > 1 ? count_mag : 1) - 1;
+	if (cfg->unit_mag + cfg->sub_bucket_half_mag > 61)
+		return -22; /* checked before any shift by unit_mag */
 	cfg->sub_bucket_count = 1 << (cfg->sub_bucket_half_mag + 1);
 	cfg->sub_bucket_half = cfg->sub_bucket_count / 2;
 	cfg->sub_bucket_mask = ((int64_t)cfg->sub_bucket_count - 1) << cfg->unit_mag;
-	if (cfg->unit_mag + cfg->sub_bucket_half_mag > 61)
-		return -22;
 	smallest_untrackable = (int64_t)cfg->sub_bucket_count << cfg->unit_mag;
 	for (i = 0; i < 64 && smallest_untrackable <= highest; i++) {
 		if (smallest_untrackable > INT64_MAX / 2) {

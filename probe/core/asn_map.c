@@ -488,7 +488,8 @@ static int flatten(struct prefix *p, size_t n, int width, struct family_table *t
 	u128 cur = 0;
 	size_t i;
 
-	qsort(p, n, sizeof(*p), prefix_cmp);
+	if (n)
+		qsort(p, n, sizeof(*p), prefix_cmp);
 	/* Each prefix yields at most two intervals (before and after nested ones). */
 	t->iv = malloc((2 * n + 1) * sizeof(*t->iv));
 	if (!t->iv)

@@ -398,7 +398,8 @@ static int decode_v2(const uint8_t *buf, size_t len, struct ep_hist **out)
 			goto bad;
 		p += n;
 		if (v < 0) {
-			if (-v > h->cfg.counts_len - idx)
+			/* A run of -v zeros; compared before negating (v may be INT64_MIN). */
+			if (v < -(int64_t)(h->cfg.counts_len - idx))
 				goto bad;
 			idx += (int32_t)-v;
 			continue;

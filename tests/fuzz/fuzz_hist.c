@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* fuzz_hist.c - libFuzzer target: HdrHistogram V2 decoding (binary and base64); a decoded
+ * histogram must re-encode and decode to the same counts. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hist.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t *copy = malloc(size ? size : 1);
+	struct ep_hist *h = NULL, *h2 = NULL;
+
+	memcpy(copy, data, size);
+	if (ep_hist_decode(copy, size, &h) == 0) {
+		long n = ep_hist_encode(h, NULL, 0);
+		uint8_t *buf = malloc((size_t)n);
+
+		n = ep_hist_encode(h, buf, (size_t)n);
+		if (n < 0 || ep_hist_decode(buf, (size_t)n, &h2) != 0 || h2->total != h->total ||
+		    ep_hist_percentile(h2, 99) != ep_hist_percentile(h, 99))
+			abort();
+		ep_hist_free(h2);
+		free(buf);
+		ep_hist_free(h);
+	}
+	if (ep_hist_decode_b64((const char *)copy, size, &h) == 0)
+		ep_hist_free(h);
+	free(copy);
+	return 0;
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""make_seeds.py - seed corpora for the fuzz targets from real material: frames of a
+scenario capture, the wire messages and histograms the probe exported for it, and
+the test ASN file.  Usage: make_seeds.py CAPTURE.pcap WIRE_FILE JSON_LINES ASN_CSV OUTDIR"""
+import base64
+import json
+import os
+import struct
+import sys
+
+pcap, wire, js, asn, out = sys.argv[1:6]
+for t in ("packets", "wire", "hist", "asn"):
+    os.makedirs(f"{out}/{t}", exist_ok=True)
+
+data = open(pcap, "rb").read()
+frames, off = [], 24
+while off + 16 <= len(data):
+    incl = struct.unpack_from("<I", data, off + 8)[0]
+    frames.append(data[off + 16:off + 16 + incl])
+    off += 16 + incl
+for i in range(0, len(frames), 24):
+    rec = b"".join(bytes([1]) + struct.pack(">H", len(f)) + f for f in frames[i:i + 24])
+    open(f"{out}/packets/seed{i // 24}", "wb").write(rec)
+
+data, off, n = open(wire, "rb").read(), 0, 0
+while off + 4 <= len(data):
+    ln = struct.unpack_from(">I", data, off)[0]
+    open(f"{out}/wire/seed{n}", "wb").write(data[off + 4:off + 4 + ln])
+    off += 4 + ln
+    n += 1
+
+n = 0
+for line in open(js):
+    for a in json.loads(line)["asns"]:
+        for k in ("rtt_hs", "rtt_data", "retx_ppm"):
+            if a[k]["hdr"] and n < 200:
+                open(f"{out}/hist/seed{n}", "wb").write(base64.b64decode(a[k]["hdr"]))
+                open(f"{out}/hist/seed{n}.b64", "w").write(a[k]["hdr"])
+                n += 1
+
+open(f"{out}/asn/csv", "wb").write(open(asn, "rb").read())
+open(f"{out}/asn/pfx2as", "w").write("10.0.0.0\t8\t64501\n10.1.0.0\t16\t64502_64503\n2001:db8::\t32\t{64504,64505}\n")
