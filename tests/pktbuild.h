@@ -14,7 +14,7 @@ struct fb {
 static inline void fb_u8(struct fb *f, uint8_t v) { f->b[f->n++] = v; }
 static inline void fb_u16(struct fb *f, uint16_t v) { fb_u8(f, (uint8_t)(v >> 8)); fb_u8(f, (uint8_t)v); }
 static inline void fb_u32(struct fb *f, uint32_t v) { fb_u16(f, (uint16_t)(v >> 16)); fb_u16(f, (uint16_t)v); }
-static inline void fb_bytes(struct fb *f, const void *p, size_t n) { memcpy(f->b + f->n, p, n); f->n += n; }
+static inline void fb_bytes(struct fb *f, const void *p, size_t n) { if (n) memcpy(f->b + f->n, p, n); f->n += n; }
 static inline void fb_zero(struct fb *f, size_t n) { memset(f->b + f->n, 0, n); f->n += n; }
 
 static inline void fb_eth(struct fb *f, uint16_t type)
