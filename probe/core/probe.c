@@ -62,17 +62,36 @@ void ep_probe_opts_defaults(struct ep_probe_opts *o)
 	o->max_payload = EP_WIRE_DEFAULT_PAYLOAD;
 }
 
-int ep_probe_longopts_merge(const struct option *own, size_t n, struct option *out, size_t cap)
+int ep_probe_parse_args(int argc, char **argv, const struct option *own, size_t n,
+			ep_probe_own_opt own_opt, void *ctx, struct ep_probe_opts *po, char *err,
+			size_t errlen)
 {
+	struct option opts[64];
 	size_t i, k = 0;
+	int c, ret;
 
-	for (i = 0; i < n && k < cap; i++)
-		out[k++] = own[i];
-	for (i = 0; ep_probe_longopts[i].name && k < cap; i++)
-		out[k++] = ep_probe_longopts[i];
-	if (k == cap)
-		return -ENOSPC;
-	memset(&out[k], 0, sizeof(out[k]));
+	for (i = 0; i < n && k < 63; i++)
+		opts[k++] = own[i];
+	for (i = 0; ep_probe_longopts[i].name && k < 63; i++)
+		opts[k++] = ep_probe_longopts[i];
+	memset(&opts[k], 0, sizeof(opts[k]));
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == '?') {
+			snprintf(err, errlen, "unknown option or missing argument: '%s'",
+				 argv[optind - 1]);
+			return -EINVAL;
+		}
+		ret = c >= EP_OPT_BASE ? ep_probe_opt(po, c, optarg, err, errlen)
+				       : own_opt(c, optarg, ctx, err, errlen);
+		if (ret != 0)
+			return ret < 0 ? -EINVAL : 1;
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
 	return 0;
 }
 

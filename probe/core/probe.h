@@ -47,10 +47,19 @@ extern const char ep_probe_usage[];
 void ep_probe_opts_defaults(struct ep_probe_opts *o);
 
 /*
- * A probe's own options (n entries) followed by the common ones, terminated,
- * into out (cap entries).  @return 0, or -ENOSPC when cap is too small.
+ * A probe's own option: @return 0 when handled, 1 to stop and exit 0 (--help,
+ * --version), or -EINVAL with err naming the flag.
  */
-int ep_probe_longopts_merge(const struct option *own, size_t n, struct option *out, size_t cap);
+typedef int (*ep_probe_own_opt)(int id, const char *arg, void *ctx, char *err, size_t errlen);
+
+/*
+ * Parse argv (from argv[1]): the probe's own options (n entries) go to own_opt,
+ * the common ones into po; unknown options and stray arguments are errors.
+ * @return 0 to go on, 1 to exit 0, -EINVAL with err saying what is wrong.
+ */
+int ep_probe_parse_args(int argc, char **argv, const struct option *own, size_t n,
+			ep_probe_own_opt own_opt, void *ctx, struct ep_probe_opts *po, char *err,
+			size_t errlen);
 
 /*
  * Handle option id with its argument.

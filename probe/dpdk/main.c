@@ -498,9 +498,44 @@ static void usage(FILE *fp)
 		ep_probe_usage);
 }
 
+enum { O_IDLE = 1, O_STATS, O_REPORT, O_QUIET, O_HELP, O_RUN, O_DELAY, O_MBUFS };
+
+struct args {
+	uint32_t stop_idle_ms, stats_s, run_s, delay_ms, mbufs;
+	int report;
+};
+
+static int own_opt(int id, const char *arg, void *ctx, char *err, size_t errlen)
+{
+	struct args *a = ctx;
+
+	switch (id) {
+	case O_IDLE:
+		return ep_parse_u32_arg("stop-after-idle", arg, 1, 86400000, &a->stop_idle_ms, err,
+					errlen);
+	case O_RUN:
+		return ep_parse_u32_arg("run-seconds", arg, 1, 31536000, &a->run_s, err, errlen);
+	case O_MBUFS:
+		return ep_parse_u32_arg("mbufs", arg, 1024, 1u << 26, &a->mbufs, err, errlen);
+	case O_DELAY:
+		return ep_parse_u32_arg("test-export-delay-ms", arg, 0, 10000, &a->delay_ms, err,
+					errlen);
+	case O_STATS:
+		return ep_parse_u32_arg("stats-interval", arg, 0, 86400, &a->stats_s, err, errlen);
+	case O_REPORT:
+		a->report = 1;
+		return 0;
+	case O_QUIET:
+		ep_log_max = EP_LOG_ERR;
+		return 0;
+	default: /* O_HELP */
+		usage(stdout);
+		return 1;
+	}
+}
+
 int main(int argc, char **argv)
 {
-	enum { O_IDLE = 1, O_STATS, O_REPORT, O_QUIET, O_HELP, O_RUN, O_DELAY, O_MBUFS };
 	static const struct option own[] = {
 		{"stop-after-idle", required_argument, NULL, O_IDLE},
 		{"run-seconds", required_argument, NULL, O_RUN},
@@ -511,13 +546,12 @@ int main(int argc, char **argv)
 		{"quiet", no_argument, NULL, O_QUIET},
 		{"help", no_argument, NULL, O_HELP},
 	};
-	struct option opts[64];
+	struct args args = {.stats_s = 10};
 	struct ep_probe_opts po;
 	struct ep_probe probe;
 	struct exporter_state x;
 	struct rte_mempool *pool = NULL;
-	uint32_t stop_idle_ms = 0, stats_s = 10, run_s = 0, delay_ms = 0, mbufs = 0;
-	int report = 0, c, ret, i, packet_clock = 1;
+	int ret, i, packet_clock = 1;
 	unsigned int lcore;
 	uint16_t port;
 	char err[512] = "";
@@ -542,57 +576,14 @@ int main(int argc, char **argv)
 	rte_log_set_global_level(RTE_LOG_WARNING);
 
 	ep_probe_opts_defaults(&po);
-	ep_probe_longopts_merge(own, sizeof(own) / sizeof(own[0]), opts, 64);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case O_IDLE:
-			if (ep_parse_u32_arg("stop-after-idle", optarg, 1, 86400000, &stop_idle_ms, err,
-					     sizeof(err)) < 0)
-				goto usage_err;
-			break;
-		case O_RUN:
-			if (ep_parse_u32_arg("run-seconds", optarg, 1, 31536000, &run_s, err,
-					     sizeof(err)) < 0)
-				goto usage_err;
-			break;
-		case O_MBUFS:
-			if (ep_parse_u32_arg("mbufs", optarg, 1024, 1u << 26, &mbufs, err, sizeof(err)) < 0)
-				goto usage_err;
-			break;
-		case O_DELAY:
-			if (ep_parse_u32_arg("test-export-delay-ms", optarg, 0, 10000, &delay_ms, err,
-					     sizeof(err)) < 0)
-				goto usage_err;
-			break;
-		case O_STATS:
-			if (ep_parse_u32_arg("stats-interval", optarg, 0, 86400, &stats_s, err,
-					     sizeof(err)) < 0)
-				goto usage_err;
-			break;
-		case O_REPORT:
-			report = 1;
-			break;
-		case O_QUIET:
-			ep_log_max = EP_LOG_ERR;
-			break;
-		case O_HELP:
-			usage(stdout);
-			return 0;
-		case '?':
-			snprintf(err, sizeof(err), "unknown option or missing argument: '%s'",
-				 argv[optind - 1]);
-			goto usage_err;
-		default:
-			if (ep_probe_opt(&po, c, optarg, err, sizeof(err)) != 0)
-				goto usage_err;
-		}
+	ret = ep_probe_parse_args(argc, argv, own, sizeof(own) / sizeof(own[0]), own_opt, &args, &po,
+				  err, sizeof(err));
+	if (ret == 1) {
+		ret = 0;
+		goto cleanup;
 	}
-	if (optind < argc) {
-		snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind]);
+	if (ret < 0)
 		goto usage_err;
-	}
 
 	nworkers = (int)rte_lcore_count() - 1;
 	if (nworkers < 1 || nworkers > MAX_WORKERS) {
@@ -614,9 +605,9 @@ int main(int argc, char **argv)
 	tsc_base = rte_rdtsc();
 	wall_base_ns = wall_ns();
 
-	if (!mbufs)
-		mbufs = 8191 * (unsigned int)nworkers + 4095;
-	pool = rte_pktmbuf_pool_create("ep_mbufs", mbufs, 256, 0,
+	if (!args.mbufs)
+		args.mbufs = 8191 * (unsigned int)nworkers + 4095;
+	pool = rte_pktmbuf_pool_create("ep_mbufs", args.mbufs, 256, 0,
 				       RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (!pool) {
 		ep_log_err("mbuf pool: %s (try -m 512 with --no-huge)", rte_strerror(rte_errno));
@@ -630,7 +621,7 @@ int main(int argc, char **argv)
 	if (ep_merge_new(&x.merge) < 0)
 		goto fail;
 	x.probe = &probe;
-	x.delay_ms = delay_ms;
+	x.delay_ms = args.delay_ms;
 	x.interval_ns = (uint64_t)po.interval_ms * 1000000ull;
 
 	/* Workers: a tracker, rings and slots each. */
@@ -732,11 +723,12 @@ int main(int argc, char **argv)
 				all_idle = 0;
 		}
 		newest = RTE_MAX(newest, started);
-		if (stop_idle_ms && all_idle && tsc_since_ns(newest, now) / 1000000 >= stop_idle_ms)
+		if (args.stop_idle_ms && all_idle &&
+		    tsc_since_ns(newest, now) / 1000000 >= args.stop_idle_ms)
 			stop_flag = 1;
-		if (run_s && tsc_since_ns(started, now) / 1000000000ull >= run_s)
+		if (args.run_s && tsc_since_ns(started, now) / 1000000000ull >= args.run_s)
 			stop_flag = 1;
-		if (stats_s && (now - last_stats) / tsc_hz >= stats_s) {
+		if (args.stats_s && (now - last_stats) / tsc_hz >= args.stats_s) {
 			log_stats();
 			last_stats = now;
 		}
@@ -766,7 +758,7 @@ int main(int argc, char **argv)
 		if (ep_exporter_finish(probe.exporter, stats) < 0)
 			ep_log_err("--json-out: write error");
 	}
-	if (report)
+	if (args.report)
 		ep_report_print(stdout, probe.exporter);
 	if (!(ep_log_max < EP_LOG_INFO))
 		log_stats();

@@ -229,6 +229,46 @@ static int run_file(struct src *s)
 	return 0;
 }
 
+struct args {
+	const char *file, *iface, *filter;
+	uint32_t snaplen;
+	int promisc, report;
+};
+
+static int own_opt(int id, const char *arg, void *ctx, char *err, size_t errlen)
+{
+	struct args *a = ctx;
+
+	switch (id) {
+	case O_READ:
+		a->file = arg;
+		return 0;
+	case O_IFACE:
+		a->iface = arg;
+		return 0;
+	case O_FILTER:
+		a->filter = arg;
+		return 0;
+	case O_SNAPLEN:
+		return ep_parse_u32_arg("snaplen", arg, 64, 262144, &a->snaplen, err, errlen);
+	case O_PROMISC:
+		a->promisc = 1;
+		return 0;
+	case O_REPORT:
+		a->report = 1;
+		return 0;
+	case O_QUIET:
+		ep_log_max = EP_LOG_ERR;
+		return 0;
+	case O_HELP:
+		usage(stdout);
+		return 1;
+	default: /* O_VERSION */
+		printf("edgeprobe-pcap %s (%s)\n", EP_VERSION, pcap_lib_version());
+		return 1;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option own[] = {
@@ -242,84 +282,42 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, O_HELP},
 		{"version", no_argument, NULL, O_VERSION},
 	};
-	struct option opts[64];
+	struct args a = {.snaplen = 256};
 	struct ep_probe_opts po;
-	const char *file = NULL, *iface = NULL, *filter = NULL;
-	uint32_t snaplen = 256;
-	int promisc = 0, report = 0, c, ret = 1;
 	char err[512] = "";
+	int ret = 1;
 	struct src s;
 
 	memset(&s, 0, sizeof(s));
 	ep_probe_opts_defaults(&po);
-	ep_probe_longopts_merge(own, sizeof(own) / sizeof(own[0]), opts, 64);
-
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case O_READ:
-			file = optarg;
-			break;
-		case O_IFACE:
-			iface = optarg;
-			break;
-		case O_FILTER:
-			filter = optarg;
-			break;
-		case O_SNAPLEN:
-			if (ep_parse_u32_arg("snaplen", optarg, 64, 262144, &snaplen, err,
-					     sizeof(err)) < 0)
-				goto usage_err;
-			break;
-		case O_PROMISC:
-			promisc = 1;
-			break;
-		case O_REPORT:
-			report = 1;
-			break;
-		case O_QUIET:
-			ep_log_max = EP_LOG_ERR;
-			break;
-		case O_HELP:
-			usage(stdout);
-			return 0;
-		case O_VERSION:
-			printf("edgeprobe-pcap %s (%s)\n", EP_VERSION, pcap_lib_version());
-			return 0;
-		case '?':
-			snprintf(err, sizeof(err), "unknown option or missing argument: '%s'",
-				 argv[optind - 1]);
-			goto usage_err;
-		default:
-			if (ep_probe_opt(&po, c, optarg, err, sizeof(err)) != 0)
-				goto usage_err;
-		}
-	}
-	if (optind < argc) {
-		snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind]);
+	ret = ep_probe_parse_args(argc, argv, own, sizeof(own) / sizeof(own[0]), own_opt, &a, &po,
+				  err, sizeof(err));
+	if (ret == 1)
+		return 0;
+	if (ret < 0)
 		goto usage_err;
-	}
-	if (!file == !iface) {
+	ret = 1;
+	if (!a.file == !a.iface) {
 		snprintf(err, sizeof(err), "give exactly one of --read FILE or --iface IF");
 		goto usage_err;
 	}
-	if (open_source(&s, file, iface, snaplen, promisc, filter) < 0)
+	if (open_source(&s, a.file, a.iface, a.snaplen, a.promisc, a.filter) < 0)
 		goto cleanup;
-	if (ep_probe_setup(&s.probe, &po, file != NULL, iface != NULL, 1, err, sizeof(err)) < 0) {
+	if (ep_probe_setup(&s.probe, &po, a.file != NULL, a.iface != NULL, 1, err, sizeof(err)) < 0) {
 		ep_log_err("%s", err);
 		goto cleanup;
 	}
 	g_src = &s;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (iface)
-		ep_log_info("capturing on %s (probe %s)", iface, s.probe.probe_id);
-	ret = (file ? run_file(&s) : run_live(&s)) < 0 ? 1 : 0;
+	if (a.iface)
+		ep_log_info("capturing on %s (probe %s)", a.iface, s.probe.probe_id);
+	ret = (a.file ? run_file(&s) : run_live(&s)) < 0 ? 1 : 0;
 	if (ep_probe_finish(&s.probe) < 0) {
 		ep_log_err("--json-out: write error");
 		ret = 1;
 	}
-	if (report)
+	if (a.report)
 		ep_report_print(stdout, s.probe.exporter);
 	{
 		const uint64_t *st = ep_tracker_stats(s.probe.tracker);

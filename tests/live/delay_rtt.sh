@@ -62,7 +62,7 @@ ip netns exec $NS_S python3 -m http.server 8080 --bind 192.0.2.1 --directory "$O
 PIDS+=($!)
 for i in $(seq 100); do ip netns exec $NS_C curl -s -o /dev/null --max-time 2 http://192.0.2.1:8080/asn.csv && break; sleep 0.1; done
 
-"$EP" -l 0,1 --no-huge --no-pci -m 512 --file-prefix dly$$ --vdev "net_af_packet0,iface=${MON}b" -- \
+"$EP" -l 0,1 --no-huge --no-pci -m 512 --file-prefix dly$$ --vdev "net_af_packet0,iface=${MON}b,framecnt=4096" -- \
 	--asn-db "$OUT/asn.csv" --local-net 192.0.2.1/32 --json-out "$OUT/dpdk.json" --stats-interval 0 \
 	--quiet 2>"$OUT/dpdk.log" &
 EPPID=$!
@@ -92,7 +92,7 @@ out, delay_ms = sys.argv[1], float(sys.argv[2])
 def asn(path):
     s = [json.loads(l) for l in open(path)][-1]
     return s, {a["asn"]: a for a in s["asns"]}.get(64510)
-_, d = asn(f"{out}/dpdk.json")
+ds, d = asn(f"{out}/dpdk.json")
 _, r = asn(f"{out}/ref.json")
 br = open(f"{out}/bridge.txt").read()
 m = re.search(r"dropped a->b (\d+) b->a (\d+), lateness p50 (\d+) us p99 (\d+) us", br)
@@ -110,6 +110,7 @@ for name, a in (("edgeprobe-pcap", r), ("edgeprobe/af_packet", d)):
     print(f"{name}: rtt_hs n {a['rtt_hs']['n']} p50 {a['rtt_hs']['p50_us']} us; rtt_data n "
           f"{a['rtt_data']['n']} p50 {a['rtt_data']['p50_us']} us p90 {a['rtt_data']['p90_us']} us; "
           f"retransmissions {a['retx_out']}")
+print(f"edgeprobe capture drops (AF_PACKET ring): {ds['stats']['src_drops']}")
 fails = []
 for name, a in (("edgeprobe-pcap", r), ("edgeprobe", d)):
     if abs(a["rtt_hs"]["p50_us"] - want) > 0.05 * want + 2 * late_p99:

@@ -58,7 +58,7 @@ ip netns exec $NS_S python3 -m http.server 8080 --bind 192.0.2.1 --directory "$O
 PIDS+=($!)
 for i in $(seq 50); do ip netns exec $NS_C curl -s -o /dev/null http://192.0.2.1:8080/asn.csv && break; sleep 0.1; done
 
-"$EP" -l 0,1 --no-huge --no-pci -m 512 --file-prefix afp$$ --vdev "net_af_packet0,iface=${MON}b" -- \
+"$EP" -l 0,1 --no-huge --no-pci -m 512 --file-prefix afp$$ --vdev "net_af_packet0,iface=${MON}b,framecnt=4096" -- \
 	--asn-db "$OUT/asn.csv" --local-net 192.0.2.1/32 --json-out "$OUT/dpdk.json" --stats-interval 0 \
 	--quiet 2>"$OUT/dpdk.log" &
 EPPID=$!
