@@ -21,33 +21,20 @@ set -u
 EP=$1 PCAP_PROBE=$2 BRIDGE=$3 OUT=$4
 NS_S=ep-dsrv-$$ NS_C=ep-dcli-$$ TA=epta$$ TB=eptb$$ MON=epdm$$
 DELAY_MS=10
-PIDS=()
-skip() { echo "SKIP: $*"; exit 77; }
-die() { echo "FAIL: $*"; exit 1; }
-[ "$(id -u)" = 0 ] || skip "needs root for TAP devices and namespaces"
+. "$(dirname "$0")/lib.sh"
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
+need_netns $NS_S $NS_C
 mkdir -p "$OUT"
 rm -f "$OUT"/*.json "$OUT"/*.pcap "$OUT"/*.txt
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	ip netns del $NS_S 2>/dev/null
-	ip netns del $NS_C 2>/dev/null
-	ip link del ${MON}b 2>/dev/null
-}
-trap cleanup EXIT
-ip netns add $NS_S 2>/dev/null || skip "cannot create network namespaces here"
-ip netns add $NS_C || die "netns"
+LINKS+=(${MON}b)
 
 python3 "$BRIDGE" $TA $TB $DELAY_MS 0.01 7 > "$OUT/bridge.txt" 2>&1 &
 BRPID=$!
 for i in $(seq 50); do grep -q ready "$OUT/bridge.txt" && break; sleep 0.1; done
 grep -q ready "$OUT/bridge.txt" || die "the delay bridge did not start: $(cat "$OUT/bridge.txt")"
 ip link set $TA netns $NS_S && ip link set $TB netns $NS_C || die "moving the TAP devices"
-ip -n $NS_S addr add 192.0.2.1/24 dev $TA
-ip -n $NS_C addr add 192.0.2.2/24 dev $TB
-ip -n $NS_S link set $TA up && ip -n $NS_C link set $TB up
-ip -n $NS_S link set lo up && ip -n $NS_C link set lo up
+ns_addr $NS_S $TA 192.0.2.1/24
+ns_addr $NS_C $TB 192.0.2.2/24
 ip link add ${MON}a netns $NS_S type veth peer name ${MON}b || die "monitor veth"
 ip -n $NS_S link set ${MON}a up && ip link set ${MON}b up
 tc -n $NS_S qdisc add dev $TA clsact || die "clsact"
@@ -58,9 +45,7 @@ done
 
 head -c 3000000 /dev/urandom > "$OUT/blob"
 printf '192.0.2.2,192.0.2.2,64510,Delayed client\n' > "$OUT/asn.csv"
-ip netns exec $NS_S python3 -m http.server 8080 --bind 192.0.2.1 --directory "$OUT" >/dev/null 2>&1 &
-PIDS+=($!)
-for i in $(seq 100); do ip netns exec $NS_C curl -s -o /dev/null --max-time 2 http://192.0.2.1:8080/asn.csv && break; sleep 0.1; done
+http_server $NS_S 192.0.2.1 "$OUT" $NS_C asn.csv
 
 "$EP" -l 0,1 --no-huge --no-pci -m 512 --file-prefix dly$$ --vdev "net_af_packet0,iface=${MON}b,framecnt=4096" -- \
 	--asn-db "$OUT/asn.csv" --local-net 192.0.2.1/32 --json-out "$OUT/dpdk.json" --stats-interval 0 \

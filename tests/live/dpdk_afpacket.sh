@@ -20,28 +20,16 @@
 set -u
 EP=$1 PCAP_PROBE=$2 DROP_SRC=$3 OUT=$4
 NS_S=ep-asrv-$$ NS_C=ep-acli-$$ MON=epm$$
-PIDS=()
-skip() { echo "SKIP: $*"; exit 77; }
-die() { echo "FAIL: $*"; exit 1; }
-[ "$(id -u)" = 0 ] || skip "needs root for namespaces and AF_PACKET"
+. "$(dirname "$0")/lib.sh"
+need_netns $NS_S $NS_C
 mkdir -p "$OUT"
 rm -f "$OUT"/*.json "$OUT"/*.pcap
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	ip netns del $NS_S 2>/dev/null
-	ip netns del $NS_C 2>/dev/null
-	ip link del ${MON}b 2>/dev/null
-}
-trap cleanup EXIT
-ip netns add $NS_S 2>/dev/null || skip "cannot create network namespaces here"
-ip netns add $NS_C || die "netns"
 ip link add ep-s netns $NS_S type veth peer name ep-c netns $NS_C || die "veth"
 ip link add ${MON}a netns $NS_S type veth peer name ${MON}b || die "monitor veth"
-ip -n $NS_S addr add 192.0.2.1/24 dev ep-s
-ip -n $NS_C addr add 192.0.2.2/24 dev ep-c
-for l in ep-s lo ${MON}a; do ip -n $NS_S link set $l up; done
-for l in ep-c lo; do ip -n $NS_C link set $l up; done
+LINKS+=(${MON}b)
+ns_addr $NS_S ep-s 192.0.2.1/24
+ns_addr $NS_C ep-c 192.0.2.2/24
+ip -n $NS_S link set ${MON}a up
 ip link set ${MON}b up
 # Mirror both directions of the server's interface to the monitor veth.
 tc -n $NS_S qdisc add dev ep-s clsact || die "clsact"
@@ -54,9 +42,7 @@ tc -n $NS_C qdisc add dev ep-c clsact && tc -n $NS_C filter add dev ep-c ingress
 
 head -c 6000000 /dev/urandom > "$OUT/blob"
 printf '192.0.2.2,192.0.2.2,64510,Namespace client\n' > "$OUT/asn.csv"
-ip netns exec $NS_S python3 -m http.server 8080 --bind 192.0.2.1 --directory "$OUT" >/dev/null 2>&1 &
-PIDS+=($!)
-for i in $(seq 50); do ip netns exec $NS_C curl -s -o /dev/null http://192.0.2.1:8080/asn.csv && break; sleep 0.1; done
+http_server $NS_S 192.0.2.1 "$OUT" $NS_C asn.csv
 
 "$EP" -l 0,1 --no-huge --no-pci -m 512 --file-prefix afp$$ --vdev "net_af_packet0,iface=${MON}b,framecnt=4096" -- \
 	--asn-db "$OUT/asn.csv" --local-net 192.0.2.1/32 --json-out "$OUT/dpdk.json" --stats-interval 0 \

@@ -18,35 +18,18 @@ DROP_SRC=$2
 OUT=$3
 NS_S=ep-srv-$$
 NS_C=ep-cli-$$
-PIDS=()
+. "$(dirname "$0")/lib.sh"
 
-skip() { echo "SKIP: $*"; exit 77; }
-die() { echo "FAIL: $*"; exit 1; }
-
-[ "$(id -u)" = 0 ] || skip "needs root to create network namespaces"
+need_netns $NS_S $NS_C
 for t in tshark tcpdump curl clang tc; do
 	command -v $t >/dev/null || die "$t is not installed (scripts/setup installs it)"
 done
 mkdir -p "$OUT"
 rm -f "$OUT"/*.pcap "$OUT"/*.json
 
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	ip netns del $NS_S 2>/dev/null
-	ip netns del $NS_C 2>/dev/null
-}
-trap cleanup EXIT
-
-ip netns add $NS_S 2>/dev/null || skip "cannot create network namespaces here"
-ip netns add $NS_C || die "ip netns add"
 ip link add ep-s netns $NS_S type veth peer name ep-c netns $NS_C || die "veth"
-ip -n $NS_S addr add 192.0.2.1/24 dev ep-s
-ip -n $NS_C addr add 192.0.2.2/24 dev ep-c
-ip -n $NS_S link set ep-s up
-ip -n $NS_C link set ep-c up
-ip -n $NS_S link set lo up
-ip -n $NS_C link set lo up
+ns_addr $NS_S ep-s 192.0.2.1/24
+ns_addr $NS_C ep-c 192.0.2.2/24
 
 clang -O2 -target bpf -I/usr/include/"$(uname -m)"-linux-gnu -c "$DROP_SRC" -o "$OUT/drop.o" ||
 	die "compiling the drop classifier"
@@ -55,14 +38,8 @@ tc -n $NS_C filter add dev ep-c ingress bpf da obj "$OUT/drop.o" sec tc ||
 	die "attaching the drop classifier"
 
 head -c 6000000 /dev/urandom > "$OUT/blob"
-ip netns exec $NS_S python3 -m http.server 8080 --bind 192.0.2.1 --directory "$OUT" \
-	>/dev/null 2>&1 &
-PIDS+=($!)
 printf '192.0.2.2,192.0.2.2,64510,Namespace client\n' > "$OUT/asn.csv"
-for i in $(seq 50); do
-	ip netns exec $NS_C curl -s -o /dev/null http://192.0.2.1:8080/asn.csv && break
-	sleep 0.1
-done
+http_server $NS_S 192.0.2.1 "$OUT" $NS_C asn.csv
 
 round() { # name, timestamps on (1/0)
 	local name=$1 ts=$2 pcap="$OUT/$1.pcap"

@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# lib.sh - shared plumbing of the live tests (sourced): skip/fail, namespaces and links that
+# are removed at exit, background processes that are stopped at exit, a test HTTP server.
+
+PIDS=()
+NETNS=()
+LINKS=()
+
+skip() { echo "SKIP: $*"; exit 77; }
+die() { echo "FAIL: $*"; exit 1; }
+
+live_cleanup() {
+	local p n l
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	for n in "${NETNS[@]}"; do ip netns del "$n" 2>/dev/null; done
+	for l in "${LINKS[@]}"; do ip link del "$l" 2>/dev/null; done
+}
+trap live_cleanup EXIT
+
+# Root and namespaces, or skip: the first namespace's creation is the probe.
+need_netns() { # names...
+	[ "$(id -u)" = 0 ] || skip "needs root to create network namespaces"
+	ip netns add "$1" 2>/dev/null || skip "cannot create network namespaces here"
+	NETNS+=("$1")
+	shift
+	local n
+	for n in "$@"; do
+		ip netns add "$n" || die "ip netns add $n"
+		NETNS+=("$n")
+	done
+}
+
+# NS DEV ADDR/LEN: address the device and bring it and loopback up.
+ns_addr() {
+	ip -n "$1" addr add "$3" dev "$2" || die "address $3 on $2"
+	ip -n "$1" link set "$2" up
+	ip -n "$1" link set lo up
+}
+
+# An HTTP server on ADDR:8080 in NS serving DIR; waits until a client in CLIENT_NS gets FILE.
+http_server() { # ns addr dir client_ns file
+	ip netns exec "$1" python3 -m http.server 8080 --bind "$2" --directory "$3" >/dev/null 2>&1 &
+	PIDS+=($!)
+	local i
+	for i in $(seq 100); do
+		ip netns exec "$4" curl -s -o /dev/null --max-time 2 "http://$2:8080/$5" && return 0
+		sleep 0.1
+	done
+	die "the HTTP server in $1 did not come up"
+}
