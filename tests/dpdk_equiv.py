@@ -12,16 +12,19 @@ flows_created also shows that both directions of each flow met on one worker.
 A third capture from scripts/gen-traffic (real ASN data, 300 windows: far more
 than the hand-off slots) checks that a fast replay loses and splits no window.
 
-With two workers the probe also writes the wire protocol to a file, and
-edgeprobe-dump must turn it back into the same JSON lines (per-port and
-per-worker counters included).
+The probe also writes the wire protocol to a file, and edgeprobe-dump must
+turn it back into the same JSON lines (per-port and per-worker counters
+included); for the 312-window capture with two workers it also sends to a
+live UDP listener, which must receive every window (a replay loses nothing).
 
 Usage: dpdk_equiv.py EDGEPROBE EDGEPROBE_PCAP PCAP_SPLIT GEN GEN_TRAFFIC DUMP OUTDIR
 """
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 
 probe, pcap_probe, split, gen, gen_traffic, dump, out = sys.argv[1:8]
 os.makedirs(out, exist_ok=True)
@@ -61,10 +64,32 @@ for name in ("mixed", "dense", "traffic"):
     }
     for case, eal in cases.items():
         js, wire = f"{out}/{name}.dpdk.json", f"{out}/{name}.dpdk.wire"
+        udp_cmd, listener = [], None
+        if name == "traffic" and case == "2 workers":
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+            s.close()
+            listener = subprocess.Popen([dump, "--listen", f"udp://127.0.0.1:{port}",
+                                         "--until-summary", "--timeout-ms", "30000"],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            time.sleep(0.3)
+            udp_cmd = ["--collector", f"udp://127.0.0.1:{port}"]
         got = run([probe] + eal + ["--no-huge", "--no-pci", "-m", "256", f"--file-prefix=eq{os.getpid()}", "--",
                                    "--stop-after-idle", "300", "--stats-interval", "0", "--quiet",
-                                   "--json-out", js, "--collector", "file:" + wire] + common, js)
+                                   "--json-out", js, "--collector", "file:" + wire] + udp_cmd + common, js)
         dumped = subprocess.run([dump, "--read", wire], capture_output=True, text=True).stdout
+        if listener:
+            try:
+                live, _ = listener.communicate(timeout=40)
+            except subprocess.TimeoutExpired:
+                listener.kill()
+                live, _ = listener.communicate()
+            if live != open(js).read():
+                problems_udp = f"UDP collector received {live.count(chr(10))} of {len(got)} lines"
+            else:
+                problems_udp = None
+                print(f"ok: {name}, {case}: a live UDP collector received all {len(got)} lines")
         gw = [(w["start_ns"], w["end_ns"], strip(w)) for w in got if w["type"] == "window"]
         rw = [(w["start_ns"], w["end_ns"], strip(w)) for w in ref if w["type"] == "window"]
         # Every cumulative counter must match, except two: flows_active, a gauge of
@@ -92,6 +117,8 @@ for name in ("mixed", "dense", "traffic"):
                             f"{summ.get('workers')}")
         if dumped != open(js).read():
             problems.append("edgeprobe-dump of the wire output differs from --json-out")
+        if listener and problems_udp:
+            problems.append(problems_udp)
         if problems:
             fails += 1
             print(f"FAIL: {name}, {case}: " + "; ".join(problems))

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "probe.h"
 #include "wire.h"
 
@@ -20,6 +21,8 @@ enum {
 	O_PROBE_ID,
 	O_COLLECTOR,
 	O_JSON_OUT,
+	O_REPORT,
+	O_QUIET,
 };
 
 const struct option ep_probe_longopts[] = {
@@ -33,6 +36,8 @@ const struct option ep_probe_longopts[] = {
 	{"probe-id", required_argument, NULL, O_PROBE_ID},
 	{"collector", required_argument, NULL, O_COLLECTOR},
 	{"json-out", required_argument, NULL, O_JSON_OUT},
+	{"report", no_argument, NULL, O_REPORT},
+	{"quiet", no_argument, NULL, O_QUIET},
 	{NULL, 0, NULL, 0},
 };
 
@@ -50,7 +55,9 @@ const char ep_probe_usage[] =
 	"  --collector URL        udp://HOST:PORT, tcp://HOST:PORT, unix:PATH or file:PATH\n"
 	"                         (repeatable)\n"
 	"  --max-payload BYTES    wire message budget (default 1400)\n"
-	"  --json-out FILE|-      one JSON object per window, then a summary line\n";
+	"  --json-out FILE|-      one JSON object per window, then a summary line\n"
+	"  --report               print the per-ISP latency table at the end\n"
+	"  --quiet                only errors on stderr\n";
 
 void ep_probe_opts_defaults(struct ep_probe_opts *o)
 {
@@ -167,6 +174,12 @@ int ep_probe_opt(struct ep_probe_opts *o, int id, const char *arg, char *err, si
 		return 0;
 	case O_JSON_OUT:
 		o->json_out = arg;
+		return 0;
+	case O_REPORT:
+		o->report = 1;
+		return 0;
+	case O_QUIET:
+		ep_log_max = EP_LOG_ERR;
 		return 0;
 	default:
 		return 1;

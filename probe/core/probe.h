@@ -36,6 +36,7 @@ struct ep_probe_opts {
 	const char *collectors[EP_PROBE_MAX_SINKS];
 	int ncollectors;
 	const char *json_out;
+	int report;                  /* print the per-ISP table at the end */
 };
 
 /* Option ids of ep_probe_longopts start here. */

@@ -492,17 +492,14 @@ static void usage(FILE *fp)
 		"  --mbufs N              mbuf pool size (default 8191 per worker + 4095)\n"
 		"  --test-export-delay-ms MS  (tests) sleep MS after exporting each window\n"
 		"  --stats-interval S     log per-worker counters every S seconds (default 10, 0: off)\n"
-		"  --report               print the per-ISP table at the end\n"
-		"  --quiet                only errors on stderr\n"
 		"\n%s",
 		ep_probe_usage);
 }
 
-enum { O_IDLE = 1, O_STATS, O_REPORT, O_QUIET, O_HELP, O_RUN, O_DELAY, O_MBUFS };
+enum { O_IDLE = 1, O_STATS, O_HELP, O_RUN, O_DELAY, O_MBUFS };
 
 struct args {
 	uint32_t stop_idle_ms, stats_s, run_s, delay_ms, mbufs;
-	int report;
 };
 
 static int own_opt(int id, const char *arg, void *ctx, char *err, size_t errlen)
@@ -522,12 +519,6 @@ static int own_opt(int id, const char *arg, void *ctx, char *err, size_t errlen)
 					errlen);
 	case O_STATS:
 		return ep_parse_u32_arg("stats-interval", arg, 0, 86400, &a->stats_s, err, errlen);
-	case O_REPORT:
-		a->report = 1;
-		return 0;
-	case O_QUIET:
-		ep_log_max = EP_LOG_ERR;
-		return 0;
 	default: /* O_HELP */
 		usage(stdout);
 		return 1;
@@ -542,8 +533,6 @@ int main(int argc, char **argv)
 		{"mbufs", required_argument, NULL, O_MBUFS},
 		{"test-export-delay-ms", required_argument, NULL, O_DELAY},
 		{"stats-interval", required_argument, NULL, O_STATS},
-		{"report", no_argument, NULL, O_REPORT},
-		{"quiet", no_argument, NULL, O_QUIET},
 		{"help", no_argument, NULL, O_HELP},
 	};
 	struct args args = {.stats_s = 10};
@@ -613,7 +602,14 @@ int main(int argc, char **argv)
 		ep_log_err("mbuf pool: %s (try -m 512 with --no-huge)", rte_strerror(rte_errno));
 		goto fail;
 	}
-	ret = ep_probe_setup(&probe, &po, 0, 0, 0, err, sizeof(err));
+	/* A replay (every port is a capture file) delivers to the collectors without loss. */
+	RTE_ETH_FOREACH_DEV(port) {
+		struct rte_eth_dev_info info;
+
+		if (rte_eth_dev_info_get(port, &info) != 0 || strcmp(info.driver_name, "net_pcap"))
+			packet_clock = 0;
+	}
+	ret = ep_probe_setup(&probe, &po, packet_clock, 0, 0, err, sizeof(err));
 	if (ret < 0) {
 		ep_log_err("%s", err);
 		goto fail;
@@ -666,8 +662,6 @@ int main(int argc, char **argv)
 
 		if (port_setup(port, pool, &nq, &ts_mult) < 0)
 			goto fail;
-		if (!ts_mult)
-			packet_clock = 0;
 		for (q = 0; q < nq; q++) {
 			struct worker *w = &workers[q % nworkers];
 
@@ -758,7 +752,7 @@ int main(int argc, char **argv)
 		if (ep_exporter_finish(probe.exporter, stats) < 0)
 			ep_log_err("--json-out: write error");
 	}
-	if (args.report)
+	if (po.report)
 		ep_report_print(stdout, probe.exporter);
 	if (!(ep_log_max < EP_LOG_INFO))
 		log_stats();

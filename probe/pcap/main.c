@@ -21,7 +21,7 @@
 #define EP_VERSION "0.0.0"
 #endif
 
-enum { O_READ = 1, O_IFACE, O_FILTER, O_SNAPLEN, O_PROMISC, O_REPORT, O_QUIET, O_HELP, O_VERSION };
+enum { O_READ = 1, O_IFACE, O_FILTER, O_SNAPLEN, O_PROMISC, O_HELP, O_VERSION };
 
 struct src {
 	struct ep_probe probe;
@@ -104,8 +104,6 @@ static void usage(FILE *fp)
 		"  --filter EXPR          BPF filter expression (live or file)\n"
 		"  --snaplen N            live capture length (default 256: headers only)\n"
 		"  --promisc              put the interface in promiscuous mode\n"
-		"  --report               print a per-ISP latency table at the end\n"
-		"  --quiet                only errors on stderr\n"
 		"  --help, --version\n"
 		"\n%s",
 		ep_probe_usage);
@@ -232,7 +230,7 @@ static int run_file(struct src *s)
 struct args {
 	const char *file, *iface, *filter;
 	uint32_t snaplen;
-	int promisc, report;
+	int promisc;
 };
 
 static int own_opt(int id, const char *arg, void *ctx, char *err, size_t errlen)
@@ -254,12 +252,6 @@ static int own_opt(int id, const char *arg, void *ctx, char *err, size_t errlen)
 	case O_PROMISC:
 		a->promisc = 1;
 		return 0;
-	case O_REPORT:
-		a->report = 1;
-		return 0;
-	case O_QUIET:
-		ep_log_max = EP_LOG_ERR;
-		return 0;
 	case O_HELP:
 		usage(stdout);
 		return 1;
@@ -277,8 +269,6 @@ int main(int argc, char **argv)
 		{"filter", required_argument, NULL, O_FILTER},
 		{"snaplen", required_argument, NULL, O_SNAPLEN},
 		{"promisc", no_argument, NULL, O_PROMISC},
-		{"report", no_argument, NULL, O_REPORT},
-		{"quiet", no_argument, NULL, O_QUIET},
 		{"help", no_argument, NULL, O_HELP},
 		{"version", no_argument, NULL, O_VERSION},
 	};
@@ -317,7 +307,7 @@ int main(int argc, char **argv)
 		ep_log_err("--json-out: write error");
 		ret = 1;
 	}
-	if (a.report)
+	if (po.report)
 		ep_report_print(stdout, s.probe.exporter);
 	{
 		const uint64_t *st = ep_tracker_stats(s.probe.tracker);

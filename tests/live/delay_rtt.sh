@@ -26,7 +26,6 @@ DELAY_MS=10
 need_netns $NS_S $NS_C
 mkdir -p "$OUT"
 rm -f "$OUT"/*.json "$OUT"/*.pcap "$OUT"/*.txt
-LINKS+=(${MON}b)
 
 python3 "$BRIDGE" $TA $TB $DELAY_MS 0.01 7 > "$OUT/bridge.txt" 2>&1 &
 BRPID=$!
@@ -35,13 +34,7 @@ grep -q ready "$OUT/bridge.txt" || die "the delay bridge did not start: $(cat "$
 ip link set $TA netns $NS_S && ip link set $TB netns $NS_C || die "moving the TAP devices"
 ns_addr $NS_S $TA 192.0.2.1/24
 ns_addr $NS_C $TB 192.0.2.2/24
-ip link add ${MON}a netns $NS_S type veth peer name ${MON}b || die "monitor veth"
-ip -n $NS_S link set ${MON}a up && ip link set ${MON}b up
-tc -n $NS_S qdisc add dev $TA clsact || die "clsact"
-for dir in ingress egress; do
-	tc -n $NS_S filter add dev $TA $dir protocol all u32 match u32 0 0 \
-		action mirred egress mirror dev ${MON}a || die "mirred $dir"
-done
+mirror_to $NS_S $TA $MON
 
 head -c 3000000 /dev/urandom > "$OUT/blob"
 printf '192.0.2.2,192.0.2.2,64510,Delayed client\n' > "$OUT/asn.csv"

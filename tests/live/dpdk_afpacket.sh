@@ -25,18 +25,9 @@ need_netns $NS_S $NS_C
 mkdir -p "$OUT"
 rm -f "$OUT"/*.json "$OUT"/*.pcap
 ip link add ep-s netns $NS_S type veth peer name ep-c netns $NS_C || die "veth"
-ip link add ${MON}a netns $NS_S type veth peer name ${MON}b || die "monitor veth"
-LINKS+=(${MON}b)
 ns_addr $NS_S ep-s 192.0.2.1/24
 ns_addr $NS_C ep-c 192.0.2.2/24
-ip -n $NS_S link set ${MON}a up
-ip link set ${MON}b up
-# Mirror both directions of the server's interface to the monitor veth.
-tc -n $NS_S qdisc add dev ep-s clsact || die "clsact"
-for dir in ingress egress; do
-	tc -n $NS_S filter add dev ep-s $dir protocol all u32 match u32 0 0 \
-		action mirred egress mirror dev ${MON}a || die "u32 mirred $dir"
-done
+mirror_to $NS_S ep-s $MON
 clang -O2 -target bpf -I/usr/include/"$(uname -m)"-linux-gnu -c "$DROP_SRC" -o "$OUT/drop.o" || die "clang"
 tc -n $NS_C qdisc add dev ep-c clsact && tc -n $NS_C filter add dev ep-c ingress bpf da obj "$OUT/drop.o" sec tc || die "drop classifier"
 

@@ -38,6 +38,21 @@ ns_addr() {
 	ip -n "$1" link set lo up
 }
 
+# Mirror both directions of DEV (in NS) to a new veth pair MON{a,b}: MONa in NS, MONb in
+# the root namespace, up, for a probe to read.
+mirror_to() { # ns dev mon
+	ip link add "${3}a" netns "$1" type veth peer name "${3}b" || die "monitor veth"
+	LINKS+=("${3}b")
+	ip -n "$1" link set "${3}a" up
+	ip link set "${3}b" up
+	tc -n "$1" qdisc add dev "$2" clsact || die "clsact on $2"
+	local dir
+	for dir in ingress egress; do
+		tc -n "$1" filter add dev "$2" $dir protocol all u32 match u32 0 0 \
+			action mirred egress mirror dev "${3}a" || die "u32 mirred $dir"
+	done
+}
+
 # An HTTP server on ADDR:8080 in NS serving DIR; waits until a client in CLIENT_NS gets FILE.
 http_server() { # ns addr dir client_ns file
 	ip netns exec "$1" python3 -m http.server 8080 --bind "$2" --directory "$3" >/dev/null 2>&1 &
