@@ -13,6 +13,11 @@
 #define EP_WIRE_DEFAULT_PAYLOAD 1400
 #define EP_WIRE_MAX_MESSAGE 65507 /* largest UDP payload */
 
+/* Header flags. */
+#define EP_WIRE_F_HMAC 0x0001      /* a 32-byte HMAC-SHA256 trailer ends the message */
+#define EP_WIRE_HMAC_BYTES 32
+#define EP_WIRE_KEY_MAX 256
+
 /* Message types. */
 #define EP_WIRE_T_WINDOW 1
 #define EP_WIRE_T_SUMMARY 2

@@ -21,6 +21,9 @@ struct ep_exporter {
 	uint32_t nsrc;
 	uint8_t *enc;             /* this window's histogram encodings */
 	size_t enc_cap;
+	uint8_t key[EP_WIRE_KEY_MAX];
+	size_t keylen;
+	uint8_t signed_buf[EP_WIRE_MAX_MESSAGE + EP_WIRE_HMAC_BYTES];
 };
 
 int ep_exporter_new(const struct ep_exporter_cfg *cfg, struct ep_exporter **out)
@@ -35,6 +38,15 @@ int ep_exporter_new(const struct ep_exporter_cfg *cfg, struct ep_exporter **out)
 	if (!e)
 		return -ENOMEM;
 	e->cfg = *cfg;
+	if (cfg->key) {
+		if (cfg->keylen == 0 || cfg->keylen > sizeof(e->key)) {
+			free(e);
+			return -EINVAL;
+		}
+		memcpy(e->key, cfg->key, cfg->keylen);
+		e->keylen = cfg->keylen;
+		e->cfg.key = NULL;
+	}
 	e->seq = 1;
 	if (ep_merge_new(&e->sum) < 0) {
 		free(e);
@@ -75,6 +87,20 @@ static int send_msg(const uint8_t *msg, size_t len, void *ctx)
 {
 	struct ep_exporter *e = ctx;
 	uint32_t i;
+
+	if (e->keylen) {
+		int n;
+
+		memcpy(e->signed_buf, msg, len);
+		n = ep_wire_sign(e->signed_buf, len, sizeof(e->signed_buf), e->key, e->keylen);
+		if (n < 0) {
+			e->send_errors += e->cfg.nsinks;
+			e->window_failed = 1;
+			return 0;
+		}
+		msg = e->signed_buf;
+		len = (size_t)n;
+	}
 
 	for (i = 0; i < e->cfg.nsinks; i++) {
 		if (ep_sink_send(e->cfg.sinks[i], msg, len) == 0) {

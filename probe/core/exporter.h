@@ -20,6 +20,8 @@ struct ep_exporter_cfg {
 	struct ep_sink **sinks;
 	uint32_t nsinks;
 	struct ep_hdr_cfg hist;      /* for the summary's histograms */
+	const uint8_t *key;          /* HMAC-SHA256 key (copied), NULL: unsigned */
+	size_t keylen;
 };
 
 struct ep_exporter;

@@ -355,14 +355,12 @@ cleanup:
 	return ret;
 }
 
-static int decode_v2(const uint8_t *buf, size_t len, struct ep_hist **out)
+/* Check a plain V2 header; fill cfg and the payload bounds. @return 0 or -EINVAL. */
+static int v2_header(const uint8_t *buf, size_t len, struct ep_hdr_cfg *cfg, const uint8_t **p,
+		     const uint8_t **end)
 {
 	uint32_t payload, digits;
 	int64_t lowest, highest;
-	const uint8_t *p, *end;
-	struct ep_hist *h;
-	int32_t idx = 0;
-	int ret;
 
 	if (len < V2_HEADER_BYTES || COOKIE_BASE(ep_be32(buf)) != (V2_COOKIE & ~0xf0u))
 		return -EINVAL;
@@ -377,65 +375,120 @@ static int decode_v2(const uint8_t *buf, size_t len, struct ep_hist **out)
 	 */
 	if (payload > len - V2_HEADER_BYTES || digits > 5 || highest > ((int64_t)1 << 62))
 		return -EINVAL;
-	{
-		struct ep_hdr_cfg cfg;
+	/* Bound the allocation a hostile header can ask for. */
+	if (ep_hdr_cfg_init(cfg, lowest, highest, (int32_t)digits) < 0 || cfg->counts_len > (1 << 22))
+		return -EINVAL;
+	*p = buf + V2_HEADER_BYTES;
+	*end = *p + payload;
+	return 0;
+}
 
-		/* Bound the allocation a hostile header can ask for. */
-		if (ep_hdr_cfg_init(&cfg, lowest, highest, (int32_t)digits) < 0 ||
-		    cfg.counts_len > (1 << 22))
-			return -EINVAL;
-	}
-	ret = ep_hist_new(lowest, highest, (int32_t)digits, &h);
-	if (ret < 0)
-		return ret;
-	p = buf + V2_HEADER_BYTES;
-	end = p + payload;
+/*
+ * Walk the payload's counts, calling bin() for each non-zero one in ascending
+ * index order.  @return 0, -EINVAL (malformed), or bin()'s error.
+ */
+static int v2_walk(const struct ep_hdr_cfg *cfg, const uint8_t *p, const uint8_t *end,
+		   int (*bin)(void *ctx, int32_t idx, uint32_t count), void *ctx)
+{
+	int32_t idx = 0;
+	int ret;
+
 	while (p < end) {
 		int64_t v;
 		size_t n = zigzag_get(p, (size_t)(end - p), &v);
 
 		if (n == 0)
-			goto bad;
+			return -EINVAL;
 		p += n;
 		if (v < 0) {
 			/* A run of -v zeros; compared before negating (v may be INT64_MIN). */
-			if (v < -(int64_t)(h->cfg.counts_len - idx))
-				goto bad;
+			if (v < -(int64_t)(cfg->counts_len - idx))
+				return -EINVAL;
 			idx += (int32_t)-v;
 			continue;
 		}
-		if (idx >= h->cfg.counts_len || v > UINT32_MAX)
-			goto bad;
-		if (v) {
-			h->counts[idx] = (uint32_t)v;
-			h->total += v;
-			if (idx < h->min_idx)
-				h->min_idx = idx;
-			h->max_idx = idx;
-		}
+		if (idx >= cfg->counts_len || v > UINT32_MAX)
+			return -EINVAL;
+		if (v && (ret = bin(ctx, idx, (uint32_t)v)) < 0)
+			return ret;
 		idx++;
+	}
+	return 0;
+}
+
+static int dense_bin(void *ctx, int32_t idx, uint32_t count)
+{
+	struct ep_hist *h = ctx;
+
+	h->counts[idx] = count;
+	h->total += count;
+	if (idx < h->min_idx)
+		h->min_idx = idx;
+	h->max_idx = idx;
+	return 0;
+}
+
+static int decode_v2(const uint8_t *buf, size_t len, struct ep_hist **out)
+{
+	struct ep_hdr_cfg cfg;
+	const uint8_t *p, *end;
+	struct ep_hist *h;
+	int ret;
+
+	if (v2_header(buf, len, &cfg, &p, &end) < 0)
+		return -EINVAL;
+	ret = ep_hist_new(cfg.lowest, cfg.highest, cfg.sig_digits, &h);
+	if (ret < 0)
+		return ret;
+	ret = v2_walk(&cfg, p, end, dense_bin, h);
+	if (ret < 0) {
+		ep_hist_free(h);
+		return ret;
 	}
 	*out = h;
 	return 0;
-bad:
-	ep_hist_free(h);
-	return -EINVAL;
 }
 
-int ep_hist_decode(const uint8_t *buf, size_t len, struct ep_hist **out)
+struct bins_ctx {
+	struct ep_hbin *bins;
+	size_t n, cap;
+};
+
+static int sparse_bin(void *ctx, int32_t idx, uint32_t count)
 {
-	uint8_t stack[4096], *raw = stack;
-	size_t raw_len = 0, raw_cap = sizeof(stack);
+	struct bins_ctx *b = ctx;
+
+	if (b->n == b->cap)
+		return -ENOSPC;
+	b->bins[b->n].idx = idx;
+	b->bins[b->n].count = count;
+	b->n++;
+	return 0;
+}
+
+/*
+ * Inflate a V2 compressed encoding (or pass a plain V2 one through) into a
+ * plain V2 body.  *raw is stack or a malloc'd buffer the caller frees when
+ * it differs from stack.  @return 0, -EINVAL, -ENOMEM.
+ */
+static int v2_plain(const uint8_t *buf, size_t len, uint8_t *stack, size_t stack_cap,
+		    const uint8_t **raw_out, size_t *raw_len_out, uint8_t **owned)
+{
+	uint8_t *raw = stack;
+	size_t raw_len = 0, raw_cap = stack_cap;
 	uint32_t cookie, zlen;
 	z_stream *zs;
-	long ret;
+	int ret;
 
-	*out = NULL;
+	*owned = NULL;
 	if (len < 8)
 		return -EINVAL;
 	cookie = ep_be32(buf);
-	if (COOKIE_BASE(cookie) == (V2_COOKIE & ~0xf0u))
-		return decode_v2(buf, len, out);
+	if (COOKIE_BASE(cookie) == (V2_COOKIE & ~0xf0u)) {
+		*raw_out = buf;
+		*raw_len_out = len;
+		return 0;
+	}
 	if (COOKIE_BASE(cookie) != (V2_COMPRESSED_COOKIE & ~0xf0u))
 		return -EINVAL;
 	zlen = ep_be32(buf + 4);
@@ -446,6 +499,8 @@ int ep_hist_decode(const uint8_t *buf, size_t len, struct ep_hist **out)
 		return -ENOMEM;
 	/* Inflate into a growing buffer, bounded by the largest plausible V2 body. */
 	for (;;) {
+		int zret;
+
 		if (raw_len == raw_cap) {
 			uint8_t *p;
 
@@ -467,20 +522,62 @@ int ep_hist_decode(const uint8_t *buf, size_t len, struct ep_hist **out)
 		zs->avail_in = (uInt)(zlen - zs->total_in);
 		zs->next_out = raw + raw_len;
 		zs->avail_out = (uInt)(raw_cap - raw_len);
-		ret = inflate(zs, Z_FINISH);
+		zret = inflate(zs, Z_FINISH);
 		raw_len = zs->total_out;
-		if (ret == Z_STREAM_END) {
-			ret = decode_v2(raw, raw_len, out);
+		if (zret == Z_STREAM_END) {
+			ret = 0;
 			break;
 		}
-		if (ret != Z_BUF_ERROR || zs->avail_out != 0) {
-			ret = ret == Z_MEM_ERROR ? -ENOMEM : -EINVAL;
+		if (zret != Z_BUF_ERROR || zs->avail_out != 0) {
+			ret = zret == Z_MEM_ERROR ? -ENOMEM : -EINVAL;
 			break;
 		}
 	}
 	if (raw != stack)
-		free(raw);
-	return (int)ret;
+		*owned = raw;
+	if (ret < 0) {
+		free(*owned);
+		*owned = NULL;
+		return ret;
+	}
+	*raw_out = raw;
+	*raw_len_out = raw_len;
+	return 0;
+}
+
+int ep_hist_decode(const uint8_t *buf, size_t len, struct ep_hist **out)
+{
+	uint8_t stack[4096], *owned;
+	const uint8_t *raw;
+	size_t raw_len;
+	int ret;
+
+	*out = NULL;
+	ret = v2_plain(buf, len, stack, sizeof(stack), &raw, &raw_len, &owned);
+	if (ret < 0)
+		return ret;
+	ret = decode_v2(raw, raw_len, out);
+	free(owned);
+	return ret;
+}
+
+long ep_hist_decode_bins(const uint8_t *buf, size_t len, struct ep_hdr_cfg *cfg,
+			 struct ep_hbin *bins, size_t cap)
+{
+	uint8_t stack[4096], *owned;
+	const uint8_t *raw, *p, *end;
+	struct bins_ctx b = { bins, 0, cap };
+	size_t raw_len;
+	int ret;
+
+	ret = v2_plain(buf, len, stack, sizeof(stack), &raw, &raw_len, &owned);
+	if (ret < 0)
+		return ret;
+	ret = v2_header(raw, raw_len, cfg, &p, &end);
+	if (!ret)
+		ret = v2_walk(cfg, p, end, sparse_bin, &b);
+	free(owned);
+	return ret < 0 ? ret : (long)b.n;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -88,6 +88,20 @@ long ep_hist_encode(const struct ep_hist *h, uint8_t *buf, size_t cap);
  */
 int ep_hist_decode(const uint8_t *buf, size_t len, struct ep_hist **out);
 
+/* One non-zero bucket of a histogram: counts index and count. */
+struct ep_hbin {
+	int32_t idx;
+	uint32_t count;
+};
+
+/*
+ * Decode an encoding (as ep_hist_decode()) without a dense counts array: the
+ * configuration into cfg and the non-zero buckets, ascending, into bins.
+ * @return the number of bins, -EINVAL (malformed), -ENOSPC (more than cap), -ENOMEM.
+ */
+long ep_hist_decode_bins(const uint8_t *buf, size_t len, struct ep_hdr_cfg *cfg,
+			 struct ep_hbin *bins, size_t cap);
+
 /* base64 of ep_hist_encode() into out (NUL-terminated). @return length, or a negative errno. */
 long ep_hist_encode_b64(const struct ep_hist *h, char *out, size_t cap);
 

@@ -23,6 +23,7 @@ enum {
 	O_JSON_OUT,
 	O_REPORT,
 	O_QUIET,
+	O_KEY_FILE,
 };
 
 const struct option ep_probe_longopts[] = {
@@ -38,6 +39,7 @@ const struct option ep_probe_longopts[] = {
 	{"json-out", required_argument, NULL, O_JSON_OUT},
 	{"report", no_argument, NULL, O_REPORT},
 	{"quiet", no_argument, NULL, O_QUIET},
+	{"key-file", required_argument, NULL, O_KEY_FILE},
 	{NULL, 0, NULL, 0},
 };
 
@@ -55,6 +57,7 @@ const char ep_probe_usage[] =
 	"  --collector URL        udp://HOST:PORT, tcp://HOST:PORT, unix:PATH or file:PATH\n"
 	"                         (repeatable)\n"
 	"  --max-payload BYTES    wire message budget (default 1400)\n"
+	"  --key-file PATH        sign every message with HMAC-SHA256 and this shared key\n"
 	"  --json-out FILE|-      one JSON object per window, then a summary line\n"
 	"  --report               print the per-ISP latency table at the end\n"
 	"  --quiet                only errors on stderr\n";
@@ -181,6 +184,26 @@ int ep_probe_opt(struct ep_probe_opts *o, int id, const char *arg, char *err, si
 	case O_QUIET:
 		ep_log_max = EP_LOG_ERR;
 		return 0;
+	case O_KEY_FILE: {
+		FILE *fp = fopen(arg, "rb");
+		size_t n;
+
+		if (!fp) {
+			snprintf(err, errlen, "--key-file '%s': %s", arg, strerror(errno));
+			return -EINVAL;
+		}
+		n = fread(o->key, 1, sizeof(o->key), fp);
+		fclose(fp);
+		while (n && (o->key[n - 1] == '\n' || o->key[n - 1] == '\r'))
+			n--;
+		if (n == 0 || n >= sizeof(o->key)) {
+			snprintf(err, errlen, "--key-file '%s': the key must be 1..%zu bytes", arg,
+				 sizeof(o->key) - 1);
+			return -EINVAL;
+		}
+		o->keylen = n;
+		return 0;
+	}
 	default:
 		return 1;
 	}
@@ -284,6 +307,8 @@ int ep_probe_setup(struct ep_probe *p, const struct ep_probe_opts *o, int reliab
 	ecfg.json = p->json;
 	ecfg.sinks = p->sinks;
 	ecfg.nsinks = (uint32_t)p->nsinks;
+	ecfg.key = o->keylen ? o->key : NULL;
+	ecfg.keylen = o->keylen;
 	ret = ep_exporter_new(&ecfg, &p->exporter);
 	if (ret < 0) {
 		snprintf(err, errlen, "exporter: %s", strerror(-ret));

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "asn_map.h"
+#include "edgeprobe/ep_wire.h"
 #include "exporter.h"
 #include "netset.h"
 #include "tracker.h"
@@ -37,6 +38,8 @@ struct ep_probe_opts {
 	int ncollectors;
 	const char *json_out;
 	int report;                  /* print the per-ISP table at the end */
+	uint8_t key[EP_WIRE_KEY_MAX];  /* --key-file: HMAC-SHA256 key of the wire messages */
+	size_t keylen;
 };
 
 /* Option ids of ep_probe_longopts start here. */

@@ -4,7 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "wire.h"
+
+#define EP_MAX_MD_SIZE EVP_MAX_MD_SIZE
 
 const char *const ep_wire_err_names[EP_WIRE_E__COUNT] = {
 	"ok",
@@ -310,7 +316,8 @@ void ep_wire_msg_free(struct ep_wire_msg *m)
 	m->nasns = 0;
 }
 
-static enum ep_wire_err decode_asn(const uint8_t *p, size_t len, struct ep_wire_msg *m)
+static enum ep_wire_err decode_asn(const uint8_t *p, size_t len, struct ep_wire_msg *m,
+				   unsigned dflags)
 {
 	struct ep_window_asn *a = &m->asns[m->nasns];
 	size_t org_len, off;
@@ -342,7 +349,10 @@ static enum ep_wire_err decode_asn(const uint8_t *p, size_t len, struct ep_wire_
 		off += 2;
 		if (off + hl > len)
 			return EP_WIRE_E_ASN;
-		if (hl) {
+		if (hl && (dflags & EP_WIRE_DEC_RAW_HISTS)) {
+			a->enc[k] = p + off;
+			a->enc_len[k] = (uint32_t)hl;
+		} else if (hl) {
 			if (ep_hist_decode(p + off, hl, &h) < 0)
 				return EP_WIRE_E_HIST;
 			a->h[k] = h;
@@ -352,7 +362,32 @@ static enum ep_wire_err decode_asn(const uint8_t *p, size_t len, struct ep_wire_
 	return off == len ? EP_WIRE_OK : EP_WIRE_E_ASN;
 }
 
+int ep_wire_sign(uint8_t *msg, size_t len, size_t cap, const uint8_t *key, size_t keylen)
+{
+	unsigned int maclen = 0;
+	size_t total = len + EP_WIRE_HMAC_BYTES;
+
+	if (len < EP_WIRE_FIXED_BYTES || total > cap || total > UINT32_MAX)
+		return -ENOSPC;
+	msg[6] = 0;
+	msg[7] = EP_WIRE_F_HMAC;
+	msg[8] = (uint8_t)(total >> 24);
+	msg[9] = (uint8_t)(total >> 16);
+	msg[10] = (uint8_t)(total >> 8);
+	msg[11] = (uint8_t)total;
+	if (!HMAC(EVP_sha256(), key, (int)keylen, msg, len, msg + len, &maclen) ||
+	    maclen != EP_WIRE_HMAC_BYTES)
+		return -EIO;
+	return (int)total;
+}
+
 enum ep_wire_err ep_wire_decode(const uint8_t *buf, size_t len, struct ep_wire_msg *m)
+{
+	return ep_wire_decode_ex(buf, len, m, 0, NULL, 0);
+}
+
+enum ep_wire_err ep_wire_decode_ex(const uint8_t *buf, size_t len, struct ep_wire_msg *m,
+				   unsigned dflags, const uint8_t *key, size_t keylen)
 {
 	size_t off, probe_len;
 	uint32_t nrec, i;
@@ -369,6 +404,25 @@ enum ep_wire_err ep_wire_decode(const uint8_t *buf, size_t len, struct ep_wire_m
 		return EP_WIRE_E_LENGTH;
 	m->type = buf[5];
 	m->flags = ep_be16(buf + 6);
+	if (m->flags & ~EP_WIRE_F_HMAC)
+		return EP_WIRE_E_HEADER;
+	if (m->flags & EP_WIRE_F_HMAC) {
+		if (len < EP_WIRE_FIXED_BYTES + 3 + EP_WIRE_HMAC_BYTES)
+			return EP_WIRE_E_SHORT;
+		len -= EP_WIRE_HMAC_BYTES;
+		if (key) {
+			uint8_t mac[EP_MAX_MD_SIZE];
+			unsigned int maclen = 0;
+
+			if (!HMAC(EVP_sha256(), key, (int)keylen, buf, len, mac, &maclen) ||
+			    maclen != EP_WIRE_HMAC_BYTES ||
+			    CRYPTO_memcmp(mac, buf + len, EP_WIRE_HMAC_BYTES) != 0)
+				return EP_WIRE_E_AUTH;
+			m->verified = 1;
+		}
+	} else if (key) {
+		return EP_WIRE_E_AUTH;
+	}
 	m->epoch = get_u64(buf + 12);
 	m->seq = get_u64(buf + 20);
 	m->start_ns = get_u64(buf + 28);
@@ -376,7 +430,7 @@ enum ep_wire_err ep_wire_decode(const uint8_t *buf, size_t len, struct ep_wire_m
 	m->part = ep_be16(buf + 44);
 	m->parts = ep_be16(buf + 46);
 	probe_len = buf[48];
-	if ((m->type != EP_WIRE_T_WINDOW && m->type != EP_WIRE_T_SUMMARY) || m->flags != 0 ||
+	if ((m->type != EP_WIRE_T_WINDOW && m->type != EP_WIRE_T_SUMMARY) ||
 	    m->parts == 0 || m->part >= m->parts || probe_len < 1 ||
 	    probe_len > EP_WIRE_PROBE_MAX || m->end_ns < m->start_ns)
 		return EP_WIRE_E_HEADER;
@@ -431,7 +485,7 @@ enum ep_wire_err ep_wire_decode(const uint8_t *buf, size_t len, struct ep_wire_m
 					m->unknown_stats++;
 			}
 		} else if (type == EP_WIRE_R_ASN) {
-			err = decode_asn(buf + off, rl, m);
+			err = decode_asn(buf + off, rl, m, dflags);
 		} else if (type == EP_WIRE_R_SOURCE) {
 			struct ep_source_stats *s = &m->src[m->nsrc];
 			uint32_t k;

@@ -39,6 +39,7 @@ struct ep_wire_msg {
 	uint32_t nasns;
 	struct ep_source_stats src[EP_WINDOW_MAX_SOURCES];
 	uint32_t nsrc;
+	int verified;                         /* the HMAC trailer was checked */
 };
 
 /* Decode errors: X(name, text). */
@@ -51,7 +52,8 @@ struct ep_wire_msg {
 	X(RECORD, "record overruns the message")                                                   \
 	X(ASN, "malformed ASN record")                                                             \
 	X(HIST, "malformed histogram")                                                             \
-	X(NOMEM, "out of memory")
+	X(NOMEM, "out of memory")                                                                  \
+	X(AUTH, "missing or bad signature")
 
 enum ep_wire_err {
 	EP_WIRE_OK = 0,
@@ -66,5 +68,23 @@ extern const char *const ep_wire_err_names[EP_WIRE_E__COUNT];
 /* @return EP_WIRE_OK or the reason the message was rejected (out is then empty). */
 enum ep_wire_err ep_wire_decode(const uint8_t *buf, size_t len, struct ep_wire_msg *out);
 void ep_wire_msg_free(struct ep_wire_msg *m);
+
+/* ep_wire_decode_ex() flags: leave histograms encoded (a->enc / a->enc_len point into buf). */
+#define EP_WIRE_DEC_RAW_HISTS 1u
+
+/*
+ * ep_wire_decode() with options.  With key, a message must carry a valid
+ * HMAC-SHA256 trailer (flags bit EP_WIRE_F_HMAC) or it is rejected (AUTH);
+ * without, a trailer is skipped unverified.
+ */
+enum ep_wire_err ep_wire_decode_ex(const uint8_t *buf, size_t len, struct ep_wire_msg *out,
+				   unsigned dflags, const uint8_t *key, size_t keylen);
+
+/*
+ * Sign msg (len bytes, cap bytes of room) in place: set the HMAC flag and the
+ * length, then append HMAC-SHA256(key, message) over everything before it.
+ * @return the new length, -ENOSPC (no room), -EIO.
+ */
+int ep_wire_sign(uint8_t *msg, size_t len, size_t cap, const uint8_t *key, size_t keylen);
 
 #endif

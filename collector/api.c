@@ -1,0 +1,899 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* api.c - JSON API and Prometheus metrics over the collector's views. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "asn_map.h"
+#include "json_out.h"
+#include "stats.h"
+
+#define NS_PER_S 1000000000ull
+#define MAX_POINTS 20000
+
+int ep_parse_duration(const char *s, uint64_t *ns)
+{
+	char *end;
+	double v;
+	uint64_t unit = NS_PER_S;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !(v >= 0) || v > 1e7)
+		return -EINVAL;
+	if (!strcmp(end, "ms"))
+		unit = NS_PER_S / 1000;
+	else if (!strcmp(end, "s") || !*end)
+		unit = NS_PER_S;
+	else if (!strcmp(end, "m"))
+		unit = 60 * NS_PER_S;
+	else if (!strcmp(end, "h"))
+		unit = 3600 * NS_PER_S;
+	else if (!strcmp(end, "d"))
+		unit = 86400 * NS_PER_S;
+	else
+		return -EINVAL;
+	*ns = (uint64_t)(v * (double)unit);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Responses                                                                  */
+/* ------------------------------------------------------------------------ */
+
+struct out {
+	FILE *fp;
+	char *buf;
+	size_t len;
+};
+
+static int out_open(struct out *o)
+{
+	o->buf = NULL;
+	o->len = 0;
+	o->fp = open_memstream(&o->buf, &o->len);
+	return o->fp ? 0 : -ENOMEM;
+}
+
+static void out_finish(struct out *o, struct ep_api_resp *r, int status, const char *ctype)
+{
+	fclose(o->fp);
+	r->status = status;
+	r->body = o->buf;
+	r->len = o->len;
+	r->ctype = ctype;
+}
+
+static void error_resp(struct ep_api_resp *r, int status, const char *param, const char *fmt,
+		       const char *detail)
+{
+	struct out o;
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, detail ? detail : "");
+	if (out_open(&o) < 0) {
+		r->status = 500;
+		r->body = NULL;
+		r->len = 0;
+		return;
+	}
+	fputs("{\"error\":", o.fp);
+	ep_json_write_string(o.fp, msg);
+	if (param) {
+		fputs(",\"param\":", o.fp);
+		ep_json_write_string(o.fp, param);
+	}
+	fprintf(o.fp, ",\"status\":%d}\n", status);
+	out_finish(&o, r, status, "application/json");
+}
+
+/* ------------------------------------------------------------------------ */
+/* ASN objects                                                                */
+/* ------------------------------------------------------------------------ */
+
+static double retx_rate(const struct ep_centry *e)
+{
+	return e->c[EP_AC_segs_out] ? (double)e->c[EP_AC_retx_out] / (double)e->c[EP_AC_segs_out]
+				    : 0.0;
+}
+
+static void fill(struct ep_hist *h, const struct ep_shist *s)
+{
+	ep_hist_reset(h);
+	ep_shist_to_hist(s, h);
+}
+
+static void write_hist(FILE *fp, const char *name, const struct ep_shist *s, struct ep_hist *h,
+		       const char *unit, int with_hdr)
+{
+	fill(h, s);
+	fprintf(fp,
+		"\"%s\":{\"n\":%" PRId64 ",\"min%s\":%" PRId64 ",\"p50%s\":%" PRId64
+		",\"p90%s\":%" PRId64 ",\"p99%s\":%" PRId64 ",\"max%s\":%" PRId64,
+		name, h->total, unit, ep_hist_min(h), unit, ep_hist_percentile(h, 50.0), unit,
+		ep_hist_percentile(h, 90.0), unit, ep_hist_percentile(h, 99.0), unit, ep_hist_max(h));
+	if (with_hdr) {
+		long cap = h->total ? ep_hist_encode(h, NULL, 0) / 3 * 4 + 8 : 8;
+		char *b64 = malloc((size_t)cap);
+
+		fputs(",\"hdr\":\"", fp);
+		if (b64 && h->total && ep_hist_encode_b64(h, b64, (size_t)cap) > 0)
+			fputs(b64, fp);
+		fputc('"', fp);
+		free(b64);
+	}
+	fputc('}', fp);
+	ep_hist_reset(h);
+}
+
+void ep_api_write_asn(FILE *fp, const struct ep_collector *c, const struct ep_centry *e,
+		      struct ep_hist *scratch, int with_hdr)
+{
+	uint32_t k;
+
+	fprintf(fp, "{\"asn\":%" PRIu32 ",\"org\":", e->asn);
+	ep_json_write_string(fp, ep_collector_org(c, e->asn));
+	for (k = 0; k < EP_AC__COUNT; k++)
+		fprintf(fp, ",\"%s\":%" PRIu64, ep_asn_counter_names[k], e->c[k]);
+	fprintf(fp, ",\"retx_rate\":%.6g", retx_rate(e));
+	for (k = 0; k < EP_AH__COUNT; k++) {
+		fputc(',', fp);
+		write_hist(fp, ep_asn_hist_names[k], &e->h[k], scratch,
+			   k == EP_AH_RETX_PPM ? "" : "_us", with_hdr);
+	}
+	fputc('}', fp);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Aggregation over a range                                                   */
+/* ------------------------------------------------------------------------ */
+
+struct agg {
+	struct ep_cset set;
+	uint64_t bytes, saturated, windows;
+	uint32_t only_asn; /* 0: every ASN */
+	int nomem;
+};
+
+static void agg_bucket(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
+{
+	struct agg *a = ctx;
+	uint32_t i;
+
+	(void)step_ns;
+	a->windows += b->windows;
+	for (i = 0; i < b->set.n; i++) {
+		const struct ep_centry *src = &b->set.e[i];
+		struct ep_centry *dst;
+
+		if (a->only_asn && src->asn != a->only_asn)
+			continue;
+		dst = ep_cset_get(&a->set, src->asn, &a->bytes);
+		if (!dst || ep_centry_add(dst, src, &a->bytes, &a->saturated) < 0)
+			a->nomem = 1;
+	}
+}
+
+struct range {
+	uint64_t start, end, len;
+	const struct ep_view *view;
+	const char *probe;
+};
+
+static uint64_t parse_end(const char *s, int *bad)
+{
+	char *end;
+	double v;
+
+	*bad = 0;
+	if (!s)
+		return 0;
+	v = strtod(s, &end);
+	if (end == s || *end || !(v > 0)) {
+		*bad = 1;
+		return 0;
+	}
+	/* Unix seconds (possibly fractional), or nanoseconds when that large. */
+	return v > 1e14 ? (uint64_t)v : (uint64_t)(v * 1e9);
+}
+
+/* Resolve range=, end= and probe= into r. @return 0, or fills an error response. */
+static int get_range(struct ep_collector *c, const struct ep_api_req *q, const char *dflt,
+		     struct range *r, struct ep_api_resp *resp)
+{
+	const char *range = q->arg(q->ctx, "range"), *probe = q->arg(q->ctx, "probe");
+	int bad;
+
+	if (ep_parse_duration(range ? range : dflt, &r->len) < 0 || r->len == 0) {
+		error_resp(resp, 400, "range", "bad range '%s' (e.g. 500ms, 30s, 5m, 1h, 1d)", range);
+		return -1;
+	}
+	r->view = &c->all;
+	r->probe = NULL;
+	if (probe) {
+		struct ep_cprobe *p = ep_collector_probe(c, probe);
+
+		if (!p) {
+			error_resp(resp, 404, "probe", "unknown probe '%s'", probe);
+			return -1;
+		}
+		if (!p->view) {
+			error_resp(resp, 409, "probe",
+				   "no per-probe view is kept for '%s' (--max-probe-views)", probe);
+			return -1;
+		}
+		r->view = p->view;
+		r->probe = p->id;
+	}
+	r->end = parse_end(q->arg(q->ctx, "end"), &bad);
+	if (bad) {
+		error_resp(resp, 400, "end", "bad end '%s' (Unix seconds or nanoseconds)",
+			   q->arg(q->ctx, "end"));
+		return -1;
+	}
+	if (!r->end)
+		r->end = r->view->newest_end;
+	r->start = r->end > r->len ? r->end - r->len : 0;
+	return 0;
+}
+
+static void write_range(FILE *fp, const struct range *r, uint64_t step)
+{
+	fprintf(fp, "\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 ",\"range_ns\":%" PRIu64
+		    ",\"resolution_ns\":%" PRIu64 ",\"probe\":",
+		r->start, r->end, r->len, step);
+	if (r->probe)
+		ep_json_write_string(fp, r->probe);
+	else
+		fputs("null", fp);
+}
+
+static int metric_index(const char *m)
+{
+	if (!m || !strcmp(m, "rtt_data"))
+		return EP_AH_RTT_DATA;
+	if (!strcmp(m, "rtt_hs"))
+		return EP_AH_RTT_HS;
+	return -1;
+}
+
+struct sortkey {
+	const struct ep_centry *e;
+	double key;
+};
+
+static int cmp_desc(const void *a, const void *b)
+{
+	const struct sortkey *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? 1 : -1;
+	return x->e->asn < y->e->asn ? -1 : x->e->asn > y->e->asn;
+}
+
+static double quantile_of(struct ep_hist *h, const struct ep_shist *s, double q)
+{
+	double v;
+
+	fill(h, s);
+	v = h->total ? (double)(q >= 1.0 ? ep_hist_max(h) : ep_hist_percentile(h, q * 100.0)) : 0;
+	ep_hist_reset(h);
+	return v;
+}
+
+static int parse_limit(const struct ep_api_req *q, uint32_t *limit, struct ep_api_resp *resp)
+{
+	const char *s = q->arg(q->ctx, "limit");
+	char *end;
+	unsigned long v;
+
+	*limit = UINT32_MAX;
+	if (!s)
+		return 0;
+	v = strtoul(s, &end, 10);
+	if (end == s || *end || v == 0 || v > 1000000) {
+		error_resp(resp, 400, "limit", "bad limit '%s' (1 .. 1000000)", s);
+		return -1;
+	}
+	*limit = (uint32_t)v;
+	return 0;
+}
+
+static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct ep_api_resp *resp)
+{
+	const char *sort = q->arg(q->ctx, "sort"), *metric = q->arg(q->ctx, "metric");
+	struct agg a = {0};
+	struct range r;
+	struct ep_hist *h = NULL;
+	struct sortkey *keys = NULL;
+	uint32_t i, limit;
+	uint64_t step;
+	int mk = metric_index(metric);
+	struct out o;
+
+	if (get_range(c, q, "5m", &r, resp) < 0 || parse_limit(q, &limit, resp) < 0)
+		return;
+	if (mk < 0) {
+		error_resp(resp, 400, "metric", "bad metric '%s' (rtt_data, rtt_hs)", metric);
+		return;
+	}
+	if (sort && strcmp(sort, "p50") && strcmp(sort, "p90") && strcmp(sort, "p99") &&
+	    strcmp(sort, "max") && strcmp(sort, "retx_rate") && strcmp(sort, "samples") &&
+	    strcmp(sort, "flows") && strcmp(sort, "asn")) {
+		error_resp(resp, 400, "sort",
+			   "bad sort '%s' (p50, p90, p99, max, retx_rate, samples, flows, asn)", sort);
+		return;
+	}
+	step = ep_view_visit(r.view, r.start, r.end, 0, agg_bucket, &a);
+	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0 ||
+	    !(keys = calloc(a.set.n + 1, sizeof(*keys))) || out_open(&o) < 0 || a.nomem) {
+		error_resp(resp, 500, NULL, "out of memory%s", "");
+		goto done;
+	}
+	for (i = 0; i < a.set.n; i++) {
+		const struct ep_centry *e = &a.set.e[i];
+		double k = 0;
+
+		keys[i].e = e;
+		if (!sort || !strcmp(sort, "samples"))
+			k = (double)e->h[mk].total;
+		else if (!strcmp(sort, "p50"))
+			k = quantile_of(h, &e->h[mk], 0.5);
+		else if (!strcmp(sort, "p90"))
+			k = quantile_of(h, &e->h[mk], 0.9);
+		else if (!strcmp(sort, "p99"))
+			k = quantile_of(h, &e->h[mk], 0.99);
+		else if (!strcmp(sort, "max"))
+			k = quantile_of(h, &e->h[mk], 1.0);
+		else if (!strcmp(sort, "retx_rate"))
+			k = retx_rate(e);
+		else if (!strcmp(sort, "flows"))
+			k = (double)e->c[EP_AC_flows_new];
+		else
+			k = -(double)e->asn;
+		keys[i].key = k;
+	}
+	qsort(keys, a.set.n, sizeof(*keys), cmp_desc);
+	fputc('{', o.fp);
+	write_range(o.fp, &r, step);
+	fprintf(o.fp, ",\"windows\":%" PRIu64 ",\"asns\":[", a.windows);
+	for (i = 0; i < a.set.n && i < limit; i++) {
+		if (i)
+			fputc(',', o.fp);
+		ep_api_write_asn(o.fp, c, keys[i].e, h, 0);
+	}
+	fputs("]}\n", o.fp);
+	out_finish(&o, resp, 200, "application/json");
+done:
+	free(keys);
+	ep_hist_free(h);
+	ep_cset_free(&a.set);
+}
+
+static int parse_asn(const char *s, uint32_t *asn)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (!strncasecmp(s, "AS", 2))
+		s += 2;
+	v = strtoull(s, &end, 10);
+	if (end == s || (*end && *end != '/') || v > UINT32_MAX)
+		return -EINVAL;
+	*asn = (uint32_t)v;
+	return 0;
+}
+
+static void api_histogram(struct ep_collector *c, const struct ep_api_req *q, uint32_t asn,
+			  struct ep_api_resp *resp)
+{
+	struct agg a = {0};
+	struct range r;
+	struct ep_hist *h = NULL;
+	const struct ep_centry *e;
+	struct ep_centry empty = {0};
+	uint64_t step;
+	struct out o;
+
+	if (get_range(c, q, "1m", &r, resp) < 0)
+		return;
+	a.only_asn = asn;
+	step = ep_view_visit(r.view, r.start, r.end, 0, agg_bucket, &a);
+	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0 ||
+	    out_open(&o) < 0 || a.nomem) {
+		error_resp(resp, 500, NULL, "out of memory%s", "");
+		goto done;
+	}
+	e = ep_cset_find(&a.set, asn);
+	if (!e) {
+		empty.asn = asn;
+		e = &empty;
+	}
+	fputc('{', o.fp);
+	write_range(o.fp, &r, step);
+	fputs(",\"asn\":", o.fp);
+	ep_api_write_asn(o.fp, c, e, h, 1);
+	fputs("}\n", o.fp);
+	out_finish(&o, resp, 200, "application/json");
+done:
+	ep_hist_free(h);
+	ep_cset_free(&a.set);
+}
+
+struct series {
+	uint64_t start, step;
+	uint32_t n, asn;
+	int metric; /* histogram index, or -1 for retx_rate */
+	struct ep_centry *slots;
+	uint64_t bytes, saturated;
+	int nomem;
+};
+
+static void series_bucket(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
+{
+	struct series *s = ctx;
+	const struct ep_centry *e = ep_cset_find(&b->set, s->asn);
+	uint64_t slot;
+
+	(void)step_ns;
+	if (!e || b->start < s->start)
+		return;
+	slot = (b->start - s->start) / s->step;
+	if (slot >= s->n)
+		return;
+	if (ep_centry_add(&s->slots[slot], e, &s->bytes, &s->saturated) < 0)
+		s->nomem = 1;
+}
+
+static void api_series(struct ep_collector *c, const struct ep_api_req *q, uint32_t asn,
+		       struct ep_api_resp *resp)
+{
+	const char *metric = q->arg(q->ctx, "metric"), *qs = q->arg(q->ctx, "q"),
+		   *steps = q->arg(q->ctx, "step");
+	struct series s = {0};
+	struct range r;
+	struct ep_hist *h = NULL;
+	double quant = 0.99;
+	uint64_t tier_step;
+	uint32_t i, k;
+	struct out o;
+	char *end;
+
+	if (get_range(c, q, "15m", &r, resp) < 0)
+		return;
+	s.metric = metric && !strcmp(metric, "retx_rate") ? -1 : metric_index(metric);
+	if (s.metric < 0 && !(metric && !strcmp(metric, "retx_rate"))) {
+		error_resp(resp, 400, "metric", "bad metric '%s' (rtt_data, rtt_hs, retx_rate)",
+			   metric);
+		return;
+	}
+	if (qs) {
+		quant = strtod(qs, &end);
+		if (end == qs || *end || !(quant >= 0 && quant <= 1)) {
+			error_resp(resp, 400, "q", "bad quantile '%s' (0 .. 1)", qs);
+			return;
+		}
+	}
+	if (ep_parse_duration(steps ? steps : "1s", &s.step) < 0 || s.step == 0) {
+		error_resp(resp, 400, "step", "bad step '%s' (e.g. 100ms, 1s, 1m)", steps);
+		return;
+	}
+	s.start = r.start - r.start % s.step;
+	s.n = (uint32_t)((r.end - s.start + s.step - 1) / s.step);
+	if ((r.end - s.start) / s.step > MAX_POINTS) {
+		error_resp(resp, 400, "step", "too many points (at most 20000): raise step '%s'",
+			   steps ? steps : "1s");
+		return;
+	}
+	s.asn = asn;
+	s.slots = calloc(s.n + 1, sizeof(*s.slots));
+	if (!s.slots || ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest,
+				    c->cfg.hist_digits, &h) < 0 || out_open(&o) < 0) {
+		error_resp(resp, 500, NULL, "out of memory%s", "");
+		goto done;
+	}
+	tier_step = ep_view_visit(r.view, s.start, r.end, s.step, series_bucket, &s);
+	if (r.view->newest_end && !tier_step) {
+		fclose(o.fp);
+		free(o.buf);
+		error_resp(resp, 400, "step", "step '%s' is finer than the data kept",
+			   steps ? steps : "1s");
+		goto done;
+	}
+	fputc('{', o.fp);
+	write_range(o.fp, &r, tier_step);
+	fprintf(o.fp, ",\"asn\":%" PRIu32 ",\"org\":", asn);
+	ep_json_write_string(o.fp, ep_collector_org(c, asn));
+	fprintf(o.fp, ",\"metric\":\"%s\",\"q\":%g,\"step_ns\":%" PRIu64 ",\"points\":[",
+		s.metric < 0 ? "retx_rate" : ep_asn_hist_names[s.metric], quant, s.step);
+	for (i = 0; i < s.n; i++) {
+		const struct ep_centry *e = &s.slots[i];
+		uint64_t t = s.start + (uint64_t)i * s.step;
+
+		if (i)
+			fputc(',', o.fp);
+		if (s.metric < 0) {
+			if (e->c[EP_AC_segs_out])
+				fprintf(o.fp, "[%" PRIu64 ",%.6g,%" PRIu64 "]", t, retx_rate(e),
+					e->c[EP_AC_segs_out]);
+			else
+				fprintf(o.fp, "[%" PRIu64 ",null,0]", t);
+		} else if (e->h[s.metric].total) {
+			fprintf(o.fp, "[%" PRIu64 ",%.0f,%" PRIu64 "]", t,
+				quantile_of(h, &e->h[s.metric], quant), e->h[s.metric].total);
+		} else {
+			fprintf(o.fp, "[%" PRIu64 ",null,0]", t);
+		}
+	}
+	fputs("]}\n", o.fp);
+	out_finish(&o, resp, 200, "application/json");
+done:
+	for (i = 0; s.slots && i < s.n; i++)
+		for (k = 0; k < EP_AH__COUNT; k++)
+			ep_shist_free(&s.slots[i].h[k]);
+	free(s.slots);
+	ep_hist_free(h);
+}
+
+struct regression {
+	const struct ep_centry *now, *base;
+	double p_now, p_base, r_now, r_base, score;
+};
+
+static int cmp_reg(const void *a, const void *b)
+{
+	const struct regression *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	return x->now->asn < y->now->asn ? -1 : x->now->asn > y->now->asn;
+}
+
+static void api_regressions(struct ep_collector *c, const struct ep_api_req *q,
+			    struct ep_api_resp *resp)
+{
+	const char *bs = q->arg(q->ctx, "baseline"), *ms = q->arg(q->ctx, "min_samples"),
+		   *metric = q->arg(q->ctx, "metric");
+	struct agg now = {0}, base = {0};
+	struct regression *regs = NULL;
+	struct ep_hist *h = NULL;
+	uint64_t baseline, min_samples = 20;
+	uint32_t i, n = 0, limit;
+	int mk = metric_index(metric);
+	struct range r;
+	struct out o;
+	char *end;
+
+	if (get_range(c, q, "5m", &r, resp) < 0 || parse_limit(q, &limit, resp) < 0)
+		return;
+	if (mk < 0) {
+		error_resp(resp, 400, "metric", "bad metric '%s' (rtt_data, rtt_hs)", metric);
+		return;
+	}
+	if (ep_parse_duration(bs ? bs : "1h", &baseline) < 0 || baseline == 0) {
+		error_resp(resp, 400, "baseline", "bad baseline '%s' (e.g. 1h)", bs);
+		return;
+	}
+	if (ms) {
+		min_samples = strtoull(ms, &end, 10);
+		if (end == ms || *end) {
+			error_resp(resp, 400, "min_samples", "bad min_samples '%s'", ms);
+			return;
+		}
+	}
+	ep_view_visit(r.view, r.start, r.end, 0, agg_bucket, &now);
+	ep_view_visit(r.view, r.start > baseline ? r.start - baseline : 0, r.start, 0, agg_bucket,
+		      &base);
+	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0 ||
+	    !(regs = calloc(now.set.n + 1, sizeof(*regs))) || out_open(&o) < 0 || now.nomem ||
+	    base.nomem) {
+		error_resp(resp, 500, NULL, "out of memory%s", "");
+		goto done;
+	}
+	for (i = 0; i < now.set.n; i++) {
+		const struct ep_centry *e = &now.set.e[i], *b = ep_cset_find(&base.set, e->asn);
+		struct regression *g = &regs[n];
+		double pr, rr;
+
+		if (!b || e->h[mk].total < min_samples || b->h[mk].total < min_samples)
+			continue;
+		g->now = e;
+		g->base = b;
+		g->p_now = quantile_of(h, &e->h[mk], 0.9);
+		g->p_base = quantile_of(h, &b->h[mk], 0.9);
+		g->r_now = retx_rate(e);
+		g->r_base = retx_rate(b);
+		pr = g->p_base > 0 ? g->p_now / g->p_base : 1.0;
+		/* Retransmission rates compare with a floor of 0.1 %: 0 -> 0.05 % is not a jump. */
+		rr = (g->r_now + 0.001) / (g->r_base + 0.001);
+		g->score = pr > rr ? pr : rr;
+		n++;
+	}
+	qsort(regs, n, sizeof(*regs), cmp_reg);
+	fputc('{', o.fp);
+	write_range(o.fp, &r, 0);
+	fprintf(o.fp, ",\"baseline_ns\":%" PRIu64 ",\"metric\":\"%s\",\"min_samples\":%" PRIu64
+		      ",\"regressions\":[",
+		baseline, ep_asn_hist_names[mk], min_samples);
+	for (i = 0; i < n && i < limit; i++) {
+		const struct regression *g = &regs[i];
+
+		fprintf(o.fp, "%s{\"asn\":%" PRIu32 ",\"org\":", i ? "," : "", g->now->asn);
+		ep_json_write_string(o.fp, ep_collector_org(c, g->now->asn));
+		fprintf(o.fp,
+			",\"score\":%.4g,\"p90_us\":%.0f,\"baseline_p90_us\":%.0f,\"p90_ratio\":%.4g"
+			",\"retx_rate\":%.6g,\"baseline_retx_rate\":%.6g,\"samples\":%" PRIu64
+			",\"baseline_samples\":%" PRIu64 "}",
+			g->score, g->p_now, g->p_base, g->p_base > 0 ? g->p_now / g->p_base : 1.0,
+			g->r_now, g->r_base, g->now->h[mk].total, g->base->h[mk].total);
+	}
+	fputs("]}\n", o.fp);
+	out_finish(&o, resp, 200, "application/json");
+done:
+	free(regs);
+	ep_hist_free(h);
+	ep_cset_free(&now.set);
+	ep_cset_free(&base.set);
+}
+
+static void write_counters(FILE *fp, const struct ep_collector *c)
+{
+	uint32_t i;
+
+	fputs("\"collector\":{", fp);
+	for (i = 0; i < EP_CC__COUNT; i++)
+		fprintf(fp, "%s\"%s\":%" PRIu64, i ? "," : "", ep_cc_names[i], c->ctr[i]);
+	fputs(",\"rejected\":{", fp);
+	for (i = 1; i < EP_WIRE_E__COUNT; i++)
+		fprintf(fp, "%s\"%s\":%" PRIu64, i > 1 ? "," : "", ep_wire_err_names[i],
+			c->rejected[i]);
+	fprintf(fp,
+		"},\"store\":{\"records\":%" PRIu64 ",\"too_old\":%" PRIu64 ",\"asn_cap\":%" PRIu64
+		",\"late\":%" PRIu64 ",\"forced_close\":%" PRIu64 ",\"nomem\":%" PRIu64
+		",\"bytes\":%" PRIu64 ",\"newest_end_ns\":%" PRIu64 ",\"oldest_ns\":%" PRIu64 "}}",
+		c->all.ctr.records, c->all.ctr.too_old, c->all.ctr.asn_cap, c->all.ctr.late,
+		c->all.ctr.forced_close, c->all.ctr.nomem, c->all.bytes, c->all.newest_end,
+		ep_view_oldest(&c->all));
+}
+
+static void api_probes(struct ep_collector *c, struct ep_api_resp *resp, uint64_t now)
+{
+	struct out o;
+	uint32_t i, k;
+
+	if (out_open(&o) < 0) {
+		error_resp(resp, 500, NULL, "out of memory%s", "");
+		return;
+	}
+	fputs("{\"probes\":[", o.fp);
+	for (i = 0; i < c->nprobes; i++) {
+		const struct ep_cprobe *p = &c->probes[i];
+
+		fprintf(o.fp, "%s{\"id\":", i ? "," : "");
+		ep_json_write_string(o.fp, p->id);
+		fprintf(o.fp,
+			",\"epoch\":%" PRIu64 ",\"first_seen_ns\":%" PRIu64 ",\"last_seen_ns\":%" PRIu64
+			",\"age_s\":%.3f,\"newest_end_ns\":%" PRIu64 ",\"msgs\":%" PRIu64
+			",\"bytes\":%" PRIu64 ",\"windows\":%" PRIu64 ",\"summaries\":%" PRIu64
+			",\"seq_max\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"duplicates\":%" PRIu64
+			",\"reordered\":%" PRIu64 ",\"too_old\":%" PRIu64 ",\"stale_epoch\":%" PRIu64
+			",\"restarts\":%" PRIu64 ",\"windows_dropped\":%" PRIu64 ",\"view\":%s",
+			p->seq.epoch, p->first_seen, p->last_seen,
+			now > p->last_seen ? (double)(now - p->last_seen) / 1e9 : 0.0, p->newest_end,
+			p->msgs, p->bytes, p->windows, p->summaries, p->seq.max_seq, p->seq.lost,
+			p->seq.dups, p->seq.reordered, p->seq.too_old, p->seq.stale, p->seq.restarts,
+			p->dropped_prev_epochs + p->stats[EP_ST_windows_dropped],
+			p->view ? "true" : "false");
+		fputs(",\"stats\":{", o.fp);
+		for (k = 0; k < EP_ST__COUNT; k++)
+			fprintf(o.fp, "%s\"%s\":%" PRIu64, k ? "," : "", ep_stat_names[k], p->stats[k]);
+		fputs("}}", o.fp);
+	}
+	fputs("],", o.fp);
+	write_counters(o.fp, c);
+	fputs("}\n", o.fp);
+	out_finish(&o, resp, 200, "application/json");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Prometheus                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static void prom_label(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(fp, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", fp);
+		else
+			fputc(*s, fp);
+	}
+	fputc('"', fp);
+}
+
+static const int64_t le_us[] = {
+#define EP_X(v) v,
+	EP_PROM_LE_US(EP_X)
+#undef EP_X
+};
+
+static void api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64_t now)
+{
+	static const char *const hname[2] = {"edgeprobe_rtt_handshake_seconds",
+					     "edgeprobe_rtt_data_seconds"};
+	struct out o;
+	uint32_t i, k, j;
+
+	if (out_open(&o) < 0) {
+		error_resp(resp, 500, NULL, "out of memory%s", "");
+		return;
+	}
+	for (i = 0; i < EP_CC__COUNT; i++)
+		fprintf(o.fp, "# HELP edgeprobe_collector_%s_total %s\n# TYPE edgeprobe_collector_%s_total counter\nedgeprobe_collector_%s_total %" PRIu64 "\n",
+			ep_cc_names[i], ep_cc_help[i], ep_cc_names[i], ep_cc_names[i], c->ctr[i]);
+	fputs("# HELP edgeprobe_collector_rejected_total messages rejected by the wire decoder, by reason\n"
+	      "# TYPE edgeprobe_collector_rejected_total counter\n", o.fp);
+	for (i = 1; i < EP_WIRE_E__COUNT; i++)
+		fprintf(o.fp, "edgeprobe_collector_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
+			ep_wire_err_names[i], c->rejected[i]);
+	fprintf(o.fp, "# HELP edgeprobe_collector_store_bytes heap held by the all-probes roll-ups\n"
+		      "# TYPE edgeprobe_collector_store_bytes gauge\nedgeprobe_collector_store_bytes %" PRIu64 "\n",
+		c->all.bytes);
+	fputs("# HELP edgeprobe_probe_lost_messages_total messages missing from the probe's sequence\n"
+	      "# TYPE edgeprobe_probe_lost_messages_total counter\n", o.fp);
+	for (i = 0; i < c->nprobes; i++) {
+		fputs("edgeprobe_probe_lost_messages_total{probe=", o.fp);
+		prom_label(o.fp, c->probes[i].id);
+		fprintf(o.fp, "} %" PRIu64 "\n", c->probes[i].seq.lost);
+	}
+	{
+		static const char *const pn[] = {"messages", "duplicates", "reordered", "restarts",
+						 "windows_dropped"};
+
+		for (k = 0; k < 5; k++) {
+			fprintf(o.fp, "# TYPE edgeprobe_probe_%s_total counter\n", pn[k]);
+			for (i = 0; i < c->nprobes; i++) {
+				const struct ep_cprobe *p = &c->probes[i];
+				uint64_t v = k == 0 ? p->msgs : k == 1 ? p->seq.dups
+						   : k == 2 ? p->seq.reordered
+						   : k == 3 ? p->seq.restarts
+							    : p->dropped_prev_epochs +
+								      p->stats[EP_ST_windows_dropped];
+
+				fprintf(o.fp, "edgeprobe_probe_%s_total{probe=", pn[k]);
+				prom_label(o.fp, p->id);
+				fprintf(o.fp, "} %" PRIu64 "\n", v);
+			}
+		}
+		fputs("# TYPE edgeprobe_probe_last_seen_seconds gauge\n", o.fp);
+		for (i = 0; i < c->nprobes; i++) {
+			fputs("edgeprobe_probe_last_seen_seconds{probe=", o.fp);
+			prom_label(o.fp, c->probes[i].id);
+			fprintf(o.fp, "} %.3f\n", (double)c->probes[i].last_seen / 1e9);
+		}
+	}
+	(void)now;
+	for (k = 0; k < EP_AC__COUNT; k++) {
+		fprintf(o.fp, "# TYPE edgeprobe_asn_%s_total counter\n", ep_asn_counter_names[k]);
+		for (i = 0; i < c->ntotals; i++) {
+			fprintf(o.fp, "edgeprobe_asn_%s_total{asn=\"%" PRIu32 "\",org=",
+				ep_asn_counter_names[k], c->totals[i].asn);
+			prom_label(o.fp, ep_collector_org(c, c->totals[i].asn));
+			fprintf(o.fp, "} %" PRIu64 "\n", c->totals[i].c[k]);
+		}
+	}
+	for (k = 0; k < 2; k++) {
+		fprintf(o.fp, "# HELP %s %s RTT towards the remote side, per ASN\n# TYPE %s histogram\n",
+			hname[k], k ? "in-flow" : "handshake", hname[k]);
+		for (i = 0; i < c->ntotals; i++) {
+			const struct ep_asn_total *t = &c->totals[i];
+			uint64_t cum = 0;
+			char labels[400];
+			FILE *lf = fmemopen(labels, sizeof(labels), "w");
+
+			if (!lf)
+				continue;
+			fprintf(lf, "asn=\"%" PRIu32 "\",org=", t->asn);
+			prom_label(lf, ep_collector_org(c, t->asn));
+			fputc('\0', lf);
+			fclose(lf);
+			labels[sizeof(labels) - 1] = '\0';
+			for (j = 0; j < EP_PROM_NLE; j++) {
+				cum += t->rtt[k][j];
+				if (j < EP_PROM_NLE - 1)
+					fprintf(o.fp, "%s_bucket{%s,le=\"%g\"} %" PRIu64 "\n", hname[k],
+						labels, (double)le_us[j] / 1e6, cum);
+				else
+					fprintf(o.fp, "%s_bucket{%s,le=\"+Inf\"} %" PRIu64 "\n",
+						hname[k], labels, cum);
+			}
+			fprintf(o.fp, "%s_sum{%s} %.6f\n%s_count{%s} %" PRIu64 "\n", hname[k], labels,
+				(double)t->rtt_sum_us[k] / 1e6, hname[k], labels, cum);
+		}
+	}
+	out_finish(&o, resp, 200, "text/plain; version=0.0.4");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Closed windows                                                             */
+/* ------------------------------------------------------------------------ */
+
+char *ep_api_window_json(const struct ep_collector *c, const struct ep_bucket *b, uint64_t step_ns,
+			 size_t *len)
+{
+	struct ep_hist *h;
+	struct out o;
+	uint32_t i;
+
+	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0)
+		return NULL;
+	if (out_open(&o) < 0) {
+		ep_hist_free(h);
+		return NULL;
+	}
+	fprintf(o.fp, "{\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 ",\"windows\":%" PRIu64
+		      ",\"asns\":[",
+		b->start, b->start + step_ns, b->windows);
+	for (i = 0; i < b->set.n; i++) {
+		if (i)
+			fputc(',', o.fp);
+		ep_api_write_asn(o.fp, c, &b->set.e[i], h, 0);
+	}
+	fputs("]}", o.fp);
+	fclose(o.fp);
+	ep_hist_free(h);
+	*len = o.len;
+	return o.buf;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dispatch                                                                   */
+/* ------------------------------------------------------------------------ */
+
+int ep_api_handle(struct ep_collector *c, const struct ep_api_req *q, struct ep_api_resp *resp)
+{
+	const char *p = q->path;
+	struct timespec ts;
+	uint64_t now;
+	uint32_t asn;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+	memset(resp, 0, sizeof(*resp));
+	if (!strcmp(p, "/metrics")) {
+		api_metrics(c, resp, now);
+		return 1;
+	}
+	if (strncmp(p, "/api/", 5))
+		return 0;
+	if (!strcmp(p, "/api/v1/asns")) {
+		api_asns(c, q, resp);
+	} else if (!strcmp(p, "/api/v1/probes")) {
+		api_probes(c, resp, now);
+	} else if (!strcmp(p, "/api/v1/regressions")) {
+		api_regressions(c, q, resp);
+	} else if (!strncmp(p, "/api/v1/asns/", 13)) {
+		const char *rest = p + 13, *slash = strchr(rest, '/');
+
+		if (parse_asn(rest, &asn) < 0 || !slash)
+			error_resp(resp, 404, NULL, "no such resource '%s' (asns/ASN/series, asns/ASN/histogram)", p);
+		else if (!strcmp(slash, "/series"))
+			api_series(c, q, asn, resp);
+		else if (!strcmp(slash, "/histogram"))
+			api_histogram(c, q, asn, resp);
+		else
+			error_resp(resp, 404, NULL, "no such resource '%s'", p);
+	} else {
+		error_resp(resp, 404, NULL, "no such resource '%s'", p);
+	}
+	return 1;
+}

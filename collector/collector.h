@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * collector.h - the collector's state and its ingest path: validate a wire
+ * message, account for it per probe (sequence, epoch, counters), and merge
+ * its ASN records into the all-probes view and the probe's own view.
+ * Sockets, HTTP and Kafka live elsewhere and call in under c->lock.
+ */
+#ifndef EP_COLLECTOR_H
+#define EP_COLLECTOR_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "edgeprobe/ep_stats.h"
+#include "edgeprobe/ep_wire.h"
+#include "seqwin.h"
+#include "store.h"
+#include "wire.h"
+
+/* Collector counters: X(name, help). */
+#define EP_COLLECTOR_COUNTERS(X)                                                                   \
+	X(msgs_received, "messages received")                                                       \
+	X(bytes_received, "bytes received")                                                         \
+	X(msgs_accepted, "messages merged")                                                         \
+	X(msgs_rejected, "messages rejected (all reasons)")                                         \
+	X(rejected_unknown_probe, "messages from a probe not on the allow-list")                     \
+	X(rejected_hist_config, "messages whose histograms use another configuration")              \
+	X(rejected_duplicate, "duplicate messages dropped")                                         \
+	X(rejected_stale, "messages from an older epoch or behind the sequence window")              \
+	X(probes_cap, "messages from new probes beyond --max-probes")                                \
+	X(probe_views_cap, "probes without a per-probe view (beyond --max-probe-views)")              \
+	X(orgs_cap, "ASN names not kept (table full)")                                              \
+	X(metrics_asn_cap, "ASNs left out of /metrics (beyond --metrics-max-asns)")                  \
+	X(frames_oversized, "TCP frames longer than a message may be")                              \
+	X(tcp_connections, "TCP connections accepted")                                              \
+	X(tcp_refused, "TCP connections refused (limit)")                                           \
+	X(windows_closed, "1 s windows closed and published")                                      \
+	X(kafka_produced, "Kafka messages queued")                                                  \
+	X(kafka_delivered, "Kafka messages acknowledged by the brokers")                            \
+	X(kafka_queue_full, "Kafka messages not queued (local queue full)")                         \
+	X(kafka_failed, "Kafka messages that failed delivery")
+
+enum ep_collector_counter {
+#define EP_X(n, h) EP_CC_##n,
+	EP_COLLECTOR_COUNTERS(EP_X)
+#undef EP_X
+	EP_CC__COUNT
+};
+
+extern const char *const ep_cc_names[EP_CC__COUNT];
+extern const char *const ep_cc_help[EP_CC__COUNT];
+
+struct ep_cprobe {
+	char id[EP_WIRE_PROBE_MAX + 1];
+	struct ep_seqwin seq;
+	uint64_t first_seen, last_seen;  /* wall ns */
+	uint64_t newest_end;             /* newest window end (probe clock) */
+	uint64_t msgs, bytes, windows, summaries;
+	uint64_t stats[EP_ST__COUNT];    /* last reported (cumulative within the epoch) */
+	uint64_t dropped_prev_epochs;    /* windows_dropped of earlier epochs */
+	struct ep_view *view;            /* per-probe roll-ups, NULL when capped */
+};
+
+/* Prometheus buckets for RTT histograms, in microseconds (le). */
+#define EP_PROM_LE_US(X) X(100) X(250) X(500) X(1000) X(2500) X(5000) X(10000) X(20000) \
+	X(30000) X(50000) X(75000) X(100000) X(150000) X(200000) X(300000) X(500000)       \
+	X(1000000) X(2500000) X(5000000) X(10000000)
+#define EP_PROM_NLE 21 /* 20 bounds + Inf */
+
+/* Cumulative per-ASN totals since start, for /metrics. */
+struct ep_asn_total {
+	uint32_t asn;
+	uint64_t c[EP_AC__COUNT];
+	uint64_t rtt[2][EP_PROM_NLE]; /* rtt_hs, rtt_data: per-bucket (not cumulative) counts */
+	uint64_t rtt_sum_us[2];
+};
+
+struct ep_collector_cfg {
+	uint32_t ntiers;
+	uint64_t steps[EP_STORE_MAX_TIERS];
+	uint32_t counts[EP_STORE_MAX_TIERS];
+	uint32_t probe_ntiers;
+	uint64_t probe_steps[EP_STORE_MAX_TIERS];
+	uint32_t probe_counts[EP_STORE_MAX_TIERS];
+	uint32_t max_asns;          /* per bucket */
+	uint32_t max_probes;
+	uint32_t max_probe_views;
+	uint32_t metrics_max_asns;
+	uint64_t grace_ns;          /* watermark = newest end - grace */
+	int64_t hist_highest;
+	int32_t hist_digits;
+	const char *const *allow;   /* NULL-terminated probe ids, NULL: any */
+	uint8_t key[EP_WIRE_KEY_MAX];
+	size_t keylen;              /* 0: no signatures required */
+};
+
+/* A closed 1 s window as published (SSE, Kafka). */
+typedef void (*ep_collector_publish_cb)(const struct ep_bucket *b, uint64_t step_ns, void *ctx);
+
+struct ep_collector {
+	pthread_mutex_t lock;
+	struct ep_collector_cfg cfg;
+	struct ep_hdr_cfg hcfg;
+	struct ep_view all;
+	struct ep_cprobe *probes;
+	uint32_t nprobes, nviews;
+	uint64_t ctr[EP_CC__COUNT];
+	uint64_t rejected[EP_WIRE_E__COUNT];
+	/* ASN -> organisation (from the newest record that named it). */
+	struct { uint32_t asn; char *org; } *orgs;
+	uint32_t norgs, orgs_mask;
+	struct ep_asn_total *totals;
+	uint32_t ntotals;
+	int32_t *prom_bucket;       /* counts index -> Prometheus bucket */
+	uint64_t started;           /* wall ns */
+	uint64_t last_msg_wall;
+	/* Scratch for decoding one message's histograms. */
+	struct ep_hbin *bins;
+	size_t nbins_cap;
+	struct ep_crec *recs;
+	uint32_t nrecs_cap;
+	ep_collector_publish_cb publish;
+	void *publish_ctx;
+};
+
+/* Defaults: 100 ms x 3000 (5 min), 1 s x 3600 (1 h), 1 min x 1440 (1 day); views per probe 1 s x 600, 1 min x 1440. */
+void ep_collector_cfg_default(struct ep_collector_cfg *cfg);
+
+/* @return 0, -EINVAL (configuration), -ENOMEM */
+int ep_collector_init(struct ep_collector *c, const struct ep_collector_cfg *cfg);
+void ep_collector_fini(struct ep_collector *c);
+
+/*
+ * Validate and merge one message received at wall time now_ns.
+ * @return EP_WIRE_OK, or the reason it was rejected (counted).  Rejections of
+ *         the collector's own kind return EP_WIRE_E__COUNT (see the counters).
+ */
+int ep_collector_ingest(struct ep_collector *c, const uint8_t *msg, size_t len, uint64_t now_ns);
+
+/* Roll up what the watermark allows; with force, everything received. */
+void ep_collector_tick(struct ep_collector *c, uint64_t now_ns, int force);
+
+const char *ep_collector_org(const struct ep_collector *c, uint32_t asn);
+struct ep_cprobe *ep_collector_probe(struct ep_collector *c, const char *id);
+
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * http.h - the collector's HTTP server (libmicrohttpd, one thread per
+ * connection, bounded): the JSON API, /metrics, the server-sent events
+ * stream of closed windows, and the dashboard's static files.
+ */
+#ifndef EP_HTTP_H
+#define EP_HTTP_H
+
+#include <stddef.h>
+
+#include "collector.h"
+
+struct ep_http;
+
+struct ep_http_cfg {
+	const char *addr;       /* "HOST:PORT" (IPv4/IPv6 literal or name) */
+	const char *web_dir;    /* dashboard files, NULL: none */
+	unsigned max_conns;
+	unsigned timeout_s;     /* idle connection timeout */
+};
+
+/* @return 0, -EINVAL (address: err says why), -EADDRINUSE or another errno */
+int ep_http_start(struct ep_collector *c, const struct ep_http_cfg *cfg, struct ep_http **out,
+		  char *err, size_t errlen);
+void ep_http_stop(struct ep_http *h);
+
+/* Publish a closed window to the stream's subscribers (any thread). */
+void ep_http_publish(struct ep_http *h, const char *json, size_t len);
+
+/* The bound port (useful with port 0). */
+unsigned ep_http_port(const struct ep_http *h);
+
+#endif

@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * edgeprobe-collector - receives every probe's windows, merges them per ASN,
+ * keeps roll-ups, and serves the dashboard, the JSON API, /metrics, the
+ * stream of closed windows and (optionally) Kafka.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "api.h"
+#include "collector.h"
+#include "http.h"
+#include "log.h"
+#include "net.h"
+#ifdef EP_HAVE_KAFKA
+#include "kafka.h"
+#endif
+
+#ifndef EP_VERSION
+#define EP_VERSION "0.0.0"
+#endif
+#ifndef EP_DEFAULT_WEB_DIR
+#define EP_DEFAULT_WEB_DIR ""
+#endif
+
+#define MAX_LISTEN 16
+#define MAX_ALLOW 256
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+}
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: edgeprobe-collector [options]\n"
+		"  --listen URL           udp://HOST:PORT, tcp://HOST:PORT or unix:PATH (repeatable;\n"
+		"                         default udp://127.0.0.1:4739)\n"
+		"  --http HOST:PORT       API, /metrics and dashboard (default 127.0.0.1:8080; 'off')\n"
+		"  --web-dir DIR          dashboard files (default %s)\n"
+		"  --allow-probe ID       accept only these probe ids (repeatable)\n"
+		"  --key-file PATH        require HMAC-SHA256 signed messages with this shared key\n"
+		"  --tiers LIST           roll-up tiers STEP:RETENTION,... (default 100ms:2m,1s:1h,1m:1d)\n"
+		"  --probe-tiers LIST     per-probe view tiers (default 1s:10m,1m:1d)\n"
+		"  --max-asns N           distinct ASNs per window bucket (default 20000)\n"
+		"  --max-probes N         probes tracked (default 1024)\n"
+		"  --max-probe-views N    probes with a per-probe view (default 64)\n"
+		"  --metrics-max-asns N   ASNs exported on /metrics (default 2000)\n"
+		"  --grace-ms MS          wait for late windows before closing (default 500)\n"
+		"  --http-max-conns N     concurrent HTTP connections (default 64)\n"
+		"  --tcp-max-conns N      concurrent probe TCP connections (default 256)\n"
+		"  --kafka-brokers LIST   produce closed 1 s windows to Kafka (host:port,...)\n"
+		"  --kafka-topic T        topic (default edgeprobe-windows)\n"
+		"  --kafka-mock N         use librdkafka's built-in mock cluster of N brokers (tests)\n"
+		"  --run-seconds S        exit after S seconds (tests)\n"
+		"  --quiet                log warnings and errors only\n"
+		"  --version, --help\n",
+		EP_DEFAULT_WEB_DIR[0] ? EP_DEFAULT_WEB_DIR : "none");
+}
+
+static int parse_u32(const char *flag, const char *v, uint32_t min, uint32_t *out)
+{
+	char *end;
+	unsigned long long x;
+
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (errno || end == v || *end || x < min || x > UINT32_MAX) {
+		fprintf(stderr, "edgeprobe-collector: %s '%s': expected an integer >= %u\n", flag, v,
+			min);
+		return -1;
+	}
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static int parse_tiers(const char *flag, const char *v, uint32_t *n, uint64_t *steps,
+		       uint32_t *counts)
+{
+	char buf[256], *save = NULL, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", v);
+	*n = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(tok, ':');
+		uint64_t step, keep;
+
+		if (*n >= EP_STORE_MAX_TIERS || !colon)
+			goto bad;
+		*colon = '\0';
+		if (ep_parse_duration(tok, &step) < 0 || ep_parse_duration(colon + 1, &keep) < 0 ||
+		    step < 1000000 || keep < step || keep / step > 10000000)
+			goto bad;
+		steps[*n] = step;
+		counts[*n] = (uint32_t)(keep / step);
+		(*n)++;
+	}
+	if (*n)
+		return 0;
+bad:
+	fprintf(stderr,
+		"edgeprobe-collector: %s '%s': expected STEP:RETENTION,... finest first, each step a "
+		"multiple of the previous (e.g. 100ms:2m,1s:1h,1m:1d)\n",
+		flag, v);
+	return -1;
+}
+
+static int read_key(const char *path, struct ep_collector_cfg *cfg)
+{
+	FILE *fp = fopen(path, "rb");
+	struct stat st;
+	size_t n;
+
+	if (!fp) {
+		fprintf(stderr, "edgeprobe-collector: --key-file '%s': %s\n", path, strerror(errno));
+		return -1;
+	}
+	n = fread(cfg->key, 1, sizeof(cfg->key), fp);
+	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 0004))
+		ep_log_warn("--key-file '%s' is world-readable", path);
+	fclose(fp);
+	while (n && (cfg->key[n - 1] == '\n' || cfg->key[n - 1] == '\r'))
+		n--;
+	if (n == 0 || n >= sizeof(cfg->key)) {
+		fprintf(stderr, "edgeprobe-collector: --key-file '%s': the key must be 1..%zu bytes\n",
+			path, sizeof(cfg->key) - 1);
+		return -1;
+	}
+	cfg->keylen = n;
+	return 0;
+}
+
+struct app {
+	struct ep_collector c;
+	struct ep_http *http;
+#ifdef EP_HAVE_KAFKA
+	struct ep_kafka *kafka;
+#endif
+};
+
+static void on_msg(const uint8_t *msg, size_t len, void *ctx)
+{
+	struct app *a = ctx;
+
+	pthread_mutex_lock(&a->c.lock);
+	ep_collector_ingest(&a->c, msg, len, wall_ns());
+	pthread_mutex_unlock(&a->c.lock);
+}
+
+static void on_publish(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
+{
+	struct app *a = ctx;
+
+	if (a->http) {
+		size_t len;
+		char *json = ep_api_window_json(&a->c, b, step_ns, &len);
+
+		if (json)
+			ep_http_publish(a->http, json, len);
+		free(json);
+	}
+#ifdef EP_HAVE_KAFKA
+	if (a->kafka)
+		ep_kafka_window(a->kafka, &a->c, b, step_ns);
+#endif
+}
+
+enum {
+	O_LISTEN = 1, O_HTTP, O_WEB, O_ALLOW, O_KEY, O_TIERS, O_PTIERS, O_MAXASN, O_MAXPROBES,
+	O_MAXVIEWS, O_METRICSASN, O_GRACE, O_HTTPCONNS, O_TCPCONNS, O_KBROKERS, O_KTOPIC, O_KMOCK,
+	O_RUN, O_QUIET, O_HELP, O_VERSION
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"listen", required_argument, NULL, O_LISTEN},
+		{"http", required_argument, NULL, O_HTTP},
+		{"web-dir", required_argument, NULL, O_WEB},
+		{"allow-probe", required_argument, NULL, O_ALLOW},
+		{"key-file", required_argument, NULL, O_KEY},
+		{"tiers", required_argument, NULL, O_TIERS},
+		{"probe-tiers", required_argument, NULL, O_PTIERS},
+		{"max-asns", required_argument, NULL, O_MAXASN},
+		{"max-probes", required_argument, NULL, O_MAXPROBES},
+		{"max-probe-views", required_argument, NULL, O_MAXVIEWS},
+		{"metrics-max-asns", required_argument, NULL, O_METRICSASN},
+		{"grace-ms", required_argument, NULL, O_GRACE},
+		{"http-max-conns", required_argument, NULL, O_HTTPCONNS},
+		{"tcp-max-conns", required_argument, NULL, O_TCPCONNS},
+		{"kafka-brokers", required_argument, NULL, O_KBROKERS},
+		{"kafka-topic", required_argument, NULL, O_KTOPIC},
+		{"kafka-mock", required_argument, NULL, O_KMOCK},
+		{"run-seconds", required_argument, NULL, O_RUN},
+		{"quiet", no_argument, NULL, O_QUIET},
+		{"help", no_argument, NULL, O_HELP},
+		{"version", no_argument, NULL, O_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	static struct app app;
+	struct ep_collector_cfg cfg;
+	struct ep_http_cfg hcfg = {"127.0.0.1:8080", EP_DEFAULT_WEB_DIR, 64, 30};
+	const char *listen[MAX_LISTEN], *allow[MAX_ALLOW + 1];
+	const char *kbrokers = NULL, *ktopic = "edgeprobe-windows";
+	uint32_t nlisten = 0, nallow = 0, u, grace_ms = 500, tcp_conns = 256, kmock = 0;
+	uint32_t run_s = 0;
+	struct ep_net *net = NULL;
+	char err[512];
+	uint64_t start, last_tick = 0;
+	int opt, ret = 1;
+	unsigned i;
+
+	ep_collector_cfg_default(&cfg);
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case O_LISTEN:
+			if (nlisten == MAX_LISTEN) {
+				fprintf(stderr, "edgeprobe-collector: --listen: at most %d\n", MAX_LISTEN);
+				return 2;
+			}
+			listen[nlisten++] = optarg;
+			break;
+		case O_HTTP:
+			hcfg.addr = strcmp(optarg, "off") ? optarg : NULL;
+			break;
+		case O_WEB:
+			hcfg.web_dir = optarg;
+			break;
+		case O_ALLOW:
+			if (nallow == MAX_ALLOW || !*optarg || strlen(optarg) > EP_WIRE_PROBE_MAX) {
+				fprintf(stderr, "edgeprobe-collector: --allow-probe '%s': 1..%d bytes, at most %d ids\n",
+					optarg, EP_WIRE_PROBE_MAX, MAX_ALLOW);
+				return 2;
+			}
+			allow[nallow++] = optarg;
+			break;
+		case O_KEY:
+			if (read_key(optarg, &cfg) < 0)
+				return 2;
+			break;
+		case O_TIERS:
+			if (parse_tiers("--tiers", optarg, &cfg.ntiers, cfg.steps, cfg.counts) < 0)
+				return 2;
+			break;
+		case O_PTIERS:
+			if (parse_tiers("--probe-tiers", optarg, &cfg.probe_ntiers, cfg.probe_steps,
+					cfg.probe_counts) < 0)
+				return 2;
+			break;
+		case O_MAXASN:
+			if (parse_u32("--max-asns", optarg, 1, &cfg.max_asns) < 0)
+				return 2;
+			break;
+		case O_MAXPROBES:
+			if (parse_u32("--max-probes", optarg, 1, &cfg.max_probes) < 0)
+				return 2;
+			break;
+		case O_MAXVIEWS:
+			if (parse_u32("--max-probe-views", optarg, 0, &cfg.max_probe_views) < 0)
+				return 2;
+			break;
+		case O_METRICSASN:
+			if (parse_u32("--metrics-max-asns", optarg, 0, &cfg.metrics_max_asns) < 0)
+				return 2;
+			break;
+		case O_GRACE:
+			if (parse_u32("--grace-ms", optarg, 0, &grace_ms) < 0)
+				return 2;
+			cfg.grace_ns = (uint64_t)grace_ms * 1000000ull;
+			break;
+		case O_HTTPCONNS:
+			if (parse_u32("--http-max-conns", optarg, 1, &u) < 0)
+				return 2;
+			hcfg.max_conns = u;
+			break;
+		case O_TCPCONNS:
+			if (parse_u32("--tcp-max-conns", optarg, 1, &tcp_conns) < 0)
+				return 2;
+			break;
+		case O_KBROKERS:
+			kbrokers = optarg;
+			break;
+		case O_KTOPIC:
+			ktopic = optarg;
+			break;
+		case O_KMOCK:
+			if (parse_u32("--kafka-mock", optarg, 1, &kmock) < 0)
+				return 2;
+			break;
+		case O_RUN:
+			if (parse_u32("--run-seconds", optarg, 1, &run_s) < 0)
+				return 2;
+			break;
+		case O_QUIET:
+			ep_log_max = EP_LOG_WARN;
+			break;
+		case O_HELP:
+			usage(stdout);
+			return 0;
+		case O_VERSION:
+			printf("edgeprobe-collector %s\n", EP_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "edgeprobe-collector: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	allow[nallow] = NULL;
+	if (nallow)
+		cfg.allow = allow;
+	if (!nlisten)
+		listen[nlisten++] = "udp://127.0.0.1:4739";
+	if (ep_collector_init(&app.c, &cfg) < 0) {
+		fprintf(stderr, "edgeprobe-collector: bad roll-up configuration (each tier must hold "
+				"at least one window of the next)\n");
+		return 2;
+	}
+	app.c.publish = on_publish;
+	app.c.publish_ctx = &app;
+	if (ep_net_new(&net, tcp_conns) < 0)
+		goto out;
+	for (i = 0; i < nlisten; i++) {
+		if (ep_net_listen(net, listen[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "edgeprobe-collector: %s\n", err);
+			ret = 2;
+			goto out;
+		}
+		ep_log_info("listening on %s (port %u)", listen[i], ep_net_port(net, i));
+	}
+	if (kbrokers || kmock) {
+#ifdef EP_HAVE_KAFKA
+		if (ep_kafka_open(kbrokers, ktopic, (int)kmock, 100000, &app.kafka, err,
+				  sizeof(err)) < 0) {
+			fprintf(stderr, "edgeprobe-collector: %s\n", err);
+			ret = 2;
+			goto out;
+		}
+		ep_log_info("kafka: producing to topic %s at %s%s", ktopic,
+			    ep_kafka_bootstrap(app.kafka), kmock ? " (librdkafka mock cluster)" : "");
+#else
+		fprintf(stderr, "edgeprobe-collector: built without librdkafka\n");
+		ret = 2;
+		goto out;
+#endif
+	}
+	if (hcfg.addr) {
+		if (hcfg.web_dir && !*hcfg.web_dir)
+			hcfg.web_dir = NULL;
+		if (ep_http_start(&app.c, &hcfg, &app.http, err, sizeof(err)) < 0) {
+			fprintf(stderr, "edgeprobe-collector: %s\n", err);
+			ret = 2;
+			goto out;
+		}
+		ep_log_info("http on %s (port %u): dashboard /, API /api/v1/, metrics /metrics",
+			    hcfg.addr, ep_http_port(app.http));
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	start = wall_ns();
+	while (!g_stop) {
+		uint64_t now;
+
+		ep_net_poll(net, 50, on_msg, &app);
+		now = wall_ns();
+		if (now - last_tick >= 20000000ull) {
+			const struct ep_net_stats *ns = ep_net_stats(net);
+
+			last_tick = now;
+			pthread_mutex_lock(&app.c.lock);
+			app.c.ctr[EP_CC_frames_oversized] = ns->frames_oversized;
+			app.c.ctr[EP_CC_tcp_connections] = ns->tcp_accepted;
+			app.c.ctr[EP_CC_tcp_refused] = ns->tcp_refused;
+			ep_collector_tick(&app.c, now, 0);
+#ifdef EP_HAVE_KAFKA
+			if (app.kafka) {
+				struct ep_kafka_stats ks;
+
+				ep_kafka_poll(app.kafka);
+				ks = ep_kafka_stats(app.kafka);
+				app.c.ctr[EP_CC_kafka_produced] = ks.produced;
+				app.c.ctr[EP_CC_kafka_delivered] = ks.delivered;
+				app.c.ctr[EP_CC_kafka_queue_full] = ks.queue_full;
+				app.c.ctr[EP_CC_kafka_failed] = ks.failed;
+			}
+#endif
+			pthread_mutex_unlock(&app.c.lock);
+		}
+		if (run_s && now - start >= (uint64_t)run_s * 1000000000ull)
+			break;
+	}
+	pthread_mutex_lock(&app.c.lock);
+	ep_collector_tick(&app.c, wall_ns(), 1);
+	ep_log_info("stopping: %" PRIu64 " messages received, %" PRIu64 " merged, %" PRIu64
+		    " rejected, %u probes",
+		    app.c.ctr[EP_CC_msgs_received], app.c.ctr[EP_CC_msgs_accepted],
+		    app.c.ctr[EP_CC_msgs_rejected], app.c.nprobes);
+	pthread_mutex_unlock(&app.c.lock);
+	ret = 0;
+out:
+	ep_http_stop(app.http);
+#ifdef EP_HAVE_KAFKA
+	ep_kafka_close(app.kafka, 5000);
+#endif
+	ep_net_free(net);
+	ep_collector_fini(&app.c);
+	return ret;
+}

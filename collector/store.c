@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* store.c - tiered roll-ups of per-ASN counters and histograms. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "asn_map.h"
+#include "store.h"
+
+static uint32_t asn_hash(uint32_t asn)
+{
+	return asn * 2654435761u;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Entry sets                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static int cset_grow(struct ep_cset *s, uint64_t *bytes)
+{
+	uint32_t cap = s->cap ? s->cap * 2 : 8, mask = cap * 2 - 1, i;
+	struct ep_centry *e;
+	uint32_t *index;
+
+	e = realloc(s->e, (size_t)cap * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	s->e = e;
+	index = calloc((size_t)mask + 1, sizeof(*index));
+	if (!index)
+		return -ENOMEM;
+	for (i = 0; i < s->n; i++) {
+		uint32_t h = asn_hash(e[i].asn) & mask;
+
+		while (index[h])
+			h = (h + 1) & mask;
+		index[h] = i + 1;
+	}
+	free(s->index);
+	*bytes += (size_t)(cap - s->cap) * sizeof(*e) + (size_t)(mask - s->mask) * sizeof(*index);
+	s->index = index;
+	s->mask = mask;
+	s->cap = cap;
+	return 0;
+}
+
+const struct ep_centry *ep_cset_find(const struct ep_cset *s, uint32_t asn)
+{
+	uint32_t h;
+
+	if (!s->cap)
+		return NULL;
+	for (h = asn_hash(asn) & s->mask; s->index[h]; h = (h + 1) & s->mask)
+		if (s->e[s->index[h] - 1].asn == asn)
+			return &s->e[s->index[h] - 1];
+	return NULL;
+}
+
+struct ep_centry *ep_cset_get(struct ep_cset *s, uint32_t asn, uint64_t *bytes)
+{
+	struct ep_centry *e = (struct ep_centry *)ep_cset_find(s, asn);
+	uint32_t h;
+
+	if (e)
+		return e;
+	if (s->n == s->cap && cset_grow(s, bytes) < 0)
+		return NULL;
+	e = &s->e[s->n];
+	memset(e, 0, sizeof(*e));
+	e->asn = asn;
+	for (h = asn_hash(asn) & s->mask; s->index[h]; h = (h + 1) & s->mask)
+		;
+	s->index[h] = ++s->n;
+	return e;
+}
+
+int ep_centry_add(struct ep_centry *dst, const struct ep_centry *src, uint64_t *bytes,
+		  uint64_t *saturated)
+{
+	uint32_t k;
+	int ret = 0;
+
+	for (k = 0; k < EP_AC__COUNT; k++)
+		dst->c[k] += src->c[k];
+	for (k = 0; k < EP_AH__COUNT; k++) {
+		size_t before = ep_shist_bytes(&dst->h[k]);
+
+		if (ep_shist_add(&dst->h[k], &src->h[k], saturated) < 0)
+			ret = -ENOMEM;
+		*bytes += ep_shist_bytes(&dst->h[k]) - before;
+	}
+	return ret;
+}
+
+static size_t cset_bytes(const struct ep_cset *s)
+{
+	size_t n = (size_t)s->cap * sizeof(*s->e) + (s->cap ? (size_t)(s->mask + 1) * 4 : 0);
+	uint32_t i, k;
+
+	for (i = 0; i < s->n; i++)
+		for (k = 0; k < EP_AH__COUNT; k++)
+			n += ep_shist_bytes(&s->e[i].h[k]);
+	return n;
+}
+
+void ep_cset_free(struct ep_cset *s)
+{
+	uint32_t i, k;
+
+	for (i = 0; i < s->n; i++)
+		for (k = 0; k < EP_AH__COUNT; k++)
+			ep_shist_free(&s->e[i].h[k]);
+	free(s->e);
+	free(s->index);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Views                                                                      */
+/* ------------------------------------------------------------------------ */
+
+int ep_view_init(struct ep_view *v, uint32_t ntiers, const uint64_t *steps,
+		 const uint32_t *counts, uint32_t max_asns)
+{
+	uint32_t i;
+
+	memset(v, 0, sizeof(*v));
+	v->announce_tier = -1;
+	if (ntiers < 1 || ntiers > EP_STORE_MAX_TIERS || max_asns < 1)
+		return -EINVAL;
+	for (i = 0; i < ntiers; i++) {
+		if (!steps[i] || !counts[i] || (i && steps[i] % steps[i - 1]))
+			return -EINVAL;
+		/* A finer tier must hold at least one window of the next. */
+		if (i && (uint64_t)counts[i - 1] * steps[i - 1] < steps[i])
+			return -EINVAL;
+	}
+	v->ntiers = ntiers;
+	v->max_asns = max_asns;
+	for (i = 0; i < ntiers; i++) {
+		v->t[i].step_ns = steps[i];
+		v->t[i].count = counts[i];
+		v->t[i].b = calloc(counts[i], sizeof(*v->t[i].b));
+		if (!v->t[i].b) {
+			ep_view_fini(v);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void ep_view_fini(struct ep_view *v)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < v->ntiers; i++) {
+		for (j = 0; v->t[i].b && j < v->t[i].count; j++)
+			ep_cset_free(&v->t[i].b[j].set);
+		free(v->t[i].b);
+		v->t[i].b = NULL;
+	}
+	v->ntiers = 0;
+}
+
+static void add_entry(struct ep_view *v, uint32_t ti, uint64_t start, const struct ep_centry *src,
+		      uint64_t windows);
+
+/* Merge bucket b of tier ti into tier ti + 1 and mark it closed. */
+static void close_bucket(struct ep_view *v, uint32_t ti, struct ep_bucket *b)
+{
+	uint32_t i;
+
+	b->closed = 1;
+	if (ti + 1 >= v->ntiers)
+		return;
+	for (i = 0; i < b->set.n; i++)
+		add_entry(v, ti + 1, b->start, &b->set.e[i], i == 0 ? b->windows : 0);
+}
+
+/* The bucket of tier ti for start, created (its slot recycled) when create. */
+static struct ep_bucket *bucket_for(struct ep_view *v, uint32_t ti, uint64_t start, int create)
+{
+	struct ep_tier *t = &v->t[ti];
+	uint64_t aligned = start - start % t->step_ns;
+	struct ep_bucket *b = &t->b[(aligned / t->step_ns) % t->count];
+
+	if (b->used && b->start == aligned)
+		return b;
+	if (!create || (b->used && b->start > aligned))
+		return NULL;
+	if (b->used) {
+		if (!b->closed && ti + 1 < v->ntiers) {
+			v->ctr.forced_close++;
+			close_bucket(v, ti, b);
+		}
+		v->bytes -= cset_bytes(&b->set);
+		ep_cset_free(&b->set);
+	}
+	memset(b, 0, sizeof(*b));
+	b->used = 1;
+	b->start = aligned;
+	/* Created after its window was rolled up: it is closed from the start. */
+	if (ti + 1 < v->ntiers) {
+		uint64_t next = v->t[ti + 1].step_ns;
+
+		if (aligned - aligned % next + next <= t->closed_upto)
+			b->closed = 1;
+	}
+	return b;
+}
+
+static void add_entry(struct ep_view *v, uint32_t ti, uint64_t start, const struct ep_centry *src,
+		      uint64_t windows)
+{
+	struct ep_bucket *b;
+	struct ep_centry *e;
+
+	for (; ti < v->ntiers; ti++) {
+		b = bucket_for(v, ti, start, 1);
+		if (b)
+			break;
+		/* Older than this tier holds: it was rolled up into the next one already. */
+	}
+	if (ti >= v->ntiers) {
+		v->ctr.too_old++;
+		return;
+	}
+	b->windows += windows;
+	e = NULL;
+	if (b->set.n >= v->max_asns && !ep_cset_find(&b->set, src->asn)) {
+		v->ctr.asn_cap++;
+		e = ep_cset_get(&b->set, EP_ASN_OTHER, &v->bytes);
+	} else {
+		e = ep_cset_get(&b->set, src->asn, &v->bytes);
+	}
+	if (!e || ep_centry_add(e, src, &v->bytes, &v->ctr.saturated) < 0) {
+		v->ctr.nomem++;
+		return;
+	}
+	if (b->closed && ti + 1 < v->ntiers) {
+		if (ti == 0)
+			v->ctr.late++;
+		add_entry(v, ti + 1, start, src, windows);
+	}
+}
+
+void ep_view_add(struct ep_view *v, uint64_t start_ns, uint64_t end_ns,
+		 const struct ep_crec *recs, uint32_t n)
+{
+	struct ep_centry tmp;
+	uint32_t i, k;
+
+	for (i = 0; i < n; i++) {
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.asn = recs[i].asn;
+		memcpy(tmp.c, recs[i].c, sizeof(tmp.c));
+		for (k = 0; k < EP_AH__COUNT; k++) {
+			uint32_t j;
+
+			/* A read-only view of the record's bins: merged, never grown. */
+			tmp.h[k].b = (struct ep_hbin *)(uintptr_t)recs[i].bins[k];
+			tmp.h[k].n = tmp.h[k].cap = recs[i].nbins[k];
+			for (j = 0; j < recs[i].nbins[k]; j++)
+				tmp.h[k].total += recs[i].bins[k][j].count;
+		}
+		add_entry(v, 0, start_ns, &tmp, i == 0 ? 1 : 0);
+		v->ctr.records++;
+	}
+	if (n == 0) {
+		/* An empty window still counts as received in its bucket. */
+		struct ep_bucket *b = bucket_for(v, 0, start_ns, 1);
+
+		if (b)
+			b->windows++;
+	}
+	if (end_ns > v->newest_end)
+		v->newest_end = end_ns;
+}
+
+static int cmp_bucket_start(const void *a, const void *b)
+{
+	const struct ep_bucket *x = *(const struct ep_bucket *const *)a;
+	const struct ep_bucket *y = *(const struct ep_bucket *const *)b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static void announce(struct ep_view *v, uint64_t upto)
+{
+	struct ep_tier *t = &v->t[v->announce_tier];
+	struct ep_bucket **list;
+	uint32_t i, n = 0;
+
+	list = malloc((size_t)t->count * sizeof(*list));
+	if (!list) {
+		v->ctr.nomem++;
+		return;
+	}
+	for (i = 0; i < t->count; i++) {
+		struct ep_bucket *b = &t->b[i];
+
+		if (b->used && !b->announced && b->start + t->step_ns <= upto)
+			list[n++] = b;
+	}
+	qsort(list, n, sizeof(*list), cmp_bucket_start);
+	for (i = 0; i < n; i++) {
+		list[i]->announced = 1;
+		v->on_close(list[i], t->step_ns, v->cb_ctx);
+	}
+	free(list);
+}
+
+void ep_view_advance(struct ep_view *v, uint64_t upto)
+{
+	uint32_t ti, j;
+
+	for (ti = 0; ti < v->ntiers; ti++) {
+		struct ep_tier *t = &v->t[ti];
+
+		if ((int)ti == v->announce_tier && v->on_close)
+			announce(v, upto);
+		if (ti + 1 < v->ntiers) {
+			uint64_t next = v->t[ti + 1].step_ns, closed = upto - upto % next;
+
+			if (closed <= t->closed_upto)
+				continue;
+			t->closed_upto = closed;
+			for (j = 0; j < t->count; j++) {
+				struct ep_bucket *b = &t->b[j];
+
+				if (b->used && !b->closed && b->start - b->start % next + next <= closed)
+					close_bucket(v, ti, b);
+			}
+		}
+	}
+}
+
+static uint64_t tier_newest(const struct ep_tier *t)
+{
+	uint64_t newest = 0;
+	uint32_t j;
+
+	for (j = 0; j < t->count; j++)
+		if (t->b[j].used && t->b[j].start > newest)
+			newest = t->b[j].start;
+	return newest;
+}
+
+uint64_t ep_view_oldest(const struct ep_view *v)
+{
+	uint64_t oldest = 0;
+	uint32_t ti, j;
+
+	for (ti = 0; ti < v->ntiers; ti++)
+		for (j = 0; j < v->t[ti].count; j++)
+			if (v->t[ti].b[j].used && (!oldest || v->t[ti].b[j].start < oldest))
+				oldest = v->t[ti].b[j].start;
+	return oldest;
+}
+
+uint64_t ep_view_visit(const struct ep_view *v, uint64_t start, uint64_t end, uint64_t min_step,
+		       ep_view_visit_cb cb, void *ctx)
+{
+	int ti, chosen = -1;
+	uint64_t s;
+	uint32_t j;
+
+	for (ti = 0; ti < (int)v->ntiers; ti++) {
+		const struct ep_tier *t = &v->t[ti];
+		uint64_t newest = tier_newest(t), reach;
+
+		if (min_step && (t->step_ns > min_step || min_step % t->step_ns))
+			break;
+		chosen = ti;
+		reach = newest > (uint64_t)(t->count - 1) * t->step_ns
+				? newest - (uint64_t)(t->count - 1) * t->step_ns
+				: 0;
+		if (start >= reach)
+			break;
+	}
+	if (chosen < 0)
+		return 0;
+	s = start - start % v->t[chosen].step_ns;
+	for (ti = 0; ti <= chosen; ti++) {
+		const struct ep_tier *t = &v->t[ti];
+
+		for (j = 0; j < t->count; j++) {
+			const struct ep_bucket *b = &t->b[j];
+
+			if (!b->used || b->start < s || b->start >= end)
+				continue;
+			if (ti < chosen && b->closed)
+				continue;
+			cb(b, t->step_ns, ctx);
+		}
+	}
+	return v->t[chosen].step_ns;
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * store.h - the collector's roll-ups of one view (all probes, or one probe):
+ * tiers of ring buffers of time buckets (e.g. 100 ms for minutes, 1 s for an
+ * hour, 1 min for a day), each bucket holding per-ASN counters and sparse
+ * histograms.
+ *
+ * Data enters the finest tier.  When the watermark (newest data minus a
+ * grace) passes the end of a coarser window, the finer buckets inside it are
+ * merged into it and marked closed; data arriving later for a closed bucket
+ * goes to both.  Every datum is therefore counted exactly once in
+ * "the tier-i buckets plus the lower tiers' unclosed buckets", which is what
+ * queries read.  A bucket about to be reused is closed first, so nothing is
+ * lost before the coarsest tier's retention.
+ */
+#ifndef EP_STORE_H
+#define EP_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "asn_agg.h"
+#include "shist.h"
+
+#define EP_STORE_MAX_TIERS 4
+
+/* One ASN's numbers in a bucket or a query result. */
+struct ep_centry {
+	uint32_t asn;
+	uint64_t c[EP_AC__COUNT];
+	struct ep_shist h[EP_AH__COUNT];
+};
+
+/* Open-addressed set of entries keyed by ASN. */
+struct ep_cset {
+	struct ep_centry *e;
+	uint32_t n, cap;
+	uint32_t *index; /* entry + 1, 0 empty */
+	uint32_t mask;
+};
+
+struct ep_bucket {
+	int used;         /* the slot holds a window */
+	uint64_t start;   /* window start (ns) */
+	int closed;       /* merged into the next tier */
+	int announced;    /* reported to the close callback */
+	uint64_t windows; /* probe windows merged in */
+	struct ep_cset set;
+};
+
+struct ep_tier {
+	uint64_t step_ns;
+	uint32_t count;
+	struct ep_bucket *b;
+	uint64_t closed_upto; /* windows of the next tier ending at or before are closed */
+};
+
+/* Counters of a view (some shared by the caller across views). */
+struct ep_store_ctr {
+	uint64_t records;       /* ASN records added */
+	uint64_t too_old;       /* records older than every tier's retention */
+	uint64_t asn_cap;       /* records folded into "other": bucket full */
+	uint64_t nomem;         /* records or merges lost to allocation failure */
+	uint64_t saturated;     /* histogram counts above 2^32-1 in one bucket */
+	uint64_t forced_close;  /* buckets closed early because their slot was reused */
+	uint64_t late;          /* records for already closed buckets (still merged) */
+};
+
+/* Called once per bucket of the announce tier when it closes. */
+typedef void (*ep_store_close_cb)(const struct ep_bucket *b, uint64_t step_ns, void *ctx);
+
+struct ep_view {
+	struct ep_tier t[EP_STORE_MAX_TIERS];
+	uint32_t ntiers;
+	uint32_t max_asns;        /* distinct ASNs per bucket; beyond -> EP_ASN_OTHER */
+	uint64_t newest_end;      /* newest window end added */
+	uint64_t bytes;           /* heap held by buckets */
+	struct ep_store_ctr ctr;
+	int announce_tier;        /* tier whose closed buckets are reported, -1 none */
+	ep_store_close_cb on_close;
+	void *cb_ctx;
+};
+
+/* One incoming ASN record: counters and ascending sparse histogram bins. */
+struct ep_crec {
+	uint32_t asn;
+	uint64_t c[EP_AC__COUNT];
+	const struct ep_hbin *bins[EP_AH__COUNT];
+	uint32_t nbins[EP_AH__COUNT];
+};
+
+/*
+ * @param steps tier steps in ns, finest first, each a multiple of the previous
+ * @param counts buckets per tier
+ * @return 0, -EINVAL (steps), -ENOMEM
+ */
+int ep_view_init(struct ep_view *v, uint32_t ntiers, const uint64_t *steps,
+		 const uint32_t *counts, uint32_t max_asns);
+void ep_view_fini(struct ep_view *v);
+
+/* Add one probe window's records for [start_ns, end_ns). */
+void ep_view_add(struct ep_view *v, uint64_t start_ns, uint64_t end_ns,
+		 const struct ep_crec *recs, uint32_t n);
+
+/* Close (roll up) every window that ends at or before upto_ns. */
+void ep_view_advance(struct ep_view *v, uint64_t upto_ns);
+
+/* Visitor over the buckets that together hold [start, end) exactly once. */
+typedef void (*ep_view_visit_cb)(const struct ep_bucket *b, uint64_t step_ns, void *ctx);
+
+/*
+ * Visit the data of [start_ns, end_ns): the finest tier whose retention still
+ * reaches start_ns, whose step divides min_step_ns (0: any), plus the finer
+ * tiers' unclosed buckets.
+ * @return the step of the tier used, 0 when the view holds nothing.
+ */
+uint64_t ep_view_visit(const struct ep_view *v, uint64_t start_ns, uint64_t end_ns,
+		       uint64_t min_step_ns, ep_view_visit_cb cb, void *ctx);
+
+/* Oldest bucket start still held by any tier (0 when empty). */
+uint64_t ep_view_oldest(const struct ep_view *v);
+
+/* Sets: find or create the entry of asn. @return NULL on allocation failure. */
+struct ep_centry *ep_cset_get(struct ep_cset *s, uint32_t asn, uint64_t *bytes);
+const struct ep_centry *ep_cset_find(const struct ep_cset *s, uint32_t asn);
+/* Add src's counters and histograms into dst. @return 0 or -ENOMEM. */
+int ep_centry_add(struct ep_centry *dst, const struct ep_centry *src, uint64_t *bytes,
+		  uint64_t *saturated);
+void ep_cset_free(struct ep_cset *s);
+
+#endif
