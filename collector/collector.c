@@ -420,9 +420,28 @@ void ep_collector_tick(struct ep_collector *c, uint64_t now, int force)
 	uint32_t i;
 	uint64_t grace = c->cfg.grace_ns;
 
-	/* Nothing heard for a while (a replay ended): close everything received. */
-	if (force || (c->last_msg_wall && now - c->last_msg_wall > 4 * grace))
-		grace = 0;
+	/*
+	 * Nothing heard for a while (a replay ended, every probe is down): close
+	 * everything received, the partial windows too.  Data arriving later for
+	 * them is still merged (as late data), only not published again.
+	 */
+	int idle = force || (c->last_msg_wall && now - c->last_msg_wall > 4 * grace);
+
+	if (idle && c->all.newest_end && !c->idle_closed) {
+		uint64_t top = c->all.t[c->all.ntiers - 1].step_ns;
+
+		ep_view_advance(&c->all, c->all.newest_end + top);
+		for (i = 0; i < c->nprobes; i++) {
+			struct ep_view *v = c->probes[i].view;
+
+			if (v && v->newest_end)
+				ep_view_advance(v, v->newest_end + v->t[v->ntiers - 1].step_ns);
+		}
+		c->idle_closed = 1;
+		return;
+	}
+	if (!idle)
+		c->idle_closed = 0;
 	if (c->all.newest_end > grace)
 		ep_view_advance(&c->all, c->all.newest_end - grace);
 	for (i = 0; i < c->nprobes; i++) {

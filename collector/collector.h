@@ -114,6 +114,7 @@ struct ep_collector {
 	int32_t *prom_bucket;       /* counts index -> Prometheus bucket */
 	uint64_t started;           /* wall ns */
 	uint64_t last_msg_wall;
+	int idle_closed;            /* everything was closed since the last message */
 	/* Scratch for decoding one message's histograms. */
 	struct ep_hbin *bins;
 	size_t nbins_cap;

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_collector.c - the collector's core: sparse histogram merges equal the
+ * histogram of the union, sequence accounting (loss, duplicates, reordering,
+ * restarts) is exact, roll-ups hold every record exactly once whatever the
+ * tier, lateness or slot reuse, and ingest validates (signatures, histograms).
+ */
+#include <string.h>
+
+#include "check.h"
+#include "collector.h"
+#include "shist.h"
+#include "store.h"
+#include "wire.h"
+
+static uint64_t rng = 88172645463325252ull;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Dense -> ascending bins. */
+static uint32_t to_bins(const struct ep_hist *h, struct ep_hbin *b)
+{
+	uint32_t n = 0;
+	int32_t i;
+
+	for (i = h->min_idx; i <= h->max_idx; i++)
+		if (h->counts[i])
+			b[n++] = (struct ep_hbin){i, h->counts[i]};
+	return n;
+}
+
+static void test_shist_union(void)
+{
+	static struct ep_hbin bins[4096];
+	int trial;
+
+	for (trial = 0; trial < 300; trial++) {
+		struct ep_hist *uni, *part, *back;
+		struct ep_shist s = {0};
+		int p, nparts = 1 + (int)(rnd() % 6), bad = 0;
+		double q;
+
+		ep_hist_new(1, 60000000, 2, &uni);
+		ep_hist_new(1, 60000000, 2, &part);
+		ep_hist_new(1, 60000000, 2, &back);
+		for (p = 0; p < nparts; p++) {
+			int i, n = (int)(rnd() % 200);
+			uint64_t base = 1 + rnd() % 100000;
+
+			ep_hist_reset(part);
+			for (i = 0; i < n; i++) {
+				int64_t v = (int64_t)(base + rnd() % (base + 1));
+
+				ep_hist_record(part, v);
+				ep_hist_record(uni, v);
+			}
+			CHECK_EQ(ep_shist_add_bins(&s, bins, to_bins(part, bins), NULL), 0);
+		}
+		CHECK_EQ(s.total, uni->total);
+		for (p = 1; p < (int)s.n; p++)
+			if (s.b[p - 1].idx >= s.b[p].idx)
+				bad++;
+		CHECK_EQ(bad, 0);
+		ep_shist_to_hist(&s, back);
+		for (p = 0; p < uni->cfg.counts_len; p++)
+			if (uni->counts[p] != back->counts[p])
+				bad++;
+		CHECK_EQ(bad, 0);
+		for (q = 0; q <= 100.0; q += 12.5)
+			CHECK_EQ(ep_hist_percentile(back, q), ep_hist_percentile(uni, q));
+		CHECK_EQ(ep_hist_max(back), ep_hist_max(uni));
+		ep_shist_free(&s);
+		ep_hist_free(uni);
+		ep_hist_free(part);
+		ep_hist_free(back);
+	}
+}
+
+static void test_seqwin(void)
+{
+	struct ep_seqwin w = {0};
+	uint64_t s;
+
+	/* First contact mid-run at 100: nothing before it is loss. */
+	for (s = 100; s <= 110; s++)
+		CHECK_EQ(ep_seqwin_check(&w, 5, s), EP_SEQ_NEW);
+	CHECK_EQ(w.lost, 0);
+	CHECK_EQ(ep_seqwin_check(&w, 5, 99), EP_SEQ_NEW); /* late, from before first contact */
+	CHECK_EQ(w.lost, 0);
+	CHECK_EQ(ep_seqwin_check(&w, 5, 113), EP_SEQ_NEW); /* 111, 112 missing */
+	CHECK_EQ(w.lost, 2);
+	CHECK_EQ(ep_seqwin_check(&w, 5, 112), EP_SEQ_NEW); /* reordered */
+	CHECK_EQ(w.lost, 1);
+	CHECK_EQ(w.reordered, 2); /* 99 and 112 */
+	CHECK_EQ(ep_seqwin_check(&w, 5, 112), EP_SEQ_DUP);
+	CHECK_EQ(ep_seqwin_check(&w, 5, 113), EP_SEQ_DUP);
+	CHECK_EQ(w.dups, 2);
+	CHECK_EQ(ep_seqwin_check(&w, 5, 113 + EP_SEQWIN_BITS + 10), EP_SEQ_NEW);
+	CHECK_EQ(w.lost, 1 + EP_SEQWIN_BITS + 9);
+	CHECK_EQ(ep_seqwin_check(&w, 5, 111), EP_SEQ_TOO_OLD); /* behind the window: stays lost */
+	CHECK_EQ(w.lost, 1 + EP_SEQWIN_BITS + 9);
+	/* Restart: a new epoch numbers from 1; its first message lost shows. */
+	CHECK_EQ(ep_seqwin_check(&w, 9, 2), EP_SEQ_NEW);
+	CHECK_EQ(w.restarts, 1);
+	CHECK_EQ(w.lost, 1 + EP_SEQWIN_BITS + 9 + 1);
+	CHECK_EQ(ep_seqwin_check(&w, 5, 200), EP_SEQ_STALE); /* the old epoch */
+	CHECK_EQ(ep_seqwin_check(&w, 9, 1), EP_SEQ_NEW);
+	CHECK_EQ(w.lost, 1 + EP_SEQWIN_BITS + 9);
+	CHECK_EQ(ep_seqwin_check(&w, 9, 0), EP_SEQ_TOO_OLD);
+}
+
+/* ------------------------------------------------------------------------ */
+
+struct tot {
+	uint64_t c, n;
+};
+
+static void sum_cb(const struct ep_bucket *b, uint64_t step, void *ctx)
+{
+	struct tot *t = ctx;
+	uint32_t i;
+
+	(void)step;
+	for (i = 0; i < b->set.n; i++) {
+		t->c += b->set.e[i].c[EP_AC_segs_out];
+		t->n += b->set.e[i].h[EP_AH_RTT_DATA].total;
+	}
+}
+
+static uint64_t announced;
+
+static void on_close(const struct ep_bucket *b, uint64_t step, void *ctx)
+{
+	(void)ctx;
+	(void)step;
+	(void)b;
+	announced++;
+}
+
+static void test_store(void)
+{
+	const uint64_t ms = 1000000ull, t0 = 1700000000000000000ull;
+	uint64_t steps[3] = {100 * ms, 1000 * ms, 60000 * ms};
+	uint32_t counts[3] = {30, 120, 10};
+	struct ep_view v;
+	struct ep_hbin bins[8];
+	struct ep_crec r;
+	uint64_t want_c = 0, want_n = 0, w;
+	struct tot t;
+	int round;
+
+	CHECK_EQ(ep_view_init(&v, 3, steps, counts, 5), 0);
+	v.announce_tier = 1;
+	v.on_close = on_close;
+	/* 90 s of 100 ms windows, 8 ASNs (5 kept apart + "other"), advancing with a 1 s lag. */
+	for (w = 0; w < 900; w++) {
+		uint64_t start = t0 + w * 100 * ms;
+		int a;
+
+		for (a = 0; a < 8; a++) {
+			memset(&r, 0, sizeof(r));
+			r.asn = 64500 + (uint32_t)a;
+			r.c[EP_AC_segs_out] = 1 + rnd() % 10;
+			bins[0] = (struct ep_hbin){(int32_t)(100 + a), (uint32_t)(1 + rnd() % 5)};
+			bins[1] = (struct ep_hbin){(int32_t)(900 + a), 1};
+			r.bins[EP_AH_RTT_DATA] = bins;
+			r.nbins[EP_AH_RTT_DATA] = 2;
+			want_c += r.c[EP_AC_segs_out];
+			want_n += bins[0].count + 1;
+			ep_view_add(&v, start, start + 100 * ms, &r, 1);
+		}
+		if (w % 7 == 0 && start > t0 + 1000 * ms)
+			ep_view_advance(&v, start - 1000 * ms);
+	}
+	CHECK(v.ctr.asn_cap > 0); /* ASNs beyond 5 were folded into "other" */
+	/* Every tier's view of everything holds each record exactly once. */
+	for (round = 0; round < 3; round++) {
+		uint64_t used;
+
+		memset(&t, 0, sizeof(t));
+		used = ep_view_visit(&v, round == 2 ? t0 - 600000 * ms
+					 : round == 1 ? t0 : v.newest_end - 2000 * ms,
+				     v.newest_end, 0, sum_cb, &t);
+		if (round == 2) {
+			CHECK_EQ(used, 60000 * ms);
+		}
+		if (round >= 1) {
+			CHECK_EQ(t.c, want_c);
+			CHECK_EQ(t.n, want_n);
+		} else {
+			CHECK_EQ(used, round ? 1000 * ms : 100 * ms);
+		}
+	}
+	/* Late data for a closed, long gone 100 ms window still lands once. */
+	memset(&r, 0, sizeof(r));
+	r.asn = 64500;
+	r.c[EP_AC_segs_out] = 1000;
+	ep_view_add(&v, t0 + 5 * 100 * ms, t0 + 6 * 100 * ms, &r, 1);
+	want_c += 1000;
+	ep_view_advance(&v, v.newest_end);
+	memset(&t, 0, sizeof(t));
+	ep_view_visit(&v, t0, v.newest_end, 0, sum_cb, &t);
+	CHECK_EQ(t.c, want_c);
+	CHECK_EQ(t.n, want_n);
+	/* The same at 1 s resolution over the last 60 s: equal to the 100 ms ground truth there. */
+	{
+		struct tot a = {0}, b = {0};
+
+		ep_view_visit(&v, v.newest_end - 2000 * ms, v.newest_end, 100 * ms, sum_cb, &a);
+		ep_view_visit(&v, v.newest_end - 2000 * ms, v.newest_end, 1000 * ms, sum_cb, &b);
+		CHECK_EQ(a.c, b.c);
+		CHECK_EQ(a.n, b.n);
+		CHECK(a.c > 0);
+	}
+	/* Every closed 1 s window was announced once. */
+	CHECK_EQ(announced, 90);
+	ep_view_fini(&v);
+
+	/* Without any advance, slot reuse forces closes: still nothing lost. */
+	CHECK_EQ(ep_view_init(&v, 3, steps, counts, 100), 0);
+	want_c = 0;
+	for (w = 0; w < 600; w++) {
+		memset(&r, 0, sizeof(r));
+		r.asn = 1;
+		r.c[EP_AC_segs_out] = w;
+		want_c += w;
+		ep_view_add(&v, t0 + w * 100 * ms, t0 + (w + 1) * 100 * ms, &r, 1);
+	}
+	CHECK(v.ctr.forced_close > 0);
+	memset(&t, 0, sizeof(t));
+	ep_view_visit(&v, t0, v.newest_end, 0, sum_cb, &t);
+	CHECK_EQ(t.c, want_c);
+	/* Beyond every tier's retention: counted, not kept. */
+	ep_view_advance(&v, v.newest_end);
+	memset(&t, 0, sizeof(t));
+	ep_view_visit(&v, t0 - 600000 * ms, v.newest_end, 0, sum_cb, &t);
+	CHECK_EQ(t.c, want_c);
+	ep_view_add(&v, t0 - 3600000 * ms, t0 - 3599900 * ms, &r, 1);
+	CHECK_EQ(v.ctr.too_old, 1);
+	ep_view_fini(&v);
+	/* Bad tier layouts are refused. */
+	steps[1] = 150 * ms;
+	CHECK(ep_view_init(&v, 3, steps, counts, 5) < 0);
+}
+
+/* ------------------------------------------------------------------------ */
+
+struct msgs {
+	uint8_t *m[64];
+	size_t len[64];
+	int n;
+};
+
+static int keep(const uint8_t *msg, size_t len, void *ctx)
+{
+	struct msgs *s = ctx;
+
+	s->m[s->n] = malloc(len + EP_WIRE_HMAC_BYTES);
+	memcpy(s->m[s->n], msg, len);
+	s->len[s->n++] = len;
+	return 0;
+}
+
+static void test_ingest(void)
+{
+	struct ep_collector_cfg cfg;
+	struct ep_collector c;
+	struct ep_window w;
+	struct ep_window_asn a[2];
+	struct ep_hist *h;
+	struct msgs s = {0};
+	uint8_t copy[2048];
+	int i;
+
+	ep_hist_new(1, 60000000, 2, &h);
+	for (i = 0; i < 50; i++)
+		ep_hist_record(h, 20000 + i * 100);
+	memset(&w, 0, sizeof(w));
+	memset(a, 0, sizeof(a));
+	w.type = EP_WIN_WINDOW;
+	w.probe = "p";
+	w.epoch = 7;
+	w.seq = 1;
+	w.start_ns = 1700000000000000000ull;
+	w.end_ns = w.start_ns + 100000000ull;
+	a[0].asn = 64501;
+	a[0].org = "One";
+	a[0].c[EP_AC_segs_out] = 10;
+	a[0].h[EP_AH_RTT_DATA] = h;
+	a[1].asn = 64502;
+	a[1].org = "Two";
+	w.asns = a;
+	w.nasns = 2;
+	CHECK_EQ(ep_wire_encode(&w, 1400, keep, &s), 1);
+	w.seq = 2;
+	w.start_ns += 100000000ull;
+	w.end_ns += 100000000ull;
+	CHECK_EQ(ep_wire_encode(&w, 1400, keep, &s), 1);
+
+	ep_collector_cfg_default(&cfg);
+	memcpy(cfg.key, "secret", 6);
+	cfg.keylen = 6;
+	CHECK_EQ(ep_collector_init(&c, &cfg), 0);
+	/* Unsigned: rejected. */
+	CHECK_EQ(ep_collector_ingest(&c, s.m[0], s.len[0], 1), EP_WIRE_E_AUTH);
+	/* Signed with another key: rejected. */
+	memcpy(copy, s.m[0], s.len[0]);
+	CHECK(ep_wire_sign(copy, s.len[0], sizeof(copy), (const uint8_t *)"Secret", 6) > 0);
+	CHECK_EQ(ep_collector_ingest(&c, copy, s.len[0] + 32, 1), EP_WIRE_E_AUTH);
+	/* Signed, then one bit flipped: rejected. */
+	CHECK(ep_wire_sign(copy, s.len[0], sizeof(copy), (const uint8_t *)"secret", 6) > 0);
+	copy[30] ^= 1;
+	CHECK_EQ(ep_collector_ingest(&c, copy, s.len[0] + 32, 1), EP_WIRE_E_AUTH);
+	copy[30] ^= 1;
+	CHECK_EQ(ep_collector_ingest(&c, copy, s.len[0] + 32, 1), EP_WIRE_OK);
+	/* Replayed: a duplicate. */
+	CHECK_EQ(ep_collector_ingest(&c, copy, s.len[0] + 32, 1), EP_WIRE_E__COUNT);
+	CHECK_EQ(c.ctr[EP_CC_rejected_duplicate], 1);
+	CHECK_EQ(c.rejected[EP_WIRE_E_AUTH], 3);
+	/* Truncated: rejected by length. */
+	CHECK_EQ(ep_collector_ingest(&c, copy, s.len[0], 1), EP_WIRE_E_LENGTH);
+	CHECK_EQ(c.nprobes, 1);
+	CHECK_EQ(c.probes[0].msgs, 1);
+	CHECK_EQ(c.all.ctr.records, 2);
+	CHECK(strcmp(ep_collector_org(&c, 64501), "One") == 0);
+	CHECK_EQ(c.totals[0].c[EP_AC_segs_out], 10);
+	ep_collector_fini(&c);
+
+	/* A histogram of another configuration rejects the whole message. */
+	ep_collector_cfg_default(&cfg);
+	cfg.hist_digits = 3;
+	CHECK_EQ(ep_collector_init(&c, &cfg), 0);
+	CHECK_EQ(ep_collector_ingest(&c, s.m[1], s.len[1], 1), EP_WIRE_E__COUNT);
+	CHECK_EQ(c.ctr[EP_CC_rejected_hist_config], 1);
+	CHECK_EQ(c.all.ctr.records, 0);
+	ep_collector_fini(&c);
+
+	/* A corrupt histogram body rejects the whole message. */
+	ep_collector_cfg_default(&cfg);
+	CHECK_EQ(ep_collector_init(&c, &cfg), 0);
+	memcpy(copy, s.m[1], s.len[1]);
+	for (i = 0; i + 4 < (int)s.len[1]; i++)
+		if (copy[i] == 0x1c && copy[i + 1] == 0x84 && copy[i + 2] == 0x93 && copy[i + 3] == 0x14)
+			break;
+	CHECK(i + 20 < (int)s.len[1]);
+	copy[i + 16] ^= 0x55; /* inside the zlib stream: its checksum no longer matches */
+	CHECK(ep_collector_ingest(&c, copy, s.len[1], 1) != EP_WIRE_OK);
+	CHECK_EQ(c.all.ctr.records, 0);
+	CHECK_EQ(ep_collector_ingest(&c, s.m[1], s.len[1], 1), EP_WIRE_OK);
+	CHECK_EQ(c.all.ctr.records, 2);
+	ep_collector_fini(&c);
+	for (i = 0; i < s.n; i++)
+		free(s.m[i]);
+	ep_hist_free(h);
+}
+
+int main(void)
+{
+	test_shist_union();
+	test_seqwin();
+	test_store();
+	test_ingest();
+	CHECK_DONE();
+}
