@@ -21,7 +21,7 @@
 #define EP_VERSION "0.0.0"
 #endif
 
-enum { O_READ = 1, O_IFACE, O_FILTER, O_SNAPLEN, O_PROMISC, O_HELP, O_VERSION };
+enum { O_READ = 1, O_IFACE, O_FILTER, O_SNAPLEN, O_PROMISC, O_REALTIME, O_LOOP, O_HELP, O_VERSION };
 
 struct src {
 	struct ep_probe probe;
@@ -29,6 +29,12 @@ struct src {
 	uint64_t ts_mult;       /* 1 when the source gives nanoseconds, 1000 for microseconds */
 	volatile sig_atomic_t stop;
 	pcap_t *pcap;
+	/* --realtime / --loop: capture time shifted to wall time, paced; ports varied per loop. */
+	int realtime;
+	int64_t shift;          /* ns added to capture timestamps */
+	uint64_t first_ts, last_ts;
+	uint16_t port_xor;
+	int have_first;
 };
 
 static struct src *g_src;
@@ -78,6 +84,30 @@ static int linktype_supported(int lt)
 	       lt == DLT_LINUX_SLL || lt == DLT_LINUX_SLL2 || lt == DLT_NULL || lt == DLT_LOOP;
 }
 
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* --realtime: wait until the wall clock reaches t, closing windows on time meanwhile. */
+static void pace(struct src *s, uint64_t t)
+{
+	for (;;) {
+		uint64_t now = wall_ns();
+		struct timespec ts = {0, 10000000};
+
+		if (now >= t || s->stop)
+			return;
+		if (t - now < 10000000)
+			ts.tv_nsec = (long)(t - now);
+		nanosleep(&ts, NULL);
+		ep_tracker_advance(s->probe.tracker, wall_ns() < t ? wall_ns() : t);
+	}
+}
+
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct src *s = (struct src *)user;
@@ -85,10 +115,23 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 	enum ep_parse_res res;
 	uint64_t now = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec * s->ts_mult;
 
+	if (s->realtime) {
+		if (!s->have_first) {
+			s->first_ts = now;
+			s->have_first = 1;
+		}
+		s->last_ts = now;
+		now = (uint64_t)((int64_t)now + s->shift);
+		pace(s, now);
+	}
 	res = parse_frame(s->linktype, bytes, bytes + h->caplen, &pkt);
 	ep_tracker_count_parse(s->probe.tracker, res);
-	if (res == EP_PARSE_OK)
+	if (res == EP_PARSE_OK) {
+		/* Each loop's flows are new flows: both ports changed alike keep directions paired. */
+		pkt.sport ^= s->port_xor;
+		pkt.dport ^= s->port_xor;
 		ep_tracker_packet(s->probe.tracker, &pkt, now);
+	}
 }
 
 static void usage(FILE *fp)
@@ -104,6 +147,8 @@ static void usage(FILE *fp)
 		"  --filter EXPR          BPF filter expression (live or file)\n"
 		"  --snaplen N            live capture length (default 256: headers only)\n"
 		"  --promisc              put the interface in promiscuous mode\n"
+		"  --realtime             replay the file at its own pace on the wall clock (demos)\n"
+		"  --loop N               read the file N times (0: until stopped), as new flows\n"
 		"  --help, --version\n"
 		"\n%s",
 		ep_probe_usage);
@@ -216,21 +261,54 @@ static int run_live(struct src *s)
 	return 0;
 }
 
-static int run_file(struct src *s)
-{
-	int n = pcap_loop(s->pcap, -1, on_packet, (u_char *)s);
+static int open_source(struct src *s, const char *file, const char *iface, uint32_t snaplen,
+		       int promisc, const char *filter);
 
-	if (n == PCAP_ERROR) {
-		ep_log_err("reading: %s", pcap_geterr(s->pcap));
-		return -1;
+static int run_file(struct src *s, const char *file, const char *filter, uint32_t loops)
+{
+	uint32_t i;
+
+	if (s->realtime)
+		s->shift = 0; /* set from the first packet */
+	for (i = 0; (loops == 0 || i < loops) && !s->stop; i++) {
+		int n;
+
+		if (i > 0) {
+			pcap_close(s->pcap);
+			s->pcap = NULL;
+			if (open_source(s, file, NULL, 0, 0, filter) < 0)
+				return -1;
+			s->port_xor = (uint16_t)(i * 7919u);
+		}
+		if (s->realtime && !s->have_first) {
+			/* Shift so that the first packet is now. */
+			struct pcap_pkthdr *h;
+			const u_char *b;
+
+			if (pcap_next_ex(s->pcap, &h, &b) == 1) {
+				uint64_t t = (uint64_t)h->ts.tv_sec * 1000000000ull +
+					     (uint64_t)h->ts.tv_usec * s->ts_mult;
+
+				s->shift = (int64_t)(wall_ns() - t);
+				on_packet((u_char *)s, h, b);
+			}
+		} else if (s->realtime) {
+			/* The next loop starts 100 ms after this one ended. */
+			s->shift += (int64_t)(s->last_ts - s->first_ts) + 100000000;
+		}
+		n = pcap_loop(s->pcap, -1, on_packet, (u_char *)s);
+		if (n == PCAP_ERROR) {
+			ep_log_err("reading: %s", pcap_geterr(s->pcap));
+			return -1;
+		}
 	}
 	return 0;
 }
 
 struct args {
 	const char *file, *iface, *filter;
-	uint32_t snaplen;
-	int promisc;
+	uint32_t snaplen, loops;
+	int promisc, realtime;
 };
 
 static int own_opt(int id, const char *arg, void *ctx, char *err, size_t errlen)
@@ -252,6 +330,11 @@ static int own_opt(int id, const char *arg, void *ctx, char *err, size_t errlen)
 	case O_PROMISC:
 		a->promisc = 1;
 		return 0;
+	case O_REALTIME:
+		a->realtime = 1;
+		return 0;
+	case O_LOOP:
+		return ep_parse_u32_arg("loop", arg, 0, UINT32_MAX, &a->loops, err, errlen);
 	case O_HELP:
 		usage(stdout);
 		return 1;
@@ -269,10 +352,12 @@ int main(int argc, char **argv)
 		{"filter", required_argument, NULL, O_FILTER},
 		{"snaplen", required_argument, NULL, O_SNAPLEN},
 		{"promisc", no_argument, NULL, O_PROMISC},
+		{"realtime", no_argument, NULL, O_REALTIME},
+		{"loop", required_argument, NULL, O_LOOP},
 		{"help", no_argument, NULL, O_HELP},
 		{"version", no_argument, NULL, O_VERSION},
 	};
-	struct args a = {.snaplen = 256};
+	struct args a = {.snaplen = 256, .loops = 1};
 	struct ep_probe_opts po;
 	char err[512] = "";
 	int ret = 1;
@@ -291,9 +376,20 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "give exactly one of --read FILE or --iface IF");
 		goto usage_err;
 	}
+	if (a.iface && (a.realtime || a.loops != 1)) {
+		snprintf(err, sizeof(err), "--realtime and --loop apply to --read only");
+		goto usage_err;
+	}
+	if (a.file && !strcmp(a.file, "-") && a.loops != 1) {
+		snprintf(err, sizeof(err), "--loop needs a file, not stdin");
+		goto usage_err;
+	}
+	s.realtime = a.realtime;
 	if (open_source(&s, a.file, a.iface, a.snaplen, a.promisc, a.filter) < 0)
 		goto cleanup;
-	if (ep_probe_setup(&s.probe, &po, a.file != NULL, a.iface != NULL, 1, err, sizeof(err)) < 0) {
+	/* A real-time replay is live for the outputs: never block on a slow collector. */
+	if (ep_probe_setup(&s.probe, &po, a.file != NULL && !a.realtime,
+			   a.iface != NULL || a.realtime, 1, err, sizeof(err)) < 0) {
 		ep_log_err("%s", err);
 		goto cleanup;
 	}
@@ -302,7 +398,7 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	if (a.iface)
 		ep_log_info("capturing on %s (probe %s)", a.iface, s.probe.probe_id);
-	ret = (a.file ? run_file(&s) : run_live(&s)) < 0 ? 1 : 0;
+	ret = (a.file ? run_file(&s, a.file, a.filter, a.loops) : run_live(&s)) < 0 ? 1 : 0;
 	if (ep_probe_finish(&s.probe) < 0) {
 		ep_log_err("--json-out: write error");
 		ret = 1;

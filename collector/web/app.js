@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// edgeprobe dashboard: per-ISP latency from the collector's JSON API, refreshed
+// on every closed window (server-sent events) and at least every 2 s.
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+const state = { sort: 'samples', asns: [], selected: null, windows: 0, lastEnd: 0 };
+
+function fmtMs(us) { return us ? (us / 1000).toFixed(1) : '–'; }
+function fmtInt(n) { return n >= 1e6 ? (n / 1e6).toFixed(2) + 'M' : n >= 1e4 ? (n / 1e3).toFixed(1) + 'k' : String(n); }
+function esc(s) { return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c])); }
+
+function query(path, extra) {
+  const p = new URLSearchParams(extra || {});
+  if (!p.has('range')) p.set('range', $('range').value);
+  if ($('probe').value) p.set('probe', $('probe').value);
+  return fetch(path + '?' + p.toString()).then((r) => r.json().then((j) => {
+    if (!r.ok) throw new Error(j.error || r.statusText);
+    return j;
+  }));
+}
+
+function sortKey(a, metric) {
+  const h = a[metric];
+  switch (state.sort) {
+    case 'asn': return -a.asn;
+    case 'org': return 0;
+    case 'flows': return a.flows_new;
+    case 'p50': return h.p50_us;
+    case 'p90': return h.p90_us;
+    case 'p99': return h.p99_us;
+    case 'max': return h.max_us;
+    case 'retx_rate': return a.retx_rate;
+    default: return h.n;
+  }
+}
+
+function severity(p90us, allP90) {
+  if (!p90us || !allP90) return '';
+  const r = p90us / allP90;
+  return r > 3 ? 'sev2' : r > 1.5 ? 'sev1' : '';
+}
+
+function render() {
+  const metric = $('metric').value;
+  const f = $('filter').value.trim().toLowerCase();
+  let rows = state.asns.filter((a) => !f || String(a.asn).includes(f) || (a.org || '').toLowerCase().includes(f));
+  if (state.sort === 'org') rows.sort((x, y) => (x.org || '').localeCompare(y.org || ''));
+  else rows.sort((x, y) => sortKey(y, metric) - sortKey(x, metric) || x.asn - y.asn);
+  const maxN = Math.max(1, ...rows.map((a) => a[metric].n));
+  const tb = document.querySelector('#asns tbody');
+  tb.innerHTML = rows.slice(0, 500).map((a) => {
+    const h = a[metric];
+    const sev = severity(h.p90_us, state.allP90);
+    const retx = (100 * a.retx_rate).toFixed(2);
+    return `<tr data-asn="${a.asn}" class="${a.asn === state.selected ? 'sel' : ''}">` +
+      `<td>AS${a.asn}</td><td class="org" title="${esc(a.org)}">${esc(a.org || '—')}</td>` +
+      `<td class="num">${fmtInt(a.flows_new)}</td>` +
+      `<td class="num"><span class="bar" style="width:${Math.round(40 * h.n / maxN)}px"></span>${fmtInt(h.n)}</td>` +
+      `<td class="num">${fmtMs(h.p50_us)}</td><td class="num ${sev}">${fmtMs(h.p90_us)}</td>` +
+      `<td class="num">${fmtMs(h.p99_us)}</td><td class="num">${fmtMs(h.max_us)}</td>` +
+      `<td class="num ${a.retx_rate > 0.02 ? 'sev2' : a.retx_rate > 0.005 ? 'sev1' : ''}">${retx}</td></tr>`;
+  }).join('');
+  $('empty').hidden = rows.length > 0;
+  document.querySelectorAll('th').forEach((th) => th.classList.toggle('sorted', th.dataset.sort === state.sort));
+}
+
+function summarize() {
+  const metric = $('metric').value;
+  let n = 0, segs = 0, retx = 0;
+  // The sample-weighted median of the ISPs' p90s (not a merged histogram).
+  const pts = [];
+  for (const a of state.asns) {
+    n += a[metric].n; segs += a.segs_out; retx += a.retx_out;
+    if (a[metric].n) pts.push([a[metric].p90_us, a[metric].n]);
+  }
+  pts.sort((x, y) => x[0] - y[0]);
+  let acc = 0, p90 = 0;
+  for (const [v, w] of pts) { acc += w; if (acc >= 0.5 * n) { p90 = v; break; } }
+  state.allP90 = p90;
+  $('t-asns').textContent = state.asns.length;
+  $('t-samples').textContent = fmtInt(n);
+  $('t-p90').textContent = p90 ? fmtMs(p90) + ' ms' : '–';
+  $('t-retx').textContent = segs ? (100 * retx / segs).toFixed(2) + ' %' : '–';
+}
+
+async function refresh() {
+  try {
+    const j = await query('/api/v1/asns', { metric: $('metric').value, sort: 'samples' });
+    state.asns = j.asns;
+    summarize();
+    render();
+    const res = j.resolution_ns >= 6e10 ? '1 min' : j.resolution_ns >= 1e9 ? '1 s' : j.resolution_ns ? '100 ms' : '–';
+    $('status').textContent = `data up to ${j.end_ns ? new Date(j.end_ns / 1e6).toISOString().replace('T', ' ').slice(0, 23) : '–'} UTC · resolution ${res}`;
+    if (state.selected !== null) detail(state.selected, false);
+    refreshProbes();
+  } catch (e) {
+    $('status').textContent = 'error: ' + e.message;
+  }
+}
+
+async function refreshProbes() {
+  try {
+    const j = await fetch('/api/v1/probes').then((r) => r.json());
+    const live = j.probes.filter((p) => p.age_s < 10).length;
+    $('t-probes').textContent = `${live} / ${j.probes.length}`;
+    const sel = $('probe');
+    const have = new Set([...sel.options].map((o) => o.value));
+    for (const p of j.probes) {
+      if (!have.has(p.id) && p.view) {
+        const o = document.createElement('option');
+        o.value = p.id; o.textContent = p.id; sel.appendChild(o);
+      }
+    }
+  } catch (e) { /* shown by refresh() */ }
+}
+
+function chart(canvas, series, opts) {
+  const ctx = canvas.getContext('2d');
+  const W = canvas.width, H = canvas.height, L = 48, B = 18, T = 8, R = 8;
+  ctx.clearRect(0, 0, W, H);
+  const xs = series[0].points.map((p) => p[0]);
+  const vals = series.flatMap((s) => s.points.map((p) => p[1]).filter((v) => v !== null));
+  ctx.fillStyle = '#8a96a3'; ctx.font = '11px system-ui';
+  if (!xs.length || !vals.length) { ctx.fillText('no samples in this range', L, H / 2); return; }
+  const x0 = xs[0], x1 = xs[xs.length - 1] || x0 + 1;
+  const ymax = Math.max(...vals) * 1.1 || 1;
+  const X = (x) => L + (W - L - R) * (x - x0) / Math.max(1, x1 - x0);
+  const Y = (y) => H - B - (H - B - T) * y / ymax;
+  ctx.strokeStyle = '#26303b'; ctx.lineWidth = 1;
+  for (let i = 0; i <= 4; i++) {
+    const y = ymax * i / 4;
+    ctx.beginPath(); ctx.moveTo(L, Y(y)); ctx.lineTo(W - R, Y(y)); ctx.stroke();
+    ctx.fillText(opts.fmt(y), 2, Y(y) + 4);
+  }
+  const t0 = new Date(x0 / 1e6), t1 = new Date(x1 / 1e6);
+  ctx.fillText(t0.toISOString().slice(11, 19), L, H - 4);
+  ctx.fillText(t1.toISOString().slice(11, 19), W - R - 48, H - 4);
+  for (const s of series) {
+    ctx.strokeStyle = s.color; ctx.lineWidth = 1.6; ctx.beginPath();
+    let pen = false;
+    for (const [x, v] of s.points) {
+      if (v === null) { pen = false; continue; }
+      if (pen) ctx.lineTo(X(x), Y(v)); else ctx.moveTo(X(x), Y(v));
+      pen = true;
+    }
+    ctx.stroke();
+    ctx.fillStyle = s.color;
+    for (const [x, v] of s.points) {
+      if (v !== null) { ctx.beginPath(); ctx.arc(X(x), Y(v), 2.2, 0, 2 * Math.PI); ctx.fill(); }
+    }
+  }
+}
+
+function stepFor(range) {
+  const s = { '10s': '100ms', '1m': '1s', '5m': '1s', '15m': '10s', '1h': '1m', '1d': '10m' }[range];
+  return s || '1s';
+}
+
+async function detail(asn, fresh) {
+  state.selected = asn;
+  const metric = $('metric').value, range = $('range').value, step = stepFor(range);
+  $('detail').hidden = false;
+  document.querySelectorAll('tbody tr').forEach((tr) => tr.classList.toggle('sel', Number(tr.dataset.asn) === asn));
+  if (fresh) { $('d-title').textContent = 'AS' + asn; $('d-org').textContent = ''; }
+  try {
+    const [h, s50, s90, s99, rx] = await Promise.all([
+      query(`/api/v1/asns/${asn}/histogram`),
+      query(`/api/v1/asns/${asn}/series`, { metric, q: 0.5, step }),
+      query(`/api/v1/asns/${asn}/series`, { metric, q: 0.9, step }),
+      query(`/api/v1/asns/${asn}/series`, { metric, q: 0.99, step }),
+      query(`/api/v1/asns/${asn}/series`, { metric: 'retx_rate', step }),
+    ]);
+    if (state.selected !== asn) return;
+    const a = h.asn, m = a[metric];
+    $('d-title').textContent = 'AS' + asn;
+    $('d-org').textContent = `${a.org || 'unknown organisation'} · ${fmtInt(a.flows_new)} flows · ${fmtInt(m.n)} ${metric === 'rtt_hs' ? 'handshake' : 'in-flow'} samples`;
+    $('d-ladder').innerHTML = [['min', m.min_us], ['p50', m.p50_us], ['p90', m.p90_us], ['p99', m.p99_us], ['max', m.max_us]]
+      .map(([k, v]) => `<div><b>${fmtMs(v)}</b><span>${k} ms</span></div>`).join('') +
+      `<div><b>${(100 * a.retx_rate).toFixed(2)}</b><span>retx %</span></div>`;
+    chart($('c-rtt'), [
+      { points: s50.points, color: '#3ecf8e' }, { points: s90.points, color: '#f5b84a' }, { points: s99.points, color: '#ff5c5c' },
+    ].map((s) => ({ ...s, points: s.points.map((p) => [p[0], p[1] === null ? null : p[1] / 1000]) })), { fmt: (v) => v.toFixed(v < 10 ? 1 : 0) + ' ms' });
+    chart($('c-retx'), [{ points: rx.points.map((p) => [p[0], p[1] === null ? null : 100 * p[1]]), color: '#4fb3ff' }], { fmt: (v) => v.toFixed(2) + '%' });
+    $('d-hdr').textContent = m.hdr ? 'HDR histogram: ' + m.hdr : '';
+  } catch (e) {
+    $('d-org').textContent = 'error: ' + e.message;
+  }
+}
+
+function connectStream() {
+  const es = new EventSource('/api/v1/stream');
+  es.addEventListener('window', (ev) => {
+    const w = JSON.parse(ev.data);
+    state.windows++;
+    state.lastEnd = w.end_ns;
+    $('t-live').textContent = new Date(w.end_ns / 1e6).toISOString().slice(11, 19);
+    refresh();
+  });
+  es.onerror = () => { $('t-live').textContent = 'reconnecting'; };
+}
+
+document.querySelectorAll('th').forEach((th) => th.addEventListener('click', () => { state.sort = th.dataset.sort; render(); }));
+document.querySelector('#asns tbody').addEventListener('click', (ev) => {
+  const tr = ev.target.closest('tr');
+  if (tr) detail(Number(tr.dataset.asn), true);
+});
+$('close').addEventListener('click', () => { state.selected = null; $('detail').hidden = true; render(); });
+for (const id of ['range', 'metric', 'probe']) $(id).addEventListener('change', refresh);
+$('filter').addEventListener('input', render);
+
+refresh();
+refreshProbes();
+connectStream();
+setInterval(refresh, 2000);
+setInterval(refreshProbes, 5000);

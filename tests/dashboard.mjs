@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The dashboard in a real headless Chromium (Debian's chromium, driven by
+// playwright-core): it loads without console errors, shows the scenario's ASNs
+// with the ground-truth percentiles, updates live when more data arrives, and a
+// click opens the ASN's detail with drawn charts.  Saves a screenshot.
+//
+// usage: node dashboard.mjs COLLECTOR PCAP_PROBE GEN OUTDIR WEB_DIR
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const [collector, pcapProbe, gen, out, webDir] = process.argv.slice(2);
+let chromium;
+try {
+  ({ chromium } = require(path.resolve(path.dirname(new URL(import.meta.url).pathname), '../node_modules/playwright-core')));
+} catch (e) {
+  console.log('SKIP: playwright-core is not installed (scripts/setup installs it)');
+  process.exit(77);
+}
+const fails = [];
+const fail = (m) => { fails.push(m); console.log('FAIL:', m); };
+const ok = (m) => console.log('ok:', m);
+
+function freePort() {
+  return new Promise((res) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
+  });
+}
+
+// HdrHistogram percentile of the true samples (lowest 1, 2 digits).
+function he(v) {
+  const bucket = Math.max(0, Math.floor(Math.log2(v | 255)) - 7);
+  return ((v >> bucket) << bucket) + (1 << bucket) - 1;
+}
+function pct(samples, p) {
+  const s = [...samples].sort((a, b) => a - b);
+  return he(s[Math.max(1, Math.ceil(p / 100 * s.length)) - 1]);
+}
+const ms = (us) => (us / 1000).toFixed(1);
+
+mkdirSync(out, { recursive: true });
+spawnSync(gen, [out], { stdio: 'ignore' });
+const truth = {};
+for (const n of ['mixed', 'dense']) truth[n] = JSON.parse(readFileSync(path.join(out, n + '.truth.json')));
+
+const udp = await freePort();
+const http = await freePort();
+const coll = spawn(collector, ['--listen', `udp://127.0.0.1:${udp}`, '--http', `127.0.0.1:${http}`,
+  '--web-dir', webDir, '--grace-ms', '200', '--quiet'], { stdio: 'inherit' });
+const base = `http://127.0.0.1:${http}`;
+const sleep = (t) => new Promise((r) => setTimeout(r, t));
+for (let i = 0; i < 100; i++) {
+  try { await fetch(base + '/api/v1/probes'); break; } catch (e) { await sleep(50); }
+}
+function replay(name, id) {
+  const t = truth[name];
+  const r = spawnSync(pcapProbe, ['--read', path.join(out, name + '.pcap'), '--asn-db', t.asn_file,
+    '--local-net', t.local_net, '--probe-id', id, '--collector', `udp://127.0.0.1:${udp}`, '--quiet']);
+  if (r.status !== 0) fail(`replay ${name}: exit ${r.status} ${r.stderr}`);
+}
+
+let browser;
+try {
+  replay('mixed', 'edge-a');
+  await sleep(1500);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(base + '/');
+  await page.waitForSelector('#asns tbody tr', { timeout: 10000 });
+  const rows = async () => page.$$eval('#asns tbody tr', (trs) => trs.map((tr) =>
+    [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+  let got = await rows();
+  const want = truth.mixed.asns;
+  if (got.length !== Object.keys(want).length) fail(`table has ${got.length} rows, want ${Object.keys(want).length}`);
+  let bad = 0;
+  for (const [asn, t] of Object.entries(want)) {
+    const r = got.find((x) => x[0] === 'AS' + asn);
+    const s = t.rtt_data;
+    const exp = [ms(pct(s, 50)), ms(pct(s, 90)), ms(pct(s, 99)), ms(pct(s, 100))];
+    if (!r || r[4] !== exp[0] || r[5] !== exp[1] || r[6] !== exp[2] || r[7] !== exp[3] || r[3] !== String(s.length)) {
+      fail(`AS${asn}: row ${r} != samples ${s.length}, p50/p90/p99/max ${exp}`);
+      bad++;
+    }
+  }
+  if (!bad) ok(`table: ${got.length} ASNs with the ground-truth sample counts and p50/p90/p99/max`);
+
+  // Live: a second probe's data (same period) arrives; the table follows without a reload.
+  replay('dense', 'edge-b');
+  const asn = '64501';
+  const both = [...truth.mixed.asns[asn].rtt_data, ...truth.dense.asns[asn].rtt_data];
+  let live = false;
+  for (let i = 0; i < 40 && !live; i++) {
+    await sleep(250);
+    got = await rows();
+    const r = got.find((x) => x[0] === 'AS' + asn);
+    live = r && r[3] === String(both.length) && r[4] === ms(pct(both, 50));
+  }
+  if (!live) fail(`no live update: AS${asn} row ${got.find((x) => x[0] === 'AS' + asn)}, want ${both.length} samples`);
+  else ok(`live update: AS${asn} now ${both.length} samples from two probes, p50 ${ms(pct(both, 50))} ms (merged)`);
+  const probes = await page.textContent('#t-probes');
+  if (!/^\d+ \/ 2$/.test(probes)) fail(`probes tile '${probes}'`);
+
+  // Click: the detail opens with the percentile ladder and drawn charts.
+  await page.click(`#asns tbody tr[data-asn="${asn}"]`);
+  await page.waitForFunction(() => document.querySelector('#d-ladder div') !== null, null, { timeout: 10000 });
+  const title = await page.textContent('#d-title');
+  const ladder = await page.$$eval('#d-ladder b', (bs) => bs.map((b) => b.textContent));
+  if (title !== 'AS' + asn || ladder[1] !== ms(pct(both, 50)) || ladder[3] !== ms(pct(both, 99))) {
+    fail(`detail: title ${title}, ladder ${ladder}`);
+  }
+  const painted = await page.$eval('#c-rtt', (c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 1] > 150 && d[i] < 120) n++; // green p50 line
+    return n;
+  });
+  if (painted < 20) fail(`detail chart: p50 line not drawn (${painted} px)`);
+  else ok(`click: detail for AS${asn}, ladder ${ladder.join('/')}, chart drawn`);
+  await page.screenshot({ path: path.join(out, 'dashboard.png') });
+  if (errors.length) fail(`console errors: ${errors.join(' | ')}`);
+  else ok('no console errors');
+} catch (e) {
+  fail(String(e.stack || e));
+} finally {
+  if (browser) await browser.close();
+  coll.kill();
+}
+console.log(`${fails.length ? 'FAILED' : 'PASSED'}: ${fails.length} failures`);
+process.exit(fails.length ? 1 : 0);
