@@ -44,11 +44,11 @@ static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char 
 }
 
 int ep_kafka_open(const char *brokers, const char *topic, int mock_brokers, unsigned queue_max,
-		  struct ep_kafka **out, char *err, size_t errlen)
+		  unsigned timeout_ms, struct ep_kafka **out, char *err, size_t errlen)
 {
 	struct ep_kafka *k = calloc(1, sizeof(*k));
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	char e[512], num[32];
+	char e[512], num[32], tmo[32];
 
 	if (!k || !conf) {
 		free(k);
@@ -57,10 +57,11 @@ int ep_kafka_open(const char *brokers, const char *topic, int mock_brokers, unsi
 		return -ENOMEM;
 	}
 	snprintf(num, sizeof(num), "%u", queue_max ? queue_max : 100000);
+	snprintf(tmo, sizeof(tmo), "%u", timeout_ms ? timeout_ms : 30000);
 	if ((brokers && set(conf, "bootstrap.servers", brokers, err, errlen)) ||
 	    set(conf, "queue.buffering.max.messages", num, err, errlen) ||
 	    set(conf, "linger.ms", "50", err, errlen) ||
-	    set(conf, "message.timeout.ms", "30000", err, errlen) ||
+	    set(conf, "message.timeout.ms", tmo, err, errlen) ||
 	    set(conf, "client.id", "edgeprobe-collector", err, errlen))
 		goto fail;
 	if (mock_brokers > 0) {

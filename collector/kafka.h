@@ -24,7 +24,7 @@ struct ep_kafka_stats {
  * @return 0, -EINVAL (err says why), -ENOSYS (built without librdkafka)
  */
 int ep_kafka_open(const char *brokers, const char *topic, int mock_brokers, unsigned queue_max,
-		  struct ep_kafka **out, char *err, size_t errlen);
+		  unsigned timeout_ms, struct ep_kafka **out, char *err, size_t errlen);
 
 /* Produce the ASNs of a closed bucket (called under the collector's lock). */
 void ep_kafka_window(struct ep_kafka *k, const struct ep_collector *c, const struct ep_bucket *b,

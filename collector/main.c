@@ -71,6 +71,8 @@ static void usage(FILE *fp)
 		"  --kafka-brokers LIST   produce closed 1 s windows to Kafka (host:port,...)\n"
 		"  --kafka-topic T        topic (default edgeprobe-windows)\n"
 		"  --kafka-mock N         use librdkafka's built-in mock cluster of N brokers (tests)\n"
+		"  --kafka-queue N        messages held while brokers are slow or down (default 100000)\n"
+		"  --kafka-timeout-ms MS  give up delivering a message after MS (default 30000)\n"
 		"  --run-seconds S        exit after S seconds (tests)\n"
 		"  --quiet                log warnings and errors only\n"
 		"  --version, --help\n",
@@ -186,7 +188,7 @@ static void on_publish(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
 
 enum {
 	O_LISTEN = 1, O_HTTP, O_WEB, O_ALLOW, O_KEY, O_TIERS, O_PTIERS, O_MAXASN, O_MAXPROBES,
-	O_MAXVIEWS, O_METRICSASN, O_GRACE, O_HTTPCONNS, O_TCPCONNS, O_KBROKERS, O_KTOPIC, O_KMOCK,
+	O_MAXVIEWS, O_METRICSASN, O_GRACE, O_HTTPCONNS, O_TCPCONNS, O_KBROKERS, O_KTOPIC, O_KMOCK, O_KQUEUE, O_KTIMEOUT,
 	O_RUN, O_QUIET, O_HELP, O_VERSION
 };
 
@@ -210,6 +212,8 @@ int main(int argc, char **argv)
 		{"kafka-brokers", required_argument, NULL, O_KBROKERS},
 		{"kafka-topic", required_argument, NULL, O_KTOPIC},
 		{"kafka-mock", required_argument, NULL, O_KMOCK},
+		{"kafka-queue", required_argument, NULL, O_KQUEUE},
+		{"kafka-timeout-ms", required_argument, NULL, O_KTIMEOUT},
 		{"run-seconds", required_argument, NULL, O_RUN},
 		{"quiet", no_argument, NULL, O_QUIET},
 		{"help", no_argument, NULL, O_HELP},
@@ -222,7 +226,7 @@ int main(int argc, char **argv)
 	const char *listen[MAX_LISTEN], *allow[MAX_ALLOW + 1];
 	const char *kbrokers = NULL, *ktopic = "edgeprobe-windows";
 	uint32_t nlisten = 0, nallow = 0, u, grace_ms = 500, tcp_conns = 256, kmock = 0;
-	uint32_t run_s = 0;
+	uint32_t run_s = 0, kqueue = 100000, ktimeout = 30000;
 	struct ep_net *net = NULL;
 	char err[512];
 	uint64_t start, last_tick = 0;
@@ -306,6 +310,14 @@ int main(int argc, char **argv)
 			if (parse_u32("--kafka-mock", optarg, 1, &kmock) < 0)
 				return 2;
 			break;
+		case O_KQUEUE:
+			if (parse_u32("--kafka-queue", optarg, 1, &kqueue) < 0)
+				return 2;
+			break;
+		case O_KTIMEOUT:
+			if (parse_u32("--kafka-timeout-ms", optarg, 1, &ktimeout) < 0)
+				return 2;
+			break;
 		case O_RUN:
 			if (parse_u32("--run-seconds", optarg, 1, &run_s) < 0)
 				return 2;
@@ -352,7 +364,7 @@ int main(int argc, char **argv)
 	}
 	if (kbrokers || kmock) {
 #ifdef EP_HAVE_KAFKA
-		if (ep_kafka_open(kbrokers, ktopic, (int)kmock, 100000, &app.kafka, err,
+		if (ep_kafka_open(kbrokers, ktopic, (int)kmock, kqueue, ktimeout, &app.kafka, err,
 				  sizeof(err)) < 0) {
 			fprintf(stderr, "edgeprobe-collector: %s\n", err);
 			ret = 2;

@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""A real Prometheus server (Debian's prometheus, on loopback) scrapes the
+collector's /metrics after a scenario replay; PromQL must return what the
+ground truth predicts:
+
+- histogram_quantile(q, edgeprobe_rtt_data_seconds_bucket{asn=...}) equals
+  Prometheus's linear interpolation over the true samples put into the same
+  le buckets (each sample by the lowest value of its HDR bucket), for several q;
+- the per-ASN counters equal the truth;
+- the collector's own counters are there.
+
+Usage: prometheus_e2e.py COLLECTOR PCAP_PROBE GEN OUTDIR
+Exit 77 when no prometheus binary is installed.
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+collector, probe, gen, out = sys.argv[1:5]
+prom = shutil.which("prometheus")
+if not prom:
+    print("SKIP: no prometheus binary (Debian package prometheus; scripts/setup installs it)")
+    sys.exit(77)
+LE_US = [100, 250, 500, 1000, 2500, 5000, 10000, 20000, 30000, 50000, 75000, 100000, 150000,
+         200000, 300000, 500000, 1000000, 2500000, 5000000, 10000000]
+FAILS = []
+
+
+def fail(m):
+    FAILS.append(m)
+    print("FAIL:", m, flush=True)
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def hdr_lowest(v):
+    bucket = max(0, (v | 255).bit_length() - 1 - 7)
+    return (v >> bucket) << bucket
+
+
+def expected_quantile(samples, q):
+    """Prometheus's histogram_quantile over le buckets filled as the collector does."""
+    counts = [0] * (len(LE_US) + 1)
+    for v in samples:
+        lo = hdr_lowest(v)
+        i = next((i for i, le in enumerate(LE_US) if lo <= le), len(LE_US))
+        counts[i] += 1
+    total = sum(counts)
+    rank = q * total
+    cum = 0
+    for i, c in enumerate(counts):
+        if cum + c >= rank and c:
+            if i == len(LE_US):
+                return LE_US[-1] / 1e6
+            lower = LE_US[i - 1] / 1e6 if i else 0.0
+            upper = LE_US[i] / 1e6
+            return lower + (upper - lower) * (rank - cum) / c
+        cum += c
+    return None
+
+
+def promql(port, q):
+    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": q})
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return json.loads(r.read())["data"]["result"]
+
+
+def main():
+    os.makedirs(out, exist_ok=True)
+    subprocess.run([gen, out], check=True, capture_output=True)
+    truth = json.load(open(os.path.join(out, "mixed.truth.json")))
+    udp, http, pport = free_port(socket.SOCK_DGRAM), free_port(), free_port()
+    c = subprocess.Popen([collector, "--listen", f"udp://127.0.0.1:{udp}", "--http",
+                          f"127.0.0.1:{http}", "--quiet"])
+    time.sleep(0.3)
+    subprocess.run([probe, "--read", os.path.join(out, "mixed.pcap"), "--asn-db", truth["asn_file"],
+                    "--local-net", truth["local_net"], "--probe-id", "prom", "--collector",
+                    f"udp://127.0.0.1:{udp}", "--quiet"], check=True)
+    cfg = os.path.join(out, "prometheus.yml")
+    with open(cfg, "w") as fp:
+        fp.write(f"""global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: edgeprobe
+    static_configs:
+      - targets: ['127.0.0.1:{http}']
+""")
+    data = os.path.join(out, "prom-data")
+    shutil.rmtree(data, ignore_errors=True)
+    plog = open(os.path.join(out, "prometheus.log"), "w")
+    p = subprocess.Popen([prom, f"--config.file={cfg}", f"--storage.tsdb.path={data}",
+                          f"--web.listen-address=127.0.0.1:{pport}"], stdout=plog, stderr=plog)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                r = promql(pport, 'edgeprobe_rtt_data_seconds_count{asn="64501"}')
+                if r:
+                    break
+            except Exception:
+                pass
+            time.sleep(0.5)
+        else:
+            fail("prometheus never scraped the collector (see prometheus.log)")
+            return 1
+        checked = 0
+        for asn, t in truth["asns"].items():
+            for q in (0.5, 0.9, 0.99):
+                want = expected_quantile(t["rtt_data"], q)
+                r = promql(pport, f'histogram_quantile({q}, sum by (le) '
+                                  f'(edgeprobe_rtt_data_seconds_bucket{{asn="{asn}"}}))')
+                got = float(r[0]["value"][1]) if r else None
+                if got is None or abs(got - want) > 1e-9 * max(1.0, want):
+                    fail(f"AS{asn} histogram_quantile({q}) = {got}, expected {want}")
+                checked += 1
+            for k in ("segs_out", "retx_out", "flows_new"):
+                r = promql(pport, f'edgeprobe_asn_{k}_total{{asn="{asn}"}}')
+                got = int(float(r[0]["value"][1])) if r else None
+                if got != t[k]:
+                    fail(f"AS{asn} edgeprobe_asn_{k}_total = {got}, truth {t[k]}")
+        r = promql(pport, "edgeprobe_collector_msgs_accepted_total")
+        if not r or float(r[0]["value"][1]) < 1:
+            fail(f"edgeprobe_collector_msgs_accepted_total: {r}")
+        r = promql(pport, 'edgeprobe_probe_lost_messages_total{probe="prom"}')
+        if not r or float(r[0]["value"][1]) != 0:
+            fail(f"edgeprobe_probe_lost_messages_total: {r}")
+        if not FAILS:
+            print(f"ok: Prometheus {checked} histogram_quantile queries over "
+                  f"{len(truth['asns'])} ASNs equal the truth's interpolation; counters equal")
+    finally:
+        p.terminate()
+        c.terminate()
+        p.wait(timeout=20)
+        c.wait(timeout=10)
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
