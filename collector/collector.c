@@ -83,6 +83,10 @@ int ep_collector_init(struct ep_collector *c, const struct ep_collector_cfg *cfg
 	c->all.on_close = on_close;
 	c->all.cb_ctx = c;
 	c->probes = calloc(cfg->max_probes ? cfg->max_probes : 1, sizeof(*c->probes));
+	for (c->probe_mask = 1; c->probe_mask < 2 * cfg->max_probes; c->probe_mask <<= 1)
+		;
+	c->probe_index = calloc(c->probe_mask, sizeof(*c->probe_index));
+	c->probe_mask--;
 	c->orgs_mask = (1u << 17) - 1;
 	c->orgs = calloc(c->orgs_mask + 1, sizeof(*c->orgs));
 	c->totals = calloc(cfg->metrics_max_asns ? cfg->metrics_max_asns : 1, sizeof(*c->totals));
@@ -91,7 +95,7 @@ int ep_collector_init(struct ep_collector *c, const struct ep_collector_cfg *cfg
 	c->bins = malloc(c->nbins_cap * EP_AH__COUNT * 256 * sizeof(*c->bins));
 	c->nrecs_cap = 256;
 	c->recs = calloc(c->nrecs_cap, sizeof(*c->recs));
-	if (!c->probes || !c->orgs || !c->totals || !c->prom_bucket || !c->bins || !c->recs) {
+	if (!c->probes || !c->probe_index || !c->orgs || !c->totals || !c->prom_bucket || !c->bins || !c->recs) {
 		ep_collector_fini(c);
 		return -ENOMEM;
 	}
@@ -121,6 +125,7 @@ void ep_collector_fini(struct ep_collector *c)
 	for (i = 0; c->orgs && i <= c->orgs_mask; i++)
 		free(c->orgs[i].org);
 	free(c->probes);
+	free(c->probe_index);
 	free(c->orgs);
 	free(c->totals);
 	free(c->prom_bucket);
@@ -177,13 +182,25 @@ static void set_org(struct ep_collector *c, uint32_t asn, const char *org)
 	}
 }
 
+static uint32_t id_hash(const char *id)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *id; id++)
+		h = (h ^ (uint8_t)*id) * 16777619u;
+	return h;
+}
+
 struct ep_cprobe *ep_collector_probe(struct ep_collector *c, const char *id)
 {
-	uint32_t i;
+	uint32_t h;
 
-	for (i = 0; i < c->nprobes; i++)
-		if (!strcmp(c->probes[i].id, id))
-			return &c->probes[i];
+	for (h = id_hash(id) & c->probe_mask; c->probe_index[h]; h = (h + 1) & c->probe_mask) {
+		struct ep_cprobe *p = &c->probes[c->probe_index[h] - 1];
+
+		if (!strcmp(p->id, id))
+			return p;
+	}
 	return NULL;
 }
 
@@ -212,6 +229,13 @@ static struct ep_cprobe *probe_get(struct ep_collector *c, const char *id, uint6
 	p = &c->probes[c->nprobes++];
 	memset(p, 0, sizeof(*p));
 	strcpy(p->id, id);
+	{
+		uint32_t h;
+
+		for (h = id_hash(id) & c->probe_mask; c->probe_index[h]; h = (h + 1) & c->probe_mask)
+			;
+		c->probe_index[h] = c->nprobes;
+	}
 	p->first_seen = now;
 	if (c->nviews < c->cfg.max_probe_views && c->cfg.probe_ntiers) {
 		p->view = calloc(1, sizeof(*p->view));

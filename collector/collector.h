@@ -104,6 +104,7 @@ struct ep_collector {
 	struct ep_view all;
 	struct ep_cprobe *probes;
 	uint32_t nprobes, nviews;
+	uint32_t *probe_index, probe_mask; /* id hash -> probe + 1 */
 	uint64_t ctr[EP_CC__COUNT];
 	uint64_t rejected[EP_WIRE_E__COUNT];
 	/* ASN -> organisation (from the newest record that named it). */

@@ -113,7 +113,7 @@ int ep_net_listen(struct ep_net *n, const char *url, char *err, size_t errlen)
 		}
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (kind == 'u') {
-			int rcv = 8 << 20;
+			int rcv = 256 << 20;
 
 			/* Bursts of 100 ms windows from many probes: a deep receive queue. */
 			if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
@@ -128,7 +128,7 @@ int ep_net_listen(struct ep_net *n, const char *url, char *err, size_t errlen)
 								 : ((struct sockaddr_in *)&ss)->sin_port);
 	}
 	if (kind == 'x') {
-		int rcv = 8 << 20;
+		int rcv = 256 << 20;
 
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
 			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));

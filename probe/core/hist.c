@@ -375,9 +375,23 @@ static int v2_header(const uint8_t *buf, size_t len, struct ep_hdr_cfg *cfg, con
 	 */
 	if (payload > len - V2_HEADER_BYTES || digits > 5 || highest > ((int64_t)1 << 62))
 		return -EINVAL;
-	/* Bound the allocation a hostile header can ask for. */
-	if (ep_hdr_cfg_init(cfg, lowest, highest, (int32_t)digits) < 0 || cfg->counts_len > (1 << 22))
-		return -EINVAL;
+	{
+		/* Streams of histograms share one configuration: derive it once per thread. */
+		static __thread struct ep_hdr_cfg last;
+		static __thread int have_last;
+
+		if (have_last && last.lowest == lowest && last.highest == highest &&
+		    last.sig_digits == (int32_t)digits) {
+			*cfg = last;
+		} else {
+			/* Bound the allocation a hostile header can ask for. */
+			if (ep_hdr_cfg_init(cfg, lowest, highest, (int32_t)digits) < 0 ||
+			    cfg->counts_len > (1 << 22))
+				return -EINVAL;
+			last = *cfg;
+			have_last = 1;
+		}
+	}
 	*p = buf + V2_HEADER_BYTES;
 	*end = *p + payload;
 	return 0;
