@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netdb.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "api.h"
 #include "http.h"
+#include "log.h"
 
 #define STREAM_RING 64
 #define STREAM_KEEPALIVE_S 10
@@ -298,6 +300,17 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	return queue_buf(conn, resp.status, resp.ctype, resp.body, resp.len);
 }
 
+/* libmicrohttpd's own messages (e.g. a stream client that went away): debug level. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	ep_log_debug("http: %s", msg);
+}
+
 int ep_http_start(struct ep_collector *c, const struct ep_http_cfg *cfg, struct ep_http **out,
 		  char *err, size_t errlen)
 {
@@ -344,7 +357,8 @@ int ep_http_start(struct ep_collector *c, const struct ep_http_cfg *cfg, struct 
 		MHD_OPTION_CONNECTION_LIMIT, cfg->max_conns ? cfg->max_conns : 64,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_conns ? cfg->max_conns : 64,
 		MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s ? cfg->timeout_s : 30,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_EXTERNAL_LOGGER,
+		mhd_log, NULL, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!h->d) {
 		snprintf(err, errlen, "--http '%s': cannot listen (address in use or not local?)",
