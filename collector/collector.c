@@ -44,7 +44,7 @@ void ep_collector_cfg_default(struct ep_collector_cfg *cfg)
 	cfg->max_asns = 20000;
 	cfg->max_probes = 1024;
 	cfg->max_probe_views = 64;
-	cfg->metrics_max_asns = 2000;
+	cfg->metrics_top = 500;
 	cfg->grace_ns = 500 * NS_PER_MS;
 	cfg->hist_highest = EP_HIST_DEFAULT_HIGHEST;
 	cfg->hist_digits = EP_HIST_DEFAULT_DIGITS;
@@ -89,7 +89,7 @@ int ep_collector_init(struct ep_collector *c, const struct ep_collector_cfg *cfg
 	c->probe_mask--;
 	c->orgs_mask = (1u << 17) - 1;
 	c->orgs = calloc(c->orgs_mask + 1, sizeof(*c->orgs));
-	c->totals = calloc(cfg->metrics_max_asns ? cfg->metrics_max_asns : 1, sizeof(*c->totals));
+	c->totals = calloc(cfg->max_asns, sizeof(*c->totals));
 	c->prom_bucket = malloc((size_t)c->hcfg.counts_len * sizeof(*c->prom_bucket));
 	c->nbins_cap = (size_t)c->hcfg.counts_len;
 	c->bins = malloc(c->nbins_cap * EP_AH__COUNT * 256 * sizeof(*c->bins));
@@ -99,11 +99,18 @@ int ep_collector_init(struct ep_collector *c, const struct ep_collector_cfg *cfg
 		ep_collector_fini(c);
 		return -ENOMEM;
 	}
+	for (i = 0; i < EP_PROM_NLE - 1; i++) {
+		int64_t v = prom_le_us[i] < c->hcfg.highest ? prom_le_us[i] : c->hcfg.highest;
+		int64_t lo = ep_hdr_value_at_index(&c->hcfg, ep_hdr_index(&c->hcfg, v));
+
+		c->prom_le[i] = lo + ep_hdr_range_size(&c->hcfg, lo) - 1;
+	}
 	for (i = 0; i < c->hcfg.counts_len; i++) {
 		int64_t lo = ep_hdr_value_at_index(&c->hcfg, i);
+		int64_t hi = lo + ep_hdr_range_size(&c->hcfg, lo) - 1;
 		int b = 0;
 
-		while (b < EP_PROM_NLE - 1 && lo > prom_le_us[b])
+		while (b < EP_PROM_NLE - 1 && hi > c->prom_le[b])
 			b++;
 		c->prom_bucket[i] = b;
 	}
@@ -266,7 +273,7 @@ static struct ep_asn_total *total_get(struct ep_collector *c, uint32_t asn)
 	}
 	if (lo < c->ntotals && c->totals[lo].asn == asn)
 		return &c->totals[lo];
-	if (c->ntotals >= c->cfg.metrics_max_asns) {
+	if (c->ntotals >= c->cfg.max_asns) {
 		c->ctr[EP_CC_metrics_asn_cap]++;
 		return NULL;
 	}

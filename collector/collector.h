@@ -30,7 +30,7 @@
 	X(probes_cap, "messages from new probes beyond --max-probes")                                \
 	X(probe_views_cap, "probes without a per-probe view (beyond --max-probe-views)")              \
 	X(orgs_cap, "ASN names not kept (table full)")                                              \
-	X(metrics_asn_cap, "ASNs left out of /metrics (beyond --metrics-max-asns)")                  \
+	X(metrics_asn_cap, "ASNs without cumulative metrics (beyond --max-asns)")                    \
 	X(frames_oversized, "TCP frames longer than a message may be")                              \
 	X(tcp_connections, "TCP connections accepted")                                              \
 	X(tcp_refused, "TCP connections refused (limit)")                                           \
@@ -61,7 +61,11 @@ struct ep_cprobe {
 	struct ep_view *view;            /* per-probe roll-ups, NULL when capped */
 };
 
-/* Prometheus buckets for RTT histograms, in microseconds (le). */
+/*
+ * Prometheus buckets for RTT histograms: nominal bounds in microseconds, each
+ * moved up to the highest value of its HDR bucket so that every HDR bucket
+ * falls entirely into one Prometheus bucket (see prom_le).
+ */
 #define EP_PROM_LE_US(X) X(100) X(250) X(500) X(1000) X(2500) X(5000) X(10000) X(20000) \
 	X(30000) X(50000) X(75000) X(100000) X(150000) X(200000) X(300000) X(500000)       \
 	X(1000000) X(2500000) X(5000000) X(10000000)
@@ -85,7 +89,7 @@ struct ep_collector_cfg {
 	uint32_t max_asns;          /* per bucket */
 	uint32_t max_probes;
 	uint32_t max_probe_views;
-	uint32_t metrics_max_asns;
+	uint32_t metrics_top;       /* ASNs exported on /metrics, by samples */
 	uint64_t grace_ns;          /* watermark = newest end - grace */
 	int64_t hist_highest;
 	int32_t hist_digits;
@@ -113,6 +117,7 @@ struct ep_collector {
 	struct ep_asn_total *totals;
 	uint32_t ntotals;
 	int32_t *prom_bucket;       /* counts index -> Prometheus bucket */
+	int64_t prom_le[EP_PROM_NLE - 1]; /* bucket bounds, microseconds (HDR bucket tops) */
 	uint64_t started;           /* wall ns */
 	uint64_t last_msg_wall;
 	int idle_closed;            /* everything was closed since the last message */

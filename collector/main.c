@@ -64,7 +64,7 @@ static void usage(FILE *fp)
 		"  --max-asns N           distinct ASNs per window bucket (default 20000)\n"
 		"  --max-probes N         probes tracked (default 1024)\n"
 		"  --max-probe-views N    probes with a per-probe view (default 64)\n"
-		"  --metrics-max-asns N   ASNs exported on /metrics (default 2000)\n"
+		"  --metrics-top N        ASNs exported on /metrics, most samples first (default 500)\n"
 		"  --grace-ms MS          wait for late windows before closing (default 500)\n"
 		"  --http-max-conns N     concurrent HTTP connections (default 64)\n"
 		"  --tcp-max-conns N      concurrent probe TCP connections (default 256)\n"
@@ -205,7 +205,7 @@ int main(int argc, char **argv)
 		{"max-asns", required_argument, NULL, O_MAXASN},
 		{"max-probes", required_argument, NULL, O_MAXPROBES},
 		{"max-probe-views", required_argument, NULL, O_MAXVIEWS},
-		{"metrics-max-asns", required_argument, NULL, O_METRICSASN},
+		{"metrics-top", required_argument, NULL, O_METRICSASN},
 		{"grace-ms", required_argument, NULL, O_GRACE},
 		{"http-max-conns", required_argument, NULL, O_HTTPCONNS},
 		{"tcp-max-conns", required_argument, NULL, O_TCPCONNS},
@@ -283,7 +283,7 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case O_METRICSASN:
-			if (parse_u32("--metrics-max-asns", optarg, 0, &cfg.metrics_max_asns) < 0)
+			if (parse_u32("--metrics-top", optarg, 0, &cfg.metrics_top) < 0)
 				return 2;
 			break;
 		case O_GRACE:

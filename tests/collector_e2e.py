@@ -392,7 +392,8 @@ def main():
     with open(other, "w") as fp:
         fp.write("incorrect horse\n")
     os.chmod(key, 0o600)
-    c = Collector("c2", ["--key-file", key, "--allow-probe", "signed", "--allow-probe", "forger"])
+    c = Collector("c2", ["--key-file", key, "--allow-probe", "signed", "--allow-probe", "forger",
+                         "--metrics-top", "2"])
     events = []
     stream_ready = threading.Event()
 
@@ -429,6 +430,17 @@ def main():
         ok(f"signed: {probes['signed']['msgs']} accepted; {n_bad} unsigned or wrongly signed and "
            f"{col['rejected_unknown_probe']} from a probe not allowed rejected")
     compare("signed probe", c.get("/api/v1/asns?range=1d")["asns"], truth["mixed"]["asns"])
+    # /metrics exports the --metrics-top ASNs with the most RTT samples.
+    with urllib.request.urlopen(c.url("/metrics")) as r:
+        metrics = r.read().decode()
+    exported = sorted({l.split('asn="')[1].split('"')[0] for l in metrics.splitlines()
+                       if l.startswith("edgeprobe_rtt_seconds_count")})
+    most = sorted(truth["mixed"]["asns"], key=lambda a: -(len(truth["mixed"]["asns"][a]["rtt_data"]) +
+                                                         len(truth["mixed"]["asns"][a]["rtt_hs"])))[:2]
+    if exported != sorted(most) or 'edgeprobe_collector_metrics_asns{state="exported"} 2' not in metrics:
+        fail(f"--metrics-top 2: exported {exported}, want {sorted(most)}")
+    else:
+        ok(f"--metrics-top 2: /metrics carries the two busiest ASNs {exported}")
     # The stream: each closed 1 s window once, every sample exactly once.
     time.sleep(0.5)
     tot = {}

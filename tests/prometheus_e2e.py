@@ -46,17 +46,22 @@ def free_port(kind=socket.SOCK_STREAM):
     return p
 
 
-def hdr_lowest(v):
+def hdr_top(v):
+    """Highest value of v's HDR bucket (lowest 1, 2 significant digits)."""
     bucket = max(0, (v | 255).bit_length() - 1 - 7)
-    return (v >> bucket) << bucket
+    return ((v >> bucket) << bucket) + (1 << bucket) - 1
+
+
+# The collector moves each nominal bound up to the top of its HDR bucket.
+LE_US = [hdr_top(v) for v in LE_US]
 
 
 def expected_quantile(samples, q):
     """Prometheus's histogram_quantile over le buckets filled as the collector does."""
     counts = [0] * (len(LE_US) + 1)
     for v in samples:
-        lo = hdr_lowest(v)
-        i = next((i for i, le in enumerate(LE_US) if lo <= le), len(LE_US))
+        top = hdr_top(v)
+        i = next((i for i, le in enumerate(LE_US) if top <= le), len(LE_US))
         counts[i] += 1
     total = sum(counts)
     rank = q * total
@@ -108,7 +113,7 @@ scrape_configs:
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
-                r = promql(pport, 'edgeprobe_rtt_data_seconds_count{asn="64501"}')
+                r = promql(pport, 'edgeprobe_rtt_seconds_count{asn="64501",kind="data"}')
                 if r:
                     break
             except Exception:
@@ -119,14 +124,15 @@ scrape_configs:
             return 1
         checked = 0
         for asn, t in truth["asns"].items():
-            for q in (0.5, 0.9, 0.99):
-                want = expected_quantile(t["rtt_data"], q)
-                r = promql(pport, f'histogram_quantile({q}, sum by (le) '
-                                  f'(edgeprobe_rtt_data_seconds_bucket{{asn="{asn}"}}))')
-                got = float(r[0]["value"][1]) if r else None
-                if got is None or abs(got - want) > 1e-9 * max(1.0, want):
-                    fail(f"AS{asn} histogram_quantile({q}) = {got}, expected {want}")
-                checked += 1
+            for kind, key in (("data", "rtt_data"), ("handshake", "rtt_hs")):
+                for q in (0.5, 0.9, 0.99):
+                    want = expected_quantile(t[key], q)
+                    r = promql(pport, f'histogram_quantile({q}, sum by (le) (edgeprobe_rtt_seconds_bucket'
+                                      f'{{asn="{asn}",kind="{kind}"}}))')
+                    got = float(r[0]["value"][1]) if r else None
+                    if got is None or abs(got - want) > 1e-9 * max(1.0, want):
+                        fail(f"AS{asn} {kind} histogram_quantile({q}) = {got}, expected {want}")
+                    checked += 1
             for k in ("segs_out", "retx_out", "flows_new"):
                 r = promql(pport, f'edgeprobe_asn_{k}_total{{asn="{asn}"}}')
                 got = int(float(r[0]["value"][1])) if r else None
