@@ -262,6 +262,35 @@ static int metric_index(const char *m)
 	return -1;
 }
 
+/* Per-slot sets for sparklines: the range cut into n slots. */
+struct spark {
+	uint64_t start, slot_ns;
+	uint32_t n;
+	struct ep_cset *sets;
+	uint64_t bytes, saturated;
+	int nomem;
+};
+
+static void spark_bucket(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
+{
+	struct spark *sp = ctx;
+	uint64_t slot;
+	uint32_t i;
+
+	(void)step_ns;
+	if (b->start < sp->start)
+		return;
+	slot = (b->start - sp->start) / sp->slot_ns;
+	if (slot >= sp->n)
+		slot = sp->n - 1;
+	for (i = 0; i < b->set.n; i++) {
+		struct ep_centry *e = ep_cset_get(&sp->sets[slot], b->set.e[i].asn, &sp->bytes);
+
+		if (!e || ep_centry_add(e, &b->set.e[i], &sp->bytes, &sp->saturated) < 0)
+			sp->nomem = 1;
+	}
+}
+
 struct sortkey {
 	const struct ep_centry *e;
 	double key;
@@ -306,7 +335,9 @@ static int parse_limit(const struct ep_api_req *q, uint32_t *limit, struct ep_ap
 
 static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct ep_api_resp *resp)
 {
-	const char *sort = q->arg(q->ctx, "sort"), *metric = q->arg(q->ctx, "metric");
+	const char *sort = q->arg(q->ctx, "sort"), *metric = q->arg(q->ctx, "metric"),
+		   *spark_s = q->arg(q->ctx, "spark");
+	struct spark sp = {0};
 	struct agg a = {0};
 	struct range r;
 	struct ep_hist *h = NULL;
@@ -329,9 +360,30 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 			   "bad sort '%s' (p50, p90, p99, max, retx_rate, samples, flows, asn)", sort);
 		return;
 	}
+	if (spark_s) {
+		char *end;
+		unsigned long n = strtoul(spark_s, &end, 10);
+
+		if (end == spark_s || *end || n < 2 || n > 120) {
+			error_resp(resp, 400, "spark", "bad spark '%s' (2 .. 120 points)", spark_s);
+			return;
+		}
+		sp.n = (uint32_t)n;
+	}
 	step = ep_view_visit(r.view, r.start, r.end, 0, agg_bucket, &a);
+	if (sp.n && step) {
+		/* Slots of whole buckets of the tier used, so that each bucket falls in one slot. */
+		sp.start = r.start - r.start % step;
+		sp.slot_ns = (r.end - sp.start + sp.n - 1) / sp.n;
+		sp.slot_ns = (sp.slot_ns + step - 1) / step * step;
+		sp.sets = calloc(sp.n, sizeof(*sp.sets));
+		if (!sp.sets)
+			sp.nomem = 1;
+		else
+			ep_view_visit(r.view, r.start, r.end, 0, spark_bucket, &sp);
+	}
 	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0 ||
-	    !(keys = calloc(a.set.n + 1, sizeof(*keys))) || out_open(&o) < 0 || a.nomem) {
+	    !(keys = calloc(a.set.n + 1, sizeof(*keys))) || out_open(&o) < 0 || a.nomem || sp.nomem) {
 		error_resp(resp, 500, NULL, "out of memory%s", "");
 		goto done;
 	}
@@ -366,10 +418,35 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 		if (i)
 			fputc(',', o.fp);
 		ep_api_write_asn(o.fp, c, keys[i].e, h, 0);
+		if (sp.n && step) {
+			uint32_t k;
+
+			/* Replace the closing brace: a "spark" of the metric's p90 per slot. */
+			fseek(o.fp, -1, SEEK_CUR);
+			fputs(",\"spark\":[", o.fp);
+			for (k = 0; k < sp.n; k++) {
+				const struct ep_centry *e = ep_cset_find(&sp.sets[k], keys[i].e->asn);
+
+				if (k)
+					fputc(',', o.fp);
+				if (e && e->h[mk].total)
+					fprintf(o.fp, "%.0f", quantile_of(h, &e->h[mk], 0.9));
+				else
+					fputs("null", o.fp);
+			}
+			fputs("]}", o.fp);
+		}
 	}
-	fputs("]}\n", o.fp);
+	fputs("]", o.fp);
+	if (sp.n && step)
+		fprintf(o.fp, ",\"spark_start_ns\":%" PRIu64 ",\"spark_step_ns\":%" PRIu64, sp.start,
+			sp.slot_ns);
+	fputs("}\n", o.fp);
 	out_finish(&o, resp, 200, "application/json");
 done:
+	for (i = 0; sp.sets && i < sp.n; i++)
+		ep_cset_free(&sp.sets[i]);
+	free(sp.sets);
 	free(keys);
 	ep_hist_free(h);
 	ep_cset_free(&a.set);
@@ -540,6 +617,81 @@ done:
 			ep_shist_free(&s.slots[i].h[k]);
 	free(s.slots);
 	ep_hist_free(h);
+}
+
+/* Heatmap rows: latency bins 100 us x 1.5^i, the last open-ended. */
+#define HEAT_BINS 30
+
+static void api_heatmap(struct ep_collector *c, const struct ep_api_req *q, uint32_t asn,
+			struct ep_api_resp *resp)
+{
+	const char *metric = q->arg(q->ctx, "metric"), *steps = q->arg(q->ctx, "step");
+	double bounds[HEAT_BINS];
+	struct series s = {0};
+	struct range r;
+	uint64_t tier_step;
+	uint32_t i, k;
+	int mk = metric_index(metric);
+	struct out o;
+
+	if (get_range(c, q, "15m", &r, resp) < 0)
+		return;
+	if (mk < 0) {
+		error_resp(resp, 400, "metric", "bad metric '%s' (rtt_data, rtt_hs)", metric);
+		return;
+	}
+	if (ep_parse_duration(steps ? steps : "10s", &s.step) < 0 || s.step == 0) {
+		error_resp(resp, 400, "step", "bad step '%s' (e.g. 1s, 10s, 1m)", steps);
+		return;
+	}
+	s.start = r.start - r.start % s.step;
+	if ((r.end - s.start) / s.step > 2000) {
+		error_resp(resp, 400, "step", "too many columns (at most 2000): raise step '%s'",
+			   steps ? steps : "10s");
+		return;
+	}
+	s.n = (uint32_t)((r.end - s.start + s.step - 1) / s.step);
+	s.asn = asn;
+	s.slots = calloc(s.n + 1, sizeof(*s.slots));
+	if (!s.slots || out_open(&o) < 0) {
+		error_resp(resp, 500, NULL, "out of memory%s", "");
+		goto done;
+	}
+	tier_step = ep_view_visit(r.view, s.start, r.end, s.step, series_bucket, &s);
+	for (i = 0, bounds[0] = 100; i + 1 < HEAT_BINS; i++)
+		bounds[i + 1] = bounds[i] * 1.5;
+	fputc('{', o.fp);
+	write_range(o.fp, &r, tier_step);
+	fprintf(o.fp, ",\"asn\":%" PRIu32 ",\"metric\":\"%s\",\"step_ns\":%" PRIu64
+		      ",\"bounds_us\":[", asn, ep_asn_hist_names[mk], s.step);
+	for (i = 0; i < HEAT_BINS; i++)
+		fprintf(o.fp, "%s%.0f", i ? "," : "", bounds[i]);
+	fputs("],\"columns\":[", o.fp);
+	for (i = 0; i < s.n; i++) {
+		const struct ep_shist *sh = &s.slots[i].h[mk];
+		uint64_t counts[HEAT_BINS] = {0};
+
+		/* Each HDR bucket goes to the bin of its lowest value: bin b holds [bounds[b-1], bounds[b]). */
+		for (k = 0; k < sh->n; k++) {
+			double v = (double)ep_hdr_value_at_index(&c->hcfg, sh->b[k].idx);
+			uint32_t b = 0;
+
+			while (b + 1 < HEAT_BINS && v >= bounds[b])
+				b++;
+			counts[b] += sh->b[k].count;
+		}
+		fprintf(o.fp, "%s[%" PRIu64, i ? "," : "", s.start + (uint64_t)i * s.step);
+		for (k = 0; k < HEAT_BINS; k++)
+			fprintf(o.fp, ",%" PRIu64, counts[k]);
+		fputc(']', o.fp);
+	}
+	fputs("]}\n", o.fp);
+	out_finish(&o, resp, 200, "application/json");
+done:
+	for (i = 0; s.slots && i < s.n; i++)
+		for (k = 0; k < EP_AH__COUNT; k++)
+			ep_shist_free(&s.slots[i].h[k]);
+	free(s.slots);
 }
 
 struct regression {
@@ -932,6 +1084,8 @@ int ep_api_handle(struct ep_collector *c, const struct ep_api_req *q, struct ep_
 			api_series(c, q, asn, resp);
 		else if (!strcmp(slash, "/histogram"))
 			api_histogram(c, q, asn, resp);
+		else if (!strcmp(slash, "/heatmap"))
+			api_heatmap(c, q, asn, resp);
 		else
 			error_resp(resp, 404, NULL, "no such resource '%s'", p);
 	} else {

@@ -4,7 +4,9 @@
 // with the ground-truth percentiles, updates live when more data arrives, and a
 // click opens the ASN's detail with drawn charts.  Saves a screenshot.
 //
-// usage: node dashboard.mjs COLLECTOR PCAP_PROBE GEN OUTDIR WEB_DIR
+// Then 1,200 more ASNs arrive from a simulated probe: every one gets a row.
+//
+// usage: node dashboard.mjs COLLECTOR PCAP_PROBE GEN OUTDIR WEB_DIR LOADGEN
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -12,7 +14,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const [collector, pcapProbe, gen, out, webDir] = process.argv.slice(2);
+const [collector, pcapProbe, gen, out, webDir, loadgen] = process.argv.slice(2);
 let chromium;
 try {
   ({ chromium } = require(path.resolve(path.dirname(new URL(import.meta.url).pathname), '../node_modules/playwright-core')));
@@ -127,7 +129,32 @@ try {
   });
   if (painted < 20) fail(`detail chart: p50 line not drawn (${painted} px)`);
   else ok(`click: detail for AS${asn}, ladder ${ladder.join('/')}, chart drawn`);
+  const heat = await page.$eval('#c-heat', (c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 1] > 150 && d[i + 2] < 120 && d[i + 3] > 0) n++;
+    return n;
+  });
+  const sparks = await page.$$eval('#asns tbody svg.spark path', (ps) => ps.length);
+  const probeRows = await page.$$eval('#probes tbody tr', (trs) => trs.map((tr) => tr.firstChild.textContent));
+  if (heat < 20) fail(`heatmap not drawn (${heat} px)`);
+  if (sparks !== Object.keys(want).length) fail(`${sparks} sparklines for ${Object.keys(want).length} rows`);
+  if (probeRows.sort().join(',') !== 'edge-a,edge-b') fail(`probe panel rows ${probeRows}`);
+  if (heat >= 20 && sparks === Object.keys(want).length) ok(`heatmap drawn (${heat} px), ${sparks} sparklines, probe panel ${probeRows}`);
   await page.screenshot({ path: path.join(out, 'dashboard.png') });
+
+  // 1,200 more ASNs (a simulated probe, live clock): the table keeps up.
+  await page.click('#close');
+  const r = spawnSync(loadgen, [`127.0.0.1:${udp}`, '1', '1200', '2'], { encoding: 'utf8' });
+  if (r.status !== 0) fail(`load generator: ${r.stderr}`);
+  let n = 0;
+  for (let i = 0; i < 40 && n < 1200; i++) {
+    await sleep(250);
+    n = await page.$$eval('#asns tbody tr', (trs) => trs.length);
+  }
+  const t = await page.evaluate(() => { const t0 = performance.now(); render(); return performance.now() - t0; });
+  if (n < 1200) fail(`with 1,200 simulated ASNs the table shows ${n} rows`);
+  else ok(`1,200 simulated ASNs: ${n} rows, re-rendered in ${t.toFixed(0)} ms`);
   if (errors.length) fail(`console errors: ${errors.join(' | ')}`);
   else ok('no console errors');
 } catch (e) {

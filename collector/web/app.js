@@ -4,7 +4,8 @@
 'use strict';
 
 const $ = (id) => document.getElementById(id);
-const state = { sort: 'samples', asns: [], selected: null, windows: 0, lastEnd: 0 };
+const state = { sort: 'samples', asns: [], selected: null, windows: 0, lastEnd: 0, regs: new Map() };
+const SPARK = 30;
 
 function fmtMs(us) { return us ? (us / 1000).toFixed(1) : '–'; }
 function fmtInt(n) { return n >= 1e6 ? (n / 1e6).toFixed(2) + 'M' : n >= 1e4 ? (n / 1e3).toFixed(1) + 'k' : String(n); }
@@ -49,20 +50,40 @@ function render() {
   else rows.sort((x, y) => sortKey(y, metric) - sortKey(x, metric) || x.asn - y.asn);
   const maxN = Math.max(1, ...rows.map((a) => a[metric].n));
   const tb = document.querySelector('#asns tbody');
-  tb.innerHTML = rows.slice(0, 500).map((a) => {
+  tb.innerHTML = rows.map((a) => {
     const h = a[metric];
     const sev = severity(h.p90_us, state.allP90);
     const retx = (100 * a.retx_rate).toFixed(2);
     return `<tr data-asn="${a.asn}" class="${a.asn === state.selected ? 'sel' : ''}">` +
-      `<td>AS${a.asn}</td><td class="org" title="${esc(a.org)}">${esc(a.org || '—')}</td>` +
+      `<td>AS${a.asn}${state.regs.has(a.asn) ? '<span class="up" title="worse than its baseline">▲</span>' : ''}</td>` +
+      `<td class="org" title="${esc(a.org)}">${esc(a.org || '—')}</td>` +
       `<td class="num">${fmtInt(a.flows_new)}</td>` +
       `<td class="num"><span class="bar" style="width:${Math.round(40 * h.n / maxN)}px"></span>${fmtInt(h.n)}</td>` +
       `<td class="num">${fmtMs(h.p50_us)}</td><td class="num ${sev}">${fmtMs(h.p90_us)}</td>` +
       `<td class="num">${fmtMs(h.p99_us)}</td><td class="num">${fmtMs(h.max_us)}</td>` +
-      `<td class="num ${a.retx_rate > 0.02 ? 'sev2' : a.retx_rate > 0.005 ? 'sev1' : ''}">${retx}</td></tr>`;
+      `<td class="num ${a.retx_rate > 0.02 ? 'sev2' : a.retx_rate > 0.005 ? 'sev1' : ''}">${retx}</td>` +
+      `<td>${spark(a.spark)}</td></tr>`;
   }).join('');
   $('empty').hidden = rows.length > 0;
   document.querySelectorAll('th').forEach((th) => th.classList.toggle('sorted', th.dataset.sort === state.sort));
+}
+
+// An inline SVG polyline of the p90 per slot (gaps where a slot has no samples).
+function spark(vals) {
+  if (!vals || !vals.some((v) => v !== null)) return '';
+  const W = 90, H = 18, max = Math.max(...vals.filter((v) => v !== null)) || 1;
+  const min = Math.min(...vals.filter((v) => v !== null));
+  const span = Math.max(max - min, max * 0.05);
+  let d = '', dots = '', pen = false;
+  vals.forEach((v, i) => {
+    if (v === null) { pen = false; return; }
+    const x = (W * i / (vals.length - 1)).toFixed(1), y = (H - 2 - (H - 4) * (v - min) / span).toFixed(1);
+    const alone = (i === 0 || vals[i - 1] === null) && (i === vals.length - 1 || vals[i + 1] === null);
+    if (alone) dots += `<circle cx="${x}" cy="${y}" r="1.6" fill="#4fb3ff"/>`;
+    d += (pen ? 'L' : 'M') + x + ' ' + y;
+    pen = true;
+  });
+  return `<svg class="spark" width="${W}" height="${H}"><path d="${d}" fill="none" stroke="#4fb3ff" stroke-width="1.3"/>${dots}</svg>`;
 }
 
 function summarize() {
@@ -85,8 +106,10 @@ function summarize() {
 }
 
 async function refresh() {
+  if (state.busy) return; // one refresh in flight at a time
+  state.busy = true;
   try {
-    const j = await query('/api/v1/asns', { metric: $('metric').value, sort: 'samples' });
+    const j = await query('/api/v1/asns', { metric: $('metric').value, sort: 'samples', spark: SPARK });
     state.asns = j.asns;
     summarize();
     render();
@@ -94,16 +117,39 @@ async function refresh() {
     $('status').textContent = `data up to ${j.end_ns ? new Date(j.end_ns / 1e6).toISOString().replace('T', ' ').slice(0, 23) : '–'} UTC · resolution ${res}`;
     if (state.selected !== null) detail(state.selected, false);
     refreshProbes();
+    refreshRegressions();
   } catch (e) {
     $('status').textContent = 'error: ' + e.message;
+  } finally {
+    state.busy = false;
   }
 }
+
+async function refreshRegressions() {
+  try {
+    const j = await query('/api/v1/regressions', { range: $('range').value, baseline: '1h', limit: 8, metric: $('metric').value });
+    state.regs = new Map(j.regressions.filter((g) => g.score >= 1.5).map((g) => [g.asn, g]));
+    const rows = [...state.regs.values()];
+    document.querySelector('#regs tbody').innerHTML = rows.map((g) =>
+      `<tr data-asn="${g.asn}"><td>AS${g.asn}</td><td class="org">${esc(g.org)}</td><td class="num sev2">${g.score.toFixed(2)}</td>` +
+      `<td class="num">${fmtMs(g.p90_us)}</td><td class="num">${fmtMs(g.baseline_p90_us)}</td>` +
+      `<td class="num">${(100 * g.retx_rate).toFixed(2)}</td><td class="num">${(100 * g.baseline_retx_rate).toFixed(2)}</td></tr>`).join('');
+    $('regs-empty').hidden = rows.length > 0;
+  } catch (e) { /* shown by refresh() */ }
+}
+
+function ago(s) { return s < 1 ? 'now' : s < 90 ? s.toFixed(0) + ' s ago' : (s / 60).toFixed(0) + ' min ago'; }
 
 async function refreshProbes() {
   try {
     const j = await fetch('/api/v1/probes').then((r) => r.json());
     const live = j.probes.filter((p) => p.age_s < 10).length;
     $('t-probes').textContent = `${live} / ${j.probes.length}`;
+    document.querySelector('#probes tbody').innerHTML = j.probes.map((p) =>
+      `<tr><td>${esc(p.id)}</td><td class="num ${p.age_s > 10 ? 'sev2' : ''}">${ago(p.age_s)}</td>` +
+      `<td class="num">${fmtInt(p.msgs)}</td><td class="num ${p.lost ? 'sev1' : ''}">${p.lost}</td>` +
+      `<td class="num">${p.duplicates}</td><td class="num">${p.restarts}</td>` +
+      `<td class="num ${p.windows_dropped ? 'sev1' : ''}">${p.windows_dropped}</td></tr>`).join('');
     const sel = $('probe');
     const have = new Set([...sel.options].map((o) => o.value));
     for (const p of j.probes) {
@@ -152,6 +198,37 @@ function chart(canvas, series, opts) {
   }
 }
 
+// Samples per latency band (rows, log-spaced) and time (columns); darker = fewer.
+function heatmap(canvas, j) {
+  const ctx = canvas.getContext('2d');
+  const W = canvas.width, H = canvas.height, L = 48, B = 18, T = 4, R = 8;
+  ctx.clearRect(0, 0, W, H);
+  ctx.fillStyle = '#8a96a3'; ctx.font = '11px system-ui';
+  const cols = j.columns, nb = j.bounds_us.length;
+  // Only the bands that have samples somewhere, plus one either side.
+  let lo = nb, hi = -1;
+  cols.forEach((c) => c.slice(1).forEach((n, b) => { if (n) { lo = Math.min(lo, b); hi = Math.max(hi, b); } }));
+  if (hi < 0) { ctx.fillText('no samples in this range', L, H / 2); return; }
+  lo = Math.max(0, lo - 1); hi = Math.min(nb - 1, hi + 1);
+  const rows = hi - lo + 1, cw = (W - L - R) / cols.length, rh = (H - B - T) / rows;
+  const max = Math.max(...cols.flatMap((c) => c.slice(1 + lo, 2 + hi)));
+  cols.forEach((c, x) => {
+    for (let b = lo; b <= hi; b++) {
+      const n = c[1 + b];
+      if (!n) continue;
+      const a = 0.15 + 0.85 * Math.log1p(n) / Math.log1p(max);
+      ctx.fillStyle = `rgba(245,184,74,${a.toFixed(3)})`;
+      ctx.fillRect(L + x * cw, H - B - (b - lo + 1) * rh, Math.max(1, cw - 0.5), Math.max(1, rh - 0.5));
+    }
+  });
+  ctx.fillStyle = '#8a96a3';
+  for (let b = lo; b <= hi; b += Math.max(1, Math.ceil(rows / 6))) {
+    ctx.fillText(fmtMs(j.bounds_us[b]) + ' ms', 2, H - B - (b - lo) * rh - 2);
+  }
+  ctx.fillText(new Date(cols[0][0] / 1e6).toISOString().slice(11, 19), L, H - 4);
+  ctx.fillText(new Date(cols[cols.length - 1][0] / 1e6).toISOString().slice(11, 19), W - R - 48, H - 4);
+}
+
 function stepFor(range) {
   const s = { '10s': '100ms', '1m': '1s', '5m': '1s', '15m': '10s', '1h': '1m', '1d': '10m' }[range];
   return s || '1s';
@@ -164,12 +241,14 @@ async function detail(asn, fresh) {
   document.querySelectorAll('tbody tr').forEach((tr) => tr.classList.toggle('sel', Number(tr.dataset.asn) === asn));
   if (fresh) { $('d-title').textContent = 'AS' + asn; $('d-org').textContent = ''; }
   try {
-    const [h, s50, s90, s99, rx] = await Promise.all([
+    const heatStep = { '10s': '500ms', '1m': '2s', '5m': '10s', '15m': '30s', '1h': '2m', '1d': '1h' }[range] || '10s';
+    const [h, s50, s90, s99, rx, hm] = await Promise.all([
       query(`/api/v1/asns/${asn}/histogram`),
       query(`/api/v1/asns/${asn}/series`, { metric, q: 0.5, step }),
       query(`/api/v1/asns/${asn}/series`, { metric, q: 0.9, step }),
       query(`/api/v1/asns/${asn}/series`, { metric, q: 0.99, step }),
       query(`/api/v1/asns/${asn}/series`, { metric: 'retx_rate', step }),
+      query(`/api/v1/asns/${asn}/heatmap`, { metric, step: heatStep }),
     ]);
     if (state.selected !== asn) return;
     const a = h.asn, m = a[metric];
@@ -181,6 +260,7 @@ async function detail(asn, fresh) {
     chart($('c-rtt'), [
       { points: s50.points, color: '#3ecf8e' }, { points: s90.points, color: '#f5b84a' }, { points: s99.points, color: '#ff5c5c' },
     ].map((s) => ({ ...s, points: s.points.map((p) => [p[0], p[1] === null ? null : p[1] / 1000]) })), { fmt: (v) => v.toFixed(v < 10 ? 1 : 0) + ' ms' });
+    heatmap($('c-heat'), hm);
     chart($('c-retx'), [{ points: rx.points.map((p) => [p[0], p[1] === null ? null : 100 * p[1]]), color: '#4fb3ff' }], { fmt: (v) => v.toFixed(2) + '%' });
     $('d-hdr').textContent = m.hdr ? 'HDR histogram: ' + m.hdr : '';
   } catch (e) {
@@ -201,10 +281,12 @@ function connectStream() {
 }
 
 document.querySelectorAll('th').forEach((th) => th.addEventListener('click', () => { state.sort = th.dataset.sort; render(); }));
-document.querySelector('#asns tbody').addEventListener('click', (ev) => {
-  const tr = ev.target.closest('tr');
-  if (tr) detail(Number(tr.dataset.asn), true);
-});
+for (const t of ['#asns tbody', '#regs tbody']) {
+  document.querySelector(t).addEventListener('click', (ev) => {
+    const tr = ev.target.closest('tr');
+    if (tr) detail(Number(tr.dataset.asn), true);
+  });
+}
 $('close').addEventListener('click', () => { state.selected = null; $('detail').hidden = true; render(); });
 for (const id of ['range', 'metric', 'probe']) $(id).addEventListener('change', refresh);
 $('filter').addEventListener('input', render);
@@ -212,5 +294,5 @@ $('filter').addEventListener('input', render);
 refresh();
 refreshProbes();
 connectStream();
-setInterval(refresh, 2000);
+setInterval(refresh, 1000);
 setInterval(refreshProbes, 5000);
