@@ -34,6 +34,34 @@ static uint32_t look(const struct ep_asn_map *m, const char *addr, const char **
 	return ep_asn_map_lookup(m, fam, b, org);
 }
 
+struct pfx_check {
+	const struct ep_asn_map *m;
+	int family;
+	unsigned n, bad;
+	unsigned long long v4_addrs;
+};
+
+static int check_prefix(void *ctx, const uint8_t *addr, int len, uint32_t asn)
+{
+	struct pfx_check *pc = ctx;
+	int bits = pc->family == 4 ? 32 : 128, i;
+	uint8_t last[16];
+
+	memcpy(last, addr, 16);
+	for (i = len; i < bits; i++)
+		last[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	for (i = len; i < bits; i++)
+		if (addr[i / 8] & (0x80 >> (i % 8)))
+			pc->bad++; /* host bits set */
+	if (ep_asn_map_lookup(pc->m, pc->family == 4 ? 4 : 6, addr, NULL) != asn ||
+	    ep_asn_map_lookup(pc->m, pc->family == 4 ? 4 : 6, last, NULL) != asn || !asn)
+		pc->bad++;
+	if (pc->family == 4)
+		pc->v4_addrs += 1ull << (32 - len);
+	pc->n++;
+	return 0;
+}
+
 static void test_csv(void)
 {
 	const char *f[3] = {
@@ -74,6 +102,18 @@ static void test_csv(void)
 	CHECK_EQ(look(m, "2001:db8:1::100", NULL), 64496);
 	CHECK_EQ(look(m, "2001:db9::", NULL), 0);
 	CHECK(strcmp(ep_asn_map_org(m, 64497), "Doc small") == 0);
+	/* The prefixes for LPM tries: each maps, first and last address, to the map's answer. */
+	{
+		struct pfx_check pc = {m, 4, 0, 0, 0};
+
+		CHECK_EQ(ep_asn_map_prefixes(m, 4, check_prefix, &pc), 0);
+		pc.family = 6;
+		CHECK_EQ(ep_asn_map_prefixes(m, 6, check_prefix, &pc), 0);
+		CHECK_EQ(pc.bad, 0);
+		CHECK(pc.n >= 10);
+		/* v4 coverage: 1.0.0.0/24 (256) + 0.0.0.0/8 + 255.255.255.0/24, all of it. */
+		CHECK_EQ(pc.v4_addrs, 256 + (1ull << 24) + 256);
+	}
 	ep_asn_map_info(m, &info);
 	CHECK_EQ(info.lines, 6);
 	CHECK_EQ(info.prefixes4, 1 + 4 + 1 + 1);

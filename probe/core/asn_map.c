@@ -683,3 +683,40 @@ void ep_asn_map_info(const struct ep_asn_map *m, struct ep_asn_map_info *info)
 	info->bytes = (m->v4.n + m->v6.n) * sizeof(struct interval) + m->pool_cap +
 		      m->orgs_cap * sizeof(struct asn_org) + 65537 * sizeof(uint32_t);
 }
+
+int ep_asn_map_prefixes(const struct ep_asn_map *m, int family, ep_asn_prefix_cb cb, void *ctx)
+{
+	const struct family_table *t = family == 4 ? &m->v4 : &m->v6;
+	int bits = family == 4 ? 32 : 128;
+	size_t i;
+
+	/* Each flattened interval as the fewest prefixes that cover exactly it. */
+	for (i = 0; i < t->n; i++) {
+		u128 first = t->iv[i].first, last = t->iv[i].last;
+
+		for (;;) {
+			uint8_t addr[16] = {0};
+			int len = bits, j, ret;
+			u128 size;
+
+			/* Grow the block while it stays aligned and inside the interval. */
+			while (len > 0 && bits - len + 1 < 128) {
+				u128 bigger = (u128)1 << (bits - len + 1);
+
+				if ((first & (bigger - 1)) != 0 || first + bigger - 1 > last)
+					break;
+				len--;
+			}
+			size = (u128)1 << (bits - len);
+			for (j = 0; j < bits / 8; j++)
+				addr[j] = (uint8_t)(first >> (bits - 8 - 8 * j));
+			ret = cb(ctx, addr, len, t->iv[i].asn);
+			if (ret)
+				return ret;
+			if (first + size - 1 >= last)
+				break;
+			first += size;
+		}
+	}
+	return 0;
+}

@@ -47,6 +47,15 @@ uint32_t ep_asn_map_lookup(const struct ep_asn_map *m, int family, const uint8_t
 /* The organisation recorded for asn, or "" */
 const char *ep_asn_map_org(const struct ep_asn_map *m, uint32_t asn);
 
+/*
+ * Every address range of family (4 or 6) with its ASN, as CIDR prefixes that
+ * cover the flattened intervals exactly (for the BPF probe's LPM tries).
+ * addr: 4 or 16 bytes in network order.  cb returns non-zero to stop.
+ * @return 0, or cb's value.
+ */
+typedef int (*ep_asn_prefix_cb)(void *ctx, const uint8_t *addr, int len, uint32_t asn);
+int ep_asn_map_prefixes(const struct ep_asn_map *m, int family, ep_asn_prefix_cb cb, void *ctx);
+
 /* Counts for reports: prefixes loaded and flattened intervals, per family. */
 struct ep_asn_map_info {
 	size_t lines;
