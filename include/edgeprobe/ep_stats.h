@@ -31,12 +31,22 @@
 	X(src_drops)          /* packets the capture source dropped (kernel buffer) */            \
 	X(src_ifdrops)        /* packets the interface dropped */
 
+/* Appended after the parse classes (wire ids 37 on): the BPF side path's own counters. */
+#define EP_STATS_TAIL(X)                                                                           \
+	X(bpf_map_full)       /* BPF: a map update failed (full): that count or sample is lost */ \
+	X(bpf_load_err)       /* BPF: packet bytes could not be read */                           \
+	X(gso_packets)        /* BPF: GSO/GRO super-packets (counted as their segments) */        \
+	X(flows_promoted)     /* BPF: flows moved from the new-flow to the established table */
+
 enum ep_stat {
 #define EP_X(n) EP_ST_##n,
 	EP_STATS_MAIN(EP_X)
 #undef EP_X
 #define EP_X(n, s, m) EP_ST_PARSE_##n,
 	EP_PARSE_RESULTS(EP_X)
+#undef EP_X
+#define EP_X(n) EP_ST_##n,
+	EP_STATS_TAIL(EP_X)
 #undef EP_X
 	EP_ST__COUNT
 };

@@ -5,6 +5,12 @@
 
 #ifdef __bpf__
 /* BPF programs include vmlinux.h (or linux/types.h) before this header. */
+#ifndef INT64_MAX
+#define INT64_MAX 0x7fffffffffffffffLL
+#endif
+#ifndef UINT32_MAX
+#define UINT32_MAX 0xffffffffU
+#endif
 #else
 #include <stddef.h>
 #include <stdint.h>

@@ -9,4 +9,7 @@ const char *const ep_stat_names[EP_ST__COUNT] = {
 #define EP_X(n, s, m) "parse_" s,
 	EP_PARSE_RESULTS(EP_X)
 #undef EP_X
+#define EP_X(n) #n,
+	EP_STATS_TAIL(EP_X)
+#undef EP_X
 };

@@ -1,0 +1,647 @@
+// SPDX-License-Identifier: (BSD-3-Clause OR GPL-2.0)
+/*
+ * edgeprobe.bpf.c - the BPF side path: a TC classifier (ingress and egress)
+ * that parses every TCP segment, tracks flows and records, per ASN, the same
+ * counters and HDR histogram buckets as the userspace tracker, into per-CPU
+ * maps double-buffered by an epoch the loader flips every window.
+ *
+ * Shared with the other probes: the packet layout types and parse outcome
+ * classes (ep_parse.h), the flow key (ep_flow_key.h), the bucket math
+ * (ep_hdr.h), the counter ids (ep_stats.h) and map layouts (ep_bpf.h).  The
+ * header walk itself reads through bpf_skb_load_bytes() into fixed stack
+ * buffers, the form the verifier accepts for variable offsets.
+ *
+ * Never drops or changes a packet: always TC_ACT_OK.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "edgeprobe/ep_bpf.h"
+#include "edgeprobe/ep_flow_key.h"
+
+#define TC_ACT_OK 0
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ep_bpf_cfg);
+} ep_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EP_BPF_NSTATS);
+	__type(key, __u32);
+	__type(value, __u64);
+} ep_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ep_bpf_lpm4);
+	__type(value, __u32);
+} ep_local4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ep_bpf_lpm6);
+	__type(value, __u32);
+} ep_local6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 2000000); /* resized by the loader to the ASN data */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ep_bpf_lpm4);
+	__type(value, __u32);
+} ep_asn4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 2000000);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ep_bpf_lpm6);
+	__type(value, __u32);
+} ep_asn6 SEC(".maps");
+
+/* New and half-open flows: a SYN or ACK flood churns this table only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ep_flow_key);
+	__type(value, struct ep_bpf_flow);
+} ep_flows_new SEC(".maps");
+
+/* Flows that have been seen in both directions. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 262144);
+	__type(key, struct ep_flow_key);
+	__type(value, struct ep_bpf_flow);
+} ep_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 262144);
+	__type(key, struct ep_bpf_hkey);
+	__type(value, __u64);
+} ep_hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ep_bpf_ckey);
+	__type(value, struct ep_bpf_counters);
+} ep_actr SEC(".maps");
+
+static __always_inline void stat_add(__u32 id, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&ep_stats, &id);
+
+	if (v)
+		*v += n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Parsing                                                                    */
+/* ------------------------------------------------------------------------ */
+
+struct hdrs {
+	__u8 b[64];
+};
+
+static __always_inline int load(struct __sk_buff *skb, __u32 off, void *to, __u32 n)
+{
+	return bpf_skb_load_bytes(skb, off, to, n);
+}
+
+/* TCP at off, with ip_payload bytes declared by the IP layer. */
+static __always_inline enum ep_parse_res parse_tcp(struct __sk_buff *skb, __u32 off,
+						   __u32 ip_payload, struct ep_pkt *pkt)
+{
+	struct hdrs h;
+	__u32 doff, olen, i;
+
+	if (ip_payload < 20 || load(skb, off, h.b, 20) < 0)
+		return EP_PARSE_TRUNC_TCP;
+	doff = (__u32)(h.b[12] >> 4) * 4;
+	if (doff < 20 || doff > ip_payload)
+		return EP_PARSE_BAD_TCP_DOFF;
+	pkt->sport = ep_be16(h.b);
+	pkt->dport = ep_be16(h.b + 2);
+	pkt->seq = ep_be32(h.b + 4);
+	pkt->ack = ep_be32(h.b + 8);
+	pkt->flags = h.b[13];
+	pkt->win = ep_be16(h.b + 14);
+	pkt->payload_len = ip_payload - doff;
+	pkt->opts = 0;
+	olen = doff - 20;
+	if (olen == 0)
+		return EP_PARSE_OK;
+	if (olen > 40)
+		return EP_PARSE_BAD_TCP_DOFF;
+	if (load(skb, off + 20, h.b, olen) < 0)
+		return EP_PARSE_TRUNC_TCP;
+	/* The layout Linux sends on every segment: NOP, NOP, timestamps. */
+	if (olen == 12 && h.b[0] == 1 && h.b[1] == 1 && h.b[2] == 8 && h.b[3] == 10) {
+		pkt->tsval = ep_be32(h.b + 4);
+		pkt->tsecr = ep_be32(h.b + 8);
+		pkt->opts = EP_OPT_TS;
+		return EP_PARSE_OK;
+	}
+	for (i = 0; i < 40; ) {
+		__u32 kind, len;
+
+		__u32 j;
+
+		if (i >= olen)
+			break;
+		/* Keep the masks: the verifier needs them to bound stack reads. */
+		j = i;
+		asm volatile("" : "+r"(j));
+		kind = h.b[j & 63];
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= olen)
+			return EP_PARSE_BAD_TCP_OPTLEN;
+		len = h.b[(j + 1) & 63];
+		if (len < 2 || i + len > olen)
+			return EP_PARSE_BAD_TCP_OPTLEN;
+		if (kind == 8 && len == 10 && i + 10 <= 40) {
+			j &= 31;
+
+			pkt->tsval = (__u32)h.b[j + 2] << 24 | (__u32)h.b[j + 3] << 16 |
+				     (__u32)h.b[j + 4] << 8 | h.b[j + 5];
+			pkt->tsecr = (__u32)h.b[j + 6] << 24 | (__u32)h.b[j + 7] << 16 |
+				     (__u32)h.b[j + 8] << 8 | h.b[j + 9];
+			pkt->opts |= EP_OPT_TS;
+		} else if (kind == 2) {
+			pkt->opts |= EP_OPT_MSS;
+		} else if (kind == 4) {
+			pkt->opts |= EP_OPT_SACKOK;
+		} else if (kind == 5) {
+			pkt->opts |= EP_OPT_SACK;
+		} else if (kind == 3) {
+			pkt->opts |= EP_OPT_WSCALE;
+		}
+		i += len;
+	}
+	return EP_PARSE_OK;
+}
+
+static __always_inline enum ep_parse_res parse_ipv4(struct __sk_buff *skb, __u32 off,
+						    struct ep_pkt *pkt)
+{
+	struct hdrs h;
+	__u32 ihl, tot;
+
+	if (load(skb, off, h.b, 20) < 0)
+		return EP_PARSE_TRUNC_IP;
+	if ((h.b[0] >> 4) != 4)
+		return EP_PARSE_BAD_IP_VERSION;
+	ihl = (__u32)(h.b[0] & 15) * 4;
+	if (ihl < 20)
+		return EP_PARSE_BAD_IP_HLEN;
+	tot = ep_be16(h.b + 2);
+	if (tot < ihl)
+		return EP_PARSE_BAD_IP_LEN;
+	if (off + tot > skb->len)
+		return EP_PARSE_TRUNC_IP;
+	pkt->family = 4;
+	__builtin_memset(pkt->src, 0, 32);
+	__builtin_memcpy(pkt->src, h.b + 12, 4);
+	__builtin_memcpy(pkt->dst, h.b + 16, 4);
+	if ((ep_be16(h.b + 6) & 0x3fff) != 0)
+		return EP_PARSE_FRAGMENT;
+	if (h.b[9] != 6)
+		return EP_PARSE_NOT_TCP;
+	return parse_tcp(skb, off + ihl, tot - ihl, pkt);
+}
+
+static __always_inline enum ep_parse_res parse_ipv6(struct __sk_buff *skb, __u32 off,
+						    struct ep_pkt *pkt)
+{
+	struct hdrs h;
+	__u32 plen, next, i;
+
+	if (load(skb, off, h.b, 40) < 0)
+		return EP_PARSE_TRUNC_IP;
+	if ((h.b[0] >> 4) != 6)
+		return EP_PARSE_BAD_IP_VERSION;
+	plen = ep_be16(h.b + 4);
+	if (off + 40 + plen > skb->len)
+		return EP_PARSE_TRUNC_IP;
+	pkt->family = 6;
+	__builtin_memcpy(pkt->src, h.b + 8, 16);
+	__builtin_memcpy(pkt->dst, h.b + 24, 16);
+	next = h.b[6];
+	off += 40;
+	for (i = 0; i < EP_IPV6_MAX_EXT; i++) {
+		__u32 elen;
+
+		if (next == 6)
+			return parse_tcp(skb, off, plen, pkt);
+		if (next == 44)
+			return EP_PARSE_FRAGMENT;
+		if (next != 0 && next != 43 && next != 60)
+			return EP_PARSE_NOT_TCP;
+		if (plen < 8 || load(skb, off, h.b, 8) < 0)
+			return EP_PARSE_TRUNC_EXTHDR;
+		elen = ((__u32)h.b[1] + 1) * 8;
+		if (elen > plen)
+			return EP_PARSE_TRUNC_EXTHDR;
+		next = h.b[0];
+		off += elen;
+		plen -= elen;
+	}
+	return next == 6 ? parse_tcp(skb, off, plen, pkt) : EP_PARSE_TOO_MANY_EXTHDRS;
+}
+
+static __always_inline enum ep_parse_res parse_l3(struct __sk_buff *skb, __u32 off, __u16 proto,
+						  struct ep_pkt *pkt)
+{
+	if (proto == EP_ETH_P_IP)
+		return parse_ipv4(skb, off, pkt);
+	if (proto == EP_ETH_P_IPV6)
+		return parse_ipv6(skb, off, pkt);
+	return EP_PARSE_NOT_IP;
+}
+
+static __noinline enum ep_parse_res parse(struct __sk_buff *skb, struct ep_pkt *pkt)
+{
+	struct hdrs h;
+	__u32 off = 14, i;
+	__u16 proto;
+
+	pkt->vlans = pkt->mpls = pkt->pppoe = 0;
+	if (load(skb, 0, h.b, 14) < 0)
+		return EP_PARSE_TRUNC_L2;
+	proto = ep_be16(h.b + 12);
+	for (i = 0; i < EP_VLAN_MAX_DEPTH + 1; i++) {
+		if (proto != EP_ETH_P_8021Q && proto != EP_ETH_P_8021AD && proto != EP_ETH_P_QINQ_OLD)
+			break;
+		if (i == EP_VLAN_MAX_DEPTH)
+			return EP_PARSE_TOO_MANY_VLANS;
+		if (load(skb, off, h.b, 4) < 0)
+			return EP_PARSE_TRUNC_L2;
+		proto = ep_be16(h.b + 2);
+		off += 4;
+		pkt->vlans++;
+	}
+	if (proto == EP_ETH_P_MPLS_UC || proto == EP_ETH_P_MPLS_MC) {
+		for (i = 0; i < EP_MPLS_MAX_DEPTH; i++) {
+			if (load(skb, off, h.b, 4) < 0)
+				return EP_PARSE_TRUNC_L2;
+			off += 4;
+			pkt->mpls++;
+			if (h.b[2] & 1) { /* bottom of stack: the payload's version nibble decides */
+				if (load(skb, off, h.b, 1) < 0)
+					return EP_PARSE_TRUNC_IP;
+				return parse_l3(skb, off, (h.b[0] >> 4) == 6 ? EP_ETH_P_IPV6 : EP_ETH_P_IP, pkt);
+			}
+		}
+		return EP_PARSE_TOO_MANY_MPLS;
+	}
+	if (proto == EP_ETH_P_PPPOE_SES) {
+		__u16 ppp;
+
+		if (load(skb, off, h.b, 8) < 0)
+			return EP_PARSE_TRUNC_L2;
+		if (h.b[0] != 0x11 || h.b[1] != 0)
+			return EP_PARSE_BAD_PPPOE;
+		pkt->pppoe = 1;
+		if (h.b[6] & 1) { /* protocol field compression: one byte */
+			ppp = h.b[6];
+			off += 7;
+		} else {
+			ppp = ep_be16(h.b + 6);
+			off += 8;
+		}
+		if (ppp == 0x21)
+			return parse_ipv4(skb, off, pkt);
+		if (ppp == 0x57)
+			return parse_ipv6(skb, off, pkt);
+		return EP_PARSE_NOT_IP;
+	}
+	return parse_l3(skb, off, proto, pkt);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Recording                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static __always_inline void count(const struct ep_bpf_cfg *cfg, __u32 asn, __u32 k, __u64 n)
+{
+	struct ep_bpf_ckey key = {cfg->epoch, asn};
+	struct ep_bpf_counters *c = bpf_map_lookup_elem(&ep_actr, &key);
+
+	if (!c) {
+		struct ep_bpf_counters zero = {};
+
+		if (bpf_map_update_elem(&ep_actr, &key, &zero, BPF_NOEXIST) < 0 &&
+		    !bpf_map_lookup_elem(&ep_actr, &key)) {
+			stat_add(EP_ST_bpf_map_full, 1);
+			return;
+		}
+		c = bpf_map_lookup_elem(&ep_actr, &key);
+		if (!c)
+			return;
+	}
+	if (k < EP_BPF_AC__COUNT)
+		c->c[k] += n;
+}
+
+static __always_inline void record(const struct ep_bpf_cfg *cfg, __u32 asn, __u32 hist, __s64 v)
+{
+	struct ep_bpf_hkey key = {cfg->epoch, asn, hist, 0};
+	__u64 *n, one = 1;
+
+	if (v < 0)
+		v = 0;
+	if (v > cfg->hdr.highest) {
+		v = cfg->hdr.highest;
+		stat_add(EP_ST_rtt_discarded, 1);
+		return;
+	}
+	key.idx = ep_hdr_index(&cfg->hdr, v);
+	n = bpf_map_lookup_elem(&ep_hist, &key);
+	if (n) {
+		*n += 1;
+		return;
+	}
+	if (bpf_map_update_elem(&ep_hist, &key, &one, BPF_NOEXIST) < 0) {
+		n = bpf_map_lookup_elem(&ep_hist, &key);
+		if (n)
+			*n += 1;
+		else
+			stat_add(EP_ST_bpf_map_full, 1);
+	}
+}
+
+static __always_inline int is_local(const struct ep_pkt *pkt, int src)
+{
+	const __u8 *a = src ? pkt->src : pkt->dst;
+
+	if (pkt->family == 4) {
+		struct ep_bpf_lpm4 k = {32};
+
+		__builtin_memcpy(k.addr, a, 4);
+		return bpf_map_lookup_elem(&ep_local4, &k) != NULL;
+	} else {
+		struct ep_bpf_lpm6 k = {128};
+
+		__builtin_memcpy(k.addr, a, 16);
+		return bpf_map_lookup_elem(&ep_local6, &k) != NULL;
+	}
+}
+
+static __always_inline __u32 asn_of(const struct ep_pkt *pkt, int src)
+{
+	const __u8 *a = src ? pkt->src : pkt->dst;
+	__u32 *asn;
+
+	if (pkt->family == 4) {
+		struct ep_bpf_lpm4 k = {32};
+
+		__builtin_memcpy(k.addr, a, 4);
+		asn = bpf_map_lookup_elem(&ep_asn4, &k);
+	} else {
+		struct ep_bpf_lpm6 k = {128};
+
+		__builtin_memcpy(k.addr, a, 16);
+		asn = bpf_map_lookup_elem(&ep_asn6, &k);
+	}
+	return asn ? *asn : 0;
+}
+
+static __always_inline void flow_end(const struct ep_bpf_cfg *cfg, struct ep_bpf_flow *f)
+{
+	stat_add(EP_ST_flows_closed, 1);
+	count(cfg, f->asn, EP_BPF_AC_FLOWS_CLOSED, 1);
+	if (f->data_out)
+		record(cfg, f->asn, EP_BPF_H_RETX_PPM,
+		       (__s64)((__u64)f->retx_out * 1000000u / f->data_out));
+}
+
+static __noinline int track(struct __sk_buff *skb, struct ep_pkt *pkt, const struct ep_bpf_cfg *cfg)
+{
+	struct ep_flow_key key;
+	struct ep_bpf_flow *f, nf;
+	__u64 now = bpf_ktime_get_ns(), segs = skb->gso_segs ? skb->gso_segs : 1;
+	int s = ep_flow_key_make(pkt, &key), toward, in_main = 1;
+	__u32 end;
+
+	if (skb->gso_segs > 1)
+		stat_add(EP_ST_gso_packets, 1);
+	f = bpf_map_lookup_elem(&ep_flows, &key);
+	if (!f) {
+		in_main = 0;
+		f = bpf_map_lookup_elem(&ep_flows_new, &key);
+	}
+	if (f && (f->flags & EP_BF_ENDED)) {
+		if ((pkt->flags & (EP_TCP_SYN | EP_TCP_ACK)) != EP_TCP_SYN) {
+			/* The last ACKs of a closed flow: counted, nothing else. */
+			count(cfg, f->asn, s != f->remote ? EP_BPF_AC_SEGS_OUT : EP_BPF_AC_SEGS_IN, segs);
+			return 0;
+		}
+		bpf_map_delete_elem(in_main ? (void *)&ep_flows : (void *)&ep_flows_new, &key);
+		f = NULL; /* a new connection on a closed tuple */
+	}
+	if (!f) {
+		int remote;
+
+		if (pkt->flags & EP_TCP_RST) {
+			stat_add(EP_ST_rst_no_flow, 1);
+			return 0;
+		}
+		__builtin_memset(&nf, 0, sizeof(nf));
+		/* The remote side: outside --local-net, else the initiator, else the higher port. */
+		if (cfg->has_local && is_local(pkt, 1) != is_local(pkt, 0))
+			remote = is_local(pkt, 1) ? !s : s;
+		else if ((pkt->flags & (EP_TCP_SYN | EP_TCP_ACK)) == EP_TCP_SYN)
+			remote = s;
+		else if ((pkt->flags & (EP_TCP_SYN | EP_TCP_ACK)) == (EP_TCP_SYN | EP_TCP_ACK))
+			remote = !s;
+		else
+			remote = pkt->sport > pkt->dport ? s : !s;
+		nf.remote = (__u8)remote;
+		nf.asn = asn_of(pkt, remote == s);
+		if ((pkt->flags & (EP_TCP_SYN | EP_TCP_ACK)) == EP_TCP_SYN) {
+			nf.flags = EP_BF_SYN;
+			nf.hs_ns = now;
+			nf.hs_seq = pkt->seq;
+		}
+		if (bpf_map_update_elem(&ep_flows_new, &key, &nf, BPF_NOEXIST) < 0) {
+			stat_add(EP_ST_bpf_map_full, 1);
+			return 0;
+		}
+		f = bpf_map_lookup_elem(&ep_flows_new, &key);
+		if (!f)
+			return 0;
+		stat_add(EP_ST_flows_created, 1);
+		count(cfg, f->asn, EP_BPF_AC_FLOWS_NEW, 1);
+		in_main = 0;
+		if (nf.flags & EP_BF_SYN) {
+			toward = s != f->remote;
+			count(cfg, f->asn, toward ? EP_BPF_AC_SEGS_OUT : EP_BPF_AC_SEGS_IN, segs);
+			return 0;
+		}
+	}
+	toward = s != f->remote;
+	count(cfg, f->asn, toward ? EP_BPF_AC_SEGS_OUT : EP_BPF_AC_SEGS_IN, segs);
+	if (pkt->opts & EP_OPT_TS)
+		f->flags |= s ? EP_BF_TS_B : EP_BF_TS_A;
+
+	if (pkt->flags & EP_TCP_RST) {
+		flow_end(cfg, f);
+		f->flags |= EP_BF_ENDED;
+		return 0;
+	}
+	/* Handshake RTT. */
+	if (pkt->flags & EP_TCP_SYN) {
+		if (!(pkt->flags & EP_TCP_ACK)) {
+			if ((f->flags & EP_BF_SYN) && pkt->seq == f->hs_seq)
+				f->flags |= EP_BF_HS_KARN; /* SYN retransmitted */
+			else if (!(f->flags & EP_BF_SYN)) {
+				f->flags |= EP_BF_SYN;
+				f->hs_ns = now;
+			}
+		} else if (!toward) {
+			/* SYN-ACK from a remote server: SYN -> SYN-ACK. */
+			if ((f->flags & (EP_BF_SYN | EP_BF_HS_DONE | EP_BF_HS_KARN)) == EP_BF_SYN)
+				record(cfg, f->asn, EP_BPF_H_RTT_HS, (__s64)((now - f->hs_ns) / 1000));
+			f->flags |= EP_BF_HS_DONE | EP_BF_SYNACK;
+		} else {
+			/* SYN-ACK towards a remote client: wait for its ACK. */
+			if (f->flags & EP_BF_SYNACK)
+				f->flags |= EP_BF_HS_KARN;
+			f->flags |= EP_BF_SYNACK;
+			f->hs_ns = now;
+		}
+		return 0;
+	}
+	if (!toward && (f->flags & (EP_BF_SYNACK | EP_BF_HS_DONE)) == EP_BF_SYNACK &&
+	    (pkt->flags & EP_TCP_ACK)) {
+		if (!(f->flags & EP_BF_HS_KARN))
+			record(cfg, f->asn, EP_BPF_H_RTT_HS, (__s64)((now - f->hs_ns) / 1000));
+		f->flags |= EP_BF_HS_DONE;
+	}
+
+	/* Data: retransmissions and the data/ACK sample. */
+	end = pkt->seq + pkt->payload_len + ((pkt->flags & EP_TCP_FIN) ? 1 : 0);
+	if (pkt->payload_len) {
+		__u32 seen = s ? EP_BF_SEEN_B : EP_BF_SEEN_A, mx = f->snd_max[s & 1];
+		int retx = 0;
+
+		if (toward)
+			f->data_out += (__u32)segs;
+		if ((f->flags & seen) && ep_seq_lt(pkt->seq, mx)) {
+			/* Already sent: a retransmission, unless a keepalive (1 byte below snd_max). */
+			if (!(pkt->payload_len <= 1 && pkt->seq + 1 == mx)) {
+				retx = 1;
+				count(cfg, f->asn, toward ? EP_BPF_AC_RETX_OUT : EP_BPF_AC_RETX_IN, segs);
+				if (toward)
+					f->retx_out += (__u32)segs;
+				if (toward && f->pend_kind == EP_BP_SEQ && ep_seq_lt(pkt->seq, f->pend_val))
+					f->pend_kind = EP_BP_NONE; /* Karn */
+			}
+		}
+		if (!(f->flags & seen) || ep_seq_lt(mx, end))
+			f->snd_max[s & 1] = end;
+		f->flags |= seen;
+		if (toward && !retx && f->pend_kind == EP_BP_NONE &&
+		    (f->flags & (EP_BF_TS_A | EP_BF_TS_B)) != (EP_BF_TS_A | EP_BF_TS_B)) {
+			f->pend_kind = EP_BP_SEQ;
+			f->pend_val = end;
+			f->pend_ns = now;
+		}
+	}
+	/* In-flow RTT from timestamps (both sides use them), else from data/ACK. */
+	if ((f->flags & (EP_BF_TS_A | EP_BF_TS_B)) == (EP_BF_TS_A | EP_BF_TS_B) &&
+	    (pkt->opts & EP_OPT_TS)) {
+		if (f->pend_kind == EP_BP_SEQ)
+			f->pend_kind = EP_BP_NONE;
+		if (toward) {
+			if (!(f->flags & EP_BF_TSV) || pkt->tsval != f->last_tsval) {
+				if (f->pend_kind == EP_BP_NONE) {
+					f->pend_kind = EP_BP_TSVAL;
+					f->pend_val = pkt->tsval;
+					f->pend_ns = now;
+				}
+				f->last_tsval = pkt->tsval;
+				f->flags |= EP_BF_TSV;
+			}
+		} else if (f->pend_kind == EP_BP_TSVAL) {
+			if (pkt->tsecr == f->pend_val) {
+				record(cfg, f->asn, EP_BPF_H_RTT_DATA, (__s64)((now - f->pend_ns) / 1000));
+				f->pend_kind = EP_BP_NONE;
+			} else if (ep_seq_lt(f->pend_val, pkt->tsecr)) {
+				f->pend_kind = EP_BP_NONE; /* its first echo was missed */
+			}
+		}
+	} else if (!toward && f->pend_kind == EP_BP_SEQ && (pkt->flags & EP_TCP_ACK) &&
+		   ep_seq_le(f->pend_val, pkt->ack)) {
+		record(cfg, f->asn, EP_BPF_H_RTT_DATA, (__s64)((now - f->pend_ns) / 1000));
+		f->pend_kind = EP_BP_NONE;
+	}
+	if (pkt->flags & EP_TCP_FIN)
+		f->flags |= s ? EP_BF_FIN_B : EP_BF_FIN_A;
+	if ((f->flags & (EP_BF_FIN_A | EP_BF_FIN_B)) == (EP_BF_FIN_A | EP_BF_FIN_B)) {
+		/* Both sides closed: the flow ends here (the tuple may be reused by a new SYN). */
+		flow_end(cfg, f);
+		f->flags |= EP_BF_ENDED;
+		return 0;
+	}
+	/* Seen both ways: into the established table, out of reach of floods. */
+	if (!in_main && (f->flags & (EP_BF_SYNACK | EP_BF_SEEN_A | EP_BF_SEEN_B)) &&
+	    (f->flags & EP_BF_HS_DONE || (f->flags & (EP_BF_SEEN_A | EP_BF_SEEN_B)) ==
+					      (EP_BF_SEEN_A | EP_BF_SEEN_B))) {
+		__builtin_memcpy(&nf, f, sizeof(nf));
+		nf.flags |= EP_BF_MAIN;
+		if (bpf_map_update_elem(&ep_flows, &key, &nf, BPF_ANY) == 0) {
+			bpf_map_delete_elem(&ep_flows_new, &key);
+			stat_add(EP_ST_flows_promoted, 1);
+		}
+	}
+	return 0;
+}
+
+static __always_inline int handle(struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	const struct ep_bpf_cfg *cfg = bpf_map_lookup_elem(&ep_cfg, &zero);
+	struct ep_pkt pkt;
+	enum ep_parse_res res;
+
+	if (!cfg)
+		return TC_ACT_OK;
+	__builtin_memset(&pkt, 0, sizeof(pkt));
+	res = parse(skb, &pkt);
+	stat_add(EP_ST_packets, skb->gso_segs > 1 ? skb->gso_segs : 1);
+	stat_add(EP_ST_PARSE_OK + (__u32)res, skb->gso_segs > 1 ? skb->gso_segs : 1);
+	if (res == EP_PARSE_OK)
+		track(skb, &pkt, cfg);
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int ep_tc_ingress(struct __sk_buff *skb)
+{
+	return handle(skb);
+}
+
+SEC("tc")
+int ep_tc_egress(struct __sk_buff *skb)
+{
+	return handle(skb);
+}

@@ -1,0 +1,616 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * edgeprobe-bpf - the BPF side path's loader: checks privileges and BTF,
+ * loads ebpf/edgeprobe.bpf.c (CO-RE skeleton), fills the ASN and local-net
+ * LPM tries, attaches TC clsact ingress and egress on --iface, and every
+ * window flips the epoch, drains the finished buffer (merging per-CPU
+ * values) and exports it with the core's exporter: the same wire protocol
+ * and JSON as the other probes.  Detaches on exit; a run killed with SIGKILL
+ * leaves its filters, which the next start replaces.
+ */
+#include <errno.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "edgeprobe.skel.h"
+#include "edgeprobe/ep_bpf.h"
+#include "log.h"
+#include "probe.h"
+#include "report.h"
+
+#ifndef EP_VERSION
+#define EP_VERSION "0.0.0"
+#endif
+
+#define TC_HANDLE 0xe9e9
+#define TC_PRIO 0xe9
+
+enum { O_IFACE = 1, O_HELP, O_VERSION };
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+}
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: edgeprobe-bpf --iface IF [options]\n"
+		"\n"
+		"Passive TCP latency per autonomous system from BPF programs on TC ingress and\n"
+		"egress of IF (hosts without a DPDK NIC).  Needs root, or CAP_BPF + CAP_NET_ADMIN +\n"
+		"CAP_PERFMON, and a kernel with BTF (/sys/kernel/btf/vmlinux).\n"
+		"\n"
+		"Source options:\n"
+		"  --iface IF             the interface to attach to (both directions)\n"
+		"  --help, --version\n"
+		"\n%s",
+		ep_probe_usage);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Preflight                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static int preflight(const char *iface, char *err, size_t errlen)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+	static const struct { int cap; const char *name; } need[] = {
+		{CAP_BPF, "CAP_BPF"}, {CAP_NET_ADMIN, "CAP_NET_ADMIN"}, {CAP_PERFMON, "CAP_PERFMON"}};
+	char missing[128] = "";
+	size_t i;
+
+	if (syscall(SYS_capget, &h, d) == 0) {
+		for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+			int c = need[i].cap;
+			int has = (d[c / 32].effective >> (c % 32)) & 1;
+			int admin = (d[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32)) & 1;
+
+			if (!has && !(admin && c != CAP_NET_ADMIN))
+				snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
+					 "%s%s", missing[0] ? ", " : "", need[i].name);
+		}
+	}
+	if (missing[0]) {
+		snprintf(err, errlen,
+			 "not enough privilege to load and attach BPF programs: missing %s (run as "
+			 "root, or grant them: setcap cap_bpf,cap_net_admin,cap_perfmon=ep)",
+			 missing);
+		return -EPERM;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		snprintf(err, errlen,
+			 "this kernel exposes no BTF (/sys/kernel/btf/vmlinux: %s): CO-RE programs "
+			 "need CONFIG_DEBUG_INFO_BTF=y; use edgeprobe-pcap on this host",
+			 strerror(errno));
+		return -ENOENT;
+	}
+	if (!if_nametoindex(iface)) {
+		snprintf(err, errlen, "--iface %s: no such interface", iface);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && ep_log_max < EP_LOG_DEBUG)
+		return 0;
+	if (level == LIBBPF_INFO && ep_log_max < EP_LOG_INFO)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Tries                                                                      */
+/* ------------------------------------------------------------------------ */
+
+struct fill {
+	int fd4, fd6, family;
+	size_t n, errors;
+};
+
+static int count_prefix(void *ctx, const uint8_t *addr, int len, uint32_t asn)
+{
+	(void)addr;
+	(void)len;
+	(void)asn;
+	((struct fill *)ctx)->n++;
+	return 0;
+}
+
+static int put_prefix(void *ctx, const uint8_t *addr, int len, uint32_t asn)
+{
+	struct fill *f = ctx;
+	int ret;
+
+	if (f->family == 4) {
+		struct ep_bpf_lpm4 k = {(uint32_t)len, {0}};
+
+		memcpy(k.addr, addr, 4);
+		ret = bpf_map_update_elem(f->fd4, &k, &asn, BPF_ANY);
+	} else {
+		struct ep_bpf_lpm6 k = {(uint32_t)len, {0}};
+
+		memcpy(k.addr, addr, 16);
+		ret = bpf_map_update_elem(f->fd6, &k, &asn, BPF_ANY);
+	}
+	if (ret < 0)
+		f->errors++;
+	f->n++;
+	return 0;
+}
+
+static int fill_local(struct edgeprobe_bpf *skel, const struct ep_netset *ns)
+{
+	uint32_t i, one = 1;
+
+	for (i = 0; i < ns->n; i++) {
+		int ret;
+
+		if (ns->net[i].family == 4) {
+			struct ep_bpf_lpm4 k = {ns->net[i].len, {0}};
+
+			memcpy(k.addr, ns->net[i].addr, 4);
+			ret = bpf_map_update_elem(bpf_map__fd(skel->maps.ep_local4), &k, &one, BPF_ANY);
+		} else {
+			struct ep_bpf_lpm6 k = {ns->net[i].len, {0}};
+
+			memcpy(k.addr, ns->net[i].addr, 16);
+			ret = bpf_map_update_elem(bpf_map__fd(skel->maps.ep_local6), &k, &one, BPF_ANY);
+		}
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Attach and detach                                                          */
+/* ------------------------------------------------------------------------ */
+
+struct hooks {
+	struct bpf_tc_hook hook[2];
+	int attached[2];
+};
+
+static int attach(struct hooks *h, int ifindex, int fd_in, int fd_out, char *err, size_t errlen)
+{
+	static const enum bpf_tc_attach_point pt[2] = {BPF_TC_INGRESS, BPF_TC_EGRESS};
+	int fds[2] = {fd_in, fd_out}, i, ret;
+
+	for (i = 0; i < 2; i++) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, old, .handle = TC_HANDLE, .priority = TC_PRIO);
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO,
+				    .prog_fd = fds[i]);
+
+		memset(&h->hook[i], 0, sizeof(h->hook[i]));
+		h->hook[i].sz = sizeof(h->hook[i]);
+		h->hook[i].ifindex = ifindex;
+		h->hook[i].attach_point = pt[i];
+		ret = bpf_tc_hook_create(&h->hook[i]);
+		if (ret < 0 && ret != -EEXIST) {
+			snprintf(err, errlen, "creating the clsact qdisc: %s", strerror(-ret));
+			return ret;
+		}
+		/* A filter of ours left by a killed run: replace it. */
+		if (bpf_tc_query(&h->hook[i], &old) == 0) {
+			ep_log_warn("removing a filter left on %s by an earlier run",
+				    i ? "egress" : "ingress");
+			DECLARE_LIBBPF_OPTS(bpf_tc_opts, del, .handle = TC_HANDLE, .priority = TC_PRIO);
+			bpf_tc_detach(&h->hook[i], &del);
+		}
+		ret = bpf_tc_attach(&h->hook[i], &opts);
+		if (ret < 0) {
+			snprintf(err, errlen, "attaching to %s: %s", i ? "egress" : "ingress",
+				 strerror(-ret));
+			return ret;
+		}
+		h->attached[i] = 1;
+	}
+	return 0;
+}
+
+static void detach(struct hooks *h)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO);
+
+		if (h->attached[i] && bpf_tc_detach(&h->hook[i], &opts) < 0)
+			ep_log_warn("detaching from %s failed", i ? "egress" : "ingress");
+		h->attached[i] = 0;
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Windows                                                                    */
+/* ------------------------------------------------------------------------ */
+
+struct drain {
+	struct ep_window_asn *asns;
+	struct ep_hist **hists;   /* nasns x EP_AH__COUNT */
+	uint32_t nasns, cap;
+};
+
+static struct ep_window_asn *asn_slot(struct drain *d, const struct ep_probe *p, uint32_t asn)
+{
+	uint32_t i;
+
+	for (i = 0; i < d->nasns; i++)
+		if (d->asns[i].asn == asn)
+			return &d->asns[i];
+	if (d->nasns == d->cap) {
+		uint32_t cap = d->cap ? d->cap * 2 : 64;
+		struct ep_window_asn *a = realloc(d->asns, cap * sizeof(*a));
+		struct ep_hist **h = realloc(d->hists, cap * EP_AH__COUNT * sizeof(*h));
+
+		if (a)
+			d->asns = a;
+		if (h)
+			d->hists = h;
+		if (!a || !h)
+			return NULL;
+		d->cap = cap;
+	}
+	memset(&d->asns[d->nasns], 0, sizeof(d->asns[0]));
+	memset(&d->hists[d->nasns * EP_AH__COUNT], 0, EP_AH__COUNT * sizeof(*d->hists));
+	d->asns[d->nasns].asn = asn;
+	d->asns[d->nasns].org = ep_asn_map_org(p->asn, asn);
+	return &d->asns[d->nasns++];
+}
+
+static void drain_free(struct drain *d)
+{
+	uint32_t i;
+
+	for (i = 0; i < d->nasns * EP_AH__COUNT; i++)
+		ep_hist_free(d->hists[i]);
+	d->nasns = 0;
+}
+
+/* Read and delete every entry of epoch e, summing the per-CPU values. */
+static int drain_epoch(struct edgeprobe_bpf *skel, const struct ep_probe *p, uint32_t e,
+		       struct drain *d, uint64_t *hist_err)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd, i;
+	struct ep_bpf_hkey hk, hnext, *hdel = NULL;
+	struct ep_bpf_ckey ck, cnext, *cdel = NULL;
+	size_t nh = 0, nc = 0, caph = 0, capc = 0;
+	uint64_t *vals = calloc((size_t)ncpu, sizeof(struct ep_bpf_counters));
+	void *prev;
+
+	if (!vals)
+		return -ENOMEM;
+	/* Counters. */
+	fd = bpf_map__fd(skel->maps.ep_actr);
+	for (prev = NULL; bpf_map_get_next_key(fd, prev, &cnext) == 0; prev = &ck) {
+		ck = cnext;
+		if (ck.epoch != e)
+			continue;
+		if (bpf_map_lookup_elem(fd, &ck, vals) == 0) {
+			struct ep_window_asn *a = asn_slot(d, p, ck.asn);
+			const struct ep_bpf_counters *v = (const void *)vals;
+
+			for (i = 0; a && i < ncpu; i++) {
+				int k;
+
+				for (k = 0; k < EP_BPF_AC__COUNT; k++)
+					a->c[k] += v[i].c[k];
+			}
+		}
+		if (nc == capc) {
+			capc = capc ? capc * 2 : 256;
+			cdel = realloc(cdel, capc * sizeof(*cdel));
+		}
+		if (cdel)
+			cdel[nc++] = ck;
+	}
+	for (size_t j = 0; j < nc; j++)
+		bpf_map_delete_elem(fd, &cdel[j]);
+	/* Histogram buckets. */
+	fd = bpf_map__fd(skel->maps.ep_hist);
+	for (prev = NULL; bpf_map_get_next_key(fd, prev, &hnext) == 0; prev = &hk) {
+		hk = hnext;
+		if (hk.epoch != e)
+			continue;
+		if (bpf_map_lookup_elem(fd, &hk, vals) == 0 && hk.hist < EP_AH__COUNT) {
+			struct ep_window_asn *a = asn_slot(d, p, hk.asn);
+			uint64_t sum = 0;
+
+			for (i = 0; i < ncpu; i++)
+				sum += vals[i];
+			if (a) {
+				struct ep_hist **h = &d->hists[(a - d->asns) * EP_AH__COUNT + hk.hist];
+
+				if (!*h)
+					ep_hist_new(EP_HIST_DEFAULT_LOWEST, EP_HIST_DEFAULT_HIGHEST,
+						    EP_HIST_DEFAULT_DIGITS, h);
+				if (*h && hk.idx >= 0 && hk.idx < (*h)->cfg.counts_len && sum <= UINT32_MAX) {
+					(*h)->counts[hk.idx] += (uint32_t)sum;
+					(*h)->total += (int64_t)sum;
+					if (hk.idx < (*h)->min_idx)
+						(*h)->min_idx = hk.idx;
+					if (hk.idx > (*h)->max_idx)
+						(*h)->max_idx = hk.idx;
+				} else {
+					(*hist_err)++;
+				}
+			}
+		}
+		if (nh == caph) {
+			caph = caph ? caph * 2 : 1024;
+			hdel = realloc(hdel, caph * sizeof(*hdel));
+		}
+		if (hdel)
+			hdel[nh++] = hk;
+	}
+	for (size_t j = 0; j < nh; j++)
+		bpf_map_delete_elem(fd, &hdel[j]);
+	free(hdel);
+	free(cdel);
+	free(vals);
+	return 0;
+}
+
+static void read_stats(struct edgeprobe_bpf *skel, uint64_t *stats)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(skel->maps.ep_stats);
+	uint64_t *vals = calloc((size_t)ncpu, sizeof(uint64_t));
+	uint32_t k;
+	int i;
+
+	for (k = 0; vals && k < EP_BPF_NSTATS; k++) {
+		stats[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals) == 0)
+			for (i = 0; i < ncpu; i++)
+				stats[k] += vals[i];
+	}
+	free(vals);
+}
+
+static int flip(struct edgeprobe_bpf *skel, struct ep_bpf_cfg *cfg)
+{
+	uint32_t zero = 0;
+
+	cfg->epoch ^= 1;
+	return bpf_map_update_elem(bpf_map__fd(skel->maps.ep_cfg), &zero, cfg, BPF_ANY);
+}
+
+/* Flip, let programs in flight finish, drain the finished epoch and export it. */
+static void close_window(struct edgeprobe_bpf *skel, struct ep_probe *p, struct ep_bpf_cfg *cfg,
+			 struct drain *d, uint64_t start, uint64_t end, uint64_t *stats,
+			 uint64_t *windows)
+{
+	struct timespec ts = {0, 2000000};
+	struct ep_window w;
+	uint32_t done = cfg->epoch, i, k;
+	uint64_t hist_err = 0;
+
+	flip(skel, cfg);
+	nanosleep(&ts, NULL);
+	drain_epoch(skel, p, done, d, &hist_err);
+	for (i = 0; i < d->nasns; i++)
+		for (k = 0; k < EP_AH__COUNT; k++) {
+			struct ep_hist *h = d->hists[i * EP_AH__COUNT + k];
+
+			d->asns[i].h[k] = h && h->total ? h : NULL;
+		}
+	read_stats(skel, stats);
+	stats[EP_ST_hist_nomem] += hist_err;
+	stats[EP_ST_windows] = ++*windows;
+	memset(&w, 0, sizeof(w));
+	w.type = EP_WIN_WINDOW;
+	w.start_ns = start;
+	w.end_ns = end;
+	memcpy(w.stats, stats, sizeof(w.stats));
+	w.asns = d->asns;
+	w.nasns = d->nasns;
+	ep_exporter_window(&w, p->exporter);
+	drain_free(d);
+}
+
+/* ------------------------------------------------------------------------ */
+
+struct args {
+	const char *iface;
+};
+
+static int own_opt(int id, const char *arg, void *ctx, char *err, size_t errlen)
+{
+	struct args *a = ctx;
+
+	(void)err;
+	(void)errlen;
+	switch (id) {
+	case O_IFACE:
+		a->iface = arg;
+		return 0;
+	case O_HELP:
+		usage(stdout);
+		return 1;
+	default:
+		printf("edgeprobe-bpf %s (libbpf %s)\n", EP_VERSION, libbpf_version_string());
+		return 1;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option own[] = {
+		{"iface", required_argument, NULL, O_IFACE},
+		{"help", no_argument, NULL, O_HELP},
+		{"version", no_argument, NULL, O_VERSION},
+	};
+	struct args a = {0};
+	struct ep_probe_opts po;
+	struct ep_probe p;
+	struct edgeprobe_bpf *skel = NULL;
+	struct ep_bpf_cfg cfg;
+	struct hooks hooks = {0};
+	struct drain d = {0};
+	struct fill fill = {0};
+	uint64_t stats[EP_ST__COUNT] = {0}, windows = 0, interval, start;
+	char err[512] = "";
+	int ret;
+
+	memset(&p, 0, sizeof(p));
+	ep_probe_opts_defaults(&po);
+	po.max_flows = 262144; /* kernel memory: the default is smaller than the userspace probes' */
+	ret = ep_probe_parse_args(argc, argv, own, sizeof(own) / sizeof(own[0]), own_opt, &a, &po,
+				  err, sizeof(err));
+	if (ret == 1)
+		return 0;
+	if (ret < 0 || !a.iface) {
+		fprintf(stderr, "edgeprobe-bpf: %s\n(see edgeprobe-bpf --help)\n",
+			ret < 0 ? err : "--iface IF is required");
+		return 2;
+	}
+	if (preflight(a.iface, err, sizeof(err)) < 0) {
+		fprintf(stderr, "edgeprobe-bpf: %s\n", err);
+		return 1;
+	}
+	libbpf_set_print(libbpf_log);
+	ret = 1;
+	if (ep_probe_setup(&p, &po, 0, 1, 0, err, sizeof(err)) < 0) {
+		ep_log_err("%s", err);
+		goto out;
+	}
+	skel = edgeprobe_bpf__open();
+	if (!skel) {
+		ep_log_err("opening the BPF object: %s", strerror(errno));
+		goto out;
+	}
+	/* Size the maps: flows from --max-flows, the ASN tries from the data. */
+	fill.family = 4;
+	ep_asn_map_prefixes(p.asn, 4, count_prefix, &fill);
+	bpf_map__set_max_entries(skel->maps.ep_asn4, (uint32_t)(fill.n ? fill.n : 1));
+	fill.n = 0;
+	ep_asn_map_prefixes(p.asn, 6, count_prefix, &fill);
+	bpf_map__set_max_entries(skel->maps.ep_asn6, (uint32_t)(fill.n ? fill.n : 1));
+	bpf_map__set_max_entries(skel->maps.ep_flows, po.max_flows);
+	bpf_map__set_max_entries(skel->maps.ep_flows_new, po.max_flows / 4 > 1024 ? po.max_flows / 4 : 1024);
+	bpf_map__set_max_entries(skel->maps.ep_actr, 2 * (po.max_asns + 1));
+	ret = edgeprobe_bpf__load(skel);
+	if (ret < 0) {
+		ep_log_err("loading the BPF programs: %s (the verifier's log is above with --debug "
+			   "levels of libbpf)", strerror(-ret));
+		ret = 1;
+		goto out;
+	}
+	ret = 1;
+	{
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		struct bpf_program *prog;
+
+		bpf_object__for_each_program(prog, skel->obj) {
+			memset(&info, 0, sizeof(info));
+			len = sizeof(info);
+			if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
+				ep_log_info("loaded %s: %u instructions, %u processed by the verifier",
+					    bpf_program__name(prog), info.xlated_prog_len / 8,
+					    info.verified_insns);
+		}
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	ep_hdr_cfg_init(&cfg.hdr, EP_HIST_DEFAULT_LOWEST, EP_HIST_DEFAULT_HIGHEST,
+			EP_HIST_DEFAULT_DIGITS);
+	if (po.local_net[0]) {
+		/* ep_probe_setup() parsed --local-net into p.local. */
+		if ((ret = fill_local(skel, &p.local)) < 0) {
+			ep_log_err("--local-net: loading the local networks into the BPF map: %s",
+				   strerror(-ret));
+			ret = 1;
+			goto out;
+		}
+		cfg.has_local = 1;
+	}
+	fill.fd4 = bpf_map__fd(skel->maps.ep_asn4);
+	fill.fd6 = bpf_map__fd(skel->maps.ep_asn6);
+	fill.n = 0;
+	fill.family = 4;
+	ep_asn_map_prefixes(p.asn, 4, put_prefix, &fill);
+	fill.family = 6;
+	ep_asn_map_prefixes(p.asn, 6, put_prefix, &fill);
+	if (fill.errors) {
+		ep_log_err("loading the ASN tries: %zu of %zu prefixes failed", fill.errors, fill.n);
+		goto out;
+	}
+	ep_log_info("ASN tries: %zu prefixes", fill.n);
+	cfg.epoch = 1;
+	flip(skel, &cfg); /* epoch 0 */
+	if (attach(&hooks, (int)if_nametoindex(a.iface),
+		   bpf_program__fd(skel->progs.ep_tc_ingress), bpf_program__fd(skel->progs.ep_tc_egress),
+		   err, sizeof(err)) < 0) {
+		ep_log_err("--iface %s: %s", a.iface, err);
+		detach(&hooks);
+		goto out;
+	}
+	ep_log_info("attached to %s (TC ingress and egress, probe %s)", a.iface, p.probe_id);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	interval = (uint64_t)po.interval_ms * 1000000ull;
+	start = wall_ns();
+	start -= start % interval;
+	while (!g_stop) {
+		uint64_t now = wall_ns(), end = start + interval;
+
+		if (now < end) {
+			uint64_t left = end - now;
+			struct timespec ts = {(time_t)(left / 1000000000ull),
+					      (long)(left % 1000000000ull)};
+
+			if (left > 20000000ull)
+				ts = (struct timespec){0, 20000000};
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		close_window(skel, &p, &cfg, &d, start, end, stats, &windows);
+		start = end;
+		if (wall_ns() - start > interval) /* we fell behind: skip to now */
+			start = wall_ns() - wall_ns() % interval;
+	}
+	/* The open window, then the summary. */
+	close_window(skel, &p, &cfg, &d, start, wall_ns(), stats, &windows);
+	detach(&hooks);
+	ep_exporter_patch_stats(p.exporter, stats);
+	if (ep_exporter_finish(p.exporter, stats) < 0)
+		ep_log_err("--json-out: write error");
+	if (po.report)
+		ep_report_print(stdout, p.exporter);
+	ep_log_info("%llu packets, %llu TCP, %llu flows, %llu windows",
+		    (unsigned long long)stats[EP_ST_packets],
+		    (unsigned long long)stats[EP_ST_PARSE_OK],
+		    (unsigned long long)stats[EP_ST_flows_created], (unsigned long long)windows);
+	ret = 0;
+out:
+	edgeprobe_bpf__destroy(skel);
+	free(d.asns);
+	free(d.hists);
+	ep_probe_teardown(&p);
+	return ret;
+}
