@@ -177,6 +177,10 @@ static __always_inline enum ep_parse_res parse_tcp(struct __sk_buff *skb, __u32 
 		len = h.b[(j + 1) & 63];
 		if (len < 2 || i + len > olen)
 			return EP_PARSE_BAD_TCP_OPTLEN;
+		/* The same length rules as the userspace parser. */
+		if ((kind == 2 && len != 4) || (kind == 3 && len != 3) || (kind == 4 && len != 2) ||
+		    (kind == 5 && (len < 10 || (len - 2) % 8 != 0)) || (kind == 8 && len != 10))
+			return EP_PARSE_BAD_TCP_OPTLEN;
 		if (kind == 8 && len == 10 && i + 10 <= 40) {
 			j &= 31;
 
@@ -287,10 +291,13 @@ static __noinline enum ep_parse_res parse(struct __sk_buff *skb, struct ep_pkt *
 	if (load(skb, 0, h.b, 14) < 0)
 		return EP_PARSE_TRUNC_L2;
 	proto = ep_be16(h.b + 12);
+	/* A tag the kernel already took out of the frame (skb metadata) counts as one. */
+	if (skb->vlan_present)
+		pkt->vlans = 1;
 	for (i = 0; i < EP_VLAN_MAX_DEPTH + 1; i++) {
 		if (proto != EP_ETH_P_8021Q && proto != EP_ETH_P_8021AD && proto != EP_ETH_P_QINQ_OLD)
 			break;
-		if (i == EP_VLAN_MAX_DEPTH)
+		if (pkt->vlans >= EP_VLAN_MAX_DEPTH)
 			return EP_PARSE_TOO_MANY_VLANS;
 		if (load(skb, off, h.b, 4) < 0)
 			return EP_PARSE_TRUNC_L2;
@@ -433,12 +440,86 @@ static __always_inline void flow_end(const struct ep_bpf_cfg *cfg, struct ep_bpf
 		       (__s64)((__u64)f->retx_out * 1000000u / f->data_out));
 }
 
+static __always_inline void pend_clear(struct ep_bpf_flow *f)
+{
+	f->pend_mask = 0;
+	f->pend_kind = EP_BP_NONE;
+}
+
+static __always_inline void pend_add(struct ep_bpf_flow *f, __u8 kind, __u32 val, __u64 now)
+{
+	int i, slot = -1;
+
+	if (f->pend_kind != kind) {
+		f->pend_kind = kind;
+		f->pend_mask = 0;
+	}
+	for (i = 0; i < EP_BPF_PEND; i++)
+		if (slot < 0 && !(f->pend_mask & (1u << i)))
+			slot = i;
+	if (slot < 0) { /* all in use: replace the oldest */
+		slot = 0;
+		for (i = 1; i < EP_BPF_PEND; i++)
+			if (f->pend_ns[i] < f->pend_ns[slot])
+				slot = i;
+		stat_add(EP_ST_rtt_pend_overflow, 1);
+	}
+	if (slot >= 0 && slot < EP_BPF_PEND) {
+		f->pend_val[slot] = val;
+		f->pend_ns[slot] = now;
+		f->pend_mask |= (__u8)(1u << slot);
+	}
+}
+
+/* An echo of TSecr from the remote: the exact match is a sample, older values are dead. */
+static __always_inline void match_tsecr(const struct ep_bpf_cfg *cfg, struct ep_bpf_flow *f,
+					__u32 tsecr, __u64 now)
+{
+	int i;
+
+	for (i = 0; i < EP_BPF_PEND; i++) {
+		if (!(f->pend_mask & (1u << i)))
+			continue;
+		if (f->pend_val[i] == tsecr)
+			record(cfg, f->asn, EP_BPF_H_RTT_DATA, (__s64)((now - f->pend_ns[i]) / 1000));
+		else if (!ep_seq_lt(f->pend_val[i], tsecr))
+			continue;
+		f->pend_mask &= (__u8)~(1u << i);
+	}
+}
+
+/* An ACK from the remote: every outstanding segment it covers is a sample. */
+static __always_inline void match_ack(const struct ep_bpf_cfg *cfg, struct ep_bpf_flow *f,
+				      __u32 ack, __u64 now)
+{
+	int i;
+
+	for (i = 0; i < EP_BPF_PEND; i++) {
+		if ((f->pend_mask & (1u << i)) && ep_seq_le(f->pend_val[i], ack)) {
+			record(cfg, f->asn, EP_BPF_H_RTT_DATA, (__s64)((now - f->pend_ns[i]) / 1000));
+			f->pend_mask &= (__u8)~(1u << i);
+		}
+	}
+}
+
+/* Karn: a retransmission from seq makes outstanding segments ending after it ambiguous. */
+static __always_inline void karn_seq(struct ep_bpf_flow *f, __u32 seq)
+{
+	int i;
+
+	if (f->pend_kind != EP_BP_SEQ)
+		return;
+	for (i = 0; i < EP_BPF_PEND; i++)
+		if ((f->pend_mask & (1u << i)) && ep_seq_lt(seq, f->pend_val[i]))
+			f->pend_mask &= (__u8)~(1u << i);
+}
+
 static __noinline int track(struct __sk_buff *skb, struct ep_pkt *pkt, const struct ep_bpf_cfg *cfg)
 {
 	struct ep_flow_key key;
 	struct ep_bpf_flow *f, nf;
 	__u64 now = bpf_ktime_get_ns(), segs = skb->gso_segs ? skb->gso_segs : 1;
-	int s = ep_flow_key_make(pkt, &key), toward, in_main = 1;
+	int s = ep_flow_key_make(pkt, &key), toward, in_main = 1, ts_mode;
 	__u32 end;
 
 	if (skb->gso_segs > 1)
@@ -537,8 +618,18 @@ static __noinline int track(struct __sk_buff *skb, struct ep_pkt *pkt, const str
 		f->flags |= EP_BF_HS_DONE;
 	}
 
-	/* Data: retransmissions and the data/ACK sample. */
-	end = pkt->seq + pkt->payload_len + ((pkt->flags & EP_TCP_FIN) ? 1 : 0);
+	ts_mode = (f->flags & (EP_BF_TS_A | EP_BF_TS_B)) == (EP_BF_TS_A | EP_BF_TS_B);
+	if (f->pend_kind != EP_BP_NONE && f->pend_kind != (ts_mode ? EP_BP_TSVAL : EP_BP_SEQ))
+		pend_clear(f); /* timestamps appeared on the second side */
+	/* Answers from the remote: exact TSecr echoes, or ACKs covering data. */
+	if (!toward) {
+		if (ts_mode && (pkt->opts & EP_OPT_TS))
+			match_tsecr(cfg, f, pkt->tsecr, now);
+		else if (!ts_mode && (pkt->flags & EP_TCP_ACK))
+			match_ack(cfg, f, pkt->ack, now);
+	}
+	/* Data: retransmissions, and (without timestamps) the segment to sample. */
+	end = pkt->seq + pkt->payload_len;
 	if (pkt->payload_len) {
 		__u32 seen = s ? EP_BF_SEEN_B : EP_BF_SEEN_A, mx = f->snd_max[s & 1];
 		int retx = 0;
@@ -550,49 +641,25 @@ static __noinline int track(struct __sk_buff *skb, struct ep_pkt *pkt, const str
 			if (!(pkt->payload_len <= 1 && pkt->seq + 1 == mx)) {
 				retx = 1;
 				count(cfg, f->asn, toward ? EP_BPF_AC_RETX_OUT : EP_BPF_AC_RETX_IN, segs);
-				if (toward)
+				if (toward) {
 					f->retx_out += (__u32)segs;
-				if (toward && f->pend_kind == EP_BP_SEQ && ep_seq_lt(pkt->seq, f->pend_val))
-					f->pend_kind = EP_BP_NONE; /* Karn */
+					karn_seq(f, pkt->seq);
+				}
 			}
 		}
 		if (!(f->flags & seen) || ep_seq_lt(mx, end))
 			f->snd_max[s & 1] = end;
 		f->flags |= seen;
-		if (toward && !retx && f->pend_kind == EP_BP_NONE &&
-		    (f->flags & (EP_BF_TS_A | EP_BF_TS_B)) != (EP_BF_TS_A | EP_BF_TS_B)) {
-			f->pend_kind = EP_BP_SEQ;
-			f->pend_val = end;
-			f->pend_ns = now;
-		}
+		if (toward && !retx && !ts_mode)
+			pend_add(f, EP_BP_SEQ, end, now);
 	}
-	/* In-flow RTT from timestamps (both sides use them), else from data/ACK. */
-	if ((f->flags & (EP_BF_TS_A | EP_BF_TS_B)) == (EP_BF_TS_A | EP_BF_TS_B) &&
-	    (pkt->opts & EP_OPT_TS)) {
-		if (f->pend_kind == EP_BP_SEQ)
-			f->pend_kind = EP_BP_NONE;
-		if (toward) {
-			if (!(f->flags & EP_BF_TSV) || pkt->tsval != f->last_tsval) {
-				if (f->pend_kind == EP_BP_NONE) {
-					f->pend_kind = EP_BP_TSVAL;
-					f->pend_val = pkt->tsval;
-					f->pend_ns = now;
-				}
-				f->last_tsval = pkt->tsval;
-				f->flags |= EP_BF_TSV;
-			}
-		} else if (f->pend_kind == EP_BP_TSVAL) {
-			if (pkt->tsecr == f->pend_val) {
-				record(cfg, f->asn, EP_BPF_H_RTT_DATA, (__s64)((now - f->pend_ns) / 1000));
-				f->pend_kind = EP_BP_NONE;
-			} else if (ep_seq_lt(f->pend_val, pkt->tsecr)) {
-				f->pend_kind = EP_BP_NONE; /* its first echo was missed */
-			}
-		}
-	} else if (!toward && f->pend_kind == EP_BP_SEQ && (pkt->flags & EP_TCP_ACK) &&
-		   ep_seq_le(f->pend_val, pkt->ack)) {
-		record(cfg, f->asn, EP_BPF_H_RTT_DATA, (__s64)((now - f->pend_ns) / 1000));
-		f->pend_kind = EP_BP_NONE;
+	/* TSval towards the remote on segments that elicit an ACK (data, FIN). */
+	if (toward && ts_mode && (pkt->opts & EP_OPT_TS) &&
+	    (pkt->payload_len || (pkt->flags & EP_TCP_FIN)) &&
+	    (!(f->flags & EP_BF_TSV) || ep_seq_lt(f->last_tsval, pkt->tsval))) {
+		pend_add(f, EP_BP_TSVAL, pkt->tsval, now);
+		f->last_tsval = pkt->tsval;
+		f->flags |= EP_BF_TSV;
 	}
 	if (pkt->flags & EP_TCP_FIN)
 		f->flags |= s ? EP_BF_FIN_B : EP_BF_FIN_A;

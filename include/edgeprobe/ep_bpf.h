@@ -73,19 +73,22 @@ struct ep_bpf_counters {
 #define EP_BP_TSVAL 1
 #define EP_BP_SEQ 2
 
+#define EP_BPF_PEND 3 /* outstanding in-flow samples per flow, as the userspace tracker */
+
 struct ep_bpf_flow {
 	uint64_t hs_ns;          /* SYN (remote server) or SYN-ACK (remote client) time */
-	uint64_t pend_ns;        /* time of the pending in-flow sample */
+	uint64_t pend_ns[EP_BPF_PEND]; /* times of the outstanding in-flow samples */
+	uint32_t pend_val[EP_BPF_PEND]; /* TSval or sequence end awaited */
 	uint32_t asn;
 	uint32_t flags;          /* EP_BF_* */
 	uint32_t hs_seq;         /* sequence number of the handshake segment awaited */
-	uint32_t pend_val;       /* TSval or sequence end awaited */
 	uint32_t snd_max[2];     /* per side: highest sequence end sent */
 	uint32_t last_tsval;     /* last TSval towards the remote */
 	uint32_t data_out, retx_out; /* for retx_ppm */
 	uint8_t remote;          /* 0: side A is the remote, 1: side B */
 	uint8_t pend_kind;       /* EP_BP_* */
-	uint8_t pad[2];
+	uint8_t pend_mask;       /* slots in use */
+	uint8_t pad;
 };
 
 #endif

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# bpf_replay.sh - the scenario captures replayed onto a veth (tcpreplay) through
+# edgeprobe-bpf give the same per-ASN counts as edgeprobe-pcap --read on the files:
+# flows opened and closed, segments and retransmissions each way, and the number of
+# handshake, in-flow and retransmission-share samples.  (RTT values differ: the BPF
+# path timestamps at replay time.)
+#
+# Usage: bpf_replay.sh EDGEPROBE_BPF EDGEPROBE_PCAP GEN WORKDIR   (exit 77 without root)
+set -u
+BPF=$1 PCAP_PROBE=$2 GEN=$3 OUT=$4
+NS=ep-rply-$$
+. "$(dirname "$0")/lib.sh"
+[ -r /sys/kernel/btf/vmlinux ] || skip "no kernel BTF"
+command -v tcpreplay >/dev/null || skip "tcpreplay is not installed (scripts/setup installs it)"
+need_netns $NS
+mkdir -p "$OUT"
+rm -f "$OUT"/*.json
+"$GEN" "$OUT" >/dev/null || die "generating the scenario captures"
+ip -n $NS link add rpa type veth peer name rpb || die "veth"
+ip -n $NS link set rpa up && ip -n $NS link set rpb up
+# No offloads in the way of the raw frames.
+ip netns exec $NS ethtool -K rpb rx off gro off >/dev/null 2>&1 || true
+
+fails=0
+for name in mixed dense; do
+	asnf=$(python3 -c "import json;print(json.load(open('$OUT/$name.truth.json'))['asn_file'])")
+	local_net=$(python3 -c "import json;print(json.load(open('$OUT/$name.truth.json'))['local_net'])")
+	"$PCAP_PROBE" --read "$OUT/$name.pcap" --asn-db "$asnf" --local-net "$local_net" \
+		--json-out "$OUT/$name.ref.json" --quiet || die "edgeprobe-pcap on $name"
+	ip netns exec $NS "$BPF" --iface rpb --asn-db "$asnf" --local-net "$local_net" \
+		--json-out "$OUT/$name.bpf.json" 2>"$OUT/$name.bpf.log" &
+	pid=$!
+	for i in $(seq 100); do grep -q "attached to" "$OUT/$name.bpf.log" && break; sleep 0.1; done
+	grep -q "attached to" "$OUT/$name.bpf.log" || die "edgeprobe-bpf did not attach: $(cat "$OUT/$name.bpf.log")"
+	ip netns exec $NS tcpreplay -q -i rpa "$OUT/$name.pcap" >"$OUT/$name.tcpreplay.txt" 2>&1 ||
+		die "tcpreplay $name: $(cat "$OUT/$name.tcpreplay.txt")"
+	sleep 0.5
+	kill -TERM $pid
+	wait $pid || die "edgeprobe-bpf exited with an error"
+	python3 - "$OUT/$name.ref.json" "$OUT/$name.bpf.json" "$name" <<'PY' || fails=$((fails + 1))
+import json, sys
+ref = {a["asn"]: a for a in [json.loads(l) for l in open(sys.argv[1])][-1]["asns"]}
+got = {a["asn"]: a for a in [json.loads(l) for l in open(sys.argv[2])][-1]["asns"]}
+name, bad = sys.argv[3], []
+if set(ref) != set(got):
+    bad.append(f"ASNs {sorted(got)} != {sorted(ref)}")
+for asn, r in ref.items():
+    g = got.get(asn)
+    if not g:
+        continue
+    for k in ("flows_new", "flows_closed", "segs_out", "segs_in", "retx_out", "retx_in"):
+        if g[k] != r[k]:
+            bad.append(f"AS{asn} {k} {g[k]} != {r[k]}")
+    for h in ("rtt_hs", "rtt_data", "retx_ppm"):
+        if g[h]["n"] != r[h]["n"]:
+            bad.append(f"AS{asn} {h} n {g[h]['n']} != {r[h]['n']}")
+for b in bad:
+    print(f"FAIL: {name}: {b}")
+if not bad:
+    print(f"ok: {name}: {len(ref)} ASNs, every counter and sample count equal to edgeprobe-pcap --read")
+sys.exit(1 if bad else 0)
+PY
+done
+exit $((fails > 0))
