@@ -34,7 +34,6 @@
 /* Appended after the parse classes (wire ids 37 on): the BPF side path's own counters. */
 #define EP_STATS_TAIL(X)                                                                           \
 	X(bpf_map_full)       /* BPF: a map update failed (full): that count or sample is lost */ \
-	X(bpf_load_err)       /* BPF: packet bytes could not be read */                           \
 	X(gso_packets)        /* BPF: GSO/GRO super-packets (counted as their segments) */        \
 	X(flows_promoted)     /* BPF: flows moved from the new-flow to the established table */
 
