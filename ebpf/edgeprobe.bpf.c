@@ -11,7 +11,8 @@
  * header walk itself reads through bpf_skb_load_bytes() into fixed stack
  * buffers, the form the verifier accepts for variable offsets.
  *
- * Never drops or changes a packet: always TC_ACT_OK.
+ * The same code also runs as an XDP program on ingress (edgeprobe-bpf --xdp),
+ * with TC on egress.  Never drops or changes a packet: TC_ACT_OK, XDP_PASS.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -116,13 +117,23 @@ struct hdrs {
 	__u8 b[64];
 };
 
-static __always_inline int load(struct __sk_buff *skb, __u32 off, void *to, __u32 n)
+/* The frame being parsed: an skb (TC) or an xdp_md (XDP); xdp is a constant per program. */
+struct src {
+	void *ctx;
+	__u32 len;
+	int xdp;
+	int vlan_present;
+};
+
+static __always_inline int load(const struct src *skb, __u32 off, void *to, __u32 n)
 {
-	return bpf_skb_load_bytes(skb, off, to, n);
+	if (skb->xdp)
+		return bpf_xdp_load_bytes(skb->ctx, off, to, n);
+	return bpf_skb_load_bytes(skb->ctx, off, to, n);
 }
 
 /* TCP at off, with ip_payload bytes declared by the IP layer. */
-static __always_inline enum ep_parse_res parse_tcp(struct __sk_buff *skb, __u32 off,
+static __always_inline enum ep_parse_res parse_tcp(const struct src *skb, __u32 off,
 						   __u32 ip_payload, struct ep_pkt *pkt)
 {
 	struct hdrs h;
@@ -203,7 +214,7 @@ static __always_inline enum ep_parse_res parse_tcp(struct __sk_buff *skb, __u32 
 	return EP_PARSE_OK;
 }
 
-static __always_inline enum ep_parse_res parse_ipv4(struct __sk_buff *skb, __u32 off,
+static __always_inline enum ep_parse_res parse_ipv4(const struct src *skb, __u32 off,
 						    struct ep_pkt *pkt)
 {
 	struct hdrs h;
@@ -232,7 +243,7 @@ static __always_inline enum ep_parse_res parse_ipv4(struct __sk_buff *skb, __u32
 	return parse_tcp(skb, off + ihl, tot - ihl, pkt);
 }
 
-static __always_inline enum ep_parse_res parse_ipv6(struct __sk_buff *skb, __u32 off,
+static __always_inline enum ep_parse_res parse_ipv6(const struct src *skb, __u32 off,
 						    struct ep_pkt *pkt)
 {
 	struct hdrs h;
@@ -271,7 +282,7 @@ static __always_inline enum ep_parse_res parse_ipv6(struct __sk_buff *skb, __u32
 	return next == 6 ? parse_tcp(skb, off, plen, pkt) : EP_PARSE_TOO_MANY_EXTHDRS;
 }
 
-static __always_inline enum ep_parse_res parse_l3(struct __sk_buff *skb, __u32 off, __u16 proto,
+static __always_inline enum ep_parse_res parse_l3(const struct src *skb, __u32 off, __u16 proto,
 						  struct ep_pkt *pkt)
 {
 	if (proto == EP_ETH_P_IP)
@@ -281,7 +292,7 @@ static __always_inline enum ep_parse_res parse_l3(struct __sk_buff *skb, __u32 o
 	return EP_PARSE_NOT_IP;
 }
 
-static __noinline enum ep_parse_res parse(struct __sk_buff *skb, struct ep_pkt *pkt)
+static __always_inline enum ep_parse_res parse(const struct src *skb, struct ep_pkt *pkt)
 {
 	struct hdrs h;
 	__u32 off = 14, i;
@@ -514,15 +525,15 @@ static __always_inline void karn_seq(struct ep_bpf_flow *f, __u32 seq)
 			f->pend_mask &= (__u8)~(1u << i);
 }
 
-static __noinline int track(struct __sk_buff *skb, struct ep_pkt *pkt, const struct ep_bpf_cfg *cfg)
+static __noinline int track(struct ep_pkt *pkt, const struct ep_bpf_cfg *cfg, __u64 segs)
 {
 	struct ep_flow_key key;
 	struct ep_bpf_flow *f, nf;
-	__u64 now = bpf_ktime_get_ns(), segs = skb->gso_segs ? skb->gso_segs : 1;
+	__u64 now = bpf_ktime_get_ns();
 	int s = ep_flow_key_make(pkt, &key), toward, in_main = 1, ts_mode;
 	__u32 end;
 
-	if (skb->gso_segs > 1)
+	if (segs > 1)
 		stat_add(EP_ST_gso_packets, 1);
 	f = bpf_map_lookup_elem(&ep_flows, &key);
 	if (!f) {
@@ -683,7 +694,22 @@ static __noinline int track(struct __sk_buff *skb, struct ep_pkt *pkt, const str
 	return 0;
 }
 
-static __always_inline int handle(struct __sk_buff *skb)
+/* Parsing as subprograms of their own (their stack is not the caller's), one per context type. */
+static __noinline enum ep_parse_res parse_skb(struct __sk_buff *skb, struct ep_pkt *pkt)
+{
+	struct src src = {skb, skb->len, 0, skb->vlan_present};
+
+	return parse(&src, pkt);
+}
+
+static __noinline enum ep_parse_res parse_xdp(struct xdp_md *ctx, struct ep_pkt *pkt)
+{
+	struct src src = {ctx, (__u32)(ctx->data_end - ctx->data), 1, 0};
+
+	return parse(&src, pkt);
+}
+
+static __always_inline void handle(void *ctx, int xdp, __u64 segs)
 {
 	__u32 zero = 0;
 	const struct ep_bpf_cfg *cfg = bpf_map_lookup_elem(&ep_cfg, &zero);
@@ -691,24 +717,36 @@ static __always_inline int handle(struct __sk_buff *skb)
 	enum ep_parse_res res;
 
 	if (!cfg)
-		return TC_ACT_OK;
+		return;
 	__builtin_memset(&pkt, 0, sizeof(pkt));
-	res = parse(skb, &pkt);
-	stat_add(EP_ST_packets, skb->gso_segs > 1 ? skb->gso_segs : 1);
-	stat_add(EP_ST_PARSE_OK + (__u32)res, skb->gso_segs > 1 ? skb->gso_segs : 1);
+	res = xdp ? parse_xdp(ctx, &pkt) : parse_skb(ctx, &pkt);
+	stat_add(EP_ST_packets, segs);
+	stat_add(EP_ST_PARSE_OK + (__u32)res, segs);
 	if (res == EP_PARSE_OK)
-		track(skb, &pkt, cfg);
+		track(&pkt, cfg, segs);
+}
+
+static __always_inline int handle_skb(struct __sk_buff *skb)
+{
+	handle(skb, 0, skb->gso_segs > 1 ? skb->gso_segs : 1);
 	return TC_ACT_OK;
 }
 
 SEC("tc")
 int ep_tc_ingress(struct __sk_buff *skb)
 {
-	return handle(skb);
+	return handle_skb(skb);
 }
 
 SEC("tc")
 int ep_tc_egress(struct __sk_buff *skb)
 {
-	return handle(skb);
+	return handle_skb(skb);
+}
+
+SEC("xdp")
+int ep_xdp_ingress(struct xdp_md *ctx)
+{
+	handle(ctx, 1, 1);
+	return XDP_PASS;
 }

@@ -21,6 +21,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 
 #include "edgeprobe.skel.h"
 #include "edgeprobe/ep_bpf.h"
@@ -35,7 +36,7 @@
 #define TC_HANDLE 0xe9e9
 #define TC_PRIO 0xe9
 
-enum { O_IFACE = 1, O_HELP, O_VERSION };
+enum { O_IFACE = 1, O_XDP, O_HELP, O_VERSION };
 
 static volatile sig_atomic_t g_stop;
 
@@ -64,6 +65,8 @@ static void usage(FILE *fp)
 		"\n"
 		"Source options:\n"
 		"  --iface IF             the interface to attach to (both directions)\n"
+		"  --xdp                  ingress with XDP (native where the driver has it, else\n"
+		"                         generic) instead of TC; egress stays on TC\n"
 		"  --help, --version\n"
 		"\n%s",
 		ep_probe_usage);
@@ -194,7 +197,46 @@ static int fill_local(struct edgeprobe_bpf *skel, const struct ep_netset *ns)
 struct hooks {
 	struct bpf_tc_hook hook[2];
 	int attached[2];
+	int ifindex;
+	uint32_t xdp_flags;   /* XDP mode attached, 0: none */
 };
+
+/* XDP on ingress: replace a program of ours left by a killed run, never someone else's. */
+static int attach_xdp(struct hooks *h, int ifindex, int fd, char *err, size_t errlen)
+{
+	static const uint32_t modes[2] = {XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE};
+	uint32_t old_id = 0;
+	int i, ret = -EINVAL;
+
+	h->ifindex = ifindex;
+	if (bpf_xdp_query_id(ifindex, 0, &old_id) == 0 && old_id) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int ofd = bpf_prog_get_fd_by_id(old_id);
+
+		memset(&info, 0, sizeof(info));
+		if (ofd < 0 || bpf_obj_get_info_by_fd(ofd, &info, &len) < 0 ||
+		    strcmp(info.name, "ep_xdp_ingress")) {
+			snprintf(err, errlen, "another XDP program (id %u, %s) is attached", old_id,
+				 ofd < 0 ? "?" : info.name);
+			if (ofd >= 0)
+				close(ofd);
+			return -EBUSY;
+		}
+		close(ofd);
+		ep_log_warn("replacing an XDP program left on ingress by an earlier run");
+	}
+	for (i = 0; i < 2; i++) {
+		ret = bpf_xdp_attach(ifindex, fd, modes[i], NULL);
+		if (ret == 0) {
+			h->xdp_flags = modes[i];
+			ep_log_info("XDP on ingress in %s mode", i ? "generic (skb)" : "native");
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "attaching XDP: %s", strerror(-ret));
+	return ret;
+}
 
 static int attach(struct hooks *h, int ifindex, int fd_in, int fd_out, char *err, size_t errlen)
 {
@@ -202,6 +244,8 @@ static int attach(struct hooks *h, int ifindex, int fd_in, int fd_out, char *err
 	int fds[2] = {fd_in, fd_out}, i, ret;
 
 	for (i = 0; i < 2; i++) {
+		if (fds[i] < 0)
+			continue; /* ingress on XDP */
 		DECLARE_LIBBPF_OPTS(bpf_tc_opts, old, .handle = TC_HANDLE, .priority = TC_PRIO);
 		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO,
 				    .prog_fd = fds[i]);
@@ -244,6 +288,9 @@ static void detach(struct hooks *h)
 			ep_log_warn("detaching from %s failed", i ? "egress" : "ingress");
 		h->attached[i] = 0;
 	}
+	if (h->xdp_flags && bpf_xdp_detach(h->ifindex, h->xdp_flags, NULL) < 0)
+		ep_log_warn("detaching XDP failed");
+	h->xdp_flags = 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -437,6 +484,7 @@ static void close_window(struct edgeprobe_bpf *skel, struct ep_probe *p, struct 
 
 struct args {
 	const char *iface;
+	int xdp;
 };
 
 static int own_opt(int id, const char *arg, void *ctx, char *err, size_t errlen)
@@ -448,6 +496,9 @@ static int own_opt(int id, const char *arg, void *ctx, char *err, size_t errlen)
 	switch (id) {
 	case O_IFACE:
 		a->iface = arg;
+		return 0;
+	case O_XDP:
+		a->xdp = 1;
 		return 0;
 	case O_HELP:
 		usage(stdout);
@@ -462,6 +513,7 @@ int main(int argc, char **argv)
 {
 	static const struct option own[] = {
 		{"iface", required_argument, NULL, O_IFACE},
+		{"xdp", no_argument, NULL, O_XDP},
 		{"help", no_argument, NULL, O_HELP},
 		{"version", no_argument, NULL, O_VERSION},
 	};
@@ -563,14 +615,17 @@ int main(int argc, char **argv)
 	ep_log_info("ASN tries: %zu prefixes", fill.n);
 	cfg.epoch = 1;
 	flip(skel, &cfg); /* epoch 0 */
-	if (attach(&hooks, (int)if_nametoindex(a.iface),
-		   bpf_program__fd(skel->progs.ep_tc_ingress), bpf_program__fd(skel->progs.ep_tc_egress),
-		   err, sizeof(err)) < 0) {
+	if ((a.xdp && attach_xdp(&hooks, (int)if_nametoindex(a.iface),
+				 bpf_program__fd(skel->progs.ep_xdp_ingress), err, sizeof(err)) < 0) ||
+	    attach(&hooks, (int)if_nametoindex(a.iface),
+		   a.xdp ? -1 : bpf_program__fd(skel->progs.ep_tc_ingress),
+		   bpf_program__fd(skel->progs.ep_tc_egress), err, sizeof(err)) < 0) {
 		ep_log_err("--iface %s: %s", a.iface, err);
 		detach(&hooks);
 		goto out;
 	}
-	ep_log_info("attached to %s (TC ingress and egress, probe %s)", a.iface, p.probe_id);
+	ep_log_info("attached to %s (%s ingress, TC egress, probe %s)", a.iface,
+		    a.xdp ? "XDP" : "TC", p.probe_id);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	interval = (uint64_t)po.interval_ms * 1000000ull;

@@ -10,7 +10,8 @@
 # edgeprobe-bpf runs on br0 (TC ingress + egress) in the server namespace; tcpdump records
 # br0 for edgeprobe-pcap; ss -ti samples the kernel's srtt per client.  Per ASN it asserts:
 #  - handshake RTT p50 within 5% (+ the bridge's lateness) of the injected RTT;
-#  - in-flow RTT p50 within 10% of the kernel's srtt median;
+#  - in-flow RTT p50 within 10% (+ twice the bridge's median lateness) of the kernel's srtt
+#    median, and within 5% of edgeprobe-pcap's on the same traffic;
 #  - retransmissions between the bridge's drops towards that client and twice them + 5;
 #  - the same connections as edgeprobe-pcap on the capture, retransmissions within 10%.
 #
@@ -102,7 +103,7 @@ for asn, addr, one_way, name in ((64511, "192.0.2.11", 5, "A"), (64512, "192.0.2
     if not (a and ref and m and k):
         fails.append(f"AS{asn}: missing data (bpf {bool(a)}, pcap {bool(ref)}, bridge {bool(m)}, ss {bool(k)})")
         continue
-    drops, late = int(m.group(1)), int(m.group(4))
+    drops, late, late50 = int(m.group(1)), int(m.group(4)), int(m.group(3))
     want, kk = 2 * one_way * 1000, statistics.median(k)
     print(f"AS{asn} (ISP {name}): injected RTT {want} us, bridge lateness p99 {late} us, kernel srtt "
           f"median {kk:.0f} us, {drops} data frames dropped towards the client")
@@ -111,8 +112,13 @@ for asn, addr, one_way, name in ((64511, "192.0.2.11", 5, "A"), (64512, "192.0.2
               f"rtt_data n {x['rtt_data']['n']} p50 {x['rtt_data']['p50_us']} us, retx {x['retx_out']}")
     if abs(a["rtt_hs"]["p50_us"] - want) > 0.05 * want + 2 * late:
         fails.append(f"AS{asn}: handshake p50 {a['rtt_hs']['p50_us']} us, injected {want} us")
-    if abs(a["rtt_data"]["p50_us"] - kk) > 0.10 * kk:
+    # The kernel's srtt is smoothed over the whole transfer, the p50 is of 10-20 samples: the
+    # bridge's own jitter (measured in this run) widens the tolerance.
+    if abs(a["rtt_data"]["p50_us"] - kk) > 0.10 * kk + 2 * late50:
         fails.append(f"AS{asn}: in-flow p50 {a['rtt_data']['p50_us']} us vs kernel srtt {kk:.0f} us")
+    if abs(a["rtt_data"]["p50_us"] - ref["rtt_data"]["p50_us"]) > 0.05 * ref["rtt_data"]["p50_us"]:
+        fails.append(f"AS{asn}: in-flow p50 {a['rtt_data']['p50_us']} us vs edgeprobe-pcap "
+                     f"{ref['rtt_data']['p50_us']} us on the same traffic")
     if not drops <= a["retx_out"] <= 2 * drops + 5:
         fails.append(f"AS{asn}: {a['retx_out']} retransmissions for {drops} drops")
     if a["flows_new"] != ref["flows_new"] or a["flows_closed"] != ref["flows_closed"]:

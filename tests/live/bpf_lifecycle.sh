@@ -5,7 +5,8 @@
 #  - without privileges it refuses to start, naming the capabilities it lacks (exit 1);
 #  - bad flags and a missing interface are named (exit 2 / 1);
 #  - killed with SIGKILL it leaves its TC filters; the next start replaces them, says so,
-#    and measures; a clean stop (SIGTERM) removes them and writes the summary.
+#    and measures; a clean stop (SIGTERM) removes them and writes the summary;
+#  - the same with --xdp (XDP on ingress): a program of ours left behind is replaced.
 #
 # Usage: bpf_lifecycle.sh EDGEPROBE_BPF WORKDIR   (exit 77 without root)
 set -u
@@ -36,8 +37,8 @@ echo hello > "$OUT/f"
 printf '192.0.2.2,192.0.2.2,64520,Client\n' > "$OUT/asn.csv"
 http_server $NS_S 192.0.2.1 "$OUT" $NS_C f
 
-start() { # log json
-	ip netns exec $NS_S "$BPF" --iface eplv$$ --asn-db "$OUT/asn.csv" --local-net 192.0.2.1/32 \
+start() { # log json [--xdp]
+	ip netns exec $NS_S "$BPF" --iface eplv$$ ${3:-} --asn-db "$OUT/asn.csv" --local-net 192.0.2.1/32 \
 		--json-out "$2" 2>"$1" &
 	PID=$!
 	local i
@@ -61,6 +62,28 @@ kill -TERM $PID
 wait $PID || die "edgeprobe-bpf exited with an error: $(tail -3 "$OUT/run2.log")"
 ip netns exec $NS_S tc filter show dev eplv$$ ingress | grep -q . && die "filters left on ingress after SIGTERM"
 ip netns exec $NS_S tc filter show dev eplv$$ egress | grep -q . && die "filters left on egress after SIGTERM"
+# XDP on ingress: the same contract.
+start "$OUT/run3.log" "$OUT/run3.json" --xdp
+kill -KILL $PID
+wait $PID 2>/dev/null
+ip -n $NS_S link show eplv$$ | grep -q "xdp" || die "expected the killed run's XDP program to be left"
+start "$OUT/run4.log" "$OUT/run4.json" --xdp
+grep -q "replacing an XDP program left on ingress by an earlier run" "$OUT/run4.log" ||
+	die "the --xdp restart did not replace the stale program: $(cat "$OUT/run4.log")"
+ip netns exec $NS_C curl -s -o /dev/null http://192.0.2.1:8080/f || die "curl over XDP"
+sleep 0.3
+kill -TERM $PID
+wait $PID || die "edgeprobe-bpf --xdp exited with an error: $(tail -3 "$OUT/run4.log")"
+ip -n $NS_S link show eplv$$ | grep -q "xdp" && die "XDP left attached after SIGTERM"
+ip netns exec $NS_S tc filter show dev eplv$$ egress | grep -q . && die "filters left on egress after --xdp"
+python3 - "$OUT/run4.json" <<'PY' || exit 1
+import json, sys
+a = {x["asn"]: x for x in [json.loads(l) for l in open(sys.argv[1])][-1]["asns"]}.get(64520)
+if not a or a["flows_new"] != 1 or a["rtt_hs"]["n"] != 1:
+    print(f"FAIL: --xdp restart: {a}")
+    sys.exit(1)
+print("ok: --xdp: a killed run's XDP program is replaced at the next start and removed at SIGTERM")
+PY
 python3 - "$OUT/run2.json" <<'PY' || exit 1
 import json, sys
 s = [json.loads(l) for l in open(sys.argv[1])][-1]

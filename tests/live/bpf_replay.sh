@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # bpf_replay.sh - the scenario captures replayed onto a veth (tcpreplay) through
-# edgeprobe-bpf give the same per-ASN counts as edgeprobe-pcap --read on the files:
+# edgeprobe-bpf, with TC on ingress and again with XDP (--xdp), give the same per-ASN
+# counts as edgeprobe-pcap --read on the files:
 # flows opened and closed, segments and retransmissions each way, and the number of
 # handshake, in-flow and retransmission-share samples.  (RTT values differ: the BPF
 # path timestamps at replay time.)
@@ -24,12 +25,14 @@ ip -n $NS link set rpa up && ip -n $NS link set rpb up
 ip netns exec $NS ethtool -K rpb rx off gro off >/dev/null 2>&1 || true
 
 fails=0
+for mode in tc xdp; do
+xdp=; [ $mode = xdp ] && xdp=--xdp
 for name in mixed dense; do
 	asnf=$(python3 -c "import json;print(json.load(open('$OUT/$name.truth.json'))['asn_file'])")
 	local_net=$(python3 -c "import json;print(json.load(open('$OUT/$name.truth.json'))['local_net'])")
 	"$PCAP_PROBE" --read "$OUT/$name.pcap" --asn-db "$asnf" --local-net "$local_net" \
 		--json-out "$OUT/$name.ref.json" --quiet || die "edgeprobe-pcap on $name"
-	ip netns exec $NS "$BPF" --iface rpb --asn-db "$asnf" --local-net "$local_net" \
+	ip netns exec $NS "$BPF" --iface rpb $xdp --asn-db "$asnf" --local-net "$local_net" \
 		--json-out "$OUT/$name.bpf.json" 2>"$OUT/$name.bpf.log" &
 	pid=$!
 	for i in $(seq 100); do grep -q "attached to" "$OUT/$name.bpf.log" && break; sleep 0.1; done
@@ -39,7 +42,8 @@ for name in mixed dense; do
 	sleep 0.5
 	kill -TERM $pid
 	wait $pid || die "edgeprobe-bpf exited with an error"
-	python3 - "$OUT/$name.ref.json" "$OUT/$name.bpf.json" "$name" <<'PY' || fails=$((fails + 1))
+	grep -o "XDP on ingress in [a-z ()]* mode" "$OUT/$name.bpf.log"
+	python3 - "$OUT/$name.ref.json" "$OUT/$name.bpf.json" "$name ($mode)" <<'PY' || fails=$((fails + 1))
 import json, sys
 ref = {a["asn"]: a for a in [json.loads(l) for l in open(sys.argv[1])][-1]["asns"]}
 got = {a["asn"]: a for a in [json.loads(l) for l in open(sys.argv[2])][-1]["asns"]}
@@ -62,5 +66,6 @@ if not bad:
     print(f"ok: {name}: {len(ref)} ASNs, every counter and sample count equal to edgeprobe-pcap --read")
 sys.exit(1 if bad else 0)
 PY
+done
 done
 exit $((fails > 0))
