@@ -13,7 +13,9 @@
 #  - in-flow RTT p50 within 10% (+ twice the bridge's median lateness) of the kernel's srtt
 #    median, and within 5% of edgeprobe-pcap's on the same traffic;
 #  - retransmissions between the bridge's drops towards that client and twice them + 5;
-#  - the same connections as edgeprobe-pcap on the capture, retransmissions within 10%.
+#  - the same connections as edgeprobe-pcap on the capture, retransmissions within 10%;
+#  - segments towards each client: what the downloads need (GSO super-packets counted as
+#    their segments).
 #
 # Usage: bpf_delay.sh EDGEPROBE_BPF EDGEPROBE_PCAP BRIDGE WORKDIR   (exit 77 without root)
 set -u
@@ -121,6 +123,17 @@ for asn, addr, one_way, name in ((64511, "192.0.2.11", 5, "A"), (64512, "192.0.2
                      f"{ref['rtt_data']['p50_us']} us on the same traffic")
     if not drops <= a["retx_out"] <= 2 * drops + 5:
         fails.append(f"AS{asn}: {a['retx_out']} retransmissions for {drops} drops")
+    # Segments towards the client: 3 downloads of 2,000,000 bytes need at least
+    # 3 x ceil(2e6 / 1448) data segments at this MSS, plus handshakes, headers and FINs.
+    # TSO/GSO super-packets must count as their segments (the capture on br0 sees them
+    # merged, so edgeprobe-pcap counts fewer).
+    need = 3 * -(-2000000 // 1448)
+    first = a["segs_out"] - a["retx_out"]
+    print(f"  segments towards the client: edgeprobe-bpf {a['segs_out']} ({first} first "
+          f"transmissions, {need} data segments needed), edgeprobe-pcap on the merged capture "
+          f"{ref['segs_out']}")
+    if not need <= first <= need + 60:
+        fails.append(f"AS{asn}: {first} first transmissions towards the client, {need} needed")
     if a["flows_new"] != ref["flows_new"] or a["flows_closed"] != ref["flows_closed"]:
         fails.append(f"AS{asn}: flows {a['flows_new']}/{a['flows_closed']} vs pcap {ref['flows_new']}/{ref['flows_closed']}")
     if abs(a["retx_out"] - ref["retx_out"]) > max(2, 0.1 * ref["retx_out"]):
