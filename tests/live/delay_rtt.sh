@@ -12,7 +12,8 @@
 # Asserts, for the client's AS:
 #  - handshake RTT (edgeprobe-pcap and edgeprobe): p50 within 5% of the injected 20 ms
 #    plus the bridge's measured lateness;
-#  - in-flow RTT p50 within 10% of the kernel's srtt median, for both probes;
+#  - in-flow RTT p50 within 10% (+ twice the bridge's median lateness) of the kernel's srtt
+#    median, for both probes;
 #  - retransmissions: at least the bridge's drops towards the client, at most twice
 #    them plus 5 (a loss can cause a few resends); edgeprobe within 10% of edgeprobe-pcap.
 #
@@ -78,7 +79,7 @@ srtt = [float(x.split(":")[1]) * 1000 for x in open(f"{out}/ss.txt").read().spli
 if not (d and r and m and srtt):
     print(f"FAIL: missing data (dpdk {bool(d)}, pcap {bool(r)}, bridge {bool(m)}, ss {len(srtt)})")
     sys.exit(1)
-drops_to_client, late_p99 = int(m.group(1)), int(m.group(4))
+drops_to_client, late_p50, late_p99 = int(m.group(1)), int(m.group(3)), int(m.group(4))
 want = 2 * delay_ms * 1000
 k = statistics.median(srtt)
 print(f"injected RTT {want:.0f} us (bridge lateness p50 {m.group(3)} us, p99 {late_p99} us); "
@@ -93,7 +94,9 @@ fails = []
 for name, a in (("edgeprobe-pcap", r), ("edgeprobe", d)):
     if abs(a["rtt_hs"]["p50_us"] - want) > 0.05 * want + 2 * late_p99:
         fails.append(f"{name}: handshake p50 {a['rtt_hs']['p50_us']} us, injected {want:.0f} us")
-    if abs(a["rtt_data"]["p50_us"] - k) > 0.10 * k:
+    # The kernel's srtt is smoothed over the transfer, the p50 is of tens of samples: the
+    # bridge's own jitter (measured in this run) widens the tolerance.
+    if abs(a["rtt_data"]["p50_us"] - k) > 0.10 * k + 2 * late_p50:
         fails.append(f"{name}: in-flow p50 {a['rtt_data']['p50_us']} us vs kernel srtt {k:.0f} us")
     if not drops_to_client <= a["retx_out"] <= 2 * drops_to_client + 5:
         fails.append(f"{name}: {a['retx_out']} retransmissions for {drops_to_client} drops")
