@@ -26,6 +26,7 @@
 #include "edgeprobe.skel.h"
 #include "edgeprobe/ep_bpf.h"
 #include "log.h"
+#include "privdrop.h"
 #include "probe.h"
 #include "report.h"
 
@@ -626,6 +627,21 @@ int main(int argc, char **argv)
 	}
 	ep_log_info("attached to %s (%s ingress, TC egress, probe %s)", a.iface,
 		    a.xdp ? "XDP" : "TC", p.probe_id);
+	/*
+	 * Loaded and attached: reading, deleting and flipping map entries works on the fds
+	 * we hold without privilege; detaching at exit needs CAP_NET_ADMIN, kept alone.
+	 */
+	if (po.user) {
+		static const int keep[] = {CAP_NET_ADMIN};
+
+		if (ep_drop_privileges(po.user, keep, 1, err, sizeof(err)) < 0) {
+			ep_log_err("%s", err);
+			detach(&hooks);
+			goto out;
+		}
+		ep_log_info("running as %s, capabilities %#llx", po.user,
+			    (unsigned long long)ep_cap_effective());
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	interval = (uint64_t)po.interval_ms * 1000000ull;

@@ -24,6 +24,7 @@ enum {
 	O_REPORT,
 	O_QUIET,
 	O_KEY_FILE,
+	O_USER,
 };
 
 const struct option ep_probe_longopts[] = {
@@ -40,6 +41,7 @@ const struct option ep_probe_longopts[] = {
 	{"report", no_argument, NULL, O_REPORT},
 	{"quiet", no_argument, NULL, O_QUIET},
 	{"key-file", required_argument, NULL, O_KEY_FILE},
+	{"user", required_argument, NULL, O_USER},
 	{NULL, 0, NULL, 0},
 };
 
@@ -58,6 +60,7 @@ const char ep_probe_usage[] =
 	"                         (repeatable)\n"
 	"  --max-payload BYTES    wire message budget (default 1400)\n"
 	"  --key-file PATH        sign every message with HMAC-SHA256 and this shared key\n"
+	"  --user NAME            after setup, run as NAME with no (or only the needed) capabilities\n"
 	"  --json-out FILE|-      one JSON object per window, then a summary line\n"
 	"  --report               print the per-ISP latency table at the end\n"
 	"  --quiet                only errors on stderr\n";
@@ -183,6 +186,9 @@ int ep_probe_opt(struct ep_probe_opts *o, int id, const char *arg, char *err, si
 		return 0;
 	case O_QUIET:
 		ep_log_max = EP_LOG_ERR;
+		return 0;
+	case O_USER:
+		o->user = arg;
 		return 0;
 	case O_KEY_FILE: {
 		FILE *fp = fopen(arg, "rb");

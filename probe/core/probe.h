@@ -40,6 +40,7 @@ struct ep_probe_opts {
 	int report;                  /* print the per-ISP table at the end */
 	uint8_t key[EP_WIRE_KEY_MAX];  /* --key-file: HMAC-SHA256 key of the wire messages */
 	size_t keylen;
+	const char *user;            /* --user: drop to this user after setup */
 };
 
 /* Option ids of ep_probe_longopts start here. */

@@ -33,6 +33,7 @@
 #include "edgeprobe/ep_parse.h"
 #include "log.h"
 #include "merge.h"
+#include "privdrop.h"
 #include "probe.h"
 #include "report.h"
 #include "wire.h"
@@ -696,6 +697,15 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* EAL, ports, memory and outputs are set up: nothing below needs root. */
+	if (po.user) {
+		if (ep_drop_privileges(po.user, NULL, 0, err, sizeof(err)) < 0) {
+			ep_log_err("%s", err);
+			goto fail;
+		}
+		ep_log_info("running as %s, capabilities %#llx", po.user,
+			    (unsigned long long)ep_cap_effective());
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	for (i = 0; i < nworkers; i++)

@@ -14,6 +14,7 @@
 
 #include "edgeprobe/ep_parse.h"
 #include "log.h"
+#include "privdrop.h"
 #include "probe.h"
 #include "report.h"
 
@@ -392,6 +393,15 @@ int main(int argc, char **argv)
 			   a.iface != NULL || a.realtime, 1, err, sizeof(err)) < 0) {
 		ep_log_err("%s", err);
 		goto cleanup;
+	}
+	/* The capture is open and the outputs too: nothing below needs root. */
+	if (po.user) {
+		if (ep_drop_privileges(po.user, NULL, 0, err, sizeof(err)) < 0) {
+			ep_log_err("%s", err);
+			goto cleanup;
+		}
+		ep_log_info("running as %s, capabilities %#llx", po.user,
+			    (unsigned long long)ep_cap_effective());
 	}
 	g_src = &s;
 	signal(SIGINT, on_signal);

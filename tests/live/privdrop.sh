@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# privdrop.sh - every probe gives up root after setup with --user NAME:
+#  - edgeprobe-pcap (live): uid nobody, no capabilities, still capturing;
+#  - edgeprobe (DPDK, net_af_packet): uid nobody, no capabilities, still polling;
+#  - edgeprobe-bpf: uid nobody, only CAP_NET_ADMIN (to detach at exit), still reading maps;
+# each measures 3 connections and, stopped with SIGTERM, writes its summary (edgeprobe-bpf
+# also removes its filters).  The kernel's view (/proc/PID/status) is what is checked.
+#
+# Usage: privdrop.sh EDGEPROBE_PCAP EDGEPROBE_BPF|none EDGEPROBE|none WORKDIR  (77 without root)
+set -u
+PCAPP=$1 BPF=$2 EP=$3 OUT=$4
+NS_S=ep-pdsrv-$$ NS_C=ep-pdcli-$$
+. "$(dirname "$0")/lib.sh"
+need_netns $NS_S $NS_C
+id nobody >/dev/null 2>&1 || skip "no user 'nobody'"
+mkdir -p "$OUT"
+rm -f "$OUT"/*
+ip link add eppd$$ netns $NS_S type veth peer name eppc$$ netns $NS_C || die "veth"
+ns_addr $NS_S eppd$$ 192.0.2.1/24
+ns_addr $NS_C eppc$$ 192.0.2.2/24
+echo hello > "$OUT/f"
+printf '192.0.2.2,192.0.2.2,64540,Client\n' > "$OUT/asn.csv"
+http_server $NS_S 192.0.2.1 "$OUT" $NS_C f
+common=(--asn-db "$OUT/asn.csv" --local-net 192.0.2.1/32 --user nobody)
+
+check() { # name cmd... ; sets nothing, dies on failure
+	local name=$1 want_caps=$2
+	shift 2
+	ip netns exec $NS_S "$@" --json-out "$OUT/$name.json" 2>"$OUT/$name.log" &
+	local pid=$! i
+	for i in $(seq 150); do grep -q "running as nobody" "$OUT/$name.log" && break; sleep 0.1; done
+	grep -q "running as nobody" "$OUT/$name.log" || die "$name did not drop privileges: $(tail -5 "$OUT/$name.log")"
+	local uid caps
+	uid=$(awk '/^Uid:/ {print $2, $3, $4, $5}' /proc/$pid/status)
+	caps=$(awk '/^CapEff:/ {print $2}' /proc/$pid/status)
+	[ "$uid" = "65534 65534 65534 65534" ] || die "$name: uids $uid"
+	[ "$caps" = "$want_caps" ] || die "$name: effective capabilities $caps, want $want_caps"
+	sleep 0.5
+	for i in 1 2 3; do ip netns exec $NS_C curl -s -o /dev/null http://192.0.2.1:8080/f || die "curl"; done
+	sleep 0.5
+	kill -TERM $pid
+	wait $pid || die "$name exited with an error after dropping privileges: $(tail -3 "$OUT/$name.log")"
+	python3 - "$OUT/$name.json" "$name" "$caps" <<'PY' || exit 1
+import json, sys
+s = [json.loads(l) for l in open(sys.argv[1])][-1]
+a = {x["asn"]: x for x in s["asns"]}.get(64540)
+if s["type"] != "summary" or not a or a["flows_new"] != 3:
+    print(f"FAIL: {sys.argv[2]}: after dropping privileges: {a}")
+    sys.exit(1)
+print(f"ok: {sys.argv[2]}: running as nobody with CapEff {sys.argv[3]}, measured {a['flows_new']} "
+      f"connections (rtt_hs n {a['rtt_hs']['n']}), summary written")
+PY
+}
+
+check pcap 0000000000000000 "$PCAPP" --iface eppd$$ "${common[@]}"
+if [ "$EP" != none ] && [ -x "$EP" ]; then
+	check dpdk 0000000000000000 "$EP" -l 0,1 --no-huge --no-pci -m 256 --file-prefix pd$$ \
+		--vdev "net_af_packet0,iface=eppd$$" -- --stats-interval 0 "${common[@]}"
+fi
+if [ "$BPF" != none ] && [ -x "$BPF" ]; then
+	check bpf 0000000000001000 "$BPF" --iface eppd$$ "${common[@]}"
+	ip netns exec $NS_S tc filter show dev eppd$$ ingress | grep -q . && die "bpf: filters left after SIGTERM as nobody"
+	echo "ok: bpf: its filters were removed at exit with the one capability it kept"
+fi
