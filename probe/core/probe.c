@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "config.h"
 #include "probe.h"
 #include "wire.h"
 
@@ -25,6 +26,7 @@ enum {
 	O_QUIET,
 	O_KEY_FILE,
 	O_USER,
+	O_CONFIG,
 };
 
 const struct option ep_probe_longopts[] = {
@@ -42,6 +44,7 @@ const struct option ep_probe_longopts[] = {
 	{"quiet", no_argument, NULL, O_QUIET},
 	{"key-file", required_argument, NULL, O_KEY_FILE},
 	{"user", required_argument, NULL, O_USER},
+	{"config", required_argument, NULL, O_CONFIG},
 	{NULL, 0, NULL, 0},
 };
 
@@ -61,6 +64,8 @@ const char ep_probe_usage[] =
 	"  --max-payload BYTES    wire message budget (default 1400)\n"
 	"  --key-file PATH        sign every message with HMAC-SHA256 and this shared key\n"
 	"  --user NAME            after setup, run as NAME with no (or only the needed) capabilities\n"
+	"  --config FILE          options from an INI file (key = value, keys are option names;\n"
+	"                         the command line wins)\n"
 	"  --json-out FILE|-      one JSON object per window, then a summary line\n"
 	"  --report               print the per-ISP latency table at the end\n"
 	"  --quiet                only errors on stderr\n";
@@ -75,11 +80,28 @@ void ep_probe_opts_defaults(struct ep_probe_opts *o)
 	o->max_payload = EP_WIRE_DEFAULT_PAYLOAD;
 }
 
+struct apply {
+	struct ep_probe_opts *po;
+	ep_probe_own_opt own_opt;
+	void *ctx;
+};
+
+static int apply_opt(int id, const char *arg, void *ctx, char *err, size_t errlen)
+{
+	struct apply *a = ctx;
+
+	return id >= EP_OPT_BASE ? ep_probe_opt(a->po, id, arg, err, errlen)
+				 : a->own_opt(id, arg, a->ctx, err, errlen);
+}
+
 int ep_probe_parse_args(int argc, char **argv, const struct option *own, size_t n,
 			ep_probe_own_opt own_opt, void *ctx, struct ep_probe_opts *po, char *err,
 			size_t errlen)
 {
+	struct apply ap = {po, own_opt, ctx};
 	struct option opts[64];
+	const char *config = ep_config_arg(argc, argv), *prog;
+	int given[64], ngiven = 0;
 	size_t i, k = 0;
 	int c, ret;
 
@@ -88,22 +110,34 @@ int ep_probe_parse_args(int argc, char **argv, const struct option *own, size_t 
 	for (i = 0; ep_probe_longopts[i].name && k < 63; i++)
 		opts[k++] = ep_probe_longopts[i];
 	memset(&opts[k], 0, sizeof(opts[k]));
-	optind = 1;
 	opterr = 0;
+	/* First pass: which options the command line sets (they win over the file). */
+	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == '?') {
 			snprintf(err, errlen, "unknown option or missing argument: '%s'",
 				 argv[optind - 1]);
 			return -EINVAL;
 		}
-		ret = c >= EP_OPT_BASE ? ep_probe_opt(po, c, optarg, err, errlen)
-				       : own_opt(c, optarg, ctx, err, errlen);
-		if (ret != 0)
-			return ret < 0 ? -EINVAL : 1;
+		if (ngiven < 64)
+			given[ngiven++] = c;
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
+	}
+	if (config) {
+		prog = strrchr(argv[0], '/');
+		prog = prog ? prog + 1 : argv[0];
+		ret = ep_config_load(config, prog, opts, given, ngiven, apply_opt, &ap, err, errlen);
+		if (ret < 0)
+			return -EINVAL;
+	}
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		ret = apply_opt(c, optarg, &ap, err, errlen);
+		if (ret != 0)
+			return ret < 0 ? -EINVAL : 1;
 	}
 	return 0;
 }
@@ -190,6 +224,8 @@ int ep_probe_opt(struct ep_probe_opts *o, int id, const char *arg, char *err, si
 	case O_USER:
 		o->user = arg;
 		return 0;
+	case O_CONFIG:
+		return 0; /* read before the other options (ep_probe_parse_args) */
 	case O_KEY_FILE: {
 		FILE *fp = fopen(arg, "rb");
 		size_t n;

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* config.c - INI configuration files applied through the command-line handlers. */
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+
+/* Copies of the values, kept until exit (handlers hold pointers to them). */
+static char **kept;
+static size_t nkept;
+
+static void free_kept(void)
+{
+	while (nkept)
+		free(kept[--nkept]);
+	free(kept);
+	kept = NULL;
+}
+
+static char *keep(const char *v)
+{
+	char **k = realloc(kept, (nkept + 1) * sizeof(*kept));
+	char *c;
+
+	if (!k)
+		return NULL;
+	if (!kept)
+		atexit(free_kept);
+	kept = k;
+	c = strdup(v);
+	if (c)
+		kept[nkept++] = c;
+	return c;
+}
+
+struct load {
+	const char *program;
+	const struct option *opts;
+	const int *skip;
+	int nskip;
+	ep_config_set_cb set;
+	void *ctx;
+	char msg[400];
+	int failed;
+};
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct load *l = user;
+	const struct option *o;
+	char err[300] = "";
+	int i, ret;
+
+	if (l->failed)
+		return 0;
+	if (section[0] && strcmp(section, l->program) && strcmp(section, "probe") &&
+	    strcmp(section, "collector"))
+		return 1; /* another program's section */
+	if (!strcmp(name, "config")) {
+		snprintf(l->msg, sizeof(l->msg), "'config' cannot be set in a configuration file");
+		l->failed = 1;
+		return 0;
+	}
+	for (o = l->opts; o->name; o++)
+		if (!strcmp(o->name, name))
+			break;
+	if (!o->name || !strcmp(name, "help") || !strcmp(name, "version")) {
+		snprintf(l->msg, sizeof(l->msg), "unknown key '%s'", name);
+		l->failed = 1;
+		return 0;
+	}
+	for (i = 0; i < l->nskip; i++)
+		if (l->skip[i] == o->val)
+			return 1; /* the command line says otherwise */
+	if (o->has_arg == no_argument) {
+		if (!strcasecmp(value, "false") || !strcasecmp(value, "no") || !strcmp(value, "0"))
+			return 1;
+		if (strcasecmp(value, "true") && strcasecmp(value, "yes") && strcmp(value, "1")) {
+			snprintf(l->msg, sizeof(l->msg), "'%s' takes true or false, not '%s'", name, value);
+			l->failed = 1;
+			return 0;
+		}
+		value = NULL;
+	}
+	/* Handlers keep pointers to their arguments (as to argv): a copy for the process's life. */
+	if (value && !(value = keep(value))) {
+		snprintf(l->msg, sizeof(l->msg), "out of memory");
+		l->failed = 1;
+		return 0;
+	}
+	ret = l->set(o->val, value, l->ctx, err, sizeof(err));
+	if (ret != 0) {
+		snprintf(l->msg, sizeof(l->msg), "%s", ret > 0 ? "not allowed here" : err);
+		l->failed = 1;
+		return 0;
+	}
+	return 1;
+}
+
+int ep_config_load(const char *file, const char *program, const struct option *opts,
+		   const int *skip, int nskip, ep_config_set_cb set, void *ctx, char *err,
+		   size_t errlen)
+{
+	struct load l = {program, opts, skip, nskip, set, ctx, "", 0};
+	int ret = ini_parse(file, handler, &l);
+
+	if (ret == -1) {
+		snprintf(err, errlen, "--config %s: %s", file, strerror(errno ? errno : ENOENT));
+		return -ENOENT;
+	}
+	if (ret == -2) {
+		snprintf(err, errlen, "--config %s: out of memory", file);
+		return -ENOMEM;
+	}
+	if (ret > 0) {
+		snprintf(err, errlen, "%s:%d: %s", file, ret, l.msg[0] ? l.msg : "syntax error");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const char *ep_config_arg(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			return argv[i + 1];
+		if (!strncmp(argv[i], "--config=", 9))
+			return argv[i] + 9;
+	}
+	return NULL;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * config.h - configuration files equivalent to the command line: INI
+ * (inih), "key = value" where a key is a long option's name, optionally under
+ * a [section] named after the program; "true"/"yes"/"1" for flags.  Options
+ * given on the command line win: their file entries are not applied.
+ */
+#ifndef EP_CONFIG_H
+#define EP_CONFIG_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+/* Apply one option: @return 0, 1 to stop (help), or < 0 with err filled. */
+typedef int (*ep_config_set_cb)(int id, const char *arg, void *ctx, char *err, size_t errlen);
+
+/*
+ * Apply FILE's entries for the options in opts (NULL-terminated), skipping
+ * those whose ids are in skip.  program: the section that applies besides
+ * the unnamed one.
+ * @return 0, or < 0 with err as "FILE:LINE: reason" (unknown key, bad value,
+ *         unreadable file).
+ */
+int ep_config_load(const char *file, const char *program, const struct option *opts,
+		   const int *skip, int nskip, ep_config_set_cb set, void *ctx, char *err,
+		   size_t errlen);
+
+/* The value of --config FILE / --config=FILE in argv, or NULL. */
+const char *ep_config_arg(int argc, char **argv);
+
+#endif
