@@ -16,6 +16,7 @@
 
 #include "api.h"
 #include "collector.h"
+#include "config.h"
 #include "http.h"
 #include "log.h"
 #include "net.h"
@@ -75,6 +76,8 @@ static void usage(FILE *fp)
 		"  --kafka-timeout-ms MS  give up delivering a message after MS (default 30000)\n"
 		"  --run-seconds S        exit after S seconds (tests)\n"
 		"  --quiet                log warnings and errors only\n"
+		"  --config FILE          options from an INI file (keys = option names, section\n"
+		"                         [edgeprobe-collector] or [collector]; the command line wins)\n"
 		"  --version, --help\n",
 		EP_DEFAULT_WEB_DIR[0] ? EP_DEFAULT_WEB_DIR : "none");
 }
@@ -189,44 +192,169 @@ static void on_publish(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
 enum {
 	O_LISTEN = 1, O_HTTP, O_WEB, O_ALLOW, O_KEY, O_TIERS, O_PTIERS, O_MAXASN, O_MAXPROBES,
 	O_MAXVIEWS, O_METRICSASN, O_GRACE, O_HTTPCONNS, O_TCPCONNS, O_KBROKERS, O_KTOPIC, O_KMOCK, O_KQUEUE, O_KTIMEOUT,
-	O_RUN, O_QUIET, O_HELP, O_VERSION
+	O_RUN, O_QUIET, O_CONFIG, O_HELP, O_VERSION
 };
+
+/* The options' state: set from the configuration file, then the command line. */
+static const struct option opts[] = {
+	{"listen", required_argument, NULL, O_LISTEN},
+	{"http", required_argument, NULL, O_HTTP},
+	{"web-dir", required_argument, NULL, O_WEB},
+	{"allow-probe", required_argument, NULL, O_ALLOW},
+	{"key-file", required_argument, NULL, O_KEY},
+	{"tiers", required_argument, NULL, O_TIERS},
+	{"probe-tiers", required_argument, NULL, O_PTIERS},
+	{"max-asns", required_argument, NULL, O_MAXASN},
+	{"max-probes", required_argument, NULL, O_MAXPROBES},
+	{"max-probe-views", required_argument, NULL, O_MAXVIEWS},
+	{"metrics-top", required_argument, NULL, O_METRICSASN},
+	{"grace-ms", required_argument, NULL, O_GRACE},
+	{"http-max-conns", required_argument, NULL, O_HTTPCONNS},
+	{"tcp-max-conns", required_argument, NULL, O_TCPCONNS},
+	{"kafka-brokers", required_argument, NULL, O_KBROKERS},
+	{"kafka-topic", required_argument, NULL, O_KTOPIC},
+	{"kafka-mock", required_argument, NULL, O_KMOCK},
+	{"kafka-queue", required_argument, NULL, O_KQUEUE},
+	{"kafka-timeout-ms", required_argument, NULL, O_KTIMEOUT},
+	{"run-seconds", required_argument, NULL, O_RUN},
+	{"quiet", no_argument, NULL, O_QUIET},
+	{"config", required_argument, NULL, O_CONFIG},
+	{"help", no_argument, NULL, O_HELP},
+	{"version", no_argument, NULL, O_VERSION},
+	{NULL, 0, NULL, 0},
+};
+static struct ep_collector_cfg cfg;
+static struct ep_http_cfg hcfg = {"127.0.0.1:8080", EP_DEFAULT_WEB_DIR, 64, 30};
+static const char *listen_urls[MAX_LISTEN], *allow[MAX_ALLOW + 1];
+static const char *kbrokers, *ktopic = "edgeprobe-windows";
+static uint32_t nlisten, nallow, grace_ms = 500, tcp_conns = 256, kmock;
+static uint32_t run_s, kqueue = 100000, ktimeout = 30000;
+
+/* One option. @return 0, 1 to exit 0 (help, version), -1 on a bad value (said). */
+static int apply(int opt, const char *optarg)
+{
+	uint32_t u;
+
+	switch (opt) {
+	case O_LISTEN:
+		if (nlisten == MAX_LISTEN) {
+			fprintf(stderr, "edgeprobe-collector: --listen: at most %d\n", MAX_LISTEN);
+			return -1;
+		}
+		listen_urls[nlisten++] = optarg;
+		return 0;
+	case O_HTTP:
+		hcfg.addr = strcmp(optarg, "off") ? optarg : NULL;
+		return 0;
+	case O_WEB:
+		hcfg.web_dir = optarg;
+		return 0;
+	case O_ALLOW:
+		if (nallow == MAX_ALLOW || !*optarg || strlen(optarg) > EP_WIRE_PROBE_MAX) {
+			fprintf(stderr, "edgeprobe-collector: --allow-probe '%s': 1..%d bytes, at most %d ids\n",
+				optarg, EP_WIRE_PROBE_MAX, MAX_ALLOW);
+			return -1;
+		}
+		allow[nallow++] = optarg;
+		return 0;
+	case O_KEY:
+		if (read_key(optarg, &cfg) < 0)
+			return -1;
+		return 0;
+	case O_TIERS:
+		if (parse_tiers("--tiers", optarg, &cfg.ntiers, cfg.steps, cfg.counts) < 0)
+			return -1;
+		return 0;
+	case O_PTIERS:
+		if (parse_tiers("--probe-tiers", optarg, &cfg.probe_ntiers, cfg.probe_steps,
+				cfg.probe_counts) < 0)
+			return -1;
+		return 0;
+	case O_MAXASN:
+		if (parse_u32("--max-asns", optarg, 1, &cfg.max_asns) < 0)
+			return -1;
+		return 0;
+	case O_MAXPROBES:
+		if (parse_u32("--max-probes", optarg, 1, &cfg.max_probes) < 0)
+			return -1;
+		return 0;
+	case O_MAXVIEWS:
+		if (parse_u32("--max-probe-views", optarg, 0, &cfg.max_probe_views) < 0)
+			return -1;
+		return 0;
+	case O_METRICSASN:
+		if (parse_u32("--metrics-top", optarg, 0, &cfg.metrics_top) < 0)
+			return -1;
+		return 0;
+	case O_GRACE:
+		if (parse_u32("--grace-ms", optarg, 0, &grace_ms) < 0)
+			return -1;
+		cfg.grace_ns = (uint64_t)grace_ms * 1000000ull;
+		return 0;
+	case O_HTTPCONNS:
+		if (parse_u32("--http-max-conns", optarg, 1, &u) < 0)
+			return -1;
+		hcfg.max_conns = u;
+		return 0;
+	case O_TCPCONNS:
+		if (parse_u32("--tcp-max-conns", optarg, 1, &tcp_conns) < 0)
+			return -1;
+		return 0;
+	case O_KBROKERS:
+		kbrokers = optarg;
+		return 0;
+	case O_KTOPIC:
+		ktopic = optarg;
+		return 0;
+	case O_KMOCK:
+		if (parse_u32("--kafka-mock", optarg, 1, &kmock) < 0)
+			return -1;
+		return 0;
+	case O_KQUEUE:
+		if (parse_u32("--kafka-queue", optarg, 1, &kqueue) < 0)
+			return -1;
+		return 0;
+	case O_KTIMEOUT:
+		if (parse_u32("--kafka-timeout-ms", optarg, 1, &ktimeout) < 0)
+			return -1;
+		return 0;
+	case O_RUN:
+		if (parse_u32("--run-seconds", optarg, 1, &run_s) < 0)
+			return -1;
+		return 0;
+	case O_CONFIG:
+		return 0; /* read before the other options */
+	case O_QUIET:
+		ep_log_max = EP_LOG_WARN;
+		return 0;
+	case O_HELP:
+		usage(stdout);
+		return 1;
+	case O_VERSION:
+		printf("edgeprobe-collector %s\n", EP_VERSION);
+		return 1;
+	default:
+		fprintf(stderr, "edgeprobe-collector: unknown option or missing argument\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int apply_cfg(int id, const char *arg, void *ctx, char *err, size_t errlen)
+{
+	(void)ctx;
+	if (apply(id, arg) < 0) {
+		snprintf(err, errlen, "bad value '%s' (see above)", arg ? arg : "");
+		return -1;
+	}
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"listen", required_argument, NULL, O_LISTEN},
-		{"http", required_argument, NULL, O_HTTP},
-		{"web-dir", required_argument, NULL, O_WEB},
-		{"allow-probe", required_argument, NULL, O_ALLOW},
-		{"key-file", required_argument, NULL, O_KEY},
-		{"tiers", required_argument, NULL, O_TIERS},
-		{"probe-tiers", required_argument, NULL, O_PTIERS},
-		{"max-asns", required_argument, NULL, O_MAXASN},
-		{"max-probes", required_argument, NULL, O_MAXPROBES},
-		{"max-probe-views", required_argument, NULL, O_MAXVIEWS},
-		{"metrics-top", required_argument, NULL, O_METRICSASN},
-		{"grace-ms", required_argument, NULL, O_GRACE},
-		{"http-max-conns", required_argument, NULL, O_HTTPCONNS},
-		{"tcp-max-conns", required_argument, NULL, O_TCPCONNS},
-		{"kafka-brokers", required_argument, NULL, O_KBROKERS},
-		{"kafka-topic", required_argument, NULL, O_KTOPIC},
-		{"kafka-mock", required_argument, NULL, O_KMOCK},
-		{"kafka-queue", required_argument, NULL, O_KQUEUE},
-		{"kafka-timeout-ms", required_argument, NULL, O_KTIMEOUT},
-		{"run-seconds", required_argument, NULL, O_RUN},
-		{"quiet", no_argument, NULL, O_QUIET},
-		{"help", no_argument, NULL, O_HELP},
-		{"version", no_argument, NULL, O_VERSION},
-		{NULL, 0, NULL, 0},
-	};
 	static struct app app;
-	struct ep_collector_cfg cfg;
-	struct ep_http_cfg hcfg = {"127.0.0.1:8080", EP_DEFAULT_WEB_DIR, 64, 30};
-	const char *listen[MAX_LISTEN], *allow[MAX_ALLOW + 1];
-	const char *kbrokers = NULL, *ktopic = "edgeprobe-windows";
-	uint32_t nlisten = 0, nallow = 0, u, grace_ms = 500, tcp_conns = 256, kmock = 0;
-	uint32_t run_s = 0, kqueue = 100000, ktimeout = 30000;
+	const char *config = ep_config_arg(argc, argv);
+	int given[64], ngiven = 0;
 	struct ep_net *net = NULL;
 	char err[512];
 	uint64_t start, last_tick = 0;
@@ -234,108 +362,30 @@ int main(int argc, char **argv)
 	unsigned i;
 
 	ep_collector_cfg_default(&cfg);
+	/* The command line wins: note what it sets, apply the file, then the command line. */
+	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case O_LISTEN:
-			if (nlisten == MAX_LISTEN) {
-				fprintf(stderr, "edgeprobe-collector: --listen: at most %d\n", MAX_LISTEN);
-				return 2;
-			}
-			listen[nlisten++] = optarg;
-			break;
-		case O_HTTP:
-			hcfg.addr = strcmp(optarg, "off") ? optarg : NULL;
-			break;
-		case O_WEB:
-			hcfg.web_dir = optarg;
-			break;
-		case O_ALLOW:
-			if (nallow == MAX_ALLOW || !*optarg || strlen(optarg) > EP_WIRE_PROBE_MAX) {
-				fprintf(stderr, "edgeprobe-collector: --allow-probe '%s': 1..%d bytes, at most %d ids\n",
-					optarg, EP_WIRE_PROBE_MAX, MAX_ALLOW);
-				return 2;
-			}
-			allow[nallow++] = optarg;
-			break;
-		case O_KEY:
-			if (read_key(optarg, &cfg) < 0)
-				return 2;
-			break;
-		case O_TIERS:
-			if (parse_tiers("--tiers", optarg, &cfg.ntiers, cfg.steps, cfg.counts) < 0)
-				return 2;
-			break;
-		case O_PTIERS:
-			if (parse_tiers("--probe-tiers", optarg, &cfg.probe_ntiers, cfg.probe_steps,
-					cfg.probe_counts) < 0)
-				return 2;
-			break;
-		case O_MAXASN:
-			if (parse_u32("--max-asns", optarg, 1, &cfg.max_asns) < 0)
-				return 2;
-			break;
-		case O_MAXPROBES:
-			if (parse_u32("--max-probes", optarg, 1, &cfg.max_probes) < 0)
-				return 2;
-			break;
-		case O_MAXVIEWS:
-			if (parse_u32("--max-probe-views", optarg, 0, &cfg.max_probe_views) < 0)
-				return 2;
-			break;
-		case O_METRICSASN:
-			if (parse_u32("--metrics-top", optarg, 0, &cfg.metrics_top) < 0)
-				return 2;
-			break;
-		case O_GRACE:
-			if (parse_u32("--grace-ms", optarg, 0, &grace_ms) < 0)
-				return 2;
-			cfg.grace_ns = (uint64_t)grace_ms * 1000000ull;
-			break;
-		case O_HTTPCONNS:
-			if (parse_u32("--http-max-conns", optarg, 1, &u) < 0)
-				return 2;
-			hcfg.max_conns = u;
-			break;
-		case O_TCPCONNS:
-			if (parse_u32("--tcp-max-conns", optarg, 1, &tcp_conns) < 0)
-				return 2;
-			break;
-		case O_KBROKERS:
-			kbrokers = optarg;
-			break;
-		case O_KTOPIC:
-			ktopic = optarg;
-			break;
-		case O_KMOCK:
-			if (parse_u32("--kafka-mock", optarg, 1, &kmock) < 0)
-				return 2;
-			break;
-		case O_KQUEUE:
-			if (parse_u32("--kafka-queue", optarg, 1, &kqueue) < 0)
-				return 2;
-			break;
-		case O_KTIMEOUT:
-			if (parse_u32("--kafka-timeout-ms", optarg, 1, &ktimeout) < 0)
-				return 2;
-			break;
-		case O_RUN:
-			if (parse_u32("--run-seconds", optarg, 1, &run_s) < 0)
-				return 2;
-			break;
-		case O_QUIET:
-			ep_log_max = EP_LOG_WARN;
-			break;
-		case O_HELP:
-			usage(stdout);
-			return 0;
-		case O_VERSION:
-			printf("edgeprobe-collector %s\n", EP_VERSION);
-			return 0;
-		default:
+		if (opt == '?') {
+			fprintf(stderr, "edgeprobe-collector: unknown option or missing argument: '%s'\n",
+				argv[optind - 1]);
 			usage(stderr);
 			return 2;
 		}
+		if (ngiven < 64)
+			given[ngiven++] = opt;
 	}
+	if (config && ep_config_load(config, "edgeprobe-collector", opts, given, ngiven, apply_cfg,
+				     NULL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "edgeprobe-collector: %s\n", err);
+		return 2;
+	}
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		ret = apply(opt, optarg);
+		if (ret)
+			return ret > 0 ? 0 : 2;
+	}
+	ret = 1;
 	if (optind < argc) {
 		fprintf(stderr, "edgeprobe-collector: unexpected argument '%s'\n", argv[optind]);
 		return 2;
@@ -344,7 +394,7 @@ int main(int argc, char **argv)
 	if (nallow)
 		cfg.allow = allow;
 	if (!nlisten)
-		listen[nlisten++] = "udp://127.0.0.1:4739";
+		listen_urls[nlisten++] = "udp://127.0.0.1:4739";
 	if (ep_collector_init(&app.c, &cfg) < 0) {
 		fprintf(stderr, "edgeprobe-collector: bad roll-up configuration (each tier must hold "
 				"at least one window of the next)\n");
@@ -355,12 +405,12 @@ int main(int argc, char **argv)
 	if (ep_net_new(&net, tcp_conns) < 0)
 		goto out;
 	for (i = 0; i < nlisten; i++) {
-		if (ep_net_listen(net, listen[i], err, sizeof(err)) < 0) {
+		if (ep_net_listen(net, listen_urls[i], err, sizeof(err)) < 0) {
 			fprintf(stderr, "edgeprobe-collector: %s\n", err);
 			ret = 2;
 			goto out;
 		}
-		ep_log_info("listening on %s (port %u)", listen[i], ep_net_port(net, i));
+		ep_log_info("listening on %s (port %u)", listen_urls[i], ep_net_port(net, i));
 	}
 	if (kbrokers || kmock) {
 #ifdef EP_HAVE_KAFKA
