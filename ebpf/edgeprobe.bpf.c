@@ -71,6 +71,23 @@ struct {
 	__type(value, __u32);
 } ep_asn6 SEC(".maps");
 
+/* The second pair of ASN tries: a reload fills the pair not in use, then flips. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 2000000);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ep_bpf_lpm4);
+	__type(value, __u32);
+} ep_asn4b SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 2000000);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ep_bpf_lpm6);
+	__type(value, __u32);
+} ep_asn6b SEC(".maps");
+
 /* New and half-open flows: a SYN or ACK flood churns this table only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -423,7 +440,8 @@ static __always_inline int is_local(const struct ep_pkt *pkt, int src)
 	}
 }
 
-static __always_inline __u32 asn_of(const struct ep_pkt *pkt, int src)
+static __always_inline __u32 asn_of(const struct ep_bpf_cfg *cfg, const struct ep_pkt *pkt,
+				    int src)
 {
 	const __u8 *a = src ? pkt->src : pkt->dst;
 	__u32 *asn;
@@ -432,12 +450,12 @@ static __always_inline __u32 asn_of(const struct ep_pkt *pkt, int src)
 		struct ep_bpf_lpm4 k = {32};
 
 		__builtin_memcpy(k.addr, a, 4);
-		asn = bpf_map_lookup_elem(&ep_asn4, &k);
+		asn = bpf_map_lookup_elem(cfg->asn_set ? (void *)&ep_asn4b : (void *)&ep_asn4, &k);
 	} else {
 		struct ep_bpf_lpm6 k = {128};
 
 		__builtin_memcpy(k.addr, a, 16);
-		asn = bpf_map_lookup_elem(&ep_asn6, &k);
+		asn = bpf_map_lookup_elem(cfg->asn_set ? (void *)&ep_asn6b : (void *)&ep_asn6, &k);
 	}
 	return asn ? *asn : 0;
 }
@@ -567,7 +585,7 @@ static __noinline int track(struct ep_pkt *pkt, const struct ep_bpf_cfg *cfg, __
 		else
 			remote = pkt->sport > pkt->dport ? s : !s;
 		nf.remote = (__u8)remote;
-		nf.asn = asn_of(pkt, remote == s);
+		nf.asn = asn_of(cfg, pkt, remote == s);
 		if ((pkt->flags & (EP_TCP_SYN | EP_TCP_ACK)) == EP_TCP_SYN) {
 			nf.flags = EP_BF_SYN;
 			nf.hs_ns = now;

@@ -23,6 +23,8 @@ enum { EP_BPF_H_RTT_HS, EP_BPF_H_RTT_DATA, EP_BPF_H_RETX_PPM, EP_BPF_H__COUNT };
 struct ep_bpf_cfg {
 	uint32_t epoch;          /* 0 or 1: the buffer programs write now */
 	uint32_t has_local;      /* --local-net given: roles from the local tries */
+	uint32_t asn_set;        /* 0 or 1: the ASN tries in use (SIGHUP fills the other, flips) */
+	uint32_t pad;
 	struct ep_hdr_cfg hdr;   /* histogram bucket math, precomputed by the loader */
 };
 

@@ -39,12 +39,18 @@
 
 enum { O_IFACE = 1, O_XDP, O_HELP, O_VERSION };
 
-static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_stop, g_reload;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	g_stop = 1;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	g_reload = 1;
 }
 
 static uint64_t wall_ns(void)
@@ -481,6 +487,65 @@ static void close_window(struct edgeprobe_bpf *skel, struct ep_probe *p, struct 
 	drain_free(d);
 }
 
+/* Delete every key of an LPM trie (key_size bytes). */
+static void clear_map(int fd, size_t key_size)
+{
+	uint8_t key[sizeof(struct ep_bpf_lpm6)], next[sizeof(struct ep_bpf_lpm6)];
+
+	(void)key_size;
+	while (bpf_map_get_next_key(fd, NULL, next) == 0) {
+		memcpy(key, next, sizeof(key));
+		if (bpf_map_delete_elem(fd, key) < 0)
+			break;
+	}
+}
+
+/*
+ * SIGHUP: load the ASN data again into the tries not in use and flip to them
+ * (programs read the choice once per packet); a bad file, or one that does not
+ * fit, is refused and the current tries kept.
+ */
+static void reload_asn(struct edgeprobe_bpf *skel, struct ep_probe *p,
+		       const struct ep_probe_opts *po, struct ep_bpf_cfg *cfg)
+{
+	struct ep_asn_map *m;
+	struct fill f = {0};
+	uint32_t zero = 0, next = cfg->asn_set ^ 1;
+	char err[512];
+
+	if (ep_probe_load_asn(po, &m, err, sizeof(err)) < 0) {
+		ep_log_err("SIGHUP: ASN data not reloaded, keeping the current table: %s", err);
+		return;
+	}
+	f.fd4 = bpf_map__fd(next ? skel->maps.ep_asn4b : skel->maps.ep_asn4);
+	f.fd6 = bpf_map__fd(next ? skel->maps.ep_asn6b : skel->maps.ep_asn6);
+	clear_map(f.fd4, sizeof(struct ep_bpf_lpm4));
+	clear_map(f.fd6, sizeof(struct ep_bpf_lpm6));
+	f.family = 4;
+	ep_asn_map_prefixes(m, 4, put_prefix, &f);
+	f.family = 6;
+	ep_asn_map_prefixes(m, 6, put_prefix, &f);
+	if (f.errors) {
+		ep_log_err("SIGHUP: ASN data not reloaded, keeping the current table: %zu of %zu "
+			   "prefixes did not fit in the tries (restart to resize them)",
+			   f.errors, f.n);
+		clear_map(f.fd4, sizeof(struct ep_bpf_lpm4));
+		clear_map(f.fd6, sizeof(struct ep_bpf_lpm6));
+		ep_asn_map_free(m);
+		return;
+	}
+	cfg->asn_set = next;
+	bpf_map_update_elem(bpf_map__fd(skel->maps.ep_cfg), &zero, cfg, BPF_ANY);
+	/* Organisation names of the windows come from p->asn from now on. */
+	ep_asn_map_free(p->asn);
+	p->asn = m;
+	clear_map(bpf_map__fd(next ? skel->maps.ep_asn4 : skel->maps.ep_asn4b),
+		  sizeof(struct ep_bpf_lpm4));
+	clear_map(bpf_map__fd(next ? skel->maps.ep_asn6 : skel->maps.ep_asn6b),
+		  sizeof(struct ep_bpf_lpm6));
+	ep_log_info("SIGHUP: ASN data reloaded (%zu prefixes)", f.n);
+}
+
 /* ------------------------------------------------------------------------ */
 
 struct args {
@@ -558,12 +623,15 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* Size the maps: flows from --max-flows, the ASN tries from the data. */
+	/* Room for the data to grow by half before a reload no longer fits (counted then). */
 	fill.family = 4;
 	ep_asn_map_prefixes(p.asn, 4, count_prefix, &fill);
-	bpf_map__set_max_entries(skel->maps.ep_asn4, (uint32_t)(fill.n ? fill.n : 1));
+	bpf_map__set_max_entries(skel->maps.ep_asn4, (uint32_t)(fill.n * 3 / 2 + 1024));
+	bpf_map__set_max_entries(skel->maps.ep_asn4b, (uint32_t)(fill.n * 3 / 2 + 1024));
 	fill.n = 0;
 	ep_asn_map_prefixes(p.asn, 6, count_prefix, &fill);
-	bpf_map__set_max_entries(skel->maps.ep_asn6, (uint32_t)(fill.n ? fill.n : 1));
+	bpf_map__set_max_entries(skel->maps.ep_asn6, (uint32_t)(fill.n * 3 / 2 + 1024));
+	bpf_map__set_max_entries(skel->maps.ep_asn6b, (uint32_t)(fill.n * 3 / 2 + 1024));
 	bpf_map__set_max_entries(skel->maps.ep_flows, po.max_flows);
 	bpf_map__set_max_entries(skel->maps.ep_flows_new, po.max_flows / 4 > 1024 ? po.max_flows / 4 : 1024);
 	bpf_map__set_max_entries(skel->maps.ep_actr, 2 * (po.max_asns + 1));
@@ -644,12 +712,17 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_hup);
 	interval = (uint64_t)po.interval_ms * 1000000ull;
 	start = wall_ns();
 	start -= start % interval;
 	while (!g_stop) {
 		uint64_t now = wall_ns(), end = start + interval;
 
+		if (g_reload) {
+			g_reload = 0;
+			reload_asn(skel, &p, &po, &cfg);
+		}
 		if (now < end) {
 			uint64_t left = end - now;
 			struct timespec ts = {(time_t)(left / 1000000000ull),

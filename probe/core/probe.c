@@ -252,7 +252,8 @@ int ep_probe_opt(struct ep_probe_opts *o, int id, const char *arg, char *err, si
 }
 
 /* Expand --asn-db values (comma lists, 'none', or the default directory). */
-static int load_asn(struct ep_probe *p, const struct ep_probe_opts *o, char *err, size_t errlen)
+int ep_probe_load_asn(const struct ep_probe_opts *o, struct ep_asn_map **out, char *err,
+		      size_t errlen)
 {
 	const char *files[EP_PROBE_MAX_FILES * 4 + 1];
 	char *copies[EP_PROBE_MAX_FILES] = {0}, v4[512], v6[512];
@@ -295,9 +296,9 @@ static int load_asn(struct ep_probe *p, const struct ep_probe_opts *o, char *err
 	}
 	files[n] = NULL;
 	if (none && n == 0)
-		ret = ep_asn_map_empty(&p->asn);
+		ret = ep_asn_map_empty(out);
 	else
-		ret = ep_asn_map_load(files, &p->asn, err, errlen);
+		ret = ep_asn_map_load(files, out, err, errlen);
 cleanup:
 	for (i = 0; i < o->n_asn_db; i++)
 		free(copies[i]);
@@ -320,7 +321,7 @@ int ep_probe_setup(struct ep_probe *p, const struct ep_probe_opts *o, int reliab
 		snprintf(err, errlen, "%s", tmp);
 		return ret;
 	}
-	ret = load_asn(p, o, err, errlen);
+	ret = ep_probe_load_asn(o, &p->asn, err, errlen);
 	if (ret < 0)
 		return ret;
 	if (o->probe_id)

@@ -104,6 +104,13 @@ int ep_probe_finish(struct ep_probe *p);
 /* NULL-safe in every member. */
 void ep_probe_teardown(struct ep_probe *p);
 
+/*
+ * Load the ASN data the options name (--asn-db, or the default directory):
+ * at start, and again on SIGHUP.  @return 0, or < 0 with err ("FILE:LINE: ...").
+ */
+int ep_probe_load_asn(const struct ep_probe_opts *o, struct ep_asn_map **out, char *err,
+		      size_t errlen);
+
 /* Parse an unsigned integer flag argument within [min, max]. @return 0 or -EINVAL. */
 int ep_parse_u32_arg(const char *flag, const char *arg, uint32_t min, uint32_t max, uint32_t *out,
 		     char *err, size_t errlen);

@@ -656,3 +656,13 @@ void ep_tracker_finish(struct ep_tracker *t)
 	close_window(t);
 	t->win_open = 0;
 }
+
+void ep_tracker_set_asn_map(struct ep_tracker *t, const struct ep_asn_map *m)
+{
+	uint32_t i;
+
+	t->cfg.asn = m;
+	for (i = 0; i < t->agg.nslots; i++)
+		if (t->agg.slots[i].asn != EP_ASN_OTHER)
+			t->agg.slots[i].org = ep_asn_map_org(m, t->agg.slots[i].asn);
+}

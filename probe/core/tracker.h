@@ -84,4 +84,11 @@ uint64_t *ep_tracker_stats(struct ep_tracker *t);
 /* Bytes allocated for flow records and their index. */
 size_t ep_tracker_flow_bytes(const struct ep_tracker *t);
 
+/*
+ * Use m for flows created from now on (SIGHUP reload); flows keep the ASN they
+ * were given.  Organisation names of existing ASN slots are re-pointed into m,
+ * so the caller may free the previous map right after.
+ */
+void ep_tracker_set_asn_map(struct ep_tracker *t, const struct ep_asn_map *m);
+
 #endif /* EP_TRACKER_H */

@@ -83,6 +83,7 @@ struct worker {
 	int done_pub;
 	/* set by main */
 	uint64_t advance_to;             /* replay: close windows up to here when idle */
+	const struct ep_asn_map *asn_new; /* SIGHUP: adopt this map, then clear (release/acquire) */
 } __rte_cache_aligned;
 
 static struct worker workers[MAX_WORKERS];
@@ -102,6 +103,14 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_flag = 1;
+}
+
+static volatile sig_atomic_t reload_flag;
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload_flag = 1;
 }
 
 static uint64_t wall_ns(void)
@@ -176,7 +185,14 @@ static int worker_main(void *arg)
 
 	while (!stop_flag) {
 		uint64_t tsc = rte_rdtsc(), now = tsc_ns(tsc), got = 0;
+		const struct ep_asn_map *m;
 		int qi;
+
+		/* A reloaded ASN table (SIGHUP): one relaxed load per round, adopted between bursts. */
+		if (unlikely((m = __atomic_load_n(&w->asn_new, __ATOMIC_ACQUIRE)) != NULL)) {
+			ep_tracker_set_asn_map(w->tracker, m);
+			__atomic_store_n(&w->asn_new, NULL, __ATOMIC_RELEASE);
+		}
 
 		for (qi = 0; qi < w->nq; qi++) {
 			const struct rxq *q = &w->q[qi];
@@ -526,6 +542,42 @@ static int own_opt(int id, const char *arg, void *ctx, char *err, size_t errlen)
 	}
 }
 
+/*
+ * SIGHUP: load the ASN data again; hand the new table to every worker, wait
+ * until each has adopted it (they poll constantly), then free the old one.
+ * A bad file is refused and the current table kept.
+ */
+static void reload_asn(struct ep_probe *p, const struct ep_probe_opts *po)
+{
+	struct ep_asn_map *m;
+	char err[512];
+	int i, pending;
+	uint64_t deadline;
+
+	if (ep_probe_load_asn(po, &m, err, sizeof(err)) < 0) {
+		ep_log_err("SIGHUP: ASN data not reloaded, keeping the current table: %s", err);
+		return;
+	}
+	for (i = 0; i < nworkers; i++)
+		__atomic_store_n(&workers[i].asn_new, m, __ATOMIC_RELEASE);
+	deadline = rte_rdtsc() + 5 * rte_get_tsc_hz();
+	do {
+		pending = 0;
+		for (i = 0; i < nworkers; i++)
+			pending += __atomic_load_n(&workers[i].asn_new, __ATOMIC_ACQUIRE) != NULL;
+		if (pending)
+			rte_pause();
+	} while (pending && rte_rdtsc() < deadline);
+	if (pending) {
+		/* A worker did not come round (stuck?): keep both tables rather than risk a free. */
+		ep_log_err("SIGHUP: %d workers did not adopt the new ASN table in 5 s", pending);
+		return;
+	}
+	ep_asn_map_free(p->asn);
+	p->asn = m;
+	ep_log_info("SIGHUP: ASN data reloaded");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option own[] = {
@@ -708,6 +760,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_hup);
 	for (i = 0; i < nworkers; i++)
 		rte_eal_remote_launch(worker_main, &workers[i], workers[i].lcore);
 
@@ -717,6 +770,10 @@ int main(int argc, char **argv)
 		int all_idle = 1;
 
 		rte_delay_us_sleep(1000);
+		if (reload_flag) {
+			reload_flag = 0;
+			reload_asn(&probe, &po);
+		}
 		now = rte_rdtsc();
 		export_ready(&x, 0);
 		for (i = 0; i < nworkers; i++) {

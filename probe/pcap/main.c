@@ -36,7 +36,37 @@ struct src {
 	uint64_t first_ts, last_ts;
 	uint16_t port_xor;
 	int have_first;
+	const struct ep_probe_opts *po;
 };
+
+static volatile sig_atomic_t g_reload;
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	g_reload = 1;
+}
+
+/* SIGHUP: load the ASN data again; a bad file is refused and the current table kept. */
+static void maybe_reload(struct src *s)
+{
+	struct ep_asn_map *m;
+	struct ep_asn_map_info info;
+	char err[512];
+
+	if (!g_reload)
+		return;
+	g_reload = 0;
+	if (ep_probe_load_asn(s->po, &m, err, sizeof(err)) < 0) {
+		ep_log_err("SIGHUP: ASN data not reloaded, keeping the current table: %s", err);
+		return;
+	}
+	ep_tracker_set_asn_map(s->probe.tracker, m);
+	ep_asn_map_free(s->probe.asn);
+	s->probe.asn = m;
+	ep_asn_map_info(m, &info);
+	ep_log_info("SIGHUP: ASN data reloaded (%zu prefixes)", info.prefixes4 + info.prefixes6);
+}
 
 static struct src *g_src;
 
@@ -102,6 +132,7 @@ static void pace(struct src *s, uint64_t t)
 
 		if (now >= t || s->stop)
 			return;
+		maybe_reload(s);
 		if (t - now < 10000000)
 			ts.tv_nsec = (long)(t - now);
 		nanosleep(&ts, NULL);
@@ -249,6 +280,7 @@ static int run_live(struct src *s)
 			ep_log_err("capture: %s", pcap_geterr(s->pcap));
 			return -1;
 		}
+		maybe_reload(s);
 		clock_gettime(CLOCK_REALTIME, &now);
 		ep_tracker_advance(s->probe.tracker,
 				   (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
@@ -404,6 +436,8 @@ int main(int argc, char **argv)
 			    (unsigned long long)ep_cap_effective());
 	}
 	g_src = &s;
+	s.po = &po;
+	signal(SIGHUP, on_hup);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if (a.iface)
