@@ -609,6 +609,7 @@ static __noinline int track(struct ep_pkt *pkt, const struct ep_bpf_cfg *cfg, __
 	}
 	toward = s != f->remote;
 	count(cfg, f->asn, toward ? EP_BPF_AC_SEGS_OUT : EP_BPF_AC_SEGS_IN, segs);
+	f->flags |= s ? EP_BF_FROM_B : EP_BF_FROM_A;
 	if (pkt->opts & EP_OPT_TS)
 		f->flags |= s ? EP_BF_TS_B : EP_BF_TS_A;
 
@@ -698,10 +699,12 @@ static __noinline int track(struct ep_pkt *pkt, const struct ep_bpf_cfg *cfg, __
 		f->flags |= EP_BF_ENDED;
 		return 0;
 	}
-	/* Seen both ways: into the established table, out of reach of floods. */
-	if (!in_main && (f->flags & (EP_BF_SYNACK | EP_BF_SEEN_A | EP_BF_SEEN_B)) &&
-	    (f->flags & EP_BF_HS_DONE || (f->flags & (EP_BF_SEEN_A | EP_BF_SEEN_B)) ==
-					      (EP_BF_SEEN_A | EP_BF_SEEN_B))) {
+	/*
+	 * Heard from both sides past the SYN: into the established table, out of reach of
+	 * floods (a spoofed SYN never gets an answer; a random ACK never gets one back).
+	 */
+	if (!in_main && (f->flags & (EP_BF_FROM_A | EP_BF_FROM_B)) == (EP_BF_FROM_A | EP_BF_FROM_B) &&
+	    !(pkt->flags & EP_TCP_SYN)) {
 		__builtin_memcpy(&nf, f, sizeof(nf));
 		nf.flags |= EP_BF_MAIN;
 		if (bpf_map_update_elem(&ep_flows, &key, &nf, BPF_ANY) == 0) {

@@ -69,6 +69,8 @@ struct ep_bpf_counters {
 #define EP_BF_SEEN_B 0x800
 #define EP_BF_TSV 0x1000      /* last_tsval valid */
 #define EP_BF_ENDED 0x2000    /* closed (both FINs or a RST): kept to absorb the last ACKs */
+#define EP_BF_FROM_A 0x4000   /* side A sent a packet */
+#define EP_BF_FROM_B 0x8000
 
 /* Pending in-flow sample kinds. */
 #define EP_BP_NONE 0
