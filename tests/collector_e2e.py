@@ -21,7 +21,6 @@ the API must return the ground truth, exactly.
 Usage: collector_e2e.py COLLECTOR PCAP_PROBE QUERY HDR_DECODE GEN OUTDIR [EDGEPROBE]
 """
 import json
-import math
 import os
 import shutil
 import socket
@@ -33,48 +32,11 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from eptest import FAILS, OKS, fail, free_port, frames, hdr_min, hdr_pct, ok  # noqa: E402
+
 collector, pcap_probe, query, hdr_decode, gen, out = sys.argv[1:7]
 dpdk = sys.argv[7] if len(sys.argv) > 7 and os.path.exists(sys.argv[7]) else None
-FAILS = []
-OKS = []
-
-
-def fail(msg):
-    FAILS.append(msg)
-    print("FAIL:", msg, flush=True)
-
-
-def ok(msg):
-    OKS.append(msg)
-    print("ok:", msg, flush=True)
-
-
-def free_port(kind=socket.SOCK_STREAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def hdr_he(v):
-    bucket = (v | 255).bit_length() - 1 - 7
-    sub = v >> bucket
-    return (sub << bucket) + (1 << bucket) - 1
-
-
-def hdr_pct(samples, p):
-    s = sorted(samples)
-    rank = max(1, math.ceil(p / 100.0 * len(s)))
-    return hdr_he(s[rank - 1])
-
-
-def hdr_min(samples):
-    v = min(samples)
-    bucket = (v | 255).bit_length() - 1 - 7
-    return (v >> bucket) << bucket
-
-
 COUNTERS = ("flows_new", "flows_closed", "segs_out", "segs_in", "retx_out", "retx_in")
 HISTS = ("rtt_hs", "rtt_data", "retx_ppm")
 
@@ -188,15 +150,6 @@ def run_probe(pcap, truth, pid, url, extra=()):
         fail(f"{' '.join(cmd)}: exit {r.returncode} {r.stderr}")
     lines = [json.loads(x) for x in open(os.path.join(out, pid + ".json"))]
     return lines[-1]
-
-
-def frames(path):
-    data = open(path, "rb").read()
-    n = off = 0
-    while off < len(data):
-        off += 4 + struct.unpack(">I", data[off:off + 4])[0]
-        n += 1
-    return n
 
 
 def main():
@@ -324,14 +277,7 @@ def main():
     # Hostile messages.
     wire = os.path.join(out, "seq.wire")
     run_probe(pc["mixed"], truth["mixed"], "seq", "file:" + wire, ["--max-payload", "300"])
-    msgs = []
-    with open(wire, "rb") as fp:
-        data = fp.read()
-    off = 0
-    while off < len(data):
-        (n,) = struct.unpack(">I", data[off:off + 4])
-        msgs.append(bytearray(data[off + 4:off + 4 + n]))
-        off += 4 + n
+    msgs = frames(wire)
     before = c.get("/api/v1/probes")["collector"]
     us = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     bad = {"short": b"EPP", "magic": b"XXXX" + bytes(msgs[0][4:]),
@@ -416,7 +362,7 @@ def main():
         f = os.path.join(out, f"{pid}-{bool(k)}.wire")
         run_probe(pc["mixed"], truth["mixed"], pid, f"udp://127.0.0.1:{c.udp}",
                   (["--key-file", k] if k else []) + ["--collector", "file:" + f])
-        counted[(pid, k)] = frames(f)
+        counted[(pid, k)] = len(frames(f))
     probes = wait_quiet(c, ["signed"])
     r = c.get("/api/v1/probes")
     col = r["collector"]

@@ -19,27 +19,14 @@ import sys
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from eptest import FAILS, fail, free_port  # noqa: E402
+
 collector, probe, hdr_decode, gen, out = sys.argv[1:6]
 kcat = shutil.which("kcat") or shutil.which("kafkacat")
 if not kcat:
     print("SKIP: kcat is not installed (scripts/setup installs it)")
     sys.exit(77)
-FAILS = []
-
-
-def fail(m):
-    FAILS.append(m)
-    print("FAIL:", m, flush=True)
-
-
-def free_port(kind=socket.SOCK_STREAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 def main():
     os.makedirs(out, exist_ok=True)
     subprocess.run([gen, out], check=True, capture_output=True)

@@ -23,6 +23,9 @@ import time
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from eptest import FAILS, fail, free_port, hdr_top  # noqa: E402
+
 collector, probe, gen, out = sys.argv[1:5]
 prom = shutil.which("prometheus")
 if not prom:
@@ -30,28 +33,6 @@ if not prom:
     sys.exit(77)
 LE_US = [100, 250, 500, 1000, 2500, 5000, 10000, 20000, 30000, 50000, 75000, 100000, 150000,
          200000, 300000, 500000, 1000000, 2500000, 5000000, 10000000]
-FAILS = []
-
-
-def fail(m):
-    FAILS.append(m)
-    print("FAIL:", m, flush=True)
-
-
-def free_port(kind=socket.SOCK_STREAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def hdr_top(v):
-    """Highest value of v's HDR bucket (lowest 1, 2 significant digits)."""
-    bucket = max(0, (v | 255).bit_length() - 1 - 7)
-    return ((v >> bucket) << bucket) + (1 << bucket) - 1
-
-
 # The collector moves each nominal bound up to the top of its HDR bucket.
 LE_US = [hdr_top(v) for v in LE_US]
 
