@@ -10,6 +10,7 @@
 #include "asn_map.h"
 #include "json_out.h"
 #include "stats.h"
+#include "wallclock.h"
 
 #define NS_PER_S 1000000000ull
 #define MAX_POINTS 20000
@@ -529,6 +530,43 @@ static void series_bucket(const struct ep_bucket *b, uint64_t step_ns, void *ctx
 		s->nomem = 1;
 }
 
+/* step= over the range: slot start, count and storage. @return 0, or -1 with resp filled. */
+static int series_init(struct series *s, const struct range *r, const char *steps,
+		       const char *dflt, uint32_t max, uint32_t asn, struct ep_api_resp *resp)
+{
+	if (ep_parse_duration(steps ? steps : dflt, &s->step) < 0 || s->step == 0) {
+		error_resp(resp, 400, "step", "bad step '%s' (e.g. 100ms, 1s, 1m)", steps);
+		return -1;
+	}
+	s->start = r->start - r->start % s->step;
+	if ((r->end - s->start) / s->step > max) {
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "too many points (at most %u): raise step", max);
+		error_resp(resp, 400, "step", "%s", msg);
+		return -1;
+	}
+	s->n = (uint32_t)((r->end - s->start + s->step - 1) / s->step);
+	s->asn = asn;
+	s->slots = calloc(s->n + 1, sizeof(*s->slots));
+	if (!s->slots) {
+		error_resp(resp, 500, NULL, "out of memory%s", "");
+		return -1;
+	}
+	return 0;
+}
+
+static void series_free(struct series *s)
+{
+	uint32_t i, k;
+
+	for (i = 0; s->slots && i < s->n; i++)
+		for (k = 0; k < EP_AH__COUNT; k++)
+			ep_shist_free(&s->slots[i].h[k]);
+	free(s->slots);
+	s->slots = NULL;
+}
+
 static void api_series(struct ep_collector *c, const struct ep_api_req *q, uint32_t asn,
 		       struct ep_api_resp *resp)
 {
@@ -539,7 +577,7 @@ static void api_series(struct ep_collector *c, const struct ep_api_req *q, uint3
 	struct ep_hist *h = NULL;
 	double quant = 0.99;
 	uint64_t tier_step;
-	uint32_t i, k;
+	uint32_t i;
 	struct out o;
 	char *end;
 
@@ -558,20 +596,9 @@ static void api_series(struct ep_collector *c, const struct ep_api_req *q, uint3
 			return;
 		}
 	}
-	if (ep_parse_duration(steps ? steps : "1s", &s.step) < 0 || s.step == 0) {
-		error_resp(resp, 400, "step", "bad step '%s' (e.g. 100ms, 1s, 1m)", steps);
+	if (series_init(&s, &r, steps, "1s", MAX_POINTS, asn, resp) < 0)
 		return;
-	}
-	s.start = r.start - r.start % s.step;
-	s.n = (uint32_t)((r.end - s.start + s.step - 1) / s.step);
-	if ((r.end - s.start) / s.step > MAX_POINTS) {
-		error_resp(resp, 400, "step", "too many points (at most 20000): raise step '%s'",
-			   steps ? steps : "1s");
-		return;
-	}
-	s.asn = asn;
-	s.slots = calloc(s.n + 1, sizeof(*s.slots));
-	if (!s.slots || ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest,
+	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest,
 				    c->cfg.hist_digits, &h) < 0 || out_open(&o) < 0) {
 		error_resp(resp, 500, NULL, "out of memory%s", "");
 		goto done;
@@ -612,10 +639,7 @@ static void api_series(struct ep_collector *c, const struct ep_api_req *q, uint3
 	fputs("]}\n", o.fp);
 	out_finish(&o, resp, 200, "application/json");
 done:
-	for (i = 0; s.slots && i < s.n; i++)
-		for (k = 0; k < EP_AH__COUNT; k++)
-			ep_shist_free(&s.slots[i].h[k]);
-	free(s.slots);
+	series_free(&s);
 	ep_hist_free(h);
 }
 
@@ -640,20 +664,9 @@ static void api_heatmap(struct ep_collector *c, const struct ep_api_req *q, uint
 		error_resp(resp, 400, "metric", "bad metric '%s' (rtt_data, rtt_hs)", metric);
 		return;
 	}
-	if (ep_parse_duration(steps ? steps : "10s", &s.step) < 0 || s.step == 0) {
-		error_resp(resp, 400, "step", "bad step '%s' (e.g. 1s, 10s, 1m)", steps);
+	if (series_init(&s, &r, steps, "10s", 2000, asn, resp) < 0)
 		return;
-	}
-	s.start = r.start - r.start % s.step;
-	if ((r.end - s.start) / s.step > 2000) {
-		error_resp(resp, 400, "step", "too many columns (at most 2000): raise step '%s'",
-			   steps ? steps : "10s");
-		return;
-	}
-	s.n = (uint32_t)((r.end - s.start + s.step - 1) / s.step);
-	s.asn = asn;
-	s.slots = calloc(s.n + 1, sizeof(*s.slots));
-	if (!s.slots || out_open(&o) < 0) {
+	if (out_open(&o) < 0) {
 		error_resp(resp, 500, NULL, "out of memory%s", "");
 		goto done;
 	}
@@ -688,10 +701,7 @@ static void api_heatmap(struct ep_collector *c, const struct ep_api_req *q, uint
 	fputs("]}\n", o.fp);
 	out_finish(&o, resp, 200, "application/json");
 done:
-	for (i = 0; s.slots && i < s.n; i++)
-		for (k = 0; k < EP_AH__COUNT; k++)
-			ep_shist_free(&s.slots[i].h[k]);
-	free(s.slots);
+	series_free(&s);
 }
 
 struct regression {
@@ -1056,12 +1066,9 @@ char *ep_api_window_json(const struct ep_collector *c, const struct ep_bucket *b
 int ep_api_handle(struct ep_collector *c, const struct ep_api_req *q, struct ep_api_resp *resp)
 {
 	const char *p = q->path;
-	struct timespec ts;
-	uint64_t now;
+	uint64_t now = ep_wall_ns();
 	uint32_t asn;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
 	memset(resp, 0, sizeof(*resp));
 	if (!strcmp(p, "/metrics")) {
 		api_metrics(c, resp, now);

@@ -20,6 +20,7 @@
 #include "http.h"
 #include "log.h"
 #include "net.h"
+#include "wallclock.h"
 #ifdef EP_HAVE_KAFKA
 #include "kafka.h"
 #endif
@@ -40,14 +41,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	g_stop = 1;
-}
-
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void usage(FILE *fp)
@@ -167,7 +160,7 @@ static void on_msg(const uint8_t *msg, size_t len, void *ctx)
 	struct app *a = ctx;
 
 	pthread_mutex_lock(&a->c.lock);
-	ep_collector_ingest(&a->c, msg, len, wall_ns());
+	ep_collector_ingest(&a->c, msg, len, ep_wall_ns());
 	pthread_mutex_unlock(&a->c.lock);
 }
 
@@ -442,12 +435,12 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	start = wall_ns();
+	start = ep_wall_ns();
 	while (!g_stop) {
 		uint64_t now;
 
 		ep_net_poll(net, 50, on_msg, &app);
-		now = wall_ns();
+		now = ep_wall_ns();
 		if (now - last_tick >= 20000000ull) {
 			const struct ep_net_stats *ns = ep_net_stats(net);
 
@@ -475,7 +468,7 @@ int main(int argc, char **argv)
 			break;
 	}
 	pthread_mutex_lock(&app.c.lock);
-	ep_collector_tick(&app.c, wall_ns(), 1);
+	ep_collector_tick(&app.c, ep_wall_ns(), 1);
 	ep_log_info("stopping: %" PRIu64 " messages received, %" PRIu64 " merged, %" PRIu64
 		    " rejected, %u probes",
 		    app.c.ctr[EP_CC_msgs_received], app.c.ctr[EP_CC_msgs_accepted],

@@ -27,6 +27,7 @@
 #include "edgeprobe/ep_bpf.h"
 #include "log.h"
 #include "privdrop.h"
+#include "wallclock.h"
 #include "probe.h"
 #include "report.h"
 
@@ -51,14 +52,6 @@ static void on_hup(int sig)
 {
 	(void)sig;
 	g_reload = 1;
-}
-
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void usage(FILE *fp)
@@ -714,10 +707,10 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_hup);
 	interval = (uint64_t)po.interval_ms * 1000000ull;
-	start = wall_ns();
+	start = ep_wall_ns();
 	start -= start % interval;
 	while (!g_stop) {
-		uint64_t now = wall_ns(), end = start + interval;
+		uint64_t now = ep_wall_ns(), end = start + interval;
 
 		if (g_reload) {
 			g_reload = 0;
@@ -735,11 +728,11 @@ int main(int argc, char **argv)
 		}
 		close_window(skel, &p, &cfg, &d, start, end, stats, &windows);
 		start = end;
-		if (wall_ns() - start > interval) /* we fell behind: skip to now */
-			start = wall_ns() - wall_ns() % interval;
+		if (ep_wall_ns() - start > interval) /* we fell behind: skip to now */
+			start = ep_wall_ns() - ep_wall_ns() % interval;
 	}
 	/* The open window, then the summary. */
-	close_window(skel, &p, &cfg, &d, start, wall_ns(), stats, &windows);
+	close_window(skel, &p, &cfg, &d, start, ep_wall_ns(), stats, &windows);
 	detach(&hooks);
 	ep_exporter_patch_stats(p.exporter, stats);
 	if (ep_exporter_finish(p.exporter, stats) < 0)

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "merge.h"
 #include "privdrop.h"
+#include "wallclock.h"
 #include "probe.h"
 #include "report.h"
 #include "wire.h"
@@ -111,14 +112,6 @@ static void on_hup(int sig)
 {
 	(void)sig;
 	reload_flag = 1;
-}
-
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* The TSC as wall-clock nanoseconds (for ports without RX timestamps). */
@@ -645,7 +638,7 @@ int main(int argc, char **argv)
 	}
 	tsc_hz = rte_get_tsc_hz();
 	tsc_base = rte_rdtsc();
-	wall_base_ns = wall_ns();
+	wall_base_ns = ep_wall_ns();
 
 	if (!args.mbufs)
 		args.mbufs = 8191 * (unsigned int)nworkers + 4095;

@@ -15,6 +15,7 @@
 #include "edgeprobe/ep_parse.h"
 #include "log.h"
 #include "privdrop.h"
+#include "wallclock.h"
 #include "probe.h"
 #include "report.h"
 
@@ -115,19 +116,11 @@ static int linktype_supported(int lt)
 	       lt == DLT_LINUX_SLL || lt == DLT_LINUX_SLL2 || lt == DLT_NULL || lt == DLT_LOOP;
 }
 
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* --realtime: wait until the wall clock reaches t, closing windows on time meanwhile. */
 static void pace(struct src *s, uint64_t t)
 {
 	for (;;) {
-		uint64_t now = wall_ns();
+		uint64_t now = ep_wall_ns();
 		struct timespec ts = {0, 10000000};
 
 		if (now >= t || s->stop)
@@ -136,7 +129,7 @@ static void pace(struct src *s, uint64_t t)
 		if (t - now < 10000000)
 			ts.tv_nsec = (long)(t - now);
 		nanosleep(&ts, NULL);
-		ep_tracker_advance(s->probe.tracker, wall_ns() < t ? wall_ns() : t);
+		ep_tracker_advance(s->probe.tracker, ep_wall_ns() < t ? ep_wall_ns() : t);
 	}
 }
 
@@ -267,7 +260,6 @@ static int run_live(struct src *s)
 		return -1;
 	}
 	while (!s->stop) {
-		struct timespec now;
 		int n;
 
 		if (poll(&pfd, 1, 10) < 0 && errno != EINTR) {
@@ -281,9 +273,7 @@ static int run_live(struct src *s)
 			return -1;
 		}
 		maybe_reload(s);
-		clock_gettime(CLOCK_REALTIME, &now);
-		ep_tracker_advance(s->probe.tracker,
-				   (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
+		ep_tracker_advance(s->probe.tracker, ep_wall_ns());
 		if (pcap_stats(s->pcap, &ps) == 0) {
 			uint64_t *st = ep_tracker_stats(s->probe.tracker);
 
@@ -322,7 +312,7 @@ static int run_file(struct src *s, const char *file, const char *filter, uint32_
 				uint64_t t = (uint64_t)h->ts.tv_sec * 1000000000ull +
 					     (uint64_t)h->ts.tv_usec * s->ts_mult;
 
-				s->shift = (int64_t)(wall_ns() - t);
+				s->shift = (int64_t)(ep_wall_ns() - t);
 				on_packet((u_char *)s, h, b);
 			}
 		} else if (s->realtime) {
