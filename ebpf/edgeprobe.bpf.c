@@ -5,11 +5,10 @@
  * counters and HDR histogram buckets as the userspace tracker, into per-CPU
  * maps double-buffered by an epoch the loader flips every window.
  *
- * Shared with the other probes: the packet layout types and parse outcome
- * classes (ep_parse.h), the flow key (ep_flow_key.h), the bucket math
- * (ep_hdr.h), the counter ids (ep_stats.h) and map layouts (ep_bpf.h).  The
- * header walk itself reads through bpf_skb_load_bytes() into fixed stack
- * buffers, the form the verifier accepts for variable offsets.
+ * Shared with the other probes, as the same source: the parser (ep_parse.h,
+ * which reads headers through bpf_skb_load_bytes()/bpf_xdp_load_bytes() here),
+ * the flow key (ep_flow_key.h), the bucket math (ep_hdr.h), the counter ids
+ * (ep_stats.h) and map layouts (ep_bpf.h).
  *
  * The same code also runs as an XDP program on ingress (edgeprobe-bpf --xdp),
  * with TC on egress.  Never drops or changes a packet: TC_ACT_OK, XDP_PASS.
@@ -124,251 +123,6 @@ static __always_inline void stat_add(__u32 id, __u64 n)
 
 	if (v)
 		*v += n;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Parsing                                                                    */
-/* ------------------------------------------------------------------------ */
-
-struct hdrs {
-	__u8 b[64];
-};
-
-/* The frame being parsed: an skb (TC) or an xdp_md (XDP); xdp is a constant per program. */
-struct src {
-	void *ctx;
-	__u32 len;
-	int xdp;
-	int vlan_present;
-};
-
-static __always_inline int load(const struct src *skb, __u32 off, void *to, __u32 n)
-{
-	if (skb->xdp)
-		return bpf_xdp_load_bytes(skb->ctx, off, to, n);
-	return bpf_skb_load_bytes(skb->ctx, off, to, n);
-}
-
-/* TCP at off, with ip_payload bytes declared by the IP layer. */
-static __always_inline enum ep_parse_res parse_tcp(const struct src *skb, __u32 off,
-						   __u32 ip_payload, struct ep_pkt *pkt)
-{
-	struct hdrs h;
-	__u32 doff, olen, i;
-
-	if (ip_payload < 20 || load(skb, off, h.b, 20) < 0)
-		return EP_PARSE_TRUNC_TCP;
-	doff = (__u32)(h.b[12] >> 4) * 4;
-	if (doff < 20 || doff > ip_payload)
-		return EP_PARSE_BAD_TCP_DOFF;
-	pkt->sport = ep_be16(h.b);
-	pkt->dport = ep_be16(h.b + 2);
-	pkt->seq = ep_be32(h.b + 4);
-	pkt->ack = ep_be32(h.b + 8);
-	pkt->flags = h.b[13];
-	pkt->win = ep_be16(h.b + 14);
-	pkt->payload_len = ip_payload - doff;
-	pkt->opts = 0;
-	olen = doff - 20;
-	if (olen == 0)
-		return EP_PARSE_OK;
-	if (olen > 40)
-		return EP_PARSE_BAD_TCP_DOFF;
-	if (load(skb, off + 20, h.b, olen) < 0)
-		return EP_PARSE_TRUNC_TCP;
-	/* The layout Linux sends on every segment: NOP, NOP, timestamps. */
-	if (olen == 12 && h.b[0] == 1 && h.b[1] == 1 && h.b[2] == 8 && h.b[3] == 10) {
-		pkt->tsval = ep_be32(h.b + 4);
-		pkt->tsecr = ep_be32(h.b + 8);
-		pkt->opts = EP_OPT_TS;
-		return EP_PARSE_OK;
-	}
-	for (i = 0; i < 40; ) {
-		__u32 kind, len;
-
-		__u32 j;
-
-		if (i >= olen)
-			break;
-		/* Keep the masks: the verifier needs them to bound stack reads. */
-		j = i;
-		asm volatile("" : "+r"(j));
-		kind = h.b[j & 63];
-		if (kind == 0)
-			break;
-		if (kind == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= olen)
-			return EP_PARSE_BAD_TCP_OPTLEN;
-		len = h.b[(j + 1) & 63];
-		if (len < 2 || i + len > olen)
-			return EP_PARSE_BAD_TCP_OPTLEN;
-		/* The same length rules as the userspace parser. */
-		if ((kind == 2 && len != 4) || (kind == 3 && len != 3) || (kind == 4 && len != 2) ||
-		    (kind == 5 && (len < 10 || (len - 2) % 8 != 0)) || (kind == 8 && len != 10))
-			return EP_PARSE_BAD_TCP_OPTLEN;
-		if (kind == 8 && len == 10 && i + 10 <= 40) {
-			j &= 31;
-
-			pkt->tsval = (__u32)h.b[j + 2] << 24 | (__u32)h.b[j + 3] << 16 |
-				     (__u32)h.b[j + 4] << 8 | h.b[j + 5];
-			pkt->tsecr = (__u32)h.b[j + 6] << 24 | (__u32)h.b[j + 7] << 16 |
-				     (__u32)h.b[j + 8] << 8 | h.b[j + 9];
-			pkt->opts |= EP_OPT_TS;
-		} else if (kind == 2) {
-			pkt->opts |= EP_OPT_MSS;
-		} else if (kind == 4) {
-			pkt->opts |= EP_OPT_SACKOK;
-		} else if (kind == 5) {
-			pkt->opts |= EP_OPT_SACK;
-		} else if (kind == 3) {
-			pkt->opts |= EP_OPT_WSCALE;
-		}
-		i += len;
-	}
-	return EP_PARSE_OK;
-}
-
-static __always_inline enum ep_parse_res parse_ipv4(const struct src *skb, __u32 off,
-						    struct ep_pkt *pkt)
-{
-	struct hdrs h;
-	__u32 ihl, tot;
-
-	if (load(skb, off, h.b, 20) < 0)
-		return EP_PARSE_TRUNC_IP;
-	if ((h.b[0] >> 4) != 4)
-		return EP_PARSE_BAD_IP_VERSION;
-	ihl = (__u32)(h.b[0] & 15) * 4;
-	if (ihl < 20)
-		return EP_PARSE_BAD_IP_HLEN;
-	tot = ep_be16(h.b + 2);
-	if (tot < ihl)
-		return EP_PARSE_BAD_IP_LEN;
-	if (off + tot > skb->len)
-		return EP_PARSE_TRUNC_IP;
-	pkt->family = 4;
-	__builtin_memset(pkt->src, 0, 32);
-	__builtin_memcpy(pkt->src, h.b + 12, 4);
-	__builtin_memcpy(pkt->dst, h.b + 16, 4);
-	if ((ep_be16(h.b + 6) & 0x3fff) != 0)
-		return EP_PARSE_FRAGMENT;
-	if (h.b[9] != 6)
-		return EP_PARSE_NOT_TCP;
-	return parse_tcp(skb, off + ihl, tot - ihl, pkt);
-}
-
-static __always_inline enum ep_parse_res parse_ipv6(const struct src *skb, __u32 off,
-						    struct ep_pkt *pkt)
-{
-	struct hdrs h;
-	__u32 plen, next, i;
-
-	if (load(skb, off, h.b, 40) < 0)
-		return EP_PARSE_TRUNC_IP;
-	if ((h.b[0] >> 4) != 6)
-		return EP_PARSE_BAD_IP_VERSION;
-	plen = ep_be16(h.b + 4);
-	if (off + 40 + plen > skb->len)
-		return EP_PARSE_TRUNC_IP;
-	pkt->family = 6;
-	__builtin_memcpy(pkt->src, h.b + 8, 16);
-	__builtin_memcpy(pkt->dst, h.b + 24, 16);
-	next = h.b[6];
-	off += 40;
-	for (i = 0; i < EP_IPV6_MAX_EXT; i++) {
-		__u32 elen;
-
-		if (next == 6)
-			return parse_tcp(skb, off, plen, pkt);
-		if (next == 44)
-			return EP_PARSE_FRAGMENT;
-		if (next != 0 && next != 43 && next != 60)
-			return EP_PARSE_NOT_TCP;
-		if (plen < 8 || load(skb, off, h.b, 8) < 0)
-			return EP_PARSE_TRUNC_EXTHDR;
-		elen = ((__u32)h.b[1] + 1) * 8;
-		if (elen > plen)
-			return EP_PARSE_TRUNC_EXTHDR;
-		next = h.b[0];
-		off += elen;
-		plen -= elen;
-	}
-	return next == 6 ? parse_tcp(skb, off, plen, pkt) : EP_PARSE_TOO_MANY_EXTHDRS;
-}
-
-static __always_inline enum ep_parse_res parse_l3(const struct src *skb, __u32 off, __u16 proto,
-						  struct ep_pkt *pkt)
-{
-	if (proto == EP_ETH_P_IP)
-		return parse_ipv4(skb, off, pkt);
-	if (proto == EP_ETH_P_IPV6)
-		return parse_ipv6(skb, off, pkt);
-	return EP_PARSE_NOT_IP;
-}
-
-static __always_inline enum ep_parse_res parse(const struct src *skb, struct ep_pkt *pkt)
-{
-	struct hdrs h;
-	__u32 off = 14, i;
-	__u16 proto;
-
-	pkt->vlans = pkt->mpls = pkt->pppoe = 0;
-	if (load(skb, 0, h.b, 14) < 0)
-		return EP_PARSE_TRUNC_L2;
-	proto = ep_be16(h.b + 12);
-	/* A tag the kernel already took out of the frame (skb metadata) counts as one. */
-	if (skb->vlan_present)
-		pkt->vlans = 1;
-	for (i = 0; i < EP_VLAN_MAX_DEPTH + 1; i++) {
-		if (proto != EP_ETH_P_8021Q && proto != EP_ETH_P_8021AD && proto != EP_ETH_P_QINQ_OLD)
-			break;
-		if (pkt->vlans >= EP_VLAN_MAX_DEPTH)
-			return EP_PARSE_TOO_MANY_VLANS;
-		if (load(skb, off, h.b, 4) < 0)
-			return EP_PARSE_TRUNC_L2;
-		proto = ep_be16(h.b + 2);
-		off += 4;
-		pkt->vlans++;
-	}
-	if (proto == EP_ETH_P_MPLS_UC || proto == EP_ETH_P_MPLS_MC) {
-		for (i = 0; i < EP_MPLS_MAX_DEPTH; i++) {
-			if (load(skb, off, h.b, 4) < 0)
-				return EP_PARSE_TRUNC_L2;
-			off += 4;
-			pkt->mpls++;
-			if (h.b[2] & 1) { /* bottom of stack: the payload's version nibble decides */
-				if (load(skb, off, h.b, 1) < 0)
-					return EP_PARSE_TRUNC_IP;
-				return parse_l3(skb, off, (h.b[0] >> 4) == 6 ? EP_ETH_P_IPV6 : EP_ETH_P_IP, pkt);
-			}
-		}
-		return EP_PARSE_TOO_MANY_MPLS;
-	}
-	if (proto == EP_ETH_P_PPPOE_SES) {
-		__u16 ppp;
-
-		if (load(skb, off, h.b, 8) < 0)
-			return EP_PARSE_TRUNC_L2;
-		if (h.b[0] != 0x11 || h.b[1] != 0)
-			return EP_PARSE_BAD_PPPOE;
-		pkt->pppoe = 1;
-		if (h.b[6] & 1) { /* protocol field compression: one byte */
-			ppp = h.b[6];
-			off += 7;
-		} else {
-			ppp = ep_be16(h.b + 6);
-			off += 8;
-		}
-		if (ppp == 0x21)
-			return parse_ipv4(skb, off, pkt);
-		if (ppp == 0x57)
-			return parse_ipv6(skb, off, pkt);
-		return EP_PARSE_NOT_IP;
-	}
-	return parse_l3(skb, off, proto, pkt);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -718,16 +472,17 @@ static __noinline int track(struct ep_pkt *pkt, const struct ep_bpf_cfg *cfg, __
 /* Parsing as subprograms of their own (their stack is not the caller's), one per context type. */
 static __noinline enum ep_parse_res parse_skb(struct __sk_buff *skb, struct ep_pkt *pkt)
 {
-	struct src src = {skb, skb->len, 0, skb->vlan_present};
+	/* A tag the kernel already took out of the frame (skb metadata) counts as one. */
+	struct ep_frame fr = {skb, skb->len, 0, skb->vlan_present ? 1 : 0};
 
-	return parse(&src, pkt);
+	return ep_parse_frame(&fr, pkt);
 }
 
 static __noinline enum ep_parse_res parse_xdp(struct xdp_md *ctx, struct ep_pkt *pkt)
 {
-	struct src src = {ctx, (__u32)(ctx->data_end - ctx->data), 1, 0};
+	struct ep_frame fr = {ctx, (__u32)(ctx->data_end - ctx->data), 1, 0};
 
-	return parse(&src, pkt);
+	return ep_parse_frame(&fr, pkt);
 }
 
 static __always_inline void handle(void *ctx, int xdp, __u64 segs)

@@ -5,8 +5,9 @@
  * with its options.
  *
  * Header-only and free of allocation, libc calls and unbounded loops, so that
- * the same code compiles for userspace probes and for BPF programs.  Every
- * rejection returns one EP_PARSE_* class; callers count them by class.
+ * the same code compiles for the userspace probes and for the BPF programs
+ * (ebpf/): headers are read through ep_frame_at() only.  Every rejection
+ * returns one EP_PARSE_* class; callers count them by class.
  */
 #ifndef EP_PARSE_H
 #define EP_PARSE_H
@@ -91,13 +92,6 @@ struct ep_pkt {
 	uint8_t pppoe;  /* 1 when inside a PPPoE session */
 };
 
-/* True when fewer than n bytes remain at p.  Cannot overflow in userspace. */
-#ifdef __bpf__
-#define EP_SHORT(p, n, end) ((const uint8_t *)(p) + (n) > (const uint8_t *)(end))
-#else
-#define EP_SHORT(p, n, end) ((size_t)((const uint8_t *)(end) - (const uint8_t *)(p)) < (size_t)(n))
-#endif
-
 #define EP_ETH_P_IP 0x0800
 #define EP_ETH_P_IPV6 0x86DD
 #define EP_ETH_P_8021Q 0x8100
@@ -107,19 +101,191 @@ struct ep_pkt {
 #define EP_ETH_P_MPLS_MC 0x8848
 #define EP_ETH_P_PPPOE_SES 0x8864
 
-/* TCP header and options at p; ip_payload is the segment length the IP layer declares. */
-EP_INLINE enum ep_parse_res ep_parse_tcp(const uint8_t *p, const uint8_t *end, uint32_t ip_payload,
-					 struct ep_pkt *pkt)
-{
-	uint32_t doff, i, olen;
-	const uint8_t *o;
+/*
+ * The frame being parsed, and the one primitive the parser reads it with:
+ * ep_frame_at(fr, off, n, scratch) returns n readable bytes at offset off, or
+ * NULL when the frame is shorter.  Userspace points into the frame (no copy);
+ * a BPF program copies them into the caller's scratch buffer with the load
+ * helper of its context (skb or XDP), the form the verifier accepts for
+ * variable offsets.  Every header below is read through it, so the bounds
+ * checks are the same code in every probe.
+ */
+#define EP_PARSE_SCRATCH 80 /* 64 addressable by a masked index + slack for a 16-byte read */
 
-	if (EP_SHORT(p, 20, end) || ip_payload < 20)
+#ifdef __bpf__
+struct ep_frame {
+	void *ctx;      /* struct __sk_buff * or struct xdp_md * */
+	uint32_t len;   /* frame length */
+	uint8_t xdp;    /* ctx is an xdp_md */
+	uint8_t vlans;  /* VLAN tags already taken out of the frame (skb metadata) */
+};
+
+EP_INLINE const uint8_t *ep_frame_at(const struct ep_frame *fr, uint32_t off, uint32_t n,
+				     uint8_t *scratch)
+{
+	long r = fr->xdp ? bpf_xdp_load_bytes(fr->ctx, off, scratch, n)
+			 : bpf_skb_load_bytes(fr->ctx, off, scratch, n);
+
+	return r < 0 ? (const uint8_t *)0 : scratch;
+}
+
+/* An index into a scratch buffer the verifier can bound (the mask is a no-op for i < 64). */
+EP_INLINE uint32_t ep_idx(uint32_t i)
+{
+	asm volatile("" : "+r"(i));
+	return i & 63;
+}
+#else
+struct ep_frame {
+	const uint8_t *data;
+	uint32_t len;
+	uint8_t vlans;
+};
+
+EP_INLINE const uint8_t *ep_frame_at(const struct ep_frame *fr, uint32_t off, uint32_t n,
+				     uint8_t *scratch)
+{
+	(void)scratch;
+	return off <= fr->len && n <= fr->len - off ? fr->data + off : (const uint8_t *)0;
+}
+
+EP_INLINE uint32_t ep_idx(uint32_t i)
+{
+	return i; /* callers keep i below 40 */
+}
+#endif
+
+/* Are n bytes present at off?  (Without reading them.) */
+EP_INLINE int ep_frame_has(const struct ep_frame *fr, uint32_t off, uint32_t n)
+{
+	return off <= fr->len && n <= fr->len - off;
+}
+
+/*
+ * One TCP option at *i of the olen (<= 40) option bytes at o.
+ * @return 0 to go on (*i advanced), 1 at the end of the list, -1 when the
+ *         option's length is malformed.
+ */
+EP_INLINE int ep_tcp_opt_step(const uint8_t *o, uint32_t olen, uint32_t *ip, struct ep_pkt *pkt)
+{
+	uint32_t i = *ip, j, kind, len;
+
+	if (i >= olen)
+		return 1;
+	j = ep_idx(i);
+	kind = o[j];
+	if (kind == 0) /* end of option list */
+		return 1;
+	if (kind == 1) { /* NOP */
+		*ip = i + 1;
+		return 0;
+	}
+	if (olen - i < 2)
+		return -1;
+	len = o[j + 1];
+	if (len < 2 || len > olen - i)
+		return -1;
+	switch (kind) {
+	case 2:
+		if (len != 4)
+			return -1;
+		pkt->mss = ep_be16(o + j + 2);
+		pkt->opts |= EP_OPT_MSS;
+		break;
+	case 3:
+		if (len != 3)
+			return -1;
+		pkt->wscale = o[j + 2];
+		pkt->opts |= EP_OPT_WSCALE;
+		break;
+	case 4:
+		if (len != 2)
+			return -1;
+		pkt->opts |= EP_OPT_SACKOK;
+		break;
+	case 5:
+		if (len < 10 || (len - 2) % 8 != 0)
+			return -1;
+		pkt->sack_blocks = (uint8_t)((len - 2) / 8);
+		pkt->opts |= EP_OPT_SACK;
+		break;
+	case 8:
+		if (len != 10)
+			return -1;
+		pkt->tsval = ep_be32(o + j + 2);
+		pkt->tsecr = ep_be32(o + j + 6);
+		pkt->opts |= EP_OPT_TS;
+		break;
+	default:
+		break;
+	}
+	*ip = i + len;
+	return 0;
+}
+
+#ifdef __bpf__
+/* The option walk as a bpf_loop() callback: verified once, not once per iteration. */
+struct ep_opt_walk {
+	const uint8_t *o;
+	struct ep_pkt *pkt;
+	uint32_t olen, i;
+	int r;
+};
+
+static long ep_opt_walk_cb(uint32_t n, void *ctx)
+{
+	struct ep_opt_walk *w = ctx;
+
+	(void)n;
+	w->r = ep_tcp_opt_step(w->o, w->olen, &w->i, w->pkt);
+	return w->r != 0;
+}
+#endif
+
+/* TCP options: olen (<= 40) bytes at o, after the fixed header. */
+EP_INLINE enum ep_parse_res ep_parse_tcp_opts(const uint8_t *o, uint32_t olen, struct ep_pkt *pkt)
+{
+	/* The layout Linux sends on every segment: NOP, NOP, timestamps. */
+	if (olen == 12 && ep_be32(o) == 0x0101080au) {
+		pkt->tsval = ep_be32(o + 4);
+		pkt->tsecr = ep_be32(o + 8);
+		pkt->opts = EP_OPT_TS;
+		return EP_PARSE_OK;
+	}
+	/* Each step consumes at least one of at most 40 bytes. */
+#ifdef __bpf__
+	{
+		struct ep_opt_walk w = {o, pkt, olen, 0, 0};
+
+		bpf_loop(EP_TCP_MAX_OPT_BYTES, ep_opt_walk_cb, &w, 0);
+		return w.r < 0 ? EP_PARSE_BAD_TCP_OPTLEN : EP_PARSE_OK;
+	}
+#else
+	{
+		uint32_t i = 0, n;
+		int r = 0;
+
+		for (n = 0; n < EP_TCP_MAX_OPT_BYTES && !r; n++)
+			r = ep_tcp_opt_step(o, olen, &i, pkt);
+		return r < 0 ? EP_PARSE_BAD_TCP_OPTLEN : EP_PARSE_OK;
+	}
+#endif
+}
+
+/* TCP at off; ip_payload is the segment length the IP layer declares. */
+EP_INLINE enum ep_parse_res ep_parse_tcp(const struct ep_frame *fr, uint32_t off,
+					 uint32_t ip_payload, struct ep_pkt *pkt)
+{
+	uint8_t sb[EP_PARSE_SCRATCH];
+	const uint8_t *p = ep_frame_at(fr, off, 20, sb);
+	uint32_t doff, olen;
+
+	if (!p || ip_payload < 20)
 		return EP_PARSE_TRUNC_TCP;
 	doff = (uint32_t)(p[12] >> 4) * 4;
 	if (doff < 20 || doff > ip_payload)
 		return EP_PARSE_BAD_TCP_DOFF;
-	if (EP_SHORT(p, doff, end))
+	if (!ep_frame_has(fr, off, doff))
 		return EP_PARSE_TRUNC_TCP;
 	pkt->sport = ep_be16(p);
 	pkt->dport = ep_be16(p + 2);
@@ -130,77 +296,33 @@ EP_INLINE enum ep_parse_res ep_parse_tcp(const uint8_t *p, const uint8_t *end, u
 	pkt->payload_len = ip_payload - doff;
 	pkt->opts = 0;
 	pkt->sack_blocks = 0;
-
-	o = p + 20;
 	olen = doff - 20;
-	/* The layout Linux sends on every segment: NOP, NOP, timestamps. */
-	if (olen == 12 && ep_be32(o) == 0x0101080au) {
-		pkt->tsval = ep_be32(o + 4);
-		pkt->tsecr = ep_be32(o + 8);
-		pkt->opts = EP_OPT_TS;
+	if (olen == 0)
 		return EP_PARSE_OK;
-	}
-	/* Options: each iteration consumes at least one byte of at most 40. */
-	for (i = 0; i < EP_TCP_MAX_OPT_BYTES && olen > 0; i++) {
-		uint8_t kind = o[0], len;
-
-		if (kind == 0) /* end of option list */
-			break;
-		if (kind == 1) { /* NOP */
-			o++;
-			olen--;
-			continue;
-		}
-		if (olen < 2)
-			return EP_PARSE_BAD_TCP_OPTLEN;
-		len = o[1];
-		if (len < 2 || len > olen)
-			return EP_PARSE_BAD_TCP_OPTLEN;
-		switch (kind) {
-		case 2:
-			if (len != 4)
-				return EP_PARSE_BAD_TCP_OPTLEN;
-			pkt->mss = ep_be16(o + 2);
-			pkt->opts |= EP_OPT_MSS;
-			break;
-		case 3:
-			if (len != 3)
-				return EP_PARSE_BAD_TCP_OPTLEN;
-			pkt->wscale = o[2];
-			pkt->opts |= EP_OPT_WSCALE;
-			break;
-		case 4:
-			if (len != 2)
-				return EP_PARSE_BAD_TCP_OPTLEN;
-			pkt->opts |= EP_OPT_SACKOK;
-			break;
-		case 5:
-			if (len < 10 || (len - 2) % 8 != 0)
-				return EP_PARSE_BAD_TCP_OPTLEN;
-			pkt->sack_blocks = (uint8_t)((len - 2) / 8);
-			pkt->opts |= EP_OPT_SACK;
-			break;
-		case 8:
-			if (len != 10)
-				return EP_PARSE_BAD_TCP_OPTLEN;
-			pkt->tsval = ep_be32(o + 2);
-			pkt->tsecr = ep_be32(o + 6);
-			pkt->opts |= EP_OPT_TS;
-			break;
-		default:
-			break;
-		}
-		o += len;
-		olen -= len;
-	}
-	return EP_PARSE_OK;
+	if (olen > EP_TCP_MAX_OPT_BYTES) /* never: doff <= 60; a bound for the verifier */
+		return EP_PARSE_BAD_TCP_DOFF;
+	p = ep_frame_at(fr, off + 20, olen, sb);
+	if (!p)
+		return EP_PARSE_TRUNC_TCP;
+	return ep_parse_tcp_opts(p, olen, pkt);
 }
 
-EP_INLINE enum ep_parse_res ep_parse_ipv4(const uint8_t *p, const uint8_t *end, struct ep_pkt *pkt)
+/*
+ * The walk is staged so that each layer's code appears once, whatever the
+ * path to it (VLAN, MPLS, PPPoE; IPv6 extension headers): link layer ->
+ * (IP version, offset) -> IP layer -> (TCP offset, length) -> TCP.  One copy
+ * of each keeps the BPF verifier's work linear in the header depth.
+ */
+
+/* IPv4 at *off: on EP_PARSE_OK, *off and *len give the TCP segment. */
+EP_INLINE enum ep_parse_res ep_parse_ipv4(const struct ep_frame *fr, uint32_t *off, uint32_t *len,
+					  struct ep_pkt *pkt)
 {
+	uint8_t sb[EP_PARSE_SCRATCH];
+	const uint8_t *p = ep_frame_at(fr, *off, 20, sb);
 	uint32_t hlen, tot;
 
-	if (EP_SHORT(p, 20, end))
+	if (!p)
 		return EP_PARSE_TRUNC_IP;
 	if ((p[0] >> 4) != 4)
 		return EP_PARSE_BAD_IP_VERSION;
@@ -210,7 +332,7 @@ EP_INLINE enum ep_parse_res ep_parse_ipv4(const uint8_t *p, const uint8_t *end, 
 	tot = ep_be16(p + 2);
 	if (tot < hlen)
 		return EP_PARSE_BAD_IP_LEN;
-	if (EP_SHORT(p, hlen, end))
+	if (!ep_frame_has(fr, *off, hlen))
 		return EP_PARSE_TRUNC_IP;
 	if (ep_be16(p + 6) & 0x3fff) /* MF set or a fragment offset */
 		return EP_PARSE_FRAGMENT;
@@ -221,16 +343,20 @@ EP_INLINE enum ep_parse_res ep_parse_ipv4(const uint8_t *p, const uint8_t *end, 
 	__builtin_memset(pkt->dst, 0, 16);
 	__builtin_memcpy(pkt->src, p + 12, 4);
 	__builtin_memcpy(pkt->dst, p + 16, 4);
-	return ep_parse_tcp(p + hlen, end, tot - hlen, pkt);
+	*off += hlen;
+	*len = tot - hlen;
+	return EP_PARSE_OK;
 }
 
-EP_INLINE enum ep_parse_res ep_parse_ipv6(const uint8_t *p, const uint8_t *end, struct ep_pkt *pkt)
+/* IPv6 and its extension headers at *off: on EP_PARSE_OK, *off and *len give the TCP segment. */
+EP_INLINE enum ep_parse_res ep_parse_ipv6(const struct ep_frame *fr, uint32_t *off, uint32_t *len,
+					  struct ep_pkt *pkt)
 {
-	uint32_t plen;
-	uint8_t nh;
-	int i;
+	uint8_t sb[EP_PARSE_SCRATCH];
+	const uint8_t *p = ep_frame_at(fr, *off, 40, sb);
+	uint32_t plen, nh, i, o = *off + 40;
 
-	if (EP_SHORT(p, 40, end))
+	if (!p)
 		return EP_PARSE_TRUNC_IP;
 	if ((p[0] >> 4) != 6)
 		return EP_PARSE_BAD_IP_VERSION;
@@ -239,28 +365,30 @@ EP_INLINE enum ep_parse_res ep_parse_ipv6(const uint8_t *p, const uint8_t *end, 
 	pkt->family = 6;
 	__builtin_memcpy(pkt->src, p + 8, 16);
 	__builtin_memcpy(pkt->dst, p + 24, 16);
-	p += 40;
 	for (i = 0; i < EP_IPV6_MAX_EXT + 1; i++) {
 		uint32_t elen;
 
 		switch (nh) {
 		case 6:
-			return ep_parse_tcp(p, end, plen, pkt);
+			*off = o;
+			*len = plen;
+			return EP_PARSE_OK;
 		case 0:  /* hop-by-hop options */
 		case 43: /* routing */
 		case 60: /* destination options */
 		case 51: /* authentication header */
 			if (i == EP_IPV6_MAX_EXT)
 				return EP_PARSE_TOO_MANY_EXTHDRS;
-			if (EP_SHORT(p, 8, end))
+			p = ep_frame_at(fr, o, 8, sb);
+			if (!p)
 				return EP_PARSE_TRUNC_EXTHDR;
 			elen = nh == 51 ? ((uint32_t)p[1] + 2) * 4 : ((uint32_t)p[1] + 1) * 8;
 			if (elen > plen)
 				return EP_PARSE_BAD_IP_LEN;
-			if (EP_SHORT(p, elen, end))
+			if (!ep_frame_has(fr, o, elen))
 				return EP_PARSE_TRUNC_EXTHDR;
 			nh = p[0];
-			p += elen;
+			o += elen;
 			plen -= elen;
 			break;
 		case 44:
@@ -272,65 +400,64 @@ EP_INLINE enum ep_parse_res ep_parse_ipv6(const uint8_t *p, const uint8_t *end, 
 	return EP_PARSE_TOO_MANY_EXTHDRS;
 }
 
-/* An IP packet whose version is read from its first nibble (raw captures, MPLS payloads). */
-EP_INLINE enum ep_parse_res ep_parse_ip(const uint8_t *p, const uint8_t *end, struct ep_pkt *pkt)
+/*
+ * The link layer after an EtherType (type) at *off: VLAN tags, MPLS, PPPoE.
+ * On EP_PARSE_OK, *off is the IP header and *ver its version (4 or 6).
+ */
+EP_INLINE enum ep_parse_res ep_parse_l2(const struct ep_frame *fr, uint16_t type, uint32_t *off,
+					uint32_t *ver, struct ep_pkt *pkt)
 {
-	if (EP_SHORT(p, 1, end))
-		return EP_PARSE_TRUNC_IP;
-	if ((p[0] >> 4) == 4)
-		return ep_parse_ipv4(p, end, pkt);
-	if ((p[0] >> 4) == 6)
-		return ep_parse_ipv6(p, end, pkt);
-	return EP_PARSE_BAD_IP_VERSION;
-}
+	uint8_t sb[EP_PARSE_SCRATCH];
+	const uint8_t *p;
+	uint32_t i, o = *off;
 
-/* Everything after an EtherType: VLAN tags, MPLS, PPPoE, then IP. */
-EP_INLINE enum ep_parse_res ep_parse_ethertype(uint16_t type, const uint8_t *p, const uint8_t *end,
-					       struct ep_pkt *pkt)
-{
-	int i;
-
-	pkt->vlans = 0;
+	pkt->vlans = fr->vlans;
 	pkt->mpls = 0;
 	pkt->pppoe = 0;
 	for (i = 0; i < EP_VLAN_MAX_DEPTH + 1; i++) {
 		if (type != EP_ETH_P_8021Q && type != EP_ETH_P_8021AD && type != EP_ETH_P_QINQ_OLD)
 			break;
-		if (i == EP_VLAN_MAX_DEPTH)
+		if (pkt->vlans >= EP_VLAN_MAX_DEPTH)
 			return EP_PARSE_TOO_MANY_VLANS;
-		if (EP_SHORT(p, 4, end))
+		p = ep_frame_at(fr, o, 4, sb);
+		if (!p)
 			return EP_PARSE_TRUNC_L2;
 		type = ep_be16(p + 2);
-		p += 4;
+		o += 4;
 		pkt->vlans++;
 	}
 	switch (type) {
 	case EP_ETH_P_IP:
-		return ep_parse_ipv4(p, end, pkt);
+		*ver = 4;
+		break;
 	case EP_ETH_P_IPV6:
-		return ep_parse_ipv6(p, end, pkt);
+		*ver = 6;
+		break;
 	case EP_ETH_P_MPLS_UC:
 	case EP_ETH_P_MPLS_MC:
 		for (i = 0; i < EP_MPLS_MAX_DEPTH; i++) {
-			if (EP_SHORT(p, 4, end))
+			p = ep_frame_at(fr, o, 4, sb);
+			if (!p)
 				return EP_PARSE_TRUNC_L2;
 			pkt->mpls++;
-			p += 4;
-			if (p[-2] & 0x01) /* bottom of stack */
+			o += 4;
+			if (p[2] & 0x01) /* bottom of stack */
 				break;
 		}
 		if (i == EP_MPLS_MAX_DEPTH)
 			return EP_PARSE_TOO_MANY_MPLS;
-		if (EP_SHORT(p, 1, end))
+		p = ep_frame_at(fr, o, 1, sb);
+		if (!p)
 			return EP_PARSE_TRUNC_L2;
 		if ((p[0] >> 4) != 4 && (p[0] >> 4) != 6)
 			return EP_PARSE_NOT_IP; /* pseudowire or other payload */
-		return ep_parse_ip(p, end, pkt);
+		*ver = p[0] >> 4;
+		break;
 	case EP_ETH_P_PPPOE_SES: {
 		uint16_t proto;
-		uint32_t hl = 8;
 
-		if (EP_SHORT(p, 7, end))
+		p = ep_frame_at(fr, o, 7, sb);
+		if (!p)
 			return EP_PARSE_TRUNC_L2;
 		if (p[0] != 0x11 || p[1] != 0x00) /* version 1, type 1, code 0 (session data) */
 			return EP_PARSE_BAD_PPPOE;
@@ -338,31 +465,117 @@ EP_INLINE enum ep_parse_res ep_parse_ethertype(uint16_t type, const uint8_t *p, 
 			return EP_PARSE_BAD_PPPOE;
 		if (p[6] & 1) { /* protocol field compression: one odd byte */
 			proto = p[6];
-			hl = 7;
+			o += 7;
 		} else {
-			if (EP_SHORT(p, 8, end))
+			p = ep_frame_at(fr, o, 8, sb);
+			if (!p)
 				return EP_PARSE_TRUNC_L2;
 			proto = ep_be16(p + 6);
+			o += 8;
 		}
 		pkt->pppoe = 1;
-		p += hl;
 		if (proto == 0x0021)
-			return ep_parse_ipv4(p, end, pkt);
-		if (proto == 0x0057)
-			return ep_parse_ipv6(p, end, pkt);
-		return EP_PARSE_NOT_IP;
+			*ver = 4;
+		else if (proto == 0x0057)
+			*ver = 6;
+		else
+			return EP_PARSE_NOT_IP;
+		break;
 	}
 	default:
 		return EP_PARSE_NOT_IP;
 	}
+	*off = o;
+	return EP_PARSE_OK;
+}
+
+/* IP (version ver) and then TCP, from off. */
+EP_INLINE enum ep_parse_res ep_parse_l3(const struct ep_frame *fr, uint32_t ver, uint32_t off,
+					struct ep_pkt *pkt)
+{
+	enum ep_parse_res r;
+	uint32_t len = 0;
+
+	if (ver == 4)
+		r = ep_parse_ipv4(fr, &off, &len, pkt);
+	else
+		r = ep_parse_ipv6(fr, &off, &len, pkt);
+	if (r != EP_PARSE_OK)
+		return r;
+	return ep_parse_tcp(fr, off, len, pkt);
+}
+
+/* An IP packet at off whose version is read from its first nibble (raw captures). */
+EP_INLINE enum ep_parse_res ep_parse_ip_at(const struct ep_frame *fr, uint32_t off,
+					   struct ep_pkt *pkt)
+{
+	uint8_t sb[EP_PARSE_SCRATCH];
+	const uint8_t *p = ep_frame_at(fr, off, 1, sb);
+
+	if (!p)
+		return EP_PARSE_TRUNC_IP;
+	if ((p[0] >> 4) != 4 && (p[0] >> 4) != 6)
+		return EP_PARSE_BAD_IP_VERSION;
+	return ep_parse_l3(fr, p[0] >> 4, off, pkt);
+}
+
+/* Everything after an EtherType (type) at off: VLAN tags, MPLS, PPPoE, IP, TCP. */
+EP_INLINE enum ep_parse_res ep_parse_l2_at(const struct ep_frame *fr, uint16_t type, uint32_t off,
+					   struct ep_pkt *pkt)
+{
+	uint32_t ver = 0;
+	enum ep_parse_res r = ep_parse_l2(fr, type, &off, &ver, pkt);
+
+	if (r != EP_PARSE_OK)
+		return r;
+	return ep_parse_l3(fr, ver, off, pkt);
 }
 
 /* An Ethernet II frame. */
+EP_INLINE enum ep_parse_res ep_parse_frame(const struct ep_frame *fr, struct ep_pkt *pkt)
+{
+	uint8_t sb[EP_PARSE_SCRATCH];
+	const uint8_t *p = ep_frame_at(fr, 0, 14, sb);
+
+	if (!p)
+		return EP_PARSE_TRUNC_L2;
+	return ep_parse_l2_at(fr, ep_be16(p + 12), 14, pkt);
+}
+
+#ifndef __bpf__
+/* True when fewer than n bytes remain at p (link-layer headers the probes read themselves). */
+#define EP_SHORT(p, n, end) ((size_t)((const uint8_t *)(end) - (const uint8_t *)(p)) < (size_t)(n))
+
+/* Userspace entry points on a byte range [p, end). */
+EP_INLINE struct ep_frame ep_frame_of(const uint8_t *p, const uint8_t *end)
+{
+	struct ep_frame fr = {p, (uint32_t)(end - p), 0};
+
+	return fr;
+}
+
 EP_INLINE enum ep_parse_res ep_parse_eth(const uint8_t *p, const uint8_t *end, struct ep_pkt *pkt)
 {
-	if (EP_SHORT(p, 14, end))
-		return EP_PARSE_TRUNC_L2;
-	return ep_parse_ethertype(ep_be16(p + 12), p + 14, end, pkt);
+	struct ep_frame fr = ep_frame_of(p, end);
+
+	return ep_parse_frame(&fr, pkt);
 }
+
+EP_INLINE enum ep_parse_res ep_parse_ip(const uint8_t *p, const uint8_t *end, struct ep_pkt *pkt)
+{
+	struct ep_frame fr = ep_frame_of(p, end);
+
+	return ep_parse_ip_at(&fr, 0, pkt);
+}
+
+/* Linux cooked captures and others that give the EtherType and then the payload. */
+EP_INLINE enum ep_parse_res ep_parse_ethertype(uint16_t type, const uint8_t *p, const uint8_t *end,
+					       struct ep_pkt *pkt)
+{
+	struct ep_frame fr = ep_frame_of(p, end);
+
+	return ep_parse_l2_at(&fr, type, 0, pkt);
+}
+#endif
 
 #endif /* EP_PARSE_H */
