@@ -353,32 +353,46 @@ static void test_syn_flood(void)
 	done(&a, t);
 }
 
-/* Windows align to the interval; RST without a flow; idle timeout. */
+/* Windows align to the interval; RST without a flow; idle timeouts (established, one-sided). */
 static void test_windows_and_timeouts(void)
 {
 	struct acc a;
 	struct ep_tracker *t = mk(&a, 1, 1024);
 
+	/* Flows heard from both sides are established: the long (300 s) idle timeout. */
 	send_at(t, 50000, (struct seg){CLI, SRV, 40010, 443, ACK, 1, 1, 10});
+	send_at(t, 50100, (struct seg){SRV, CLI, 443, 40010, ACK, 1, 11, 0});
 	/* A flow queued at 0.06 s and used again at 200 s: not idle at 301 s. */
 	send_at(t, 60000, (struct seg){CLI, SRV, 40013, 443, ACK, 1, 1, 10});
+	send_at(t, 60100, (struct seg){SRV, CLI, 443, 40013, ACK, 1, 11, 0});
 	send_at(t, 250000, (struct seg){CLI, SRV, 40011, 443, EP_TCP_RST, 1, 1, 0});
 	send_at(t, 200000000, (struct seg){CLI, SRV, 40013, 443, ACK, 11, 1, 10});
 	send_at(t, 301000000, (struct seg){CLI, SRV, 40012, 443, ACK, 1, 1, 10});
+	send_at(t, 301000100, (struct seg){SRV, CLI, 443, 40012, ACK, 1, 11, 0});
 	CHECK_EQ(ep_tracker_stats(t)[EP_ST_flows_timeout], 1);
 	CHECK_EQ(ep_tracker_stats(t)[EP_ST_flows_active], 2);
 	/* ... and idle by 501 s. */
 	send_at(t, 501000000, (struct seg){CLI, SRV, 40012, 443, ACK, 11, 1, 10});
 	CHECK_EQ(ep_tracker_stats(t)[EP_ST_flows_timeout], 2);
+	/*
+	 * A flow heard from one side only (a random ACK, or asymmetric routing) stays
+	 * half-open: the short (10 s) timeout, and first in line for eviction.
+	 */
+	send_at(t, 502000000, (struct seg){CLI, SRV, 40014, 443, ACK, 1, 1, 10});
+	send_at(t, 509000000, (struct seg){CLI, SRV, 40014, 443, ACK, 11, 1, 10});
+	CHECK_EQ(ep_tracker_stats(t)[EP_ST_flows_timeout], 2);
+	send_at(t, 520000000, (struct seg){CLI, SRV, 40015, 443, ACK, 1, 1, 10});
+	CHECK_EQ(ep_tracker_stats(t)[EP_ST_flows_timeout], 3);
+	CHECK_EQ(ep_tracker_stats(t)[EP_ST_flows_active], 2); /* 40012 and 40015 */
 	ep_tracker_finish(t);
-	CHECK_EQ(a.windows, 5);
+	CHECK_EQ(a.windows, 8);
 	CHECK_EQ(a.misaligned, 0);
 	CHECK_EQ(a.starts[0], base_ns);
 	CHECK_EQ(a.starts[1], base_ns + 200000000ull);
 	CHECK_EQ(a.last_stats[EP_ST_rst_no_flow], 1);
-	CHECK_EQ(a.last_stats[EP_ST_flows_timeout], 2);
-	CHECK_EQ(a.last_stats[EP_ST_flows_closed], 3);
-	CHECK_EQ(a.last_stats[EP_ST_packets], 6);
+	CHECK_EQ(a.last_stats[EP_ST_flows_timeout], 3);
+	CHECK_EQ(a.last_stats[EP_ST_flows_closed], 5);
+	CHECK_EQ(a.last_stats[EP_ST_packets], 12);
 	done(&a, t);
 }
 

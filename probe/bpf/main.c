@@ -365,7 +365,7 @@ static int drain_epoch(struct edgeprobe_bpf *skel, const struct ep_probe *p, uin
 			for (i = 0; a && i < ncpu; i++) {
 				int k;
 
-				for (k = 0; k < EP_BPF_AC__COUNT; k++)
+				for (k = 0; k < EP_AC__COUNT; k++)
 					a->c[k] += v[i].c[k];
 			}
 		}
@@ -423,6 +423,68 @@ static int drain_epoch(struct edgeprobe_bpf *skel, const struct ep_probe *p, uin
 	return 0;
 }
 
+/*
+ * End of run (programs detached): every flow still open ends here, with the
+ * same rule as the other probes (ep_tcp_end: flows_closed and its retx_ppm),
+ * into the last window.
+ */
+struct ep_track_env {
+	struct drain *d;
+	const struct ep_probe *p;
+	uint64_t *stats;
+	uint32_t asn;
+};
+
+EP_INLINE void ep_track_sample(struct ep_track_env *env, uint32_t hist, uint32_t value)
+{
+	struct ep_window_asn *a = asn_slot(env->d, env->p, env->asn);
+	struct ep_hist **h;
+
+	if (!a || hist >= EP_AH__COUNT)
+		return;
+	h = &env->d->hists[(a - env->d->asns) * EP_AH__COUNT + hist];
+	if (!*h)
+		ep_hist_new(EP_HIST_DEFAULT_LOWEST, EP_HIST_DEFAULT_HIGHEST, EP_HIST_DEFAULT_DIGITS, h);
+	if (!*h)
+		env->stats[EP_ST_hist_nomem]++;
+	else
+		ep_hist_record(*h, value); /* a ratio in ppm: always in range */
+}
+
+EP_INLINE void ep_track_count(struct ep_track_env *env, uint32_t ctr, uint32_t n)
+{
+	struct ep_window_asn *a = asn_slot(env->d, env->p, env->asn);
+
+	if (a && ctr < EP_AC__COUNT)
+		a->c[ctr] += n;
+}
+
+EP_INLINE void ep_track_stat(struct ep_track_env *env, uint32_t stat)
+{
+	env->stats[stat]++;
+}
+
+#include "edgeprobe/ep_track.h"
+
+static void end_open_flows(struct edgeprobe_bpf *skel, const struct ep_probe *p, struct drain *d,
+			   uint64_t *stats)
+{
+	int fds[2] = {bpf_map__fd(skel->maps.ep_flows), bpf_map__fd(skel->maps.ep_flows_new)};
+	struct ep_flow_key k, next, *prev;
+	struct ep_bpf_flow f;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		for (prev = NULL; bpf_map_get_next_key(fds[i], prev, &next) == 0; prev = &k) {
+			k = next;
+			if (bpf_map_lookup_elem(fds[i], &k, &f) == 0) {
+				struct ep_track_env env = {d, p, stats, f.asn};
+
+				ep_tcp_end(&env, &f.tcp);
+			}
+		}
+}
+
 static void read_stats(struct edgeprobe_bpf *skel, uint64_t *stats)
 {
 	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(skel->maps.ep_stats);
@@ -439,6 +501,17 @@ static void read_stats(struct edgeprobe_bpf *skel, uint64_t *stats)
 	free(vals);
 }
 
+/* Flows in both tables (the kernel's per-map element count), or 0 where it cannot say. */
+static uint64_t flows_active(struct edgeprobe_bpf *skel)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.ep_flow_count), &opts) < 0 ||
+	    (int)opts.retval < 0)
+		return 0;
+	return opts.retval;
+}
+
 static int flip(struct edgeprobe_bpf *skel, struct ep_bpf_cfg *cfg)
 {
 	uint32_t zero = 0;
@@ -450,7 +523,7 @@ static int flip(struct edgeprobe_bpf *skel, struct ep_bpf_cfg *cfg)
 /* Flip, let programs in flight finish, drain the finished epoch and export it. */
 static void close_window(struct edgeprobe_bpf *skel, struct ep_probe *p, struct ep_bpf_cfg *cfg,
 			 struct drain *d, uint64_t start, uint64_t end, uint64_t *stats,
-			 uint64_t *windows)
+			 uint64_t *windows, int final)
 {
 	struct timespec ts = {0, 2000000};
 	struct ep_window w;
@@ -460,14 +533,17 @@ static void close_window(struct edgeprobe_bpf *skel, struct ep_probe *p, struct 
 	flip(skel, cfg);
 	nanosleep(&ts, NULL);
 	drain_epoch(skel, p, done, d, &hist_err);
+	read_stats(skel, stats);
+	stats[EP_ST_flows_active] = flows_active(skel);
+	stats[EP_ST_hist_nomem] += hist_err;
+	if (final)
+		end_open_flows(skel, p, d, stats);
 	for (i = 0; i < d->nasns; i++)
 		for (k = 0; k < EP_AH__COUNT; k++) {
 			struct ep_hist *h = d->hists[i * EP_AH__COUNT + k];
 
 			d->asns[i].h[k] = h && h->total ? h : NULL;
 		}
-	read_stats(skel, stats);
-	stats[EP_ST_hist_nomem] += hist_err;
 	stats[EP_ST_windows] = ++*windows;
 	memset(&w, 0, sizeof(w));
 	w.type = EP_WIN_WINDOW;
@@ -726,14 +802,14 @@ int main(int argc, char **argv)
 			nanosleep(&ts, NULL);
 			continue;
 		}
-		close_window(skel, &p, &cfg, &d, start, end, stats, &windows);
+		close_window(skel, &p, &cfg, &d, start, end, stats, &windows, 0);
 		start = end;
 		if (ep_wall_ns() - start > interval) /* we fell behind: skip to now */
 			start = ep_wall_ns() - ep_wall_ns() % interval;
 	}
-	/* The open window, then the summary. */
-	close_window(skel, &p, &cfg, &d, start, ep_wall_ns(), stats, &windows);
+	/* Detach, then the open window (with every flow still open ended), then the summary. */
 	detach(&hooks);
+	close_window(skel, &p, &cfg, &d, start, ep_wall_ns(), stats, &windows, 1);
 	ep_exporter_patch_stats(p.exporter, stats);
 	if (ep_exporter_finish(p.exporter, stats) < 0)
 		ep_log_err("--json-out: write error");

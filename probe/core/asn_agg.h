@@ -14,20 +14,10 @@
 
 #include <stdint.h>
 
+#include "edgeprobe/ep_tcp.h"
+
 #include "asn_map.h"
 #include "hist.h"
-
-/* Per-ASN counters: X(name). */
-#define EP_ASN_COUNTERS(X) X(flows_new) X(flows_closed) X(segs_out) X(segs_in) X(retx_out) X(retx_in)
-
-enum ep_asn_counter {
-#define EP_X(n) EP_AC_##n,
-	EP_ASN_COUNTERS(EP_X)
-#undef EP_X
-	EP_AC__COUNT
-};
-
-enum ep_asn_hist { EP_AH_RTT_HS, EP_AH_RTT_DATA, EP_AH_RETX_PPM, EP_AH__COUNT };
 
 extern const char *const ep_asn_counter_names[EP_AC__COUNT];
 extern const char *const ep_asn_hist_names[EP_AH__COUNT];

@@ -135,19 +135,19 @@ static void list_unlink(struct ep_flow_table *t, struct ep_flow *f)
 
 	if (f->lru_prev != EP_FLOW_NONE)
 		t->flows[f->lru_prev].lru_next = f->lru_next;
-	else if (t->head[f->lru] == i)
-		t->head[f->lru] = f->lru_next;
+	else if (t->head[f->tcp.lru] == i)
+		t->head[f->tcp.lru] = f->lru_next;
 	if (f->lru_next != EP_FLOW_NONE)
 		t->flows[f->lru_next].lru_prev = f->lru_prev;
-	else if (t->tail[f->lru] == i)
-		t->tail[f->lru] = f->lru_prev;
+	else if (t->tail[f->tcp.lru] == i)
+		t->tail[f->tcp.lru] = f->lru_prev;
 }
 
 static void list_push(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lru)
 {
 	uint32_t i = (uint32_t)(f - t->flows);
 
-	f->lru = (uint8_t)lru;
+	f->tcp.lru = (uint8_t)lru;
 	f->lru_prev = EP_FLOW_NONE;
 	f->lru_next = t->head[lru];
 	if (t->head[lru] != EP_FLOW_NONE)
@@ -254,8 +254,8 @@ struct ep_flow *ep_flow_bucket_oldest(struct ep_flow_table *t, uint64_t hash, ui
 			continue;
 		f = &t->flows[b->idx[s]];
 		/* Half-open and closing flows go first, then the least recent. */
-		if (!old || f->lru < old->lru ||
-		    (f->lru == old->lru && now_ms - f->last_ms > now_ms - old->last_ms))
+		if (!old || f->tcp.lru < old->tcp.lru ||
+		    (f->tcp.lru == old->tcp.lru && now_ms - f->last_ms > now_ms - old->last_ms))
 			old = f;
 	}
 	return old;

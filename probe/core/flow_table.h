@@ -16,34 +16,25 @@
 #include <stdint.h>
 
 #include "edgeprobe/ep_flow_key.h"
+#include "edgeprobe/ep_tcp.h"
 
-#define EP_FLOW_PEND 3 /* outstanding RTT samples per flow */
 #define EP_FLOW_NONE UINT32_MAX
 #define EP_FLOW_REQUEUE_MS 1000 /* list order granularity */
 
 enum ep_lru { EP_LRU_SHORT = 0, EP_LRU_LONG = 1 };
 
-/* One tracked connection.  Side 0 is key A, side 1 is key B. */
+/*
+ * One tracked connection: the index and list links here, the protocol state
+ * in ep_track.h's struct ep_tcp (shared with the BPF programs).  128 bytes.
+ * Side 0 is key A, side 1 is key B; the list (enum ep_lru) is tcp.lru.
+ */
 struct ep_flow {
 	struct ep_flow_key key;
 	uint32_t last_ms;                 /* time of the last packet (ms, wraps) */
 	uint32_t queued_ms;               /* when it was put at its list's head */
 	uint32_t lru_prev, lru_next;
 	uint32_t agg;                     /* ASN aggregate slot of the remote side */
-	uint32_t nxt[2];                  /* per side: highest sequence end seen */
-	uint32_t hole_lo[2], hole_hi[2];  /* per side: one unseen range below nxt */
-	uint32_t last_tsval;              /* highest sampled TSval towards the remote */
-	uint32_t data_out;                /* data segments towards the remote */
-	uint32_t retx_out;                /* of which retransmissions */
-	uint32_t pend_val[EP_FLOW_PEND];  /* expected ACK / TSecr of an outstanding sample */
-	uint32_t pend_us[EP_FLOW_PEND];   /* its send time, microseconds (wraps) */
-	uint16_t flags;                   /* EP_FF_* (tracker) */
-	uint8_t remote;                   /* side that is the remote endpoint */
-	uint8_t state;                    /* EP_FS_* (tracker) */
-	uint8_t pend_mask;                /* valid pend slots */
-	uint8_t pend_kind;                /* EP_PEND_* of the valid slots */
-	uint8_t lru;                      /* enum ep_lru */
-	uint8_t pad;
+	struct ep_tcp tcp;
 };
 
 struct ep_flow_table;
@@ -96,7 +87,7 @@ static inline void ep_flow_touch(struct ep_flow_table *t, struct ep_flow *f, enu
 				 uint32_t now_ms)
 {
 	f->last_ms = now_ms;
-	if (f->lru != lru || now_ms - f->queued_ms >= EP_FLOW_REQUEUE_MS)
+	if (f->tcp.lru != lru || now_ms - f->queued_ms >= EP_FLOW_REQUEUE_MS)
 		ep_flow_requeue(t, f, lru, now_ms);
 }
 

@@ -4,20 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tracker.h"
+#include "edgeprobe/ep_track.h"
 
-/* Flow flags; (X << side) selects side 0 or 1. */
-#define F_NXT0 0x0001u        /* nxt[side] is known */
-#define F_TS0 0x0004u         /* side sends TCP timestamps */
-#define F_ZWIN0 0x0010u       /* side advertises a zero window */
-#define F_FIN0 0x0040u        /* side sent FIN */
-#define F_HS_KARN 0x0100u     /* handshake segment retransmitted: no rtt_hs */
-#define F_SYN_SEEN 0x0200u
-#define F_SYNACK_SEEN 0x0400u
-#define F_FINAL 0x0800u       /* counted as closed, retx_ppm recorded */
-#define F_TSV 0x1000u         /* last_tsval is valid */
-#define F_HOLE0 0x2000u       /* hole_lo/hi[side] hold a range not seen yet */
-#define F_SIDE(f, s) ((uint16_t)((f) << (s)))
+#include "tracker.h"
 
 struct ep_tracker {
 	struct ep_tracker_cfg cfg;
@@ -104,95 +93,31 @@ void ep_tracker_count_parse(struct ep_tracker *t, enum ep_parse_res res)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Samples                                                                    */
+/* The shared tracking rules (ep_track.h), recording into this worker's ASN slots */
 /* ------------------------------------------------------------------------ */
 
-static void sample(struct ep_tracker *t, struct ep_flow *f, enum ep_asn_hist k, uint32_t rtt_us)
+struct ep_track_env {
+	struct ep_tracker *t;
+	uint32_t slot; /* the flow's ASN aggregate slot */
+};
+
+EP_INLINE void ep_track_sample(struct ep_track_env *env, uint32_t hist, uint32_t value)
 {
-	if ((int64_t)rtt_us > t->agg.cfg.highest) {
-		t->stats[EP_ST_rtt_discarded]++;
+	if ((int64_t)value > env->t->agg.cfg.highest) {
+		env->t->stats[EP_ST_rtt_discarded]++;
 		return;
 	}
-	ep_asn_agg_record(&t->agg, f->agg, k, rtt_us);
+	ep_asn_agg_record(&env->t->agg, env->slot, (enum ep_asn_hist)hist, value);
 }
 
-static void pend_add(struct ep_tracker *t, struct ep_flow *f, uint8_t kind, uint32_t val,
-		     uint32_t now_us)
+EP_INLINE void ep_track_count(struct ep_track_env *env, uint32_t ctr, uint32_t n)
 {
-	int i, slot = -1;
-	uint32_t oldest_age = 0;
-
-	if (f->pend_kind != kind) {
-		f->pend_kind = kind;
-		f->pend_mask = 0;
-	}
-	for (i = 0; i < EP_FLOW_PEND; i++) {
-		if (!(f->pend_mask & (1u << i))) {
-			slot = i;
-			break;
-		}
-	}
-	if (slot < 0) {
-		for (i = 0; i < EP_FLOW_PEND; i++) {
-			uint32_t age = now_us - f->pend_us[i];
-
-			if (slot < 0 || age > oldest_age) {
-				slot = i;
-				oldest_age = age;
-			}
-		}
-		t->stats[EP_ST_rtt_pend_overflow]++;
-	}
-	f->pend_val[slot] = val;
-	f->pend_us[slot] = now_us;
-	f->pend_mask |= (uint8_t)(1u << slot);
+	ep_asn_agg_count(&env->t->agg, env->slot, (enum ep_asn_counter)ctr, n);
 }
 
-static void pend_clear(struct ep_flow *f)
+EP_INLINE void ep_track_stat(struct ep_track_env *env, uint32_t stat)
 {
-	f->pend_mask = 0;
-	f->pend_kind = EP_PEND_NONE;
-}
-
-/* A packet from the remote echoing TSecr: the exact match is a sample, older values are dead. */
-static void match_tsecr(struct ep_tracker *t, struct ep_flow *f, uint32_t tsecr, uint32_t now_us)
-{
-	int i;
-
-	for (i = 0; i < EP_FLOW_PEND; i++) {
-		if (!(f->pend_mask & (1u << i)))
-			continue;
-		if (f->pend_val[i] == tsecr)
-			sample(t, f, EP_AH_RTT_DATA, now_us - f->pend_us[i]);
-		else if (!ep_seq_lt(f->pend_val[i], tsecr))
-			continue;
-		f->pend_mask &= (uint8_t)~(1u << i);
-	}
-}
-
-/* An ACK from the remote: every outstanding segment it covers is a sample. */
-static void match_ack(struct ep_tracker *t, struct ep_flow *f, uint32_t ack, uint32_t now_us)
-{
-	int i;
-
-	for (i = 0; i < EP_FLOW_PEND; i++) {
-		if ((f->pend_mask & (1u << i)) && ep_seq_le(f->pend_val[i], ack)) {
-			sample(t, f, EP_AH_RTT_DATA, now_us - f->pend_us[i]);
-			f->pend_mask &= (uint8_t)~(1u << i);
-		}
-	}
-}
-
-/* Karn: a retransmission from seq makes outstanding segments ending after it ambiguous. */
-static void karn_seq(struct ep_flow *f, uint32_t seq)
-{
-	int i;
-
-	if (f->pend_kind != EP_PEND_SEQ)
-		return;
-	for (i = 0; i < EP_FLOW_PEND; i++)
-		if ((f->pend_mask & (1u << i)) && ep_seq_lt(seq, f->pend_val[i]))
-			f->pend_mask &= (uint8_t)~(1u << i);
+	env->t->stats[stat]++;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -202,20 +127,15 @@ static void karn_seq(struct ep_flow *f, uint32_t seq)
 /* Count the flow as ended once: flows_closed and its retransmission ratio. */
 static void flow_end(struct ep_tracker *t, struct ep_flow *f)
 {
-	if (f->flags & F_FINAL)
-		return;
-	f->flags |= F_FINAL;
-	t->stats[EP_ST_flows_closed]++;
-	ep_asn_agg_count(&t->agg, f->agg, EP_AC_flows_closed, 1);
-	if (f->data_out)
-		ep_asn_agg_record(&t->agg, f->agg, EP_AH_RETX_PPM,
-				  (int64_t)((uint64_t)f->retx_out * 1000000u / f->data_out));
+	struct ep_track_env env = {t, f->agg};
+
+	ep_tcp_end(&env, &f->tcp);
 }
 
 static void flow_evict(struct ep_tracker *t, struct ep_flow *f, int bucket)
 {
 	t->stats[EP_ST_flows_evicted]++;
-	if (f->lru == EP_LRU_SHORT)
+	if (f->tcp.lru == EP_LRU_SHORT)
 		t->stats[EP_ST_evict_halfopen]++;
 	if (bucket)
 		t->stats[EP_ST_evict_bucket_full]++;
@@ -235,7 +155,7 @@ static void expire(struct ep_tracker *t, uint64_t now_ns)
 		struct ep_flow *f;
 
 		while ((f = ep_flow_expired(t->ft, (enum ep_lru)lists[l], now_ms, timeout))) {
-			if (!(f->flags & F_FINAL))
+			if (!(f->tcp.flags & EP_TF_FINAL))
 				t->stats[EP_ST_flows_timeout]++;
 			flow_end(t, f);
 			ep_flow_remove(t->ft, f);
@@ -243,33 +163,24 @@ static void expire(struct ep_tracker *t, uint64_t now_ns)
 	}
 }
 
-/* Which side is remote: outside --local-net, else the initiator (SYN sender, or higher port). */
+/* Which side is remote (ep_tcp_pick_remote), with --local-net looked up here. */
 static uint8_t pick_remote(const struct ep_tracker *t, const struct ep_flow_key *key,
 			   const struct ep_pkt *pkt, int side)
 {
-	int initiator;
+	int a = -1, b = -1;
 
 	if (t->cfg.local && t->cfg.local->n) {
-		int a = ep_netset_contains(t->cfg.local, key->family, key->addr_a);
-		int b = ep_netset_contains(t->cfg.local, key->family, key->addr_b);
-
-		if (a != b)
-			return a ? 1 : 0;
+		a = ep_netset_contains(t->cfg.local, key->family, key->addr_a);
+		b = ep_netset_contains(t->cfg.local, key->family, key->addr_b);
 	}
-	if ((pkt->flags & (EP_TCP_SYN | EP_TCP_ACK)) == EP_TCP_SYN)
-		initiator = side;
-	else if (pkt->flags & EP_TCP_SYN)
-		initiator = !side;
-	else
-		initiator = key->port_a > key->port_b ? 0 : 1;
-	return (uint8_t)initiator;
+	return ep_tcp_pick_remote(a, b, pkt, side, key->port_a, key->port_b);
 }
 
 static struct ep_flow *flow_create(struct ep_tracker *t, const struct ep_pkt *pkt,
 				   const struct ep_flow_key *key, uint64_t hash, int side,
 				   uint64_t now_ns)
 {
-	enum ep_lru lru = (pkt->flags & EP_TCP_SYN) ? EP_LRU_SHORT : EP_LRU_LONG;
+	enum ep_lru lru = EP_LRU_SHORT; /* until heard from both sides */
 	uint32_t now_ms = (uint32_t)(now_ns / 1000000);
 	struct ep_flow *f;
 	const char *org;
@@ -295,9 +206,8 @@ static struct ep_flow *flow_create(struct ep_tracker *t, const struct ep_pkt *pk
 	}
 	if (!f)
 		return NULL;
-	f->remote = pick_remote(t, key, pkt, side);
-	f->state = lru == EP_LRU_SHORT ? EP_FS_HALFOPEN : EP_FS_ESTABLISHED;
-	asn = ep_asn_map_lookup(t->cfg.asn, key->family, f->remote ? key->addr_b : key->addr_a,
+	ep_tcp_init(&f->tcp, pick_remote(t, key, pkt, side));
+	asn = ep_asn_map_lookup(t->cfg.asn, key->family, f->tcp.remote ? key->addr_b : key->addr_a,
 				&org);
 	f->agg = ep_asn_agg_slot(&t->agg, asn, org);
 	t->stats[EP_ST_flows_created]++;
@@ -308,114 +218,6 @@ static struct ep_flow *flow_create(struct ep_tracker *t, const struct ep_pkt *pk
 /* ------------------------------------------------------------------------ */
 /* Per-packet path                                                            */
 /* ------------------------------------------------------------------------ */
-
-static void on_syn(struct ep_tracker *t, struct ep_flow *f, const struct ep_pkt *pkt, int s,
-		   int toward, uint32_t now_us)
-{
-	if (!(pkt->flags & EP_TCP_ACK)) {
-		/* SYN: towards a remote server it starts the rtt_hs clock. */
-		if (f->flags & F_SYN_SEEN) {
-			if (toward) {
-				f->flags |= F_HS_KARN;
-				if (f->pend_kind == EP_PEND_HS)
-					pend_clear(f);
-			}
-		} else {
-			f->flags |= F_SYN_SEEN;
-			if (toward)
-				pend_add(t, f, EP_PEND_HS, pkt->seq + 1, now_us);
-		}
-	} else if (!toward) {
-		/* SYN-ACK from a remote server: the sample, unless the SYN was resent. */
-		if (f->pend_kind == EP_PEND_HS && (f->pend_mask & 1) && pkt->ack == f->pend_val[0]) {
-			if (!(f->flags & F_HS_KARN))
-				sample(t, f, EP_AH_RTT_HS, now_us - f->pend_us[0]);
-			pend_clear(f);
-		}
-	} else {
-		/* SYN-ACK towards a remote client starts the clock; a second one voids it. */
-		if (f->flags & F_SYNACK_SEEN) {
-			f->flags |= F_HS_KARN;
-			if (f->pend_kind == EP_PEND_HS)
-				pend_clear(f);
-		} else {
-			f->flags |= F_SYNACK_SEEN;
-			pend_add(t, f, EP_PEND_HS, pkt->seq + 1, now_us);
-		}
-	}
-	f->nxt[s] = pkt->seq + 1;
-	f->flags |= F_SIDE(F_NXT0, s);
-}
-
-/*
- * Has [seq, end) of side s been seen before?  Ranges below nxt that were
- * skipped (one hole per side) are new when they arrive late: reordering, not
- * retransmission.  Updates nxt and the hole.
- */
-static int seen_before(struct ep_flow *f, int s, uint32_t seq, uint32_t end)
-{
-	uint16_t hole = F_SIDE(F_HOLE0, s);
-	int seen = 0;
-
-	if (ep_seq_lt(seq, f->nxt[s])) {
-		if ((f->flags & hole) && ep_seq_le(f->hole_lo[s], seq) &&
-		    ep_seq_le(end, f->hole_hi[s])) {
-			/* A first transmission filling (part of) the hole. */
-			if (seq == f->hole_lo[s])
-				f->hole_lo[s] = end;
-			else
-				f->hole_hi[s] = seq; /* keep the lower part */
-		} else {
-			seen = 1;
-			if ((f->flags & hole) && ep_seq_le(seq, f->hole_lo[s]) &&
-			    ep_seq_lt(f->hole_lo[s], end))
-				f->hole_lo[s] = end; /* a retransmission that also fills */
-		}
-		if ((f->flags & hole) && !ep_seq_lt(f->hole_lo[s], f->hole_hi[s]))
-			f->flags &= (uint16_t)~hole;
-	} else if (ep_seq_lt(f->nxt[s], seq)) {
-		f->hole_lo[s] = f->nxt[s];
-		f->hole_hi[s] = seq;
-		f->flags |= hole;
-	}
-	if (ep_seq_lt(f->nxt[s], end))
-		f->nxt[s] = end;
-	return seen;
-}
-
-static void on_data(struct ep_tracker *t, struct ep_flow *f, const struct ep_pkt *pkt, int s,
-		    int toward, int ts_mode, uint32_t now_us)
-{
-	uint32_t len = pkt->payload_len, end = pkt->seq + len;
-	int fresh = 1;
-
-	if (toward)
-		f->data_out++;
-	if (f->flags & F_SIDE(F_NXT0, s)) {
-		uint32_t nxt = f->nxt[s];
-
-		fresh = !ep_seq_lt(pkt->seq, nxt); /* in order: a sample candidate */
-		if (seen_before(f, s, pkt->seq, end)) {
-			int keepalive = len <= 1 && pkt->seq == nxt - 1;
-			int zwp = len <= 1 && (f->flags & F_SIDE(F_ZWIN0, !s));
-
-			if (!keepalive && !zwp) {
-				if (toward) {
-					f->retx_out++;
-					ep_asn_agg_count(&t->agg, f->agg, EP_AC_retx_out, 1);
-					karn_seq(f, pkt->seq);
-				} else {
-					ep_asn_agg_count(&t->agg, f->agg, EP_AC_retx_in, 1);
-				}
-			}
-		}
-	} else {
-		f->nxt[s] = end;
-		f->flags |= F_SIDE(F_NXT0, s);
-	}
-	if (toward && fresh && !ts_mode && f->pend_kind != EP_PEND_HS)
-		pend_add(t, f, EP_PEND_SEQ, end, now_us);
-}
 
 /* The window clock: open, advance, or note a packet from the past. */
 static inline void clock_packet(struct ep_tracker *t, uint64_t now_ns)
@@ -436,10 +238,9 @@ static inline void clock_packet(struct ep_tracker *t, uint64_t now_ns)
 static inline void track(struct ep_tracker *t, const struct ep_pkt *pkt, uint64_t now_ns,
 			 const struct ep_flow_key *keyp, uint64_t hash, int s, struct ep_flow *f)
 {
-	uint32_t now_us = (uint32_t)(now_ns / 1000);
-	int toward, ts_mode;
+	struct ep_track_env env;
 
-	if (f && f->state == EP_FS_CLOSED &&
+	if (f && f->tcp.state == EP_FS_CLOSED &&
 	    (pkt->flags & (EP_TCP_SYN | EP_TCP_ACK)) == EP_TCP_SYN) {
 		ep_flow_remove(t->ft, f); /* a new connection on a closed tuple */
 		f = NULL;
@@ -453,72 +254,10 @@ static inline void track(struct ep_tracker *t, const struct ep_pkt *pkt, uint64_
 		if (EP_UNLIKELY(!f))
 			return;
 	}
-	toward = s != f->remote;
-	ep_asn_agg_count(&t->agg, f->agg, toward ? EP_AC_segs_out : EP_AC_segs_in, 1);
-	if (pkt->opts & EP_OPT_TS)
-		f->flags |= F_SIDE(F_TS0, s);
-	ts_mode = (f->flags & (F_TS0 | (F_TS0 << 1))) == (F_TS0 | (F_TS0 << 1));
-
-	if (pkt->flags & EP_TCP_RST) {
-		flow_end(t, f);
-		f->state = EP_FS_CLOSED;
-		ep_flow_touch(t->ft, f, EP_LRU_SHORT, (uint32_t)(now_ns / 1000000));
-		return;
-	}
-	if (pkt->flags & EP_TCP_SYN) {
-		on_syn(t, f, pkt, s, toward, now_us);
-	} else {
-		/* The remote client's ACK of our SYN-ACK closes the handshake sample. */
-		if (f->pend_kind == EP_PEND_HS && !toward && (pkt->flags & EP_TCP_ACK)) {
-			if ((f->pend_mask & 1) && ep_seq_le(f->pend_val[0], pkt->ack) &&
-			    !(f->flags & F_HS_KARN))
-				sample(t, f, EP_AH_RTT_HS, now_us - f->pend_us[0]);
-			pend_clear(f);
-		}
-		if (f->state == EP_FS_HALFOPEN && (pkt->flags & EP_TCP_ACK))
-			f->state = EP_FS_ESTABLISHED;
-		if (f->pend_kind != EP_PEND_HS && f->pend_kind != EP_PEND_NONE &&
-		    f->pend_kind != (ts_mode ? EP_PEND_TS : EP_PEND_SEQ))
-			pend_clear(f); /* timestamps appeared on the second side */
-
-		if (!toward && f->pend_kind != EP_PEND_HS) {
-			if (ts_mode && (pkt->opts & EP_OPT_TS))
-				match_tsecr(t, f, pkt->tsecr, now_us);
-			else if (!ts_mode && (pkt->flags & EP_TCP_ACK))
-				match_ack(t, f, pkt->ack, now_us);
-		}
-		if (pkt->payload_len) {
-			on_data(t, f, pkt, s, toward, ts_mode, now_us);
-		} else if (!(f->flags & F_SIDE(F_NXT0, s))) {
-			f->nxt[s] = pkt->seq;
-			f->flags |= F_SIDE(F_NXT0, s);
-		}
-		if (pkt->flags & EP_TCP_FIN) {
-			uint32_t end = pkt->seq + pkt->payload_len + 1;
-
-			if (ep_seq_lt(f->nxt[s], end))
-				f->nxt[s] = end;
-			f->flags |= F_SIDE(F_FIN0, s);
-		}
-		/* TSval towards the remote on segments that elicit an ACK (data, FIN). */
-		if (toward && ts_mode && (pkt->opts & EP_OPT_TS) && f->pend_kind != EP_PEND_HS &&
-		    (pkt->payload_len || (pkt->flags & EP_TCP_FIN)) &&
-		    (!(f->flags & F_TSV) || ep_seq_lt(f->last_tsval, pkt->tsval))) {
-			pend_add(t, f, EP_PEND_TS, pkt->tsval, now_us);
-			f->last_tsval = pkt->tsval;
-			f->flags |= F_TSV;
-		}
-		if (pkt->win == 0)
-			f->flags |= F_SIDE(F_ZWIN0, s);
-		else
-			f->flags &= (uint16_t)~F_SIDE(F_ZWIN0, s);
-	}
-	if ((f->flags & (F_FIN0 | (F_FIN0 << 1))) == (F_FIN0 | (F_FIN0 << 1)) &&
-	    f->state != EP_FS_CLOSED) {
-		flow_end(t, f);
-		f->state = EP_FS_CLOSED;
-	}
-	ep_flow_touch(t->ft, f, f->state == EP_FS_ESTABLISHED ? EP_LRU_LONG : EP_LRU_SHORT,
+	env.t = t;
+	env.slot = f->agg;
+	ep_tcp_segment(&env, &f->tcp, pkt, s, (uint32_t)(now_ns / 1000), 1);
+	ep_flow_touch(t->ft, f, f->tcp.state == EP_FS_ESTABLISHED ? EP_LRU_LONG : EP_LRU_SHORT,
 		      (uint32_t)(now_ns / 1000000));
 }
 

@@ -19,12 +19,6 @@
 #include "netset.h"
 #include "window.h"
 
-/* Flow states. */
-enum { EP_FS_HALFOPEN = 0, EP_FS_ESTABLISHED = 1, EP_FS_CLOSED = 2 };
-
-/* Kinds of outstanding samples. */
-enum { EP_PEND_NONE = 0, EP_PEND_HS = 1, EP_PEND_TS = 2, EP_PEND_SEQ = 3 };
-
 /* Called with each closed window; the window's storage is valid during the call only. */
 typedef void (*ep_window_cb)(const struct ep_window *w, void *ctx);
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# bpf_replay.sh - the scenario captures replayed onto a veth (tcpreplay) through
-# edgeprobe-bpf, with TC on ingress and again with XDP (--xdp), give the same per-ASN
-# counts as edgeprobe-pcap --read on the files:
-# flows opened and closed, segments and retransmissions each way, and the number of
-# handshake, in-flow and retransmission-share samples.  (RTT values differ: the BPF
-# path timestamps at replay time.)
+# bpf_replay.sh - the scenario captures, and one mutated at random (editcap -E), replayed
+# onto a veth (tcpreplay) through edgeprobe-bpf, with TC on ingress and again with XDP
+# (--xdp), give the same counts as edgeprobe-pcap --read on the files: every parse class
+# (malformations included; not_ip/not_tcp may be higher: the kernel's own ICMPv6), flows
+# created, closed and active, and per ASN flows opened and closed, segments and
+# retransmissions each way, and the number of handshake, in-flow and retransmission-share
+# samples.  The two probes share the parser and the tracking rules as source, so any
+# difference is a bug.  (RTT values differ: the BPF path timestamps at replay time.)
 #
 # Usage: bpf_replay.sh EDGEPROBE_BPF EDGEPROBE_PCAP GEN WORKDIR   (exit 77 without root)
 set -u
@@ -19,6 +21,9 @@ need_netns $NS
 mkdir -p "$OUT"
 rm -f "$OUT"/*.json
 "$GEN" "$OUT" >/dev/null || die "generating the scenario captures"
+command -v editcap >/dev/null || skip "editcap (wireshark-common) is not installed (scripts/setup installs it)"
+editcap -E 0.02 --seed 7 "$OUT/mixed.pcap" "$OUT/mutated.pcap" 2>/dev/null || die "editcap"
+cp "$OUT/mixed.truth.json" "$OUT/mutated.truth.json"
 ip -n $NS link add rpa type veth peer name rpb || die "veth"
 ip -n $NS link set rpa up && ip -n $NS link set rpb up
 # No offloads in the way of the raw frames.
@@ -27,7 +32,7 @@ ip netns exec $NS ethtool -K rpb rx off gro off >/dev/null 2>&1 || true
 fails=0
 for mode in tc xdp; do
 xdp=; [ $mode = xdp ] && xdp=--xdp
-for name in mixed dense; do
+for name in mixed dense mutated; do
 	asnf=$(python3 -c "import json;print(json.load(open('$OUT/$name.truth.json'))['asn_file'])")
 	local_net=$(python3 -c "import json;print(json.load(open('$OUT/$name.truth.json'))['local_net'])")
 	"$PCAP_PROBE" --read "$OUT/$name.pcap" --asn-db "$asnf" --local-net "$local_net" \
@@ -45,9 +50,17 @@ for name in mixed dense; do
 	grep -o "XDP on ingress in [a-z ()]* mode" "$OUT/$name.bpf.log"
 	python3 - "$OUT/$name.ref.json" "$OUT/$name.bpf.json" "$name ($mode)" <<'PY' || fails=$((fails + 1))
 import json, sys
-ref = {a["asn"]: a for a in [json.loads(l) for l in open(sys.argv[1])][-1]["asns"]}
-got = {a["asn"]: a for a in [json.loads(l) for l in open(sys.argv[2])][-1]["asns"]}
+rsum = [json.loads(l) for l in open(sys.argv[1])][-1]
+gsum = [json.loads(l) for l in open(sys.argv[2])][-1]
+ref = {a["asn"]: a for a in rsum["asns"]}
+got = {a["asn"]: a for a in gsum["asns"]}
 name, bad = sys.argv[3], []
+for k, v in rsum["stats"].items():
+    if not (k.startswith("parse_") or k in ("flows_created", "flows_closed", "flows_active")):
+        continue
+    g = gsum["stats"].get(k, 0)
+    if (g < v) if k in ("parse_not_ip", "parse_not_tcp") else (g != v):
+        bad.append(f"{k} {g} != {v}")
 if set(ref) != set(got):
     bad.append(f"ASNs {sorted(got)} != {sorted(ref)}")
 for asn, r in ref.items():
@@ -63,7 +76,8 @@ for asn, r in ref.items():
 for b in bad:
     print(f"FAIL: {name}: {b}")
 if not bad:
-    print(f"ok: {name}: {len(ref)} ASNs, every counter and sample count equal to edgeprobe-pcap --read")
+    print(f"ok: {name}: {len(ref)} ASNs, {rsum['stats']['packets']} frames: every parse class, "
+          f"flow count, per-ASN counter and sample count equal to edgeprobe-pcap --read")
 sys.exit(1 if bad else 0)
 PY
 done

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ep_track.h - the TCP tracking rules, written once for every probe (the
+ * userspace tracker and the BPF programs): how a connection's state (struct
+ * ep_tcp, ep_tcp.h) changes with each segment.  Which side is the remote
+ * one, handshake and in-flow RTT samples (TCP timestamps or data/ACK
+ * matching, Karn's rule), retransmissions (keepalives and zero-window probes
+ * excepted, one reordering hole per side), the flow's states and its end.
+ *
+ * The includer owns the flow storage and decides what a sample or a count
+ * does.  Before including this header it declares struct ep_track_env and,
+ * anywhere in the same file, defines the three functions declared below:
+ *   ep_track_sample(env, hist, value)  a histogram value (enum ep_asn_hist)
+ *   ep_track_count(env, ctr, n)        a per-ASN counter (enum ep_asn_counter)
+ *   ep_track_stat(env, stat)           a probe counter (enum ep_stat), +1
+ * Times are microseconds on a wrapping 32-bit clock; samples are differences.
+ *
+ * Header-only, no allocation, loops bounded by constants: compiles for BPF.
+ */
+#ifndef EP_TRACK_H
+#define EP_TRACK_H
+
+#include "ep_parse.h"
+#include "ep_stats.h"
+#include "ep_tcp.h"
+
+struct ep_track_env;
+EP_INLINE void ep_track_sample(struct ep_track_env *env, uint32_t hist, uint32_t value);
+EP_INLINE void ep_track_count(struct ep_track_env *env, uint32_t ctr, uint32_t n);
+EP_INLINE void ep_track_stat(struct ep_track_env *env, uint32_t stat);
+
+/*
+ * Which side is the remote one, for a flow created by a packet from side s:
+ * the side outside --local-net when exactly one is inside (a_local, b_local:
+ * -1 without --local-net); else the initiator (the SYN's sender), else the
+ * side with the higher port.
+ */
+EP_INLINE uint8_t ep_tcp_pick_remote(int a_local, int b_local, const struct ep_pkt *pkt, int s,
+				     uint16_t port_a, uint16_t port_b)
+{
+	if (a_local >= 0 && a_local != b_local)
+		return a_local ? 1 : 0;
+	if ((pkt->flags & (EP_TCP_SYN | EP_TCP_ACK)) == EP_TCP_SYN)
+		return (uint8_t)s;
+	if (pkt->flags & EP_TCP_SYN)
+		return (uint8_t)!s;
+	return port_a > port_b ? 0 : 1;
+}
+
+/* A new flow's state (zeroed by the caller). */
+EP_INLINE void ep_tcp_init(struct ep_tcp *f, uint8_t remote)
+{
+	f->remote = remote;
+	f->state = EP_FS_HALFOPEN;
+}
+
+/* The flow ends (FIN/RST, timeout, eviction, end of input): counted once, with its retx_ppm. */
+EP_INLINE void ep_tcp_end(struct ep_track_env *env, struct ep_tcp *f)
+{
+	if (f->flags & EP_TF_FINAL)
+		return;
+	f->flags |= EP_TF_FINAL;
+	ep_track_stat(env, EP_ST_flows_closed);
+	ep_track_count(env, EP_AC_flows_closed, 1);
+	if (f->data_out)
+		ep_track_sample(env, EP_AH_RETX_PPM,
+				(uint32_t)((uint64_t)f->retx_out * 1000000u / f->data_out));
+}
+
+EP_INLINE void ep_tcp_pend_clear(struct ep_tcp *f)
+{
+	f->pend_mask = 0;
+	f->pend_kind = EP_PEND_NONE;
+}
+
+/* Remember val (an ACK or TSecr to wait for) sent at now; a full set replaces its oldest. */
+EP_INLINE void ep_tcp_pend_add(struct ep_track_env *env, struct ep_tcp *f, uint8_t kind,
+			       uint32_t val, uint32_t now)
+{
+	uint32_t i, slot = EP_TCP_PEND, oldest_age = 0;
+
+	if (f->pend_kind != kind) {
+		f->pend_kind = kind;
+		f->pend_mask = 0;
+	}
+	for (i = 0; i < EP_TCP_PEND; i++) {
+		if (!(f->pend_mask & (1u << i))) {
+			slot = i;
+			break;
+		}
+	}
+	if (slot == EP_TCP_PEND) {
+		for (i = 0; i < EP_TCP_PEND; i++) {
+			uint32_t age = now - f->pend_us[i];
+
+			if (slot == EP_TCP_PEND || age > oldest_age) {
+				slot = i;
+				oldest_age = age;
+			}
+		}
+		ep_track_stat(env, EP_ST_rtt_pend_overflow);
+	}
+	if (slot < EP_TCP_PEND) {
+		f->pend_val[slot] = val;
+		f->pend_us[slot] = now;
+		f->pend_mask |= (uint8_t)(1u << slot);
+	}
+}
+
+/* A packet from the remote echoing TSecr: the exact match is a sample, older values are dead. */
+EP_INLINE void ep_tcp_match_tsecr(struct ep_track_env *env, struct ep_tcp *f, uint32_t tsecr,
+				  uint32_t now)
+{
+	uint32_t i;
+
+	for (i = 0; i < EP_TCP_PEND; i++) {
+		if (!(f->pend_mask & (1u << i)))
+			continue;
+		if (f->pend_val[i] == tsecr)
+			ep_track_sample(env, EP_AH_RTT_DATA, now - f->pend_us[i]);
+		else if (!ep_seq_lt(f->pend_val[i], tsecr))
+			continue;
+		f->pend_mask &= (uint8_t)~(1u << i);
+	}
+}
+
+/* An ACK from the remote: every outstanding segment it covers is a sample. */
+EP_INLINE void ep_tcp_match_ack(struct ep_track_env *env, struct ep_tcp *f, uint32_t ack,
+				uint32_t now)
+{
+	uint32_t i;
+
+	for (i = 0; i < EP_TCP_PEND; i++) {
+		if ((f->pend_mask & (1u << i)) && ep_seq_le(f->pend_val[i], ack)) {
+			ep_track_sample(env, EP_AH_RTT_DATA, now - f->pend_us[i]);
+			f->pend_mask &= (uint8_t)~(1u << i);
+		}
+	}
+}
+
+/* Karn: a retransmission from seq makes outstanding segments ending after it ambiguous. */
+EP_INLINE void ep_tcp_karn_seq(struct ep_tcp *f, uint32_t seq)
+{
+	uint32_t i;
+
+	if (f->pend_kind != EP_PEND_SEQ)
+		return;
+	for (i = 0; i < EP_TCP_PEND; i++)
+		if ((f->pend_mask & (1u << i)) && ep_seq_lt(seq, f->pend_val[i]))
+			f->pend_mask &= (uint8_t)~(1u << i);
+}
+
+/* SYN and SYN-ACK: the handshake sample's clock. */
+EP_INLINE void ep_tcp_on_syn(struct ep_track_env *env, struct ep_tcp *f, const struct ep_pkt *pkt,
+			     int s, int toward, uint32_t now)
+{
+	if (!(pkt->flags & EP_TCP_ACK)) {
+		/* SYN: towards a remote server it starts the rtt_hs clock. */
+		if (f->flags & EP_TF_SYN_SEEN) {
+			if (toward) {
+				f->flags |= EP_TF_HS_KARN;
+				if (f->pend_kind == EP_PEND_HS)
+					ep_tcp_pend_clear(f);
+			}
+		} else {
+			f->flags |= EP_TF_SYN_SEEN;
+			if (toward)
+				ep_tcp_pend_add(env, f, EP_PEND_HS, pkt->seq + 1, now);
+		}
+	} else if (!toward) {
+		/* SYN-ACK from a remote server: the sample, unless the SYN was resent. */
+		if (f->pend_kind == EP_PEND_HS && (f->pend_mask & 1) && pkt->ack == f->pend_val[0]) {
+			if (!(f->flags & EP_TF_HS_KARN))
+				ep_track_sample(env, EP_AH_RTT_HS, now - f->pend_us[0]);
+			ep_tcp_pend_clear(f);
+		}
+	} else {
+		/* SYN-ACK towards a remote client starts the clock; a second one voids it. */
+		if (f->flags & EP_TF_SYNACK_SEEN) {
+			f->flags |= EP_TF_HS_KARN;
+			if (f->pend_kind == EP_PEND_HS)
+				ep_tcp_pend_clear(f);
+		} else {
+			f->flags |= EP_TF_SYNACK_SEEN;
+			ep_tcp_pend_add(env, f, EP_PEND_HS, pkt->seq + 1, now);
+		}
+	}
+	f->nxt[s & 1] = pkt->seq + 1;
+	f->flags |= EP_TF_SIDE(EP_TF_NXT0, s);
+}
+
+/*
+ * Has [seq, end) of side s been seen before?  Ranges below nxt that were
+ * skipped (one hole per side) are new when they arrive late: reordering, not
+ * retransmission.  Updates nxt and the hole.
+ */
+EP_INLINE int ep_tcp_seen_before(struct ep_tcp *f, int s, uint32_t seq, uint32_t end)
+{
+	uint16_t hole = EP_TF_SIDE(EP_TF_HOLE0, s);
+	int seen = 0;
+
+	s &= 1;
+	if (ep_seq_lt(seq, f->nxt[s])) {
+		if ((f->flags & hole) && ep_seq_le(f->hole_lo[s], seq) &&
+		    ep_seq_le(end, f->hole_hi[s])) {
+			/* A first transmission filling (part of) the hole. */
+			if (seq == f->hole_lo[s])
+				f->hole_lo[s] = end;
+			else
+				f->hole_hi[s] = seq; /* keep the lower part */
+		} else {
+			seen = 1;
+			if ((f->flags & hole) && ep_seq_le(seq, f->hole_lo[s]) &&
+			    ep_seq_lt(f->hole_lo[s], end))
+				f->hole_lo[s] = end; /* a retransmission that also fills */
+		}
+		if ((f->flags & hole) && !ep_seq_lt(f->hole_lo[s], f->hole_hi[s]))
+			f->flags &= (uint16_t)~hole;
+	} else if (ep_seq_lt(f->nxt[s], seq)) {
+		f->hole_lo[s] = f->nxt[s];
+		f->hole_hi[s] = seq;
+		f->flags |= hole;
+	}
+	if (ep_seq_lt(f->nxt[s], end))
+		f->nxt[s] = end;
+	return seen;
+}
+
+/* A segment with payload from side s (segs: segments it stands for, GSO). */
+EP_INLINE void ep_tcp_on_data(struct ep_track_env *env, struct ep_tcp *f, const struct ep_pkt *pkt,
+			      int s, int toward, int ts_mode, uint32_t now, uint32_t segs)
+{
+	uint32_t len = pkt->payload_len, end = pkt->seq + len;
+	int fresh = 1;
+
+	if (toward)
+		f->data_out += segs;
+	if (f->flags & EP_TF_SIDE(EP_TF_NXT0, s)) {
+		uint32_t nxt = f->nxt[s & 1];
+
+		fresh = !ep_seq_lt(pkt->seq, nxt); /* in order: a sample candidate */
+		if (ep_tcp_seen_before(f, s, pkt->seq, end)) {
+			int keepalive = len <= 1 && pkt->seq == nxt - 1;
+			int zwp = len <= 1 && (f->flags & EP_TF_SIDE(EP_TF_ZWIN0, !s));
+
+			if (!keepalive && !zwp) {
+				if (toward) {
+					f->retx_out += segs;
+					ep_track_count(env, EP_AC_retx_out, segs);
+					ep_tcp_karn_seq(f, pkt->seq);
+				} else {
+					ep_track_count(env, EP_AC_retx_in, segs);
+				}
+			}
+		}
+	} else {
+		f->nxt[s & 1] = end;
+		f->flags |= EP_TF_SIDE(EP_TF_NXT0, s);
+	}
+	if (toward && fresh && !ts_mode && f->pend_kind != EP_PEND_HS)
+		ep_tcp_pend_add(env, f, EP_PEND_SEQ, end, now);
+}
+
+/*
+ * One segment of the flow from side s at now (segs: how many segments it
+ * stands for: 1, or a GSO/GRO super-packet's count).  Afterwards f->state
+ * tells the owner where the flow belongs (half-open, established, closed).
+ */
+EP_INLINE void ep_tcp_segment(struct ep_track_env *env, struct ep_tcp *f, const struct ep_pkt *pkt,
+			      int s, uint32_t now, uint32_t segs)
+{
+	int toward = s != f->remote, ts_mode;
+
+	ep_track_count(env, toward ? EP_AC_segs_out : EP_AC_segs_in, segs);
+	if (pkt->opts & EP_OPT_TS)
+		f->flags |= EP_TF_SIDE(EP_TF_TS0, s);
+	ts_mode = (f->flags & EP_TF_BOTH(EP_TF_TS0)) == EP_TF_BOTH(EP_TF_TS0);
+
+	if (pkt->flags & EP_TCP_RST) {
+		ep_tcp_end(env, f);
+		f->state = EP_FS_CLOSED;
+		return;
+	}
+	if (pkt->flags & EP_TCP_SYN) {
+		ep_tcp_on_syn(env, f, pkt, s, toward, now);
+		return;
+	}
+	/* The remote client's ACK of our SYN-ACK closes the handshake sample. */
+	if (f->pend_kind == EP_PEND_HS && !toward && (pkt->flags & EP_TCP_ACK)) {
+		if ((f->pend_mask & 1) && ep_seq_le(f->pend_val[0], pkt->ack) &&
+		    !(f->flags & EP_TF_HS_KARN))
+			ep_track_sample(env, EP_AH_RTT_HS, now - f->pend_us[0]);
+		ep_tcp_pend_clear(f);
+	}
+	if (f->pend_kind != EP_PEND_HS && f->pend_kind != EP_PEND_NONE &&
+	    f->pend_kind != (ts_mode ? EP_PEND_TS : EP_PEND_SEQ))
+		ep_tcp_pend_clear(f); /* timestamps appeared on the second side */
+
+	/* Answers from the remote: exact TSecr echoes, or ACKs covering data. */
+	if (!toward && f->pend_kind != EP_PEND_HS) {
+		if (ts_mode && (pkt->opts & EP_OPT_TS))
+			ep_tcp_match_tsecr(env, f, pkt->tsecr, now);
+		else if (!ts_mode && (pkt->flags & EP_TCP_ACK))
+			ep_tcp_match_ack(env, f, pkt->ack, now);
+	}
+	if (pkt->payload_len) {
+		ep_tcp_on_data(env, f, pkt, s, toward, ts_mode, now, segs);
+	} else if (!(f->flags & EP_TF_SIDE(EP_TF_NXT0, s))) {
+		f->nxt[s & 1] = pkt->seq;
+		f->flags |= EP_TF_SIDE(EP_TF_NXT0, s);
+	}
+	if (pkt->flags & EP_TCP_FIN) {
+		uint32_t end = pkt->seq + pkt->payload_len + 1;
+
+		if (ep_seq_lt(f->nxt[s & 1], end))
+			f->nxt[s & 1] = end;
+		f->flags |= EP_TF_SIDE(EP_TF_FIN0, s);
+	}
+	/* TSval towards the remote on segments that elicit an ACK (data, FIN). */
+	if (toward && ts_mode && (pkt->opts & EP_OPT_TS) && f->pend_kind != EP_PEND_HS &&
+	    (pkt->payload_len || (pkt->flags & EP_TCP_FIN)) &&
+	    (!(f->flags & EP_TF_TSV) || ep_seq_lt(f->last_tsval, pkt->tsval))) {
+		ep_tcp_pend_add(env, f, EP_PEND_TS, pkt->tsval, now);
+		f->last_tsval = pkt->tsval;
+		f->flags |= EP_TF_TSV;
+	}
+	if (pkt->win == 0)
+		f->flags |= EP_TF_SIDE(EP_TF_ZWIN0, s);
+	else
+		f->flags &= (uint16_t)~EP_TF_SIDE(EP_TF_ZWIN0, s);
+
+	if (f->state == EP_FS_CLOSED)
+		return;
+	if ((f->flags & EP_TF_BOTH(EP_TF_FIN0)) == EP_TF_BOTH(EP_TF_FIN0)) {
+		ep_tcp_end(env, f);
+		f->state = EP_FS_CLOSED;
+	} else if ((f->flags & EP_TF_BOTH(EP_TF_NXT0)) == EP_TF_BOTH(EP_TF_NXT0)) {
+		/* Heard from both sides: a SYN or ACK flood never gets here. */
+		f->state = EP_FS_ESTABLISHED;
+	}
+}
+
+#endif /* EP_TRACK_H */
