@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "log.h"
 #include "tracker.h"
 
 #define NASN 4
@@ -353,6 +354,66 @@ static void test_syn_flood(void)
 	done(&a, t);
 }
 
+/* A random-ACK flood (midstream pickups never answered) recycles only its own entries. */
+static void test_ack_flood(void)
+{
+	struct acc a;
+	struct ep_tracker *t = mk(&a, 1, 64);
+	uint64_t now = 0, max_active = 0;
+	uint32_t x = 1;
+	int i, f;
+	char src[32];
+
+	for (f = 0; f < 16; f++) {
+		snprintf(src, sizeof(src), "198.51.100.%d", 10 + f);
+		send_at(t, now++, (struct seg){src, SRV, 40000, 443, SYN, 1, 0, 0});
+		send_at(t, now++, (struct seg){SRV, src, 443, 40000, SA, 1000, 2, 0});
+		send_at(t, now++, (struct seg){src, SRV, 40000, 443, ACK, 2, 1001, 0});
+	}
+	for (i = 0; i < 20000; i++) {
+		uint64_t *st;
+
+		x = x * 1664525 + 1013904223;
+		snprintf(src, sizeof(src), "203.0.113.%u", x >> 24);
+		send_at(t, now, (struct seg){src, SRV, (uint16_t)(x >> 8), 443, ACK, x, x * 7, 0});
+		now += 5;
+		/* Established flows keep talking: data and its ACK. */
+		if (i % 500 == 0) {
+			for (f = 0; f < 16; f++) {
+				uint32_t seq = 1001 + (uint32_t)i * 2;
+
+				snprintf(src, sizeof(src), "198.51.100.%d", 10 + f);
+				send_at(t, now, (struct seg){SRV, src, 443, 40000, ACK, seq, 2, 2});
+				send_at(t, now + 1000, (struct seg){src, SRV, 40000, 443, ACK, 2, seq + 2, 0});
+			}
+			now += 1000;
+		}
+		st = ep_tracker_stats(t);
+		if (st[EP_ST_flows_active] > max_active)
+			max_active = st[EP_ST_flows_active];
+	}
+	ep_tracker_finish(t);
+	CHECK(max_active <= 64);
+	CHECK_EQ(a.last_stats[EP_ST_flows_evicted], a.last_stats[EP_ST_evict_halfopen]);
+	CHECK(a.last_stats[EP_ST_flows_evicted] > 19000);
+	/* Every established flow stayed: one flow each, 40 samples each. */
+	CHECK_EQ(a.c[1][EP_AC_flows_new], 16);
+	CHECK_EQ(a.h[1][EP_AH_RTT_DATA]->total, 16 * 40);
+	done(&a, t);
+}
+
+static void test_ratelimit(void)
+{
+	struct ep_ratelimit r = {0, 0};
+
+	CHECK_EQ(ep_ratelimit(&r, 0, 1000, 10000), 0);   /* nothing to say */
+	CHECK_EQ(ep_ratelimit(&r, 3, 1000, 10000), 3);   /* the first line goes out */
+	CHECK_EQ(ep_ratelimit(&r, 5, 2000, 10000), 0);   /* held back ... */
+	CHECK_EQ(ep_ratelimit(&r, 7, 10999, 10000), 0);
+	CHECK_EQ(ep_ratelimit(&r, 1, 11000, 10000), 13); /* ... and counted in the next line */
+	CHECK_EQ(ep_ratelimit(&r, 0, 30000, 10000), 0);
+}
+
 /* Windows align to the interval; RST without a flow; idle timeouts (established, one-sided). */
 static void test_windows_and_timeouts(void)
 {
@@ -505,6 +566,8 @@ int main(void)
 	test_reorder_and_keepalive();
 	test_midstream_roles();
 	test_syn_flood();
+	test_ack_flood();
+	test_ratelimit();
 	test_windows_and_timeouts();
 	test_burst_equals_single();
 	ep_asn_map_free(map);

@@ -31,11 +31,13 @@
 	X(src_drops)          /* packets the capture source dropped (kernel buffer) */            \
 	X(src_ifdrops)        /* packets the interface dropped */
 
-/* Appended after the parse classes (wire ids 37 on): the BPF side path's own counters. */
+/* Appended after the parse classes (wire ids 37 on). */
 #define EP_STATS_TAIL(X)                                                                           \
 	X(bpf_map_full)       /* BPF: a map update failed (full): that count or sample is lost */ \
 	X(gso_packets)        /* BPF: GSO/GRO super-packets (counted as their segments) */        \
-	X(flows_promoted)     /* BPF: flows moved from the new-flow to the established table */
+	X(flows_promoted)     /* BPF: flows moved from the new-flow to the established table */ \
+	X(sink_connects)      /* connections made to TCP collectors */                          \
+	X(sink_backlog_bytes) /* gauge: wire bytes queued for TCP collectors */
 
 enum ep_stat {
 #define EP_X(n) EP_ST_##n,

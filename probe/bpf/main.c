@@ -553,6 +553,8 @@ static void close_window(struct edgeprobe_bpf *skel, struct ep_probe *p, struct 
 	w.asns = d->asns;
 	w.nasns = d->nasns;
 	ep_exporter_window(&w, p->exporter);
+	ep_exporter_patch_stats(p->exporter, w.stats);
+	ep_probe_watch(p, w.stats);
 	drain_free(d);
 }
 

@@ -13,6 +13,7 @@ struct ep_exporter {
 	struct ep_exporter_cfg cfg;
 	uint64_t seq;
 	uint64_t msgs_sent, send_errors, windows_dropped;
+	uint64_t win_tag;            /* the window being sent (its first sequence number) */
 	int window_failed;
 	uint64_t first_start, last_end;
 	int any;
@@ -78,9 +79,23 @@ void ep_exporter_count_dropped(struct ep_exporter *e, uint64_t n)
 
 void ep_exporter_patch_stats(const struct ep_exporter *e, uint64_t *stats)
 {
+	uint64_t dropped = e->windows_dropped, connects = 0, backlog = 0;
+	uint32_t i;
+
+	/* Windows a TCP sink's full backlog dropped after the exporter handed them over. */
+	for (i = 0; i < e->cfg.nsinks; i++) {
+		struct ep_sink_counters c;
+
+		ep_sink_get_counters(e->cfg.sinks[i], &c);
+		dropped += c.windows_dropped;
+		connects += c.connects;
+		backlog += c.backlog_bytes;
+	}
 	stats[EP_ST_msgs_sent] = e->msgs_sent;
 	stats[EP_ST_send_errors] = e->send_errors;
-	stats[EP_ST_windows_dropped] = e->windows_dropped;
+	stats[EP_ST_windows_dropped] = dropped;
+	stats[EP_ST_sink_connects] = connects;
+	stats[EP_ST_sink_backlog_bytes] = backlog;
 }
 
 static int send_msg(const uint8_t *msg, size_t len, void *ctx)
@@ -103,7 +118,7 @@ static int send_msg(const uint8_t *msg, size_t len, void *ctx)
 	}
 
 	for (i = 0; i < e->cfg.nsinks; i++) {
-		if (ep_sink_send(e->cfg.sinks[i], msg, len) == 0) {
+		if (ep_sink_send(e->cfg.sinks[i], msg, len, e->win_tag) == 0) {
 			e->msgs_sent++;
 		} else {
 			e->send_errors++;
@@ -168,6 +183,7 @@ static void export(struct ep_exporter *e, struct ep_window *w)
 	w->probe = e->cfg.probe;
 	w->epoch = e->cfg.epoch;
 	w->seq = e->seq;
+	e->win_tag = e->seq;
 	e->window_failed = 0;
 	/* The counters a window carries include the failures of the windows before it. */
 	ep_exporter_patch_stats(e, w->stats);

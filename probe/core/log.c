@@ -27,3 +27,16 @@ void ep_log(enum ep_log_level lvl, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 }
+
+uint64_t ep_ratelimit(struct ep_ratelimit *r, uint64_t n, uint64_t now_ms, uint32_t interval_ms)
+{
+	uint64_t out;
+
+	r->pending += n;
+	if (!r->pending || now_ms < r->next_ms)
+		return 0;
+	out = r->pending;
+	r->pending = 0;
+	r->next_ms = now_ms + interval_ms;
+	return out;
+}

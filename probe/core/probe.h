@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "asn_map.h"
+#include "log.h"
 #include "edgeprobe/ep_wire.h"
 #include "exporter.h"
 #include "netset.h"
@@ -41,6 +42,7 @@ struct ep_probe_opts {
 	uint8_t key[EP_WIRE_KEY_MAX];  /* --key-file: HMAC-SHA256 key of the wire messages */
 	size_t keylen;
 	const char *user;            /* --user: drop to this user after setup */
+	uint32_t backlog_kb;         /* --backlog-kb: per TCP collector */
 };
 
 /* Option ids of ep_probe_longopts start here. */
@@ -73,6 +75,11 @@ int ep_probe_parse_args(int argc, char **argv, const struct option *own, size_t 
  */
 int ep_probe_opt(struct ep_probe_opts *o, int id, const char *arg, char *err, size_t errlen);
 
+/* Conditions watched between windows and logged, rate-limited (ep_probe_watch). */
+enum { EP_WATCH_MALFORMED, EP_WATCH_EVICTED, EP_WATCH_ASN_OVERFLOW, EP_WATCH_BACKWARDS,
+       EP_WATCH_DROPPED, EP_WATCH_SRC_DROPS, EP_WATCH_MAP_FULL, EP_WATCH_NOMEM,
+       EP_WATCH_SEND_ERRORS, EP_WATCH__COUNT };
+
 struct ep_probe {
 	struct ep_asn_map *asn;
 	struct ep_netset local;
@@ -82,7 +89,19 @@ struct ep_probe {
 	int nsinks;
 	FILE *json;
 	char probe_id[65];
+	uint64_t watch_last[EP_ST__COUNT];
+	struct ep_ratelimit watch_rl[EP_WATCH__COUNT];
+	uint64_t watch_connects, watch_backlog;
+	uint32_t watch_malformed_last;       /* stat id of the latest malformation seen */
 };
+
+/*
+ * After each window: log what went wrong since the last one (malformed frames,
+ * evictions, ASN overflow, clock steps, dropped windows, capture drops, map
+ * and memory failures, collector connections and outages), at most one line
+ * per condition every 10 s, each with the count since its last line.
+ */
+void ep_probe_watch(struct ep_probe *p, const uint64_t *stats);
 
 /*
  * Load the ASN data, open the outputs and create the exporter; with

@@ -1,8 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* sink.c - UDP, TCP, Unix datagram and file sinks for wire messages. */
+/*
+ * sink.c - UDP, TCP, Unix datagram and file sinks for wire messages.
+ *
+ * A live TCP sink never blocks its caller: messages go through a bounded
+ * backlog that drains with non-blocking writes while the collector is
+ * reachable and fills while it is not (connects are non-blocking too, retried
+ * every second).  When the backlog is full, whole windows are dropped, oldest
+ * first, and counted; the collector sees the gap in the sequence numbers.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +22,45 @@
 
 #include "sink.h"
 
+/* One queued message of a live TCP sink: the 4-byte length prefix, then the message. */
+struct bl_msg {
+	struct bl_msg *next;
+	uint64_t window;     /* the window it belongs to (dropped together) */
+	size_t len;          /* bytes in data */
+	uint8_t data[];
+};
+
 struct ep_sink {
 	char url[256];
 	int scheme;
 	int fd;
 	int reliable;
+	int connecting;      /* live tcp: a non-blocking connect is in progress */
 	char host[256], port[32];
 	uint64_t sent_since_pause;
-	time_t next_retry;   /* tcp: earliest reconnect attempt */
+	uint64_t next_retry_ms; /* tcp: earliest reconnect attempt (monotonic) */
+	/* Live tcp backlog. */
+	struct bl_msg *head, *tail;
+	size_t head_off;     /* bytes of head already written on this connection */
+	size_t bytes, max_bytes;
+	uint64_t last_refused;  /* window + 1 of the last message refused whole */
+	struct ep_sink_counters ctr;
 };
+
+#define EP_SINK_RETRY_MS 1000
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int live_tcp(const struct ep_sink *s)
+{
+	return s->scheme == 't' && !s->reliable;
+}
 
 int ep_url_parse(const char *url, char *host, size_t hostlen, char *port, size_t portlen)
 {
@@ -81,13 +120,19 @@ static int connect_inet(struct ep_sink *s)
 		return -EHOSTUNREACH;
 	ret = -ECONNREFUSED;
 	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		fd = socket(ai->ai_family,
+			    ai->ai_socktype | SOCK_CLOEXEC | (live_tcp(s) ? SOCK_NONBLOCK : 0),
+			    ai->ai_protocol);
 		if (fd < 0) {
 			ret = -errno;
 			continue;
 		}
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
+		if (errno == EINPROGRESS && live_tcp(s)) {
+			s->connecting = 1; /* completes (or fails) later: see pump() */
+			break;
+		}
 		ret = -errno;
 		close(fd);
 		fd = -1;
@@ -151,6 +196,7 @@ int ep_sink_open(const char *url, int reliable, struct ep_sink **out, char *err,
 		return -ENOMEM;
 	s->fd = -1;
 	s->reliable = reliable;
+	s->max_bytes = EP_SINK_DEFAULT_BACKLOG;
 	snprintf(s->url, sizeof(s->url), "%s", url);
 	ret = ep_url_parse(url, s->host, sizeof(s->host), s->port, sizeof(s->port));
 	if (ret < 0) {
@@ -162,6 +208,10 @@ int ep_sink_open(const char *url, int reliable, struct ep_sink **out, char *err,
 	}
 	s->scheme = ret;
 	ret = sink_connect(s);
+	if (ret < 0 && live_tcp(s))
+		s->next_retry_ms = mono_ms() + EP_SINK_RETRY_MS;
+	else if (ret == 0 && live_tcp(s) && !s->connecting)
+		s->ctr.connects++;
 	if (ret < 0 && (s->scheme != 't' || reliable)) {
 		/* A TCP collector that is down is retried later when live. */
 		snprintf(err, errlen, "'%s': %s", url, strerror(-ret));
@@ -197,16 +247,140 @@ int ep_frame_write(int fd, const uint8_t *msg, size_t len)
 	return ret ? ret : write_all(fd, msg, len);
 }
 
-int ep_sink_send(struct ep_sink *s, const uint8_t *msg, size_t len)
+static void tcp_drop_conn(struct ep_sink *s)
+{
+	close(s->fd);
+	s->fd = -1;
+	s->connecting = 0;
+	s->head_off = 0; /* a message cut off with the connection goes again, whole */
+	s->next_retry_ms = mono_ms() + EP_SINK_RETRY_MS;
+}
+
+/* Drop the oldest whole window not being written; @return 0 when there was none. */
+static int drop_oldest_window(struct ep_sink *s)
+{
+	struct bl_msg **pp = &s->head, *m;
+	uint64_t w;
+
+	if (*pp && s->head_off) /* the head is on the wire: it stays */
+		pp = &(*pp)->next;
+	if (!*pp)
+		return 0;
+	w = (*pp)->window;
+	while ((m = *pp) && m->window == w) {
+		*pp = m->next;
+		s->bytes -= m->len;
+		s->ctr.msgs_dropped++;
+		free(m);
+	}
+	s->tail = NULL;
+	for (m = s->head; m; m = m->next)
+		s->tail = m;
+	s->ctr.windows_dropped++;
+	return 1;
+}
+
+/* Connect when due, finish a connect in progress, write what the socket takes. */
+static void pump(struct ep_sink *s)
+{
+	if (s->fd < 0) {
+		if (mono_ms() < s->next_retry_ms)
+			return;
+		if (sink_connect(s) < 0) {
+			s->next_retry_ms = mono_ms() + EP_SINK_RETRY_MS;
+			return;
+		}
+		if (!s->connecting)
+			s->ctr.connects++;
+	}
+	if (s->connecting) {
+		struct pollfd pfd = {s->fd, POLLOUT, 0};
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+
+		if (poll(&pfd, 1, 0) <= 0)
+			return;
+		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
+			tcp_drop_conn(s);
+			return;
+		}
+		s->connecting = 0;
+		s->ctr.connects++;
+	}
+	while (s->head) {
+		struct bl_msg *m = s->head;
+		ssize_t n = send(s->fd, m->data + s->head_off, m->len - s->head_off,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				tcp_drop_conn(s);
+			return;
+		}
+		s->head_off += (size_t)n;
+		if (s->head_off < m->len)
+			return;
+		s->head = m->next;
+		if (!s->head)
+			s->tail = NULL;
+		s->bytes -= m->len;
+		s->head_off = 0;
+		s->ctr.msgs_delivered++;
+		free(m);
+	}
+}
+
+static int backlog_send(struct ep_sink *s, const uint8_t *msg, size_t len, uint64_t window)
+{
+	struct bl_msg *m;
+
+	while (s->bytes + len + 4 > s->max_bytes && drop_oldest_window(s))
+		;
+	if (s->bytes + len + 4 > s->max_bytes) {
+		/* Not even this message fits: its window is lost (counted once). */
+		if (s->last_refused != window + 1) {
+			s->last_refused = window + 1;
+			s->ctr.windows_dropped++;
+		}
+		s->ctr.msgs_dropped++;
+		pump(s);
+		return 0;
+	}
+	m = malloc(sizeof(*m) + len + 4);
+	if (!m)
+		return -ENOMEM;
+	m->next = NULL;
+	m->window = window;
+	m->len = len + 4;
+	m->data[0] = (uint8_t)(len >> 24);
+	m->data[1] = (uint8_t)(len >> 16);
+	m->data[2] = (uint8_t)(len >> 8);
+	m->data[3] = (uint8_t)len;
+	memcpy(m->data + 4, msg, len);
+	if (s->tail)
+		s->tail->next = m;
+	else
+		s->head = m;
+	s->tail = m;
+	s->bytes += m->len;
+	pump(s);
+	return 0;
+}
+
+int ep_sink_send(struct ep_sink *s, const uint8_t *msg, size_t len, uint64_t window)
 {
 	int ret;
 
+	if (live_tcp(s))
+		return backlog_send(s, msg, len, window);
 	if (s->fd < 0) {
-		time_t now = time(NULL);
+		uint64_t now = mono_ms();
 
-		if (now < s->next_retry)
+		if (now < s->next_retry_ms)
 			return -ENOTCONN;
-		s->next_retry = now + 1;
+		s->next_retry_ms = now + EP_SINK_RETRY_MS;
 		ret = sink_connect(s);
 		if (ret < 0)
 			return ret;
@@ -249,10 +423,51 @@ int ep_sink_send(struct ep_sink *s, const uint8_t *msg, size_t len)
 	}
 }
 
+uint64_t ep_sink_flush(struct ep_sink *s, uint32_t timeout_ms)
+{
+	uint64_t end = mono_ms() + timeout_ms, left = 0;
+	struct bl_msg *m;
+
+	if (!live_tcp(s))
+		return 0;
+	while (s->head && mono_ms() < end) {
+		struct pollfd pfd = {s->fd, POLLOUT, 0};
+
+		pump(s);
+		if (!s->head)
+			break;
+		if (s->fd >= 0)
+			poll(&pfd, 1, 50);
+		else
+			poll(NULL, 0, 50);
+	}
+	for (m = s->head; m; m = m->next)
+		if (!m->next || m->next->window != m->window)
+			left++;
+	return left;
+}
+
+void ep_sink_set_backlog(struct ep_sink *s, size_t max_bytes)
+{
+	s->max_bytes = max_bytes;
+}
+
+void ep_sink_get_counters(const struct ep_sink *s, struct ep_sink_counters *c)
+{
+	*c = s->ctr;
+	c->backlog_bytes = s->bytes;
+}
+
 void ep_sink_close(struct ep_sink *s)
 {
+	struct bl_msg *m;
+
 	if (!s)
 		return;
+	while ((m = s->head)) {
+		s->head = m->next;
+		free(m);
+	}
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s);

@@ -463,6 +463,8 @@ static void export_ready(struct exporter_state *x, int final)
 		sum_stats(x, w.stats);
 		fill_sources(x, &w);
 		ep_exporter_window(&w, x->probe->exporter);
+		ep_exporter_patch_stats(x->probe->exporter, w.stats);
+		ep_probe_watch(x->probe, w.stats);
 		if (x->delay_ms)
 			rte_delay_us_sleep(x->delay_ms * 1000u);
 	}
