@@ -402,6 +402,60 @@ static void test_ack_flood(void)
 	done(&a, t);
 }
 
+/* More distinct ASNs than --max-asns: bounded, the rest in "other", counted. */
+struct ovf {
+	uint64_t max_nasns, other_flows, flows, windows;
+	uint64_t overflow;
+};
+
+static void on_window_ovf(const struct ep_window *w, void *ctx)
+{
+	struct ovf *o = ctx;
+	uint32_t i;
+
+	o->windows++;
+	if (w->nasns > o->max_nasns)
+		o->max_nasns = w->nasns;
+	for (i = 0; i < w->nasns; i++) {
+		o->flows += w->asns[i].c[EP_AC_flows_new];
+		if (w->asns[i].asn == EP_ASN_OTHER)
+			o->other_flows += w->asns[i].c[EP_AC_flows_new];
+	}
+	o->overflow = w->stats[EP_ST_asn_overflow];
+}
+
+static void test_asn_overflow(void)
+{
+	static const char *const remotes[] = {"198.51.100.7", "203.0.113.7", "2001:db8:1::7",
+					      "192.0.2.77"};
+	struct ep_tracker_cfg cfg;
+	struct ep_tracker *t;
+	struct ovf o = {0};
+	int i;
+
+	ep_tracker_cfg_defaults(&cfg);
+	cfg.max_asns = 2;
+	cfg.asn = map;
+	cfg.on_window = on_window_ovf;
+	cfg.ctx = &o;
+	if (ep_tracker_new(&cfg, &t) < 0)
+		abort();
+	/* Four ASNs (64501, 64502, 64503, 0), three flows each, over a few windows. */
+	for (i = 0; i < 12; i++) {
+		const char *r = remotes[i % 4];
+		const char *srv = strchr(r, ':') ? "2001:db8:ff::1" : "192.0.2.1";
+
+		send_at(t, (uint64_t)i * 30000,
+			(struct seg){r, srv, (uint16_t)(40000 + i), 443, EP_TCP_SYN, 1, 0, 0});
+	}
+	ep_tracker_finish(t);
+	CHECK(o.max_nasns <= 3); /* two ASNs and "other" */
+	CHECK_EQ(o.flows, 12);
+	CHECK_EQ(o.other_flows, 6);
+	CHECK_EQ(o.overflow, 6);
+	ep_tracker_free(t);
+}
+
 static void test_ratelimit(void)
 {
 	struct ep_ratelimit r = {0, 0};
@@ -568,6 +622,7 @@ int main(void)
 	test_syn_flood();
 	test_ack_flood();
 	test_ratelimit();
+	test_asn_overflow();
 	test_windows_and_timeouts();
 	test_burst_equals_single();
 	ep_asn_map_free(map);
