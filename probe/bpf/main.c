@@ -117,13 +117,31 @@ static int preflight(const char *iface, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * libbpf's messages as our log lines.  The kernel's netlink notes ("Kernel error
+ * message: ...") answer the probing this loader does on purpose (is there a
+ * clsact qdisc, a filter of ours?) and it checks every result itself: debug.
+ */
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG && ep_log_max < EP_LOG_DEBUG)
+	enum ep_log_level lvl = level == LIBBPF_WARN ? EP_LOG_WARN
+				: level == LIBBPF_INFO ? EP_LOG_INFO : EP_LOG_DEBUG;
+	char line[1024];
+	size_t n;
+
+	if (lvl > ep_log_max)
 		return 0;
-	if (level == LIBBPF_INFO && ep_log_max < EP_LOG_INFO)
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		line[--n] = '\0';
+	if (!strncmp(line, "libbpf: Kernel error message:", 29) ||
+	    !strncmp(line, "Kernel error message:", 21))
+		lvl = EP_LOG_DEBUG;
+	if (lvl > ep_log_max || !n)
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	ep_log(lvl, "%s", line);
+	return 0;
 }
 
 /* ------------------------------------------------------------------------ */
