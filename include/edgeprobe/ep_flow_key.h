@@ -67,16 +67,60 @@ EP_INLINE uint64_t ep_mix64(uint64_t h)
 	return h;
 }
 
+/* The hash of the five words of a key. */
+EP_INLINE uint64_t ep_flow_key_hash_words(uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3,
+					  uint64_t w4)
+{
+	return ep_mix64((w0 * 0x9e3779b97f4a7c15ULL) ^ (w1 * 0xc2b2ae3d27d4eb4fULL) ^
+			(w2 * 0x165667b19e3779f9ULL) ^ (w3 * 0x27d4eb2f165667c5ULL) ^
+			(w4 * 0x94d049bb133111ebULL));
+}
+
 /* 64-bit hash of a canonical key: multiply-add of its five words, one final mix. */
 EP_INLINE uint64_t ep_flow_key_hash(const struct ep_flow_key *key)
 {
 	uint64_t w[5];
 
 	__builtin_memcpy(w, key, sizeof(w));
-	return ep_mix64((w[0] * 0x9e3779b97f4a7c15ULL) ^ (w[1] * 0xc2b2ae3d27d4eb4fULL) ^
-			(w[2] * 0x165667b19e3779f9ULL) ^ (w[3] * 0x27d4eb2f165667c5ULL) ^
-			(w[4] * 0x94d049bb133111ebULL));
+	return ep_flow_key_hash_words(w[0], w[1], w[2], w[3], w[4]);
 }
+
+#ifndef __bpf__
+/*
+ * ep_flow_key_make() and ep_flow_key_hash() in one pass over registers (the
+ * per-packet path): the same key, the same hash.  @return the sender's side.
+ */
+EP_INLINE int ep_flow_key_make_hash(const struct ep_pkt *pkt, struct ep_flow_key *key,
+				    uint64_t *hash)
+{
+	uint64_t s0, s1, d0, d1, a0, a1, b0, b1, w4;
+	uint16_t pa, pb;
+	int from_b;
+
+	__builtin_memcpy(&s0, pkt->src, 8);
+	__builtin_memcpy(&s1, pkt->src + 8, 8);
+	__builtin_memcpy(&d0, pkt->dst, 8);
+	__builtin_memcpy(&d1, pkt->dst + 8, 8);
+	from_b = s0 != d0 ? s0 > d0 : s1 != d1 ? s1 > d1 : pkt->sport > pkt->dport;
+	a0 = from_b ? d0 : s0;
+	a1 = from_b ? d1 : s1;
+	b0 = from_b ? s0 : d0;
+	b1 = from_b ? s1 : d1;
+	pa = from_b ? pkt->dport : pkt->sport;
+	pb = from_b ? pkt->sport : pkt->dport;
+	__builtin_memcpy(key->addr_a, &a0, 8);
+	__builtin_memcpy(key->addr_a + 8, &a1, 8);
+	__builtin_memcpy(key->addr_b, &b0, 8);
+	__builtin_memcpy(key->addr_b + 8, &b1, 8);
+	key->port_a = pa;
+	key->port_b = pb;
+	key->family = pkt->family;
+	key->pad[0] = key->pad[1] = key->pad[2] = 0;
+	__builtin_memcpy(&w4, &key->port_a, 8);
+	*hash = ep_flow_key_hash_words(a0, a1, b0, b1, w4);
+	return from_b;
+}
+#endif
 
 EP_INLINE int ep_flow_key_eq(const struct ep_flow_key *x, const struct ep_flow_key *y)
 {

@@ -324,17 +324,16 @@ EP_INLINE void ep_tcp_segment(struct ep_track_env *env, struct ep_tcp *f, const 
 		f->last_tsval = pkt->tsval;
 		f->flags |= EP_TF_TSV;
 	}
-	if (pkt->win == 0)
-		f->flags |= EP_TF_SIDE(EP_TF_ZWIN0, s);
-	else
-		f->flags &= (uint16_t)~EP_TF_SIDE(EP_TF_ZWIN0, s);
+	f->flags = (uint16_t)((f->flags & ~EP_TF_SIDE(EP_TF_ZWIN0, s)) |
+			      (pkt->win == 0 ? EP_TF_SIDE(EP_TF_ZWIN0, s) : 0));
 
-	if (f->state == EP_FS_CLOSED)
-		return;
-	if ((f->flags & EP_TF_BOTH(EP_TF_FIN0)) == EP_TF_BOTH(EP_TF_FIN0)) {
+	/* Both FINs (the second one is this packet): the flow ends. */
+	if ((pkt->flags & EP_TCP_FIN) && f->state != EP_FS_CLOSED &&
+	    (f->flags & EP_TF_BOTH(EP_TF_FIN0)) == EP_TF_BOTH(EP_TF_FIN0)) {
 		ep_tcp_end(env, f);
 		f->state = EP_FS_CLOSED;
-	} else if ((f->flags & EP_TF_BOTH(EP_TF_NXT0)) == EP_TF_BOTH(EP_TF_NXT0)) {
+	} else if (f->state == EP_FS_HALFOPEN &&
+		   (f->flags & EP_TF_BOTH(EP_TF_NXT0)) == EP_TF_BOTH(EP_TF_NXT0)) {
 		/* Heard from both sides: a SYN or ACK flood never gets here. */
 		f->state = EP_FS_ESTABLISHED;
 	}

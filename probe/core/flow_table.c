@@ -4,29 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "flow_table.h"
-
-#define BUCKET_ENTRIES 8
-
-struct bucket {
-	uint16_t sig[BUCKET_ENTRIES];  /* 0 = empty; 16 bytes, compared at once where SSE2 is */
-	uint32_t idx[BUCKET_ENTRIES];
-};
-
-struct ep_flow_table {
-	struct ep_flow *flows;
-	struct bucket *buckets;
-	uint32_t nbuckets;
-	uint32_t capacity;
-	uint32_t count;
-	uint32_t free_head;   /* removed records chained through lru_next */
-	uint32_t fresh;       /* records below this index have been used: pages touched lazily */
-	uint32_t head[2], tail[2];
-};
 
 /*
  * Zeroed memory for a large array, mapped rather than touched: pages appear as
@@ -49,18 +28,6 @@ static void table_release(void *p, size_t bytes)
 		munmap(p, bytes);
 }
 
-static inline uint32_t bucket_of(const struct ep_flow_table *t, uint64_t hash)
-{
-	return (uint32_t)(((hash >> 32) * (uint64_t)t->nbuckets) >> 32);
-}
-
-static inline uint16_t sig_of(uint64_t hash)
-{
-	uint16_t s = (uint16_t)hash;
-
-	return s ? s : 1;
-}
-
 int ep_flow_table_new(uint32_t max_flows, struct ep_flow_table **out)
 {
 	struct ep_flow_table *t;
@@ -73,9 +40,9 @@ int ep_flow_table_new(uint32_t max_flows, struct ep_flow_table **out)
 		return -ENOMEM;
 	t->capacity = max_flows;
 	/* Half-full buckets at capacity keep bucket overflow rare. */
-	t->nbuckets = (max_flows + BUCKET_ENTRIES / 2 - 1) / (BUCKET_ENTRIES / 2);
+	t->nbuckets = (max_flows + EP_FLOW_BUCKET_ENTRIES / 2 - 1) / (EP_FLOW_BUCKET_ENTRIES / 2);
 	t->flows = table_alloc((size_t)max_flows * sizeof(struct ep_flow));
-	t->buckets = table_alloc((size_t)t->nbuckets * sizeof(struct bucket));
+	t->buckets = table_alloc((size_t)t->nbuckets * sizeof(struct ep_flow_bucket));
 	if (!t->flows || !t->buckets) {
 		ep_flow_table_free(t);
 		return -ENOMEM;
@@ -92,41 +59,8 @@ void ep_flow_table_free(struct ep_flow_table *t)
 	if (!t)
 		return;
 	table_release(t->flows, (size_t)t->capacity * sizeof(struct ep_flow));
-	table_release(t->buckets, (size_t)t->nbuckets * sizeof(struct bucket));
+	table_release(t->buckets, (size_t)t->nbuckets * sizeof(struct ep_flow_bucket));
 	free(t);
-}
-
-struct ep_flow *ep_flow_lookup(struct ep_flow_table *t, const struct ep_flow_key *key, uint64_t hash)
-{
-	const struct bucket *b = &t->buckets[bucket_of(t, hash)];
-	uint16_t sig = sig_of(hash);
-#ifdef __SSE2__
-	/* One compare of all 8 signatures; each matching entry sets 2 mask bits. */
-	unsigned int m = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi16(
-		_mm_loadu_si128((const __m128i *)b->sig), _mm_set1_epi16((short)sig)));
-
-	while (m) {
-		int i = __builtin_ctz(m) >> 1;
-		struct ep_flow *f = &t->flows[b->idx[i]];
-
-		if (ep_flow_key_eq(&f->key, key))
-			return f;
-		m &= m - 1;
-		m &= m - 1;
-	}
-#else
-	int i;
-
-	for (i = 0; i < BUCKET_ENTRIES; i++) {
-		if (b->sig[i] == sig) {
-			struct ep_flow *f = &t->flows[b->idx[i]];
-
-			if (ep_flow_key_eq(&f->key, key))
-				return f;
-		}
-	}
-#endif
-	return NULL;
 }
 
 static void list_unlink(struct ep_flow_table *t, struct ep_flow *f)
@@ -160,7 +94,7 @@ static void list_push(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lr
 struct ep_flow *ep_flow_insert(struct ep_flow_table *t, const struct ep_flow_key *key,
 			       uint64_t hash, enum ep_lru lru, uint32_t now_ms, int *err)
 {
-	struct bucket *b = &t->buckets[bucket_of(t, hash)];
+	struct ep_flow_bucket *b = &t->buckets[ep_flow_bucket_of(t, hash)];
 	struct ep_flow *f;
 	uint32_t i;
 	int slot;
@@ -169,9 +103,9 @@ struct ep_flow *ep_flow_insert(struct ep_flow_table *t, const struct ep_flow_key
 		*err = -ENOSPC;
 		return NULL;
 	}
-	for (slot = 0; slot < BUCKET_ENTRIES && b->sig[slot]; slot++)
+	for (slot = 0; slot < EP_FLOW_BUCKET_ENTRIES && b->sig[slot]; slot++)
 		;
-	if (slot == BUCKET_ENTRIES) {
+	if (slot == EP_FLOW_BUCKET_ENTRIES) {
 		*err = -EBUSY;
 		return NULL;
 	}
@@ -186,7 +120,7 @@ struct ep_flow *ep_flow_insert(struct ep_flow_table *t, const struct ep_flow_key
 	f->key = *key;
 	f->last_ms = now_ms;
 	f->queued_ms = now_ms;
-	b->sig[slot] = sig_of(hash);
+	b->sig[slot] = ep_flow_sig_of(hash);
 	b->idx[slot] = i;
 	list_push(t, f, lru);
 	t->count++;
@@ -196,11 +130,11 @@ struct ep_flow *ep_flow_insert(struct ep_flow_table *t, const struct ep_flow_key
 
 void ep_flow_remove(struct ep_flow_table *t, struct ep_flow *f)
 {
-	struct bucket *b = &t->buckets[bucket_of(t, ep_flow_key_hash(&f->key))];
+	struct ep_flow_bucket *b = &t->buckets[ep_flow_bucket_of(t, ep_flow_key_hash(&f->key))];
 	uint32_t i = (uint32_t)(f - t->flows);
 	int s;
 
-	for (s = 0; s < BUCKET_ENTRIES; s++) {
+	for (s = 0; s < EP_FLOW_BUCKET_ENTRIES; s++) {
 		if (b->sig[s] && b->idx[s] == i) {
 			b->sig[s] = 0;
 			break;
@@ -215,7 +149,7 @@ void ep_flow_remove(struct ep_flow_table *t, struct ep_flow *f)
 
 void ep_flow_prefetch(const struct ep_flow_table *t, uint64_t hash)
 {
-	__builtin_prefetch(&t->buckets[bucket_of(t, hash)]);
+	__builtin_prefetch(&t->buckets[ep_flow_bucket_of(t, hash)]);
 }
 
 void ep_flow_requeue(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lru, uint32_t now_ms)
@@ -243,11 +177,11 @@ struct ep_flow *ep_flow_victim(struct ep_flow_table *t, enum ep_lru lru)
 
 struct ep_flow *ep_flow_bucket_oldest(struct ep_flow_table *t, uint64_t hash, uint32_t now_ms)
 {
-	const struct bucket *b = &t->buckets[bucket_of(t, hash)];
+	const struct ep_flow_bucket *b = &t->buckets[ep_flow_bucket_of(t, hash)];
 	struct ep_flow *old = NULL;
 	int s;
 
-	for (s = 0; s < BUCKET_ENTRIES; s++) {
+	for (s = 0; s < EP_FLOW_BUCKET_ENTRIES; s++) {
 		struct ep_flow *f;
 
 		if (!b->sig[s])
@@ -274,7 +208,7 @@ uint32_t ep_flow_table_capacity(const struct ep_flow_table *t)
 size_t ep_flow_table_bytes(const struct ep_flow_table *t)
 {
 	return (size_t)t->capacity * sizeof(struct ep_flow) +
-	       (size_t)t->nbuckets * sizeof(struct bucket);
+	       (size_t)t->nbuckets * sizeof(struct ep_flow_bucket);
 }
 
 void ep_flow_table_foreach(struct ep_flow_table *t, void (*cb)(struct ep_flow *, void *), void *arg)

@@ -14,6 +14,9 @@
 #define EP_FLOW_TABLE_H
 
 #include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "edgeprobe/ep_flow_key.h"
 #include "edgeprobe/ep_tcp.h"
@@ -46,8 +49,74 @@ struct ep_flow_table;
 int ep_flow_table_new(uint32_t max_flows, struct ep_flow_table **out);
 void ep_flow_table_free(struct ep_flow_table *t);
 
+/*
+ * The table's layout is in the header only so that the per-packet lookup
+ * inlines into the tracker; everything else goes through the functions.
+ */
+#define EP_FLOW_BUCKET_ENTRIES 8
+
+struct ep_flow_bucket {
+	uint16_t sig[EP_FLOW_BUCKET_ENTRIES];  /* 0 = empty; 16 bytes, compared at once where SSE2 is */
+	uint32_t idx[EP_FLOW_BUCKET_ENTRIES];
+};
+
+struct ep_flow_table {
+	struct ep_flow *flows;
+	struct ep_flow_bucket *buckets;
+	uint32_t nbuckets;
+	uint32_t capacity;
+	uint32_t count;
+	uint32_t free_head;   /* removed records chained through lru_next */
+	uint32_t fresh;       /* records below this index have been used: pages touched lazily */
+	uint32_t head[2], tail[2];
+};
+
+static inline uint32_t ep_flow_bucket_of(const struct ep_flow_table *t, uint64_t hash)
+{
+	return (uint32_t)(((hash >> 32) * (uint64_t)t->nbuckets) >> 32);
+}
+
+static inline uint16_t ep_flow_sig_of(uint64_t hash)
+{
+	uint16_t s = (uint16_t)hash;
+
+	return s ? s : 1;
+}
+
 /* The flow with key (hash = ep_flow_key_hash(key)), or NULL. */
-struct ep_flow *ep_flow_lookup(struct ep_flow_table *t, const struct ep_flow_key *key, uint64_t hash);
+static inline struct ep_flow *ep_flow_lookup(struct ep_flow_table *t, const struct ep_flow_key *key,
+					     uint64_t hash)
+{
+	const struct ep_flow_bucket *b = &t->buckets[ep_flow_bucket_of(t, hash)];
+	uint16_t sig = ep_flow_sig_of(hash);
+#ifdef __SSE2__
+	/* One compare of all 8 signatures; each matching entry sets 2 mask bits. */
+	unsigned int m = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi16(
+		_mm_loadu_si128((const __m128i *)b->sig), _mm_set1_epi16((short)sig)));
+
+	while (m) {
+		int i = __builtin_ctz(m) >> 1;
+		struct ep_flow *f = &t->flows[b->idx[i]];
+
+		if (ep_flow_key_eq(&f->key, key))
+			return f;
+		m &= m - 1;
+		m &= m - 1;
+	}
+#else
+	int i;
+
+	for (i = 0; i < EP_FLOW_BUCKET_ENTRIES; i++) {
+		if (b->sig[i] == sig) {
+			struct ep_flow *f = &t->flows[b->idx[i]];
+
+			if (ep_flow_key_eq(&f->key, key))
+				return f;
+		}
+	}
+#endif
+	return NULL;
+}
 
 /*
  * Insert a zeroed flow for key at the head of list lru.

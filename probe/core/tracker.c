@@ -235,8 +235,8 @@ static inline void clock_packet(struct ep_tracker *t, uint64_t now_ns)
 }
 
 /* One segment whose key, hash, sending side s and flow (or NULL) are known. */
-static inline void track(struct ep_tracker *t, const struct ep_pkt *pkt, uint64_t now_ns,
-			 const struct ep_flow_key *keyp, uint64_t hash, int s, struct ep_flow *f)
+EP_INLINE void track(struct ep_tracker *t, const struct ep_pkt *pkt, uint64_t now_ns,
+		     const struct ep_flow_key *keyp, uint64_t hash, int s, struct ep_flow *f)
 {
 	struct ep_track_env env;
 
@@ -268,8 +268,7 @@ void ep_tracker_packet(struct ep_tracker *t, const struct ep_pkt *pkt, uint64_t 
 	int s;
 
 	clock_packet(t, now_ns);
-	s = ep_flow_key_make(pkt, &key);
-	hash = ep_flow_key_hash(&key);
+	s = ep_flow_key_make_hash(pkt, &key, &hash);
 	track(t, pkt, now_ns, &key, hash, s, ep_flow_lookup(t->ft, &key, hash));
 }
 
