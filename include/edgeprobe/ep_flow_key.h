@@ -122,6 +122,23 @@ EP_INLINE int ep_flow_key_make_hash(const struct ep_pkt *pkt, struct ep_flow_key
 }
 #endif
 
+#if defined(__SSE2__) && !defined(__bpf__)
+#include <emmintrin.h>
+
+/* Two 16-byte compares and one 8-byte compare. */
+EP_INLINE int ep_flow_key_eq(const struct ep_flow_key *x, const struct ep_flow_key *y)
+{
+	__m128i a = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)x),
+				   _mm_loadu_si128((const __m128i *)(const void *)y));
+	__m128i b = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)x + 1),
+				   _mm_loadu_si128((const __m128i *)(const void *)y + 1));
+	uint64_t c, d;
+
+	__builtin_memcpy(&c, (const uint8_t *)x + 32, 8);
+	__builtin_memcpy(&d, (const uint8_t *)y + 32, 8);
+	return _mm_movemask_epi8(_mm_and_si128(a, b)) == 0xffff && c == d;
+}
+#else
 EP_INLINE int ep_flow_key_eq(const struct ep_flow_key *x, const struct ep_flow_key *y)
 {
 	uint64_t a[5], b[5];
@@ -130,5 +147,6 @@ EP_INLINE int ep_flow_key_eq(const struct ep_flow_key *x, const struct ep_flow_k
 	__builtin_memcpy(b, y, sizeof(b));
 	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4])) == 0;
 }
+#endif
 
 #endif /* EP_FLOW_KEY_H */

@@ -222,6 +222,11 @@ static struct ep_flow *flow_create(struct ep_tracker *t, const struct ep_pkt *pk
 /* The window clock: open, advance, or note a packet from the past. */
 static inline void clock_packet(struct ep_tracker *t, uint64_t now_ns)
 {
+	/* The common case in one compare: inside the open window (win_start is 0 before). */
+	if (EP_LIKELY(now_ns - t->win_start < t->win_end - t->win_start && t->win_open)) {
+		t->win_packets++;
+		return;
+	}
 	if (EP_UNLIKELY(!t->win_open)) {
 		t->win_start = now_ns - now_ns % t->cfg.interval_ns;
 		t->win_end = t->win_start + t->cfg.interval_ns;
