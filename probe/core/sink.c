@@ -256,14 +256,23 @@ static void tcp_drop_conn(struct ep_sink *s)
 	s->next_retry_ms = mono_ms() + EP_SINK_RETRY_MS;
 }
 
-/* Drop the oldest whole window not being written; @return 0 when there was none. */
+/*
+ * Drop the oldest whole window not being written (a window whose first message
+ * is half on the wire stays whole: the rest of it must follow).
+ * @return 0 when there was none.
+ */
 static int drop_oldest_window(struct ep_sink *s)
 {
-	struct bl_msg **pp = &s->head, *m;
+	struct bl_msg **pp = &s->head, *prev = NULL, *m;
 	uint64_t w;
 
-	if (*pp && s->head_off) /* the head is on the wire: it stays */
-		pp = &(*pp)->next;
+	if (s->head && s->head_off) {
+		w = s->head->window;
+		while (*pp && (*pp)->window == w) {
+			prev = *pp;
+			pp = &(*pp)->next;
+		}
+	}
 	if (!*pp)
 		return 0;
 	w = (*pp)->window;
@@ -273,9 +282,8 @@ static int drop_oldest_window(struct ep_sink *s)
 		s->ctr.msgs_dropped++;
 		free(m);
 	}
-	s->tail = NULL;
-	for (m = s->head; m; m = m->next)
-		s->tail = m;
+	if (!*pp)
+		s->tail = prev;
 	s->ctr.windows_dropped++;
 	return 1;
 }
