@@ -22,17 +22,16 @@ Usage: collector_e2e.py COLLECTOR PCAP_PROBE QUERY HDR_DECODE GEN OUTDIR [EDGEPR
 """
 import json
 import os
-import shutil
 import socket
 import struct
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import eptest  # noqa: E402
 from eptest import FAILS, OKS, fail, free_port, frames, hdr_min, hdr_pct, ok  # noqa: E402
 
 collector, pcap_probe, query, hdr_decode, gen, out = sys.argv[1:7]
@@ -89,43 +88,16 @@ def union(truths):
     return u
 
 
-class Collector:
+class Collector(eptest.Collector):
+    """The collector with UDP, TCP and Unix ingest."""
+
     def __init__(self, name, extra=()):
         self.udp = free_port(socket.SOCK_DGRAM)
         self.tcp = free_port()
-        self.http = free_port()
         self.sock = os.path.join(out, name + ".sock")
-        self.log = open(os.path.join(out, name + ".log"), "w")
-        cmd = [collector, "--listen", f"udp://127.0.0.1:{self.udp}",
-               "--listen", f"tcp://127.0.0.1:{self.tcp}", "--listen", f"unix:{self.sock}",
-               "--http", f"127.0.0.1:{self.http}", "--grace-ms", "200", "--web-dir", out] + list(extra)
-        self.p = subprocess.Popen(cmd, stdout=self.log, stderr=self.log)
-        for _ in range(100):
-            try:
-                self.get("/api/v1/probes")
-                return
-            except Exception:
-                time.sleep(0.05)
-        raise SystemExit(f"FAIL: collector did not start: {cmd}")
-
-    def url(self, path):
-        return f"http://127.0.0.1:{self.http}{path}"
-
-    def get(self, path):
-        with urllib.request.urlopen(self.url(path), timeout=10) as r:
-            return json.loads(r.read())
-
-    def get_err(self, path):
-        try:
-            urllib.request.urlopen(self.url(path), timeout=10)
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read())
-        return 200, None
-
-    def stop(self):
-        self.p.terminate()
-        self.p.wait(timeout=10)
-        self.log.close()
+        super().__init__(collector, out, name, [f"udp://127.0.0.1:{self.udp}",
+                                                f"tcp://127.0.0.1:{self.tcp}", f"unix:{self.sock}"],
+                         extra)
 
 
 def wait_quiet(c, probe_ids, msgs=None, timeout=20):

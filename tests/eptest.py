@@ -1,10 +1,16 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """eptest.py - what the Python end-to-end tests share: pass/fail bookkeeping, free
 loopback ports, HdrHistogram's answers for true samples (lowest 1, 2 significant
-digits), and reading the wire protocol's length-prefixed files."""
+digits), and reading the wire protocol's length-prefixed files, and a collector to talk to."""
+import json
 import math
+import os
 import socket
 import struct
+import subprocess
+import time
+import urllib.error
+import urllib.request
 
 FAILS = []
 OKS = []
@@ -64,3 +70,44 @@ def frames(path):
         out.append(bytearray(data[off + 4:off + 4 + n]))
         off += 4 + n
     return out
+
+
+class Collector:
+    """edgeprobe-collector on loopback: listen (a list of URLs) for ingest, the HTTP API on
+    a free port, its log in OUT/NAME.log."""
+
+    def __init__(self, binary, out, name, listen, extra=()):
+        self.http = free_port()
+        self.log = open(os.path.join(out, name + ".log"), "w")
+        cmd = [binary] + [x for url in listen for x in ("--listen", url)] + [
+            "--http", f"127.0.0.1:{self.http}", "--grace-ms", "200", "--web-dir", out] + list(extra)
+        self.p = subprocess.Popen(cmd, stdout=self.log, stderr=self.log)
+        for _ in range(100):
+            try:
+                self.get("/api/v1/probes")
+                return
+            except Exception:
+                time.sleep(0.05)
+        raise SystemExit(f"FAIL: collector did not start: {cmd}")
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.http}{path}"
+
+    def get(self, path):
+        with urllib.request.urlopen(self.url(path), timeout=10) as r:
+            return json.loads(r.read())
+
+    def get_err(self, path):
+        try:
+            urllib.request.urlopen(self.url(path), timeout=10)
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+        return 200, None
+
+    def probe(self, pid):
+        return {p["id"]: p for p in self.get("/api/v1/probes")["probes"]}.get(pid)
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait(timeout=10)
+        self.log.close()

@@ -30,8 +30,8 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 
+import eptest
 from eptest import FAILS, OKS, fail, free_port, ok
 
 collector, pcap_probe, gen, out = sys.argv[1:5]
@@ -128,33 +128,12 @@ class Relay:
             pass
 
 
-class Collector:
+class Collector(eptest.Collector):
+    """The collector with TCP ingest (on a given port: a restart takes the old one's)."""
+
     def __init__(self, name, tcp_port=None):
         self.tcp = tcp_port or free_port()
-        self.http = free_port()
-        self.log = open(os.path.join(out, name + ".log"), "w")
-        self.p = subprocess.Popen([collector, "--listen", f"tcp://127.0.0.1:{self.tcp}",
-                                   "--http", f"127.0.0.1:{self.http}", "--grace-ms", "200",
-                                   "--web-dir", out], stdout=self.log, stderr=self.log)
-        for _ in range(100):
-            try:
-                self.get("/api/v1/probes")
-                return
-            except Exception:
-                time.sleep(0.05)
-        raise SystemExit("FAIL: the collector did not start")
-
-    def get(self, path):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.http}{path}", timeout=10) as r:
-            return json.loads(r.read())
-
-    def probe(self, pid):
-        return {p["id"]: p for p in self.get("/api/v1/probes")["probes"]}.get(pid)
-
-    def stop(self):
-        self.p.terminate()
-        self.p.wait(timeout=10)
-        self.log.close()
+        super().__init__(collector, out, name, [f"tcp://127.0.0.1:{self.tcp}"])
 
 
 def start_probe(pid, url, js, truth, pcap):
