@@ -2,7 +2,8 @@
 /*
  * bench_core.c - micro-benchmarks of the shared core, reported in TSC cycles (and ns):
  * ASN map load and lookups, histogram record, parse, and the tracker's per-packet cost
- * with 10k and 1M concurrent flows (packets prepared in memory, so only the core runs).
+ * with 10k and 1M concurrent flows (packets prepared in memory, so only the core runs),
+ * and the cost of one window flush with 10k active ASNs.
  * Usage: bench_core ASN_DIR
  */
 #include <arpa/inet.h>
@@ -14,6 +15,7 @@
 
 #include "asn_map.h"
 #include "edgeprobe/ep_parse.h"
+#include "exporter.h"
 #include "hist.h"
 #include "tracker.h"
 
@@ -143,6 +145,139 @@ static void bench_tracker(const struct ep_asn_map *map, uint32_t nflows, uint64_
 	free(seq);
 }
 
+/* One IPv4 address per distinct ASN, from the map's own prefixes. */
+#define PICK_SET (1u << 16)
+struct pick {
+	uint32_t n, cap;
+	uint8_t (*addr)[4];
+	uint32_t set[PICK_SET]; /* ASNs taken (open addressing; cap is well below PICK_SET) */
+};
+
+static int pick_prefix(void *ctx, const uint8_t *addr, int len, uint32_t asn)
+{
+	struct pick *p = ctx;
+	uint32_t h = (asn * 2654435761u) & (PICK_SET - 1);
+
+	(void)len;
+	if (p->n == p->cap)
+		return 1;
+	if (asn == 0)
+		return 0;
+	while (p->set[h] && p->set[h] != asn)
+		h = (h + 1) & (PICK_SET - 1);
+	if (p->set[h])
+		return 0;
+	p->set[h] = asn;
+	memcpy(p->addr[p->n], addr, 4);
+	p->addr[p->n][3] |= 1;
+	p->n++;
+	return 0;
+}
+
+struct flush_ctx {
+	struct ep_exporter *exp; /* NULL: the worker's side only */
+	uint64_t windows, asns;
+};
+
+static void on_window_flush(const struct ep_window *w, void *ctx)
+{
+	struct flush_ctx *f = ctx;
+
+	f->windows++;
+	f->asns += w->nasns;
+	if (f->exp)
+		ep_exporter_window(w, f->exp);
+}
+
+/*
+ * A window with nasns active ASNs (a handshake sample and an in-flow sample each), then
+ * the cost of closing it: the worker's flush (walk the changed ASNs, hand them over) and,
+ * with exp, also the exporter's (encode every histogram, build the wire messages).
+ */
+static void bench_flush(const struct ep_asn_map *map, uint32_t nasns, double tpn, int with_exporter)
+{
+	static struct pick pk;
+	struct flush_ctx fc = {0};
+	struct ep_tracker_cfg cfg;
+	struct ep_exporter_cfg ecfg;
+	struct ep_tracker *t;
+	uint64_t cycles = 0, base = 1000000000000ull;
+	uint32_t i, w, rounds = 20;
+
+	memset(&pk, 0, sizeof(pk));
+	pk.cap = nasns;
+	pk.addr = calloc(nasns, 4);
+	if (!pk.addr)
+		abort();
+	ep_asn_map_prefixes(map, 4, pick_prefix, &pk);
+	if (pk.n < nasns) {
+		printf("flush: only %u distinct ASNs in the data, not %u\n", pk.n, nasns);
+		free(pk.addr);
+		return;
+	}
+	memset(&ecfg, 0, sizeof(ecfg));
+	ecfg.probe = "bench";
+	ecfg.max_payload = 1400;
+	ep_hdr_cfg_init(&ecfg.hist, 1, EP_HIST_DEFAULT_HIGHEST, EP_HIST_DEFAULT_DIGITS);
+	if (with_exporter && ep_exporter_new(&ecfg, &fc.exp) < 0)
+		abort();
+	ep_tracker_cfg_defaults(&cfg);
+	cfg.max_flows = nasns * (rounds + 1); /* no evictions */
+	cfg.max_asns = nasns + 16;
+	cfg.asn = map;
+	cfg.on_window = on_window_flush;
+	cfg.ctx = &fc;
+	if (ep_tracker_new(&cfg, &t) < 0)
+		abort();
+	for (w = 0; w < rounds; w++) {
+		uint64_t t0 = base + (uint64_t)w * 100000000ull, c0;
+
+		for (i = 0; i < nasns; i++) {
+			struct ep_pkt p;
+			uint16_t port = (uint16_t)(1024 + w);
+
+			memset(&p, 0, sizeof(p));
+			p.family = 4;
+			memcpy(p.src, pk.addr[i], 4);
+			p.dst[0] = 192, p.dst[1] = 0, p.dst[2] = 2, p.dst[3] = 1;
+			p.sport = port;
+			p.dport = 443;
+			p.flags = EP_TCP_SYN;
+			p.seq = 100;
+			ep_tracker_packet(t, &p, t0 + i);
+			memcpy(p.dst, pk.addr[i], 4);
+			memset(p.src, 0, 16);
+			p.src[0] = 192, p.src[1] = 0, p.src[2] = 2, p.src[3] = 1;
+			p.sport = 443;
+			p.dport = port;
+			p.flags = EP_TCP_SYN | EP_TCP_ACK;
+			p.seq = 5000;
+			p.ack = 101;
+			ep_tracker_packet(t, &p, t0 + 20000000 + i * 100);
+			memcpy(p.src, pk.addr[i], 4);
+			memset(p.dst, 0, 16);
+			p.dst[0] = 192, p.dst[1] = 0, p.dst[2] = 2, p.dst[3] = 1;
+			p.sport = port;
+			p.dport = 443;
+			p.flags = EP_TCP_ACK;
+			p.seq = 101;
+			p.ack = 5001;
+			ep_tracker_packet(t, &p, t0 + 60000000 + i * 100);
+		}
+		c0 = __rdtsc();
+		ep_tracker_advance(t, t0 + 100000000ull);
+		cycles += __rdtsc() - c0;
+	}
+	printf("window flush with %llu active ASNs (handshake samples), %s: %.2f ms of CPU per "
+	       "window (%.0f cycles per ASN)\n",
+	       (unsigned long long)(fc.asns / (fc.windows ? fc.windows : 1)),
+	       with_exporter ? "worker + exporter (encode, wire messages)" : "the worker's side",
+	       (double)cycles / rounds / tpn / 1e6, (double)cycles / (double)(fc.asns ? fc.asns : 1));
+	ep_tracker_free(t);
+	ep_exporter_free(fc.exp);
+	free(pk.addr);
+}
+
 int main(int argc, char **argv)
 {
 	char v4[512], v6[512];
@@ -238,6 +373,8 @@ int main(int argc, char **argv)
 	bench_tracker(map, 1000000, 20000000, tpn, 0);
 	bench_tracker(map, 10000, 20000000, tpn, 1);
 	bench_tracker(map, 1000000, 20000000, tpn, 1);
+	bench_flush(map, 10000, tpn, 0);
+	bench_flush(map, 10000, tpn, 1);
 	ep_asn_map_free(map);
 	printf("flow record: %zu bytes\n", sizeof(struct ep_flow));
 	return sum == 42; /* keep the loops */
