@@ -443,6 +443,63 @@ static void test_key_make_hash(void)
 	CHECK_EQ(bad, 0);
 }
 
+/* A window lists its ASNs in ascending order, however many (the radix sort past 64). */
+struct order_acc {
+	uint32_t windows, nasns, unordered;
+};
+
+static void on_window_order(const struct ep_window *w, void *ctx)
+{
+	struct order_acc *o = ctx;
+	uint32_t i;
+
+	o->windows++;
+	o->nasns += w->nasns;
+	for (i = 1; i < w->nasns; i++)
+		o->unordered += w->asns[i - 1].asn >= w->asns[i].asn;
+}
+
+static void test_window_order(void)
+{
+	char path[] = "/tmp/ep_test_order_XXXXXX";
+	const char *files[2] = {path, NULL};
+	struct ep_asn_map *m;
+	struct ep_tracker_cfg cfg;
+	struct ep_tracker *t;
+	struct order_acc o = {0};
+	char err[256], src[32];
+	FILE *fp = fdopen(mkstemp(path), "w");
+	uint32_t i;
+
+	/* 300 ASNs whose order is not the address order (two of them above 2^24). */
+	for (i = 0; i < 300; i++)
+		fprintf(fp, "10.%u.%u.0,10.%u.%u.255,%u,Org %u\n", 1 + i / 200, i % 200, 1 + i / 200, i % 200,
+			i % 7 == 0 ? 20000000u + i * 977u : 4000000u - i * 13u, i);
+	fclose(fp);
+	if (ep_asn_map_load(files, &m, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		abort();
+	}
+	unlink(path);
+	ep_tracker_cfg_defaults(&cfg);
+	cfg.asn = m;
+	cfg.on_window = on_window_order;
+	cfg.ctx = &o;
+	if (ep_tracker_new(&cfg, &t) < 0)
+		abort();
+	for (i = 0; i < 300; i++) {
+		uint32_t j = (i * 37) % 300;
+
+		snprintf(src, sizeof(src), "10.%u.%u.9", 1 + j / 200, j % 200);
+		send_at(t, i, (struct seg){src, SRV, 40000, 443, SYN, 1, 0, 0});
+	}
+	ep_tracker_finish(t);
+	CHECK_EQ(o.nasns, 300);
+	CHECK_EQ(o.unordered, 0);
+	ep_tracker_free(t);
+	ep_asn_map_free(m);
+}
+
 static void test_ratelimit(void)
 {
 	struct ep_ratelimit r = {0, 0};
@@ -609,6 +666,7 @@ int main(void)
 	test_flood(0);
 	test_flood(1);
 	test_ratelimit();
+	test_window_order();
 	test_key_make_hash();
 	test_asn_overflow();
 	test_windows_and_timeouts();
