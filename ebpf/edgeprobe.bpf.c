@@ -38,54 +38,28 @@ struct {
 	__type(value, __u64);
 } ep_stats SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 1024);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct ep_bpf_lpm4);
-	__type(value, __u32);
-} ep_local4 SEC(".maps");
+/* A longest-prefix-match trie from addresses (struct ep_bpf_lpm4/6) to a u32. */
+#define EP_LPM_TRIE(name, key_t, max)                                                              \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);                                               \
+		__uint(max_entries, max);                                                          \
+		__uint(map_flags, BPF_F_NO_PREALLOC);                                              \
+		__type(key, key_t);                                                                \
+		__type(value, __u32);                                                              \
+	} name SEC(".maps")
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 1024);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct ep_bpf_lpm6);
-	__type(value, __u32);
-} ep_local6 SEC(".maps");
+/* --local-net. */
+EP_LPM_TRIE(ep_local4, struct ep_bpf_lpm4, 1024);
+EP_LPM_TRIE(ep_local6, struct ep_bpf_lpm6, 1024);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 2000000); /* resized by the loader to the ASN data */
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct ep_bpf_lpm4);
-	__type(value, __u32);
-} ep_asn4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 2000000);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct ep_bpf_lpm6);
-	__type(value, __u32);
-} ep_asn6 SEC(".maps");
-
-/* The second pair of ASN tries: a reload fills the pair not in use, then flips. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 2000000);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct ep_bpf_lpm4);
-	__type(value, __u32);
-} ep_asn4b SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 2000000);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct ep_bpf_lpm6);
-	__type(value, __u32);
-} ep_asn6b SEC(".maps");
+/*
+ * The ASN tries, two pairs: a SIGHUP reload fills the pair not in use, then
+ * flips cfg->asn_set.  The loader resizes them to the ASN data.
+ */
+EP_LPM_TRIE(ep_asn4, struct ep_bpf_lpm4, 2000000);
+EP_LPM_TRIE(ep_asn6, struct ep_bpf_lpm6, 2000000);
+EP_LPM_TRIE(ep_asn4b, struct ep_bpf_lpm4, 2000000);
+EP_LPM_TRIE(ep_asn6b, struct ep_bpf_lpm6, 2000000);
 
 /* New and half-open flows: a SYN or ACK flood churns this table only. */
 struct {

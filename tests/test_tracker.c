@@ -414,35 +414,6 @@ static void test_asn_overflow(void)
 	ep_tracker_free(t);
 }
 
-/* The per-packet key+hash equals ep_flow_key_make() then ep_flow_key_hash(), both ways. */
-static void test_key_make_hash(void)
-{
-	uint32_t x = 7, i, j, bad = 0;
-
-	for (i = 0; i < 20000; i++) {
-		struct ep_pkt p;
-		struct ep_flow_key k1, k2;
-		uint64_t h2;
-		int s1, s2;
-
-		memset(&p, 0, sizeof(p));
-		p.family = i & 1 ? 6 : 4;
-		for (j = 0; j < (p.family == 4 ? 4u : 16u); j++) {
-			x = x * 1664525 + 1013904223;
-			p.src[j] = (uint8_t)(x >> 24);
-			/* Often equal prefixes, sometimes equal addresses: every comparison branch. */
-			p.dst[j] = (i % 3 == 0 || (i % 5 == 0 && j < 8)) ? p.src[j] : (uint8_t)(x >> 16);
-		}
-		x = x * 1664525 + 1013904223;
-		p.sport = (uint16_t)(x >> 16);
-		p.dport = i % 7 == 0 ? p.sport : (uint16_t)x;
-		s1 = ep_flow_key_make(&p, &k1);
-		s2 = ep_flow_key_make_hash(&p, &k2, &h2);
-		bad += s1 != s2 || memcmp(&k1, &k2, sizeof(k1)) || ep_flow_key_hash(&k1) != h2;
-	}
-	CHECK_EQ(bad, 0);
-}
-
 /* A window lists its ASNs in ascending order, however many (the radix sort past 64). */
 struct order_acc {
 	uint32_t windows, nasns, unordered;
@@ -667,7 +638,6 @@ int main(void)
 	test_flood(1);
 	test_ratelimit();
 	test_window_order();
-	test_key_make_hash();
 	test_asn_overflow();
 	test_windows_and_timeouts();
 	test_burst_equals_single();

@@ -21,35 +21,29 @@ struct ep_flow_key {
 };
 
 /*
- * A total order on endpoints, used only to pick side A: addresses compared as
- * two native 64-bit words, then ports.  Any consistent order would do.
- * @return 1 when (ax, px) orders after (ay, py)
- */
-EP_INLINE int ep_endpoint_after(const uint8_t *ax, uint16_t px, const uint8_t *ay, uint16_t py)
-{
-	uint64_t x0, x1, y0, y1;
-
-	__builtin_memcpy(&x0, ax, 8);
-	__builtin_memcpy(&x1, ax + 8, 8);
-	__builtin_memcpy(&y0, ay, 8);
-	__builtin_memcpy(&y1, ay + 8, 8);
-	if (x0 != y0)
-		return x0 > y0;
-	if (x1 != y1)
-		return x1 > y1;
-	return px > py;
-}
-
-/*
- * Build the canonical key of pkt.
+ * Build the canonical key of pkt: the endpoint that orders after the other
+ * (addresses as two native 64-bit words, then ports; any consistent order
+ * would do) is side B.  Works on registers: the per-packet path.
  * @return 0 when the sender is side A, 1 when it is side B.
  */
 EP_INLINE int ep_flow_key_make(const struct ep_pkt *pkt, struct ep_flow_key *key)
 {
-	int from_b = ep_endpoint_after(pkt->src, pkt->sport, pkt->dst, pkt->dport);
+	uint64_t s0, s1, d0, d1, a0, a1, b0, b1;
+	int from_b;
 
-	__builtin_memcpy(key->addr_a, from_b ? pkt->dst : pkt->src, 16);
-	__builtin_memcpy(key->addr_b, from_b ? pkt->src : pkt->dst, 16);
+	__builtin_memcpy(&s0, pkt->src, 8);
+	__builtin_memcpy(&s1, pkt->src + 8, 8);
+	__builtin_memcpy(&d0, pkt->dst, 8);
+	__builtin_memcpy(&d1, pkt->dst + 8, 8);
+	from_b = s0 != d0 ? s0 > d0 : s1 != d1 ? s1 > d1 : pkt->sport > pkt->dport;
+	a0 = from_b ? d0 : s0;
+	a1 = from_b ? d1 : s1;
+	b0 = from_b ? s0 : d0;
+	b1 = from_b ? s1 : d1;
+	__builtin_memcpy(key->addr_a, &a0, 8);
+	__builtin_memcpy(key->addr_a + 8, &a1, 8);
+	__builtin_memcpy(key->addr_b, &b0, 8);
+	__builtin_memcpy(key->addr_b + 8, &b1, 8);
 	key->port_a = from_b ? pkt->dport : pkt->sport;
 	key->port_b = from_b ? pkt->sport : pkt->dport;
 	key->family = pkt->family;
@@ -67,60 +61,16 @@ EP_INLINE uint64_t ep_mix64(uint64_t h)
 	return h;
 }
 
-/* The hash of the five words of a key. */
-EP_INLINE uint64_t ep_flow_key_hash_words(uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3,
-					  uint64_t w4)
-{
-	return ep_mix64((w0 * 0x9e3779b97f4a7c15ULL) ^ (w1 * 0xc2b2ae3d27d4eb4fULL) ^
-			(w2 * 0x165667b19e3779f9ULL) ^ (w3 * 0x27d4eb2f165667c5ULL) ^
-			(w4 * 0x94d049bb133111ebULL));
-}
-
 /* 64-bit hash of a canonical key: multiply-add of its five words, one final mix. */
 EP_INLINE uint64_t ep_flow_key_hash(const struct ep_flow_key *key)
 {
 	uint64_t w[5];
 
 	__builtin_memcpy(w, key, sizeof(w));
-	return ep_flow_key_hash_words(w[0], w[1], w[2], w[3], w[4]);
+	return ep_mix64((w[0] * 0x9e3779b97f4a7c15ULL) ^ (w[1] * 0xc2b2ae3d27d4eb4fULL) ^
+			(w[2] * 0x165667b19e3779f9ULL) ^ (w[3] * 0x27d4eb2f165667c5ULL) ^
+			(w[4] * 0x94d049bb133111ebULL));
 }
-
-#ifndef __bpf__
-/*
- * ep_flow_key_make() and ep_flow_key_hash() in one pass over registers (the
- * per-packet path): the same key, the same hash.  @return the sender's side.
- */
-EP_INLINE int ep_flow_key_make_hash(const struct ep_pkt *pkt, struct ep_flow_key *key,
-				    uint64_t *hash)
-{
-	uint64_t s0, s1, d0, d1, a0, a1, b0, b1, w4;
-	uint16_t pa, pb;
-	int from_b;
-
-	__builtin_memcpy(&s0, pkt->src, 8);
-	__builtin_memcpy(&s1, pkt->src + 8, 8);
-	__builtin_memcpy(&d0, pkt->dst, 8);
-	__builtin_memcpy(&d1, pkt->dst + 8, 8);
-	from_b = s0 != d0 ? s0 > d0 : s1 != d1 ? s1 > d1 : pkt->sport > pkt->dport;
-	a0 = from_b ? d0 : s0;
-	a1 = from_b ? d1 : s1;
-	b0 = from_b ? s0 : d0;
-	b1 = from_b ? s1 : d1;
-	pa = from_b ? pkt->dport : pkt->sport;
-	pb = from_b ? pkt->sport : pkt->dport;
-	__builtin_memcpy(key->addr_a, &a0, 8);
-	__builtin_memcpy(key->addr_a + 8, &a1, 8);
-	__builtin_memcpy(key->addr_b, &b0, 8);
-	__builtin_memcpy(key->addr_b + 8, &b1, 8);
-	key->port_a = pa;
-	key->port_b = pb;
-	key->family = pkt->family;
-	key->pad[0] = key->pad[1] = key->pad[2] = 0;
-	__builtin_memcpy(&w4, &key->port_a, 8);
-	*hash = ep_flow_key_hash_words(a0, a1, b0, b1, w4);
-	return from_b;
-}
-#endif
 
 #if defined(__SSE2__) && !defined(__bpf__)
 #include <emmintrin.h>

@@ -272,6 +272,31 @@ EP_INLINE enum ep_parse_res ep_parse_tcp_opts(const uint8_t *o, uint32_t olen, s
 #endif
 }
 
+/* The fixed TCP header's fields from p (20 bytes, checked), options not yet read. */
+EP_INLINE void ep_tcp_fields(const uint8_t *p, uint32_t ip_payload, uint32_t doff,
+			     struct ep_pkt *pkt)
+{
+	pkt->sport = ep_be16(p);
+	pkt->dport = ep_be16(p + 2);
+	pkt->seq = ep_be32(p + 4);
+	pkt->ack = ep_be32(p + 8);
+	pkt->flags = p[13];
+	pkt->win = ep_be16(p + 14);
+	pkt->payload_len = ip_payload - doff;
+	pkt->opts = 0;
+	pkt->sack_blocks = 0;
+}
+
+/* An IPv4 header's addresses from p (20 bytes, checked). */
+EP_INLINE void ep_ipv4_addrs(const uint8_t *p, struct ep_pkt *pkt)
+{
+	pkt->family = 4;
+	__builtin_memset(pkt->src, 0, 16);
+	__builtin_memset(pkt->dst, 0, 16);
+	__builtin_memcpy(pkt->src, p + 12, 4);
+	__builtin_memcpy(pkt->dst, p + 16, 4);
+}
+
 /* TCP at off; ip_payload is the segment length the IP layer declares. */
 EP_INLINE enum ep_parse_res ep_parse_tcp(const struct ep_frame *fr, uint32_t off,
 					 uint32_t ip_payload, struct ep_pkt *pkt)
@@ -287,15 +312,7 @@ EP_INLINE enum ep_parse_res ep_parse_tcp(const struct ep_frame *fr, uint32_t off
 		return EP_PARSE_BAD_TCP_DOFF;
 	if (!ep_frame_has(fr, off, doff))
 		return EP_PARSE_TRUNC_TCP;
-	pkt->sport = ep_be16(p);
-	pkt->dport = ep_be16(p + 2);
-	pkt->seq = ep_be32(p + 4);
-	pkt->ack = ep_be32(p + 8);
-	pkt->flags = p[13];
-	pkt->win = ep_be16(p + 14);
-	pkt->payload_len = ip_payload - doff;
-	pkt->opts = 0;
-	pkt->sack_blocks = 0;
+	ep_tcp_fields(p, ip_payload, doff, pkt);
 	olen = doff - 20;
 	if (olen == 0)
 		return EP_PARSE_OK;
@@ -338,11 +355,7 @@ EP_INLINE enum ep_parse_res ep_parse_ipv4(const struct ep_frame *fr, uint32_t *o
 		return EP_PARSE_FRAGMENT;
 	if (p[9] != 6)
 		return EP_PARSE_NOT_TCP;
-	pkt->family = 4;
-	__builtin_memset(pkt->src, 0, 16);
-	__builtin_memset(pkt->dst, 0, 16);
-	__builtin_memcpy(pkt->src, p + 12, 4);
-	__builtin_memcpy(pkt->dst, p + 16, 4);
+	ep_ipv4_addrs(p, pkt);
 	*off += hlen;
 	*len = tot - hlen;
 	return EP_PARSE_OK;
@@ -554,13 +567,11 @@ EP_INLINE int ep_parse_fast(const struct ep_frame *fr, struct ep_pkt *pkt)
 	if (doff == 20) {
 		if (tot < 40)
 			return 0;
-		pkt->opts = 0;
+		ep_tcp_fields(p + 34, tot - 20, doff, pkt);
 	} else if (doff == 32) {
-		if (tot < 52 || !ep_frame_has(fr, 0, 66))
+		if (tot < 52 || !ep_frame_has(fr, 0, 66) || ep_be32(p + 54) != 0x0101080au)
 			return 0;
-		p = ep_frame_at(fr, 0, 66, sb); /* BPF: load again, longer; userspace: same pointer */
-		if (!p || ep_be32(p + 54) != 0x0101080au)
-			return 0;
+		ep_tcp_fields(p + 34, tot - 20, doff, pkt);
 		pkt->tsval = ep_be32(p + 58);
 		pkt->tsecr = ep_be32(p + 62);
 		pkt->opts = EP_OPT_TS;
@@ -570,19 +581,7 @@ EP_INLINE int ep_parse_fast(const struct ep_frame *fr, struct ep_pkt *pkt)
 	pkt->vlans = fr->vlans;
 	pkt->mpls = 0;
 	pkt->pppoe = 0;
-	pkt->family = 4;
-	__builtin_memset(pkt->src, 0, 16);
-	__builtin_memset(pkt->dst, 0, 16);
-	__builtin_memcpy(pkt->src, p + 26, 4);
-	__builtin_memcpy(pkt->dst, p + 30, 4);
-	pkt->sport = ep_be16(p + 34);
-	pkt->dport = ep_be16(p + 36);
-	pkt->seq = ep_be32(p + 38);
-	pkt->ack = ep_be32(p + 42);
-	pkt->flags = p[47];
-	pkt->win = ep_be16(p + 48);
-	pkt->payload_len = tot - 20 - doff;
-	pkt->sack_blocks = 0;
+	ep_ipv4_addrs(p + 14, pkt);
 	return 1;
 }
 #endif

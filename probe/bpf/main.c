@@ -788,16 +788,13 @@ int main(int argc, char **argv)
 	 * Loaded and attached: reading, deleting and flipping map entries works on the fds
 	 * we hold without privilege; detaching at exit needs CAP_NET_ADMIN, kept alone.
 	 */
-	if (po.user) {
+	{
 		static const int keep[] = {CAP_NET_ADMIN};
 
-		if (ep_drop_privileges(po.user, keep, 1, err, sizeof(err)) < 0) {
-			ep_log_err("%s", err);
+		if (ep_probe_drop_privileges(&po, keep, 1) < 0) {
 			detach(&hooks);
 			goto out;
 		}
-		ep_log_info("running as %s, capabilities %#llx", po.user,
-			    (unsigned long long)ep_cap_effective());
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

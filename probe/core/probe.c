@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "config.h"
+#include "privdrop.h"
 #include "probe.h"
 #include "stats.h"
 #include "wire.h"
@@ -486,6 +487,23 @@ int ep_probe_finish(struct ep_probe *p)
 	memcpy(stats, ep_tracker_stats(p->tracker), sizeof(stats));
 	ep_exporter_patch_stats(p->exporter, stats);
 	return ep_exporter_finish(p->exporter, stats);
+}
+
+int ep_probe_drop_privileges(const struct ep_probe_opts *o, const int *keep, int n)
+{
+	char err[256];
+	int ret;
+
+	if (!o->user)
+		return 0;
+	ret = ep_drop_privileges(o->user, keep, n, err, sizeof(err));
+	if (ret < 0) {
+		ep_log_err("%s", err);
+		return ret;
+	}
+	ep_log_info("running as %s, capabilities %#llx", o->user,
+		    (unsigned long long)ep_cap_effective());
+	return 0;
 }
 
 void ep_probe_teardown(struct ep_probe *p)

@@ -120,6 +120,13 @@ void ep_probe_tracker_cfg(const struct ep_probe *p, const struct ep_probe_opts *
 /* Flush open flows and the open window, then emit the summary. @return 0 or -EIO. */
 int ep_probe_finish(struct ep_probe *p);
 
+/*
+ * --user: once setup is done, become that user keeping only the n capabilities
+ * in keep, and log the result (or the error).  No-op without --user.
+ * @return 0, or < 0 after logging why.
+ */
+int ep_probe_drop_privileges(const struct ep_probe_opts *o, const int *keep, int n);
+
 /* NULL-safe in every member. */
 void ep_probe_teardown(struct ep_probe *p);
 

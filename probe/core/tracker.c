@@ -278,7 +278,8 @@ void ep_tracker_packet(struct ep_tracker *t, const struct ep_pkt *pkt, uint64_t 
 	int s;
 
 	clock_packet(t, now_ns);
-	s = ep_flow_key_make_hash(pkt, &key, &hash);
+	s = ep_flow_key_make(pkt, &key);
+	hash = ep_flow_key_hash(&key);
 	track(t, pkt, now_ns, &key, hash, s, ep_flow_lookup(t->ft, &key, hash));
 }
 

@@ -745,14 +745,8 @@ int main(int argc, char **argv)
 	}
 
 	/* EAL, ports, memory and outputs are set up: nothing below needs root. */
-	if (po.user) {
-		if (ep_drop_privileges(po.user, NULL, 0, err, sizeof(err)) < 0) {
-			ep_log_err("%s", err);
-			goto fail;
-		}
-		ep_log_info("running as %s, capabilities %#llx", po.user,
-			    (unsigned long long)ep_cap_effective());
-	}
+	if (ep_probe_drop_privileges(&po, NULL, 0) < 0)
+		goto fail;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_hup);

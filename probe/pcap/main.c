@@ -430,14 +430,8 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	/* The capture is open and the outputs too: nothing below needs root. */
-	if (po.user) {
-		if (ep_drop_privileges(po.user, NULL, 0, err, sizeof(err)) < 0) {
-			ep_log_err("%s", err);
-			goto cleanup;
-		}
-		ep_log_info("running as %s, capabilities %#llx", po.user,
-			    (unsigned long long)ep_cap_effective());
-	}
+	if (ep_probe_drop_privileges(&po, NULL, 0) < 0)
+		goto cleanup;
 	g_src = &s;
 	s.po = &po;
 	signal(SIGHUP, on_hup);
