@@ -25,6 +25,11 @@ printf '1.0.0.0,1.0.0.255,13335,A\n1.0.1.0,1.0.1.255,x,B\n' > "$OUT/bad.csv"
 printf 'not a capture\n' > "$OUT/bad.pcap"
 # An empty but valid capture (pcap header only).
 printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00' > "$OUT/empty.pcap"
+# A capture cut short inside its first record (read in place: named with the offset).
+{ cat "$OUT/empty.pcap"; printf '\x01\x00\x00\x00\x00\x00\x00\x00\x3c\x00\x00\x00\x3c\x00\x00\x00'; printf '0123456789'; } > "$OUT/trunc.pcap"
+expect 1 "--read $OUT/trunc.pcap: truncated record at offset 24: 60 bytes captured, 10 left" \
+	"$PROBE" --read "$OUT/trunc.pcap" --asn-db none
+expect 1 "--read -: truncated dump file" sh -c "exec \"\$0\" --read - --asn-db none < \"\$1\"" "$PROBE" "$OUT/trunc.pcap"
 expect 1 "--read /nonexistent/trace.pcap" "$PROBE" --read /nonexistent/trace.pcap --asn-db none
 expect 1 "$OUT/bad.pcap" "$PROBE" --read "$OUT/bad.pcap" --asn-db none
 expect 1 "$OUT/bad.csv:2: bad ASN 'x'" "$PROBE" --read "$OUT/empty.pcap" --asn-db "$OUT/bad.csv"

@@ -14,6 +14,7 @@
 
 #include "edgeprobe/ep_parse.h"
 #include "log.h"
+#include "pcapfile.h"
 #include "privdrop.h"
 #include "wallclock.h"
 #include "probe.h"
@@ -31,6 +32,11 @@ struct src {
 	uint64_t ts_mult;       /* 1 when the source gives nanoseconds, 1000 for microseconds */
 	volatile sig_atomic_t stop;
 	pcap_t *pcap;
+	/* A classic pcap file is read in place (pcapfile.h); libpcap reads the rest. */
+	struct ep_pcapfile pf;
+	int use_pf;
+	struct bpf_program prog; /* --filter, applied here when reading in place */
+	int have_prog;
 	/* --realtime / --loop: capture time shifted to wall time, paced; ports varied per loop. */
 	int realtime;
 	int64_t shift;          /* ns added to capture timestamps */
@@ -155,12 +161,10 @@ static __attribute__((noinline)) void track_frame(struct src *s, const u_char *b
 	}
 }
 
-static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+/* One record of a file or a capture, time-stamped now (capture time, ns). */
+static inline void on_record(struct src *s, const u_char *bytes, uint32_t caplen, uint64_t now)
 {
-	struct src *s = (struct src *)user;
-	uint64_t now = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec * s->ts_mult;
-
-	if (s->realtime) {
+	if (EP_UNLIKELY(s->realtime)) {
 		if (!s->have_first) {
 			s->first_ts = now;
 			s->have_first = 1;
@@ -169,7 +173,15 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 		now = (uint64_t)((int64_t)now + s->shift);
 		pace(s, now);
 	}
-	track_frame(s, bytes, h->caplen, now);
+	track_frame(s, bytes, caplen, now);
+}
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct src *s = (struct src *)user;
+
+	on_record(s, bytes, h->caplen,
+		  (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec * s->ts_mult);
 }
 
 static void usage(FILE *fp)
@@ -217,6 +229,12 @@ static int open_source(struct src *s, const char *file, const char *iface, uint3
 				fclose(fp);
 			return -1;
 		}
+		ret = ep_pcapfile_open(file, &s->pf, errbuf, sizeof(errbuf));
+		if (ret < 0) {
+			ep_log_err("%s", errbuf);
+			return -1;
+		}
+		s->use_pf = ret == 0;
 	} else {
 		s->pcap = pcap_create(iface, errbuf);
 		if (!s->pcap) {
@@ -254,11 +272,66 @@ static int open_source(struct src *s, const char *file, const char *iface, uint3
 		if (pcap_compile(s->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
 		    pcap_setfilter(s->pcap, &prog) < 0) {
 			ep_log_err("--filter '%s': %s", filter, pcap_geterr(s->pcap));
+			pcap_freecode(&prog);
 			return -1;
 		}
-		pcap_freecode(&prog);
+		if (s->use_pf) {
+			s->prog = prog; /* applied per record by next_record() */
+			s->have_prog = 1;
+		} else {
+			pcap_freecode(&prog);
+		}
 	}
 	return 0;
+}
+
+static void close_source(struct src *s)
+{
+	if (s->have_prog)
+		pcap_freecode(&s->prog);
+	s->have_prog = 0;
+	ep_pcapfile_close(&s->pf);
+	s->use_pf = 0;
+	if (s->pcap)
+		pcap_close(s->pcap);
+	s->pcap = NULL;
+}
+
+/*
+ * The next record of a file read in place that passes --filter.
+ * @return 1, 0 at the end of the file, -1 for a truncated or impossible record (logged).
+ */
+static inline int next_record(struct src *s, const char *file, struct ep_pcaprec *r)
+{
+	char err[256];
+
+	for (;;) {
+		int ret = ep_pcapfile_next(&s->pf, r, err, sizeof(err));
+
+		if (EP_UNLIKELY(ret != 1)) {
+			if (ret < 0)
+				ep_log_err("--read %s: %s", file, err);
+			return ret;
+		}
+		if (EP_UNLIKELY(s->have_prog)) {
+			struct pcap_pkthdr h = {.caplen = r->caplen, .len = r->origlen};
+
+			if (!pcap_offline_filter(&s->prog, &h, r->data))
+				continue;
+		}
+		return 1;
+	}
+}
+
+/* Every record of a file read in place.  @return 0, -1 on a bad record. */
+static int read_in_place(struct src *s, const char *file)
+{
+	struct ep_pcaprec r;
+	int ret = 0;
+
+	while (!s->stop && (ret = next_record(s, file, &r)) == 1)
+		on_record(s, r.data, r.caplen, r.ts_ns);
+	return s->stop ? 0 : ret;
 }
 
 static int run_live(struct src *s)
@@ -310,14 +383,20 @@ static int run_file(struct src *s, const char *file, const char *filter, uint32_
 		int n;
 
 		if (i > 0) {
-			pcap_close(s->pcap);
-			s->pcap = NULL;
+			close_source(s);
 			if (open_source(s, file, NULL, 0, 0, filter) < 0)
 				return -1;
 			s->port_xor = (uint16_t)(i * 7919u);
 		}
-		if (s->realtime && !s->have_first) {
+		if (s->realtime && !s->have_first && s->use_pf) {
 			/* Shift so that the first packet is now. */
+			struct ep_pcaprec r;
+
+			if (next_record(s, file, &r) == 1) {
+				s->shift = (int64_t)(ep_wall_ns() - r.ts_ns);
+				on_record(s, r.data, r.caplen, r.ts_ns);
+			}
+		} else if (s->realtime && !s->have_first) {
 			struct pcap_pkthdr *h;
 			const u_char *b;
 
@@ -332,9 +411,14 @@ static int run_file(struct src *s, const char *file, const char *filter, uint32_
 			/* The next loop starts 100 ms after this one ended. */
 			s->shift += (int64_t)(s->last_ts - s->first_ts) + 100000000;
 		}
+		if (s->use_pf) {
+			if (read_in_place(s, file) < 0)
+				return -1;
+			continue;
+		}
 		n = pcap_loop(s->pcap, -1, on_packet, (u_char *)s);
 		if (n == PCAP_ERROR) {
-			ep_log_err("reading: %s", pcap_geterr(s->pcap));
+			ep_log_err("--read %s: %s", file, pcap_geterr(s->pcap));
 			return -1;
 		}
 	}
@@ -458,8 +542,7 @@ int main(int argc, char **argv)
 cleanup:
 	g_src = NULL;
 	ep_probe_teardown(&s.probe);
-	if (s.pcap)
-		pcap_close(s.pcap);
+	close_source(&s);
 	return ret;
 
 usage_err:

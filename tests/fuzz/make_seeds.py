@@ -10,7 +10,7 @@ import struct
 import sys
 
 pcap, wire, js, asn, out = sys.argv[1:6]
-for t in ("packets", "wire", "hist", "asn"):
+for t in ("packets", "wire", "hist", "asn", "pcapfile"):
     os.makedirs(f"{out}/{t}", exist_ok=True)
 
 data = open(pcap, "rb").read()
@@ -19,6 +19,16 @@ while off + 16 <= len(data):
     incl = struct.unpack_from("<I", data, off + 8)[0]
     frames.append(data[off + 16:off + 16 + incl])
     off += 16 + incl
+# Whole small captures for the file reader: the header and a few records, native and swapped.
+for i in range(0, min(len(frames), 96), 12):
+    hdr = data[:24]
+    recs, o = [], 24
+    for f in frames[i:i + 12]:
+        recs.append(struct.pack("<IIII", 1700000000 + i, 1000 * i, len(f), len(f)) + f)
+    open(f"{out}/pcapfile/seed{i // 12}", "wb").write(hdr + b"".join(recs))
+    sw = struct.pack(">IHHiIII", *struct.unpack("<IHHiIII", hdr))
+    open(f"{out}/pcapfile/seed{i // 12}.be", "wb").write(
+        sw + b"".join(struct.pack(">IIII", *struct.unpack("<IIII", r[:16])) + r[16:] for r in recs))
 for i in range(0, len(frames), 24):
     rec = b"".join(bytes([1]) + struct.pack(">H", len(f)) + f for f in frames[i:i + 24])
     open(f"{out}/packets/seed{i // 24}", "wb").write(rec)
