@@ -47,24 +47,62 @@ static double tsc_per_ns(void)
 	return (double)(__rdtsc() - c0) / ((now_s() - t0) * 1e9);
 }
 
+struct win_count {
+	uint64_t windows, asns; /* windows closed, ASN records in them */
+};
+
 static void on_window(const struct ep_window *w, void *ctx)
 {
-	(void)w;
-	(*(uint64_t *)ctx)++;
+	struct win_count *c = ctx;
+
+	c->windows++;
+	c->asns += w->nasns;
+}
+
+/* One IPv4 address per distinct ASN, from the map's own prefixes. */
+#define PICK_SET (1u << 16)
+struct pick {
+	uint32_t n, cap;
+	uint8_t (*addr)[4];
+	uint32_t set[PICK_SET]; /* ASNs taken (open addressing; cap is well below PICK_SET) */
+};
+
+static int pick_prefix(void *ctx, const uint8_t *addr, int len, uint32_t asn)
+{
+	struct pick *p = ctx;
+	uint32_t h = (asn * 2654435761u) & (PICK_SET - 1);
+
+	(void)len;
+	if (p->n == p->cap)
+		return 1;
+	if (asn == 0)
+		return 0;
+	while (p->set[h] && p->set[h] != asn)
+		h = (h + 1) & (PICK_SET - 1);
+	if (p->set[h])
+		return 0;
+	p->set[h] = asn;
+	memcpy(p->addr[p->n], addr, 4);
+	p->addr[p->n][3] |= 1;
+	p->n++;
+	return 0;
 }
 
 /*
- * Tracker cost with nflows concurrent flows: handshake for each, then data and ACKs
- * with timestamps in random flow order.
+ * Tracker cost with nflows concurrent flows picked up midstream, then data and ACKs
+ * with timestamps in random flow order.  The remote clients are spread over the
+ * IPv4 space (pk NULL: the ASNs active per window grow with the flows) or over the
+ * nasns ASNs of pk (the same ASN population whatever the number of flows).
  */
 static void bench_tracker(const struct ep_asn_map *map, uint32_t nflows, uint64_t npkts, double tpn,
-			  int burst)
+			  int burst, const struct pick *pick)
 {
 	struct ep_tracker_cfg cfg;
 	struct ep_tracker *t;
 	struct ep_pkt *pk;
 	uint32_t *seq;
-	uint64_t windows = 0, i, c0, c1, base = 1000000000000ull;
+	struct win_count wc = {0};
+	uint64_t i, c0, c1, base = 1000000000000ull;
 	const uint32_t batch = 1 << 16;
 	double cycles = 0;
 
@@ -72,20 +110,24 @@ static void bench_tracker(const struct ep_asn_map *map, uint32_t nflows, uint64_
 	cfg.max_flows = nflows + nflows / 8;
 	cfg.asn = map;
 	cfg.on_window = on_window;
-	cfg.ctx = &windows;
+	cfg.ctx = &wc;
 	if (ep_tracker_new(&cfg, &t) < 0)
 		abort();
 	pk = calloc(batch, sizeof(*pk));
 	seq = calloc(nflows, sizeof(*seq));
-	/* Remote clients spread over the IPv4 space (many ASNs); one server. */
 	for (i = 0; i < npkts; i += batch) {
 		uint32_t j, n = (uint32_t)(npkts - i < batch ? npkts - i : batch);
 
 		for (j = 0; j < n; j++) {
 			uint32_t f = (uint32_t)(rnd() % nflows), cli = (f * 2654435761u) | 0x01000000u;
+			uint16_t port = (uint16_t)(1024 + f % 60000);
 			int toward = (i + j) & 1;
 			struct ep_pkt *p = &pk[j];
 
+			if (pick) {
+				memcpy(&cli, pick->addr[f % pick->n], 4);
+				port = (uint16_t)(1024 + (f / pick->n) % 60000);
+			}
 			memset(p, 0, sizeof(*p));
 			p->family = 4;
 			memcpy(toward ? p->dst : p->src, &cli, 4);
@@ -99,8 +141,8 @@ static void bench_tracker(const struct ep_asn_map *map, uint32_t nflows, uint64_
 				p->dst[2] = 2;
 				p->dst[3] = 1;
 			}
-			p->sport = toward ? 443 : (uint16_t)(1024 + f % 60000);
-			p->dport = toward ? (uint16_t)(1024 + f % 60000) : 443;
+			p->sport = toward ? 443 : port;
+			p->dport = toward ? port : 443;
 			p->flags = EP_TCP_ACK;
 			p->opts = EP_OPT_TS;
 			if (toward) {
@@ -133,9 +175,11 @@ static void bench_tracker(const struct ep_asn_map *map, uint32_t nflows, uint64_
 		c1 = __rdtsc();
 		cycles += (double)(c1 - c0);
 	}
-	printf("tracker%s: %u concurrent flows: %.0f cycles/packet (%.1f ns), %.1f Mpps on one core; "
-	       "%.1f MiB flow table (%zu bytes/flow incl. index)\n",
+	printf("tracker%s: %u concurrent flows, %s, %.0f ASNs per window: %.0f cycles/packet (%.1f ns), "
+	       "%.1f Mpps on one core; %.1f MiB flow table (%zu bytes/flow incl. index)\n",
 	       burst ? " (bursts of 32, prefetched)" : " (packet by packet)", nflows,
+	       pick ? "clients in a fixed set of ASNs" : "clients spread over IPv4",
+	       wc.windows ? (double)wc.asns / (double)wc.windows : 0.0,
 	       cycles / (double)npkts, cycles / (double)npkts / tpn,
 	       (double)npkts / (cycles / tpn / 1e9) / 1e6,
 	       (double)ep_tracker_flow_bytes(t) / 1048576.0,
@@ -145,33 +189,30 @@ static void bench_tracker(const struct ep_asn_map *map, uint32_t nflows, uint64_
 	free(seq);
 }
 
-/* One IPv4 address per distinct ASN, from the map's own prefixes. */
-#define PICK_SET (1u << 16)
-struct pick {
-	uint32_t n, cap;
-	uint8_t (*addr)[4];
-	uint32_t set[PICK_SET]; /* ASNs taken (open addressing; cap is well below PICK_SET) */
-};
-
-static int pick_prefix(void *ctx, const uint8_t *addr, int len, uint32_t asn)
+/* nasns IPv4 addresses of distinct ASNs, or NULL when the data has fewer. */
+static struct pick *pick_asns(const struct ep_asn_map *map, uint32_t nasns)
 {
-	struct pick *p = ctx;
-	uint32_t h = (asn * 2654435761u) & (PICK_SET - 1);
+	struct pick *pk = calloc(1, sizeof(*pk));
 
-	(void)len;
-	if (p->n == p->cap)
-		return 1;
-	if (asn == 0)
-		return 0;
-	while (p->set[h] && p->set[h] != asn)
-		h = (h + 1) & (PICK_SET - 1);
-	if (p->set[h])
-		return 0;
-	p->set[h] = asn;
-	memcpy(p->addr[p->n], addr, 4);
-	p->addr[p->n][3] |= 1;
-	p->n++;
-	return 0;
+	if (!pk || !(pk->addr = calloc(nasns, 4)))
+		abort();
+	pk->cap = nasns;
+	ep_asn_map_prefixes(map, 4, pick_prefix, pk);
+	if (pk->n < nasns) {
+		printf("only %u distinct ASNs in the data, not %u\n", pk->n, nasns);
+		free(pk->addr);
+		free(pk);
+		return NULL;
+	}
+	return pk;
+}
+
+static void pick_free(struct pick *pk)
+{
+	if (pk) {
+		free(pk->addr);
+		free(pk);
+	}
 }
 
 struct flush_ctx {
@@ -196,7 +237,7 @@ static void on_window_flush(const struct ep_window *w, void *ctx)
  */
 static void bench_flush(const struct ep_asn_map *map, uint32_t nasns, double tpn, int with_exporter)
 {
-	static struct pick pk;
+	struct pick *pk = pick_asns(map, nasns);
 	struct flush_ctx fc = {0};
 	struct ep_tracker_cfg cfg;
 	struct ep_exporter_cfg ecfg;
@@ -204,17 +245,8 @@ static void bench_flush(const struct ep_asn_map *map, uint32_t nasns, double tpn
 	uint64_t cycles = 0, base = 1000000000000ull;
 	uint32_t i, w, rounds = 20;
 
-	memset(&pk, 0, sizeof(pk));
-	pk.cap = nasns;
-	pk.addr = calloc(nasns, 4);
-	if (!pk.addr)
-		abort();
-	ep_asn_map_prefixes(map, 4, pick_prefix, &pk);
-	if (pk.n < nasns) {
-		printf("flush: only %u distinct ASNs in the data, not %u\n", pk.n, nasns);
-		free(pk.addr);
+	if (!pk)
 		return;
-	}
 	memset(&ecfg, 0, sizeof(ecfg));
 	ecfg.probe = "bench";
 	ecfg.max_payload = 1400;
@@ -238,14 +270,14 @@ static void bench_flush(const struct ep_asn_map *map, uint32_t nasns, double tpn
 
 			memset(&p, 0, sizeof(p));
 			p.family = 4;
-			memcpy(p.src, pk.addr[i], 4);
+			memcpy(p.src, pk->addr[i], 4);
 			p.dst[0] = 192, p.dst[1] = 0, p.dst[2] = 2, p.dst[3] = 1;
 			p.sport = port;
 			p.dport = 443;
 			p.flags = EP_TCP_SYN;
 			p.seq = 100;
 			ep_tracker_packet(t, &p, t0 + i);
-			memcpy(p.dst, pk.addr[i], 4);
+			memcpy(p.dst, pk->addr[i], 4);
 			memset(p.src, 0, 16);
 			p.src[0] = 192, p.src[1] = 0, p.src[2] = 2, p.src[3] = 1;
 			p.sport = 443;
@@ -254,7 +286,7 @@ static void bench_flush(const struct ep_asn_map *map, uint32_t nasns, double tpn
 			p.seq = 5000;
 			p.ack = 101;
 			ep_tracker_packet(t, &p, t0 + 20000000 + i * 100);
-			memcpy(p.src, pk.addr[i], 4);
+			memcpy(p.src, pk->addr[i], 4);
 			memset(p.dst, 0, 16);
 			p.dst[0] = 192, p.dst[1] = 0, p.dst[2] = 2, p.dst[3] = 1;
 			p.sport = port;
@@ -275,7 +307,7 @@ static void bench_flush(const struct ep_asn_map *map, uint32_t nasns, double tpn
 	       (double)cycles / rounds / tpn / 1e6, (double)cycles / (double)(fc.asns ? fc.asns : 1));
 	ep_tracker_free(t);
 	ep_exporter_free(fc.exp);
-	free(pk.addr);
+	pick_free(pk);
 }
 
 int main(int argc, char **argv)
@@ -291,7 +323,7 @@ int main(int argc, char **argv)
 	const uint64_t N = 10000000;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: bench_core ASN_DIR\n");
+		fprintf(stderr, "usage: bench_core ASN_DIR [tracker FLOWS burst|single [NASNS]]\n");
 		return 2;
 	}
 	snprintf(v4, sizeof(v4), "%s/asn-ipv4.csv", argv[1]);
@@ -304,6 +336,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	el = now_s() - t0;
+	if (argc >= 5 && !strcmp(argv[2], "tracker")) {
+		/* One tracker run alone, e.g. under a profiler. */
+		struct pick *pk = argc == 6 ? pick_asns(map, (uint32_t)strtoul(argv[5], NULL, 10)) : NULL;
+
+		bench_tracker(map, (uint32_t)strtoul(argv[3], NULL, 10), 20000000, tpn,
+			      !strcmp(argv[4], "burst"), pk);
+		pick_free(pk);
+		ep_asn_map_free(map);
+		return 0;
+	}
 	ep_asn_map_info(map, &info);
 	printf("asn load: %zu ranges in %.0f ms = %.0f ms per 100k ranges (%zu v4 + %zu v6 prefixes, "
 	       "%zu + %zu intervals, %zu ASNs, %.1f MiB)\n",
@@ -369,10 +411,20 @@ int main(int argc, char **argv)
 		printf("parse (Ethernet/IPv4/TCP with timestamps): %.1f cycles/packet\n",
 		       (double)(__rdtsc() - c0) / (double)N);
 	}
-	bench_tracker(map, 10000, 20000000, tpn, 0);
-	bench_tracker(map, 1000000, 20000000, tpn, 0);
-	bench_tracker(map, 10000, 20000000, tpn, 1);
-	bench_tracker(map, 1000000, 20000000, tpn, 1);
+	bench_tracker(map, 10000, 20000000, tpn, 0, NULL);
+	bench_tracker(map, 1000000, 20000000, tpn, 0, NULL);
+	bench_tracker(map, 10000, 20000000, tpn, 1, NULL);
+	bench_tracker(map, 1000000, 20000000, tpn, 1, NULL);
+	{
+		/* The flow table's scaling alone: the same 2,000 ASNs at 10k and at 1M flows. */
+		struct pick *pk = pick_asns(map, 2000);
+
+		if (pk) {
+			bench_tracker(map, 10000, 20000000, tpn, 1, pk);
+			bench_tracker(map, 1000000, 20000000, tpn, 1, pk);
+			pick_free(pk);
+		}
+	}
 	bench_flush(map, 10000, tpn, 0);
 	bench_flush(map, 10000, tpn, 1);
 	ep_asn_map_free(map);

@@ -17,8 +17,16 @@ struct ep_flow_key {
 	uint16_t port_a;
 	uint16_t port_b;
 	uint8_t family;
-	uint8_t pad[3];
+	uint8_t owner[3]; /* zero in a key built here; free to the holder of a stored key
+			     (the userspace table keeps a 24-bit ASN slot): not compared, not hashed */
 };
+
+/* The compared and hashed bytes of the key's last word: ports and family. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define EP_FLOW_KEY_TAIL_MASK 0x000000ffffffffffULL
+#else
+#define EP_FLOW_KEY_TAIL_MASK 0xffffffffff000000ULL
+#endif
 
 /*
  * Build the canonical key of pkt: the endpoint that orders after the other
@@ -47,7 +55,7 @@ EP_INLINE int ep_flow_key_make(const struct ep_pkt *pkt, struct ep_flow_key *key
 	key->port_a = from_b ? pkt->dport : pkt->sport;
 	key->port_b = from_b ? pkt->sport : pkt->dport;
 	key->family = pkt->family;
-	key->pad[0] = key->pad[1] = key->pad[2] = 0;
+	key->owner[0] = key->owner[1] = key->owner[2] = 0;
 	return from_b;
 }
 
@@ -67,6 +75,7 @@ EP_INLINE uint64_t ep_flow_key_hash(const struct ep_flow_key *key)
 	uint64_t w[5];
 
 	__builtin_memcpy(w, key, sizeof(w));
+	w[4] &= EP_FLOW_KEY_TAIL_MASK;
 	return ep_mix64((w[0] * 0x9e3779b97f4a7c15ULL) ^ (w[1] * 0xc2b2ae3d27d4eb4fULL) ^
 			(w[2] * 0x165667b19e3779f9ULL) ^ (w[3] * 0x27d4eb2f165667c5ULL) ^
 			(w[4] * 0x94d049bb133111ebULL));
@@ -86,7 +95,7 @@ EP_INLINE int ep_flow_key_eq(const struct ep_flow_key *x, const struct ep_flow_k
 
 	__builtin_memcpy(&c, (const uint8_t *)x + 32, 8);
 	__builtin_memcpy(&d, (const uint8_t *)y + 32, 8);
-	return _mm_movemask_epi8(_mm_and_si128(a, b)) == 0xffff && c == d;
+	return _mm_movemask_epi8(_mm_and_si128(a, b)) == 0xffff && !((c ^ d) & EP_FLOW_KEY_TAIL_MASK);
 }
 #else
 EP_INLINE int ep_flow_key_eq(const struct ep_flow_key *x, const struct ep_flow_key *y)
@@ -95,7 +104,8 @@ EP_INLINE int ep_flow_key_eq(const struct ep_flow_key *x, const struct ep_flow_k
 
 	__builtin_memcpy(a, x, sizeof(a));
 	__builtin_memcpy(b, y, sizeof(b));
-	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4])) == 0;
+	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) |
+		((a[4] ^ b[4]) & EP_FLOW_KEY_TAIL_MASK)) == 0;
 }
 #endif
 

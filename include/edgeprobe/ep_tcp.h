@@ -63,8 +63,7 @@ struct ep_tcp {
 	uint8_t state;                   /* EP_FS_* */
 	uint8_t pend_mask;               /* valid pend slots */
 	uint8_t pend_kind;               /* EP_PEND_* of the valid slots */
-	uint8_t lru;                     /* the owner's: the userspace flow table's list */
-	uint8_t pad;
+	uint16_t owner;                  /* the holder's (userspace flow table: list, queue time) */
 };
 
 #endif /* EP_TCP_H */

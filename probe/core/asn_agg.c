@@ -25,7 +25,7 @@ int ep_asn_agg_init(struct ep_asn_agg *a, uint32_t max_asns, const struct ep_hdr
 	uint32_t size = 1;
 
 	memset(a, 0, sizeof(*a));
-	if (max_asns < 1 || max_asns > (1u << 24))
+	if (max_asns < 1 || max_asns >= EP_ASN_AGG_MAX_SLOTS)
 		return -EINVAL;
 	a->cap = max_asns + 1;
 	while (size < a->cap * 2)

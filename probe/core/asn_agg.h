@@ -19,6 +19,9 @@
 #include "asn_map.h"
 #include "hist.h"
 
+/* Slots (max_asns + 1) a flow record can name: 24 bits (flow_table.h). */
+#define EP_ASN_AGG_MAX_SLOTS 0xffffffu
+
 extern const char *const ep_asn_counter_names[EP_AC__COUNT];
 extern const char *const ep_asn_hist_names[EP_AH__COUNT];
 

@@ -28,6 +28,8 @@ static void table_release(void *p, size_t bytes)
 		munmap(p, bytes);
 }
 
+_Static_assert(sizeof(struct ep_flow) == 128, "a flow record is two cache lines, index included");
+
 int ep_flow_table_new(uint32_t max_flows, struct ep_flow_table **out)
 {
 	struct ep_flow_table *t;
@@ -39,12 +41,9 @@ int ep_flow_table_new(uint32_t max_flows, struct ep_flow_table **out)
 	if (!t)
 		return -ENOMEM;
 	t->capacity = max_flows;
-	/* Half-full buckets at capacity keep bucket overflow rare. */
-	t->nbuckets = (max_flows + EP_FLOW_BUCKET_ENTRIES / 2 - 1) / (EP_FLOW_BUCKET_ENTRIES / 2);
 	t->flows = table_alloc((size_t)max_flows * sizeof(struct ep_flow));
-	t->buckets = table_alloc((size_t)t->nbuckets * sizeof(struct ep_flow_bucket));
-	if (!t->flows || !t->buckets) {
-		ep_flow_table_free(t);
+	if (!t->flows) {
+		free(t);
 		return -ENOMEM;
 	}
 	t->free_head = EP_FLOW_NONE;
@@ -59,29 +58,29 @@ void ep_flow_table_free(struct ep_flow_table *t)
 	if (!t)
 		return;
 	table_release(t->flows, (size_t)t->capacity * sizeof(struct ep_flow));
-	table_release(t->buckets, (size_t)t->nbuckets * sizeof(struct ep_flow_bucket));
 	free(t);
 }
 
 static void list_unlink(struct ep_flow_table *t, struct ep_flow *f)
 {
 	uint32_t i = (uint32_t)(f - t->flows);
+	enum ep_lru l = ep_flow_lru(f);
 
 	if (f->lru_prev != EP_FLOW_NONE)
 		t->flows[f->lru_prev].lru_next = f->lru_next;
-	else if (t->head[f->tcp.lru] == i)
-		t->head[f->tcp.lru] = f->lru_next;
+	else if (t->head[l] == i)
+		t->head[l] = f->lru_next;
 	if (f->lru_next != EP_FLOW_NONE)
 		t->flows[f->lru_next].lru_prev = f->lru_prev;
-	else if (t->tail[f->tcp.lru] == i)
-		t->tail[f->tcp.lru] = f->lru_prev;
+	else if (t->tail[l] == i)
+		t->tail[l] = f->lru_prev;
 }
 
-static void list_push(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lru)
+static void list_push(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lru, uint32_t now_ms)
 {
 	uint32_t i = (uint32_t)(f - t->flows);
 
-	f->tcp.lru = (uint8_t)lru;
+	f->tcp.owner = (uint16_t)((((now_ms >> EP_FLOW_TICK_SHIFT) & EP_FLOW_TICK_MASK) << 1) | lru);
 	f->lru_prev = EP_FLOW_NONE;
 	f->lru_next = t->head[lru];
 	if (t->head[lru] != EP_FLOW_NONE)
@@ -94,35 +93,28 @@ static void list_push(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lr
 struct ep_flow *ep_flow_insert(struct ep_flow_table *t, const struct ep_flow_key *key,
 			       uint64_t hash, enum ep_lru lru, uint32_t now_ms, int *err)
 {
-	struct ep_flow_bucket *b = &t->buckets[ep_flow_bucket_of(t, hash)];
-	struct ep_flow *f;
-	uint32_t i;
-	int slot;
+	struct ep_flow *f, *c;
+	uint32_t i, bucket;
 
-	if (t->free_head == EP_FLOW_NONE && t->fresh == t->capacity) {
-		*err = -ENOSPC;
-		return NULL;
-	}
-	for (slot = 0; slot < EP_FLOW_BUCKET_ENTRIES && b->sig[slot]; slot++)
-		;
-	if (slot == EP_FLOW_BUCKET_ENTRIES) {
-		*err = -EBUSY;
-		return NULL;
-	}
 	if (t->free_head != EP_FLOW_NONE) {
 		i = t->free_head;
 		t->free_head = t->flows[i].lru_next;
-	} else {
+	} else if (t->fresh < t->capacity) {
 		i = t->fresh++;
+	} else {
+		*err = -ENOSPC;
+		return NULL;
 	}
 	f = &t->flows[i];
+	bucket = f->bucket; /* another chain's head: not this flow's to clear */
 	memset(f, 0, sizeof(*f));
+	f->bucket = bucket;
 	f->key = *key;
 	f->last_ms = now_ms;
-	f->queued_ms = now_ms;
-	b->sig[slot] = ep_flow_sig_of(hash);
-	b->idx[slot] = i;
-	list_push(t, f, lru);
+	c = ep_flow_chain_of(t, hash);
+	f->chain = c->bucket;
+	c->bucket = i + 1;
+	list_push(t, f, lru, now_ms);
 	t->count++;
 	*err = 0;
 	return f;
@@ -130,16 +122,13 @@ struct ep_flow *ep_flow_insert(struct ep_flow_table *t, const struct ep_flow_key
 
 void ep_flow_remove(struct ep_flow_table *t, struct ep_flow *f)
 {
-	struct ep_flow_bucket *b = &t->buckets[ep_flow_bucket_of(t, ep_flow_key_hash(&f->key))];
-	uint32_t i = (uint32_t)(f - t->flows);
-	int s;
+	uint32_t i = (uint32_t)(f - t->flows), *p = &ep_flow_chain_of(t, ep_flow_key_hash(&f->key))->bucket;
 
-	for (s = 0; s < EP_FLOW_BUCKET_ENTRIES; s++) {
-		if (b->sig[s] && b->idx[s] == i) {
-			b->sig[s] = 0;
-			break;
-		}
-	}
+	while (*p && *p != i + 1)
+		p = &t->flows[*p - 1].chain;
+	if (*p)
+		*p = f->chain;
+	f->chain = 0;
 	list_unlink(t, f);
 	f->lru_next = t->free_head;
 	t->free_head = i;
@@ -147,16 +136,10 @@ void ep_flow_remove(struct ep_flow_table *t, struct ep_flow *f)
 	f->key.family = 0; /* a stale pointer to f no longer matches any key */
 }
 
-void ep_flow_prefetch(const struct ep_flow_table *t, uint64_t hash)
-{
-	__builtin_prefetch(&t->buckets[ep_flow_bucket_of(t, hash)]);
-}
-
 void ep_flow_requeue(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lru, uint32_t now_ms)
 {
 	list_unlink(t, f);
-	list_push(t, f, lru);
-	f->queued_ms = now_ms;
+	list_push(t, f, lru, now_ms);
 }
 
 struct ep_flow *ep_flow_expired(struct ep_flow_table *t, enum ep_lru lru, uint32_t now_ms,
@@ -175,26 +158,6 @@ struct ep_flow *ep_flow_victim(struct ep_flow_table *t, enum ep_lru lru)
 	return t->tail[lru] == EP_FLOW_NONE ? NULL : &t->flows[t->tail[lru]];
 }
 
-struct ep_flow *ep_flow_bucket_oldest(struct ep_flow_table *t, uint64_t hash, uint32_t now_ms)
-{
-	const struct ep_flow_bucket *b = &t->buckets[ep_flow_bucket_of(t, hash)];
-	struct ep_flow *old = NULL;
-	int s;
-
-	for (s = 0; s < EP_FLOW_BUCKET_ENTRIES; s++) {
-		struct ep_flow *f;
-
-		if (!b->sig[s])
-			continue;
-		f = &t->flows[b->idx[s]];
-		/* Half-open and closing flows go first, then the least recent. */
-		if (!old || f->tcp.lru < old->tcp.lru ||
-		    (f->tcp.lru == old->tcp.lru && now_ms - f->last_ms > now_ms - old->last_ms))
-			old = f;
-	}
-	return old;
-}
-
 uint32_t ep_flow_table_count(const struct ep_flow_table *t)
 {
 	return t->count;
@@ -207,8 +170,7 @@ uint32_t ep_flow_table_capacity(const struct ep_flow_table *t)
 
 size_t ep_flow_table_bytes(const struct ep_flow_table *t)
 {
-	return (size_t)t->capacity * sizeof(struct ep_flow) +
-	       (size_t)t->nbuckets * sizeof(struct ep_flow_bucket);
+	return (size_t)t->capacity * sizeof(struct ep_flow);
 }
 
 void ep_flow_table_foreach(struct ep_flow_table *t, void (*cb)(struct ep_flow *, void *), void *arg)

@@ -132,18 +132,16 @@ EP_INLINE void ep_track_stat(struct ep_track_env *env, uint32_t stat)
 /* Count the flow as ended once: flows_closed and its retransmission ratio. */
 static void flow_end(struct ep_tracker *t, struct ep_flow *f)
 {
-	struct ep_track_env env = {t, f->agg};
+	struct ep_track_env env = {t, ep_flow_agg(f)};
 
 	ep_tcp_end(&env, &f->tcp);
 }
 
-static void flow_evict(struct ep_tracker *t, struct ep_flow *f, int bucket)
+static void flow_evict(struct ep_tracker *t, struct ep_flow *f)
 {
 	t->stats[EP_ST_flows_evicted]++;
-	if (f->tcp.lru == EP_LRU_SHORT)
+	if (ep_flow_lru(f) == EP_LRU_SHORT)
 		t->stats[EP_ST_evict_halfopen]++;
-	if (bucket)
-		t->stats[EP_ST_evict_bucket_full]++;
 	flow_end(t, f);
 	ep_flow_remove(t->ft, f);
 }
@@ -198,25 +196,22 @@ static struct ep_flow *flow_create(struct ep_tracker *t, const struct ep_pkt *pk
 		f = ep_flow_insert(t->ft, key, hash, lru, now_ms, &err);
 		if (f)
 			break;
-		if (err == -EBUSY) {
-			victim = ep_flow_bucket_oldest(t->ft, hash, now_ms);
-		} else {
-			victim = ep_flow_victim(t->ft, EP_LRU_SHORT);
-			if (!victim)
-				victim = ep_flow_victim(t->ft, EP_LRU_LONG);
-		}
+		/* The pool is full (the index never is: chains grow). */
+		victim = ep_flow_victim(t->ft, EP_LRU_SHORT);
+		if (!victim)
+			victim = ep_flow_victim(t->ft, EP_LRU_LONG);
 		if (!victim)
 			return NULL;
-		flow_evict(t, victim, err == -EBUSY);
+		flow_evict(t, victim);
 	}
 	if (!f)
 		return NULL;
 	ep_tcp_init(&f->tcp, pick_remote(t, key, pkt, side));
 	asn = ep_asn_map_lookup(t->cfg.asn, key->family, f->tcp.remote ? key->addr_b : key->addr_a,
 				&org);
-	f->agg = ep_asn_agg_slot(&t->agg, asn, org);
+	ep_flow_set_agg(f, ep_asn_agg_slot(&t->agg, asn, org));
 	t->stats[EP_ST_flows_created]++;
-	ep_asn_agg_count(&t->agg, f->agg, EP_AC_flows_new, 1);
+	ep_asn_agg_count(&t->agg, ep_flow_agg(f), EP_AC_flows_new, 1);
 	return f;
 }
 
@@ -265,7 +260,7 @@ EP_INLINE void track(struct ep_tracker *t, const struct ep_pkt *pkt, uint64_t no
 			return;
 	}
 	env.t = t;
-	env.slot = f->agg;
+	env.slot = ep_flow_agg(f);
 	ep_tcp_segment(&env, &f->tcp, pkt, s, (uint32_t)(now_ns / 1000), 1);
 	ep_flow_touch(t->ft, f, f->tcp.state == EP_FS_ESTABLISHED ? EP_LRU_LONG : EP_LRU_SHORT,
 		      (uint32_t)(now_ns / 1000000));
@@ -294,24 +289,30 @@ void ep_tracker_burst(struct ep_tracker *t, const struct ep_pkt *pkts, const uin
 
 	if (n > EP_TRACKER_BURST)
 		n = EP_TRACKER_BURST;
-	/* Stage 1: keys and hashes; start loading every bucket. */
+	/* Stage 1: keys and hashes; start loading the head of every hash chain. */
 	for (i = 0; i < n; i++) {
 		side[i] = (uint8_t)ep_flow_key_make(&pkts[i], &keys[i]);
 		hashes[i] = ep_flow_key_hash(&keys[i]);
 		ep_flow_prefetch(t->ft, hashes[i]);
 	}
-	/* Stage 2: look up in the (now cached) buckets; start loading the flows. */
+	/* Stage 2: read the (now cached) heads; start loading each chain's first flow. */
 	for (i = 0; i < n; i++) {
-		hint[i] = ep_flow_lookup(t->ft, &keys[i], hashes[i]);
-		if (hint[i]) {
+		hint[i] = ep_flow_first(t->ft, hashes[i]);
+		if (hint[i])
 			__builtin_prefetch(hint[i]);
-			__builtin_prefetch((const char *)hint[i] + 64);
+	}
+	/* Stage 3: compare the keys, walking on where a chain's first flow is another's. */
+	for (i = 0; i < n; i++) {
+		if (hint[i]) {
+			hint[i] = ep_flow_find_from(t->ft, hint[i], &keys[i]);
+			if (hint[i])
+				__builtin_prefetch((const char *)hint[i] + 64);
 		}
 	}
 	/*
-	 * Stage 3: process in order.  Earlier packets may have created, ended or
+	 * Stage 4: process in order.  Earlier packets may have created, ended or
 	 * evicted flows (and the window clock may have expired some): a hint is
-	 * used only while it still holds the packet's key, else looked up again.
+	 * taken only while it holds the packet's key, else the chain is walked.
 	 */
 	for (i = 0; i < n; i++) {
 		struct ep_flow *f = hint[i];
