@@ -48,6 +48,9 @@ int ep_flow_table_new(uint32_t max_flows, struct ep_flow_table **out)
 	}
 	t->free_head = EP_FLOW_NONE;
 	t->fresh = 0;
+	t->nchains = 1;
+	t->mask_lo = 0;
+	t->mask_hi = 1;
 	t->head[0] = t->head[1] = t->tail[0] = t->tail[1] = EP_FLOW_NONE;
 	*out = t;
 	return 0;
@@ -90,6 +93,34 @@ static void list_push(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lr
 	t->head[lru] = i;
 }
 
+/*
+ * Add chain number nchains, the record about to be used for the first time:
+ * the flows of the chain it splits from whose address at the next level is
+ * the new chain move to it.
+ */
+static void grow(struct ep_flow_table *t)
+{
+	uint32_t nw = t->nchains, *p = &t->flows[nw - (t->mask_lo + 1)].bucket, *q = &t->flows[nw].bucket;
+
+	*q = 0;
+	while (*p) {
+		struct ep_flow *f = &t->flows[*p - 1];
+
+		if (((uint32_t)(ep_flow_key_hash(&f->key) >> 32) & t->mask_hi) == nw) {
+			*p = f->chain; /* unlink, append to the new chain */
+			f->chain = 0;
+			*q = (uint32_t)(f - t->flows) + 1;
+			q = &f->chain;
+		} else {
+			p = &f->chain;
+		}
+	}
+	if (++t->nchains > t->mask_hi) {
+		t->mask_lo = t->mask_hi;
+		t->mask_hi = t->mask_hi * 2 + 1;
+	}
+}
+
 struct ep_flow *ep_flow_insert(struct ep_flow_table *t, const struct ep_flow_key *key,
 			       uint64_t hash, enum ep_lru lru, uint32_t now_ms, int *err)
 {
@@ -101,6 +132,8 @@ struct ep_flow *ep_flow_insert(struct ep_flow_table *t, const struct ep_flow_key
 		t->free_head = t->flows[i].lru_next;
 	} else if (t->fresh < t->capacity) {
 		i = t->fresh++;
+		if (t->fresh > t->nchains)
+			grow(t);
 	} else {
 		*err = -ENOSPC;
 		return NULL;

@@ -2,7 +2,10 @@
 /*
  * flow_table.h - bounded TCP flow table: a fixed pool of 128-byte flow records
  * that is also the hash index (record i holds the head of hash chain i: no
- * memory beside the records), and two lists (short: half-open and closing
+ * memory beside the records).  The chains grow with the records in use by
+ * linear hashing (each record taken for the first time splits one chain), so
+ * that memory is touched only as flows arrive and chains stay about one flow
+ * long.  Two lists (short: half-open and closing
  * flows; long: established flows) in the order flows were queued.  A packet
  * stamps its flow's last_ms and moves it to the head only when it was queued
  * more than about a second ago, so most packets write to no other record while
@@ -67,7 +70,9 @@ void ep_flow_table_free(struct ep_flow_table *t);
  */
 struct ep_flow_table {
 	struct ep_flow *flows;
-	uint32_t capacity;    /* records, and hash chains */
+	uint32_t capacity;    /* records */
+	uint32_t nchains;     /* hash chains: max(1, fresh) */
+	uint32_t mask_lo, mask_hi; /* 2^L - 1 and 2^(L+1) - 1, 2^L <= nchains < 2^(L+1) */
 	uint32_t count;
 	uint32_t free_head;   /* removed records chained through lru_next */
 	uint32_t fresh;       /* records at and above this index were never used */
@@ -108,7 +113,9 @@ static inline enum ep_lru ep_flow_lru(const struct ep_flow *f)
 /* The record holding the head of key's hash chain (hash = ep_flow_key_hash(key)). */
 static inline struct ep_flow *ep_flow_chain_of(const struct ep_flow_table *t, uint64_t hash)
 {
-	return &t->flows[((hash >> 32) * (uint64_t)t->capacity) >> 32];
+	uint32_t a = (uint32_t)(hash >> 32) & t->mask_hi;
+
+	return &t->flows[a < t->nchains ? a : a & t->mask_lo];
 }
 
 /* The first flow of key's hash chain (a candidate, not yet compared), or NULL. */
