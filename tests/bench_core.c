@@ -88,9 +88,49 @@ static int pick_prefix(void *ctx, const uint8_t *addr, int len, uint32_t asn)
 	return 0;
 }
 
+/* Segment of flow f: data towards the remote client (toward) or the client's ACK. */
+static void make_pkt(struct ep_pkt *p, uint32_t f, int toward, uint32_t *seq,
+		     const struct pick *pick)
+{
+	uint32_t cli = (f * 2654435761u) | 0x01000000u;
+	uint16_t port = (uint16_t)(1024 + f % 60000);
+
+	if (pick) {
+		memcpy(&cli, pick->addr[f % pick->n], 4);
+		port = (uint16_t)(1024 + (f / pick->n) % 60000);
+	}
+	memset(p, 0, sizeof(*p));
+	p->family = 4;
+	memcpy(toward ? p->dst : p->src, &cli, 4);
+	p->src[0] = toward ? 192 : p->src[0];
+	if (toward) {
+		p->src[1] = 0;
+		p->src[2] = 2;
+		p->src[3] = 1;
+	} else {
+		p->dst[0] = 192;
+		p->dst[2] = 2;
+		p->dst[3] = 1;
+	}
+	p->sport = toward ? 443 : port;
+	p->dport = toward ? port : 443;
+	p->flags = EP_TCP_ACK;
+	p->opts = EP_OPT_TS;
+	if (toward) {
+		p->seq = seq[f];
+		seq[f] += 1448;
+		p->payload_len = 1448;
+		p->tsval = seq[f] >> 10;
+	} else {
+		p->ack = seq[f];
+		p->tsecr = seq[f] >> 10;
+	}
+	p->win = 1000;
+}
+
 /*
- * Tracker cost with nflows concurrent flows picked up midstream, then data and ACKs
- * with timestamps in random flow order.  The remote clients are spread over the
+ * Tracker cost with nflows concurrent flows picked up midstream (created first,
+ * untimed), then data and ACKs with timestamps in random flow order.  The remote clients are spread over the
  * IPv4 space (pk NULL: the ASNs active per window grow with the flows) or over the
  * nasns ASNs of pk (the same ASN population whatever the number of flows).
  */
@@ -103,6 +143,7 @@ static void bench_tracker(const struct ep_asn_map *map, uint32_t nflows, uint64_
 	uint32_t *seq;
 	struct win_count wc = {0};
 	uint64_t i, c0, c1, base = 1000000000000ull;
+	uint32_t f;
 	const uint32_t batch = 1 << 16;
 	double cycles = 0;
 
@@ -115,47 +156,19 @@ static void bench_tracker(const struct ep_asn_map *map, uint32_t nflows, uint64_
 		abort();
 	pk = calloc(batch, sizeof(*pk));
 	seq = calloc(nflows, sizeof(*seq));
+	/* Untimed: every flow created and heard both ways, so that the run measures steady state. */
+	for (f = 0; f < nflows; f++) {
+		make_pkt(&pk[0], f, 1, seq, pick);
+		make_pkt(&pk[1], f, 0, seq, pick);
+		ep_tracker_packet(t, &pk[0], base);
+		ep_tracker_packet(t, &pk[1], base);
+	}
+	base += 1000000;
 	for (i = 0; i < npkts; i += batch) {
 		uint32_t j, n = (uint32_t)(npkts - i < batch ? npkts - i : batch);
 
-		for (j = 0; j < n; j++) {
-			uint32_t f = (uint32_t)(rnd() % nflows), cli = (f * 2654435761u) | 0x01000000u;
-			uint16_t port = (uint16_t)(1024 + f % 60000);
-			int toward = (i + j) & 1;
-			struct ep_pkt *p = &pk[j];
-
-			if (pick) {
-				memcpy(&cli, pick->addr[f % pick->n], 4);
-				port = (uint16_t)(1024 + (f / pick->n) % 60000);
-			}
-			memset(p, 0, sizeof(*p));
-			p->family = 4;
-			memcpy(toward ? p->dst : p->src, &cli, 4);
-			p->src[0] = toward ? 192 : p->src[0];
-			if (toward) {
-				p->src[1] = 0;
-				p->src[2] = 2;
-				p->src[3] = 1;
-			} else {
-				p->dst[0] = 192;
-				p->dst[2] = 2;
-				p->dst[3] = 1;
-			}
-			p->sport = toward ? 443 : port;
-			p->dport = toward ? port : 443;
-			p->flags = EP_TCP_ACK;
-			p->opts = EP_OPT_TS;
-			if (toward) {
-				p->seq = seq[f];
-				seq[f] += 1448;
-				p->payload_len = 1448;
-				p->tsval = seq[f] >> 10;
-			} else {
-				p->ack = seq[f];
-				p->tsecr = seq[f] >> 10;
-			}
-			p->win = 1000;
-		}
+		for (j = 0; j < n; j++)
+			make_pkt(&pk[j], (uint32_t)(rnd() % nflows), (int)((i + j) & 1), seq, pick);
 		c0 = __rdtsc();
 		if (burst) {
 			static uint64_t tm[EP_TRACKER_BURST];

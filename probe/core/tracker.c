@@ -18,6 +18,13 @@ struct ep_tracker {
 	int win_open;
 	struct ep_window_asn *out;
 	uint64_t *order, *order_tmp;  /* (asn << 32 | slot) of the changed ASNs, sorted at a flush */
+	/* Samples of the burst being tracked, recorded at its end (their lines prefetched). */
+	struct {
+		uint32_t slot, value;
+		uint8_t hist;
+	} defer[EP_TRACKER_BURST * 4];
+	uint32_t ndefer;
+	int deferring;
 };
 
 void ep_tracker_cfg_defaults(struct ep_tracker_cfg *cfg)
@@ -106,13 +113,54 @@ struct ep_track_env {
 	uint32_t slot; /* the flow's ASN aggregate slot */
 };
 
+/*
+ * Record the samples a burst produced: the histogram lines they land on are
+ * fetched for all of them first (slot, histogram, counts: three dependent
+ * loads), so that the misses overlap.  Also run before a window closes.
+ */
+static void record_deferred(struct ep_tracker *t)
+{
+	struct ep_asn_agg *a = &t->agg;
+	uint32_t i, n = t->ndefer;
+
+	t->ndefer = 0;
+	for (i = 0; i < n; i++)
+		__builtin_prefetch(&a->slots[t->defer[i].slot].h[t->defer[i].hist]);
+	for (i = 0; i < n; i++) {
+		const struct ep_hist *h = a->slots[t->defer[i].slot].h[t->defer[i].hist];
+
+		if (h)
+			__builtin_prefetch(&h->counts);
+	}
+	for (i = 0; i < n; i++) {
+		const struct ep_hist *h = a->slots[t->defer[i].slot].h[t->defer[i].hist];
+
+		if (h)
+			__builtin_prefetch(&h->counts[ep_hdr_index(&h->cfg, t->defer[i].value)], 1);
+	}
+	for (i = 0; i < n; i++)
+		ep_asn_agg_record(a, t->defer[i].slot, (enum ep_asn_hist)t->defer[i].hist,
+				  t->defer[i].value);
+}
+
 EP_INLINE void ep_track_sample(struct ep_track_env *env, uint32_t hist, uint32_t value)
 {
-	if ((int64_t)value > env->t->agg.cfg.highest) {
-		env->t->stats[EP_ST_rtt_discarded]++;
+	struct ep_tracker *t = env->t;
+
+	if ((int64_t)value > t->agg.cfg.highest) {
+		t->stats[EP_ST_rtt_discarded]++;
 		return;
 	}
-	ep_asn_agg_record(&env->t->agg, env->slot, (enum ep_asn_hist)hist, value);
+	if (t->deferring) {
+		if (EP_UNLIKELY(t->ndefer == sizeof(t->defer) / sizeof(t->defer[0])))
+			record_deferred(t);
+		t->defer[t->ndefer].slot = env->slot;
+		t->defer[t->ndefer].value = value;
+		t->defer[t->ndefer].hist = (uint8_t)hist;
+		t->ndefer++;
+		return;
+	}
+	ep_asn_agg_record(&t->agg, env->slot, (enum ep_asn_hist)hist, value);
 }
 
 EP_INLINE void ep_track_count(struct ep_track_env *env, uint32_t ctr, uint32_t n)
@@ -305,8 +353,10 @@ void ep_tracker_burst(struct ep_tracker *t, const struct ep_pkt *pkts, const uin
 	for (i = 0; i < n; i++) {
 		if (hint[i]) {
 			hint[i] = ep_flow_find_from(t->ft, hint[i], &keys[i]);
-			if (hint[i])
+			if (hint[i]) {
 				__builtin_prefetch((const char *)hint[i] + 64);
+				__builtin_prefetch(&t->agg.slots[ep_flow_agg(hint[i])], 1);
+			}
 		}
 	}
 	/*
@@ -314,6 +364,7 @@ void ep_tracker_burst(struct ep_tracker *t, const struct ep_pkt *pkts, const uin
 	 * evicted flows (and the window clock may have expired some): a hint is
 	 * taken only while it holds the packet's key, else the chain is walked.
 	 */
+	t->deferring = 1;
 	for (i = 0; i < n; i++) {
 		struct ep_flow *f = hint[i];
 
@@ -322,6 +373,9 @@ void ep_tracker_burst(struct ep_tracker *t, const struct ep_pkt *pkts, const uin
 			f = ep_flow_lookup(t->ft, &keys[i], hashes[i]);
 		track(t, &pkts[i], now_ns[i], &keys[i], hashes[i], side[i], f);
 	}
+	t->deferring = 0;
+	if (t->ndefer)
+		record_deferred(t);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -369,6 +423,8 @@ static void close_window(struct ep_tracker *t)
 	struct ep_window w;
 	uint32_t i, k;
 
+	if (t->ndefer)
+		record_deferred(t); /* the samples of the burst so far belong to this window */
 	if (t->win_packets || t->agg.ndirty || t->cfg.emit_empty) {
 		memset(&w, 0, sizeof(w));
 		w.type = EP_WIN_WINDOW;
