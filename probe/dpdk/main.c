@@ -31,6 +31,7 @@
 #include <rte_ring.h>
 
 #include "edgeprobe/ep_parse.h"
+#include "devclock.h"
 #include "log.h"
 #include "merge.h"
 #include "privdrop.h"
@@ -58,8 +59,76 @@ static uint8_t sym_rss_key[40] = {
 struct rxq {
 	uint16_t port;
 	uint16_t queue;
-	uint16_t ts_mult; /* RX timestamp dynfield to ns (net_pcap: microseconds); 0: use the TSC */
+	uint16_t ts_mult; /* RX timestamp dynfield to ns (net_pcap: microseconds); 0: see devclock */
+	uint8_t devclock; /* RX timestamps in device clock ticks, converted by port_clocks[port] */
 };
+
+/*
+ * Ports whose RX timestamps count device clock ticks: the conversion to wall
+ * time, calibrated at start and re-based by the main lcore every second
+ * (published under a sequence count; a worker copies it once per burst).
+ */
+struct port_clock {
+	uint32_t seq;                 /* odd while main writes */
+	uint64_t base_ticks, base_ns, mult;
+	uint64_t last_ticks, last_ns; /* main's latest reading */
+};
+static struct port_clock port_clocks[RTE_MAX_ETHPORTS];
+
+#define DEVCLOCK_REBASE_S 1
+
+static void devclock_publish(struct port_clock *pc, const struct ep_devclock *c)
+{
+	__atomic_store_n(&pc->seq, pc->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&pc->base_ticks, c->base_ticks, __ATOMIC_RELAXED);
+	__atomic_store_n(&pc->base_ns, c->base_ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&pc->mult, c->mult, __ATOMIC_RELAXED);
+	__atomic_store_n(&pc->seq, pc->seq + 1, __ATOMIC_RELEASE);
+}
+
+static inline void devclock_read(const struct port_clock *pc, struct ep_devclock *c)
+{
+	uint32_t s0, s1;
+
+	do {
+		s0 = __atomic_load_n(&pc->seq, __ATOMIC_ACQUIRE);
+		c->base_ticks = __atomic_load_n(&pc->base_ticks, __ATOMIC_RELAXED);
+		c->base_ns = __atomic_load_n(&pc->base_ns, __ATOMIC_RELAXED);
+		c->mult = __atomic_load_n(&pc->mult, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s1 = __atomic_load_n(&pc->seq, __ATOMIC_RELAXED);
+	} while (s0 != s1 || (s0 & 1));
+}
+
+/*
+ * Main lcore: a new (device clock, wall clock) reading; from the previous one,
+ * the rate over the last interval.  first: the start (readings 100 ms apart).
+ * @return 0, or < 0 when the device clock cannot be read or did not advance.
+ */
+static int devclock_rebase(uint16_t port, int first)
+{
+	struct port_clock *pc = &port_clocks[port];
+	struct ep_devclock c;
+	uint64_t ticks;
+	int ret;
+
+	if (first) {
+		if ((ret = rte_eth_read_clock(port, &pc->last_ticks)) != 0)
+			return ret;
+		pc->last_ns = ep_wall_ns();
+		rte_delay_us_sleep(100000);
+	}
+	if ((ret = rte_eth_read_clock(port, &ticks)) != 0)
+		return ret;
+	ret = ep_devclock_calibrate(&c, pc->last_ticks, pc->last_ns, ticks, ep_wall_ns());
+	if (ret < 0)
+		return ret;
+	pc->last_ticks = c.base_ticks;
+	pc->last_ns = c.base_ns;
+	devclock_publish(pc, &c);
+	return 0;
+}
 
 struct slot {
 	size_t len;
@@ -161,10 +230,15 @@ static void worker_window(const struct ep_window *win, void *ctx)
 	__atomic_store_n(&w->win_start_pub, win->end_ns, __ATOMIC_RELEASE);
 }
 
-static inline uint64_t pkt_time(const struct rte_mbuf *m, const struct rxq *q, uint64_t now_ns)
+static inline uint64_t pkt_time(const struct rte_mbuf *m, const struct rxq *q,
+				const struct ep_devclock *dc, uint64_t now_ns)
 {
-	if (q->ts_mult && (m->ol_flags & ts_dynflag))
+	if (!(m->ol_flags & ts_dynflag))
+		return now_ns;
+	if (q->ts_mult)
 		return *RTE_MBUF_DYNFIELD(m, ts_dynoff, uint64_t *) * q->ts_mult;
+	if (q->devclock)
+		return ep_devclock_ns(dc, *RTE_MBUF_DYNFIELD(m, ts_dynoff, uint64_t *));
 	return now_ns;
 }
 
@@ -190,9 +264,12 @@ static int worker_main(void *arg)
 		for (qi = 0; qi < w->nq; qi++) {
 			const struct rxq *q = &w->q[qi];
 			uint16_t n = rte_eth_rx_burst(q->port, q->queue, pk, EP_MAX_BURST), j, ntcp = 0;
+			struct ep_devclock dc;
 
 			if (n == 0)
 				continue;
+			if (q->devclock)
+				devclock_read(&port_clocks[q->port], &dc);
 			for (j = 0; j < n && j < EP_PREFETCH_OFFSET; j++)
 				rte_prefetch0(rte_pktmbuf_mtod(pk[j], void *));
 			/* Parse the burst, then track it: the tracker prefetches the flows. */
@@ -205,7 +282,7 @@ static int worker_main(void *arg)
 				res = ep_parse_eth(data, data + rte_pktmbuf_data_len(pk[j]), &pkts[ntcp]);
 				ep_tracker_count_parse(w->tracker, res);
 				if (EP_LIKELY(res == EP_PARSE_OK))
-					times[ntcp++] = pkt_time(pk[j], q, now);
+					times[ntcp++] = pkt_time(pk[j], q, &dc, now);
 			}
 			rte_pktmbuf_free_bulk(pk, n);
 			if (ntcp)
@@ -242,7 +319,8 @@ static int worker_main(void *arg)
 /* Ports                                                                      */
 /* ------------------------------------------------------------------------ */
 
-static int port_setup(uint16_t port, struct rte_mempool *pool, int *nq_out, uint16_t *ts_mult)
+static int port_setup(uint16_t port, struct rte_mempool *pool, int *nq_out, uint16_t *ts_mult,
+		      uint8_t *devclock)
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
@@ -272,17 +350,19 @@ static int port_setup(uint16_t port, struct rte_mempool *pool, int *nq_out, uint
 			    info.driver_name);
 	}
 	/*
-	 * RX timestamps only where their unit is known: net_pcap writes the capture
-	 * time in microseconds.  NICs report device clock ticks; until those are
-	 * calibrated against the TSC, their packets are stamped with the TSC.
+	 * RX timestamps: net_pcap writes the capture time in microseconds.  NICs
+	 * count ticks of their own clock: with rte_eth_read_clock() these are
+	 * calibrated against the wall clock after the start (and every second).
+	 * Without either, packets carry the TSC at polling.
 	 */
 	*ts_mult = 1000;
+	*devclock = 0;
 	if (strcmp(info.driver_name, "net_pcap") != 0) {
 		*ts_mult = 0;
-		if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP)
-			ep_log_info("port %u (%s): hardware RX timestamps not used yet; packets "
-				    "carry the TSC at polling",
-				    port, info.driver_name);
+		if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) {
+			conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+			*devclock = 1;
+		}
 	}
 	ret = rte_eth_dev_configure(port, nq, info.max_tx_queues ? 1 : 0, &conf);
 	if (ret < 0) {
@@ -311,6 +391,19 @@ static int port_setup(uint16_t port, struct rte_mempool *pool, int *nq_out, uint
 		return ret;
 	}
 	rte_eth_promiscuous_enable(port);
+	if (*devclock) {
+		ret = devclock_rebase(port, 1);
+		if (ret < 0) {
+			*devclock = 0;
+			ep_log_warn("port %u (%s): RX timestamps offered but the device clock cannot "
+				    "be calibrated (%s): packets carry the TSC at polling",
+				    port, info.driver_name, rte_strerror(-ret));
+		} else {
+			ep_log_info("port %u (%s): RX timestamps from the device clock, %.3f MHz",
+				    port, info.driver_name,
+				    1e3 / ((double)port_clocks[port].mult / (double)(1ull << EP_DEVCLOCK_SHIFT)));
+		}
+	}
 	*nq_out = nq;
 	return 0;
 }
@@ -592,7 +685,7 @@ int main(int argc, char **argv)
 	unsigned int lcore;
 	uint16_t port;
 	char err[512] = "";
-	uint64_t last_stats, started;
+	uint64_t last_stats, started, last_rebase;
 
 	memset(&x, 0, sizeof(x));
 	memset(&probe, 0, sizeof(probe));
@@ -707,8 +800,9 @@ int main(int argc, char **argv)
 	RTE_ETH_FOREACH_DEV(port) {
 		int nq, q;
 		uint16_t ts_mult;
+		uint8_t devclock;
 
-		if (port_setup(port, pool, &nq, &ts_mult) < 0)
+		if (port_setup(port, pool, &nq, &ts_mult, &devclock) < 0)
 			goto fail;
 		for (q = 0; q < nq; q++) {
 			struct worker *w = &workers[q % nworkers];
@@ -721,6 +815,7 @@ int main(int argc, char **argv)
 			w->q[w->nq].port = port;
 			w->q[w->nq].queue = (uint16_t)q;
 			w->q[w->nq].ts_mult = ts_mult;
+			w->q[w->nq].devclock = devclock;
 			w->nq++;
 		}
 	}
@@ -753,7 +848,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < nworkers; i++)
 		rte_eal_remote_launch(worker_main, &workers[i], workers[i].lcore);
 
-	started = last_stats = rte_rdtsc();
+	started = last_stats = last_rebase = rte_rdtsc();
 	while (!stop_flag) {
 		uint64_t now, newest = 0;
 		int all_idle = 1;
@@ -781,6 +876,12 @@ int main(int argc, char **argv)
 		if (args.stats_s && (now - last_stats) / tsc_hz >= args.stats_s) {
 			log_stats();
 			last_stats = now;
+		}
+		if ((now - last_rebase) / tsc_hz >= DEVCLOCK_REBASE_S) {
+			RTE_ETH_FOREACH_DEV(port)
+				if (port_clocks[port].mult && devclock_rebase(port, 0) < 0)
+					ep_log_warn("port %u: device clock reading failed", port);
+			last_rebase = now;
 		}
 	}
 	/* Keep exporting while the workers flush their last windows. */
