@@ -88,8 +88,8 @@ static void on_signal(int sig)
 }
 
 /* Parse one frame according to the capture's link type. */
-static inline __attribute__((always_inline)) enum ep_parse_res parse_frame(int linktype, const uint8_t *p, const uint8_t *end,
-				     struct ep_pkt *pkt)
+static inline __attribute__((always_inline)) enum ep_parse_res
+parse_frame(int linktype, const uint8_t *p, const uint8_t *end, struct ep_pkt *pkt)
 {
 	switch (linktype) {
 	case DLT_EN10MB:
