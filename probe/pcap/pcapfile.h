@@ -25,6 +25,9 @@ struct ep_pcapfile {
 	size_t released;    /* pages below this offset were given back (mapped files) */
 };
 
+/* How far ahead of the current record the walk loads the file (bytes). */
+#define EP_PCAPFILE_PREFETCH 1024
+
 /* Bytes of a mapped file walked past before they are unmapped: the mapping's share of RSS. */
 #define EP_PCAPFILE_RELEASE (2u << 20)
 
@@ -75,6 +78,8 @@ static inline int ep_pcapfile_next(struct ep_pcapfile *pf, struct ep_pcaprec *r,
 	if (left < 16 || (caplen = ep_pcapfile_u32(pf, h + 8)) > EP_PCAPFILE_MAX_CAPLEN ||
 	    caplen > left - 16)
 		return ep_pcapfile_next_slow(pf, r, err, errlen);
+	/* Records are read once, in order: load the bytes a few records ahead. */
+	__builtin_prefetch(h + EP_PCAPFILE_PREFETCH);
 	r->data = h + 16;
 	r->caplen = caplen;
 	r->origlen = ep_pcapfile_u32(pf, h + 12);
