@@ -17,7 +17,7 @@
 	X(flows_timeout)      /* of which idle timeouts */                                        \
 	X(flows_evicted)      /* of which evicted to make room */                                 \
 	X(evict_halfopen)     /* evictions that took a half-open or closing flow */               \
-	X(evict_bucket_full)  /* evictions forced by a full hash bucket */                        \
+	X(evict_bucket_full)  /* always 0: the flow index has no buckets to fill (kept for the wire) */ \
 	X(rst_no_flow)        /* RST for an unknown flow: not tracked */                          \
 	X(time_backwards)     /* packets older than the open window */                            \
 	X(rtt_pend_overflow)  /* outstanding samples replaced before an answer */                 \
