@@ -17,6 +17,7 @@
 #include "edgeprobe/ep_parse.h"
 #include "exporter.h"
 #include "hist.h"
+#include "merge.h"
 #include "tracker.h"
 
 static double now_s(void)
@@ -228,9 +229,15 @@ static void pick_free(struct pick *pk)
 	}
 }
 
+/* Windows of bench_flush not timed: the first ones allocate what later ones reuse. */
+#define WARM_WINDOWS 3
+
 struct flush_ctx {
 	struct ep_exporter *exp; /* NULL: the worker's side only */
-	uint64_t windows, asns;
+	struct ep_merge *merge;  /* also merge the window as two workers' parts (DPDK's main lcore) */
+	struct ep_window_asn *a, *b;
+	int timed;               /* past the first windows (histogram pools filled, memory touched) */
+	uint64_t windows, asns, merge_cycles;
 };
 
 static void on_window_flush(const struct ep_window *w, void *ctx)
@@ -239,6 +246,27 @@ static void on_window_flush(const struct ep_window *w, void *ctx)
 
 	f->windows++;
 	f->asns += w->nasns;
+	if (f->merge) {
+		struct ep_window mw;
+		uint64_t c0;
+
+		uint32_t i, na = 0, nb = 0;
+
+		/* Two workers' windows: two thirds of the ASNs each, interleaved, a third in both. */
+		for (i = 0; i < w->nasns; i++) {
+			if (i % 3 != 0)
+				f->a[na++] = w->asns[i];
+			if (i % 3 != 1)
+				f->b[nb++] = w->asns[i];
+		}
+		c0 = __rdtsc();
+		if (ep_merge_add(f->merge, w->start_ns, w->end_ns, f->a, na) < 0 ||
+		    ep_merge_add(f->merge, w->start_ns, w->end_ns, f->b, nb) < 0 ||
+		    !ep_merge_pop(f->merge, UINT64_MAX, &mw))
+			abort();
+		if (f->timed)
+			f->merge_cycles += __rdtsc() - c0;
+	}
 	if (f->exp)
 		ep_exporter_window(w, f->exp);
 }
@@ -265,6 +293,10 @@ static void bench_flush(const struct ep_asn_map *map, uint32_t nasns, double tpn
 	ecfg.max_payload = 1400;
 	ep_hdr_cfg_init(&ecfg.hist, 1, EP_HIST_DEFAULT_HIGHEST, EP_HIST_DEFAULT_DIGITS);
 	if (with_exporter && ep_exporter_new(&ecfg, &fc.exp) < 0)
+		abort();
+	if (with_exporter == 2 && (ep_merge_new(&fc.merge) < 0 ||
+				   !(fc.a = calloc(nasns + 16, sizeof(*fc.a))) ||
+				   !(fc.b = calloc(nasns + 16, sizeof(*fc.b)))))
 		abort();
 	ep_tracker_cfg_defaults(&cfg);
 	cfg.max_flows = nasns * (rounds + 1); /* no evictions */
@@ -310,14 +342,29 @@ static void bench_flush(const struct ep_asn_map *map, uint32_t nasns, double tpn
 			ep_tracker_packet(t, &p, t0 + 60000000 + i * 100);
 		}
 		c0 = __rdtsc();
+		fc.timed = w >= WARM_WINDOWS;
 		ep_tracker_advance(t, t0 + 100000000ull);
-		cycles += __rdtsc() - c0;
+		if (fc.timed)
+			cycles += __rdtsc() - c0;
 	}
-	printf("window flush with %llu active ASNs (handshake samples), %s: %.2f ms of CPU per "
-	       "window (%.0f cycles per ASN)\n",
-	       (unsigned long long)(fc.asns / (fc.windows ? fc.windows : 1)),
-	       with_exporter ? "worker + exporter (encode, wire messages)" : "the worker's side",
-	       (double)cycles / rounds / tpn / 1e6, (double)cycles / (double)(fc.asns ? fc.asns : 1));
+	rounds -= WARM_WINDOWS;
+	if (fc.merge) {
+		printf("window merge with %llu active ASNs from two workers, a third in both (DPDK's main "
+		       "lcore): %.2f ms "
+		       "of CPU per window (%.0f cycles per ASN)\n",
+		       (unsigned long long)(fc.asns / (fc.windows ? fc.windows : 1)),
+		       (double)fc.merge_cycles / rounds / tpn / 1e6,
+		       (double)fc.merge_cycles / rounds / (double)(fc.asns / (fc.windows ? fc.windows : 1)));
+		ep_merge_free(fc.merge);
+		free(fc.a);
+		free(fc.b);
+	} else {
+		printf("window flush with %llu active ASNs (handshake samples), %s: %.2f ms of CPU per "
+		       "window (%.0f cycles per ASN)\n",
+		       (unsigned long long)(fc.asns / (fc.windows ? fc.windows : 1)),
+		       with_exporter ? "worker + exporter (encode, wire messages)" : "the worker's side",
+		       (double)cycles / rounds / tpn / 1e6, (double)cycles / rounds / (double)(fc.asns / (fc.windows ? fc.windows : 1)));
+	}
 	ep_tracker_free(t);
 	ep_exporter_free(fc.exp);
 	pick_free(pk);
@@ -349,6 +396,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	el = now_s() - t0;
+	if (argc >= 3 && !strcmp(argv[2], "flush")) {
+		/* The three window flush runs alone. */
+		bench_flush(map, 10000, tpn, 0);
+		bench_flush(map, 10000, tpn, 1);
+		bench_flush(map, 10000, tpn, 2);
+		ep_asn_map_free(map);
+		return 0;
+	}
 	if (argc >= 5 && !strcmp(argv[2], "tracker")) {
 		/* One tracker run alone, e.g. under a profiler. */
 		struct pick *pk = argc == 6 ? pick_asns(map, (uint32_t)strtoul(argv[5], NULL, 10)) : NULL;
@@ -440,6 +495,7 @@ int main(int argc, char **argv)
 	}
 	bench_flush(map, 10000, tpn, 0);
 	bench_flush(map, 10000, tpn, 1);
+	bench_flush(map, 10000, tpn, 2);
 	ep_asn_map_free(map);
 	printf("flow record: %zu bytes\n", sizeof(struct ep_flow));
 	return sum == 42; /* keep the loops */

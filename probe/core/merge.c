@@ -17,6 +17,8 @@ struct ep_merge {
 	struct mwin win[EP_MERGE_MAX_OPEN];
 	struct mwin out;             /* the last popped window, freed on the next pop */
 	uint64_t dropped;
+	struct ep_hist **pool;       /* emptied histograms, reused (no 10 KiB calloc per ASN) */
+	uint32_t npool, pool_cap;
 };
 
 int ep_merge_new(struct ep_merge **out)
@@ -25,14 +27,50 @@ int ep_merge_new(struct ep_merge **out)
 	return *out ? 0 : -ENOMEM;
 }
 
-static void mwin_clear(struct mwin *w)
+/* Back to the pool, emptied (only its touched range is zeroed); freed when the pool cannot grow. */
+static void hist_put(struct ep_merge *m, struct ep_hist *h)
+{
+	if (!h)
+		return;
+	if (m->npool == m->pool_cap) {
+		uint32_t cap = m->pool_cap ? m->pool_cap * 2 : 256;
+		struct ep_hist **p = realloc(m->pool, cap * sizeof(*p));
+
+		if (!p) {
+			ep_hist_free(h);
+			return;
+		}
+		m->pool = p;
+		m->pool_cap = cap;
+	}
+	ep_hist_reset(h);
+	m->pool[m->npool++] = h;
+}
+
+/* An empty histogram configured like src. @return 0 or -ENOMEM, -EINVAL. */
+static int hist_get(struct ep_merge *m, const struct ep_hist *src, struct ep_hist **out)
+{
+	while (m->npool) {
+		struct ep_hist *h = m->pool[--m->npool];
+
+		if (h->cfg.lowest == src->cfg.lowest && h->cfg.highest == src->cfg.highest &&
+		    h->cfg.sig_digits == src->cfg.sig_digits) {
+			*out = h;
+			return 0;
+		}
+		ep_hist_free(h); /* another configuration: not worth keeping */
+	}
+	return ep_hist_new(src->cfg.lowest, src->cfg.highest, src->cfg.sig_digits, out);
+}
+
+static void mwin_clear(struct ep_merge *m, struct mwin *w)
 {
 	uint32_t i, k;
 
 	for (i = 0; i < w->n; i++) {
 		free((char *)w->asns[i].org);
 		for (k = 0; k < EP_AH__COUNT; k++)
-			ep_hist_free((struct ep_hist *)w->asns[i].h[k]);
+			hist_put(m, (struct ep_hist *)w->asns[i].h[k]);
 	}
 	free(w->asns);
 	memset(w, 0, sizeof(*w));
@@ -45,8 +83,11 @@ void ep_merge_free(struct ep_merge *m)
 	if (!m)
 		return;
 	for (i = 0; i < EP_MERGE_MAX_OPEN; i++)
-		mwin_clear(&m->win[i]);
-	mwin_clear(&m->out);
+		mwin_clear(m, &m->win[i]);
+	mwin_clear(m, &m->out);
+	while (m->npool)
+		ep_hist_free(m->pool[--m->npool]);
+	free(m->pool);
 	free(m);
 }
 
@@ -71,7 +112,7 @@ static struct mwin *find_window(struct ep_merge *m, uint64_t start, uint64_t end
 			oldest = w;
 	}
 	if (!free_w) {
-		mwin_clear(oldest);
+		mwin_clear(m, oldest);
 		m->dropped++;
 		*dropped = 1;
 		free_w = oldest;
@@ -119,34 +160,110 @@ static struct ep_window_asn *find_asn(struct mwin *w, uint32_t asn, const char *
 	return a;
 }
 
+/* Add src's counters and histograms into a. @return 0, -ENOMEM, -EINVAL. */
+static int add_into(struct ep_merge *m, struct ep_window_asn *a, const struct ep_window_asn *src)
+{
+	uint32_t k;
+	int ret;
+
+	for (k = 0; k < EP_AC__COUNT; k++)
+		a->c[k] += src->c[k];
+	for (k = 0; k < EP_AH__COUNT; k++) {
+		const struct ep_hist *h = src->h[k];
+		struct ep_hist *dst = (struct ep_hist *)a->h[k];
+
+		if (!h || !h->total)
+			continue;
+		if (!dst) {
+			if ((ret = hist_get(m, h, &dst)) < 0)
+				return ret;
+			a->h[k] = dst;
+		}
+		if ((ret = ep_hist_add(dst, h)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Merge n ASN records sorted by ASN into w (also sorted): count the new ones,
+ * make room, and merge from the back, so that each record moves once
+ * (inserting one by one moved the tail of the array for every new ASN).
+ */
+static int add_sorted(struct ep_merge *m, struct mwin *w, const struct ep_window_asn *asns, uint32_t n)
+{
+	uint32_t i = 0, j = 0, fresh = 0, total;
+	int64_t e, s, d;
+	int ret = 0;
+
+	while (j < n) {
+		if (i < w->n && w->asns[i].asn < asns[j].asn) {
+			i++;
+		} else {
+			fresh += !(i < w->n && w->asns[i].asn == asns[j].asn);
+			j++;
+		}
+	}
+	total = w->n + fresh;
+	if (total > w->cap) {
+		uint32_t cap = w->cap ? w->cap : 64;
+		struct ep_window_asn *p;
+
+		while (cap < total)
+			cap *= 2;
+		if (!(p = realloc(w->asns, cap * sizeof(*p))))
+			return -ENOMEM;
+		w->asns = p;
+		w->cap = cap;
+	}
+	e = (int64_t)w->n - 1;
+	s = (int64_t)n - 1;
+	d = (int64_t)total - 1;
+	while (s >= 0 && !ret) {
+		if (e >= 0 && w->asns[e].asn > asns[s].asn) {
+			w->asns[d--] = w->asns[e--];
+		} else if (e >= 0 && w->asns[e].asn == asns[s].asn) {
+			ret = add_into(m, &w->asns[e], &asns[s]);
+			w->asns[d--] = w->asns[e--];
+			s--;
+		} else {
+			struct ep_window_asn *a = &w->asns[d];
+
+			memset(a, 0, sizeof(*a));
+			a->asn = asns[s].asn;
+			a->org = strdup(asns[s].org ? asns[s].org : "");
+			if (!a->org) {
+				ret = -ENOMEM;
+				break;
+			}
+			d--;
+			ret = add_into(m, a, &asns[s--]);
+		}
+	}
+	/* Records [0, e] are in place; on an error, close the gap (e, d] before the placed ones. */
+	if (d > e)
+		memmove(&w->asns[e + 1], &w->asns[d + 1], (size_t)(total - 1 - d) * sizeof(*w->asns));
+	w->n = (uint32_t)(e + 1 + ((int64_t)total - 1 - d));
+	return ret;
+}
+
 int ep_merge_add(struct ep_merge *m, uint64_t start_ns, uint64_t end_ns,
 		 const struct ep_window_asn *asns, uint32_t n)
 {
 	int dropped = 0, ret = 0;
 	struct mwin *w = find_window(m, start_ns, end_ns, &dropped);
-	uint32_t i, k;
+	uint32_t i;
 
-	for (i = 0; i < n && !ret; i++) {
-		struct ep_window_asn *a = find_asn(w, asns[i].asn, asns[i].org);
+	for (i = 1; i < n && asns[i - 1].asn < asns[i].asn; i++)
+		;
+	if (i >= n) {
+		ret = add_sorted(m, w, asns, n);
+	} else {
+		/* Not in order (not what the probes send): one by one. */
+		for (i = 0; i < n && !ret; i++) {
+			struct ep_window_asn *a = find_asn(w, asns[i].asn, asns[i].org);
 
-		if (!a)
-			return -ENOMEM;
-		for (k = 0; k < EP_AC__COUNT; k++)
-			a->c[k] += asns[i].c[k];
-		for (k = 0; k < EP_AH__COUNT && !ret; k++) {
-			const struct ep_hist *src = asns[i].h[k];
-			struct ep_hist *dst = (struct ep_hist *)a->h[k];
-
-			if (!src || !src->total)
-				continue;
-			if (!dst) {
-				ret = ep_hist_new(src->cfg.lowest, src->cfg.highest, src->cfg.sig_digits,
-						  &dst);
-				if (ret < 0)
-					break;
-				a->h[k] = dst;
-			}
-			ret = ep_hist_add(dst, src);
+			ret = a ? add_into(m, a, &asns[i]) : -ENOMEM;
 		}
 	}
 	return ret ? ret : (dropped ? -EOVERFLOW : 0);
@@ -187,7 +304,7 @@ int ep_merge_pop(struct ep_merge *m, uint64_t before_ns, struct ep_window *w)
 			oldest = &m->win[i];
 	if (!oldest)
 		return 0;
-	mwin_clear(&m->out);
+	mwin_clear(m, &m->out);
 	m->out = *oldest;
 	memset(oldest, 0, sizeof(*oldest));
 	view(&m->out, w);
