@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <poll.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,10 +32,10 @@ struct src {
 	uint64_t ts_mult;       /* 1 when the source gives nanoseconds, 1000 for microseconds */
 	volatile sig_atomic_t stop;
 	pcap_t *pcap;
-	/* A classic pcap file is read in place (pcapfile.h); libpcap reads the rest. */
+	/* A classic pcap file is read in blocks (pcapfile.h); libpcap reads the rest. */
 	struct ep_pcapfile pf;
 	int use_pf;
-	struct bpf_program prog; /* --filter, applied here when reading in place */
+	struct bpf_program prog; /* --filter, applied here when reading in blocks */
 	int have_prog;
 	/* --realtime / --loop: capture time shifted to wall time, paced; ports varied per loop. */
 	int realtime;
@@ -299,7 +298,7 @@ static void close_source(struct src *s)
 }
 
 /*
- * The next record of a file read in place that passes --filter.
+ * The next record of a file read in blocks that passes --filter.
  * @return 1, 0 at the end of the file, -1 for a truncated or impossible record (logged).
  */
 static inline int next_record(struct src *s, const char *file, struct ep_pcaprec *r)
@@ -371,49 +370,18 @@ static __attribute__((noinline)) int read_bursts(struct src *s, const char *file
 	return ret;
 }
 
-/* Every record of a file read in place.  @return 0, -1 on a bad record. */
-/*
- * A mapped file cut shorter while it is read (another program truncating it)
- * raises SIGBUS at the first page past its new end: while the walk runs, that
- * ends the read with an error instead of the process.  Nothing the tracker
- * holds points into the file, so it stays consistent.
- */
-static sigjmp_buf g_bus_env;
-static volatile sig_atomic_t g_bus_armed;
-
-static void on_sigbus(int sig)
-{
-	if (g_bus_armed)
-		siglongjmp(g_bus_env, 1);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
+/* Every record of a file read in blocks.  @return 0, -1 on a bad record. */
 static int read_in_place(struct src *s, const char *file)
 {
-	struct sigaction sa, old;
 	struct ep_pcaprec r;
 	int ret = 0;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigbus;
-	sigaction(SIGBUS, &sa, &old);
-	if (sigsetjmp(g_bus_env, 1)) {
-		g_bus_armed = 0;
-		sigaction(SIGBUS, &old, NULL);
-		ep_log_err("--read %s: the file shrank while it was being read (near offset %zu)",
-			   file, s->pf.off);
-		return -1;
-	}
-	g_bus_armed = 1;
 	if (s->realtime) {
 		while (!s->stop && (ret = next_record(s, file, &r)) == 1)
 			on_record(s, r.data, r.caplen, r.ts_ns);
 	} else {
 		ret = read_bursts(s, file);
 	}
-	g_bus_armed = 0;
-	sigaction(SIGBUS, &old, NULL);
 	return s->stop ? 0 : ret;
 }
 

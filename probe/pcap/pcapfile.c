@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* pcapfile.c - map a classic pcap file; the slow path of the record walk. */
+/* pcapfile.c - open a classic pcap file; refill the block buffer; bad records. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +33,7 @@ int ep_pcapfile_init(struct ep_pcapfile *pf, const uint8_t *buf, size_t len)
 	int swap;
 
 	memset(pf, 0, sizeof(*pf));
+	pf->fd = -1;
 	if (len < 24)
 		return 1;
 	memcpy(&magic, buf, 4);
@@ -51,10 +52,10 @@ int ep_pcapfile_open(const char *path, struct ep_pcapfile *pf, char *err, size_t
 {
 	struct stat st;
 	uint32_t magic, mult;
-	void *m;
 	int fd;
 
 	memset(pf, 0, sizeof(*pf));
+	pf->fd = -1;
 	if (!strcmp(path, "-"))
 		return 1;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -62,64 +63,97 @@ int ep_pcapfile_open(const char *path, struct ep_pcapfile *pf, char *err, size_t
 		snprintf(err, errlen, "--read %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 24) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 24 ||
+	    pread(fd, &magic, 4, 0) != 4 || classify(magic, &mult) < 0) {
 		close(fd);
-		return 1; /* a pipe, a device, or too short to hold a header: libpcap says which */
+		return 1; /* a pipe, pcapng, or not a capture: libpcap says which */
 	}
-	if (pread(fd, &magic, 4, 0) != 4 || classify(magic, &mult) < 0) {
+	pf->buf = malloc(EP_PCAPFILE_BLOCK);
+	if (!pf->buf) {
 		close(fd);
-		return 1; /* pcapng, or not a capture: libpcap says which */
-	}
-	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED) {
-		snprintf(err, errlen, "--read %s: mmap: %s", path, strerror(errno));
+		snprintf(err, errlen, "--read %s: out of memory", path);
 		return -1;
 	}
-	madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
-	madvise(m, (size_t)st.st_size, MADV_WILLNEED);
-	ep_pcapfile_init(pf, m, (size_t)st.st_size);
-	pf->mapped = 1;
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	pf->fd = fd;
+	pf->base = pf->buf;
+	pf->swap = classify(magic, &mult);
+	pf->ts_mult = mult;
+	pf->skip = 24; /* the header, read with the first block */
+	return 0;
+}
+
+/* Keep the unread tail, read behind it until the buffer is full or the file ends. */
+static int refill(struct ep_pcapfile *pf, char *err, size_t errlen)
+{
+	size_t tail = pf->size - pf->off;
+
+	memmove(pf->buf, pf->base + pf->off, tail);
+	pf->file_off += pf->off;
+	pf->off = 0;
+	pf->size = tail;
+	while (pf->size < EP_PCAPFILE_BLOCK) {
+		ssize_t n = read(pf->fd, pf->buf + pf->size, EP_PCAPFILE_BLOCK - pf->size);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "read error at offset %llu: %s",
+				 (unsigned long long)(pf->file_off + pf->size), strerror(errno));
+			return -1;
+		}
+		if (n == 0) {
+			close(pf->fd);
+			pf->fd = -1;
+			break;
+		}
+		pf->size += (size_t)n;
+	}
 	return 0;
 }
 
 int ep_pcapfile_next_slow(struct ep_pcapfile *pf, struct ep_pcaprec *r, char *err, size_t errlen)
 {
-	size_t left = pf->size - pf->off;
+	size_t left;
 	uint32_t caplen;
 
-	(void)r;
+	if (pf->fd >= 0) {
+		/* The first block, or a record across the end of this one. */
+		if (refill(pf, err, errlen) < 0)
+			return -1;
+		if (pf->skip) {
+			pf->off = pf->size < pf->skip ? pf->size : pf->skip;
+			pf->skip = 0;
+		}
+		left = pf->size - pf->off;
+		if (left >= 16 && (caplen = ep_pcapfile_u32(pf, pf->base + pf->off + 8)) <=
+					  EP_PCAPFILE_MAX_CAPLEN &&
+		    caplen <= left - 16)
+			return ep_pcapfile_next(pf, r, err, errlen);
+	}
+	left = pf->size - pf->off;
 	if (left == 0)
 		return 0;
 	if (left < 16) {
-		snprintf(err, errlen, "truncated record header at offset %zu (%zu of 16 bytes)", pf->off,
-			 left);
+		snprintf(err, errlen, "truncated record header at offset %llu (%zu of 16 bytes)",
+			 (unsigned long long)(pf->file_off + pf->off), left);
 		return -1;
 	}
 	caplen = ep_pcapfile_u32(pf, pf->base + pf->off + 8);
 	if (caplen > EP_PCAPFILE_MAX_CAPLEN)
-		snprintf(err, errlen, "record at offset %zu: capture length %u is larger than %u", pf->off,
-			 caplen, EP_PCAPFILE_MAX_CAPLEN);
+		snprintf(err, errlen, "record at offset %llu: capture length %u is larger than %u",
+			 (unsigned long long)(pf->file_off + pf->off), caplen, EP_PCAPFILE_MAX_CAPLEN);
 	else
-		snprintf(err, errlen, "truncated record at offset %zu: %u bytes captured, %zu left",
-			 pf->off, caplen, left - 16);
+		snprintf(err, errlen, "truncated record at offset %llu: %u bytes captured, %zu left",
+			 (unsigned long long)(pf->file_off + pf->off), caplen, left - 16);
 	return -1;
-}
-
-void ep_pcapfile_release(struct ep_pcapfile *pf, size_t upto)
-{
-	size_t end = upto & ~(size_t)4095; /* the mapping starts on a page */
-
-	if (end <= pf->released)
-		return;
-	if (pf->mapped)
-		madvise((void *)(pf->base + pf->released), end - pf->released, MADV_DONTNEED);
-	pf->released = end;
 }
 
 void ep_pcapfile_close(struct ep_pcapfile *pf)
 {
-	if (pf->mapped)
-		munmap((void *)pf->base, pf->size);
+	if (pf->fd >= 0)
+		close(pf->fd);
+	free(pf->buf);
 	memset(pf, 0, sizeof(*pf));
+	pf->fd = -1;
 }
