@@ -198,7 +198,7 @@ int ep_probe_opt(struct ep_probe_opts *o, int id, const char *arg, char *err, si
 	case O_MAX_FLOWS:
 		return ep_parse_u32_arg("max-flows", arg, 1, 1u << 30, &o->max_flows, err, errlen);
 	case O_MAX_ASNS:
-		return ep_parse_u32_arg("max-asns", arg, 1, (1u << 24) - 2, &o->max_asns, err, errlen);
+		return ep_parse_u32_arg("max-asns", arg, 1, EP_ASN_AGG_MAX_SLOTS - 1, &o->max_asns, err, errlen);
 	case O_IDLE:
 		return ep_parse_u32_arg("idle-timeout-s", arg, 1, 86400, &o->idle_timeout_s, err,
 					errlen);

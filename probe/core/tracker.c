@@ -8,6 +8,9 @@
 
 #include "tracker.h"
 
+/* A flow record names its ASN slot in 24 bits: the aggregates never have more slots. */
+_Static_assert(EP_ASN_AGG_MAX_SLOTS - 1 <= EP_FLOW_MAX_AGG, "ASN slots fit a flow record");
+
 struct ep_tracker {
 	struct ep_tracker_cfg cfg;
 	struct ep_flow_table *ft;

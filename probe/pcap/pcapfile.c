@@ -52,7 +52,7 @@ int ep_pcapfile_open(const char *path, struct ep_pcapfile *pf, char *err, size_t
 {
 	struct stat st;
 	uint32_t magic, mult;
-	int fd;
+	int fd, swap;
 
 	memset(pf, 0, sizeof(*pf));
 	pf->fd = -1;
@@ -64,7 +64,7 @@ int ep_pcapfile_open(const char *path, struct ep_pcapfile *pf, char *err, size_t
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 24 ||
-	    pread(fd, &magic, 4, 0) != 4 || classify(magic, &mult) < 0) {
+	    pread(fd, &magic, 4, 0) != 4 || (swap = classify(magic, &mult)) < 0) {
 		close(fd);
 		return 1; /* a pipe, pcapng, or not a capture: libpcap says which */
 	}
@@ -77,7 +77,7 @@ int ep_pcapfile_open(const char *path, struct ep_pcapfile *pf, char *err, size_t
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	pf->fd = fd;
 	pf->base = pf->buf;
-	pf->swap = classify(magic, &mult);
+	pf->swap = swap;
 	pf->ts_mult = mult;
 	pf->skip = 24; /* the header, read with the first block */
 	return 0;
@@ -125,10 +125,7 @@ int ep_pcapfile_next_slow(struct ep_pcapfile *pf, struct ep_pcaprec *r, char *er
 			pf->off = pf->size < pf->skip ? pf->size : pf->skip;
 			pf->skip = 0;
 		}
-		left = pf->size - pf->off;
-		if (left >= 16 && (caplen = ep_pcapfile_u32(pf, pf->base + pf->off + 8)) <=
-					  EP_PCAPFILE_MAX_CAPLEN &&
-		    caplen <= left - 16)
+		if (ep_pcapfile_whole(pf) >= 0)
 			return ep_pcapfile_next(pf, r, err, errlen);
 	}
 	left = pf->size - pf->off;

@@ -69,16 +69,28 @@ static inline uint32_t ep_pcapfile_u32(const struct ep_pcapfile *pf, const uint8
  *         record or a read error, err set with its file offset (the records
  *         before it were good).
  */
+/* The next record's capture length when the buffer holds it whole and it is possible, else -1. */
+static inline int64_t ep_pcapfile_whole(const struct ep_pcapfile *pf)
+{
+	size_t left = pf->size - pf->off;
+	uint32_t caplen;
+
+	if (left < 16)
+		return -1;
+	caplen = ep_pcapfile_u32(pf, pf->base + pf->off + 8);
+	return caplen > EP_PCAPFILE_MAX_CAPLEN || caplen > left - 16 ? -1 : (int64_t)caplen;
+}
+
 static inline int ep_pcapfile_next(struct ep_pcapfile *pf, struct ep_pcaprec *r, char *err,
 				   size_t errlen)
 {
-	size_t start = pf->off, left = pf->size - start;
-	const uint8_t *h = pf->base + start;
+	const uint8_t *h = pf->base + pf->off;
+	int64_t whole = ep_pcapfile_whole(pf);
 	uint32_t caplen;
 
-	if (left < 16 || (caplen = ep_pcapfile_u32(pf, h + 8)) > EP_PCAPFILE_MAX_CAPLEN ||
-	    caplen > left - 16)
+	if (whole < 0)
 		return ep_pcapfile_next_slow(pf, r, err, errlen);
+	caplen = (uint32_t)whole;
 	r->data = h + 16;
 	r->caplen = caplen;
 	r->origlen = ep_pcapfile_u32(pf, h + 12);
