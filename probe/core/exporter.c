@@ -149,14 +149,21 @@ static void encode_hists(struct ep_exporter *e, struct ep_window *w)
 			if (w->asns[i].h[k] && w->asns[i].h[k]->total)
 				need += (size_t)ep_hist_encode(w->asns[i].h[k], NULL, 0);
 	if (need > e->enc_cap) {
-		uint8_t *p = realloc(e->enc, need);
+		/*
+		 * Nothing in the buffer is kept across windows: a fresh buffer, not
+		 * realloc()'s copy of the old one, and twice the size, so that a
+		 * growing ASN population does not copy (and fault in) megabytes of
+		 * bounds every window. Only the bytes written are ever touched.
+		 */
+		size_t cap = e->enc_cap ? e->enc_cap : 65536;
 
-		if (!p)
+		while (cap < need)
+			cap *= 2;
+		free(e->enc);
+		e->enc = malloc(cap);
+		e->enc_cap = e->enc ? cap : 0;
+		if (!e->enc)
 			need = 0; /* the outputs encode on their own */
-		else {
-			e->enc = p;
-			e->enc_cap = need;
-		}
 	}
 	for (i = 0; i < w->nasns; i++) {
 		for (k = 0; k < EP_AH__COUNT; k++) {

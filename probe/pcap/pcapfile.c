@@ -12,6 +12,9 @@
 
 #define MAGIC_US 0xa1b2c3d4u
 #define MAGIC_NS 0xa1b23c4du
+/* The buffer: a block, or the largest possible record when that is longer. */
+#define BUF_SIZE (EP_PCAPFILE_BLOCK > 16 + EP_PCAPFILE_MAX_CAPLEN ? EP_PCAPFILE_BLOCK \
+							      : 16 + EP_PCAPFILE_MAX_CAPLEN)
 
 /* The format of a file's first four bytes: 0 native, 1 swapped, -1 not classic pcap. */
 static int classify(uint32_t magic, uint32_t *ts_mult)
@@ -68,7 +71,7 @@ int ep_pcapfile_open(const char *path, struct ep_pcapfile *pf, char *err, size_t
 		close(fd);
 		return 1; /* a pipe, pcapng, or not a capture: libpcap says which */
 	}
-	pf->buf = malloc(EP_PCAPFILE_BLOCK);
+	pf->buf = malloc(BUF_SIZE);
 	if (!pf->buf) {
 		close(fd);
 		snprintf(err, errlen, "--read %s: out of memory", path);
@@ -83,17 +86,27 @@ int ep_pcapfile_open(const char *path, struct ep_pcapfile *pf, char *err, size_t
 	return 0;
 }
 
-/* Keep the unread tail, read behind it until the buffer is full or the file ends. */
+/*
+ * Keep the unread tail, read behind it until the buffer holds a block (or the
+ * whole of a longer record that the tail starts) or the file ends.  Only a
+ * record longer than a block touches the buffer's last pages.
+ */
 static int refill(struct ep_pcapfile *pf, char *err, size_t errlen)
 {
-	size_t tail = pf->size - pf->off;
+	size_t tail = pf->size - pf->off, want = EP_PCAPFILE_BLOCK;
 
 	memmove(pf->buf, pf->base + pf->off, tail);
 	pf->file_off += pf->off;
 	pf->off = 0;
 	pf->size = tail;
-	while (pf->size < EP_PCAPFILE_BLOCK) {
-		ssize_t n = read(pf->fd, pf->buf + pf->size, EP_PCAPFILE_BLOCK - pf->size);
+	if (tail >= 16) {
+		uint32_t caplen = ep_pcapfile_u32(pf, pf->buf + 8);
+
+		if (caplen <= EP_PCAPFILE_MAX_CAPLEN && 16 + (size_t)caplen > want)
+			want = 16 + (size_t)caplen;
+	}
+	while (pf->size < want) {
+		ssize_t n = read(pf->fd, pf->buf + pf->size, want - pf->size);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -117,16 +130,24 @@ int ep_pcapfile_next_slow(struct ep_pcapfile *pf, struct ep_pcaprec *r, char *er
 	size_t left;
 	uint32_t caplen;
 
-	if (pf->fd >= 0) {
-		/* The first block, or a record across the end of this one. */
+	while (pf->fd >= 0) {
+		/*
+		 * The first block, or a record across the end of this one.  A second
+		 * turn only when the file header was skipped in front of a record
+		 * longer than the block: the refill then reads up to its end.
+		 */
+		int first = pf->skip != 0;
+
 		if (refill(pf, err, errlen) < 0)
 			return -1;
-		if (pf->skip) {
+		if (first) {
 			pf->off = pf->size < pf->skip ? pf->size : pf->skip;
 			pf->skip = 0;
 		}
 		if (ep_pcapfile_whole(pf) >= 0)
 			return ep_pcapfile_next(pf, r, err, errlen);
+		if (!first)
+			break;
 	}
 	left = pf->size - pf->off;
 	if (left == 0)

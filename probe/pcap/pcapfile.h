@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * pcapfile.h - classic pcap files read in large blocks: the file is read into
- * one reused 4 MiB buffer and its records are walked there, without a call or
- * a copy per record (on this project's test VM, reading blocks costs less than
- * faulting in a mapping of the file).  libpcap still opens the file (it
- * validates the header, maps the link type, compiles filters) and reads
- * everything this reader does not take: pcapng, pipes and stdin.  Every
+ * pcapfile.h - classic pcap files read in blocks: the file is read 256 KiB at
+ * a time into one reused buffer (with room for the largest record) and its
+ * records are walked there, without a call or a copy per record (on this
+ * project's test VM, reading blocks costs less than faulting in a mapping of
+ * the file, and a small buffer is faulted in once).  libpcap still opens the
+ * file (it validates the header, maps the link type, compiles filters) and
+ * reads everything this reader does not take: pcapng, pipes and stdin.  Every
  * record header is checked against the bytes that remain.
  */
 #ifndef EP_PCAPFILE_H
@@ -15,7 +16,7 @@
 #include <stdint.h>
 
 #define EP_PCAPFILE_MAX_CAPLEN 262144u /* libpcap's largest snapshot length */
-#define EP_PCAPFILE_BLOCK (4u << 20)   /* bytes read at once */
+#define EP_PCAPFILE_BLOCK (256u << 10) /* bytes read at once (more for a larger record) */
 
 struct ep_pcapfile {
 	const uint8_t *base; /* the buffer (or the caller's memory) */
