@@ -29,29 +29,46 @@ struct buf {
 	int err;
 };
 
-static uint8_t *buf_grow(struct buf *b, size_t n)
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define TO_BE16(v) __builtin_bswap16(v)
+#define TO_BE32(v) __builtin_bswap32(v)
+#define TO_BE64(v) __builtin_bswap64(v)
+#else
+#define TO_BE16(v) (v)
+#define TO_BE32(v) (v)
+#define TO_BE64(v) (v)
+#endif
+
+/* Grow b to hold n more bytes (doubling). @return 0 or b->err. */
+static __attribute__((noinline)) int buf_reserve(struct buf *b, size_t n)
 {
+	size_t cap = b->cap ? b->cap * 2 : 4096;
+	uint8_t *p;
+
+	if (b->err)
+		return b->err;
+	while (cap < b->len + n)
+		cap *= 2;
+	p = realloc(b->p, cap);
+	if (!p)
+		return b->err = -ENOMEM;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+/* Room for n more bytes at the end, or NULL (b->err set). */
+static inline uint8_t *buf_grow(struct buf *b, size_t n)
+{
+	if (b->len + n > b->cap && buf_reserve(b, n) < 0)
+		return NULL;
 	if (b->err)
 		return NULL;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		uint8_t *p;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p) {
-			b->err = -ENOMEM;
-			return NULL;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
 	b->len += n;
 	return b->p + b->len - n;
 }
 
-static void put_u8(struct buf *b, uint8_t v)
+static inline void put_u8(struct buf *b, uint8_t v)
 {
 	uint8_t *p = buf_grow(b, 1);
 
@@ -59,29 +76,37 @@ static void put_u8(struct buf *b, uint8_t v)
 		*p = v;
 }
 
-static void put_u16(struct buf *b, uint16_t v)
+static inline void put_u16(struct buf *b, uint16_t v)
 {
 	uint8_t *p = buf_grow(b, 2);
 
 	if (p) {
-		p[0] = (uint8_t)(v >> 8);
-		p[1] = (uint8_t)v;
+		v = TO_BE16(v);
+		memcpy(p, &v, 2);
 	}
 }
 
-static void put_u32(struct buf *b, uint32_t v)
+static inline void put_u32(struct buf *b, uint32_t v)
 {
-	put_u16(b, (uint16_t)(v >> 16));
-	put_u16(b, (uint16_t)v);
+	uint8_t *p = buf_grow(b, 4);
+
+	if (p) {
+		v = TO_BE32(v);
+		memcpy(p, &v, 4);
+	}
 }
 
-static void put_u64(struct buf *b, uint64_t v)
+static inline void put_u64(struct buf *b, uint64_t v)
 {
-	put_u32(b, (uint32_t)(v >> 32));
-	put_u32(b, (uint32_t)v);
+	uint8_t *p = buf_grow(b, 8);
+
+	if (p) {
+		v = TO_BE64(v);
+		memcpy(p, &v, 8);
+	}
 }
 
-static void put_bytes(struct buf *b, const void *src, size_t n)
+static inline void put_bytes(struct buf *b, const void *src, size_t n)
 {
 	uint8_t *p = buf_grow(b, n);
 
@@ -98,6 +123,17 @@ struct rec {
 	size_t off, len;
 	uint32_t count; /* records in the run */
 };
+
+/*
+ * Kept by each encoding thread (a DPDK worker, the exporter) from one window to
+ * the next: once warm, encoding a window allocates nothing.
+ */
+static _Thread_local struct {
+	struct buf recs, msg;
+	struct rec *r;
+	uint32_t *starts;
+	uint32_t nrecs; /* room in r and starts */
+} scratch;
 
 static void encode_stats(struct buf *b, const struct ep_window *w)
 {
@@ -191,79 +227,90 @@ static int emit_part(const struct ep_window *w, struct buf *recs, const struct r
 		     void *ctx)
 {
 	size_t probe_len = strlen(w->probe);
-	struct buf m = {0};
+	struct buf *m = &scratch.msg;
 	uint32_t i;
-	int ret;
 
-	put_u32(&m, EP_WIRE_MAGIC);
-	put_u8(&m, EP_WIRE_VERSION);
-	put_u8(&m, w->type == EP_WIN_SUMMARY ? EP_WIRE_T_SUMMARY : EP_WIRE_T_WINDOW);
-	put_u16(&m, 0);
-	put_u32(&m, 0); /* total length, patched below */
-	put_u64(&m, w->epoch);
-	put_u64(&m, w->seq + part);
-	put_u64(&m, w->start_ns);
-	put_u64(&m, w->end_ns);
-	put_u16(&m, part);
-	put_u16(&m, parts);
-	put_u8(&m, (uint8_t)probe_len);
-	put_bytes(&m, w->probe, probe_len);
+	m->len = 0;
+	m->err = 0;
+	put_u32(m, EP_WIRE_MAGIC);
+	put_u8(m, EP_WIRE_VERSION);
+	put_u8(m, w->type == EP_WIN_SUMMARY ? EP_WIRE_T_SUMMARY : EP_WIRE_T_WINDOW);
+	put_u16(m, 0);
+	put_u32(m, 0); /* total length, patched below */
+	put_u64(m, w->epoch);
+	put_u64(m, w->seq + part);
+	put_u64(m, w->start_ns);
+	put_u64(m, w->end_ns);
+	put_u16(m, part);
+	put_u16(m, parts);
+	put_u8(m, (uint8_t)probe_len);
+	put_bytes(m, w->probe, probe_len);
 	{
 		uint32_t count = 0;
 
 		for (i = first; i < first + n; i++)
 			count += r[i].count;
-		put_u16(&m, (uint16_t)count);
+		put_u16(m, (uint16_t)count);
 	}
 	for (i = first; i < first + n; i++)
-		put_bytes(&m, recs->p + r[i].off, r[i].len);
-	if (m.err)
-		return m.err;
-	m.p[8] = (uint8_t)(m.len >> 24);
-	m.p[9] = (uint8_t)(m.len >> 16);
-	m.p[10] = (uint8_t)(m.len >> 8);
-	m.p[11] = (uint8_t)m.len;
-	ret = cb(m.p, m.len, ctx);
-	free(m.p);
-	return ret;
+		put_bytes(m, recs->p + r[i].off, r[i].len);
+	if (m->err)
+		return m->err;
+	m->p[8] = (uint8_t)(m->len >> 24);
+	m->p[9] = (uint8_t)(m->len >> 16);
+	m->p[10] = (uint8_t)(m->len >> 8);
+	m->p[11] = (uint8_t)m->len;
+	return cb(m->p, m->len, ctx);
 }
 
 int ep_wire_encode(const struct ep_window *w, size_t max_payload, ep_wire_emit_cb cb, void *ctx)
 {
 	size_t probe_len = w->probe ? strlen(w->probe) : 0, hdr, used;
-	struct buf recs = {0};
+	struct buf *recs = &scratch.recs;
 	struct rec *r;
-	uint32_t nrec = 0, i, first, *starts = NULL, nparts = 0;
+	uint32_t nrec = 0, i, first, *starts, nparts = 0;
 	int ret = 0;
 
 	if (probe_len < 1 || probe_len > EP_WIRE_PROBE_MAX)
 		return -EINVAL;
 	hdr = EP_WIRE_FIXED_BYTES + probe_len + 2;
-	r = calloc(w->nasns + 1u, sizeof(*r));
-	starts = calloc(w->nasns + 2u, sizeof(*starts));
-	if (!r || !starts) {
-		ret = -ENOMEM;
-		goto cleanup;
+	if (w->nasns + 2u > scratch.nrecs) {
+		uint32_t cap = w->nasns + 2u > 2 * scratch.nrecs ? w->nasns + 2u : 2 * scratch.nrecs;
+		struct rec *nr = malloc(cap * sizeof(*nr));
+		uint32_t *ns = malloc(cap * sizeof(*ns));
+
+		if (!nr || !ns) {
+			free(nr);
+			free(ns);
+			return -ENOMEM;
+		}
+		free(scratch.r);
+		free(scratch.starts);
+		scratch.r = nr;
+		scratch.starts = ns;
+		scratch.nrecs = cap;
 	}
-	encode_stats(&recs, w);
-	encode_sources(&recs, w); /* part 0 carries all counters */
+	r = scratch.r;
+	starts = scratch.starts;
+	recs->len = 0;
+	recs->err = 0;
+	encode_stats(recs, w);
+	encode_sources(recs, w); /* part 0 carries all counters */
 	r[nrec].off = 0;
 	r[nrec].count = 1 + (w->nsrc < EP_WINDOW_MAX_SOURCES ? w->nsrc : EP_WINDOW_MAX_SOURCES);
-	r[nrec++].len = recs.len;
+	r[nrec++].len = recs->len;
 	for (i = 0; i < w->nasns; i++) {
-		size_t off = recs.len;
+		size_t off = recs->len;
 
-		ret = encode_asn(&recs, &w->asns[i]);
+		ret = encode_asn(recs, &w->asns[i]);
 		if (ret < 0)
-			goto cleanup;
+			return ret;
 		r[nrec].off = off;
 		r[nrec].count = 1;
-		r[nrec++].len = recs.len - off;
+		r[nrec++].len = recs->len - off;
 	}
-	if (recs.err) {
-		ret = recs.err;
-		goto cleanup;
-	}
+	if (recs->err)
+		return recs->err;
 	/* Greedy packing: a part takes records while they fit; an oversized one goes alone. */
 	used = 0;
 	for (i = 0; i < nrec; i++) {
@@ -273,24 +320,17 @@ int ep_wire_encode(const struct ep_window *w, size_t max_payload, ep_wire_emit_c
 		}
 		used += r[i].len;
 	}
-	if (nparts > 0xffff) {
-		ret = -E2BIG;
-		goto cleanup;
-	}
+	if (nparts > 0xffff)
+		return -E2BIG;
 	starts[nparts] = nrec;
 	for (i = 0; i < nparts; i++) {
 		first = starts[i];
-		ret = emit_part(w, &recs, r, first, starts[i + 1] - first, (uint16_t)i,
+		ret = emit_part(w, recs, r, first, starts[i + 1] - first, (uint16_t)i,
 				(uint16_t)nparts, cb, ctx);
 		if (ret < 0)
-			goto cleanup;
+			return ret;
 	}
-	ret = (int)nparts;
-cleanup:
-	free(recs.p);
-	free(r);
-	free(starts);
-	return ret;
+	return (int)nparts;
 }
 
 /* ------------------------------------------------------------------------ */
