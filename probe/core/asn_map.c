@@ -555,13 +555,25 @@ static int build_idx4(struct ep_asn_map *m)
 /* Public API                                                                 */
 /* ------------------------------------------------------------------------ */
 
-int ep_asn_map_empty(struct ep_asn_map **out)
+/* A map with no ranges and no index yet (its string pool holds ""). */
+static struct ep_asn_map *map_new(void)
 {
 	struct ep_asn_map *m = calloc(1, sizeof(*m));
 	uint32_t off;
 
+	if (m && pool_add(m, "", 0, &off) < 0) {
+		ep_asn_map_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+int ep_asn_map_empty(struct ep_asn_map **out)
+{
+	struct ep_asn_map *m = map_new();
+
 	*out = NULL;
-	if (!m || pool_add(m, "", 0, &off) < 0 || build_idx4(m) < 0) {
+	if (!m || build_idx4(m) < 0) {
 		ep_asn_map_free(m);
 		return -ENOMEM;
 	}
@@ -577,11 +589,9 @@ int ep_asn_map_load(const char *const *files, struct ep_asn_map **out, char *err
 	*out = NULL;
 	if (err && errlen)
 		err[0] = '\0';
-	ret = ep_asn_map_empty(&ld.m);
-	if (ret < 0)
-		return ret;
-	free(ld.m->idx4);
-	ld.m->idx4 = NULL;
+	ld.m = map_new();
+	if (!ld.m)
+		return -ENOMEM;
 	for (; *files; files++) {
 		ret = load_file(&ld, *files);
 		if (ret < 0)
