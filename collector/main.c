@@ -17,6 +17,7 @@
 #include "api.h"
 #include "collector.h"
 #include "config.h"
+#include "hmac.h"
 #include "http.h"
 #include "log.h"
 #include "net.h"
@@ -142,6 +143,14 @@ static int read_key(const char *path, struct ep_collector_cfg *cfg)
 		fprintf(stderr, "edgeprobe-collector: --key-file '%s': the key must be 1..%zu bytes\n",
 			path, sizeof(cfg->key) - 1);
 		return -1;
+	}
+	{
+		char err[300];
+
+		if (ep_hmac_load(err, sizeof(err)) < 0) {
+			fprintf(stderr, "edgeprobe-collector: --key-file '%s': %s\n", path, err);
+			return -1;
+		}
 	}
 	cfg->keylen = n;
 	return 0;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "hmac.h"
 #include "wire.h"
 
 #define NASNS 300
@@ -131,8 +132,35 @@ static void test_round_trip(void)
 	CHECK(ep_wire_encode(&w, 1400, collect, &s) < 0);
 }
 
+/* RFC 4231 test cases 2 and 6 (a key longer than the block), through libcrypto loaded on demand. */
+static void test_hmac_vectors(void)
+{
+	static const uint8_t want2[EP_HMAC_SHA256_BYTES] = {
+		0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24,
+		0x26, 0x08, 0x95, 0x75, 0xc7, 0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27,
+		0x39, 0x83, 0x9d, 0xec, 0x58, 0xb9, 0x64, 0xec, 0x38, 0x43};
+	static const uint8_t want6[EP_HMAC_SHA256_BYTES] = {
+		0x60, 0xe4, 0x31, 0x59, 0x1e, 0xe0, 0xb6, 0x7f, 0x0d, 0x8a, 0x26,
+		0xaa, 0xcb, 0xf5, 0xb7, 0x7f, 0x8e, 0x0b, 0xc6, 0x21, 0x37, 0x28,
+		0xc5, 0x14, 0x05, 0x46, 0x04, 0x0f, 0x0e, 0xe3, 0x7f, 0x54};
+	const char *msg6 = "Test Using Larger Than Block-Size Key - Hash Key First";
+	uint8_t key6[131], out[EP_HMAC_SHA256_BYTES];
+	char err[256];
+
+	CHECK_EQ(ep_hmac_load(err, sizeof(err)), 0);
+	CHECK_EQ(ep_hmac_sha256((const uint8_t *)"Jefe", 4,
+				(const uint8_t *)"what do ya want for nothing?", 28, out), 0);
+	CHECK(ep_hmac_equal(out, want2, sizeof(out)));
+	memset(key6, 0xaa, sizeof(key6));
+	CHECK_EQ(ep_hmac_sha256(key6, sizeof(key6), (const uint8_t *)msg6, strlen(msg6), out), 0);
+	CHECK(ep_hmac_equal(out, want6, sizeof(out)));
+	out[31] ^= 1;
+	CHECK(!ep_hmac_equal(out, want6, sizeof(out)));
+}
+
 int main(void)
 {
 	test_round_trip();
+	test_hmac_vectors();
 	CHECK_DONE();
 }

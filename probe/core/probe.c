@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hmac.h"
 #include "log.h"
 #include "config.h"
 #include "privdrop.h"
@@ -252,6 +253,8 @@ int ep_probe_opt(struct ep_probe_opts *o, int id, const char *arg, char *err, si
 				 sizeof(o->key) - 1);
 			return -EINVAL;
 		}
+		if (ep_hmac_load(err, errlen) < 0)
+			return -EINVAL;
 		o->keylen = n;
 		return 0;
 	}

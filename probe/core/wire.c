@@ -4,13 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
+#include "hmac.h"
 #include "wire.h"
-
-#define EP_MAX_MD_SIZE EVP_MAX_MD_SIZE
 
 const char *const ep_wire_err_names[EP_WIRE_E__COUNT] = {
 	"ok",
@@ -404,7 +399,6 @@ static enum ep_wire_err decode_asn(const uint8_t *p, size_t len, struct ep_wire_
 
 int ep_wire_sign(uint8_t *msg, size_t len, size_t cap, const uint8_t *key, size_t keylen)
 {
-	unsigned int maclen = 0;
 	size_t total = len + EP_WIRE_HMAC_BYTES;
 
 	if (len < EP_WIRE_FIXED_BYTES || total > cap || total > UINT32_MAX)
@@ -415,8 +409,7 @@ int ep_wire_sign(uint8_t *msg, size_t len, size_t cap, const uint8_t *key, size_
 	msg[9] = (uint8_t)(total >> 16);
 	msg[10] = (uint8_t)(total >> 8);
 	msg[11] = (uint8_t)total;
-	if (!HMAC(EVP_sha256(), key, (int)keylen, msg, len, msg + len, &maclen) ||
-	    maclen != EP_WIRE_HMAC_BYTES)
+	if (ep_hmac_sha256(key, keylen, msg, len, msg + len) < 0)
 		return -EIO;
 	return (int)total;
 }
@@ -451,12 +444,10 @@ enum ep_wire_err ep_wire_decode_ex(const uint8_t *buf, size_t len, struct ep_wir
 			return EP_WIRE_E_SHORT;
 		len -= EP_WIRE_HMAC_BYTES;
 		if (key) {
-			uint8_t mac[EP_MAX_MD_SIZE];
-			unsigned int maclen = 0;
+			uint8_t mac[EP_HMAC_SHA256_BYTES];
 
-			if (!HMAC(EVP_sha256(), key, (int)keylen, buf, len, mac, &maclen) ||
-			    maclen != EP_WIRE_HMAC_BYTES ||
-			    CRYPTO_memcmp(mac, buf + len, EP_WIRE_HMAC_BYTES) != 0)
+			if (ep_hmac_sha256(key, keylen, buf, len, mac) < 0 ||
+			    !ep_hmac_equal(mac, buf + len, EP_WIRE_HMAC_BYTES))
 				return EP_WIRE_E_AUTH;
 			m->verified = 1;
 		}
