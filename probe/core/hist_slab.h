@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * hist_slab.h - zeroed storage for the histograms of one owner (a worker's
+ * ASN aggregates, a merge), carved from anonymous mappings of 1 MiB or more.
+ * A page of counts is faulted in only when a value lands in it; calloc()
+ * would clear, and so fault in, all ~10 KiB of every new histogram (a fresh
+ * page costs ~15 us on a small VM).  Histograms taken here go back to their
+ * owner's pool, never to ep_hist_free(); ep_hist_slab_fini() unmaps them all.
+ */
+#ifndef EP_HIST_SLAB_H
+#define EP_HIST_SLAB_H
+
+#include <stddef.h>
+
+#include "hist.h"
+
+struct ep_hist_slab {
+	void *chunks;  /* mappings, linked through their first word */
+	size_t left;   /* bytes left in the newest one */
+	unsigned char *cur;
+};
+
+/* An empty histogram for cfg, or NULL (out of memory). */
+struct ep_hist *ep_hist_slab_take(struct ep_hist_slab *s, const struct ep_hdr_cfg *cfg);
+
+/* Unmap every histogram taken from s; s is empty again. */
+void ep_hist_slab_fini(struct ep_hist_slab *s);
+
+#endif /* EP_HIST_SLAB_H */
