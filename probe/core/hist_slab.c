@@ -14,36 +14,34 @@ static size_t round_up(size_t n, size_t a)
 	return (n + a - 1) & ~(a - 1);
 }
 
-struct ep_hist *ep_hist_slab_take(struct ep_hist_slab *s, const struct ep_hdr_cfg *cfg)
+/* n zeroed bytes (n a multiple of ALIGN), or NULL. */
+static void *bump(struct ep_slab_region *r, size_t n)
 {
-	size_t head = round_up(sizeof(struct ep_hist), ALIGN);
-	size_t slot = round_up(head + ep_hist_counts_bytes(cfg), ALIGN);
-	struct ep_hist *h;
+	void *p;
 
-	if (slot > s->left) {
+	if (n > r->left) {
 		/* A new mapping; its first ALIGN bytes link it to the ones before. */
-		size_t len = slot + ALIGN > CHUNK_BYTES ? round_up(slot + ALIGN, 4096) : CHUNK_BYTES;
-		unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		size_t len = n + ALIGN > CHUNK_BYTES ? round_up(n + ALIGN, 4096) : CHUNK_BYTES;
+		unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
 					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-		if (p == MAP_FAILED)
+		if (m == MAP_FAILED)
 			return NULL;
-		memcpy(p, &s->chunks, sizeof(void *));
-		memcpy(p + sizeof(void *), &len, sizeof(len));
-		s->chunks = p;
-		s->cur = p + ALIGN;
-		s->left = len - ALIGN;
+		memcpy(m, &r->chunks, sizeof(void *));
+		memcpy(m + sizeof(void *), &len, sizeof(len));
+		r->chunks = m;
+		r->cur = m + ALIGN;
+		r->left = len - ALIGN;
 	}
-	h = (struct ep_hist *)(void *)s->cur;
-	ep_hist_init_preallocated(h, cfg, (uint32_t *)(void *)(s->cur + head));
-	s->cur += slot;
-	s->left -= slot;
-	return h;
+	p = r->cur;
+	r->cur += n;
+	r->left -= n;
+	return p;
 }
 
-void ep_hist_slab_fini(struct ep_hist_slab *s)
+static void region_fini(struct ep_slab_region *r)
 {
-	unsigned char *p = s->chunks;
+	unsigned char *p = r->chunks;
 
 	while (p) {
 		unsigned char *next;
@@ -54,5 +52,25 @@ void ep_hist_slab_fini(struct ep_hist_slab *s)
 		munmap(p, len);
 		p = next;
 	}
-	memset(s, 0, sizeof(*s));
+	memset(r, 0, sizeof(*r));
+}
+
+struct ep_hist *ep_hist_slab_take(struct ep_hist_slab *s, const struct ep_hdr_cfg *cfg)
+{
+	struct ep_hist *h = bump(&s->heads, round_up(sizeof(*h), ALIGN));
+	uint32_t *counts;
+
+	if (!h)
+		return NULL;
+	counts = bump(&s->counts, round_up(ep_hist_counts_bytes(cfg), ALIGN));
+	if (!counts)
+		return NULL; /* the header stays unused until fini */
+	ep_hist_init_preallocated(h, cfg, counts);
+	return h;
+}
+
+void ep_hist_slab_fini(struct ep_hist_slab *s)
+{
+	region_fini(&s->heads);
+	region_fini(&s->counts);
 }

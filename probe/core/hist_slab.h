@@ -4,7 +4,8 @@
  * ASN aggregates, a merge), carved from anonymous mappings of 1 MiB or more.
  * A page of counts is faulted in only when a value lands in it; calloc()
  * would clear, and so fault in, all ~10 KiB of every new histogram (a fresh
- * page costs ~15 us on a small VM).  Histograms taken here go back to their
+ * page costs ~15 us on a small VM).  The histograms' headers are packed apart
+ * from their counts, 64 to a page.  Histograms taken here go back to their
  * owner's pool, never to ep_hist_free(); ep_hist_slab_fini() unmaps them all.
  */
 #ifndef EP_HIST_SLAB_H
@@ -14,10 +15,16 @@
 
 #include "hist.h"
 
-struct ep_hist_slab {
-	void *chunks;  /* mappings, linked through their first word */
-	size_t left;   /* bytes left in the newest one */
+/* Bump allocation from zero-filled mappings (the first bytes of each link them). */
+struct ep_slab_region {
+	void *chunks;
 	unsigned char *cur;
+	size_t left;
+};
+
+struct ep_hist_slab {
+	struct ep_slab_region heads;  /* struct ep_hist */
+	struct ep_slab_region counts; /* their counts arrays */
 };
 
 /* An empty histogram for cfg, or NULL (out of memory). */
