@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* hist_slab.c - histograms carved from zero-filled mappings. */
+/* hist_slab.c - histograms carved from zero-filled, populated mappings. */
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -23,7 +23,7 @@ static void *bump(struct ep_slab_region *r, size_t n)
 		/* A new mapping; its first ALIGN bytes link it to the ones before. */
 		size_t len = n + ALIGN > CHUNK_BYTES ? round_up(n + ALIGN, 4096) : CHUNK_BYTES;
 		unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
-					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+					MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 
 		if (m == MAP_FAILED)
 			return NULL;

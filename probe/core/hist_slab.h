@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * hist_slab.h - zeroed storage for the histograms of one owner (a worker's
- * ASN aggregates, a merge), carved from anonymous mappings of 1 MiB or more.
- * A page of counts is faulted in only when a value lands in it; calloc()
- * would clear, and so fault in, all ~10 KiB of every new histogram (a fresh
- * page costs ~15 us on a small VM).  The histograms' headers are packed apart
- * from their counts, 64 to a page.  Histograms taken here go back to their
- * owner's pool, never to ep_hist_free(); ep_hist_slab_fini() unmaps them all.
+ * ASN aggregates, a merge), carved from anonymous mappings of 1 MiB or more,
+ * populated when mapped: the kernel fills a megabyte in one call for less
+ * than the page faults that calloc()'s clearing (or the first read and then
+ * write of a count in a lazily mapped page: two faults) would take one page
+ * at a time (~15 us each on a small VM), and no fault is left for the
+ * recording path.  The histograms' headers are packed apart from their
+ * counts, 64 to a page.  Histograms taken here go back to their owner's pool,
+ * never to ep_hist_free(); ep_hist_slab_fini() unmaps them all.
  */
 #ifndef EP_HIST_SLAB_H
 #define EP_HIST_SLAB_H
