@@ -52,7 +52,14 @@ int ep_asn_agg_init(struct ep_asn_agg *a, uint32_t max_asns, const struct ep_hdr
 
 void ep_asn_agg_fini(struct ep_asn_agg *a)
 {
-	ep_hist_slab_fini(&a->slab); /* every histogram, in slots or pooled */
+	uint32_t i, k;
+
+	if (a->slots)
+		for (i = 0; i < a->nslots; i++)
+			for (k = 0; k < EP_AH__COUNT; k++)
+				ep_hist_free(a->slots[i].h[k]);
+	for (i = 0; i < a->npool; i++)
+		ep_hist_free(a->pool[i]);
 	free(a->slots);
 	free(a->index);
 	free(a->dirty);
@@ -83,9 +90,20 @@ uint32_t ep_asn_agg_slot(struct ep_asn_agg *a, uint32_t asn, const char *org)
 
 struct ep_hist *ep_asn_agg_hist_get(struct ep_asn_agg *a)
 {
+	struct ep_hist *h;
+	uint32_t *counts;
+
 	if (a->npool)
 		return a->pool[--a->npool];
-	return ep_hist_slab_take(&a->slab, &a->cfg);
+	h = malloc(sizeof(*h));
+	counts = calloc(1, ep_hist_counts_bytes(&a->cfg));
+	if (!h || !counts) {
+		free(h);
+		free(counts);
+		return NULL;
+	}
+	ep_hist_init_preallocated(h, &a->cfg, counts);
+	return h;
 }
 
 void ep_asn_agg_clear(struct ep_asn_agg *a)
@@ -100,7 +118,10 @@ void ep_asn_agg_clear(struct ep_asn_agg *a)
 			if (!s->h[k])
 				continue;
 			ep_hist_reset(s->h[k]);
-			a->pool[a->npool++] = s->h[k]; /* pool_cap holds every histogram */
+			if (a->npool < a->pool_cap)
+				a->pool[a->npool++] = s->h[k];
+			else
+				ep_hist_free(s->h[k]);
 			s->h[k] = NULL;
 		}
 	}

@@ -18,7 +18,6 @@
 
 #include "asn_map.h"
 #include "hist.h"
-#include "hist_slab.h"
 
 /* Slots (max_asns + 1) a flow record can name: 24 bits (flow_table.h). */
 #define EP_ASN_AGG_MAX_SLOTS 0xffffffu
@@ -44,8 +43,7 @@ struct ep_asn_agg {
 	uint32_t gen;
 	uint32_t other;                      /* slot of EP_ASN_OTHER */
 	struct ep_hist **pool;               /* free histograms */
-	uint32_t npool, pool_cap;            /* pool_cap: 3 per slot, so every one fits */
-	struct ep_hist_slab slab;            /* where they all live */
+	uint32_t npool, pool_cap;
 	struct ep_hdr_cfg cfg;
 	uint64_t overflow;                   /* lookups sent to "other" */
 	uint64_t hist_nomem;                 /* samples lost to allocation failure */

@@ -132,8 +132,11 @@ static void record_deferred(struct ep_tracker *t)
 	for (i = 0; i < n; i++) {
 		const struct ep_hist *h = a->slots[t->defer[i].slot].h[t->defer[i].hist];
 
-		if (h)
+		if (h) {
+			/* Both lines of the header: the configuration and the counts' address. */
+			__builtin_prefetch(h);
 			__builtin_prefetch(&h->counts);
+		}
 	}
 	for (i = 0; i < n; i++) {
 		const struct ep_hist *h = a->slots[t->defer[i].slot].h[t->defer[i].hist];
