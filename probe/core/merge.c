@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hist_slab.h"
 #include "merge.h"
 
 struct mwin {
@@ -18,9 +17,8 @@ struct ep_merge {
 	struct mwin win[EP_MERGE_MAX_OPEN];
 	struct mwin out;             /* the last popped window, freed on the next pop */
 	uint64_t dropped;
-	struct ep_hist **pool;       /* emptied histograms, reused */
+	struct ep_hist **pool;       /* emptied histograms, reused (no 10 KiB calloc per ASN) */
 	uint32_t npool, pool_cap;
-	struct ep_hist_slab slab;    /* where every histogram lives (freed with the merge) */
 };
 
 int ep_merge_new(struct ep_merge **out)
@@ -29,10 +27,7 @@ int ep_merge_new(struct ep_merge **out)
 	return *out ? 0 : -ENOMEM;
 }
 
-/*
- * Back to the pool, emptied (only its touched range is zeroed).  When the pool
- * cannot grow, the histogram stays unused in the slab until the merge is freed.
- */
+/* Back to the pool, emptied (only its touched range is zeroed); freed when the pool cannot grow. */
 static void hist_put(struct ep_merge *m, struct ep_hist *h)
 {
 	if (!h)
@@ -41,8 +36,10 @@ static void hist_put(struct ep_merge *m, struct ep_hist *h)
 		uint32_t cap = m->pool_cap ? m->pool_cap * 2 : 256;
 		struct ep_hist **p = realloc(m->pool, cap * sizeof(*p));
 
-		if (!p)
+		if (!p) {
+			ep_hist_free(h);
 			return;
+		}
 		m->pool = p;
 		m->pool_cap = cap;
 	}
@@ -50,7 +47,7 @@ static void hist_put(struct ep_merge *m, struct ep_hist *h)
 	m->pool[m->npool++] = h;
 }
 
-/* An empty histogram configured like src. @return 0 or -ENOMEM. */
+/* An empty histogram configured like src. @return 0 or -ENOMEM, -EINVAL. */
 static int hist_get(struct ep_merge *m, const struct ep_hist *src, struct ep_hist **out)
 {
 	while (m->npool) {
@@ -61,10 +58,9 @@ static int hist_get(struct ep_merge *m, const struct ep_hist *src, struct ep_his
 			*out = h;
 			return 0;
 		}
-		/* Another configuration (a probe merges its own only): left in the slab. */
+		ep_hist_free(h); /* another configuration: not worth keeping */
 	}
-	*out = ep_hist_slab_take(&m->slab, &src->cfg);
-	return *out ? 0 : -ENOMEM;
+	return ep_hist_new(src->cfg.lowest, src->cfg.highest, src->cfg.sig_digits, out);
 }
 
 static void mwin_clear(struct ep_merge *m, struct mwin *w)
@@ -89,8 +85,9 @@ void ep_merge_free(struct ep_merge *m)
 	for (i = 0; i < EP_MERGE_MAX_OPEN; i++)
 		mwin_clear(m, &m->win[i]);
 	mwin_clear(m, &m->out);
+	while (m->npool)
+		ep_hist_free(m->pool[--m->npool]);
 	free(m->pool);
-	ep_hist_slab_fini(&m->slab);
 	free(m);
 }
 
