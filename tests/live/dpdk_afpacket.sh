@@ -11,8 +11,9 @@
 # server's interface as the reference.
 #
 # Asserts: edgeprobe sees every connection, the same retransmissions (within 10%: the
-# mirror may reorder the two directions) and the same number of handshake and in-flow
-# RTT samples as edgeprobe-pcap on the tcpdump capture.  RTT values are reported, not
+# mirror may reorder the two directions; fewer by at most the segments lost between the
+# mirror and the PMD, which must stay under 5%) and the same number of handshake and
+# in-flow RTT samples as edgeprobe-pcap on the tcpdump capture.  RTT values are reported, not
 # asserted: neither PMD has RX timestamps, so packets carry their poll time, and on
 # a veth (RTT ~10 us) a segment and its ACK arrive in one burst.  Accuracy against the
 # kernel's srtt needs real delay on the path (the delay bridge of issue 5).
@@ -80,13 +81,24 @@ print(f"edgeprobe/{pmd}: flows {d['flows_new']}, retransmissions {d['retx_out']}
       f"{d['rtt_data']['p50_us']} us, capture drops {ds['stats']['src_drops']}; tcpdump + "
       f"edgeprobe-pcap: flows {r['flows_new']}, retransmissions {r['retx_out']}, rtt_data p50 "
       f"{r['rtt_data']['p50_us']} us (poll-time stamps: values not compared)")
+# TCP segments the reference saw that edgeprobe neither received nor counted as dropped:
+# lost between the mirror and the PMD (mirred onto a full veth queue, an AF_XDP ring
+# full: DPDK's af_xdp PMD counts only the socket's rx_dropped as imissed).  Each can hide
+# at most one retransmission (an original missed makes its retransmission look first).
+seen, seen_ref = ds["stats"].get("parse_tcp", 0), rs["stats"].get("parse_tcp", 0)
+uncounted = max(0, seen_ref - seen - ds["stats"].get("src_drops", 0))
+print(f"TCP segments: edgeprobe {seen}, reference {seen_ref}, lost on the mirror path "
+      f"without a count: {uncounted}")
 fails = []
 if d["flows_new"] != r["flows_new"] or d["flows_new"] < 4:
     fails.append("connections differ")
 if d["rtt_hs"]["n"] != r["rtt_hs"]["n"]:
     fails.append("handshake sample counts differ")
-if abs(d["retx_out"] - r["retx_out"]) > max(2, 0.1 * r["retx_out"]):
-    fails.append("retransmissions differ by more than 10%")
+if uncounted > 0.05 * seen_ref:
+    fails.append("more than 5% of the segments lost on the mirror path")
+if (d["retx_out"] > r["retx_out"] + max(2, 0.1 * r["retx_out"]) or
+        d["retx_out"] < r["retx_out"] - max(2, 0.1 * r["retx_out"]) - uncounted):
+    fails.append("retransmissions differ by more than 10% (plus the segments lost)")
 if d["rtt_data"]["n"] < 10 or abs(d["rtt_data"]["n"] - r["rtt_data"]["n"]) > 0.1 * r["rtt_data"]["n"]:
     fails.append("in-flow sample counts differ by more than 10%")
 if ds["stats"]["windows"] < 10:
