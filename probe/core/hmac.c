@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* hmac.c - libcrypto's HMAC() and EVP_sha256(), resolved at first use. */
 #include <dlfcn.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 
@@ -54,7 +55,7 @@ int ep_hmac_sha256(const uint8_t *key, size_t keylen, const uint8_t *msg, size_t
 {
 	unsigned int n = 0;
 
-	if (ep_hmac_load(NULL, 0) < 0 || keylen > (size_t)__INT_MAX__)
+	if (ep_hmac_load(NULL, 0) < 0 || keylen > INT_MAX)
 		return -1;
 	if (!p_hmac(p_sha256(), key, (int)keylen, msg, len, out, &n) ||
 	    n != EP_HMAC_SHA256_BYTES)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* probe.c - common probe options and assembly of the measurement pipeline. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -411,6 +412,15 @@ int ep_probe_setup(struct ep_probe *p, const struct ep_probe_opts *o, int reliab
 	struct timespec now;
 	int ret, i;
 
+	/*
+	 * Every probe's process: the large tables set up from here on (ASN map,
+	 * flow pool, ASN slots, their indexes) are sized for the worst case and
+	 * touched only as they fill, so they go in mappings of their own, whose
+	 * untouched pages cost nothing.  glibc would otherwise raise its mapping
+	 * threshold when the ASN loader frees its scratch, and then clear every
+	 * later table of up to that size page by page.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 << 10);
 	memset(p, 0, sizeof(*p));
 	if (o->local_net[0] && (ret = ep_netset_parse(&p->local, o->local_net, err, errlen)) < 0) {
 		char tmp[256];

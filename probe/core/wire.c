@@ -34,14 +34,12 @@ struct buf {
 #define TO_BE64(v) (v)
 #endif
 
-/* Grow b to hold n more bytes (doubling). @return 0 or b->err. */
+/* Grow b to hold n more bytes (doubling). @return 0, or -ENOMEM (also left in b->err). */
 static __attribute__((noinline)) int buf_reserve(struct buf *b, size_t n)
 {
 	size_t cap = b->cap ? b->cap * 2 : 4096;
 	uint8_t *p;
 
-	if (b->err)
-		return b->err;
 	while (cap < b->len + n)
 		cap *= 2;
 	p = realloc(b->p, cap);
@@ -55,9 +53,7 @@ static __attribute__((noinline)) int buf_reserve(struct buf *b, size_t n)
 /* Room for n more bytes at the end, or NULL (b->err set). */
 static inline uint8_t *buf_grow(struct buf *b, size_t n)
 {
-	if (b->len + n > b->cap && buf_reserve(b, n) < 0)
-		return NULL;
-	if (b->err)
+	if (b->err || (b->len + n > b->cap && buf_reserve(b, n) < 0))
 		return NULL;
 	b->len += n;
 	return b->p + b->len - n;

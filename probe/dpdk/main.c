@@ -13,7 +13,6 @@
  * rather than drops when reading a file: a replay loses nothing.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -688,8 +687,6 @@ int main(int argc, char **argv)
 	char err[512] = "";
 	uint64_t last_stats, started, last_rebase;
 
-	/* Tables sized for the worst case in mappings of their own (see edgeprobe-pcap). */
-	mallopt(M_MMAP_THRESHOLD, 128 << 10);
 	memset(&x, 0, sizeof(x));
 	memset(&probe, 0, sizeof(probe));
 	for (i = 1; i < argc; i++)

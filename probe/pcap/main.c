@@ -4,7 +4,6 @@
  * live interface (wall time) and feeds the shared tracker.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <signal.h>
@@ -535,14 +534,6 @@ int main(int argc, char **argv)
 	int ret = 1;
 	struct src s;
 
-	/*
-	 * Large tables (flow pool, ASN slots, their indexes) are sized for the
-	 * worst case and touched only as they fill: keep them in mappings of their
-	 * own, whose untouched pages cost nothing.  glibc would otherwise raise its
-	 * mapping threshold after the ASN loader frees its scratch, and then clear
-	 * every later table of up to that size page by page.
-	 */
-	mallopt(M_MMAP_THRESHOLD, 128 << 10);
 	memset(&s, 0, sizeof(s));
 	ep_probe_opts_defaults(&po);
 	ret = ep_probe_parse_args(argc, argv, own, sizeof(own) / sizeof(own[0]), own_opt, &a, &po,
