@@ -139,6 +139,23 @@ static void pace(struct src *s, uint64_t t)
 	}
 }
 
+/* Parse a frame and count its class. @return 1 when it is a TCP segment to track. */
+static __attribute__((always_inline)) inline int parse_counted(struct src *s, const u_char *bytes,
+							      uint32_t caplen, struct ep_pkt *pkt)
+{
+	enum ep_parse_res res = parse_frame(s->linktype, bytes, bytes + caplen, pkt);
+
+	ep_tracker_count_parse(s->probe.tracker, res);
+	if (res != EP_PARSE_OK)
+		return 0;
+	/* Each loop's flows are new flows: both ports changed alike keep directions paired. */
+	if (EP_UNLIKELY(s->port_xor)) {
+		pkt->sport ^= s->port_xor;
+		pkt->dport ^= s->port_xor;
+	}
+	return 1;
+}
+
 /*
  * The measured path (scripts/bench counts its instructions): parse one frame,
  * count its class, track it.  Out of line so that the count excludes libpcap's
@@ -148,17 +165,9 @@ static __attribute__((noinline)) void track_frame(struct src *s, const u_char *b
 						  uint32_t caplen, uint64_t now)
 {
 	struct ep_pkt pkt;
-	enum ep_parse_res res = parse_frame(s->linktype, bytes, bytes + caplen, &pkt);
 
-	ep_tracker_count_parse(s->probe.tracker, res);
-	if (res == EP_PARSE_OK) {
-		/* Each loop's flows are new flows: both ports changed alike keep directions paired. */
-		if (EP_UNLIKELY(s->port_xor)) {
-			pkt.sport ^= s->port_xor;
-			pkt.dport ^= s->port_xor;
-		}
+	if (parse_counted(s, bytes, caplen, &pkt))
 		ep_tracker_packet(s->probe.tracker, &pkt, now);
-	}
 }
 
 /* One record of a file or a capture, time-stamped now (capture time, ns). */
@@ -340,15 +349,8 @@ static __attribute__((noinline)) int read_bursts(struct src *s, const char *file
 	int ret = 0;
 
 	while (!s->stop && (ret = next_record(s, file, &r)) == 1) {
-		enum ep_parse_res res = parse_frame(s->linktype, r.data, r.data + r.caplen, &pk[n]);
-
-		ep_tracker_count_parse(t, res);
-		if (res != EP_PARSE_OK)
+		if (!parse_counted(s, r.data, r.caplen, &pk[n]))
 			continue;
-		if (EP_UNLIKELY(s->port_xor)) {
-			pk[n].sport ^= s->port_xor;
-			pk[n].dport ^= s->port_xor;
-		}
 		if (EP_LIKELY(r.ts_ns - start < end - start)) {
 			ts[n] = r.ts_ns;
 			if (++n == EP_TRACKER_BURST) {
