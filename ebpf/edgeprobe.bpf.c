@@ -210,7 +210,8 @@ EP_INLINE void ep_track_stat(struct ep_track_env *env, __u32 stat)
 
 #include "edgeprobe/ep_track.h"
 
-static __noinline int track(struct ep_pkt *pkt, const struct ep_bpf_cfg *cfg, __u32 segs)
+static __noinline int track(struct ep_pkt *pkt, const struct ep_bpf_cfg *cfg, __u32 segs,
+			    __u32 seg_bytes)
 {
 	struct ep_flow_key key;
 	struct ep_bpf_flow *f, nf;
@@ -257,7 +258,7 @@ static __noinline int track(struct ep_pkt *pkt, const struct ep_bpf_cfg *cfg, __
 		count(cfg, f->asn, EP_AC_flows_new, 1);
 	}
 	env.asn = f->asn;
-	ep_tcp_segment(&env, &f->tcp, pkt, s, now, segs);
+	ep_tcp_segment(&env, &f->tcp, pkt, s, now, segs, seg_bytes);
 	/*
 	 * Heard from both sides past the SYNs: into the established table, out of
 	 * reach of floods (a spoofed SYN or a random ACK never gets an answer).
@@ -288,7 +289,7 @@ static __noinline enum ep_parse_res parse_xdp(struct xdp_md *ctx, struct ep_pkt 
 	return ep_parse_frame(&fr, pkt);
 }
 
-static __always_inline void handle(void *ctx, int xdp, __u32 segs)
+static __always_inline void handle(void *ctx, int xdp, __u32 segs, __u32 seg_bytes)
 {
 	__u32 zero = 0;
 	const struct ep_bpf_cfg *cfg = bpf_map_lookup_elem(&ep_cfg, &zero);
@@ -302,12 +303,16 @@ static __always_inline void handle(void *ctx, int xdp, __u32 segs)
 	stat_add(EP_ST_packets, segs);
 	stat_add(EP_ST_PARSE_OK + (__u32)res, segs);
 	if (res == EP_PARSE_OK)
-		track(&pkt, cfg, segs);
+		track(&pkt, cfg, segs, seg_bytes);
 }
 
 static __always_inline int handle_skb(struct __sk_buff *skb)
 {
-	handle(skb, 0, skb->gso_segs > 1 ? skb->gso_segs : 1);
+	/* A GSO/GRO super-packet: its wire segments' count and payload size. */
+	if (skb->gso_segs > 1)
+		handle(skb, 0, skb->gso_segs, skb->gso_size);
+	else
+		handle(skb, 0, 1, 0);
 	return TC_ACT_OK;
 }
 
@@ -326,7 +331,7 @@ int ep_tc_egress(struct __sk_buff *skb)
 SEC("xdp")
 int ep_xdp_ingress(struct xdp_md *ctx)
 {
-	handle(ctx, 1, 1);
+	handle(ctx, 1, 1, 0);
 	return XDP_PASS;
 }
 

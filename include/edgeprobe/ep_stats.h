@@ -20,7 +20,7 @@
 	X(evict_bucket_full)  /* always 0: the flow index has no buckets to fill (kept for the wire) */ \
 	X(rst_no_flow)        /* RST for an unknown flow: not tracked */                          \
 	X(time_backwards)     /* packets older than the open window */                            \
-	X(rtt_pend_overflow)  /* outstanding samples replaced before an answer */                 \
+	X(rtt_pend_full)      /* in-flow candidates not taken: every slot awaits its answer */    \
 	X(rtt_discarded)      /* samples above the histogram range */                             \
 	X(asn_overflow)       /* flows put in the "other" ASN bucket */                           \
 	X(hist_nomem)         /* samples lost to allocation failure */                            \
@@ -37,7 +37,12 @@
 	X(gso_packets)        /* BPF: GSO/GRO super-packets (counted as their segments) */        \
 	X(flows_promoted)     /* BPF: flows moved from the new-flow to the established table */ \
 	X(sink_connects)      /* connections made to TCP collectors */                          \
-	X(sink_backlog_bytes) /* gauge: wire bytes queued for TCP collectors */
+	X(sink_backlog_bytes) /* gauge: wire bytes queued for TCP collectors */              \
+	X(rtt_pend_retired)   /* outstanding samples that can no longer be answered first */   \
+	X(rtt_pend_expired)   /* outstanding samples unanswered for EP_PEND_MAX_US */            \
+	X(rtt_karn_discard)   /* outstanding samples voided by a retransmission (Karn) */        \
+	X(rtt_ts_jump)        /* TSval clock jumped back: its outstanding samples dropped */     \
+	X(gso_split)          /* super-packets sampled as their wire segments (TC egress) */
 
 enum ep_stat {
 #define EP_X(n) EP_ST_##n,

@@ -73,11 +73,35 @@ EP_INLINE void ep_tcp_pend_clear(struct ep_tcp *f)
 	f->pend_kind = EP_PEND_NONE;
 }
 
-/* Remember val (an ACK or TSecr to wait for) sent at now; a full set replaces its oldest. */
-EP_INLINE void ep_tcp_pend_add(struct ep_track_env *env, struct ep_tcp *f, uint8_t kind,
-			       uint32_t val, uint32_t now)
+/*
+ * In-flow sampling.  A flow holds up to EP_TCP_PEND outstanding samples: the
+ * value that answers each (a TSval to be echoed, or a segment end to be
+ * covered by a cumulative ACK) and its send time.  A sample that can still be
+ * answered is never dropped for a newer one: while every slot waits, new
+ * candidates are not taken (rtt_pend_full).  A slot is freed by its answer
+ * (a sample), when it can no longer be answered first (retired: a later
+ * TSval was echoed, or an ACK covered a later segment), by a retransmission
+ * (Karn), or after EP_PEND_MAX_US without an answer.  Answers come once per
+ * round trip, so each slot yields about one sample per round trip whatever
+ * the window: the yield does not depend on the bandwidth-delay product.
+ */
+#define EP_PEND_MAX_US 8000000u /* an outstanding sample unanswered this long is dropped */
+#define EP_TSVAL_JUMP 0x100000u /* a TSval this far behind the last one: its clock restarted */
+
+EP_INLINE void ep_tcp_pend_drop(struct ep_tcp *f, uint32_t i)
 {
-	uint32_t i, slot = EP_TCP_PEND, oldest_age = 0;
+	f->pend_mask &= (uint8_t)~(1u << i);
+}
+
+/*
+ * Wait for val (an ACK or TSecr) sent at now, if a slot is free (or frees by
+ * age).  A new kind (handshake -> in-flow) starts over.
+ * @return 1 when taken, 0 when every slot waits (counted)
+ */
+EP_INLINE int ep_tcp_pend_add(struct ep_track_env *env, struct ep_tcp *f, uint8_t kind,
+			      uint32_t val, uint32_t now)
+{
+	uint32_t i, slot = EP_TCP_PEND;
 
 	if (f->pend_kind != kind) {
 		f->pend_kind = kind;
@@ -91,23 +115,28 @@ EP_INLINE void ep_tcp_pend_add(struct ep_track_env *env, struct ep_tcp *f, uint8
 	}
 	if (slot == EP_TCP_PEND) {
 		for (i = 0; i < EP_TCP_PEND; i++) {
-			uint32_t age = now - f->pend_us[i];
-
-			if (slot == EP_TCP_PEND || age > oldest_age) {
+			if (now - f->pend_us[i] > EP_PEND_MAX_US) {
+				ep_tcp_pend_drop(f, i);
+				ep_track_stat(env, EP_ST_rtt_pend_expired);
 				slot = i;
-				oldest_age = age;
 			}
 		}
-		ep_track_stat(env, EP_ST_rtt_pend_overflow);
+		if (slot == EP_TCP_PEND) {
+			ep_track_stat(env, EP_ST_rtt_pend_full);
+			return 0;
+		}
 	}
-	if (slot < EP_TCP_PEND) {
-		f->pend_val[slot] = val;
-		f->pend_us[slot] = now;
-		f->pend_mask |= (uint8_t)(1u << slot);
-	}
+	f->pend_val[slot] = val;
+	f->pend_us[slot] = now;
+	f->pend_mask |= (uint8_t)(1u << slot);
+	return 1;
 }
 
-/* A packet from the remote echoing TSecr: the exact match is a sample, older values are dead. */
+/*
+ * A packet from the remote echoing TSecr: the outstanding TSval it equals is a
+ * sample (its first echo: the slot is freed with it); older outstanding TSvals
+ * were never echoed first and never will be (retired).
+ */
 EP_INLINE void ep_tcp_match_tsecr(struct ep_track_env *env, struct ep_tcp *f, uint32_t tsecr,
 				  uint32_t now)
 {
@@ -118,36 +147,87 @@ EP_INLINE void ep_tcp_match_tsecr(struct ep_track_env *env, struct ep_tcp *f, ui
 			continue;
 		if (f->pend_val[i] == tsecr)
 			ep_track_sample(env, EP_AH_RTT_DATA, now - f->pend_us[i]);
-		else if (!ep_seq_lt(f->pend_val[i], tsecr))
+		else if (ep_seq_lt(f->pend_val[i], tsecr))
+			ep_track_stat(env, EP_ST_rtt_pend_retired);
+		else
 			continue;
-		f->pend_mask &= (uint8_t)~(1u << i);
+		ep_tcp_pend_drop(f, i);
 	}
 }
 
-/* An ACK from the remote: every outstanding segment it covers is a sample. */
+/*
+ * A cumulative ACK from the remote (SACK blocks are not read): of the
+ * outstanding segments it covers, the newest (the last sent) is the sample;
+ * the older ones are retired.  An ACK that covers several segments was held
+ * by the receiver for the last of them (delayed ACK) or the ACKs between were
+ * not seen: timing the older ones would add the sender's gap between the
+ * segments to the path's round trip.  Wireshark's ack_rtt makes the same
+ * choice (the segment whose end the ACK equals).
+ */
 EP_INLINE void ep_tcp_match_ack(struct ep_track_env *env, struct ep_tcp *f, uint32_t ack,
 				uint32_t now)
 {
-	uint32_t i;
+	uint32_t i, newest = EP_TCP_PEND;
 
 	for (i = 0; i < EP_TCP_PEND; i++) {
-		if ((f->pend_mask & (1u << i)) && ep_seq_le(f->pend_val[i], ack)) {
-			ep_track_sample(env, EP_AH_RTT_DATA, now - f->pend_us[i]);
-			f->pend_mask &= (uint8_t)~(1u << i);
+		if (!(f->pend_mask & (1u << i)) || !ep_seq_le(f->pend_val[i], ack))
+			continue;
+		if (newest < EP_TCP_PEND && ep_seq_lt(f->pend_val[i], f->pend_val[newest])) {
+			ep_track_stat(env, EP_ST_rtt_pend_retired);
+		} else {
+			if (newest < EP_TCP_PEND)
+				ep_track_stat(env, EP_ST_rtt_pend_retired);
+			newest = i;
 		}
+		ep_tcp_pend_drop(f, i);
 	}
+	if (newest < EP_TCP_PEND)
+		ep_track_sample(env, EP_AH_RTT_DATA, now - f->pend_us[newest]);
 }
 
-/* Karn: a retransmission from seq makes outstanding segments ending after it ambiguous. */
-EP_INLINE void ep_tcp_karn_seq(struct ep_tcp *f, uint32_t seq)
+/*
+ * Karn: a retransmission from seq makes the outstanding segments ending after
+ * it ambiguous (their cumulative ACK waits for the resent range).
+ */
+EP_INLINE void ep_tcp_karn_seq(struct ep_track_env *env, struct ep_tcp *f, uint32_t seq)
 {
 	uint32_t i;
 
 	if (f->pend_kind != EP_PEND_SEQ)
 		return;
-	for (i = 0; i < EP_TCP_PEND; i++)
-		if ((f->pend_mask & (1u << i)) && ep_seq_lt(seq, f->pend_val[i]))
-			f->pend_mask &= (uint8_t)~(1u << i);
+	for (i = 0; i < EP_TCP_PEND; i++) {
+		if ((f->pend_mask & (1u << i)) && ep_seq_lt(seq, f->pend_val[i])) {
+			ep_tcp_pend_drop(f, i);
+			ep_track_stat(env, EP_ST_rtt_karn_discard);
+		}
+	}
+}
+
+/*
+ * Data/ACK candidates of a segment [seq, end) sent towards the remote.  A
+ * GSO super-packet seen before segmentation (TC egress: segs > 1, seg_bytes
+ * its wire segments' payload) is sampled as its wire segments would be: the
+ * ends of its first segments while slots are free, so that its samples are
+ * those of a capture of the wire.
+ */
+EP_INLINE void ep_tcp_pend_seq(struct ep_track_env *env, struct ep_tcp *f, uint32_t seq,
+			       uint32_t end, uint32_t now, uint32_t segs, uint32_t seg_bytes)
+{
+	uint32_t i;
+
+	if (segs <= 1 || !seg_bytes || end - seq <= seg_bytes) {
+		ep_tcp_pend_add(env, f, EP_PEND_SEQ, end, now);
+		return;
+	}
+	ep_track_stat(env, EP_ST_gso_split);
+	for (i = 1; i <= EP_TCP_PEND; i++) {
+		uint32_t e = seq + i * seg_bytes;
+
+		if (ep_seq_lt(end, e) || i == segs)
+			e = end;
+		if (!ep_tcp_pend_add(env, f, EP_PEND_SEQ, e, now) || e == end)
+			break;
+	}
 }
 
 /* SYN and SYN-ACK: the handshake sample's clock. */
@@ -226,9 +306,10 @@ EP_INLINE int ep_tcp_seen_before(struct ep_tcp *f, int s, uint32_t seq, uint32_t
 	return seen;
 }
 
-/* A segment with payload from side s (segs: segments it stands for, GSO). */
+/* A segment with payload from side s (segs, seg_bytes: GSO, as for ep_tcp_segment()). */
 EP_INLINE void ep_tcp_on_data(struct ep_track_env *env, struct ep_tcp *f, const struct ep_pkt *pkt,
-			      int s, int toward, int ts_mode, uint32_t now, uint32_t segs)
+			      int s, int toward, int ts_mode, uint32_t now, uint32_t segs,
+			      uint32_t seg_bytes)
 {
 	uint32_t len = pkt->payload_len, end = pkt->seq + len;
 	int fresh = 1;
@@ -247,7 +328,7 @@ EP_INLINE void ep_tcp_on_data(struct ep_track_env *env, struct ep_tcp *f, const 
 				if (toward) {
 					f->retx_out += segs;
 					ep_track_count(env, EP_AC_retx_out, segs);
-					ep_tcp_karn_seq(f, pkt->seq);
+					ep_tcp_karn_seq(env, f, pkt->seq);
 				} else {
 					ep_track_count(env, EP_AC_retx_in, segs);
 				}
@@ -258,16 +339,41 @@ EP_INLINE void ep_tcp_on_data(struct ep_track_env *env, struct ep_tcp *f, const 
 		f->flags |= EP_TF_SIDE(EP_TF_NXT0, s);
 	}
 	if (toward && fresh && !ts_mode && f->pend_kind != EP_PEND_HS)
-		ep_tcp_pend_add(env, f, EP_PEND_SEQ, end, now);
+		ep_tcp_pend_seq(env, f, pkt->seq, end, now, segs, seg_bytes);
 }
 
 /*
- * One segment of the flow from side s at now (segs: how many segments it
- * stands for: 1, or a GSO/GRO super-packet's count).  Afterwards f->state
- * tells the owner where the flow belongs (half-open, established, closed).
+ * A TSval towards the remote on a segment that elicits an ACK: a candidate
+ * when it is the first segment with that TSval (a TSval is timed from its
+ * first appearance, taken or not, so that a later copy never shortens it).
+ * Serial arithmetic spans the TSval wrap; a TSval far behind the last one
+ * means the sender's clock restarted, and the old outstanding ones go.
+ */
+EP_INLINE void ep_tcp_on_tsval(struct ep_track_env *env, struct ep_tcp *f, uint32_t tsval,
+			       uint32_t now)
+{
+	if (f->flags & EP_TF_TSV) {
+		if (f->last_tsval - tsval < EP_TSVAL_JUMP)
+			return; /* not newer (or a copy reordered by a little) */
+		if (ep_seq_lt(tsval, f->last_tsval)) {
+			ep_track_stat(env, EP_ST_rtt_ts_jump);
+			f->pend_mask = 0;
+		}
+	}
+	f->last_tsval = tsval;
+	f->flags |= EP_TF_TSV;
+	ep_tcp_pend_add(env, f, EP_PEND_TS, tsval, now);
+}
+
+/*
+ * One segment of the flow from side s at now.  segs: how many segments it
+ * stands for (1, or a GSO/GRO super-packet's count); seg_bytes: the payload
+ * of each of them when it is a super-packet to be segmented (0: unknown).
+ * Afterwards f->state tells the owner where the flow belongs (half-open,
+ * established, closed).
  */
 EP_INLINE void ep_tcp_segment(struct ep_track_env *env, struct ep_tcp *f, const struct ep_pkt *pkt,
-			      int s, uint32_t now, uint32_t segs)
+			      int s, uint32_t now, uint32_t segs, uint32_t seg_bytes)
 {
 	int toward = s != f->remote, ts_mode;
 
@@ -304,7 +410,7 @@ EP_INLINE void ep_tcp_segment(struct ep_track_env *env, struct ep_tcp *f, const 
 			ep_tcp_match_ack(env, f, pkt->ack, now);
 	}
 	if (pkt->payload_len) {
-		ep_tcp_on_data(env, f, pkt, s, toward, ts_mode, now, segs);
+		ep_tcp_on_data(env, f, pkt, s, toward, ts_mode, now, segs, seg_bytes);
 	} else if (!(f->flags & EP_TF_SIDE(EP_TF_NXT0, s))) {
 		f->nxt[s & 1] = pkt->seq;
 		f->flags |= EP_TF_SIDE(EP_TF_NXT0, s);
@@ -318,12 +424,8 @@ EP_INLINE void ep_tcp_segment(struct ep_track_env *env, struct ep_tcp *f, const 
 	}
 	/* TSval towards the remote on segments that elicit an ACK (data, FIN). */
 	if (toward && ts_mode && (pkt->opts & EP_OPT_TS) && f->pend_kind != EP_PEND_HS &&
-	    (pkt->payload_len || (pkt->flags & EP_TCP_FIN)) &&
-	    (!(f->flags & EP_TF_TSV) || ep_seq_lt(f->last_tsval, pkt->tsval))) {
-		ep_tcp_pend_add(env, f, EP_PEND_TS, pkt->tsval, now);
-		f->last_tsval = pkt->tsval;
-		f->flags |= EP_TF_TSV;
-	}
+	    (pkt->payload_len || (pkt->flags & EP_TCP_FIN)))
+		ep_tcp_on_tsval(env, f, pkt->tsval, now);
 	f->flags = (uint16_t)((f->flags & ~EP_TF_SIDE(EP_TF_ZWIN0, s)) |
 			      (pkt->win == 0 ? EP_TF_SIDE(EP_TF_ZWIN0, s) : 0));
 

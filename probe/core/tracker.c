@@ -315,7 +315,7 @@ EP_INLINE void track(struct ep_tracker *t, const struct ep_pkt *pkt, uint64_t no
 	}
 	env.t = t;
 	env.slot = ep_flow_agg(f);
-	ep_tcp_segment(&env, &f->tcp, pkt, s, (uint32_t)(now_ns / 1000), 1);
+	ep_tcp_segment(&env, &f->tcp, pkt, s, (uint32_t)(now_ns / 1000), 1, 0);
 	ep_flow_touch(t->ft, f, f->tcp.state == EP_FS_ESTABLISHED ? EP_LRU_LONG : EP_LRU_SHORT,
 		      (uint32_t)(now_ns / 1000000));
 }
