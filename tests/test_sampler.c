@@ -103,6 +103,7 @@ struct bulk {
 struct ev {
 	uint32_t t, seq, ack, len, tsval, tsecr, segs;
 	uint8_t side, order;
+	uint32_t idx; /* generation order: ties keep it (qsort is not stable) */
 };
 
 static int ev_cmp(const void *a, const void *b)
@@ -111,7 +112,9 @@ static int ev_cmp(const void *a, const void *b)
 
 	if (x->t != y->t)
 		return x->t < y->t ? -1 : 1;
-	return (int)x->order - (int)y->order; /* ACKs, then a resend, then new data */
+	if (x->order != y->order)
+		return (int)x->order - (int)y->order; /* ACKs, then a resend, then new data */
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 static uint32_t tsval_at(const struct bulk *b, uint32_t t)
@@ -181,6 +184,8 @@ static void run_bulk(const struct bulk *b, struct ep_track_env *e)
 	}
 #undef TSEND
 #undef START
+	for (k = 0; k < n; k++)
+		ev[k].idx = k;
 	qsort(ev, n, sizeof(*ev), ev_cmp);
 	for (k = 0; k < n; k++)
 		seg(e, &f, ev[k].side, ev[k].t, EP_TCP_ACK, ev[k].seq, ev[k].ack, ev[k].len, b->ts,

@@ -67,6 +67,17 @@ EP_INLINE void ep_tcp_end(struct ep_track_env *env, struct ep_tcp *f)
 				(uint32_t)((uint64_t)f->retx_out * 1000000u / f->data_out));
 }
 
+/* The kind of the outstanding samples (EP_PEND_*) and the in-flow sampling step (log2). */
+EP_INLINE uint32_t ep_tcp_kind(const struct ep_tcp *f)
+{
+	return f->pend_kind & EP_PEND_KIND_MASK;
+}
+
+EP_INLINE uint32_t ep_tcp_step(const struct ep_tcp *f)
+{
+	return (uint32_t)f->pend_kind >> EP_PEND_STEP_SHIFT;
+}
+
 EP_INLINE void ep_tcp_pend_clear(struct ep_tcp *f)
 {
 	f->pend_mask = 0;
@@ -81,16 +92,51 @@ EP_INLINE void ep_tcp_pend_clear(struct ep_tcp *f)
  * candidates are not taken (rtt_pend_full).  A slot is freed by its answer
  * (a sample), when it can no longer be answered first (retired: a later
  * TSval was echoed, or an ACK covered a later segment), by a retransmission
- * (Karn), or after EP_PEND_MAX_US without an answer.  Answers come once per
- * round trip, so each slot yields about one sample per round trip whatever
- * the window: the yield does not depend on the bandwidth-delay product.
+ * (Karn), or after EP_PEND_MAX_US without an answer.  A slot freed without a
+ * sample arms the sampler: the next new segment (or TSval) takes its place,
+ * so that delayed ACKs and losses do not thin the samples.
+ *
+ * Candidates are spread evenly over the bytes the flow sends, so that the
+ * samples weigh every moment of a transfer alike (a queue that builds and
+ * drains is seen for as long as it lasts): a segment whose end crosses a
+ * multiple of 2^step in sequence space is a candidate without timestamps;
+ * with timestamps it arms the next TSval seen for the first time.  (A TSval
+ * boundary of its own would lock onto the receiver's delayed-ACK pairs when
+ * there is one TSval per segment: only the first TSval of a pair is echoed.)
+ *
+ * The step adapts per flow.  Up by one when a slot is answered after a
+ * candidate found every slot waiting: the candidates come faster than the
+ * answers.  A full set of slots that then free without answers (retired,
+ * voided: a loss) says nothing of the rate, and does not count.  Down by one,
+ * rarely (1 in EP_STEP_DOWN_ODDS of the candidates that find every slot free),
+ * so that the step follows the largest recent bandwidth-delay product and
+ * candidates come about 1-3 times per round trip of the slowest recent round
+ * trips.  Re-arming a slot as soon as it is answered instead samples at 3 per
+ * current round trip and over-weighs the moments when the round trip is short
+ * (under a queue that came and went, the p50 read 12-25 % low); counting the
+ * slots clogged by a loss as "too fast" starved flows in loss recovery.
  */
 #define EP_PEND_MAX_US 8000000u /* an outstanding sample unanswered this long is dropped */
 #define EP_TSVAL_JUMP 0x100000u /* a TSval this far behind the last one: its clock restarted */
+#define EP_STEP_MAX 30u         /* sampling step ceiling (2^30 bytes) */
+#define EP_STEP_DOWN_ODDS 16u   /* power of 2 */
 
+/* Slot i frees without a sample: a full set of such slots says nothing of the rate. */
 EP_INLINE void ep_tcp_pend_drop(struct ep_tcp *f, uint32_t i)
 {
-	f->pend_mask &= (uint8_t)~(1u << i);
+	f->pend_mask &= (uint8_t)~(1u << i | EP_PEND_FULL_SEEN);
+}
+
+/* Slot i is answered: if a candidate found the slots full before, the step goes up. */
+EP_INLINE void ep_tcp_pend_answered(struct ep_track_env *env, struct ep_tcp *f, uint32_t i,
+				    uint32_t now)
+{
+	uint32_t step = ep_tcp_step(f);
+
+	ep_track_sample(env, EP_AH_RTT_DATA, now - f->pend_us[i]);
+	if ((f->pend_mask & EP_PEND_FULL_SEEN) && step < EP_STEP_MAX)
+		f->pend_kind = (uint8_t)(ep_tcp_kind(f) | (step + 1) << EP_PEND_STEP_SHIFT);
+	f->pend_mask &= (uint8_t)~(1u << i | EP_PEND_FULL_SEEN);
 }
 
 /*
@@ -103,7 +149,7 @@ EP_INLINE int ep_tcp_pend_add(struct ep_track_env *env, struct ep_tcp *f, uint8_
 {
 	uint32_t i, slot = EP_TCP_PEND;
 
-	if (f->pend_kind != kind) {
+	if (ep_tcp_kind(f) != kind) {
 		f->pend_kind = kind;
 		f->pend_mask = 0;
 	}
@@ -133,9 +179,32 @@ EP_INLINE int ep_tcp_pend_add(struct ep_track_env *env, struct ep_tcp *f, uint8_
 }
 
 /*
+ * An in-flow candidate (kind EP_PEND_TS or EP_PEND_SEQ) at a step boundary:
+ * taken if a slot is free, and the step adapted (see above).
+ * @return 1 when taken
+ */
+EP_INLINE int ep_tcp_pend_sampled(struct ep_track_env *env, struct ep_tcp *f, uint8_t kind,
+				  uint32_t val, uint32_t now)
+{
+	uint32_t step = ep_tcp_kind(f) == kind ? ep_tcp_step(f) : 0;
+	int all_free = ep_tcp_kind(f) != kind || !(f->pend_mask & EP_PEND_SLOTS);
+
+	if (!ep_tcp_pend_add(env, f, kind, val, now)) {
+		f->pend_mask |= EP_PEND_FULL_SEEN;
+		return 0;
+	}
+	if (all_free && step && ((val * 0x9e3779b1u) >> 28) % EP_STEP_DOWN_ODDS == 0)
+		step--;
+	f->pend_kind = (uint8_t)(kind | step << EP_PEND_STEP_SHIFT);
+	return 1;
+}
+
+/*
  * A packet from the remote echoing TSecr: the outstanding TSval it equals is a
  * sample (its first echo: the slot is freed with it); older outstanding TSvals
- * were never echoed first and never will be (retired).
+ * were never echoed first and never will be (retired), and the next new TSval
+ * takes the place of each (with one TSval per segment and delayed ACKs, half
+ * of the TSvals are never echoed: the yield would halve).
  */
 EP_INLINE void ep_tcp_match_tsecr(struct ep_track_env *env, struct ep_tcp *f, uint32_t tsecr,
 				  uint32_t now)
@@ -145,13 +214,13 @@ EP_INLINE void ep_tcp_match_tsecr(struct ep_track_env *env, struct ep_tcp *f, ui
 	for (i = 0; i < EP_TCP_PEND; i++) {
 		if (!(f->pend_mask & (1u << i)))
 			continue;
-		if (f->pend_val[i] == tsecr)
-			ep_track_sample(env, EP_AH_RTT_DATA, now - f->pend_us[i]);
-		else if (ep_seq_lt(f->pend_val[i], tsecr))
+		if (f->pend_val[i] == tsecr) {
+			ep_tcp_pend_answered(env, f, i, now);
+		} else if (ep_seq_lt(f->pend_val[i], tsecr)) {
 			ep_track_stat(env, EP_ST_rtt_pend_retired);
-		else
-			continue;
-		ep_tcp_pend_drop(f, i);
+			ep_tcp_pend_drop(f, i);
+			f->flags |= EP_TF_ARMED; /* in its place, the next new TSval */
+		}
 	}
 }
 
@@ -172,17 +241,19 @@ EP_INLINE void ep_tcp_match_ack(struct ep_track_env *env, struct ep_tcp *f, uint
 	for (i = 0; i < EP_TCP_PEND; i++) {
 		if (!(f->pend_mask & (1u << i)) || !ep_seq_le(f->pend_val[i], ack))
 			continue;
-		if (newest < EP_TCP_PEND && ep_seq_lt(f->pend_val[i], f->pend_val[newest])) {
+		if (newest < EP_TCP_PEND) {
 			ep_track_stat(env, EP_ST_rtt_pend_retired);
-		} else {
-			if (newest < EP_TCP_PEND)
-				ep_track_stat(env, EP_ST_rtt_pend_retired);
-			newest = i;
+			f->flags |= EP_TF_ARMED; /* the next new segment takes its place */
 		}
-		ep_tcp_pend_drop(f, i);
+		if (newest == EP_TCP_PEND || !ep_seq_lt(f->pend_val[i], f->pend_val[newest]))
+			newest = i;
 	}
-	if (newest < EP_TCP_PEND)
-		ep_track_sample(env, EP_AH_RTT_DATA, now - f->pend_us[newest]);
+	if (newest == EP_TCP_PEND)
+		return;
+	for (i = 0; i < EP_TCP_PEND; i++)
+		if (i != newest && (f->pend_mask & (1u << i)) && ep_seq_le(f->pend_val[i], ack))
+			f->pend_mask &= (uint8_t)~(1u << i);
+	ep_tcp_pend_answered(env, f, newest, now);
 }
 
 /*
@@ -193,40 +264,60 @@ EP_INLINE void ep_tcp_karn_seq(struct ep_track_env *env, struct ep_tcp *f, uint3
 {
 	uint32_t i;
 
-	if (f->pend_kind != EP_PEND_SEQ)
+	if (ep_tcp_kind(f) != EP_PEND_SEQ)
 		return;
 	for (i = 0; i < EP_TCP_PEND; i++) {
 		if ((f->pend_mask & (1u << i)) && ep_seq_lt(seq, f->pend_val[i])) {
 			ep_tcp_pend_drop(f, i);
 			ep_track_stat(env, EP_ST_rtt_karn_discard);
+			f->flags |= EP_TF_ARMED; /* the next new segment takes its place */
 		}
 	}
 }
 
 /*
- * Data/ACK candidates of a segment [seq, end) sent towards the remote.  A
- * GSO super-packet seen before segmentation (TC egress: segs > 1, seg_bytes
- * its wire segments' payload) is sampled as its wire segments would be: the
- * ends of its first segments while slots are free, so that its samples are
- * those of a capture of the wire.
+ * Data/ACK candidates of a segment [seq, end) sent towards the remote: the
+ * segment is one when its end crosses a step boundary.  A GSO super-packet
+ * seen before segmentation (TC egress: segs > 1, seg_bytes its wire segments'
+ * payload) is sampled as its wire segments would be: each boundary inside it
+ * makes the end of the wire segment that crosses it a candidate, so that its
+ * samples are those of a capture of the wire.
  */
 EP_INLINE void ep_tcp_pend_seq(struct ep_track_env *env, struct ep_tcp *f, uint32_t seq,
 			       uint32_t end, uint32_t now, uint32_t segs, uint32_t seg_bytes)
 {
-	uint32_t i;
+	uint32_t i, step = ep_tcp_step(f);
+	int super = segs > 1 && seg_bytes && end - seq > seg_bytes;
 
-	if (segs <= 1 || !seg_bytes || end - seq <= seg_bytes) {
-		ep_tcp_pend_add(env, f, EP_PEND_SEQ, end, now);
+	if (f->flags & EP_TF_ARMED) {
+		/* A slot freed without a sample: the first (wire) segment takes its place. */
+		uint32_t e = super ? seq + seg_bytes : end;
+
+		f->flags &= (uint16_t)~EP_TF_ARMED;
+		if (!ep_tcp_pend_sampled(env, f, EP_PEND_SEQ, e, now) || e == end)
+			return;
+		step = ep_tcp_step(f);
+		seq = e;
+	}
+	if (!super) {
+		if (seq >> step != end >> step)
+			ep_tcp_pend_sampled(env, f, EP_PEND_SEQ, end, now);
 		return;
 	}
 	ep_track_stat(env, EP_ST_gso_split);
-	for (i = 1; i <= EP_TCP_PEND; i++) {
-		uint32_t e = seq + i * seg_bytes;
+	for (i = 0; i < EP_TCP_PEND + 1; i++) {
+		/* The next boundary after seq, and the end of the wire segment holding it. */
+		uint32_t b = ((seq >> step) + 1) << step, e;
 
-		if (ep_seq_lt(end, e) || i == segs)
-			e = end;
-		if (!ep_tcp_pend_add(env, f, EP_PEND_SEQ, e, now) || e == end)
+		if (!ep_seq_le(b, end) || ep_seq_le(b, seq))
 			break;
+		e = seq + (b - seq + seg_bytes - 1) / seg_bytes * seg_bytes;
+		if (ep_seq_lt(end, e))
+			e = end;
+		if (!ep_tcp_pend_sampled(env, f, EP_PEND_SEQ, e, now))
+			break;
+		step = ep_tcp_step(f);
+		seq = e;
 	}
 }
 
@@ -239,7 +330,7 @@ EP_INLINE void ep_tcp_on_syn(struct ep_track_env *env, struct ep_tcp *f, const s
 		if (f->flags & EP_TF_SYN_SEEN) {
 			if (toward) {
 				f->flags |= EP_TF_HS_KARN;
-				if (f->pend_kind == EP_PEND_HS)
+				if (ep_tcp_kind(f) == EP_PEND_HS)
 					ep_tcp_pend_clear(f);
 			}
 		} else {
@@ -249,7 +340,7 @@ EP_INLINE void ep_tcp_on_syn(struct ep_track_env *env, struct ep_tcp *f, const s
 		}
 	} else if (!toward) {
 		/* SYN-ACK from a remote server: the sample, unless the SYN was resent. */
-		if (f->pend_kind == EP_PEND_HS && (f->pend_mask & 1) && pkt->ack == f->pend_val[0]) {
+		if (ep_tcp_kind(f) == EP_PEND_HS && (f->pend_mask & 1) && pkt->ack == f->pend_val[0]) {
 			if (!(f->flags & EP_TF_HS_KARN))
 				ep_track_sample(env, EP_AH_RTT_HS, now - f->pend_us[0]);
 			ep_tcp_pend_clear(f);
@@ -258,7 +349,7 @@ EP_INLINE void ep_tcp_on_syn(struct ep_track_env *env, struct ep_tcp *f, const s
 		/* SYN-ACK towards a remote client starts the clock; a second one voids it. */
 		if (f->flags & EP_TF_SYNACK_SEEN) {
 			f->flags |= EP_TF_HS_KARN;
-			if (f->pend_kind == EP_PEND_HS)
+			if (ep_tcp_kind(f) == EP_PEND_HS)
 				ep_tcp_pend_clear(f);
 		} else {
 			f->flags |= EP_TF_SYNACK_SEEN;
@@ -306,13 +397,29 @@ EP_INLINE int ep_tcp_seen_before(struct ep_tcp *f, int s, uint32_t seq, uint32_t
 	return seen;
 }
 
-/* A segment with payload from side s (segs, seg_bytes: GSO, as for ep_tcp_segment()). */
-EP_INLINE void ep_tcp_on_data(struct ep_track_env *env, struct ep_tcp *f, const struct ep_pkt *pkt,
+/*
+ * A segment with payload from side s (segs, seg_bytes: GSO, as for
+ * ep_tcp_segment()).  With timestamps, a segment whose end crosses a step
+ * boundary arms the sampler for the next new TSval (this segment's when it is
+ * new); a super-packet arms it so only when its first wire segment crosses.
+ * While the remote reports a hole (SACK blocks), new data is no candidate:
+ * its answer waits for the hole (Karn would void it; its TSval would never be
+ * echoed first); a boundary it crosses arms the sampler for later.
+ * @return EP_DATA_* flags: EP_DATA_LATE_ARM for a new super-packet towards
+ *         the remote with timestamps (the caller checks its later wire
+ *         segments for a boundary after this packet's TSval, as they come
+ *         after it on the wire); EP_DATA_RETX for a retransmission towards
+ *         the remote
+ */
+#define EP_DATA_LATE_ARM 1
+#define EP_DATA_RETX 2
+
+EP_INLINE int ep_tcp_on_data(struct ep_track_env *env, struct ep_tcp *f, const struct ep_pkt *pkt,
 			      int s, int toward, int ts_mode, uint32_t now, uint32_t segs,
 			      uint32_t seg_bytes)
 {
 	uint32_t len = pkt->payload_len, end = pkt->seq + len;
-	int fresh = 1;
+	int fresh = 1, ret = 0;
 
 	if (toward)
 		f->data_out += segs;
@@ -326,6 +433,7 @@ EP_INLINE void ep_tcp_on_data(struct ep_track_env *env, struct ep_tcp *f, const 
 
 			if (!keepalive && !zwp) {
 				if (toward) {
+					ret = EP_DATA_RETX;
 					f->retx_out += segs;
 					ep_track_count(env, EP_AC_retx_out, segs);
 					ep_tcp_karn_seq(env, f, pkt->seq);
@@ -338,19 +446,36 @@ EP_INLINE void ep_tcp_on_data(struct ep_track_env *env, struct ep_tcp *f, const 
 		f->nxt[s & 1] = end;
 		f->flags |= EP_TF_SIDE(EP_TF_NXT0, s);
 	}
-	if (toward && fresh && !ts_mode && f->pend_kind != EP_PEND_HS)
-		ep_tcp_pend_seq(env, f, pkt->seq, end, now, segs, seg_bytes);
+	/* Candidates: without timestamps first transmissions only (Karn). */
+	if (toward && (fresh || ts_mode) && ep_tcp_kind(f) != EP_PEND_HS) {
+		uint32_t step = ep_tcp_step(f), first_end = end;
+
+		if (!ts_mode) {
+			ep_tcp_pend_seq(env, f, pkt->seq, end, now, segs, seg_bytes);
+			return ret;
+		}
+		if (segs > 1 && seg_bytes && len > seg_bytes) {
+			first_end = pkt->seq + seg_bytes;
+			ret |= EP_DATA_LATE_ARM;
+		}
+		if (pkt->seq >> step != first_end >> step)
+			f->flags |= EP_TF_ARMED;
+	}
+	return ret;
 }
 
 /*
  * A TSval towards the remote on a segment that elicits an ACK: a candidate
- * when it is the first segment with that TSval (a TSval is timed from its
- * first appearance, taken or not, so that a later copy never shortens it).
+ * when it is the first segment with that TSval and a step boundary armed it,
+ * unless the remote holds a hole and the segment is new data (retx: it is a
+ * retransmission, whose TSval the remote echoes when it fills the hole).  A
+ * TSval is timed from its first appearance, taken or not, so that a later
+ * copy never shortens it.
  * Serial arithmetic spans the TSval wrap; a TSval far behind the last one
  * means the sender's clock restarted, and the old outstanding ones go.
  */
 EP_INLINE void ep_tcp_on_tsval(struct ep_track_env *env, struct ep_tcp *f, uint32_t tsval,
-			       uint32_t now)
+			       uint32_t now, int retx)
 {
 	if (f->flags & EP_TF_TSV) {
 		if (f->last_tsval - tsval < EP_TSVAL_JUMP)
@@ -362,7 +487,10 @@ EP_INLINE void ep_tcp_on_tsval(struct ep_track_env *env, struct ep_tcp *f, uint3
 	}
 	f->last_tsval = tsval;
 	f->flags |= EP_TF_TSV;
-	ep_tcp_pend_add(env, f, EP_PEND_TS, tsval, now);
+	if ((f->flags & EP_TF_ARMED) && (retx || !(f->pend_mask & EP_PEND_HOLE))) {
+		f->flags &= (uint16_t)~EP_TF_ARMED;
+		ep_tcp_pend_sampled(env, f, EP_PEND_TS, tsval, now);
+	}
 }
 
 /*
@@ -375,7 +503,7 @@ EP_INLINE void ep_tcp_on_tsval(struct ep_track_env *env, struct ep_tcp *f, uint3
 EP_INLINE void ep_tcp_segment(struct ep_track_env *env, struct ep_tcp *f, const struct ep_pkt *pkt,
 			      int s, uint32_t now, uint32_t segs, uint32_t seg_bytes)
 {
-	int toward = s != f->remote, ts_mode;
+	int toward = s != f->remote, ts_mode, data = 0;
 
 	ep_track_count(env, toward ? EP_AC_segs_out : EP_AC_segs_in, segs);
 	if (pkt->opts & EP_OPT_TS)
@@ -392,25 +520,29 @@ EP_INLINE void ep_tcp_segment(struct ep_track_env *env, struct ep_tcp *f, const 
 		return;
 	}
 	/* The remote client's ACK of our SYN-ACK closes the handshake sample. */
-	if (f->pend_kind == EP_PEND_HS && !toward && (pkt->flags & EP_TCP_ACK)) {
+	if (ep_tcp_kind(f) == EP_PEND_HS && !toward && (pkt->flags & EP_TCP_ACK)) {
 		if ((f->pend_mask & 1) && ep_seq_le(f->pend_val[0], pkt->ack) &&
 		    !(f->flags & EP_TF_HS_KARN))
 			ep_track_sample(env, EP_AH_RTT_HS, now - f->pend_us[0]);
 		ep_tcp_pend_clear(f);
 	}
-	if (f->pend_kind != EP_PEND_HS && f->pend_kind != EP_PEND_NONE &&
-	    f->pend_kind != (ts_mode ? EP_PEND_TS : EP_PEND_SEQ))
+	if (ep_tcp_kind(f) != EP_PEND_HS && ep_tcp_kind(f) != EP_PEND_NONE &&
+	    ep_tcp_kind(f) != (ts_mode ? EP_PEND_TS : EP_PEND_SEQ))
 		ep_tcp_pend_clear(f); /* timestamps appeared on the second side */
 
 	/* Answers from the remote: exact TSecr echoes, or ACKs covering data. */
-	if (!toward && f->pend_kind != EP_PEND_HS) {
+	if (!toward && ep_tcp_kind(f) != EP_PEND_HS) {
 		if (ts_mode && (pkt->opts & EP_OPT_TS))
 			ep_tcp_match_tsecr(env, f, pkt->tsecr, now);
 		else if (!ts_mode && (pkt->flags & EP_TCP_ACK))
 			ep_tcp_match_ack(env, f, pkt->ack, now);
+		/* Does the remote hold a hole (SACK blocks on its ACK)? */
+		if (pkt->flags & EP_TCP_ACK)
+			f->pend_mask = (uint8_t)((f->pend_mask & ~EP_PEND_HOLE) |
+						 (pkt->sack_blocks ? EP_PEND_HOLE : 0));
 	}
 	if (pkt->payload_len) {
-		ep_tcp_on_data(env, f, pkt, s, toward, ts_mode, now, segs, seg_bytes);
+		data = ep_tcp_on_data(env, f, pkt, s, toward, ts_mode, now, segs, seg_bytes);
 	} else if (!(f->flags & EP_TF_SIDE(EP_TF_NXT0, s))) {
 		f->nxt[s & 1] = pkt->seq;
 		f->flags |= EP_TF_SIDE(EP_TF_NXT0, s);
@@ -421,11 +553,17 @@ EP_INLINE void ep_tcp_segment(struct ep_track_env *env, struct ep_tcp *f, const 
 		if (ep_seq_lt(f->nxt[s & 1], end))
 			f->nxt[s & 1] = end;
 		f->flags |= EP_TF_SIDE(EP_TF_FIN0, s);
+		/* The FIN's sequence number counts as a byte for the sampler's boundaries. */
+		if (toward && ts_mode && (end - 1) >> ep_tcp_step(f) != end >> ep_tcp_step(f))
+			f->flags |= EP_TF_ARMED;
 	}
 	/* TSval towards the remote on segments that elicit an ACK (data, FIN). */
-	if (toward && ts_mode && (pkt->opts & EP_OPT_TS) && f->pend_kind != EP_PEND_HS &&
+	if (toward && ts_mode && (pkt->opts & EP_OPT_TS) && ep_tcp_kind(f) != EP_PEND_HS &&
 	    (pkt->payload_len || (pkt->flags & EP_TCP_FIN)))
-		ep_tcp_on_tsval(env, f, pkt->tsval, now);
+		ep_tcp_on_tsval(env, f, pkt->tsval, now, data & EP_DATA_RETX);
+	if ((data & EP_DATA_LATE_ARM) &&
+	    (pkt->seq + seg_bytes) >> ep_tcp_step(f) != (pkt->seq + pkt->payload_len) >> ep_tcp_step(f))
+		f->flags |= EP_TF_ARMED;
 	f->flags = (uint16_t)((f->flags & ~EP_TF_SIDE(EP_TF_ZWIN0, s)) |
 			      (pkt->win == 0 ? EP_TF_SIDE(EP_TF_ZWIN0, s) : 0));
 

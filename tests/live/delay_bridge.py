@@ -7,12 +7,16 @@ the script creates TAP devices A and B (the caller moves them into network
 namespaces and configures them), then forwards every Ethernet frame from one to
 the other after DELAY_MS (one way), dropping a random LOSS share of frames that
 carry TCP payload (so handshakes stay deterministic and data is retransmitted).
+With RATE_MBIT each direction is also a bottleneck of that rate: frames are
+serialised one after another, and a frame that would wait more than QUEUE_MS
+(default 50) behind the others is dropped at the tail, as a router's buffer does;
+senders faster than the rate build a real queue (and its delay).
 
 It prints "ready" once the devices exist, and at exit (SIGTERM) one line of
 statistics: frames forwarded and dropped per direction and the measured
 scheduling lateness (how much later than due frames left: the bridge's own jitter).
 
-Usage: delay_bridge.py TAP_A TAP_B DELAY_MS [LOSS] [SEED]
+Usage: delay_bridge.py TAP_A TAP_B DELAY_MS [LOSS] [SEED] [RATE_MBIT] [QUEUE_MS]
 """
 import fcntl
 import heapq
@@ -54,12 +58,15 @@ def main():
     a_name, b_name, delay_ms = sys.argv[1], sys.argv[2], float(sys.argv[3])
     loss = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
     rng = random.Random(int(sys.argv[5]) if len(sys.argv) > 5 else 1)
+    rate = float(sys.argv[6]) * 1e6 / 8 if len(sys.argv) > 6 else 0.0  # bytes/s
+    qlimit = (float(sys.argv[7]) if len(sys.argv) > 7 else 50.0) / 1000.0
+    busy = {"ab": 0.0, "ba": 0.0}  # when the bottleneck has sent what it holds
     fds = {open_tap(a_name): None, open_tap(b_name): None}
     fa, fb = list(fds)
     peer = {fa: fb, fb: fa}
     delay = delay_ms / 1000.0
     queue, seq = [], 0
-    stats = {"ab": 0, "ba": 0, "drop_ab": 0, "drop_ba": 0}
+    stats = {"ab": 0, "ba": 0, "drop_ab": 0, "drop_ba": 0, "q_ab": 0, "q_ba": 0}
     late = []
     running = [True]
     signal.signal(signal.SIGTERM, lambda *_: running.__setitem__(0, False))
@@ -83,7 +90,15 @@ def main():
                 if loss and tcp_payload(frame) and rng.random() < loss:
                     stats["drop_" + d] += 1
                     continue
-                heapq.heappush(queue, (now + delay, seq, peer[fd], frame))
+                due = now + delay
+                if rate:
+                    start = max(now, busy[d])
+                    if start - now > qlimit:
+                        stats["q_" + d] += 1
+                        continue
+                    busy[d] = start + len(frame) / rate
+                    due = busy[d] + delay
+                heapq.heappush(queue, (due, seq, peer[fd], frame))
                 seq += 1
                 stats[d] += 1
         now = time.monotonic()
@@ -98,7 +113,8 @@ def main():
     p50 = late[len(late) // 2] * 1e6 if late else 0
     p99 = late[int(len(late) * 0.99)] * 1e6 if late else 0
     print(f"bridge: forwarded a->b {stats['ab']} b->a {stats['ba']}, dropped a->b {stats['drop_ab']} "
-          f"b->a {stats['drop_ba']}, lateness p50 {p50:.0f} us p99 {p99:.0f} us", flush=True)
+          f"b->a {stats['drop_ba']}, lateness p50 {p50:.0f} us p99 {p99:.0f} us, "
+          f"queue drops a->b {stats['q_ab']} b->a {stats['q_ba']}", flush=True)
 
 
 if __name__ == "__main__":

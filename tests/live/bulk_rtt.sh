@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# bulk_rtt.sh - in-flow RTT under load: real kernel TCP bulk downloads through three
+# userspace delay/loss/bottleneck "ISPs" (tests/live/delay_bridge.py), edgeprobe-bpf live on
+# the server's bridge and edgeprobe-pcap on a capture of the wire, both against references
+# computed from the capture without our code (tests/live/bulk_rtt_check.py).
+#
+# ns SRV (192.0.2.1 on br0, tests/live/bulk.py serve) and three client namespaces:
+#   AS64511 192.0.2.11:  5 ms each way,              40 Mbit/s, 50 ms of buffer
+#   AS64512 192.0.2.12: 10 ms each way,              40 Mbit/s, 50 ms of buffer
+#   AS64513 192.0.2.13: 30 ms each way, 2% data loss, 80 Mbit/s, 20 ms of buffer
+# The first two build a queue when unpaced; the lossy one's flows are held below its
+# bottleneck by the loss (a tail-drop queue that also filled would make its RTT bimodal:
+# full or empty, with no value in between for a p50 to rest on).
+# Four runs: server-paced (SO_MAX_PACING_RATE, below the bottleneck) and unpaced (the
+# bottleneck's queue fills), each with TCP timestamps on and off (net.ipv4.tcp_timestamps=0
+# in the client namespaces).  Per run, 6 parallel downloads per client of 8 MB (4 MB over the
+# lossy path), about 10 s: long enough that each probe's quantiles rest on 500-2,000
+# samples per ISP.  The checks are in bulk_rtt_check.py.
+#
+# Usage: bulk_rtt.sh EDGEPROBE_BPF EDGEPROBE_PCAP BRIDGE BULK CHECK WORKDIR [RUNS...]
+#        (exit 77 without root, namespaces, /dev/net/tun or BTF)
+set -u
+BPF=$1 PCAP_PROBE=$2 BRIDGE=$3 BULK=$4 CHECK=$5 OUT=$6
+shift 6
+RUNS=${*:-paced-ts unpaced-ts paced-nots unpaced-nots}
+NS_S=ep-ksrv-$$
+. "$(dirname "$0")/lib.sh"
+[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+[ -r /sys/kernel/btf/vmlinux ] || skip "no kernel BTF"
+command -v tshark >/dev/null && command -v mergecap >/dev/null || skip "no tshark/mergecap"
+need_netns $NS_S ep-kca-$$ ep-kcb-$$ ep-kcc-$$
+mkdir -p "$OUT"
+rm -rf "${OUT:?}"/*
+
+ip -n $NS_S link add br0 type bridge && ip -n $NS_S link set br0 up || die "bridge"
+ns_addr $NS_S br0 192.0.2.1/24
+# The server's buffers fit a 60 ms path at the bottleneck's rate.
+ip netns exec $NS_S sysctl -qw net.ipv4.tcp_wmem="4096 262144 8388608"
+TAPS=()
+start_bridge() { # name one_way_ms loss seed addr rate_mbit queue_ms
+	local ns=ep-kc${1,,}-$$ ts=epk${1,,}s$$ tc=epk${1,,}c$$
+	python3 "$BRIDGE" "$ts" "$tc" "$2" "$3" "$4" "$6" "$7" > "$OUT/bridge-$1.txt" 2>&1 &
+	PIDS+=($!)
+	eval "BR_$1=$!"
+	local i
+	for i in $(seq 50); do grep -q ready "$OUT/bridge-$1.txt" && break; sleep 0.1; done
+	grep -q ready "$OUT/bridge-$1.txt" || die "delay bridge $1: $(cat "$OUT/bridge-$1.txt")"
+	ip link set "$ts" netns $NS_S && ip link set "$tc" netns "$ns" || die "moving TAPs of $1"
+	ip -n $NS_S link set "$ts" master br0 && ip -n $NS_S link set "$ts" up || die "br0 port $ts"
+	ns_addr "$ns" "$tc" "$5/24"
+	TAPS+=("$ts")
+}
+start_bridge A 5 0 3 192.0.2.11 40 50
+start_bridge B 10 0 5 192.0.2.12 40 50
+start_bridge C 30 0.02 7 192.0.2.13 80 20
+printf '192.0.2.11,192.0.2.11,64511,Near ISP\n192.0.2.12,192.0.2.12,64512,Mid ISP\n192.0.2.13,192.0.2.13,64513,Far lossy ISP\n' > "$OUT/asn.csv"
+
+ip netns exec $NS_S python3 "$BULK" serve 192.0.2.1 9000 > "$OUT/server.txt" 2>&1 &
+PIDS+=($!)
+for i in $(seq 50); do grep -q ready "$OUT/server.txt" && break; sleep 0.1; done
+for c in a b c; do # the paths work (and ARP is settled) before anything is measured
+	ip netns exec ep-kc$c-$$ python3 "$BULK" fetch 192.0.2.1 9000 1 1000 0 || die "client $c"
+done
+
+retrans() { ip netns exec $NS_S awk '/^Tcp:/ {n++; if (n == 1) for (i = 1; i <= NF; i++) h[i] = $i;
+	else for (i = 1; i <= NF; i++) if (h[i] == "RetransSegs") print $i}' /proc/net/snmp; }
+
+for run in $RUNS; do
+	d="$OUT/$run"
+	mkdir -p "$d"
+	ts=1; [ "${run#*-}" = nots ] && ts=0
+	pace=0; [ "${run%-*}" = paced ] && pace=600000 # 6 x 4.8 Mbit/s, under the bottleneck
+	for c in a b c; do ip netns exec ep-kc$c-$$ sysctl -qw net.ipv4.tcp_timestamps=$ts; done
+	ip netns exec $NS_S "$BPF" --iface br0 --asn-db "$OUT/asn.csv" --local-net 192.0.2.1/32 \
+		--json-out "$d/bpf.json" 2>"$d/bpf.log" &
+	BPPID=$!
+	for i in $(seq 100); do grep -q "attached to br0" "$d/bpf.log" && break; sleep 0.1; done
+	grep -q "attached to br0" "$d/bpf.log" || die "edgeprobe-bpf did not attach: $(cat "$d/bpf.log")"
+	TD=()
+	for t in "${TAPS[@]}"; do
+		ip netns exec $NS_S tcpdump -Z root --immediate-mode -i "$t" -s 160 -B 16384 -U \
+			-w "$d/$t.pcap" 'tcp port 9000' 2>"$d/tcpdump-$t.txt" &
+		TD+=($!)
+	done
+	( while :; do ip netns exec $NS_S ss -tin state established '( sport = :9000 )' 2>/dev/null |
+		awk '/192.0.2.1[1-3]/ {peer=$4} / rtt:/ {match($0, / rtt:[0-9.]*/); print peer, substr($0, RSTART+5, RLENGTH-5)}';
+		sleep 0.02; done ) > "$d/ss.txt" &
+	SSPID=$!
+	sleep 1
+	r0=$(retrans)
+	start=$(date +%s.%N)
+	DL=()
+	for c in a b c; do
+		size=8000000; [ $c = c ] && size=4000000
+		ip netns exec ep-kc$c-$$ python3 "$BULK" fetch 192.0.2.1 9000 6 $size $pace \
+			2>"$d/fetch-$c.txt" &
+		DL+=($!)
+	done
+	for p in "${DL[@]}"; do wait "$p" || die "$run: downloads failed: $(cat "$d"/fetch-*.txt)"; done
+	echo "$run: downloads took $(awk "BEGIN {printf \"%.1f\", $(date +%s.%N) - $start}") s"
+	sleep 1
+	r1=$(retrans)
+	echo "$((r1 - r0))" > "$d/retrans_segs.txt"
+	kill $SSPID
+	for p in "${TD[@]}"; do kill -INT "$p"; done
+	kill -TERM $BPPID
+	wait $BPPID || die "$run: edgeprobe-bpf exited with an error: $(tail -3 "$d/bpf.log")"
+	for p in "${TD[@]}"; do wait "$p" 2>/dev/null; done
+	grep -h "packets dropped by kernel" "$d"/tcpdump-*.txt | grep -v "^0 " && die "$run: tcpdump dropped packets"
+	mergecap -F pcap -w "$d/wire.pcap" "$d"/epk*.pcap || die "mergecap"
+	"$PCAP_PROBE" --read "$d/wire.pcap" --asn-db "$OUT/asn.csv" --local-net 192.0.2.1/32 \
+		--json-out "$d/pcap.json" --quiet || die "$run: edgeprobe-pcap on the capture"
+	tshark -r "$d/wire.pcap" -n -T fields -E separator=, -e frame.number -e frame.time_epoch \
+		-e ip.src -e tcp.srcport -e ip.dst -e tcp.dstport -e tcp.flags.syn -e tcp.flags.fin \
+		-e tcp.seq_raw -e tcp.ack_raw -e tcp.len -e tcp.options.timestamp.tsval \
+		-e tcp.options.timestamp.tsecr -e tcp.analysis.ack_rtt -e tcp.analysis.acks_frame \
+		> "$d/fields.csv" || die "tshark"
+	rm -f "$d"/epk*.pcap
+done
+kill -TERM $BR_A $BR_B $BR_C
+wait $BR_A $BR_B $BR_C 2>/dev/null
+python3 "$CHECK" "$OUT" $RUNS

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""bulk_rtt_check.py - the checks of bulk_rtt.sh: edgeprobe's in-flow RTT per ISP against
+references computed from the capture of the wire with tshark's dissection and none of
+edgeprobe's code.
+
+References, per client address (one ASN each), from RUN/fields.csv:
+  timestamps on   the first echo of each TSval: a data or FIN segment from the server
+                  registers its TSval the first time it is seen; the first packet from the
+                  client whose TSecr equals it is the sample (pping's passive-ping rule)
+  timestamps off  tshark's tcp.analysis.ack_rtt (an ACK's time since the segment whose end
+                  it equals), less every sample whose ACK may answer a retransmission (a
+                  resend below the ACK between the segment and the ACK: Karn's rule)
+and the kernel's smoothed RTT (ss -ti srtt, polled) is printed beside them.
+
+Per run and ASN, for edgeprobe-bpf (live) and edgeprobe-pcap (on the capture):
+  p50 and p90 within 5 % (timestamps on) / 10 % (off) of the reference's, plus the
+  histogram's 1 % bucket width -- or, where the reference is sparse around that quantile
+  (a queue that is either full or empty makes it bimodal, and the value at p50 then jumps
+  between the modes for a shift of a few samples), close to it in rank: the share of the
+  reference's samples at or below edgeprobe's p50 (p90) within 5 percentage points of 50 %
+  (90 %), or within 3 standard errors of a q-quantile of a sample of edgeprobe's size n,
+  100 * sqrt(q (1 - q) / n) points (the reference is the population, edgeprobe's histogram
+  a sample of it: an unbiased sampler fails this 0.3 % of the time).
+  At least 5 % of the reference's sample count.
+Per run: retransmissions towards the clients (summed over the ASNs) equal to the server
+namespace's TcpRetransSegs delta, for both probes.
+
+Usage: bulk_rtt_check.py WORKDIR RUN...   (exit 1 on any failure)
+"""
+import json
+import math
+import statistics
+import sys
+
+PREFIXES = ((64511, "192.0.2.11"), (64512, "192.0.2.12"), (64513, "192.0.2.13"))
+SERVER = ("192.0.2.1", "9000")
+
+
+def pct(values, q):
+    """The value at rank ceil(q/100 * n), as HdrHistogram reports percentiles."""
+    v = sorted(values)
+    return v[max(0, math.ceil(q / 100 * len(v)) - 1)] if v else 0
+
+
+def load_rows(path):
+    rows = []
+    for line in open(path):
+        f = line.rstrip("\n").split(",")
+        if len(f) < 15 or not f[8]:
+            continue
+        rows.append({"frame": int(f[0]), "t": float(f[1]), "src": f[2], "sport": f[3],
+                     "dst": f[4], "dport": f[5], "syn": f[6] in ("1", "True"),
+                     "fin": f[7] in ("1", "True"), "seq": int(f[8]), "ack": int(f[9] or 0),
+                     "len": int(f[10] or 0), "tsval": f[11], "tsecr": f[12],
+                     "ack_rtt": f[13], "acks_frame": f[14]})
+    return rows
+
+
+def references(rows):
+    """Per client address: (first-echo samples, Karn-filtered ack_rtt samples), in us."""
+    first_seen, echoed, echo_s, ack_s = {}, {}, {}, {}
+    max_end, resends, frame_t = {}, {}, {}
+    for r in rows:
+        frame_t[r["frame"]] = r["t"]
+        to_client = (r["src"], r["sport"]) == SERVER
+        client = (r["dst"], r["dport"]) if to_client else (r["src"], r["sport"])
+        if to_client:
+            if (r["len"] or r["fin"]) and r["tsval"]:
+                first_seen.setdefault(client, {}).setdefault(int(r["tsval"]), r["t"])
+            if r["len"] and not r["syn"]:
+                end = (r["seq"] + r["len"]) % 2**32
+                hi = max_end.get(client)
+                if hi is not None and (r["seq"] - hi) % 2**32 > 2**31:
+                    resends.setdefault(client, []).append((r["t"], r["seq"]))
+                if hi is None or (end - hi) % 2**32 < 2**31:
+                    max_end[client] = end
+            continue
+        if r["tsecr"]:
+            v = int(r["tsecr"])
+            sent = first_seen.get(client, {}).get(v)
+            if sent is not None and v not in echoed.setdefault(client, set()):
+                echoed[client].add(v)
+                echo_s.setdefault(client[0], []).append((r["t"] - sent) * 1e6)
+        if r["ack_rtt"] and r["acks_frame"]:
+            t_seg = frame_t.get(int(r["acks_frame"]), 0)
+            ambiguous = any(t_seg <= t < r["t"] and (r["ack"] - s) % 2**32 < 2**31
+                            for t, s in resends.get(client, ()))
+            if not ambiguous:
+                ack_s.setdefault(client[0], []).append(float(r["ack_rtt"]) * 1e6)
+    return echo_s, ack_s
+
+
+def rank(values, v):
+    """The share of values at or below v, in percent."""
+    return 100.0 * sum(1 for x in values if x <= v) / len(values)
+
+
+def quantile_ok(ref, q, got, tol, n):
+    """got (the q-th percentile of a probe's n samples) within tol of the reference's, in
+    value, or in rank within 5 points or 3 standard errors of a sample quantile."""
+    want = pct(ref, q)
+    se = 100.0 * math.sqrt(q / 100 * (1 - q / 100) / max(n, 1))
+    return abs(got - want) <= (tol + 0.01) * want or abs(rank(ref, got) - q) <= max(5.0, 3 * se)
+
+
+def summary(path):
+    lines = [json.loads(l) for l in open(path)]
+    s = lines[-1]
+    return s, {a["asn"]: a for a in s["asns"]}
+
+
+def main():
+    out, runs = sys.argv[1], sys.argv[2:]
+    fails = []
+    for run in runs:
+        d = f"{out}/{run}"
+        ts = run.endswith("-ts")
+        tol = 0.05 if ts else 0.10
+        echo_s, ack_s = references(load_rows(f"{d}/fields.csv"))
+        ref_all = echo_s if ts else ack_s
+        srtt = {}
+        for line in open(f"{d}/ss.txt"):
+            p = line.split()
+            if len(p) == 2:
+                srtt.setdefault(p[0].rsplit(":", 1)[0], []).append(float(p[1]) * 1000)
+        retrans = int(open(f"{d}/retrans_segs.txt").read())
+        probes = {"edgeprobe-bpf": summary(f"{d}/bpf.json"),
+                  "edgeprobe-pcap": summary(f"{d}/pcap.json")}
+        print(f"== {run}: reference {'first echo of each TSval' if ts else 'tshark ack_rtt (Karn)'}"
+              f", tolerance {tol:.0%}; kernel TcpRetransSegs {retrans}")
+        for asn, addr in PREFIXES:
+            ref = ref_all.get(addr, [])
+            k = srtt.get(addr, [])
+            if len(ref) < 20:
+                fails.append(f"{run} AS{asn}: only {len(ref)} reference samples")
+                continue
+            r50, r90 = pct(ref, 50), pct(ref, 90)
+            print(f"  AS{asn} {addr}: reference n {len(ref)} p50 {r50:.0f} p90 {r90:.0f} us; "
+                  f"kernel srtt median {statistics.median(k) if k else 0:.0f} us")
+            for who, (_, per) in probes.items():
+                a = per.get(asn, {}).get("rtt_data", {"n": 0, "p50_us": 0, "p90_us": 0})
+                n, p50, p90 = a["n"], a["p50_us"], a["p90_us"]
+                e50, e90 = (p50 - r50) / r50, (p90 - r90) / r90
+                print(f"    {who:15s} n {n:6d} ({n / len(ref):6.1%}) p50 {p50:7d} ({e50:+6.1%}, "
+                      f"rank {rank(ref, p50) - 50:+5.1f}) p90 {p90:7d} ({e90:+6.1%}, rank "
+                      f"{rank(ref, p90) - 90:+5.1f})")
+                if not quantile_ok(ref, 50, p50, tol, n):
+                    fails.append(f"{run} AS{asn} {who}: p50 {p50} us vs reference {r50:.0f} us")
+                if not quantile_ok(ref, 90, p90, tol, n):
+                    fails.append(f"{run} AS{asn} {who}: p90 {p90} us vs reference {r90:.0f} us")
+                if n < 0.05 * len(ref):
+                    fails.append(f"{run} AS{asn} {who}: {n} samples, under 5% of {len(ref)}")
+        for who, (s, per) in probes.items():
+            retx = sum(per.get(asn, {}).get("retx_out", 0) for asn, _ in PREFIXES)
+            st = s["stats"]
+            print(f"  {who}: retransmissions {retx} (kernel {retrans}); rtt_pend_full "
+                  f"{st.get('rtt_pend_full', 0)} retired {st.get('rtt_pend_retired', 0)} "
+                  f"karn {st.get('rtt_karn_discard', 0)} expired {st.get('rtt_pend_expired', 0)} "
+                  f"gso_split {st.get('gso_split', 0)}")
+            if retx != retrans:
+                fails.append(f"{run} {who}: {retx} retransmissions, kernel TcpRetransSegs {retrans}")
+    for f in fails:
+        print("FAIL:", f)
+    sys.exit(1 if fails else 0)
+
+
+if __name__ == "__main__":
+    main()
