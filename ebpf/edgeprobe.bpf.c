@@ -17,6 +17,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include "edgeprobe/ep_admit.h"
 #include "edgeprobe/ep_bpf.h"
 #include "edgeprobe/ep_flow_key.h"
 
@@ -233,12 +234,14 @@ static __noinline int track(struct ep_pkt *pkt, const struct ep_bpf_cfg *cfg, __
 		f = NULL;
 	}
 	if (!f) {
-		int a = -1, b = -1;
+		int a = -1, b = -1, syn = (pkt->flags & (EP_TCP_SYN | EP_TCP_ACK)) == EP_TCP_SYN;
 
 		if (pkt->flags & EP_TCP_RST) {
 			stat_add(EP_ST_rst_no_flow, 1);
 			return 0;
 		}
+		if (syn)
+			stat_add(EP_ST_syn_new, 1);
 		__builtin_memset(&nf, 0, sizeof(nf));
 		if (cfg->has_local) {
 			a = is_local(key.family, key.addr_a);
@@ -246,6 +249,15 @@ static __noinline int track(struct ep_pkt *pkt, const struct ep_bpf_cfg *cfg, __
 		}
 		ep_tcp_init(&nf.tcp, ep_tcp_pick_remote(a, b, pkt, s, key.port_a, key.port_b));
 		nf.asn = asn_of(cfg, key.family, nf.tcp.remote ? key.addr_b : key.addr_a);
+		/* Under a SYN flood, new flows are admitted by sampling (ep_admit.h). */
+		if ((pkt->flags & EP_TCP_SYN) &&
+		    !ep_admit(ep_flow_key_hash(&key), cfg->syn_admit_level)) {
+			if (syn) {
+				stat_add(EP_ST_syn_unsampled, 1);
+				count(cfg, nf.asn, EP_AC_syn_unsampled, 1);
+			}
+			return 0;
+		}
 		if (bpf_map_update_elem(&ep_flows_new, &key, &nf, BPF_NOEXIST) < 0) {
 			stat_add(EP_ST_bpf_map_full, 1);
 			return 0;

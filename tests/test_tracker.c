@@ -6,6 +6,7 @@
  * SYN flood, windows and flow ends.
  */
 #include <arpa/inet.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -353,10 +354,73 @@ static void test_flood(int ack)
 	ep_tracker_finish(t);
 	CHECK(max_active <= 64);
 	CHECK_EQ(a.last_stats[EP_ST_flows_evicted], a.last_stats[EP_ST_evict_halfopen]);
-	CHECK(a.last_stats[EP_ST_flows_evicted] > 19000);
+	/* Each spoofed flow was evicted, or not admitted once admission engaged (window 2). */
+	CHECK(a.last_stats[EP_ST_flows_evicted] + a.last_stats[EP_ST_syn_unsampled] > 19000);
+	CHECK(a.last_stats[EP_ST_flows_evicted] > 10000);
 	/* Every established flow stayed: one flow each, 40 samples each. */
 	CHECK_EQ(a.c[1][EP_AC_flows_new], 16);
 	CHECK_EQ(a.h[1][EP_AH_RTT_DATA]->total, 16 * 40);
+	done(&a, t);
+}
+
+/*
+ * A SYN flood over several windows with slow (600 ms) and fast (10 ms) real
+ * handshakes among it: admission engages after the first window, every real
+ * handshake is either sampled or counted unsampled for its ASN, and the slow
+ * ones survive in the same share as the fast ones.
+ */
+static void test_syn_admission(void)
+{
+	struct acc a;
+	struct ep_tracker *t = mk(&a, 1, 16384);
+	uint32_t x = 7, i, slow = 0, fast = 0, n[2] = {0, 0}, head[2] = {0, 0};
+	struct {
+		uint64_t at;
+		uint16_t port;
+	} acks[2][1024]; /* due ACKs, near and far, each in time order */
+	char src[32];
+	uint64_t now;
+
+	for (now = 0; now < 3000000; now += 10) { /* 3 s, 100,000 spoofed SYNs per second */
+		x = x * 1664525 + 1013904223;
+		snprintf(src, sizeof(src), "198.18.%u.%u", (x >> 16) & 0xff, x >> 24);
+		send_at(t, now, (struct seg){src, SRV, (uint16_t)(x >> 8), 443, SYN, x, 0, 0});
+		if (now % 2000 == 0 && now >= 300000 && now < 2300000) {
+			/* A real client every 2 ms; odd ports 600 ms away (AS64502), even 10 ms (AS64501). */
+			uint16_t port = (uint16_t)(10000 + now / 2000);
+			int far = port & 1;
+
+			send_at(t, now, (struct seg){far ? RSRV : CLI, SRV, port, 443, SYN, 1, 0, 0});
+			send_at(t, now, (struct seg){SRV, far ? RSRV : CLI, 443, port, SA, 9, 2, 0});
+			acks[far][n[far]].at = now + (far ? 600000 : 10000);
+			acks[far][n[far]++].port = port;
+			far ? slow++ : fast++;
+		}
+		/* The clients' ACKs of the SYN-ACKs, when due. */
+		for (i = 0; i < 2; i++) {
+			while (head[i] < n[i] && acks[i][head[i]].at <= now) {
+				send_at(t, now, (struct seg){i ? RSRV : CLI, SRV, acks[i][head[i]].port,
+							     443, ACK, 2, 10, 0});
+				head[i]++;
+			}
+		}
+	}
+	ep_tracker_finish(t);
+	CHECK(a.last_stats[EP_ST_syn_unsampled] > 200000);
+	/* Every real handshake is sampled or counted, for its own ASN. */
+	CHECK_EQ(a.h[1][EP_AH_RTT_HS]->total + a.c[1][EP_AC_syn_unsampled], fast);
+	CHECK_EQ(a.h[2][EP_AH_RTT_HS]->total + a.c[2][EP_AC_syn_unsampled], slow);
+	/* The same share survives whatever the round trip (binomial: within 5 sigma). */
+	i = (uint32_t)a.h[2][EP_AH_RTT_HS]->total;
+	CHECK(a.h[1][EP_AH_RTT_HS]->total > 30 && i > 30);
+	CHECK(llabs((long long)i - (long long)a.h[1][EP_AH_RTT_HS]->total) <
+	      5 * (long long)sqrt((double)(i + a.h[1][EP_AH_RTT_HS]->total)) + 2);
+	NEAR(ep_hist_percentile(a.h[2][EP_AH_RTT_HS], 50), 600000);
+	NEAR(ep_hist_percentile(a.h[1][EP_AH_RTT_HS], 50), 10000);
+	if (check_failed)
+		fprintf(stderr, "admission: fast %u sampled %llu, slow %u sampled %u, unsampled %llu\n",
+			fast, (unsigned long long)a.h[1][EP_AH_RTT_HS]->total, slow, i,
+			(unsigned long long)a.last_stats[EP_ST_syn_unsampled]);
 	done(&a, t);
 }
 
@@ -636,6 +700,7 @@ int main(void)
 	test_midstream_roles();
 	test_flood(0);
 	test_flood(1);
+	test_syn_admission();
 	test_ratelimit();
 	test_window_order();
 	test_asn_overflow();

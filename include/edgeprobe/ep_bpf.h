@@ -19,7 +19,7 @@ struct ep_bpf_cfg {
 	uint32_t epoch;          /* 0 or 1: the buffer programs write now */
 	uint32_t has_local;      /* --local-net given: roles from the local tries */
 	uint32_t asn_set;        /* 0 or 1: the ASN tries in use (SIGHUP fills the other, flips) */
-	uint32_t pad;
+	uint32_t syn_admit_level; /* new half-open flows admitted at 2^-level (ep_admit.h) */
 	struct ep_hdr_cfg hdr;   /* histogram bucket math, precomputed by the loader */
 };
 

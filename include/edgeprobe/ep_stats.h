@@ -42,7 +42,10 @@
 	X(rtt_pend_expired)   /* outstanding samples unanswered for EP_PEND_MAX_US */            \
 	X(rtt_karn_discard)   /* outstanding samples voided by a retransmission (Karn) */        \
 	X(rtt_ts_jump)        /* TSval clock jumped back: its outstanding samples dropped */     \
-	X(gso_split)          /* super-packets sampled as their wire segments (TC egress) */
+	X(gso_split)          /* super-packets sampled as their wire segments (TC egress) */  \
+	X(syn_unsampled)      /* SYNs not admitted under a flood (ep_admit.h): no handshake */ \
+	X(syn_admit_level)    /* gauge: new half-open flows admitted at 2^-level */          \
+	X(syn_new)            /* SYNs that found no flow (connections opened, flood SYNs) */
 
 enum ep_stat {
 #define EP_X(n) EP_ST_##n,

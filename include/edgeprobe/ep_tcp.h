@@ -10,8 +10,10 @@
 
 #include "ep_types.h"
 
-/* Per-ASN counters: X(name). */
-#define EP_ASN_COUNTERS(X) X(flows_new) X(flows_closed) X(segs_out) X(segs_in) X(retx_out) X(retx_in)
+/* Per-ASN counters: X(name).  syn_unsampled: SYNs whose flow a flood's sampled
+ * admission did not create (ep_admit.h): handshakes not measured. */
+#define EP_ASN_COUNTERS(X)                                                                         \
+	X(flows_new) X(flows_closed) X(segs_out) X(segs_in) X(retx_out) X(retx_in) X(syn_unsampled)
 
 enum ep_asn_counter {
 #define EP_X(n) EP_AC_##n,

@@ -24,6 +24,7 @@
 #include <linux/if_link.h>
 
 #include "edgeprobe.skel.h"
+#include "edgeprobe/ep_admit.h"
 #include "edgeprobe/ep_bpf.h"
 #include "log.h"
 #include "privdrop.h"
@@ -319,6 +320,8 @@ struct drain {
 	struct ep_window_asn *asns;
 	struct ep_hist **hists;   /* nasns x EP_AH__COUNT */
 	uint32_t nasns, cap;
+	uint64_t syn_new;         /* the syn_new counter at the last window's end */
+	uint32_t halfopen_room;   /* the new-flow table's size */
 };
 
 static struct ep_window_asn *asn_slot(struct drain *d, const struct ep_probe *p, uint32_t asn)
@@ -552,6 +555,12 @@ static void close_window(struct edgeprobe_bpf *skel, struct ep_probe *p, struct 
 	nanosleep(&ts, NULL);
 	drain_epoch(skel, p, done, d, &hist_err);
 	read_stats(skel, stats);
+	/* The SYN admission level for the next window, from this one's new SYNs. */
+	cfg->syn_admit_level = ep_admit_level_next((uint32_t)(stats[EP_ST_syn_new] - d->syn_new),
+						   d->halfopen_room, (uint32_t)((end - start) / 1000000));
+	d->syn_new = stats[EP_ST_syn_new];
+	bpf_map_update_elem(bpf_map__fd(skel->maps.ep_cfg), &(uint32_t){0}, cfg, BPF_ANY);
+	stats[EP_ST_syn_admit_level] = cfg->syn_admit_level;
 	stats[EP_ST_flows_active] = flows_active(skel);
 	stats[EP_ST_hist_nomem] += hist_err;
 	if (final)
@@ -723,6 +732,7 @@ int main(int argc, char **argv)
 	bpf_map__set_max_entries(skel->maps.ep_asn6b, (uint32_t)(fill.n * 3 / 2 + 1024));
 	bpf_map__set_max_entries(skel->maps.ep_flows, po.max_flows);
 	bpf_map__set_max_entries(skel->maps.ep_flows_new, po.max_flows / 4 > 1024 ? po.max_flows / 4 : 1024);
+	d.halfopen_room = bpf_map__max_entries(skel->maps.ep_flows_new);
 	bpf_map__set_max_entries(skel->maps.ep_actr, 2 * (po.max_asns + 1));
 	ret = edgeprobe_bpf__load(skel);
 	if (ret < 0) {

@@ -77,6 +77,7 @@ static void list_unlink(struct ep_flow_table *t, struct ep_flow *f)
 		t->flows[f->lru_next].lru_prev = f->lru_prev;
 	else if (t->tail[l] == i)
 		t->tail[l] = f->lru_prev;
+	t->nlist[l]--;
 }
 
 static void list_push(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lru, uint32_t now_ms)
@@ -91,6 +92,7 @@ static void list_push(struct ep_flow_table *t, struct ep_flow *f, enum ep_lru lr
 	else
 		t->tail[lru] = i;
 	t->head[lru] = i;
+	t->nlist[lru]++;
 }
 
 /*
@@ -194,6 +196,11 @@ struct ep_flow *ep_flow_victim(struct ep_flow_table *t, enum ep_lru lru)
 uint32_t ep_flow_table_count(const struct ep_flow_table *t)
 {
 	return t->count;
+}
+
+uint32_t ep_flow_table_count_list(const struct ep_flow_table *t, enum ep_lru lru)
+{
+	return t->nlist[lru];
 }
 
 uint32_t ep_flow_table_capacity(const struct ep_flow_table *t)

@@ -77,6 +77,7 @@ struct ep_flow_table {
 	uint32_t free_head;   /* removed records chained through lru_next */
 	uint32_t fresh;       /* records at and above this index were never used */
 	uint32_t head[2], tail[2];
+	uint32_t nlist[2];    /* flows on each list */
 };
 
 /* The ASN slot, in the key's three owner bytes (one load: family and owner together). */
@@ -189,6 +190,8 @@ static inline void ep_flow_touch(struct ep_flow_table *t, struct ep_flow *f, enu
 }
 
 uint32_t ep_flow_table_count(const struct ep_flow_table *t);
+/* Flows on list lru (EP_LRU_SHORT: half-open and closing). */
+uint32_t ep_flow_table_count_list(const struct ep_flow_table *t, enum ep_lru lru);
 uint32_t ep_flow_table_capacity(const struct ep_flow_table *t);
 /* Bytes allocated for records and index. */
 size_t ep_flow_table_bytes(const struct ep_flow_table *t);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "edgeprobe/ep_admit.h"
 #include "edgeprobe/ep_track.h"
 
 #include "tracker.h"
@@ -28,6 +29,9 @@ struct ep_tracker {
 	} defer[EP_TRACKER_BURST * 4];
 	uint32_t ndefer;
 	int deferring;
+	/* Sampled admission of flows opened by SYNs under a flood (ep_admit.h). */
+	uint32_t admit_level;         /* this window's: admit 2^-level */
+	uint32_t win_syns;            /* SYNs without a flow in this window */
 };
 
 void ep_tracker_cfg_defaults(struct ep_tracker_cfg *cfg)
@@ -88,6 +92,7 @@ uint64_t *ep_tracker_stats(struct ep_tracker *t)
 	t->stats[EP_ST_flows_active] = ep_flow_table_count(t->ft);
 	t->stats[EP_ST_asn_overflow] = t->agg.overflow;
 	t->stats[EP_ST_hist_nomem] = t->agg.hist_nomem;
+	t->stats[EP_ST_syn_admit_level] = t->admit_level;
 	return t->stats;
 }
 
@@ -233,6 +238,21 @@ static uint8_t pick_remote(const struct ep_tracker *t, const struct ep_flow_key 
 	return ep_tcp_pick_remote(a, b, pkt, side, key->port_a, key->port_b);
 }
 
+/* A SYN whose flow was not admitted: counted for its remote side's ASN. */
+static void syn_unsampled(struct ep_tracker *t, const struct ep_pkt *pkt,
+			  const struct ep_flow_key *key, int side)
+{
+	const char *org;
+	uint32_t asn;
+
+	if (pkt->flags & EP_TCP_ACK)
+		return; /* a SYN-ACK: its SYN was counted */
+	t->stats[EP_ST_syn_unsampled]++;
+	asn = ep_asn_map_lookup(t->cfg.asn, key->family,
+				pick_remote(t, key, pkt, side) ? key->addr_b : key->addr_a, &org);
+	ep_asn_agg_count(&t->agg, ep_asn_agg_slot(&t->agg, asn, org), EP_AC_syn_unsampled, 1);
+}
+
 static struct ep_flow *flow_create(struct ep_tracker *t, const struct ep_pkt *pkt,
 				   const struct ep_flow_key *key, uint64_t hash, int side,
 				   uint64_t now_ns)
@@ -308,6 +328,16 @@ EP_INLINE void track(struct ep_tracker *t, const struct ep_pkt *pkt, uint64_t no
 		if (pkt->flags & EP_TCP_RST) {
 			t->stats[EP_ST_rst_no_flow]++;
 			return;
+		}
+		if (pkt->flags & EP_TCP_SYN) {
+			if (!(pkt->flags & EP_TCP_ACK)) {
+				t->win_syns++;
+				t->stats[EP_ST_syn_new]++;
+			}
+			if (EP_UNLIKELY(!ep_admit(hash, t->admit_level))) {
+				syn_unsampled(t, pkt, keyp, s);
+				return;
+			}
 		}
 		f = flow_create(t, pkt, keyp, hash, s, now_ns);
 		if (EP_UNLIKELY(!f))
@@ -476,6 +506,10 @@ void ep_tracker_advance(struct ep_tracker *t, uint64_t now_ns)
 	while (now_ns >= t->win_end) {
 		expire(t, t->win_end);
 		close_window(t);
+		t->admit_level = ep_admit_level_next(
+			t->win_syns, t->cfg.max_flows - ep_flow_table_count_list(t->ft, EP_LRU_LONG),
+			(uint32_t)(iv / 1000000));
+		t->win_syns = 0;
 		t->win_start = t->win_end;
 		t->win_end += iv;
 		if (!t->cfg.emit_empty && now_ns >= t->win_end) {
