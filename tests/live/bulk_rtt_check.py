@@ -13,6 +13,13 @@ References, per client address (one ASN each), from RUN/fields.csv:
                   resend below the ACK between the segment and the ACK: Karn's rule)
 and the kernel's smoothed RTT (ss -ti srtt, polled) is printed beside them.
 
+Printed for the benchmark (scripts/bench, docs/performance.md), not checked: in-flow
+samples per second per flow; beside them, with timestamps, what pping keeps (every first
+echo: the reference itself) and what ePPing's default rate limit keeps (at most one
+sample per flow per 100 ms) and its p50/p90 against the reference; the BPF programs'
+run time per packet from the kernel's statistics (kernel.bpf_stats_enabled), when the
+run recorded them (RUN/bpf_stats.txt).
+
 Per run and ASN, for edgeprobe-bpf (live) and edgeprobe-pcap (on the capture):
   p50 and p90 within 5 % (timestamps on) / 10 % (off) of the reference's, plus the
   histogram's 1 % bucket width -- or, where the reference is sparse around that quantile
@@ -58,13 +65,17 @@ def load_rows(path):
 
 
 def references(rows):
-    """Per client address: (first-echo samples, Karn-filtered ack_rtt samples), in us."""
-    first_seen, echoed, echo_s, ack_s = {}, {}, {}, {}
-    max_end, resends, frame_t = {}, {}, {}
+    """Per client address: first-echo samples and Karn-filtered ack_rtt samples (us); the
+    first echoes also as (client, echo time, us) for the rate-limited view; and per client
+    address the flows' active seconds."""
+    first_seen, echoed, echo_s, ack_s, echoes = {}, {}, {}, {}, []
+    max_end, resends, frame_t, span = {}, {}, {}, {}
     for r in rows:
         frame_t[r["frame"]] = r["t"]
         to_client = (r["src"], r["sport"]) == SERVER
         client = (r["dst"], r["dport"]) if to_client else (r["src"], r["sport"])
+        lo, hi = span.get(client, (r["t"], r["t"]))
+        span[client] = (min(lo, r["t"]), max(hi, r["t"]))
         if to_client:
             if (r["len"] or r["fin"]) and r["tsval"]:
                 first_seen.setdefault(client, {}).setdefault(int(r["tsval"]), r["t"])
@@ -82,13 +93,28 @@ def references(rows):
             if sent is not None and v not in echoed.setdefault(client, set()):
                 echoed[client].add(v)
                 echo_s.setdefault(client[0], []).append((r["t"] - sent) * 1e6)
+                echoes.append((client, r["t"], (r["t"] - sent) * 1e6))
         if r["ack_rtt"] and r["acks_frame"]:
             t_seg = frame_t.get(int(r["acks_frame"]), 0)
             ambiguous = any(t_seg <= t < r["t"] and (r["ack"] - s) % 2**32 < 2**31
                             for t, s in resends.get(client, ()))
             if not ambiguous:
                 ack_s.setdefault(client[0], []).append(float(r["ack_rtt"]) * 1e6)
-    return echo_s, ack_s
+    secs = {}
+    for (addr, _), (lo, hi) in span.items():
+        secs[addr] = secs.get(addr, 0.0) + (hi - lo)
+    return echo_s, ack_s, echoes, secs
+
+
+def rate_limited(echoes, limit_s=0.1):
+    """Per client address, the first echoes ePPing's default keeps: at most one per flow
+    per limit_s."""
+    kept, last = {}, {}
+    for client, t, us in echoes:
+        if t - last.get(client, -1e9) >= limit_s:
+            last[client] = t
+            kept.setdefault(client[0], []).append(us)
+    return kept
 
 
 def rank(values, v):
@@ -117,7 +143,8 @@ def main():
         d = f"{out}/{run}"
         ts = run.endswith("-ts")
         tol = 0.05 if ts else 0.10
-        echo_s, ack_s = references(load_rows(f"{d}/fields.csv"))
+        echo_s, ack_s, echoes, flow_s = references(load_rows(f"{d}/fields.csv"))
+        epp = rate_limited(echoes)
         ref_all = echo_s if ts else ack_s
         srtt = {}
         for line in open(f"{d}/ss.txt"):
@@ -151,6 +178,23 @@ def main():
                     fails.append(f"{run} AS{asn} {who}: p90 {p90} us vs reference {r90:.0f} us")
                 if n < 0.05 * len(ref):
                     fails.append(f"{run} AS{asn} {who}: {n} samples, under 5% of {len(ref)}")
+            secs = flow_s.get(addr, 0) or 1
+            n_bpf = probes["edgeprobe-bpf"][1].get(asn, {}).get("rtt_data", {"n": 0})["n"]
+            line = (f"    per flow-second: edgeprobe {n_bpf / secs:.1f} samples, "
+                    f"{'pping' if ts else 'tshark ack_rtt'} {len(ref) / secs:.1f}")
+            e = epp.get(addr, [])
+            if ts and e:
+                line += (f", ePPing (100 ms limit) {len(e) / secs:.1f} (p50 "
+                         f"{(pct(e, 50) - r50) / r50:+.1%}, p90 {(pct(e, 90) - r90) / r90:+.1%})")
+            print(line)
+        try:
+            bs = dict(l.split() for l in open(f"{d}/bpf_stats.txt") if len(l.split()) == 2)
+            for prog in ("ep_tc_egress", "ep_tc_ingress"):
+                cnt, ns = int(bs.get(prog + ".run_cnt", 0)), int(bs.get(prog + ".run_time_ns", 0))
+                if cnt:
+                    print(f"  {prog}: {cnt} runs, {ns / cnt:.0f} ns per skb (kernel BPF statistics)")
+        except OSError:
+            pass
         for who, (s, per) in probes.items():
             retx = sum(per.get(asn, {}).get("retx_out", 0) for asn, _ in PREFIXES)
             st = s["stats"]
