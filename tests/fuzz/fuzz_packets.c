@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t *st = ep_tracker_stats(t), sum = 0;
 		int k;
 
-		for (k = EP_ST_PARSE_FIRST; k < EP_ST__COUNT; k++)
+		for (k = EP_ST_PARSE_FIRST; k < EP_ST_PARSE_FIRST + EP_PARSE__COUNT; k++)
 			sum += st[k];
 		if (sum != st[EP_ST_packets])
 			abort(); /* every frame in exactly one class */
