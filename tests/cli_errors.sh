@@ -41,6 +41,34 @@ expect 2 "--local-net: '10.0.0.0/40'" "$PROBE" --read "$OUT/empty.pcap" --asn-db
 expect 1 "'bogus://x'" "$PROBE" --read "$OUT/empty.pcap" --asn-db none --collector bogus://x
 expect 1 "no ASN data in /nonexistent" env EDGEPROBE_ASN_DIR=/nonexistent "$PROBE" --read "$OUT/empty.pcap"
 expect 2 "give exactly one of --listen URL or --read FILE" "$DUMP"
+# A replay whose collector closes the connection: counted, reported, exit 1 (not SIGPIPE).
+GEN=$(dirname "$0")/../scripts/gen-traffic
+if python3 "$GEN" "$OUT/small.pcap" --flows 40 --seconds 3 --seed 3 >/dev/null 2>&1; then
+	python3 -c 'import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept()
+    c.recv(100)
+    c.close()' > "$OUT/closer.port" &
+	closer=$!
+	for i in $(seq 50); do [ -s "$OUT/closer.port" ] && break; sleep 0.1; done
+	expect 1 "messages could not be sent to a collector" "$PROBE" --read "$OUT/small.pcap" \
+		--asn-db none --collector "tcp://127.0.0.1:$(cat "$OUT/closer.port")"
+	kill $closer
+	# The first record's time in 2100: every later packet is older than its window.
+	python3 -c 'import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[24:28] = struct.pack("<I" if b[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">I", 4102444800)
+open(sys.argv[2], "wb").write(b)' "$OUT/small.pcap" "$OUT/future.pcap"
+	expect 1 "older than the window they came in" "$PROBE" --read "$OUT/future.pcap" --asn-db none
+else
+	echo "FAIL: gen-traffic could not write a capture"
+	fails=$((fails + 1))
+fi
 if [ "$(id -u)" = 0 ]; then
 	expect 1 "--iface ep-nosuch0: no such interface" "$PROBE" --iface ep-nosuch0 --asn-db none
 	# Unprivileged live capture: a clear message, not a crash.

@@ -222,12 +222,23 @@ int ep_sink_open(const char *url, int reliable, struct ep_sink **out, char *err,
 	return 0;
 }
 
+/*
+ * Write all of p to fd: a socket with MSG_NOSIGNAL (a collector that closed
+ * its end is -EPIPE for the caller to count and report, not a SIGPIPE that
+ * kills the probe without its summary), anything else with write().
+ */
 static int write_all(int fd, const uint8_t *p, size_t len)
 {
+	int sock = 1;
+
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = sock ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
 
 		if (n < 0) {
+			if (errno == ENOTSOCK && sock) {
+				sock = 0;
+				continue;
+			}
 			if (errno == EINTR)
 				continue;
 			return -errno;

@@ -584,13 +584,31 @@ int main(int argc, char **argv)
 	if (po.report)
 		ep_report_print(stdout, s.probe.exporter);
 	{
-		const uint64_t *st = ep_tracker_stats(s.probe.tracker);
+		uint64_t st[EP_ST__COUNT];
 
+		memcpy(st, ep_tracker_stats(s.probe.tracker), sizeof(st));
+		ep_exporter_patch_stats(s.probe.exporter, st);
 		ep_log_info("%llu packets, %llu TCP, %llu flows, %llu windows",
 			    (unsigned long long)st[EP_ST_packets],
 			    (unsigned long long)st[EP_ST_PARSE_OK],
 			    (unsigned long long)st[EP_ST_flows_created],
 			    (unsigned long long)st[EP_ST_windows]);
+		/* A file replay that lost most of its packets or messages has failed. */
+		if (a.file && st[EP_ST_time_backwards] * 2 > st[EP_ST_packets]) {
+			ep_log_err("--read %s: %llu of %llu packets are older than the window "
+				   "they came in (timestamps out of order, or a corrupt record's "
+				   "time in the future): not measured", a.file,
+				   (unsigned long long)st[EP_ST_time_backwards],
+				   (unsigned long long)st[EP_ST_packets]);
+			ret = 1;
+		}
+		if (a.file && !a.realtime && (st[EP_ST_send_errors] || st[EP_ST_windows_dropped])) {
+			ep_log_err("--read %s: %llu messages could not be sent to a collector, "
+				   "%llu windows not delivered", a.file,
+				   (unsigned long long)st[EP_ST_send_errors],
+				   (unsigned long long)st[EP_ST_windows_dropped]);
+			ret = 1;
+		}
 	}
 cleanup:
 	g_src = NULL;
