@@ -30,19 +30,8 @@ rm -f "$OUT"/*.json "$OUT"/*.pcap "$OUT"/*.txt
 
 ip -n $NS_S link add br0 type bridge && ip -n $NS_S link set br0 up || die "bridge"
 ns_addr $NS_S br0 192.0.2.1/24
-start_bridge() { # name tap_srv tap_cli delay_ms loss seed ns_cli addr
-	python3 "$BRIDGE" "$2" "$3" "$4" "$5" "$6" > "$OUT/bridge-$1.txt" 2>&1 &
-	PIDS+=($!)
-	eval "BR_$1=$!"
-	local i
-	for i in $(seq 50); do grep -q ready "$OUT/bridge-$1.txt" && break; sleep 0.1; done
-	grep -q ready "$OUT/bridge-$1.txt" || die "delay bridge $1: $(cat "$OUT/bridge-$1.txt")"
-	ip link set "$2" netns $NS_S && ip link set "$3" netns "$7" || die "moving TAPs of $1"
-	ip -n $NS_S link set "$2" master br0 && ip -n $NS_S link set "$2" up || die "br0 port $2"
-	ns_addr "$7" "$3" "$8/24"
-}
-start_bridge A epsa$$ epca$$ 5 0.01 3 $NS_A 192.0.2.11
-start_bridge B epsb$$ epcb$$ 20 0.02 5 $NS_B 192.0.2.12
+delay_isp A epsa$$ epca$$ $NS_A 192.0.2.11 5 0.01 3
+delay_isp B epsb$$ epcb$$ $NS_B 192.0.2.12 20 0.02 5
 
 head -c 2000000 /dev/urandom > "$OUT/blob"
 printf '192.0.2.11,192.0.2.11,64511,Near ISP\n192.0.2.12,192.0.2.12,64512,Far ISP\n' > "$OUT/asn.csv"

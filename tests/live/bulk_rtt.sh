@@ -42,17 +42,9 @@ ns_addr $NS_S br0 192.0.2.1/24
 ip netns exec $NS_S sysctl -qw net.ipv4.tcp_wmem="4096 262144 8388608"
 TAPS=()
 start_bridge() { # name one_way_ms loss seed addr rate_mbit queue_ms
-	local ns=ep-kc${1,,}-$$ ts=epk${1,,}s$$ tc=epk${1,,}c$$
-	python3 "$BRIDGE" "$ts" "$tc" "$2" "$3" "$4" "$6" "$7" > "$OUT/bridge-$1.txt" 2>&1 &
-	PIDS+=($!)
-	eval "BR_$1=$!"
-	local i
-	for i in $(seq 50); do grep -q ready "$OUT/bridge-$1.txt" && break; sleep 0.1; done
-	grep -q ready "$OUT/bridge-$1.txt" || die "delay bridge $1: $(cat "$OUT/bridge-$1.txt")"
-	ip link set "$ts" netns $NS_S && ip link set "$tc" netns "$ns" || die "moving TAPs of $1"
-	ip -n $NS_S link set "$ts" master br0 && ip -n $NS_S link set "$ts" up || die "br0 port $ts"
-	ns_addr "$ns" "$tc" "$5/24"
-	TAPS+=("$ts")
+	local c=${1,,}
+	delay_isp "$1" epk${c}s$$ epk${c}c$$ ep-kc$c-$$ "$5" "$2" "$3" "$4" "$6" "$7"
+	TAPS+=(epk${c}s$$)
 }
 start_bridge A 5 0 3 192.0.2.11 40 50
 start_bridge B 10 0 5 192.0.2.12 40 50

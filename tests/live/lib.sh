@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # lib.sh - shared plumbing of the live tests (sourced): skip/fail, namespaces and links that
-# are removed at exit, background processes that are stopped at exit, a test HTTP server.
+# are removed at exit, background processes that are stopped at exit, a test HTTP server,
+# userspace delay/loss "ISPs" between a bridge and client namespaces.
 
 PIDS=()
 NETNS=()
@@ -63,4 +64,21 @@ http_server() { # ns addr dir client_ns file
 		sleep 0.1
 	done
 	die "the HTTP server in $1 did not come up"
+}
+
+# A userspace delay/loss bridge ($BRIDGE, tests/live/delay_bridge.py) between a port of br0
+# in $NS_S and a client namespace, the client addressed in a /24; BR_NAME is its pid, its
+# statistics go to $OUT/bridge-NAME.txt.  The rest goes to the bridge: DELAY_MS [LOSS SEED
+# [RATE_MBIT QUEUE_MS]].
+delay_isp() { # name tap_srv tap_cli ns_cli addr bridge_args...
+	local name=$1 ts=$2 tc=$3 ns=$4 addr=$5 i
+	shift 5
+	python3 "$BRIDGE" "$ts" "$tc" "$@" > "$OUT/bridge-$name.txt" 2>&1 &
+	PIDS+=($!)
+	eval "BR_$name=$!"
+	for i in $(seq 50); do grep -q ready "$OUT/bridge-$name.txt" && break; sleep 0.1; done
+	grep -q ready "$OUT/bridge-$name.txt" || die "delay bridge $name: $(cat "$OUT/bridge-$name.txt")"
+	ip link set "$ts" netns "$NS_S" && ip link set "$tc" netns "$ns" || die "moving TAPs of $name"
+	ip -n "$NS_S" link set "$ts" master br0 && ip -n "$NS_S" link set "$ts" up || die "br0 port $ts"
+	ns_addr "$ns" "$tc" "$addr/24"
 }
