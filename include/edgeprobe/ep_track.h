@@ -276,6 +276,17 @@ EP_INLINE void ep_tcp_karn_seq(struct ep_track_env *env, struct ep_tcp *f, uint3
 }
 
 /*
+ * The end of the first wire segment of [seq, end): end, or for a GSO
+ * super-packet seen before segmentation (segs > 1, seg_bytes its wire
+ * segments' payload) the end of its first segment.
+ */
+EP_INLINE uint32_t ep_tcp_first_wire_end(uint32_t seq, uint32_t end, uint32_t segs,
+					 uint32_t seg_bytes)
+{
+	return segs > 1 && seg_bytes && end - seq > seg_bytes ? seq + seg_bytes : end;
+}
+
+/*
  * Data/ACK candidates of a segment [seq, end) sent towards the remote: the
  * segment is one when its end crosses a step boundary.  A GSO super-packet
  * seen before segmentation (TC egress: segs > 1, seg_bytes its wire segments'
@@ -286,12 +297,12 @@ EP_INLINE void ep_tcp_karn_seq(struct ep_track_env *env, struct ep_tcp *f, uint3
 EP_INLINE void ep_tcp_pend_seq(struct ep_track_env *env, struct ep_tcp *f, uint32_t seq,
 			       uint32_t end, uint32_t now, uint32_t segs, uint32_t seg_bytes)
 {
-	uint32_t i, step = ep_tcp_step(f);
-	int super = segs > 1 && seg_bytes && end - seq > seg_bytes;
+	uint32_t i, step = ep_tcp_step(f), first = ep_tcp_first_wire_end(seq, end, segs, seg_bytes);
+	int super = first != end;
 
 	if (f->flags & EP_TF_ARMED) {
 		/* A slot freed without a sample: the first (wire) segment takes its place. */
-		uint32_t e = super ? seq + seg_bytes : end;
+		uint32_t e = first;
 
 		f->flags &= (uint16_t)~EP_TF_ARMED;
 		if (!ep_tcp_pend_sampled(env, f, EP_PEND_SEQ, e, now) || e == end)
@@ -402,9 +413,6 @@ EP_INLINE int ep_tcp_seen_before(struct ep_tcp *f, int s, uint32_t seq, uint32_t
  * ep_tcp_segment()).  With timestamps, a segment whose end crosses a step
  * boundary arms the sampler for the next new TSval (this segment's when it is
  * new); a super-packet arms it so only when its first wire segment crosses.
- * While the remote reports a hole (SACK blocks), new data is no candidate:
- * its answer waits for the hole (Karn would void it; its TSval would never be
- * echoed first); a boundary it crosses arms the sampler for later.
  * @return EP_DATA_* flags: EP_DATA_LATE_ARM for a new super-packet towards
  *         the remote with timestamps (the caller checks its later wire
  *         segments for a boundary after this packet's TSval, as they come
@@ -448,16 +456,15 @@ EP_INLINE int ep_tcp_on_data(struct ep_track_env *env, struct ep_tcp *f, const s
 	}
 	/* Candidates: without timestamps first transmissions only (Karn). */
 	if (toward && (fresh || ts_mode) && ep_tcp_kind(f) != EP_PEND_HS) {
-		uint32_t step = ep_tcp_step(f), first_end = end;
+		uint32_t step = ep_tcp_step(f);
+		uint32_t first_end = ep_tcp_first_wire_end(pkt->seq, end, segs, seg_bytes);
 
 		if (!ts_mode) {
 			ep_tcp_pend_seq(env, f, pkt->seq, end, now, segs, seg_bytes);
 			return ret;
 		}
-		if (segs > 1 && seg_bytes && len > seg_bytes) {
-			first_end = pkt->seq + seg_bytes;
+		if (first_end != end)
 			ret |= EP_DATA_LATE_ARM;
-		}
 		if (pkt->seq >> step != first_end >> step)
 			f->flags |= EP_TF_ARMED;
 	}
@@ -561,9 +568,13 @@ EP_INLINE void ep_tcp_segment(struct ep_track_env *env, struct ep_tcp *f, const 
 	if (toward && ts_mode && (pkt->opts & EP_OPT_TS) && ep_tcp_kind(f) != EP_PEND_HS &&
 	    (pkt->payload_len || (pkt->flags & EP_TCP_FIN)))
 		ep_tcp_on_tsval(env, f, pkt->tsval, now, data & EP_DATA_RETX);
-	if ((data & EP_DATA_LATE_ARM) &&
-	    (pkt->seq + seg_bytes) >> ep_tcp_step(f) != (pkt->seq + pkt->payload_len) >> ep_tcp_step(f))
-		f->flags |= EP_TF_ARMED;
+	if (data & EP_DATA_LATE_ARM) {
+		uint32_t end = pkt->seq + pkt->payload_len;
+
+		if (ep_tcp_first_wire_end(pkt->seq, end, segs, seg_bytes) >> ep_tcp_step(f) !=
+		    end >> ep_tcp_step(f))
+			f->flags |= EP_TF_ARMED;
+	}
 	f->flags = (uint16_t)((f->flags & ~EP_TF_SIDE(EP_TF_ZWIN0, s)) |
 			      (pkt->win == 0 ? EP_TF_SIDE(EP_TF_ZWIN0, s) : 0));
 
