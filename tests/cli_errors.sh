@@ -41,7 +41,8 @@ expect 2 "--local-net: '10.0.0.0/40'" "$PROBE" --read "$OUT/empty.pcap" --asn-db
 expect 1 "'bogus://x'" "$PROBE" --read "$OUT/empty.pcap" --asn-db none --collector bogus://x
 expect 1 "no ASN data in /nonexistent" env EDGEPROBE_ASN_DIR=/nonexistent "$PROBE" --read "$OUT/empty.pcap"
 expect 2 "give exactly one of --listen URL or --read FILE" "$DUMP"
-# A replay whose collector closes the connection: counted, reported, exit 1 (not SIGPIPE).
+# A replay whose collector resets the connection: counted, reported, exit 1 (not SIGPIPE).
+# The replay is long (--loop) so that it is still writing when the reset arrives.
 GEN=$(dirname "$0")/../scripts/gen-traffic
 if python3 "$GEN" "$OUT/small.pcap" --flows 40 --seconds 3 --seed 3 >/dev/null 2>&1; then
 	python3 -c 'import socket
@@ -53,11 +54,12 @@ print(s.getsockname()[1], flush=True)
 while True:
     c, _ = s.accept()
     c.recv(100)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
     c.close()' > "$OUT/closer.port" &
 	closer=$!
 	for i in $(seq 50); do [ -s "$OUT/closer.port" ] && break; sleep 0.1; done
 	expect 1 "messages could not be sent to a collector" "$PROBE" --read "$OUT/small.pcap" \
-		--asn-db none --collector "tcp://127.0.0.1:$(cat "$OUT/closer.port")"
+		--loop 1000 --asn-db none --collector "tcp://127.0.0.1:$(cat "$OUT/closer.port")"
 	kill $closer
 	# The first record's time in 2100: every later packet is older than its window.
 	python3 -c 'import struct, sys
