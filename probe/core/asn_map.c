@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "asn_map.h"
+#include "utf8.h"
 #include "edgeprobe/ep_types.h"
 
 typedef unsigned __int128 u128;
@@ -48,6 +50,7 @@ struct ep_asn_map {
 	struct asn_org *orgs; /* open addressing asn -> org */
 	size_t orgs_cap, orgs_n;
 	size_t lines;
+	size_t org_fixed;     /* bytes of names replaced by '?' (not UTF-8) */
 };
 
 /* Scratch state while loading. */
@@ -370,6 +373,8 @@ static int load_csv_line(struct loader *ld, char *line)
 	r = parse_u32(f[2], &asn);
 	if (r < 0 || f[2][r] != '\0')
 		return fail(ld, -EINVAL, "bad ASN '%s'", f[2]);
+	if (n == 4) /* a name goes out on the wire and into label values: printable UTF-8 */
+		ld->m->org_fixed += ep_utf8_sanitize(f[3], strlen(f[3]));
 	if (org_intern(ld->m, asn, n == 4 ? f[3] : "", n == 4 ? strlen(f[3]) : 0, &org) < 0)
 		return fail(ld, -ENOMEM, "out of memory");
 	if (add_range(ld, fa, a, b, asn, org) < 0)
@@ -413,18 +418,27 @@ static int load_pfx2as_line(struct loader *ld, char *line)
 
 static int load_file(struct loader *ld, const char *path)
 {
+	char line[EP_ASN_LINE_MAX + 2];
+	struct stat st;
 	FILE *fp = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
+	size_t len;
 	int fmt = 0, ret = 0; /* fmt: 1 csv, 2 pfx2as */
 
 	ld->file = path;
 	ld->line = 0;
 	if (!fp)
 		return fail(ld, -errno, "%s", strerror(errno));
-	while ((len = getline(&line, &cap, fp)) >= 0) {
+	if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode)) {
+		fclose(fp);
+		return fail(ld, -EINVAL, "not a regular file");
+	}
+	while (fgets(line, sizeof(line), fp)) {
 		ld->line++;
+		len = strlen(line);
+		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
+			ret = fail(ld, -EINVAL, "line longer than %d bytes", EP_ASN_LINE_MAX);
+			break;
+		}
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
 		if (len == 0 || line[0] == '#')
@@ -441,7 +455,6 @@ static int load_file(struct loader *ld, const char *path)
 	}
 	if (!ret && ferror(fp))
 		ret = fail(ld, -EIO, "read error");
-	free(line);
 	fclose(fp);
 	return ret;
 }
@@ -685,6 +698,7 @@ const char *ep_asn_map_org(const struct ep_asn_map *m, uint32_t asn)
 void ep_asn_map_info(const struct ep_asn_map *m, struct ep_asn_map_info *info)
 {
 	info->lines = m->lines;
+	info->org_fixed = m->org_fixed;
 	info->prefixes4 = m->v4.prefixes;
 	info->prefixes6 = m->v6.prefixes;
 	info->intervals4 = m->v4.n;

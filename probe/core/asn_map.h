@@ -56,9 +56,13 @@ const char *ep_asn_map_org(const struct ep_asn_map *m, uint32_t asn);
 typedef int (*ep_asn_prefix_cb)(void *ctx, const uint8_t *addr, int len, uint32_t asn);
 int ep_asn_map_prefixes(const struct ep_asn_map *m, int family, ep_asn_prefix_cb cb, void *ctx);
 
+/* Longest line of an ASN file; longer lines (or a device such as /dev/zero) are an error. */
+#define EP_ASN_LINE_MAX 4096
+
 /* Counts for reports: prefixes loaded and flattened intervals, per family. */
 struct ep_asn_map_info {
 	size_t lines;
+	size_t org_fixed;     /* name bytes replaced by '?' (not printable UTF-8) */
 	size_t prefixes4, prefixes6;
 	size_t intervals4, intervals6;
 	size_t asns;

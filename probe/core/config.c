@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "config.h"
 
@@ -106,12 +107,24 @@ int ep_config_load(const char *file, const char *program, const struct option *o
 		   size_t errlen)
 {
 	struct load l = {program, opts, skip, nskip, set, ctx, "", 0};
-	int ret = ini_parse(file, handler, &l);
+	FILE *fp = fopen(file, "r");
+	struct stat st;
+	int ret;
 
-	if (ret == -1) {
-		snprintf(err, errlen, "--config %s: %s", file, strerror(errno ? errno : ENOENT));
-		return -ENOENT;
+	if (!fp) {
+		ret = -errno;
+		snprintf(err, errlen, "--config %s: %s", file, strerror(errno));
+		return ret;
 	}
+	/* A directory or a device (/dev/zero) would be read as empty or forever. */
+	if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > EP_CONFIG_MAX_BYTES) {
+		fclose(fp);
+		snprintf(err, errlen, "--config %s: not a regular file of at most %d bytes", file,
+			 EP_CONFIG_MAX_BYTES);
+		return -EINVAL;
+	}
+	ret = ini_parse_file(fp, handler, &l);
+	fclose(fp);
 	if (ret == -2) {
 		snprintf(err, errlen, "--config %s: out of memory", file);
 		return -ENOMEM;

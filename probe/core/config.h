@@ -14,6 +14,9 @@
 /* Apply one option: @return 0, 1 to stop (help), or < 0 with err filled. */
 typedef int (*ep_config_set_cb)(int id, const char *arg, void *ctx, char *err, size_t errlen);
 
+/* Largest configuration file read. */
+#define EP_CONFIG_MAX_BYTES (1 << 20)
+
 /*
  * Apply FILE's entries for the options in opts (NULL-terminated), skipping
  * those whose ids are in skip.  program: the section that applies besides

@@ -3,22 +3,40 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "json_out.h"
+#include "utf8.h"
 #include "stats.h"
 
 void ep_json_write_string(FILE *fp, const char *s)
 {
-	fputc('"', fp);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	size_t n = strlen(s);
 
-		if (c == '"' || c == '\\')
+	fputc('"', fp);
+	while (*s) {
+		unsigned char c = (unsigned char)*s;
+		size_t l;
+
+		if (c == '"' || c == '\\') {
 			fprintf(fp, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
+		} else if (c < 0x20 || c == 0x7f) {
 			fprintf(fp, "\\u%04x", c);
-		else
+		} else if (c >= 0x80) {
+			/* Bytes that are not UTF-8 (e.g. a query's %ff) become U+FFFD. */
+			l = ep_utf8_char_len(s, n);
+			if (l) {
+				fwrite(s, 1, l, fp);
+				s += l;
+				n -= l;
+				continue;
+			}
+			fputs("\\ufffd", fp);
+		} else {
 			fputc(c, fp);
+		}
+		s++;
+		n--;
 	}
 	fputc('"', fp);
 }

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "config.h"
 #include "privdrop.h"
+#include "utf8.h"
 #include "probe.h"
 #include "stats.h"
 #include "wire.h"
@@ -208,8 +209,9 @@ int ep_probe_opt(struct ep_probe_opts *o, int id, const char *arg, char *err, si
 		return ep_parse_u32_arg("max-payload", arg, 256, EP_WIRE_MAX_MESSAGE,
 					&o->max_payload, err, errlen);
 	case O_PROBE_ID:
-		if (!*arg || strlen(arg) > EP_WIRE_PROBE_MAX) {
-			snprintf(err, errlen, "--probe-id: 1 to %d bytes", EP_WIRE_PROBE_MAX);
+		if (!*arg || strlen(arg) > EP_WIRE_PROBE_MAX || !ep_utf8_valid(arg, strlen(arg))) {
+			snprintf(err, errlen, "--probe-id: 1 to %d bytes of printable UTF-8",
+				 EP_WIRE_PROBE_MAX);
 			return -EINVAL;
 		}
 		o->probe_id = arg;
@@ -436,6 +438,7 @@ int ep_probe_setup(struct ep_probe *p, const struct ep_probe_opts *o, int reliab
 		snprintf(p->probe_id, sizeof(p->probe_id), "%s", o->probe_id);
 	else if (gethostname(p->probe_id, sizeof(p->probe_id) - 1) < 0 || !p->probe_id[0])
 		strcpy(p->probe_id, "edgeprobe");
+	ep_utf8_sanitize(p->probe_id, strlen(p->probe_id));
 	for (i = 0; i < o->ncollectors; i++) {
 		ret = ep_sink_open(o->collectors[i], reliable, &p->sinks[i], err, errlen);
 		if (ret < 0)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hmac.h"
+#include "utf8.h"
 #include "wire.h"
 
 const char *const ep_wire_err_names[EP_WIRE_E__COUNT] = {
@@ -169,8 +170,12 @@ static int encode_asn(struct buf *b, const struct ep_window_asn *a)
 	size_t start = b->len, org_len = a->org ? strlen(a->org) : 0, vlen;
 	uint32_t k;
 
-	if (org_len > EP_WIRE_ORG_MAX)
+	if (org_len > EP_WIRE_ORG_MAX) {
 		org_len = EP_WIRE_ORG_MAX;
+		/* Cut at a character boundary: the receiver checks for UTF-8. */
+		while (org_len && ((uint8_t)a->org[org_len] & 0xc0) == 0x80)
+			org_len--;
+	}
 	put_u8(b, EP_WIRE_R_ASN);
 	put_u8(b, 0);
 	put_u16(b, 0);
@@ -366,6 +371,8 @@ static enum ep_wire_err decode_asn(const uint8_t *p, size_t len, struct ep_wire_
 	m->orgs[m->nasns][org_len] = '\0';
 	if (memchr(p + 5, '\0', org_len))
 		return EP_WIRE_E_ASN;
+	if (!ep_utf8_valid((const char *)p + 5, org_len))
+		return EP_WIRE_E_TEXT;
 	a->org = m->orgs[m->nasns];
 	for (k = 0; k < EP_AC__COUNT; k++, off += 8)
 		a->c[k] = get_u64(p + off);
@@ -468,6 +475,8 @@ enum ep_wire_err ep_wire_decode_ex(const uint8_t *buf, size_t len, struct ep_wir
 	m->probe[probe_len] = '\0';
 	if (memchr(m->probe, '\0', probe_len))
 		return EP_WIRE_E_HEADER;
+	if (!ep_utf8_valid(m->probe, probe_len))
+		return EP_WIRE_E_TEXT;
 	off += probe_len;
 	nrec = ep_be16(buf + off);
 	off += 2;

@@ -53,7 +53,8 @@ struct ep_wire_msg {
 	X(ASN, "malformed ASN record")                                                             \
 	X(HIST, "malformed histogram")                                                             \
 	X(NOMEM, "out of memory")                                                                  \
-	X(AUTH, "missing or bad signature")
+	X(AUTH, "missing or bad signature")                                                        \
+	X(TEXT, "probe id or ASN name not printable UTF-8")
 
 enum ep_wire_err {
 	EP_WIRE_OK = 0,

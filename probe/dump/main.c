@@ -176,6 +176,7 @@ static int read_file(struct dump *d, const char *path)
 	FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	uint8_t hdr[4], *buf = malloc(EP_WIRE_MAX_MESSAGE);
 	size_t off = 0;
+	int ret = 0;
 
 	if (!fp || !buf) {
 		fprintf(stderr, "edgeprobe-dump: --read %s: %s\n", path, strerror(errno));
@@ -188,11 +189,13 @@ static int read_file(struct dump *d, const char *path)
 		if (len > EP_WIRE_MAX_MESSAGE) {
 			fprintf(stderr, "edgeprobe-dump: %s: offset %zu: record length %u too large\n",
 				path, off, len);
+			ret = -1;
 			break;
 		}
 		if (fread(buf, 1, len, fp) != len) {
 			fprintf(stderr, "edgeprobe-dump: %s: offset %zu: truncated record\n", path,
 				off);
+			ret = -1;
 			break;
 		}
 		handle(d, buf, len);
@@ -201,7 +204,8 @@ static int read_file(struct dump *d, const char *path)
 	free(buf);
 	if (fp != stdin)
 		fclose(fp);
-	return 0;
+	/* A file of saved messages that held corrupt ones is an error, after printing the rest. */
+	return ret < 0 || d->rejected ? -1 : 0;
 }
 
 static int listen_on(const char *url, int *is_stream)
