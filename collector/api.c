@@ -14,6 +14,7 @@
 
 #define NS_PER_S 1000000000ull
 #define MAX_POINTS 20000
+#define EP_API_DEFAULT_LIMIT 1000 /* list entries per page when no limit= is given */
 
 int ep_parse_duration(const char *s, uint64_t *ns)
 {
@@ -195,7 +196,7 @@ static uint64_t parse_end(const char *s, int *bad)
 	if (!s)
 		return 0;
 	v = strtod(s, &end);
-	if (end == s || *end || !(v > 0)) {
+	if (end == s || *end || !(v > 0) || !isfinite(v) || v >= 1.8e19) {
 		*bad = 1;
 		return 0;
 	}
@@ -334,6 +335,35 @@ static int parse_limit(const struct ep_api_req *q, uint32_t *limit, struct ep_ap
 	return 0;
 }
 
+/* cursor=N: where a list resumes (the next_cursor of the previous page). */
+static int parse_cursor(const struct ep_api_req *q, uint32_t *cursor, struct ep_api_resp *resp)
+{
+	const char *s = q->arg(q->ctx, "cursor");
+	char *end;
+	unsigned long v;
+
+	*cursor = 0;
+	if (!s)
+		return 0;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v > UINT32_MAX) {
+		error_resp(resp, 400, "cursor", "bad cursor '%s' (the next_cursor of a page)", s);
+		return -1;
+	}
+	*cursor = (uint32_t)v;
+	return 0;
+}
+
+static void write_page(FILE *fp, uint32_t total, uint32_t cursor, uint32_t limit)
+{
+	fprintf(fp, ",\"total\":%" PRIu32 ",\"next_cursor\":", total);
+	if ((uint64_t)cursor + limit < total)
+		fprintf(fp, "\"%" PRIu32 "\"", cursor + limit);
+	else
+		fputs("null", fp);
+}
+
 static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct ep_api_resp *resp)
 {
 	const char *sort = q->arg(q->ctx, "sort"), *metric = q->arg(q->ctx, "metric"),
@@ -343,13 +373,16 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 	struct range r;
 	struct ep_hist *h = NULL;
 	struct sortkey *keys = NULL;
-	uint32_t i, limit;
+	uint32_t i, limit, cursor;
 	uint64_t step;
 	int mk = metric_index(metric);
 	struct out o;
 
-	if (get_range(c, q, "5m", &r, resp) < 0 || parse_limit(q, &limit, resp) < 0)
+	if (get_range(c, q, "5m", &r, resp) < 0 || parse_limit(q, &limit, resp) < 0 ||
+	    parse_cursor(q, &cursor, resp) < 0)
 		return;
+	if (limit == UINT32_MAX)
+		limit = EP_API_DEFAULT_LIMIT;
 	if (mk < 0) {
 		error_resp(resp, 400, "metric", "bad metric '%s' (rtt_data, rtt_hs)", metric);
 		return;
@@ -371,7 +404,7 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 		}
 		sp.n = (uint32_t)n;
 	}
-	step = ep_view_visit(r.view, r.start, r.end, 0, agg_bucket, &a);
+	step = ep_view_visit_budget(r.view, r.start, r.end, 0, c->cfg.query_budget, agg_bucket, &a);
 	if (sp.n && step) {
 		/* Slots of whole buckets of the tier used, so that each bucket falls in one slot. */
 		sp.start = r.start - r.start % step;
@@ -381,7 +414,8 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 		if (!sp.sets)
 			sp.nomem = 1;
 		else
-			ep_view_visit(r.view, r.start, r.end, 0, spark_bucket, &sp);
+			ep_view_visit_budget(r.view, r.start, r.end, 0, c->cfg.query_budget,
+					     spark_bucket, &sp);
 	}
 	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0 ||
 	    !(keys = calloc(a.set.n + 1, sizeof(*keys))) || out_open(&o) < 0 || a.nomem || sp.nomem) {
@@ -414,9 +448,11 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 	qsort(keys, a.set.n, sizeof(*keys), cmp_desc);
 	fputc('{', o.fp);
 	write_range(o.fp, &r, step);
-	fprintf(o.fp, ",\"windows\":%" PRIu64 ",\"asns\":[", a.windows);
-	for (i = 0; i < a.set.n && i < limit; i++) {
-		if (i)
+	fprintf(o.fp, ",\"windows\":%" PRIu64, a.windows);
+	write_page(o.fp, a.set.n, cursor, limit);
+	fputs(",\"asns\":[", o.fp);
+	for (i = cursor; i < a.set.n && i - cursor < limit; i++) {
+		if (i > cursor)
 			fputc(',', o.fp);
 		ep_api_write_asn(o.fp, c, keys[i].e, h, 0);
 		if (sp.n && step) {
@@ -750,9 +786,9 @@ static void api_regressions(struct ep_collector *c, const struct ep_api_req *q,
 			return;
 		}
 	}
-	ep_view_visit(r.view, r.start, r.end, 0, agg_bucket, &now);
-	ep_view_visit(r.view, r.start > baseline ? r.start - baseline : 0, r.start, 0, agg_bucket,
-		      &base);
+	ep_view_visit_budget(r.view, r.start, r.end, 0, c->cfg.query_budget, agg_bucket, &now);
+	ep_view_visit_budget(r.view, r.start > baseline ? r.start - baseline : 0, r.start, 0,
+			     c->cfg.query_budget, agg_bucket, &base);
 	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0 ||
 	    !(regs = calloc(now.set.n + 1, sizeof(*regs))) || out_open(&o) < 0 || now.nomem ||
 	    base.nomem) {
@@ -819,26 +855,32 @@ static void write_counters(FILE *fp, const struct ep_collector *c)
 	fprintf(fp,
 		"},\"store\":{\"records\":%" PRIu64 ",\"too_old\":%" PRIu64 ",\"asn_cap\":%" PRIu64
 		",\"late\":%" PRIu64 ",\"forced_close\":%" PRIu64 ",\"nomem\":%" PRIu64
-		",\"bytes\":%" PRIu64 ",\"newest_end_ns\":%" PRIu64 ",\"oldest_ns\":%" PRIu64 "}}",
+		",\"bytes\":%" PRIu64 ",\"newest_end_ns\":%" PRIu64 ",\"oldest_ns\":%" PRIu64
+		",\"shed\":%" PRIu64 "},\"memory\":{\"used\":%" PRIu64 ",\"cap\":%" PRIu64 "}}",
 		c->all.ctr.records, c->all.ctr.too_old, c->all.ctr.asn_cap, c->all.ctr.late,
 		c->all.ctr.forced_close, c->all.ctr.nomem, c->all.bytes, c->all.newest_end,
-		ep_view_oldest(&c->all));
+		ep_view_oldest(&c->all), c->all.ctr.shed, ep_collector_mem(c), c->cfg.memcap);
 }
 
-static void api_probes(struct ep_collector *c, struct ep_api_resp *resp, uint64_t now)
+static void api_probes(struct ep_collector *c, const struct ep_api_req *q,
+		       struct ep_api_resp *resp, uint64_t now)
 {
 	struct out o;
-	uint32_t i, k;
+	uint32_t i, k, limit, cursor;
 
+	if (parse_limit(q, &limit, resp) < 0 || parse_cursor(q, &cursor, resp) < 0)
+		return;
+	if (limit == UINT32_MAX)
+		limit = EP_API_DEFAULT_LIMIT;
 	if (out_open(&o) < 0) {
 		error_resp(resp, 500, NULL, "out of memory%s", "");
 		return;
 	}
 	fputs("{\"probes\":[", o.fp);
-	for (i = 0; i < c->nprobes; i++) {
+	for (i = cursor; i < c->nprobes && i - cursor < limit; i++) {
 		const struct ep_cprobe *p = &c->probes[i];
 
-		fprintf(o.fp, "%s{\"id\":", i ? "," : "");
+		fprintf(o.fp, "%s{\"id\":", i > cursor ? "," : "");
 		ep_json_write_string(o.fp, p->id);
 		fprintf(o.fp,
 			",\"epoch\":%" PRIu64 ",\"first_seen_ns\":%" PRIu64 ",\"last_seen_ns\":%" PRIu64
@@ -858,7 +900,9 @@ static void api_probes(struct ep_collector *c, struct ep_api_resp *resp, uint64_
 			fprintf(o.fp, "%s\"%s\":%" PRIu64, k ? "," : "", ep_stat_names[k], p->stats[k]);
 		fputs("}}", o.fp);
 	}
-	fputs("],", o.fp);
+	fputs("]", o.fp);
+	write_page(o.fp, c->nprobes, cursor, limit);
+	fputc(',', o.fp);
 	write_counters(o.fp, c);
 	fputs("}\n", o.fp);
 	out_finish(&o, resp, 200, "application/json");
@@ -939,6 +983,11 @@ static void api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64
 	for (i = 1; i < EP_WIRE_E__COUNT; i++)
 		fprintf(o.fp, "edgeprobe_collector_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
 			ep_wire_err_names[i], c->rejected[i]);
+	fprintf(o.fp, "# HELP edgeprobe_collector_memory_bytes bytes held by what grows with input, and the cap (--memcap, 0: none)\n"
+		      "# TYPE edgeprobe_collector_memory_bytes gauge\n"
+		      "edgeprobe_collector_memory_bytes{kind=\"used\"} %" PRIu64 "\n"
+		      "edgeprobe_collector_memory_bytes{kind=\"cap\"} %" PRIu64 "\n",
+		ep_collector_mem(c), c->cfg.memcap);
 	fprintf(o.fp, "# HELP edgeprobe_collector_store_bytes heap held by the all-probes roll-ups\n"
 		      "# TYPE edgeprobe_collector_store_bytes gauge\nedgeprobe_collector_store_bytes %" PRIu64 "\n"
 		      "# HELP edgeprobe_collector_metrics_asns ASNs with metrics, and how many are exported (--metrics-top)\n"
@@ -1079,7 +1128,7 @@ int ep_api_handle(struct ep_collector *c, const struct ep_api_req *q, struct ep_
 	if (!strcmp(p, "/api/v1/asns")) {
 		api_asns(c, q, resp);
 	} else if (!strcmp(p, "/api/v1/probes")) {
-		api_probes(c, resp, now);
+		api_probes(c, q, resp, now);
 	} else if (!strcmp(p, "/api/v1/regressions")) {
 		api_regressions(c, q, resp);
 	} else if (!strncmp(p, "/api/v1/asns/", 13)) {

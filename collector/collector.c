@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* collector.c - validate, account and merge probe messages. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "asn_map.h"
 #include "collector.h"
+#include "utf8.h"
 
 const char *const ep_cc_names[EP_CC__COUNT] = {
 #define EP_X(n, h) #n,
@@ -46,6 +49,9 @@ void ep_collector_cfg_default(struct ep_collector_cfg *cfg)
 	cfg->max_probe_views = 64;
 	cfg->metrics_top = 500;
 	cfg->grace_ns = 500 * NS_PER_MS;
+	cfg->max_skew_ns = 10000 * NS_PER_MS;
+	cfg->memcap = 1ull << 30;
+	cfg->query_budget = 500000;
 	cfg->hist_highest = EP_HIST_DEFAULT_HIGHEST;
 	cfg->hist_digits = EP_HIST_DEFAULT_DIGITS;
 }
@@ -67,6 +73,8 @@ int ep_collector_init(struct ep_collector *c, const struct ep_collector_cfg *cfg
 
 	memset(c, 0, sizeof(*c));
 	c->cfg = *cfg;
+	if (cfg->max_probes < 1 || cfg->max_probes > EP_MAX_PROBES_LIMIT)
+		return -EINVAL;
 	if (ep_hdr_cfg_init(&c->hcfg, EP_HIST_DEFAULT_LOWEST, cfg->hist_highest,
 			    cfg->hist_digits) < 0)
 		return -EINVAL;
@@ -114,8 +122,65 @@ int ep_collector_init(struct ep_collector *c, const struct ep_collector_cfg *cfg
 			b++;
 		c->prom_bucket[i] = b;
 	}
+	c->mem_fixed = (uint64_t)cfg->max_probes * sizeof(*c->probes) +
+		       (uint64_t)(c->probe_mask + 1) * sizeof(*c->probe_index) +
+		       (uint64_t)(c->orgs_mask + 1) * sizeof(*c->orgs) +
+		       (uint64_t)cfg->max_asns * sizeof(*c->totals) +
+		       (uint64_t)c->nbins_cap * EP_AH__COUNT * 256 * sizeof(*c->bins) +
+		       (uint64_t)c->nrecs_cap * sizeof(*c->recs);
+	for (t = 0; t < cfg->ntiers; t++)
+		c->mem_fixed += (uint64_t)cfg->counts[t] * sizeof(struct ep_bucket);
 	pthread_mutex_init(&c->lock, NULL);
 	return 0;
+}
+
+static uint64_t view_fixed(const struct ep_collector_cfg *cfg)
+{
+	uint64_t n = sizeof(struct ep_view);
+	uint32_t t;
+
+	for (t = 0; t < cfg->probe_ntiers; t++)
+		n += (uint64_t)cfg->probe_counts[t] * sizeof(struct ep_bucket);
+	return n;
+}
+
+uint64_t ep_collector_mem(const struct ep_collector *c)
+{
+	return c->mem_fixed + c->mem_orgs + c->all.bytes + c->mem_views +
+	       (uint64_t)c->nviews * view_fixed(&c->cfg);
+}
+
+/*
+ * Shed by the documented policy until the usage is under 90 % of the cap:
+ * the per-probe views' closed fine buckets, the all-probes view's, then the
+ * oldest history of the per-probe views and of the all-probes view.
+ * @return 1 when under the cap afterwards
+ */
+static int memcap_enforce(struct ep_collector *c)
+{
+	uint64_t goal = c->cfg.memcap / 10 * 9, freed;
+	uint32_t i;
+	int level, progress;
+
+	if (!c->cfg.memcap || ep_collector_mem(c) <= c->cfg.memcap)
+		return 1;
+	for (level = 0; level < 2; level++) {
+		do {
+			progress = 0;
+			for (i = 0; i < c->nprobes && ep_collector_mem(c) > goal; i++) {
+				struct ep_view *v = c->probes[i].view;
+
+				if (v && (freed = ep_view_shed(v, level))) {
+					c->mem_views -= freed > c->mem_views ? c->mem_views : freed;
+					c->ctr[EP_CC_memcap_shed]++;
+					progress = 1;
+				}
+			}
+		} while (progress && ep_collector_mem(c) > goal);
+		while (ep_collector_mem(c) > goal && ep_view_shed(&c->all, level))
+			c->ctr[EP_CC_memcap_shed]++;
+	}
+	return ep_collector_mem(c) <= c->cfg.memcap;
 }
 
 void ep_collector_fini(struct ep_collector *c)
@@ -171,6 +236,8 @@ static void set_org(struct ep_collector *c, uint32_t asn, const char *org)
 				char *dup = strdup(org);
 
 				if (dup) {
+					c->mem_orgs += strlen(dup) + 1;
+					c->mem_orgs -= strlen(c->orgs[h].org) + 1;
 					free(c->orgs[h].org);
 					c->orgs[h].org = dup;
 				}
@@ -186,6 +253,7 @@ static void set_org(struct ep_collector *c, uint32_t asn, const char *org)
 	if (c->orgs[h].org) {
 		c->orgs[h].asn = asn;
 		c->norgs++;
+		c->mem_orgs += strlen(org) + 1;
 	}
 }
 
@@ -223,27 +291,67 @@ static int allowed(const struct ep_collector *c, const char *id)
 	return 0;
 }
 
+static void index_rebuild(struct ep_collector *c)
+{
+	uint32_t i, h;
+
+	memset(c->probe_index, 0, (size_t)(c->probe_mask + 1) * sizeof(*c->probe_index));
+	for (i = 0; i < c->nprobes; i++) {
+		for (h = id_hash(c->probes[i].id) & c->probe_mask; c->probe_index[h];
+		     h = (h + 1) & c->probe_mask)
+			;
+		c->probe_index[h] = i + 1;
+	}
+}
+
+/*
+ * The table is full: forget the least recently heard probe that is on
+ * probation (few messages) or silent, so that junk ids cannot lock honest
+ * probes out.  @return its slot, or NULL when every probe is established.
+ */
+static struct ep_cprobe *probe_evict(struct ep_collector *c, uint64_t now)
+{
+	struct ep_cprobe *victim = NULL;
+	uint32_t i;
+
+	for (i = 0; i < c->nprobes; i++) {
+		struct ep_cprobe *p = &c->probes[i];
+
+		if (p->msgs >= EP_PROBE_PROBATION && now - p->last_seen < EP_PROBE_SILENT_NS)
+			continue;
+		if (!victim || p->last_seen < victim->last_seen)
+			victim = p;
+	}
+	if (!victim)
+		return NULL;
+	if (victim->view) {
+		c->mem_views -= victim->view->bytes > c->mem_views ? c->mem_views : victim->view->bytes;
+		ep_view_fini(victim->view);
+		free(victim->view);
+		c->nviews--;
+	}
+	victim->id[0] = '\0'; /* out of the index until it is rebuilt */
+	c->ctr[EP_CC_probes_evicted]++;
+	return victim;
+}
+
 static struct ep_cprobe *probe_get(struct ep_collector *c, const char *id, uint64_t now)
 {
 	struct ep_cprobe *p = ep_collector_probe(c, id);
 
 	if (p)
 		return p;
-	if (c->nprobes >= c->cfg.max_probes) {
+	if (c->nprobes < c->cfg.max_probes) {
+		p = &c->probes[c->nprobes++];
+	} else if (!(p = probe_evict(c, now))) {
 		c->ctr[EP_CC_probes_cap]++;
 		return NULL;
 	}
-	p = &c->probes[c->nprobes++];
 	memset(p, 0, sizeof(*p));
 	strcpy(p->id, id);
-	{
-		uint32_t h;
-
-		for (h = id_hash(id) & c->probe_mask; c->probe_index[h]; h = (h + 1) & c->probe_mask)
-			;
-		c->probe_index[h] = c->nprobes;
-	}
+	index_rebuild(c);
 	p->first_seen = now;
+	p->last_seen = now;
 	if (c->nviews < c->cfg.max_probe_views && c->cfg.probe_ntiers) {
 		p->view = calloc(1, sizeof(*p->view));
 		if (p->view && ep_view_init(p->view, c->cfg.probe_ntiers, c->cfg.probe_steps,
@@ -309,6 +417,84 @@ static int cfg_same(const struct ep_hdr_cfg *a, const struct ep_hdr_cfg *b)
 	return a->lowest == b->lowest && a->highest == b->highest && a->sig_digits == b->sig_digits;
 }
 
+/* Values no honest probe can send: @return 1 when m and its records are plausible. */
+static int plausible(const struct ep_wire_msg *m, const struct ep_crec *recs)
+{
+	uint64_t dur = m->end_ns - m->start_ns, lim, segs = 0;
+	uint32_t i, k, j;
+
+	if (m->type == EP_WIRE_T_WINDOW && dur > EP_WINDOW_MAX_NS)
+		return 0;
+	lim = (dur / 1000000000ull + 1) * EP_MAX_RATE;
+	for (i = 0; i < m->nasns; i++) {
+		const struct ep_crec *r = &recs[i];
+
+		for (k = 0; k < EP_AC__COUNT; k++)
+			if (r->c[k] > lim)
+				return 0;
+		if (r->c[EP_AC_retx_out] > r->c[EP_AC_segs_out] ||
+		    r->c[EP_AC_retx_in] > r->c[EP_AC_segs_in])
+			return 0;
+		for (k = 0; k < EP_AH__COUNT; k++) {
+			uint64_t total = 0;
+
+			for (j = 0; j < r->nbins[k]; j++)
+				total += r->bins[k][j].count;
+			if (total > lim)
+				return 0;
+		}
+		segs += r->c[EP_AC_segs_in] + r->c[EP_AC_segs_out];
+	}
+	/* A segment is at most a super-packet's 64th: no more than the probe has seen. */
+	if (m->has_stats && m->stats[EP_ST_packets] && segs / 64 > m->stats[EP_ST_packets])
+		return 0;
+	return 1;
+}
+
+/*
+ * A jump in the probe's numbering: far ahead in its epoch, or a restart with
+ * an older epoch (its clock stepped back).  Authenticated, an older epoch is
+ * adopted when its window is fresh (a recording replayed later is not);
+ * unauthenticated, a jump is held until EP_QUARANTINE_CONFIRM consecutive
+ * messages continue it.  @return 1 to go on to the sequence check, 0 held.
+ */
+static int seq_gate(struct ep_collector *c, struct ep_cprobe *p, const struct ep_wire_msg *m,
+		    uint64_t now)
+{
+	struct ep_seqwin *w = &p->seq;
+	int ahead, back;
+
+	if (!w->started)
+		return 1;
+	ahead = m->epoch == w->epoch && m->seq > w->max_seq && m->seq - w->max_seq > EP_SEQ_JUMP_MAX;
+	back = m->epoch < w->epoch && m->seq <= 64; /* a restart numbers from 1 */
+	if (!ahead && !back)
+		return 1;
+	if (m->verified) {
+		if (back && m->end_ns + c->cfg.max_skew_ns >= now)
+			ep_seqwin_adopt(w, m->epoch, m->seq);
+		return 1;
+	}
+	if (p->q_hits && m->epoch == p->q_epoch && m->seq > p->q_seq && m->seq - p->q_seq <= 16) {
+		p->q_hits++;
+		p->q_seq = m->seq;
+	} else {
+		p->q_epoch = m->epoch;
+		p->q_seq = m->seq;
+		p->q_hits = 1;
+	}
+	if (p->q_hits < EP_QUARANTINE_CONFIRM) {
+		c->ctr[EP_CC_quarantined]++;
+		if (back)
+			w->stale++; /* stale for the current epoch until confirmed */
+		return 0;
+	}
+	ep_seqwin_adopt(w, m->epoch, m->seq);
+	p->q_hits = 0;
+	c->ctr[EP_CC_quarantine_adopted]++;
+	return 1;
+}
+
 int ep_collector_ingest(struct ep_collector *c, const uint8_t *buf, size_t len, uint64_t now)
 {
 	struct ep_wire_msg m;
@@ -336,6 +522,13 @@ int ep_collector_ingest(struct ep_collector *c, const uint8_t *buf, size_t len, 
 	}
 	if (!allowed(c, m.probe)) {
 		c->ctr[EP_CC_rejected_unknown_probe]++;
+		c->ctr[EP_CC_msgs_rejected]++;
+		ret = EP_WIRE_E__COUNT;
+		goto out;
+	}
+	/* Time is each probe's own, but never ahead of the collector's by more than the skew. */
+	if (m.end_ns > now + c->cfg.max_skew_ns || m.epoch > now + c->cfg.max_skew_ns) {
+		c->ctr[EP_CC_rejected_future]++;
 		c->ctr[EP_CC_msgs_rejected]++;
 		ret = EP_WIRE_E__COUNT;
 		goto out;
@@ -388,6 +581,18 @@ int ep_collector_ingest(struct ep_collector *c, const uint8_t *buf, size_t len, 
 			used += (size_t)n;
 		}
 	}
+	if (!plausible(&m, c->recs)) {
+		c->ctr[EP_CC_rejected_implausible]++;
+		c->ctr[EP_CC_msgs_rejected]++;
+		ret = EP_WIRE_E__COUNT;
+		goto out;
+	}
+	if (m.type == EP_WIRE_T_WINDOW && !memcap_enforce(c)) {
+		c->ctr[EP_CC_rejected_memcap]++;
+		c->ctr[EP_CC_msgs_rejected]++;
+		ret = EP_WIRE_E__COUNT;
+		goto out;
+	}
 	p = probe_get(c, m.probe, now);
 	if (!p) {
 		c->ctr[EP_CC_msgs_rejected]++;
@@ -398,6 +603,11 @@ int ep_collector_ingest(struct ep_collector *c, const uint8_t *buf, size_t len, 
 		uint64_t old_epoch = p->seq.epoch;
 		int had = p->seq.started;
 
+		if (!seq_gate(c, p, &m, now)) {
+			c->ctr[EP_CC_msgs_rejected]++;
+			ret = EP_WIRE_E__COUNT;
+			goto out;
+		}
 		switch (ep_seqwin_check(&p->seq, m.epoch, m.seq)) {
 		case EP_SEQ_NEW:
 			break;
@@ -437,8 +647,12 @@ int ep_collector_ingest(struct ep_collector *c, const uint8_t *buf, size_t len, 
 		add_totals(c, &c->recs[i]);
 	}
 	ep_view_add(&c->all, m.start_ns, m.end_ns, c->recs, m.nasns);
-	if (p->view)
+	if (p->view) {
+		uint64_t before = p->view->bytes;
+
 		ep_view_add(p->view, m.start_ns, m.end_ns, c->recs, m.nasns);
+		c->mem_views += p->view->bytes - before;
+	}
 accepted:
 	c->ctr[EP_CC_msgs_accepted]++;
 out:
@@ -446,10 +660,42 @@ out:
 	return ret;
 }
 
+/* Advance a per-probe view and keep the byte count in step. */
+static void view_advance(struct ep_collector *c, struct ep_view *v, uint64_t upto)
+{
+	uint64_t before = v->bytes;
+
+	ep_view_advance(v, upto);
+	c->mem_views += v->bytes - before;
+}
+
+/*
+ * The all-probes watermark: the slowest live probe's newest window end, so
+ * that no probe's clock closes windows for another.  Live: heard within the
+ * idle span and within the skew of the collector's clock; a replay of an old
+ * capture is not live (its data is merged late).  None live: the newest end.
+ */
+static uint64_t watermark(const struct ep_collector *c, uint64_t now)
+{
+	uint64_t wm = 0, span = 4 * c->cfg.grace_ns + 1000 * NS_PER_MS;
+	uint32_t i;
+
+	for (i = 0; i < c->nprobes; i++) {
+		const struct ep_cprobe *p = &c->probes[i];
+
+		if (!p->newest_end || now - p->last_seen > span ||
+		    p->newest_end + c->cfg.max_skew_ns + span < now)
+			continue;
+		if (!wm || p->newest_end < wm)
+			wm = p->newest_end;
+	}
+	return wm ? wm : c->all.newest_end;
+}
+
 void ep_collector_tick(struct ep_collector *c, uint64_t now, int force)
 {
 	uint32_t i;
-	uint64_t grace = c->cfg.grace_ns;
+	uint64_t grace = c->cfg.grace_ns, wm;
 
 	/*
 	 * Nothing heard for a while (a replay ended, every probe is down): close
@@ -466,19 +712,93 @@ void ep_collector_tick(struct ep_collector *c, uint64_t now, int force)
 			struct ep_view *v = c->probes[i].view;
 
 			if (v && v->newest_end)
-				ep_view_advance(v, v->newest_end + v->t[v->ntiers - 1].step_ns);
+				view_advance(c, v, v->newest_end + v->t[v->ntiers - 1].step_ns);
 		}
 		c->idle_closed = 1;
+		memcap_enforce(c);
 		return;
 	}
 	if (!idle)
 		c->idle_closed = 0;
-	if (c->all.newest_end > grace)
-		ep_view_advance(&c->all, c->all.newest_end - grace);
+	wm = watermark(c, now);
+	if (wm > grace && wm - grace > c->watermark)
+		c->watermark = wm - grace;
+	if (c->watermark)
+		ep_view_advance(&c->all, c->watermark);
 	for (i = 0; i < c->nprobes; i++) {
 		struct ep_view *v = c->probes[i].view;
 
 		if (v && v->newest_end > grace)
-			ep_view_advance(v, v->newest_end - grace);
+			view_advance(c, v, v->newest_end - grace);
 	}
+	memcap_enforce(c);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The replay window across restarts                                          */
+/* ------------------------------------------------------------------------ */
+
+#define STATE_HEADER "# edgeprobe-collector state v1: probe epoch max_seq\n"
+
+char *ep_collector_state_text(const struct ep_collector *c, size_t *len)
+{
+	size_t cap = sizeof(STATE_HEADER) + (size_t)c->nprobes * (EP_WIRE_PROBE_MAX + 48), n;
+	char *buf = malloc(cap);
+	uint32_t i;
+
+	if (!buf)
+		return NULL;
+	n = (size_t)snprintf(buf, cap, "%s", STATE_HEADER);
+	for (i = 0; i < c->nprobes; i++) {
+		const struct ep_cprobe *p = &c->probes[i];
+
+		if (p->id[0] && p->seq.started)
+			n += (size_t)snprintf(buf + n, cap - n, "%s\t%" PRIu64 "\t%" PRIu64 "\n", p->id,
+					      p->seq.epoch, p->seq.max_seq);
+	}
+	*len = n;
+	return buf;
+}
+
+int ep_collector_state_load(struct ep_collector *c, const char *path)
+{
+	char line[EP_WIRE_PROBE_MAX + 64];
+	FILE *fp = fopen(path, "r");
+	int n = 0, ret = 0;
+
+	if (!fp)
+		return -errno;
+	if (!fgets(line, sizeof(line), fp) || strcmp(line, STATE_HEADER)) {
+		fclose(fp);
+		return -EINVAL;
+	}
+	while (fgets(line, sizeof(line), fp)) {
+		char *tab = strchr(line, '\t'), *end;
+		unsigned long long epoch, seq;
+		struct ep_cprobe *p;
+
+		if (!tab || tab == line || tab - line > EP_WIRE_PROBE_MAX || !strchr(line, '\n')) {
+			ret = -EINVAL;
+			break;
+		}
+		*tab = '\0';
+		errno = 0;
+		epoch = strtoull(tab + 1, &end, 10);
+		if (errno || *end != '\t') {
+			ret = -EINVAL;
+			break;
+		}
+		seq = strtoull(end + 1, &end, 10);
+		if (errno || *end != '\n' || !ep_utf8_valid(line, strlen(line))) {
+			ret = -EINVAL;
+			break;
+		}
+		p = probe_get(c, line, 0);
+		if (!p)
+			break;
+		ep_seqwin_resume(&p->seq, epoch, seq);
+		n++;
+	}
+	fclose(fp);
+	return ret < 0 ? ret : n;
 }

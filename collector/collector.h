@@ -38,7 +38,18 @@
 	X(kafka_produced, "Kafka messages queued")                                                  \
 	X(kafka_delivered, "Kafka messages acknowledged by the brokers")                            \
 	X(kafka_queue_full, "Kafka messages not queued (local queue full)")                         \
-	X(kafka_failed, "Kafka messages that failed delivery")
+	X(kafka_failed, "Kafka messages that failed delivery")                                     \
+	X(rejected_future, "messages whose window or epoch is ahead of the collector's clock by more than --max-skew") \
+	X(rejected_implausible, "messages with impossible values (window length, counters, histogram totals)") \
+	X(quarantined, "messages of an unconfirmed sequence or epoch jump, held back (no key)")     \
+	X(quarantine_adopted, "sequence or epoch jumps adopted after confirmation")                 \
+	X(rejected_memcap, "messages not merged: the memory cap is held by data that cannot be shed") \
+	X(memcap_shed, "roll-up buckets freed to stay under --memcap")                              \
+	X(probes_evicted, "probes forgotten to admit new ones (probation or silent)")               \
+	X(tcp_idle_closed, "TCP connections closed after --tcp-idle-s without a message")           \
+	X(tcp_addr_refused, "TCP connections refused (per-address limit)")                         \
+	X(http_refused, "HTTP requests refused (Host, token, or stream subscriber limits)")         \
+	X(state_errors, "failures to read or write the --state-file")
 
 enum ep_collector_counter {
 #define EP_X(n, h) EP_CC_##n,
@@ -53,6 +64,8 @@ extern const char *const ep_cc_help[EP_CC__COUNT];
 struct ep_cprobe {
 	char id[EP_WIRE_PROBE_MAX + 1];
 	struct ep_seqwin seq;
+	uint64_t q_epoch, q_seq;         /* quarantined jump awaiting confirmation */
+	uint32_t q_hits;                 /* consecutive messages that continued it */
 	uint64_t first_seen, last_seen;  /* wall ns */
 	uint64_t newest_end;             /* newest window end (probe clock) */
 	uint64_t msgs, bytes, windows, summaries;
@@ -91,6 +104,9 @@ struct ep_collector_cfg {
 	uint32_t max_probe_views;
 	uint32_t metrics_top;       /* ASNs exported on /metrics, by samples */
 	uint64_t grace_ns;          /* watermark = newest end - grace */
+	uint64_t max_skew_ns;       /* messages further ahead of the collector's clock are refused */
+	uint64_t memcap;            /* bytes for everything that grows with input (0: no cap) */
+	uint64_t query_budget;      /* ASN entries a list query merges before going coarser */
 	int64_t hist_highest;
 	int32_t hist_digits;
 	const char *const *allow;   /* NULL-terminated probe ids, NULL: any */
@@ -119,6 +135,10 @@ struct ep_collector {
 	int32_t *prom_bucket;       /* counts index -> Prometheus bucket */
 	int64_t prom_le[EP_PROM_NLE - 1]; /* bucket bounds, microseconds (HDR bucket tops) */
 	uint64_t started;           /* wall ns */
+	uint64_t mem_fixed;         /* bytes allocated at start (tier arrays, tables, scratch) */
+	uint64_t mem_orgs;          /* bytes of ASN names */
+	uint64_t mem_views;         /* bytes held by the per-probe views' buckets */
+	uint64_t watermark;         /* the all-probes view is closed up to here */
 	uint64_t last_msg_wall;
 	int idle_closed;            /* everything was closed since the last message */
 	/* Scratch for decoding one message's histograms. */
@@ -129,6 +149,23 @@ struct ep_collector {
 	ep_collector_publish_cb publish;
 	void *publish_ctx;
 };
+
+/*
+ * Limits of what a message may claim.  A window longer than an hour, or a
+ * counter or histogram above EP_MAX_RATE per second of window, is
+ * implausible.  Without a key, a sequence number further than
+ * EP_SEQ_JUMP_MAX ahead, or an older epoch, is quarantined until
+ * EP_QUARANTINE_CONFIRM consecutive messages continue it.  A probe with fewer
+ * than EP_PROBE_PROBATION messages, or silent for EP_PROBE_SILENT_NS, may be
+ * forgotten to admit a new one when the table is full.
+ */
+#define EP_WINDOW_MAX_NS (3600ull * 1000000000ull)
+#define EP_MAX_RATE (1ull << 30)
+#define EP_SEQ_JUMP_MAX (1ull << 20)
+#define EP_QUARANTINE_CONFIRM 3
+#define EP_PROBE_PROBATION 16
+#define EP_PROBE_SILENT_NS (600ull * 1000000000ull)
+#define EP_MAX_PROBES_LIMIT 65536
 
 /* Defaults: 100 ms x 3000 (5 min), 1 s x 3600 (1 h), 1 min x 1440 (1 day); views per probe 1 s x 600, 1 min x 1440. */
 void ep_collector_cfg_default(struct ep_collector_cfg *cfg);
@@ -146,6 +183,20 @@ int ep_collector_ingest(struct ep_collector *c, const uint8_t *msg, size_t len, 
 
 /* Roll up what the watermark allows; with force, everything received. */
 void ep_collector_tick(struct ep_collector *c, uint64_t now_ns, int force);
+
+/* Bytes held by everything that grows with input, as counted against the cap. */
+uint64_t ep_collector_mem(const struct ep_collector *c);
+
+/*
+ * The replay window across restarts, as text: a header line, then one line
+ * per probe "ID<TAB>EPOCH<TAB>SEQ" (its newest sequence number).  The caller
+ * writes it out of the lock; a loaded probe accepts only later messages, and
+ * the numbers it missed meanwhile count as lost.
+ * @return text (malloc'ed) and its length, NULL on allocation failure
+ */
+char *ep_collector_state_text(const struct ep_collector *c, size_t *len);
+/* @return probes loaded, -errno, or -EINVAL at a malformed line (those before stay loaded) */
+int ep_collector_state_load(struct ep_collector *c, const char *path);
 
 const char *ep_collector_org(const struct ep_collector *c, uint32_t asn);
 struct ep_cprobe *ep_collector_probe(struct ep_collector *c, const char *id);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* http.c - libmicrohttpd front end of the API, the SSE stream and static files. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -8,8 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <linux/openat2.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -20,6 +27,8 @@
 
 #define STREAM_RING 64
 #define STREAM_KEEPALIVE_S 10
+#define EP_HTTP_MAX_ARGS 64    /* query parameters of one request */
+#define EP_HTTP_MAX_QUERY 4096 /* bytes of one query string */
 
 struct stream_item {
 	uint64_t id;
@@ -30,8 +39,13 @@ struct stream_item {
 struct ep_http {
 	struct MHD_Daemon *d;
 	struct ep_collector *c;
-	char web_dir[512];
+	int web_fd;           /* O_PATH of the web directory, -1: none */
 	unsigned port;
+	unsigned sse_max, sse_per_addr;
+	struct sockaddr_storage *subs; /* address of each stream subscriber slot */
+	uint8_t *sub_used;
+	const char *hosts[EP_HTTP_MAX_HOSTS + 1];
+	char *token;
 	pthread_mutex_t lock; /* the stream ring */
 	pthread_cond_t cond;
 	struct stream_item ring[STREAM_RING];
@@ -69,6 +83,7 @@ void ep_http_publish(struct ep_http *h, const char *json, size_t len)
 
 struct sub {
 	struct ep_http *h;
+	unsigned slot;  /* in h->subs */
 	uint64_t next;  /* next event id to send */
 	char *pending;
 	size_t len, off;
@@ -130,8 +145,53 @@ static void stream_free(void *cls)
 {
 	struct sub *s = cls;
 
+	pthread_mutex_lock(&s->h->lock);
+	s->h->sub_used[s->slot] = 0;
+	pthread_mutex_unlock(&s->h->lock);
 	free(s->pending);
 	free(s);
+}
+
+static int same_addr(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+	if (a->ss_family != b->sa_family)
+		return 0;
+	if (b->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (b->sa_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
+	return 0;
+}
+
+/* Take a subscriber slot for peer. @return the slot, or -1 (a limit: 503). */
+static int sub_take(struct ep_http *h, const struct sockaddr *peer)
+{
+	unsigned i, from_peer = 0;
+	int free_slot = -1;
+
+	pthread_mutex_lock(&h->lock);
+	for (i = 0; i < h->sse_max; i++) {
+		if (!h->sub_used[i]) {
+			if (free_slot < 0)
+				free_slot = (int)i;
+		} else if (peer && same_addr(&h->subs[i], peer)) {
+			from_peer++;
+		}
+	}
+	if (from_peer >= h->sse_per_addr)
+		free_slot = -1;
+	if (free_slot >= 0) {
+		h->sub_used[free_slot] = 1;
+		memset(&h->subs[free_slot], 0, sizeof(h->subs[free_slot]));
+		if (peer)
+			memcpy(&h->subs[free_slot], peer,
+			       peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+							   : sizeof(struct sockaddr_in));
+	}
+	pthread_mutex_unlock(&h->lock);
+	return free_slot;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -210,14 +270,18 @@ static enum MHD_Result serve_file(struct ep_http *h, struct MHD_Connection *conn
 	enum MHD_Result ret;
 	int fd;
 
-	if (!h->web_dir[0])
+	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
+			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+
+	if (h->web_fd < 0)
 		return json_error(conn, 404, "no dashboard (--web-dir)");
 	if (!strcmp(url, "/"))
 		url = "/index.html";
 	if (!safe_path(url))
 		return json_error(conn, 404, "not found");
-	snprintf(path, sizeof(path), "%s%s", h->web_dir, url);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%s", url + 1);
+	/* Resolved beneath the directory: no symlink or ".." leads out of it. */
+	fd = (int)syscall(SYS_openat2, h->web_fd, path, &how, sizeof(how));
 	if (fd < 0)
 		return json_error(conn, 404, "not found");
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -240,9 +304,112 @@ static enum MHD_Result serve_file(struct ep_http *h, struct MHD_Connection *conn
 /* Requests                                                                   */
 /* ------------------------------------------------------------------------ */
 
+static void refused(struct ep_http *h)
+{
+	pthread_mutex_lock(&h->c->lock);
+	h->c->ctr[EP_CC_http_refused]++;
+	pthread_mutex_unlock(&h->c->lock);
+}
+
+/*
+ * DNS rebinding: a page served under an attacker's name must not reach the
+ * API.  Accepted: IP literals, localhost, and the configured names (any port).
+ */
+static int host_ok(const struct ep_http *h, const char *host)
+{
+	char name[256], *colon;
+	struct in6_addr a6;
+	struct in_addr a4;
+	int i;
+
+	if (!host || !*host || strlen(host) >= sizeof(name))
+		return 0;
+	snprintf(name, sizeof(name), "%s", host);
+	if (name[0] == '[') {
+		char *close = strchr(name, ']');
+
+		if (!close || (close[1] && close[1] != ':'))
+			return 0;
+		*close = '\0';
+		return inet_pton(AF_INET6, name + 1, &a6) == 1;
+	}
+	colon = strchr(name, ':');
+	if (colon)
+		*colon = '\0';
+	if (inet_pton(AF_INET, name, &a4) == 1 || !strcasecmp(name, "localhost"))
+		return 1;
+	for (i = 0; h->hosts[i]; i++)
+		if (!strcasecmp(name, h->hosts[i]))
+			return 1;
+	return 0;
+}
+
+/* Constant-time comparison of the presented token (header or access_token=). */
+static int token_ok(const struct ep_http *h, struct MHD_Connection *conn)
+{
+	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	const char *t = NULL;
+	size_t i, n = strlen(h->token), m;
+	unsigned diff = 0;
+
+	if (auth && !strncasecmp(auth, "Bearer ", 7))
+		t = auth + 7;
+	else
+		t = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "access_token");
+	if (!t)
+		return 0;
+	m = strlen(t);
+	for (i = 0; i < n; i++)
+		diff |= (unsigned)(uint8_t)h->token[i] ^ (unsigned)(uint8_t)(i < m ? t[i] : 0);
+	return !diff && m == n;
+}
+
 static const char *get_arg(void *ctx, const char *name)
 {
 	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* Per request: set up by uri_log before libmicrohttpd parses the query string. */
+struct req {
+	int seen;    /* the headers-only first call happened */
+	int too_big; /* the query string was cut: answer 414 */
+};
+
+/*
+ * libmicrohttpd stores every query parameter in the connection's memory pool
+ * and drops the connection without a status when the pool runs out.  A query
+ * beyond EP_HTTP_MAX_ARGS parameters or EP_HTTP_MAX_QUERY bytes is therefore
+ * cut before it is parsed (the URI is in the connection's own read buffer)
+ * and answered with 414.
+ */
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct req *rq = calloc(1, sizeof(*rq));
+	char *q = strchr(uri, '?');
+	unsigned nargs = 0;
+	const char *s;
+
+	(void)cls;
+	(void)conn;
+	if (!rq || !q)
+		return rq;
+	for (s = q; *s; s++)
+		nargs += *s == '&';
+	if (nargs >= EP_HTTP_MAX_ARGS || strlen(q) > EP_HTTP_MAX_QUERY) {
+		rq->too_big = 1;
+		q[1] = '\0';
+	}
+	return rq;
+}
+
+static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	free(*con_cls);
+	*con_cls = NULL;
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -250,6 +417,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 			       size_t *upload_size, void **con_cls)
 {
 	struct ep_http *h = cls;
+	struct req *rq = *con_cls;
 	struct ep_api_req req;
 	struct ep_api_resp resp;
 	int handled;
@@ -260,25 +428,53 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 		return json_error(conn, 405, "only GET");
 	if (*upload_size) /* no bodies */
 		return json_error(conn, 413, "request bodies are not accepted");
-	if (!*con_cls) { /* first call: headers only */
-		*con_cls = h;
+	if (!rq)
+		return MHD_NO; /* out of memory in uri_log */
+	if (!rq->seen) { /* first call: headers only */
+		rq->seen = 1;
 		return MHD_YES;
 	}
+	if (rq->too_big) {
+		refused(h);
+		return json_error(conn, 414, "query string too long or too many parameters");
+	}
+	if (!host_ok(h, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"))) {
+		refused(h);
+		return json_error(conn, 421, "unknown Host (--http-host)");
+	}
+	if (h->token && (!strncmp(url, "/api/", 5) || !strcmp(url, "/metrics")) &&
+	    !token_ok(h, conn)) {
+		refused(h);
+		return json_error(conn, 401, "a bearer token is required");
+	}
 	if (!strcmp(url, "/api/v1/stream")) {
-		struct sub *s = calloc(1, sizeof(*s));
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		int slot = sub_take(h, ci ? ci->client_addr : NULL);
+		struct sub *s;
 		struct MHD_Response *r;
 		enum MHD_Result ret;
 
-		if (!s)
+		if (slot < 0) {
+			refused(h);
+			return json_error(conn, 503, "too many stream subscribers");
+		}
+		s = calloc(1, sizeof(*s));
+		if (!s) {
+			pthread_mutex_lock(&h->lock);
+			h->sub_used[slot] = 0;
+			pthread_mutex_unlock(&h->lock);
 			return MHD_NO;
+		}
 		s->h = h;
+		s->slot = (unsigned)slot;
 		pthread_mutex_lock(&h->lock);
 		s->next = h->next_id;
 		pthread_mutex_unlock(&h->lock);
 		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, s,
 						      stream_free);
 		if (!r) {
-			free(s);
+			stream_free(s);
 			return MHD_NO;
 		}
 		MHD_add_response_header(r, "Content-Type", "text/event-stream");
@@ -317,6 +513,7 @@ int ep_http_start(struct ep_collector *c, const struct ep_http_cfg *cfg, struct 
 	struct addrinfo hints = {0}, *ai = NULL;
 	char host[256], *colon;
 	const union MHD_DaemonInfo *info;
+	unsigned max_conns, per_addr, flags;
 	struct ep_http *h;
 	int rc;
 
@@ -346,24 +543,49 @@ int ep_http_start(struct ep_collector *c, const struct ep_http_cfg *cfg, struct 
 		return -ENOMEM;
 	}
 	h->c = c;
+	h->web_fd = -1;
+	max_conns = cfg->max_conns ? cfg->max_conns : 64;
+	per_addr = cfg->per_addr ? cfg->per_addr : max_conns / 8 < 2 ? 2 : max_conns / 8;
+	h->sse_max = cfg->sse_max ? cfg->sse_max : max_conns / 4 ? max_conns / 4 : 1;
+	h->sse_per_addr = cfg->sse_per_addr ? cfg->sse_per_addr : 2;
+	memcpy(h->hosts, cfg->hosts, sizeof(h->hosts));
+	h->subs = calloc(h->sse_max, sizeof(*h->subs));
+	h->sub_used = calloc(h->sse_max, 1);
+	h->token = cfg->token ? strdup(cfg->token) : NULL;
+	if (!h->subs || !h->sub_used || (cfg->token && !h->token)) {
+		freeaddrinfo(ai);
+		ep_http_stop(h);
+		return -ENOMEM;
+	}
+	/* Without the directory the API still serves; the dashboard answers 404 (main warns). */
 	if (cfg->web_dir)
-		snprintf(h->web_dir, sizeof(h->web_dir), "%s", cfg->web_dir);
+		h->web_fd = open(cfg->web_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->cond, NULL);
-	h->d = MHD_start_daemon(
-		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			MHD_USE_ERROR_LOG | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-		0, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-		MHD_OPTION_CONNECTION_LIMIT, cfg->max_conns ? cfg->max_conns : 64,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_conns ? cfg->max_conns : 64,
-		MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s ? cfg->timeout_s : 30,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_EXTERNAL_LOGGER,
-		mhd_log, NULL, MHD_OPTION_END);
+	flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+		(ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0) | (cfg->tls_cert ? MHD_USE_TLS : 0);
+	if (cfg->tls_cert)
+		h->d = MHD_start_daemon(
+			flags, 0, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+			MHD_OPTION_CONNECTION_LIMIT, max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+			per_addr, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s ? cfg->timeout_s : 15,
+			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_EXTERNAL_LOGGER,
+			mhd_log, NULL, MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
+			MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_HTTPS_MEM_CERT, cfg->tls_cert,
+			MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key, MHD_OPTION_END);
+	else
+		h->d = MHD_start_daemon(
+			flags, 0, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+			MHD_OPTION_CONNECTION_LIMIT, max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+			per_addr, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s ? cfg->timeout_s : 15,
+			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_EXTERNAL_LOGGER,
+			mhd_log, NULL, MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
+			MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!h->d) {
-		snprintf(err, errlen, "--http '%s': cannot listen (address in use or not local?)",
-			 cfg->addr);
-		free(h);
+		snprintf(err, errlen, "--http '%s': cannot listen (address in use or not local%s?)",
+			 cfg->addr, cfg->tls_cert ? ", or a bad TLS certificate or key" : "");
+		ep_http_stop(h);
 		return -EADDRINUSE;
 	}
 	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
@@ -383,12 +605,19 @@ void ep_http_stop(struct ep_http *h)
 
 	if (!h)
 		return;
-	pthread_mutex_lock(&h->lock);
-	h->stopping = 1;
-	pthread_cond_broadcast(&h->cond);
-	pthread_mutex_unlock(&h->lock);
-	MHD_stop_daemon(h->d);
+	if (h->d) {
+		pthread_mutex_lock(&h->lock);
+		h->stopping = 1;
+		pthread_cond_broadcast(&h->cond);
+		pthread_mutex_unlock(&h->lock);
+		MHD_stop_daemon(h->d);
+	}
 	for (i = 0; i < STREAM_RING; i++)
 		free(h->ring[i].data);
+	if (h->web_fd >= 0)
+		close(h->web_fd);
+	free(h->subs);
+	free(h->sub_used);
+	free(h->token);
 	free(h);
 }

@@ -13,11 +13,21 @@
 
 struct ep_http;
 
+#define EP_HTTP_MAX_HOSTS 16
+
 struct ep_http_cfg {
 	const char *addr;       /* "HOST:PORT" (IPv4/IPv6 literal or name) */
 	const char *web_dir;    /* dashboard files, NULL: none */
 	unsigned max_conns;
-	unsigned timeout_s;     /* idle connection timeout */
+	unsigned timeout_s;     /* idle connection timeout (a slow header counts as idle) */
+	unsigned per_addr;      /* connections from one address (0: max_conns / 8, at least 2) */
+	unsigned sse_max;       /* stream subscribers in all (0: max_conns / 4) */
+	unsigned sse_per_addr;  /* stream subscribers from one address (0: 2) */
+	const char *hosts[EP_HTTP_MAX_HOSTS + 1]; /* Host names accepted besides IP literals
+						      and localhost; NULL-terminated */
+	const char *token;      /* bearer token for /api/ and /metrics, NULL: none */
+	const char *tls_cert;   /* PEM certificate chain and key (in memory), NULL: plain HTTP */
+	const char *tls_key;
 };
 
 /* @return 0, -EINVAL (address: err says why), -EADDRINUSE or another errno */

@@ -61,8 +61,23 @@ static void usage(FILE *fp)
 		"  --max-probe-views N    probes with a per-probe view (default 64)\n"
 		"  --metrics-top N        ASNs exported on /metrics, most samples first (default 500)\n"
 		"  --grace-ms MS          wait for late windows before closing (default 500)\n"
+		"  --max-skew DURATION    refuse windows further ahead of this clock (default 10s)\n"
+		"  --memcap SIZE          memory for roll-ups and tables, e.g. 512M, 2G; 0: no cap\n"
+		"                         (default 1G; beyond it old data is shed, see docs)\n"
+		"  --state-file PATH      keep each probe's replay window across restarts\n"
+		"  --query-budget N       ASN entries a list query merges before it reads a\n"
+		"                         coarser tier (default 500000)\n"
 		"  --http-max-conns N     concurrent HTTP connections (default 64)\n"
+		"  --http-max-per-addr N  HTTP connections from one address (default 8)\n"
+		"  --http-timeout-s S     close idle or slow HTTP connections (default 15)\n"
+		"  --sse-max N            stream subscribers (default 16), --sse-max-per-addr N (2)\n"
+		"  --http-host NAME       a Host name the API answers to besides IP literals and\n"
+		"                         localhost (repeatable; DNS rebinding protection)\n"
+		"  --api-token-file PATH  require this bearer token for /api/ and /metrics\n"
+		"  --tls-cert PATH        serve HTTPS with this PEM certificate (and --tls-key PATH)\n"
 		"  --tcp-max-conns N      concurrent probe TCP connections (default 256)\n"
+		"  --tcp-max-per-addr N   probe TCP connections from one address (default 16)\n"
+		"  --tcp-idle-s S         close a probe TCP connection silent this long (default 30)\n"
 		"  --kafka-brokers LIST   produce closed 1 s windows to Kafka (host:port,...)\n"
 		"  --kafka-topic T        topic (default edgeprobe-windows)\n"
 		"  --kafka-mock N         use librdkafka's built-in mock cluster of N brokers (tests)\n"
@@ -90,6 +105,76 @@ static int parse_u32(const char *flag, const char *v, uint32_t min, uint32_t *ou
 	}
 	*out = (uint32_t)x;
 	return 0;
+}
+
+static int usage_err(const char *flag, const char *v, const char *want)
+{
+	fprintf(stderr, "edgeprobe-collector: %s '%s': expected %s\n", flag, v, want);
+	return -1;
+}
+
+/* "0", or bytes with an optional K/M/G suffix, at least 64 MiB. */
+static int parse_size(const char *v, uint64_t *out)
+{
+	char *end;
+	unsigned long long x;
+
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (errno || end == v || *v == '-')
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		x <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		x <<= 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		x <<= 30, end++;
+	if (*end || (x && x < (64ull << 20)) || x > (1ull << 50))
+		return -1;
+	*out = x;
+	return 0;
+}
+
+/*
+ * A small file's contents (a token, a PEM certificate or key), NUL-terminated;
+ * one_line: trailing newlines removed and at least one byte left.
+ */
+static char *read_small(const char *flag, const char *path, int one_line)
+{
+	FILE *fp = fopen(path, "rb");
+	struct stat st;
+	char *buf;
+	size_t n;
+
+	if (!fp) {
+		fprintf(stderr, "edgeprobe-collector: %s '%s': %s\n", flag, path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 65536) {
+		fprintf(stderr, "edgeprobe-collector: %s '%s': not a regular file of at most 64 KiB\n",
+			flag, path);
+		fclose(fp);
+		return NULL;
+	}
+	buf = calloc(1, (size_t)st.st_size + 1);
+	n = buf ? fread(buf, 1, (size_t)st.st_size, fp) : 0;
+	fclose(fp);
+	if (!buf)
+		return NULL;
+	buf[n] = '\0';
+	if (one_line) {
+		while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+			buf[--n] = '\0';
+		if (!n || strlen(buf) != n || strpbrk(buf, "\r\n")) {
+			fprintf(stderr, "edgeprobe-collector: %s '%s': expected one non-empty line\n",
+				flag, path);
+			free(buf);
+			return NULL;
+		}
+	}
+	if ((st.st_mode & 0004) && strcmp(flag, "--tls-cert"))
+		ep_log_warn("%s '%s' is world-readable", flag, path);
+	return buf;
 }
 
 static int parse_tiers(const char *flag, const char *v, uint32_t *n, uint64_t *steps,
@@ -173,6 +258,33 @@ static void on_msg(const uint8_t *msg, size_t len, void *ctx)
 	pthread_mutex_unlock(&a->c.lock);
 }
 
+/* Write the replay window: taken under the lock, written outside it, replaced atomically. */
+static void save_state(struct ep_collector *c, const char *path)
+{
+	char tmp[4200];
+	size_t len = 0;
+	char *text;
+	FILE *fp;
+	int ok;
+
+	pthread_mutex_lock(&c->lock);
+	text = ep_collector_state_text(c, &len);
+	pthread_mutex_unlock(&c->lock);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fp = text ? fopen(tmp, "w") : NULL;
+	ok = fp && fwrite(text, 1, len, fp) == len;
+	if (fp)
+		ok = (fclose(fp) == 0) && ok;
+	ok = ok && rename(tmp, path) == 0;
+	free(text);
+	if (!ok) {
+		pthread_mutex_lock(&c->lock);
+		if (!c->ctr[EP_CC_state_errors]++)
+			ep_log_warn("state file %s: cannot write: %s", path, strerror(errno));
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
 static void on_publish(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
 {
 	struct app *a = ctx;
@@ -193,7 +305,9 @@ static void on_publish(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
 
 enum {
 	O_LISTEN = 1, O_HTTP, O_WEB, O_ALLOW, O_KEY, O_TIERS, O_PTIERS, O_MAXASN, O_MAXPROBES,
-	O_MAXVIEWS, O_METRICSASN, O_GRACE, O_HTTPCONNS, O_TCPCONNS, O_KBROKERS, O_KTOPIC, O_KMOCK, O_KQUEUE, O_KTIMEOUT,
+	O_MAXVIEWS, O_METRICSASN, O_GRACE, O_HTTPCONNS, O_TCPCONNS, O_SKEW, O_MEMCAP, O_STATE,
+	O_HTTPADDR, O_HTTPTIMEOUT, O_SSEMAX, O_SSEADDR, O_HTTPHOST, O_TOKEN, O_TLSCERT, O_TLSKEY,
+	O_TCPADDR, O_TCPIDLE, O_QBUDGET, O_KBROKERS, O_KTOPIC, O_KMOCK, O_KQUEUE, O_KTIMEOUT,
 	O_RUN, O_QUIET, O_CONFIG, O_HELP, O_VERSION
 };
 
@@ -213,6 +327,20 @@ static const struct option opts[] = {
 	{"grace-ms", required_argument, NULL, O_GRACE},
 	{"http-max-conns", required_argument, NULL, O_HTTPCONNS},
 	{"tcp-max-conns", required_argument, NULL, O_TCPCONNS},
+	{"max-skew", required_argument, NULL, O_SKEW},
+	{"memcap", required_argument, NULL, O_MEMCAP},
+	{"state-file", required_argument, NULL, O_STATE},
+	{"http-max-per-addr", required_argument, NULL, O_HTTPADDR},
+	{"http-timeout-s", required_argument, NULL, O_HTTPTIMEOUT},
+	{"sse-max", required_argument, NULL, O_SSEMAX},
+	{"sse-max-per-addr", required_argument, NULL, O_SSEADDR},
+	{"http-host", required_argument, NULL, O_HTTPHOST},
+	{"api-token-file", required_argument, NULL, O_TOKEN},
+	{"tls-cert", required_argument, NULL, O_TLSCERT},
+	{"tls-key", required_argument, NULL, O_TLSKEY},
+	{"tcp-max-per-addr", required_argument, NULL, O_TCPADDR},
+	{"tcp-idle-s", required_argument, NULL, O_TCPIDLE},
+	{"query-budget", required_argument, NULL, O_QBUDGET},
 	{"kafka-brokers", required_argument, NULL, O_KBROKERS},
 	{"kafka-topic", required_argument, NULL, O_KTOPIC},
 	{"kafka-mock", required_argument, NULL, O_KMOCK},
@@ -226,10 +354,15 @@ static const struct option opts[] = {
 	{NULL, 0, NULL, 0},
 };
 static struct ep_collector_cfg cfg;
-static struct ep_http_cfg hcfg = {"127.0.0.1:8080", EP_DEFAULT_WEB_DIR, 64, 30};
+static struct ep_http_cfg hcfg = {.addr = "127.0.0.1:8080", .web_dir = EP_DEFAULT_WEB_DIR,
+				  .max_conns = 64, .timeout_s = 15};
+static struct ep_net_cfg ncfg = {.max_conns = 256, .per_addr = 16, .idle_s = 30};
+static const char *state_file;
+static unsigned nhosts;
+static char *token, *tls_cert, *tls_key;
 static const char *listen_urls[MAX_LISTEN], *allow[MAX_ALLOW + 1];
 static const char *kbrokers, *ktopic = "edgeprobe-windows";
-static uint32_t nlisten, nallow, grace_ms = 500, tcp_conns = 256, kmock;
+static uint32_t nlisten, nallow, grace_ms = 500, kmock;
 static uint32_t run_s, kqueue = 100000, ktimeout = 30000;
 
 /* One option. @return 0, 1 to exit 0 (help, version), -1 on a bad value (said). */
@@ -277,8 +410,9 @@ static int apply(int opt, const char *optarg)
 			return -1;
 		return 0;
 	case O_MAXPROBES:
-		if (parse_u32("--max-probes", optarg, 1, &cfg.max_probes) < 0)
-			return -1;
+		if (parse_u32("--max-probes", optarg, 1, &cfg.max_probes) < 0 ||
+		    cfg.max_probes > EP_MAX_PROBES_LIMIT)
+			return usage_err("--max-probes", optarg, "1 .. 65536");
 		return 0;
 	case O_MAXVIEWS:
 		if (parse_u32("--max-probe-views", optarg, 0, &cfg.max_probe_views) < 0)
@@ -299,8 +433,78 @@ static int apply(int opt, const char *optarg)
 		hcfg.max_conns = u;
 		return 0;
 	case O_TCPCONNS:
-		if (parse_u32("--tcp-max-conns", optarg, 1, &tcp_conns) < 0)
+		if (parse_u32("--tcp-max-conns", optarg, 1, &u) < 0 || u > 65536)
+			return usage_err("--tcp-max-conns", optarg, "1 .. 65536");
+		ncfg.max_conns = u;
+		return 0;
+	case O_TCPADDR:
+		if (parse_u32("--tcp-max-per-addr", optarg, 1, &u) < 0)
 			return -1;
+		ncfg.per_addr = u;
+		return 0;
+	case O_TCPIDLE:
+		if (parse_u32("--tcp-idle-s", optarg, 0, &u) < 0)
+			return -1;
+		ncfg.idle_s = u;
+		return 0;
+	case O_SKEW:
+		if (ep_parse_duration(optarg, &cfg.max_skew_ns) < 0 || !cfg.max_skew_ns)
+			return usage_err("--max-skew", optarg, "a duration such as 2s or 1m");
+		return 0;
+	case O_MEMCAP:
+		if (parse_size(optarg, &cfg.memcap) < 0)
+			return usage_err("--memcap", optarg, "bytes with K, M or G (at least 64M), or 0");
+		return 0;
+	case O_QBUDGET:
+		if (parse_u32("--query-budget", optarg, 1000, &u) < 0)
+			return -1;
+		cfg.query_budget = u;
+		return 0;
+	case O_STATE:
+		state_file = optarg;
+		return 0;
+	case O_HTTPADDR:
+		if (parse_u32("--http-max-per-addr", optarg, 1, &u) < 0)
+			return -1;
+		hcfg.per_addr = u;
+		return 0;
+	case O_HTTPTIMEOUT:
+		if (parse_u32("--http-timeout-s", optarg, 1, &u) < 0)
+			return -1;
+		hcfg.timeout_s = u;
+		return 0;
+	case O_SSEMAX:
+		if (parse_u32("--sse-max", optarg, 1, &u) < 0 || u > 4096)
+			return usage_err("--sse-max", optarg, "1 .. 4096");
+		hcfg.sse_max = u;
+		return 0;
+	case O_SSEADDR:
+		if (parse_u32("--sse-max-per-addr", optarg, 1, &u) < 0)
+			return -1;
+		hcfg.sse_per_addr = u;
+		return 0;
+	case O_HTTPHOST:
+		if (nhosts == EP_HTTP_MAX_HOSTS || !*optarg)
+			return usage_err("--http-host", optarg, "a name (at most 16)");
+		hcfg.hosts[nhosts++] = optarg;
+		return 0;
+	case O_TOKEN:
+		free(token);
+		if (!(token = read_small("--api-token-file", optarg, 1)))
+			return -1;
+		hcfg.token = token;
+		return 0;
+	case O_TLSCERT:
+		free(tls_cert);
+		if (!(tls_cert = read_small("--tls-cert", optarg, 0)))
+			return -1;
+		hcfg.tls_cert = tls_cert;
+		return 0;
+	case O_TLSKEY:
+		free(tls_key);
+		if (!(tls_key = read_small("--tls-key", optarg, 0)))
+			return -1;
+		hcfg.tls_key = tls_key;
 		return 0;
 	case O_KBROKERS:
 		kbrokers = optarg;
@@ -359,7 +563,7 @@ int main(int argc, char **argv)
 	int given[64], ngiven = 0;
 	struct ep_net *net = NULL;
 	char err[512];
-	uint64_t start, last_tick = 0;
+	uint64_t start, last_tick = 0, last_save = 0;
 	int opt, ret = 1;
 	unsigned i;
 
@@ -404,7 +608,23 @@ int main(int argc, char **argv)
 	}
 	app.c.publish = on_publish;
 	app.c.publish_ctx = &app;
-	if (ep_net_new(&net, tcp_conns) < 0)
+	if (!hcfg.tls_cert != !hcfg.tls_key) {
+		fprintf(stderr, "edgeprobe-collector: --tls-cert and --tls-key go together\n");
+		ret = 2;
+		goto out;
+	}
+	if (state_file) {
+		int n = ep_collector_state_load(&app.c, state_file);
+
+		if (n >= 0)
+			ep_log_info("state: %d probes' replay windows from %s", n, state_file);
+		else if (n != -ENOENT) {
+			app.c.ctr[EP_CC_state_errors]++;
+			ep_log_warn("state file %s: %s; starting without it", state_file,
+				    n == -EINVAL ? "malformed" : strerror(-n));
+		}
+	}
+	if (ep_net_new(&net, &ncfg) < 0)
 		goto out;
 	for (i = 0; i < nlisten; i++) {
 		if (ep_net_listen(net, listen_urls[i], err, sizeof(err)) < 0) {
@@ -413,6 +633,10 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		ep_log_info("listening on %s (port %u)", listen_urls[i], ep_net_port(net, i));
+		if (!cfg.keylen && !strstr(listen_urls[i], "://127.") && !strstr(listen_urls[i], "://[::1]") &&
+		    !strstr(listen_urls[i], "://localhost") && strncmp(listen_urls[i], "unix:", 5))
+			ep_log_warn("%s is not loopback and no --key-file is set: anyone who reaches it "
+				    "can write data (see docs/operations.md)", listen_urls[i]);
 	}
 	if (kbrokers || kmock) {
 #ifdef EP_HAVE_KAFKA
@@ -440,6 +664,13 @@ int main(int argc, char **argv)
 		}
 		ep_log_info("http on %s (port %u): dashboard /, API /api/v1/, metrics /metrics",
 			    hcfg.addr, ep_http_port(app.http));
+		if (hcfg.web_dir) {
+			struct stat st;
+
+			if (stat(hcfg.web_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+				ep_log_warn("--web-dir '%s' is not a directory: no dashboard",
+					    hcfg.web_dir);
+		}
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -458,6 +689,8 @@ int main(int argc, char **argv)
 			app.c.ctr[EP_CC_frames_oversized] = ns->frames_oversized;
 			app.c.ctr[EP_CC_tcp_connections] = ns->tcp_accepted;
 			app.c.ctr[EP_CC_tcp_refused] = ns->tcp_refused;
+			app.c.ctr[EP_CC_tcp_idle_closed] = ns->tcp_idle_closed;
+			app.c.ctr[EP_CC_tcp_addr_refused] = ns->tcp_addr_refused;
 			ep_collector_tick(&app.c, now, 0);
 #ifdef EP_HAVE_KAFKA
 			if (app.kafka) {
@@ -473,9 +706,15 @@ int main(int argc, char **argv)
 #endif
 			pthread_mutex_unlock(&app.c.lock);
 		}
+		if (state_file && now - last_save >= 5000000000ull) {
+			last_save = now;
+			save_state(&app.c, state_file);
+		}
 		if (run_s && now - start >= (uint64_t)run_s * 1000000000ull)
 			break;
 	}
+	if (state_file)
+		save_state(&app.c, state_file);
 	pthread_mutex_lock(&app.c.lock);
 	ep_collector_tick(&app.c, ep_wall_ns(), 1);
 	ep_log_info("stopping: %" PRIu64 " messages received, %" PRIu64 " merged, %" PRIu64
@@ -491,5 +730,8 @@ out:
 #endif
 	ep_net_free(net);
 	ep_collector_fini(&app.c);
+	free(token);
+	free(tls_cert);
+	free(tls_key);
 	return ret;
 }

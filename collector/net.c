@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "edgeprobe/ep_wire.h"
@@ -24,6 +26,8 @@ struct conn {
 	int fd;
 	uint8_t *buf;
 	size_t len;
+	uint64_t last_msg_ns;          /* monotonic: accepted, or the last complete message */
+	struct sockaddr_storage peer;
 };
 
 struct listener {
@@ -37,20 +41,31 @@ struct ep_net {
 	struct listener l[MAX_LISTENERS];
 	unsigned nl;
 	struct conn *conns;
-	unsigned max_conns;
+	unsigned max_conns, per_addr;
+	uint64_t idle_ns;
 	struct pollfd *pfd;
 	uint8_t (*bufs)[MSG_MAX];
 	struct ep_net_stats st;
 };
 
-int ep_net_new(struct ep_net **out, unsigned max_tcp_conns)
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int ep_net_new(struct ep_net **out, const struct ep_net_cfg *cfg)
 {
 	struct ep_net *n = calloc(1, sizeof(*n));
-	unsigned i;
+	unsigned i, max_tcp_conns = cfg->max_conns;
 
 	if (!n)
 		return -ENOMEM;
 	n->max_conns = max_tcp_conns;
+	n->per_addr = cfg->per_addr ? cfg->per_addr : max_tcp_conns;
+	n->idle_ns = (uint64_t)cfg->idle_s * 1000000000ull;
 	n->conns = calloc(max_tcp_conns + 1, sizeof(*n->conns));
 	n->pfd = calloc(MAX_LISTENERS + max_tcp_conns, sizeof(*n->pfd));
 	n->bufs = malloc(BATCH * sizeof(*n->bufs));
@@ -68,6 +83,7 @@ int ep_net_listen(struct ep_net *n, const char *url, char *err, size_t errlen)
 {
 	char host[256], port[32];
 	struct listener *l;
+	struct stat st;
 	int kind = ep_url_parse(url, host, sizeof(host), port, sizeof(port));
 	int fd = -1, one = 1, rc;
 
@@ -89,7 +105,15 @@ int ep_net_listen(struct ep_net *n, const char *url, char *err, size_t errlen)
 		if (fd < 0)
 			goto sys_err;
 		memcpy(sun.sun_path, host, strlen(host) + 1); /* length checked by ep_url_parse */
-		unlink(host); /* a stale socket of an earlier run */
+		if (lstat(host, &st) == 0) {
+			if (!S_ISSOCK(st.st_mode)) {
+				close(fd);
+				snprintf(err, errlen, "--listen '%s': %s exists and is not a socket", url,
+					 host);
+				return -EEXIST;
+			}
+			unlink(host); /* a stale socket of an earlier run */
+		}
 		if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
 			goto sys_err;
 		memcpy(l->path, host, strlen(host) + 1);
@@ -191,23 +215,52 @@ static int read_dgrams(struct ep_net *n, int fd, ep_net_msg_cb cb, void *ctx)
 	}
 }
 
+static int same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
+	return 1;
+}
+
 static void accept_conns(struct ep_net *n, int lfd)
 {
 	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		unsigned i;
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof(peer);
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		unsigned i, free_slot = n->max_conns, from_peer = 0;
 
 		if (fd < 0)
 			return;
-		for (i = 0; i < n->max_conns && n->conns[i].fd >= 0; i++)
-			;
-		if (i == n->max_conns) {
+		for (i = 0; i < n->max_conns; i++) {
+			if (n->conns[i].fd < 0) {
+				if (free_slot == n->max_conns)
+					free_slot = i;
+			} else if (same_addr(&n->conns[i].peer, &peer)) {
+				from_peer++;
+			}
+		}
+		if (from_peer >= n->per_addr) {
+			n->st.tcp_addr_refused++;
+			close(fd);
+			continue;
+		}
+		if (free_slot == n->max_conns) {
 			n->st.tcp_refused++;
 			close(fd);
 			continue;
 		}
+		i = free_slot;
 		n->conns[i].fd = fd;
 		n->conns[i].len = 0;
+		n->conns[i].peer = peer;
+		n->conns[i].last_msg_ns = mono_ns();
 		n->conns[i].buf = malloc(4 + MSG_MAX);
 		if (!n->conns[i].buf) {
 			close(fd);
@@ -246,6 +299,7 @@ static int read_conn(struct ep_net *n, struct conn *c, ep_net_msg_cb cb, void *c
 			if (c->len - off < 4 + (size_t)fl)
 				break;
 			cb(c->buf + off + 4, fl, ctx);
+			c->last_msg_ns = mono_ns();
 			delivered++;
 			off += 4 + fl;
 		}
@@ -256,11 +310,29 @@ static int read_conn(struct ep_net *n, struct conn *c, ep_net_msg_cb cb, void *c
 	}
 }
 
+/* Close the TCP connections that sent no complete message for idle_ns. */
+static void sweep_idle(struct ep_net *n)
+{
+	uint64_t now;
+	unsigned i;
+
+	if (!n->idle_ns)
+		return;
+	now = mono_ns();
+	for (i = 0; i < n->max_conns; i++) {
+		if (n->conns[i].fd >= 0 && now - n->conns[i].last_msg_ns > n->idle_ns) {
+			conn_close(n, &n->conns[i]);
+			n->st.tcp_idle_closed++;
+		}
+	}
+}
+
 int ep_net_poll(struct ep_net *n, int timeout_ms, ep_net_msg_cb cb, void *ctx)
 {
 	unsigned i, np = 0, map[MAX_LISTENERS];
 	int total = 0;
 
+	sweep_idle(n);
 	for (i = 0; i < n->nl; i++) {
 		n->pfd[np].fd = n->l[i].fd;
 		n->pfd[np].events = POLLIN;
@@ -287,6 +359,7 @@ int ep_net_poll(struct ep_net *n, int timeout_ms, ep_net_msg_cb cb, void *ctx)
 	return total;
 }
 
+
 const struct ep_net_stats *ep_net_stats(const struct ep_net *n)
 {
 	return &n->st;
@@ -300,7 +373,10 @@ void ep_net_free(struct ep_net *n)
 		return;
 	for (i = 0; i < n->nl; i++) {
 		close(n->l[i].fd);
-		if (n->l[i].kind == 'x' && n->l[i].path[0])
+		struct stat st;
+
+		if (n->l[i].kind == 'x' && n->l[i].path[0] && lstat(n->l[i].path, &st) == 0 &&
+		    S_ISSOCK(st.st_mode))
 			unlink(n->l[i].path);
 	}
 	for (i = 0; n->conns && i < n->max_conns; i++)

@@ -18,10 +18,19 @@ typedef void (*ep_net_msg_cb)(const uint8_t *msg, size_t len, void *ctx);
 /* Counters the loop keeps. */
 struct ep_net_stats {
 	uint64_t frames_oversized, tcp_accepted, tcp_refused, tcp_closed, recv_errors;
+	uint64_t tcp_idle_closed;   /* closed after idle_s without a complete message */
+	uint64_t tcp_addr_refused;  /* refused: the peer address holds per_addr already */
 };
 
+struct ep_net_cfg {
+	unsigned max_conns;         /* TCP connections in all */
+	unsigned per_addr;          /* TCP connections from one address */
+	unsigned idle_s;            /* close a TCP connection silent this long (0: never) */
+};
+
+/* @return 0, -ENOMEM */
+int ep_net_new(struct ep_net **out, const struct ep_net_cfg *cfg);
 /* @return 0, or -EINVAL / a socket errno with err filled. */
-int ep_net_new(struct ep_net **out, unsigned max_tcp_conns);
 int ep_net_listen(struct ep_net *n, const char *url, char *err, size_t errlen);
 
 /* The bound port of the i-th listener (0 for unix). */

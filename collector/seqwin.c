@@ -76,3 +76,23 @@ enum ep_seq_verdict ep_seqwin_check(struct ep_seqwin *w, uint64_t epoch, uint64_
 	w->accepted++;
 	return EP_SEQ_NEW;
 }
+
+void ep_seqwin_adopt(struct ep_seqwin *w, uint64_t epoch, uint64_t seq)
+{
+	if (w->started)
+		w->restarts++;
+	w->epoch = epoch;
+	w->max_seq = seq ? seq - 1 : 0;
+	w->base = w->max_seq + 1;
+	w->started = 1;
+	memset(w->bits, 0, sizeof(w->bits));
+}
+
+void ep_seqwin_resume(struct ep_seqwin *w, uint64_t epoch, uint64_t max_seq)
+{
+	w->epoch = epoch;
+	w->max_seq = max_seq;
+	w->base = max_seq + 1;
+	w->started = 1;
+	memset(w->bits, 0xff, sizeof(w->bits));
+}

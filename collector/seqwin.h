@@ -34,4 +34,17 @@ struct ep_seqwin {
  */
 enum ep_seq_verdict ep_seqwin_check(struct ep_seqwin *w, uint64_t epoch, uint64_t seq);
 
+/*
+ * Start the window over at (epoch, seq) whatever it held (a confirmed jump,
+ * an authenticated restart with an older epoch): seq is the next number
+ * accepted, earlier ones are not loss.
+ */
+void ep_seqwin_adopt(struct ep_seqwin *w, uint64_t epoch, uint64_t seq);
+
+/*
+ * Resume a window saved before a restart: every number up to max_seq counts
+ * as seen, later ones are accepted (and the gap counted as lost).
+ */
+void ep_seqwin_resume(struct ep_seqwin *w, uint64_t epoch, uint64_t max_seq);
+
 #endif

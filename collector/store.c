@@ -216,6 +216,8 @@ static void add_entry(struct ep_view *v, uint32_t ti, uint64_t start, const stru
 	struct ep_centry *e;
 
 	for (; ti < v->ntiers; ti++) {
+		if (start < v->t[ti].shed_below)
+			continue; /* freed under the memory cap: only coarser tiers hold it */
 		b = bucket_for(v, ti, start, 1);
 		if (b)
 			break;
@@ -346,6 +348,41 @@ static uint64_t tier_newest(const struct ep_tier *t)
 	return newest;
 }
 
+uint64_t ep_view_shed(struct ep_view *v, int level)
+{
+	uint32_t ti, j, first = level ? v->ntiers - 1 : 0, last = level ? v->ntiers : v->ntiers - 1;
+	struct ep_bucket *oldest = NULL;
+	struct ep_tier *ot = NULL;
+	uint64_t newest = 0, freed;
+
+	for (ti = first; ti < last; ti++) {
+		struct ep_tier *t = &v->t[ti];
+
+		for (j = 0; j < t->count; j++) {
+			struct ep_bucket *b = &t->b[j];
+
+			if (!b->used || (!level && !b->closed))
+				continue;
+			if (b->start > newest)
+				newest = b->start;
+			if (!oldest || b->start < oldest->start) {
+				oldest = b;
+				ot = t;
+			}
+		}
+	}
+	if (!oldest || (level && oldest->start == newest))
+		return 0;
+	freed = cset_bytes(&oldest->set);
+	v->bytes -= freed;
+	if (oldest->start + ot->step_ns > ot->shed_below)
+		ot->shed_below = oldest->start + ot->step_ns;
+	ep_cset_free(&oldest->set);
+	memset(oldest, 0, sizeof(*oldest));
+	v->ctr.shed++;
+	return freed ? freed : 1;
+}
+
 uint64_t ep_view_oldest(const struct ep_view *v)
 {
 	uint64_t oldest = 0;
@@ -358,8 +395,29 @@ uint64_t ep_view_oldest(const struct ep_view *v)
 	return oldest;
 }
 
-uint64_t ep_view_visit(const struct ep_view *v, uint64_t start, uint64_t end, uint64_t min_step,
-		       ep_view_visit_cb cb, void *ctx)
+/* Entries a visit of tier chosen over [s, end) would merge. */
+static uint64_t visit_cost(const struct ep_view *v, int chosen, uint64_t s, uint64_t end)
+{
+	uint64_t n = 0;
+	uint32_t j;
+	int ti;
+
+	for (ti = 0; ti <= chosen; ti++) {
+		const struct ep_tier *t = &v->t[ti];
+
+		for (j = 0; j < t->count; j++) {
+			const struct ep_bucket *b = &t->b[j];
+
+			if (b->used && b->start >= s && b->start < end && (ti == chosen || !b->closed))
+				n += b->set.n;
+		}
+	}
+	return n;
+}
+
+uint64_t ep_view_visit_budget(const struct ep_view *v, uint64_t start, uint64_t end,
+			      uint64_t min_step, uint64_t max_entries, ep_view_visit_cb cb,
+			      void *ctx)
 {
 	int ti, chosen = -1;
 	uint64_t s;
@@ -375,7 +433,11 @@ uint64_t ep_view_visit(const struct ep_view *v, uint64_t start, uint64_t end, ui
 		reach = newest > (uint64_t)(t->count - 1) * t->step_ns
 				? newest - (uint64_t)(t->count - 1) * t->step_ns
 				: 0;
-		if (start >= reach)
+		if (reach < t->shed_below)
+			reach = t->shed_below;
+		if (start >= reach &&
+		    (!max_entries || ti + 1 == (int)v->ntiers ||
+		     visit_cost(v, ti, start - start % t->step_ns, end) <= max_entries))
 			break;
 	}
 	if (chosen < 0)
@@ -395,4 +457,10 @@ uint64_t ep_view_visit(const struct ep_view *v, uint64_t start, uint64_t end, ui
 		}
 	}
 	return v->t[chosen].step_ns;
+}
+
+uint64_t ep_view_visit(const struct ep_view *v, uint64_t start, uint64_t end, uint64_t min_step,
+		       ep_view_visit_cb cb, void *ctx)
+{
+	return ep_view_visit_budget(v, start, end, min_step, 0, cb, ctx);
 }

@@ -53,6 +53,7 @@ struct ep_tier {
 	uint32_t count;
 	struct ep_bucket *b;
 	uint64_t closed_upto; /* windows of the next tier ending at or before are closed */
+	uint64_t shed_below;  /* buckets starting before were freed (--memcap): read coarser */
 };
 
 /* Counters of a view (some shared by the caller across views). */
@@ -64,6 +65,7 @@ struct ep_store_ctr {
 	uint64_t saturated;     /* histogram counts above 2^32-1 in one bucket */
 	uint64_t forced_close;  /* buckets closed early because their slot was reused */
 	uint64_t late;          /* records for already closed buckets (still merged) */
+	uint64_t shed;          /* buckets freed to stay under a memory cap */
 };
 
 /* Called once per bucket of the announce tier when it closes. */
@@ -116,6 +118,25 @@ typedef void (*ep_view_visit_cb)(const struct ep_bucket *b, uint64_t step_ns, vo
  */
 uint64_t ep_view_visit(const struct ep_view *v, uint64_t start_ns, uint64_t end_ns,
 		       uint64_t min_step_ns, ep_view_visit_cb cb, void *ctx);
+
+/*
+ * Free the oldest bucket that a shedding level allows, to stay under a memory
+ * cap.  Level 0: a closed bucket of a finer tier (its data is in the next
+ * tier: only resolution is lost).  Level 1: a bucket of the coarsest tier,
+ * never its newest (history is lost).  Queries read around what was freed.
+ * @return bytes freed, 0 when the level has nothing left
+ */
+uint64_t ep_view_shed(struct ep_view *v, int level);
+
+/*
+ * As ep_view_visit, but a tier whose buckets over the range hold more than
+ * max_entries ASN entries is passed over for the next coarser one (the
+ * coarsest is always taken): a query's cost is bounded whatever the
+ * cardinality.  max_entries 0: no bound.
+ */
+uint64_t ep_view_visit_budget(const struct ep_view *v, uint64_t start, uint64_t end,
+			      uint64_t min_step, uint64_t max_entries, ep_view_visit_cb cb,
+			      void *ctx);
 
 /* Oldest bucket start still held by any tier (0 when empty). */
 uint64_t ep_view_oldest(const struct ep_view *v);

@@ -78,6 +78,13 @@ try {
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
+  // Every list the dashboard polls is asked for with a limit (issue 15: no unbounded reads).
+  const unbounded = new Set();
+  page.on('request', (q) => {
+    const u = new URL(q.url());
+    if ((u.pathname === '/api/v1/asns' || u.pathname === '/api/v1/probes') && !u.searchParams.get('limit'))
+      unbounded.add(u.pathname);
+  });
   await page.goto(base + '/');
   await page.waitForSelector('#asns tbody tr', { timeout: 10000 });
   const rows = async () => page.$$eval('#asns tbody tr', (trs) => trs.map((tr) =>
@@ -157,6 +164,8 @@ try {
   else ok(`1,200 simulated ASNs: ${n} rows, re-rendered in ${t.toFixed(0)} ms`);
   if (errors.length) fail(`console errors: ${errors.join(' | ')}`);
   else ok('no console errors');
+  if (unbounded.size) fail(`the dashboard polls without a limit: ${[...unbounded].join(', ')}`);
+  else ok('every list the dashboard polls carries a limit');
 } catch (e) {
   fail(String(e.stack || e));
 } finally {

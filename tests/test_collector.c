@@ -5,7 +5,11 @@
  * restarts) is exact, roll-ups hold every record exactly once whatever the
  * tier, lateness or slot reuse, and ingest validates (signatures, histograms).
  */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "collector.h"
@@ -267,6 +271,8 @@ static int keep(const uint8_t *msg, size_t len, void *ctx)
 	return 0;
 }
 
+#define NOW 1700000001000000000ull
+
 static void test_ingest(void)
 {
 	struct ep_collector_cfg cfg;
@@ -308,23 +314,23 @@ static void test_ingest(void)
 	cfg.keylen = 6;
 	CHECK_EQ(ep_collector_init(&c, &cfg), 0);
 	/* Unsigned: rejected. */
-	CHECK_EQ(ep_collector_ingest(&c, s.m[0], s.len[0], 1), EP_WIRE_E_AUTH);
+	CHECK_EQ(ep_collector_ingest(&c, s.m[0], s.len[0], NOW), EP_WIRE_E_AUTH);
 	/* Signed with another key: rejected. */
 	memcpy(copy, s.m[0], s.len[0]);
 	CHECK(ep_wire_sign(copy, s.len[0], sizeof(copy), (const uint8_t *)"Secret", 6) > 0);
-	CHECK_EQ(ep_collector_ingest(&c, copy, s.len[0] + 32, 1), EP_WIRE_E_AUTH);
+	CHECK_EQ(ep_collector_ingest(&c, copy, s.len[0] + 32, NOW), EP_WIRE_E_AUTH);
 	/* Signed, then one bit flipped: rejected. */
 	CHECK(ep_wire_sign(copy, s.len[0], sizeof(copy), (const uint8_t *)"secret", 6) > 0);
 	copy[30] ^= 1;
-	CHECK_EQ(ep_collector_ingest(&c, copy, s.len[0] + 32, 1), EP_WIRE_E_AUTH);
+	CHECK_EQ(ep_collector_ingest(&c, copy, s.len[0] + 32, NOW), EP_WIRE_E_AUTH);
 	copy[30] ^= 1;
-	CHECK_EQ(ep_collector_ingest(&c, copy, s.len[0] + 32, 1), EP_WIRE_OK);
+	CHECK_EQ(ep_collector_ingest(&c, copy, s.len[0] + 32, NOW), EP_WIRE_OK);
 	/* Replayed: a duplicate. */
-	CHECK_EQ(ep_collector_ingest(&c, copy, s.len[0] + 32, 1), EP_WIRE_E__COUNT);
+	CHECK_EQ(ep_collector_ingest(&c, copy, s.len[0] + 32, NOW), EP_WIRE_E__COUNT);
 	CHECK_EQ(c.ctr[EP_CC_rejected_duplicate], 1);
 	CHECK_EQ(c.rejected[EP_WIRE_E_AUTH], 3);
 	/* Truncated: rejected by length. */
-	CHECK_EQ(ep_collector_ingest(&c, copy, s.len[0], 1), EP_WIRE_E_LENGTH);
+	CHECK_EQ(ep_collector_ingest(&c, copy, s.len[0], NOW), EP_WIRE_E_LENGTH);
 	CHECK_EQ(c.nprobes, 1);
 	CHECK_EQ(c.probes[0].msgs, 1);
 	CHECK_EQ(c.all.ctr.records, 2);
@@ -336,7 +342,7 @@ static void test_ingest(void)
 	ep_collector_cfg_default(&cfg);
 	cfg.hist_digits = 3;
 	CHECK_EQ(ep_collector_init(&c, &cfg), 0);
-	CHECK_EQ(ep_collector_ingest(&c, s.m[1], s.len[1], 1), EP_WIRE_E__COUNT);
+	CHECK_EQ(ep_collector_ingest(&c, s.m[1], s.len[1], NOW), EP_WIRE_E__COUNT);
 	CHECK_EQ(c.ctr[EP_CC_rejected_hist_config], 1);
 	CHECK_EQ(c.all.ctr.records, 0);
 	ep_collector_fini(&c);
@@ -350,14 +356,288 @@ static void test_ingest(void)
 			break;
 	CHECK(i + 20 < (int)s.len[1]);
 	copy[i + 16] ^= 0x55; /* inside the zlib stream: its checksum no longer matches */
-	CHECK(ep_collector_ingest(&c, copy, s.len[1], 1) != EP_WIRE_OK);
+	CHECK(ep_collector_ingest(&c, copy, s.len[1], NOW) != EP_WIRE_OK);
 	CHECK_EQ(c.all.ctr.records, 0);
-	CHECK_EQ(ep_collector_ingest(&c, s.m[1], s.len[1], 1), EP_WIRE_OK);
+	CHECK_EQ(ep_collector_ingest(&c, s.m[1], s.len[1], NOW), EP_WIRE_OK);
 	CHECK_EQ(c.all.ctr.records, 2);
 	ep_collector_fini(&c);
 	for (i = 0; i < s.n; i++)
 		free(s.m[i]);
 	ep_hist_free(h);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Hostile senders                                                            */
+/* ------------------------------------------------------------------------ */
+
+#define T0 1700000000000000000ull /* the collector's clock in these tests */
+#define MS 1000000ull
+
+struct one {
+	uint8_t m[70000];
+	size_t len;
+};
+
+static int keep_one(const uint8_t *msg, size_t len, void *ctx)
+{
+	struct one *o = ctx;
+
+	memcpy(o->m, msg, len);
+	o->len = len;
+	return 0;
+}
+
+/* A 100 ms window of probe (epoch, seq) ending at end with one ASN. */
+static struct one *msg(const char *probe, uint64_t epoch, uint64_t seq, uint64_t end, uint64_t segs,
+		       const struct ep_hist *h, const char *org)
+{
+	static struct one o;
+	struct ep_window w;
+	struct ep_window_asn a;
+
+	memset(&w, 0, sizeof(w));
+	memset(&a, 0, sizeof(a));
+	w.type = EP_WIN_WINDOW;
+	w.probe = probe;
+	w.epoch = epoch;
+	w.seq = seq;
+	w.end_ns = end;
+	w.start_ns = end - 100 * MS;
+	a.asn = 64501;
+	a.org = org;
+	a.c[EP_AC_segs_out] = segs;
+	a.h[EP_AH_RTT_DATA] = h;
+	w.asns = &a;
+	w.nasns = 1;
+	o.len = 0;
+	CHECK_EQ(ep_wire_encode(&w, 65000, keep_one, &o), 1);
+	return &o;
+}
+
+static int feed(struct ep_collector *c, const struct one *o, uint64_t now)
+{
+	return ep_collector_ingest(c, o->m, o->len, now);
+}
+
+static void test_time_and_text(void)
+{
+	struct ep_collector_cfg cfg;
+	struct ep_collector c;
+	struct one *o;
+
+	ep_collector_cfg_default(&cfg);
+	CHECK_EQ(ep_collector_init(&c, &cfg), 0);
+	/* One message from 2100 is refused; it moves nobody's view. */
+	o = msg("evil", T0, 1, 4102444800000000000ull, 1, NULL, "");
+	CHECK_EQ(feed(&c, o, T0), EP_WIRE_E__COUNT);
+	CHECK_EQ(c.ctr[EP_CC_rejected_future], 1);
+	o = msg("evil", UINT64_MAX, 1, T0, 1, NULL, ""); /* an epoch from the future */
+	CHECK_EQ(feed(&c, o, T0), EP_WIRE_E__COUNT);
+	CHECK_EQ(c.ctr[EP_CC_rejected_future], 2);
+	CHECK_EQ(c.all.newest_end, 0);
+	/* Within the skew: accepted. */
+	CHECK_EQ(feed(&c, msg("honest", T0 - 1000 * MS, 1, T0, 1, NULL, ""), T0), EP_WIRE_OK);
+	CHECK_EQ(feed(&c, msg("ahead", T0 - 1000 * MS, 1, T0 + 5000 * MS, 1, NULL, ""), T0),
+		 EP_WIRE_OK);
+	/* The watermark follows the slowest live probe, not the one ahead. */
+	ep_collector_tick(&c, T0, 0);
+	CHECK(c.watermark <= T0 - cfg.grace_ns);
+	CHECK(c.watermark > 0);
+	/* Text: a probe id or name that is not printable UTF-8 is refused by reason. */
+	CHECK_EQ(feed(&c, msg("bad\xff", T0, 1, T0, 1, NULL, ""), T0), EP_WIRE_E_TEXT);
+	CHECK_EQ(feed(&c, msg("tab\there", T0, 1, T0, 1, NULL, ""), T0), EP_WIRE_E_TEXT);
+	CHECK_EQ(feed(&c, msg("p", T0, 1, T0, 1, NULL, "Org\xc0\xaf"), T0), EP_WIRE_E_TEXT);
+	CHECK_EQ(feed(&c, msg("p\xc3\xa9", T0, 1, T0, 1, NULL, "Telef\xc3\xb3nica"), T0),
+		 EP_WIRE_OK);
+	CHECK_EQ(c.rejected[EP_WIRE_E_TEXT], 3);
+	ep_collector_fini(&c);
+}
+
+static void test_plausible(void)
+{
+	struct ep_collector_cfg cfg;
+	struct ep_collector c;
+	struct ep_hist *h;
+	struct one *o;
+	int32_t i;
+
+	ep_collector_cfg_default(&cfg);
+	CHECK_EQ(ep_collector_init(&c, &cfg), 0);
+	CHECK_EQ(feed(&c, msg("p", T0, 1, T0, UINT64_MAX, NULL, ""), T0), EP_WIRE_E__COUNT);
+	CHECK_EQ(c.ctr[EP_CC_rejected_implausible], 1);
+	/* Every bucket at 2^32-1. */
+	ep_hist_new(EP_HIST_DEFAULT_LOWEST, cfg.hist_highest, cfg.hist_digits, &h);
+	for (i = 0; i < h->cfg.counts_len; i++)
+		h->counts[i] = UINT32_MAX;
+	h->total = (int64_t)h->cfg.counts_len * UINT32_MAX;
+	h->min_idx = 0;
+	h->max_idx = h->cfg.counts_len - 1;
+	o = msg("p", T0, 2, T0, 10, h, "");
+	CHECK_EQ(feed(&c, o, T0), EP_WIRE_E__COUNT);
+	CHECK_EQ(c.ctr[EP_CC_rejected_implausible], 2);
+	/* A window two hours long. */
+	o = msg("p", T0, 3, T0, 10, NULL, "");
+	{
+		struct ep_window_asn a = {0};
+		struct ep_window w = {0};
+
+		w.type = EP_WIN_WINDOW;
+		w.probe = "p";
+		w.epoch = T0;
+		w.seq = 3;
+		w.start_ns = T0 - 7200000 * MS;
+		w.end_ns = T0;
+		a.asn = 1;
+		w.asns = &a;
+		w.nasns = 1;
+		CHECK_EQ(ep_wire_encode(&w, 65000, keep_one, o), 1);
+	}
+	CHECK_EQ(feed(&c, o, T0), EP_WIRE_E__COUNT);
+	CHECK_EQ(c.ctr[EP_CC_rejected_implausible], 3);
+	CHECK_EQ(c.all.ctr.records, 0);
+	CHECK_EQ(feed(&c, msg("p", T0, 4, T0, 10, NULL, ""), T0), EP_WIRE_OK);
+	CHECK_EQ(c.totals[0].c[EP_AC_segs_out], 10);
+	ep_hist_free(h);
+	ep_collector_fini(&c);
+}
+
+static void test_quarantine(void)
+{
+	struct ep_collector_cfg cfg;
+	struct ep_collector c;
+	uint8_t copy[2048];
+	uint64_t s;
+	struct one *o;
+
+	ep_collector_cfg_default(&cfg);
+	CHECK_EQ(ep_collector_init(&c, &cfg), 0);
+	for (s = 1; s <= 5; s++)
+		CHECK_EQ(feed(&c, msg("p", T0 - 60000 * MS, s, T0, 1, NULL, ""), T0), EP_WIRE_OK);
+	/* A spoofed 2^64-1, and a spoofed restart with an older epoch: held, not adopted. */
+	CHECK_EQ(feed(&c, msg("p", T0 - 60000 * MS, UINT64_MAX, T0, 1, NULL, ""), T0),
+		 EP_WIRE_E__COUNT);
+	CHECK_EQ(feed(&c, msg("p", T0 - 90000 * MS, 1, T0, 1, NULL, ""), T0), EP_WIRE_E__COUNT);
+	CHECK_EQ(c.ctr[EP_CC_quarantined], 2);
+	for (s = 6; s <= 20; s++)
+		CHECK_EQ(feed(&c, msg("p", T0 - 60000 * MS, s, T0, 1, NULL, ""), T0), EP_WIRE_OK);
+	CHECK_EQ(c.probes[0].seq.lost, 0);
+	/* An honest restart after the clock stepped back: adopted on the third message. */
+	for (s = 1; s <= 3; s++)
+		CHECK_EQ(feed(&c, msg("p", T0 - 90000 * MS, s, T0, 1, NULL, ""), T0),
+			 s < 3 ? EP_WIRE_E__COUNT : EP_WIRE_OK);
+	CHECK_EQ(c.ctr[EP_CC_quarantine_adopted], 1);
+	CHECK_EQ(feed(&c, msg("p", T0 - 90000 * MS, 4, T0, 1, NULL, ""), T0), EP_WIRE_OK);
+	CHECK_EQ(c.probes[0].seq.restarts, 1);
+	ep_collector_fini(&c);
+
+	/* With a key: an authenticated older epoch is adopted at once when fresh, not when old. */
+	ep_collector_cfg_default(&cfg);
+	memcpy(cfg.key, "k", 1);
+	cfg.keylen = 1;
+	CHECK_EQ(ep_collector_init(&c, &cfg), 0);
+#define SIGNED(o) (memcpy(copy, (o)->m, (o)->len), \
+		   ep_wire_sign(copy, (o)->len, sizeof(copy), (const uint8_t *)"k", 1))
+	o = msg("p", T0 - 60000 * MS, 1, T0, 1, NULL, "");
+	CHECK_EQ(ep_collector_ingest(&c, copy, (size_t)SIGNED(o), T0), EP_WIRE_OK);
+	o = msg("p", T0 - 900000 * MS, 1, T0 - 600000 * MS, 1, NULL, ""); /* a recording */
+	CHECK_EQ(ep_collector_ingest(&c, copy, (size_t)SIGNED(o), T0), EP_WIRE_E__COUNT);
+	CHECK_EQ(c.ctr[EP_CC_rejected_stale], 1);
+	o = msg("p", T0 - 90000 * MS, 1, T0, 1, NULL, "");
+	CHECK_EQ(ep_collector_ingest(&c, copy, (size_t)SIGNED(o), T0), EP_WIRE_OK);
+	CHECK_EQ(c.probes[0].seq.restarts, 1);
+	ep_collector_fini(&c);
+}
+
+static void test_memcap_and_probes(void)
+{
+	struct ep_collector_cfg cfg;
+	struct ep_collector c;
+	struct ep_hist *h;
+	uint64_t cap, peak = 0, s;
+	char id[32];
+	int32_t i;
+
+	ep_collector_cfg_default(&cfg);
+	cfg.max_probes = 8;
+	CHECK_EQ(ep_collector_init(&c, &cfg), 0);
+	cap = c.mem_fixed + (4u << 20);
+	ep_collector_fini(&c);
+	cfg.memcap = cap;
+	CHECK_EQ(ep_collector_init(&c, &cfg), 0);
+	/* Dense histograms, each message in another minute of the past day. */
+	ep_hist_new(EP_HIST_DEFAULT_LOWEST, cfg.hist_highest, cfg.hist_digits, &h);
+	for (i = 0; i < h->cfg.counts_len; i += 2)
+		ep_hist_record(h, ep_hdr_value_at_index(&h->cfg, i));
+	for (s = 1; s <= 600; s++) {
+		uint64_t end = T0 - (600 - s) * 60000 * MS;
+
+		feed(&c, msg("attacker", T0, s, end, 10, h, ""), T0);
+		if (s % 10 == 0)
+			ep_collector_tick(&c, T0, 0);
+		if (ep_collector_mem(&c) > peak)
+			peak = ep_collector_mem(&c);
+	}
+	CHECK(c.ctr[EP_CC_memcap_shed] > 0);
+	/* Within the cap, give or take one message's buckets. */
+	CHECK(peak <= cap + (1u << 20));
+	/* The newest data is still there and honest data still merges. */
+	CHECK_EQ(feed(&c, msg("honest", T0, 1, T0, 7, NULL, ""), T0), EP_WIRE_OK);
+	CHECK_EQ(c.ctr[EP_CC_rejected_memcap], 0);
+	/* Junk ids fill the probe table; an honest new probe still gets in. */
+	for (s = 0; s < 20; s++) {
+		snprintf(id, sizeof(id), "junk%u", (unsigned)s);
+		feed(&c, msg(id, T0, 1, T0, 1, NULL, ""), T0);
+	}
+	CHECK(c.ctr[EP_CC_probes_evicted] >= 10);
+	CHECK_EQ(feed(&c, msg("newcomer", T0, 1, T0, 1, NULL, ""), T0), EP_WIRE_OK);
+	CHECK(ep_collector_probe(&c, "newcomer") != NULL);
+	CHECK(ep_collector_probe(&c, "attacker") != NULL); /* established: kept */
+	ep_hist_free(h);
+	ep_collector_fini(&c);
+	/* An absurd table size is a configuration error, not a hang. */
+	cfg.max_probes = UINT32_MAX;
+	CHECK_EQ(ep_collector_init(&c, &cfg), -EINVAL);
+}
+
+static void test_state(void)
+{
+	struct ep_collector_cfg cfg;
+	struct ep_collector c;
+	char path[] = "/tmp/ep_state_XXXXXX";
+	size_t len;
+	char *text;
+	uint64_t s;
+	FILE *fp;
+	int fd;
+
+	ep_collector_cfg_default(&cfg);
+	CHECK_EQ(ep_collector_init(&c, &cfg), 0);
+	for (s = 1; s <= 10; s++)
+		CHECK_EQ(feed(&c, msg("p\xc3\xa9", T0, s, T0, 1, NULL, ""), T0), EP_WIRE_OK);
+	text = ep_collector_state_text(&c, &len);
+	ep_collector_fini(&c);
+	fd = mkstemp(path);
+	fp = fdopen(fd, "w");
+	fwrite(text, 1, len, fp);
+	fclose(fp);
+	free(text);
+	CHECK_EQ(ep_collector_init(&c, &cfg), 0);
+	CHECK_EQ(ep_collector_state_load(&c, path), 1);
+	/* A replay of what was accepted before the restart is refused ... */
+	CHECK_EQ(feed(&c, msg("p\xc3\xa9", T0, 3, T0, 1, NULL, ""), T0), EP_WIRE_E__COUNT);
+	CHECK_EQ(feed(&c, msg("p\xc3\xa9", T0, 10, T0, 1, NULL, ""), T0), EP_WIRE_E__COUNT);
+	/* ... and what was sent while the collector was down counts as lost. */
+	CHECK_EQ(feed(&c, msg("p\xc3\xa9", T0, 15, T0, 1, NULL, ""), T0), EP_WIRE_OK);
+	CHECK_EQ(c.probes[0].seq.lost, 4);
+	ep_collector_fini(&c);
+	fp = fopen(path, "w");
+	fputs("# edgeprobe-collector state v1: probe epoch max_seq\nno tab here\n", fp);
+	fclose(fp);
+	CHECK_EQ(ep_collector_init(&c, &cfg), 0);
+	CHECK_EQ(ep_collector_state_load(&c, path), -EINVAL);
+	CHECK_EQ(ep_collector_state_load(&c, "/nonexistent/state"), -ENOENT);
+	ep_collector_fini(&c);
+	unlink(path);
 }
 
 int main(void)
@@ -366,5 +646,10 @@ int main(void)
 	test_seqwin();
 	test_store();
 	test_ingest();
+	test_time_and_text();
+	test_plausible();
+	test_quarantine();
+	test_memcap_and_probes();
+	test_state();
 	CHECK_DONE();
 }

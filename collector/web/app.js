@@ -6,16 +6,23 @@
 const $ = (id) => document.getElementById(id);
 const state = { sort: 'samples', asns: [], selected: null, windows: 0, lastEnd: 0, regs: new Map() };
 const SPARK = 30;
+const MAX_ROWS = 2000; // ASN rows the table shows (the busiest)
 
 function fmtMs(us) { return us ? (us / 1000).toFixed(1) : '–'; }
 function fmtInt(n) { return n >= 1e6 ? (n / 1e6).toFixed(2) + 'M' : n >= 1e4 ? (n / 1e3).toFixed(1) + 'k' : String(n); }
 function esc(s) { return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c])); }
 
+// A collector started with --api-token-file: open the dashboard as /#token=...
+const TOKEN = new URLSearchParams(location.hash.slice(1)).get('token');
+function withToken(url) {
+  return TOKEN ? url + (url.includes('?') ? '&' : '?') + 'access_token=' + encodeURIComponent(TOKEN) : url;
+}
+
 function query(path, extra) {
   const p = new URLSearchParams(extra || {});
   if (!p.has('range')) p.set('range', $('range').value);
   if ($('probe').value) p.set('probe', $('probe').value);
-  return fetch(path + '?' + p.toString()).then((r) => r.json().then((j) => {
+  return fetch(withToken(path + '?' + p.toString())).then((r) => r.json().then((j) => {
     if (!r.ok) throw new Error(j.error || r.statusText);
     return j;
   }));
@@ -99,7 +106,7 @@ function summarize() {
   let acc = 0, p90 = 0;
   for (const [v, w] of pts) { acc += w; if (acc >= 0.5 * n) { p90 = v; break; } }
   state.allP90 = p90;
-  $('t-asns').textContent = state.asns.length;
+  $('t-asns').textContent = state.totalAsns > state.asns.length ? `${state.asns.length} of ${state.totalAsns}` : state.asns.length;
   $('t-samples').textContent = fmtInt(n);
   $('t-p90').textContent = p90 ? fmtMs(p90) + ' ms' : '–';
   $('t-retx').textContent = segs ? (100 * retx / segs).toFixed(2) + ' %' : '–';
@@ -109,8 +116,10 @@ async function refresh() {
   if (state.busy) return; // one refresh in flight at a time
   state.busy = true;
   try {
-    const j = await query('/api/v1/asns', { metric: $('metric').value, sort: 'samples', spark: SPARK });
+    // The table shows the busiest ASNs: ask for those only (the total comes with the page).
+    const j = await query('/api/v1/asns', { metric: $('metric').value, sort: 'samples', spark: SPARK, limit: MAX_ROWS });
     state.asns = j.asns;
+    state.totalAsns = j.total;
     summarize();
     render();
     const res = j.resolution_ns >= 6e10 ? '1 min' : j.resolution_ns >= 1e9 ? '1 s' : j.resolution_ns ? '100 ms' : '–';
@@ -142,7 +151,7 @@ function ago(s) { return s < 1 ? 'now' : s < 90 ? s.toFixed(0) + ' s ago' : (s /
 
 async function refreshProbes() {
   try {
-    const j = await fetch('/api/v1/probes').then((r) => r.json());
+    const j = await fetch(withToken('/api/v1/probes?limit=200')).then((r) => r.json());
     const live = j.probes.filter((p) => p.age_s < 10).length;
     $('t-probes').textContent = `${live} / ${j.probes.length}`;
     document.querySelector('#probes tbody').innerHTML = j.probes.map((p) =>
@@ -269,7 +278,7 @@ async function detail(asn, fresh) {
 }
 
 function connectStream() {
-  const es = new EventSource('/api/v1/stream');
+  const es = new EventSource(withToken('/api/v1/stream'));
   es.addEventListener('window', (ev) => {
     const w = JSON.parse(ev.data);
     state.windows++;

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *copy = malloc(size ? size : 1);
 	struct ep_wire_msg m;
-	static uint64_t now = 1;
+	static uint64_t now = 4000000000000000000ull; /* 2096: the seeds' windows are in the past */
 
 	memcpy(copy, data, size);
 	if (ep_wire_decode(copy, size, &m) == EP_WIRE_OK)

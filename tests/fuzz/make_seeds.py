@@ -51,3 +51,20 @@ for line in open(js):
 
 open(f"{out}/asn/csv", "wb").write(open(asn, "rb").read())
 open(f"{out}/asn/pfx2as", "w").write("10.0.0.0\t8\t64501\n10.1.0.0\t16\t64502_64503\n2001:db8::\t32\t{64504,64505}\n")
+
+# The API's query strings: every endpoint and parameter, some of them wrong.
+queries = [
+    "/api/v1/asns?range=5m&sort=p90&metric=rtt_data&limit=10&spark=30",
+    "/api/v1/asns?range=1h&sort=retx_rate&cursor=1&limit=1&probe=edge-a",
+    "/api/v1/asns?end=1700000010&range=30s&sort=asn",
+    "/api/v1/asns/64500/series?metric=rtt_hs&q=0.99&step=1s&range=10m",
+    "/api/v1/asns/AS64500/histogram?range=1m&probe=edge-b",
+    "/api/v1/asns/64501/heatmap?metric=rtt_data&step=100ms",
+    "/api/v1/regressions?range=5m&baseline=1h&min_samples=1&limit=8",
+    "/api/v1/probes?limit=1&cursor=1",
+    "/metrics",
+    "/api/v1/asns?range=%ff&end=inf&limit=0&cursor=-1",
+]
+os.makedirs(f"{out}/api", exist_ok=True)
+for i, q in enumerate(queries):
+    open(f"{out}/api/seed{i}", "w").write(q)
