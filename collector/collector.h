@@ -49,7 +49,9 @@
 	X(tcp_idle_closed, "TCP connections closed after --tcp-idle-s without a message")           \
 	X(tcp_addr_refused, "TCP connections refused (per-address limit)")                         \
 	X(http_refused, "HTTP requests refused (Host, token, or stream subscriber limits)")         \
-	X(state_errors, "failures to read or write the --state-file")
+	X(state_errors, "failures to read or write the --state-file")                              \
+	X(ingest_deferred, "messages held while a reader had the lock (merged right after)")       \
+	X(ingest_waited, "times ingest waited for a reader (its backlog was full)")
 
 enum ep_collector_counter {
 #define EP_X(n, h) EP_CC_##n,

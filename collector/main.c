@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "backlog.h"
 #include "collector.h"
 #include "config.h"
 #include "hmac.h"
@@ -34,6 +35,7 @@
 #endif
 
 #define MAX_LISTEN 16
+#define EP_INGEST_BACKLOG_BYTES (32u << 20) /* messages held while a query has the lock */
 #define MAX_ALLOW 256
 
 static volatile sig_atomic_t g_stop;
@@ -243,23 +245,57 @@ static int read_key(const char *path, struct ep_collector_cfg *cfg)
 
 struct app {
 	struct ep_collector c;
+	struct ep_backlog backlog;       /* messages held while a reader has the lock */
+	uint64_t deferred, waited;       /* counted outside the lock, published under it */
 	struct ep_http *http;
 #ifdef EP_HAVE_KAFKA
 	struct ep_kafka *kafka;
 #endif
 };
 
-static void on_msg(const uint8_t *msg, size_t len, void *ctx)
+static void ingest_held(const uint8_t *msg, size_t len, uint64_t now_ns, void *ctx)
 {
 	struct app *a = ctx;
 
-	pthread_mutex_lock(&a->c.lock);
-	ep_collector_ingest(&a->c, msg, len, ep_wall_ns());
+	ep_collector_ingest(&a->c, msg, len, now_ns);
+}
+
+/* Under the lock: merge what was held, in order, and publish the ingest thread's counts. */
+static void catch_up(struct app *a)
+{
+	ep_backlog_drain(&a->backlog, ingest_held, a);
+	a->c.ctr[EP_CC_ingest_deferred] = a->deferred;
+	a->c.ctr[EP_CC_ingest_waited] = a->waited;
+}
+
+/*
+ * Ingest never waits for a reader: when a query holds the lock, the message is
+ * held in the backlog and merged as soon as the lock is free.  Only a full
+ * backlog makes ingest wait (the socket buffers hold the rest meanwhile).
+ */
+static void on_msg(const uint8_t *msg, size_t len, void *ctx)
+{
+	struct app *a = ctx;
+	uint64_t now = ep_wall_ns();
+
+	if (pthread_mutex_trylock(&a->c.lock) != 0) {
+		if (ep_backlog_put(&a->backlog, msg, len, now) == 0) {
+			a->deferred++;
+			return;
+		}
+		a->waited++;
+		pthread_mutex_lock(&a->c.lock);
+	}
+	catch_up(a);
+	ep_collector_ingest(&a->c, msg, len, now);
 	pthread_mutex_unlock(&a->c.lock);
 }
 
-/* Write the replay window: taken under the lock, written outside it, replaced atomically. */
-static void save_state(struct ep_collector *c, const char *path)
+/*
+ * Write the replay window: taken under the lock, written outside it, replaced
+ * atomically.  Without wait, a reader holding the lock defers it (-EBUSY).
+ */
+static int save_state(struct ep_collector *c, const char *path, int wait)
 {
 	char tmp[4200];
 	size_t len = 0;
@@ -267,7 +303,10 @@ static void save_state(struct ep_collector *c, const char *path)
 	FILE *fp;
 	int ok;
 
-	pthread_mutex_lock(&c->lock);
+	if (wait)
+		pthread_mutex_lock(&c->lock);
+	else if (pthread_mutex_trylock(&c->lock) != 0)
+		return -EBUSY;
 	text = ep_collector_state_text(c, &len);
 	pthread_mutex_unlock(&c->lock);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -283,6 +322,7 @@ static void save_state(struct ep_collector *c, const char *path)
 			ep_log_warn("state file %s: cannot write: %s", path, strerror(errno));
 		pthread_mutex_unlock(&c->lock);
 	}
+	return 0;
 }
 
 static void on_publish(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
@@ -608,6 +648,9 @@ int main(int argc, char **argv)
 	}
 	app.c.publish = on_publish;
 	app.c.publish_ctx = &app;
+	if (ep_backlog_init(&app.backlog, EP_INGEST_BACKLOG_BYTES) < 0)
+		goto out;
+	app.c.mem_fixed += EP_INGEST_BACKLOG_BYTES;
 	if (!hcfg.tls_cert != !hcfg.tls_key) {
 		fprintf(stderr, "edgeprobe-collector: --tls-cert and --tls-key go together\n");
 		ret = 2;
@@ -681,11 +724,12 @@ int main(int argc, char **argv)
 
 		ep_net_poll(net, 50, on_msg, &app);
 		now = ep_wall_ns();
-		if (now - last_tick >= 20000000ull) {
+		/* A reader holding the lock: tick on the next round (ingest does not wait). */
+		if (now - last_tick >= 20000000ull && pthread_mutex_trylock(&app.c.lock) == 0) {
 			const struct ep_net_stats *ns = ep_net_stats(net);
 
 			last_tick = now;
-			pthread_mutex_lock(&app.c.lock);
+			catch_up(&app);
 			app.c.ctr[EP_CC_frames_oversized] = ns->frames_oversized;
 			app.c.ctr[EP_CC_tcp_connections] = ns->tcp_accepted;
 			app.c.ctr[EP_CC_tcp_refused] = ns->tcp_refused;
@@ -706,16 +750,16 @@ int main(int argc, char **argv)
 #endif
 			pthread_mutex_unlock(&app.c.lock);
 		}
-		if (state_file && now - last_save >= 5000000000ull) {
+		if (state_file && now - last_save >= 5000000000ull &&
+		    save_state(&app.c, state_file, 0) == 0)
 			last_save = now;
-			save_state(&app.c, state_file);
-		}
 		if (run_s && now - start >= (uint64_t)run_s * 1000000000ull)
 			break;
 	}
 	if (state_file)
-		save_state(&app.c, state_file);
+		save_state(&app.c, state_file, 1);
 	pthread_mutex_lock(&app.c.lock);
+	catch_up(&app);
 	ep_collector_tick(&app.c, ep_wall_ns(), 1);
 	ep_log_info("stopping: %" PRIu64 " messages received, %" PRIu64 " merged, %" PRIu64
 		    " rejected, %u probes",
@@ -730,6 +774,7 @@ out:
 #endif
 	ep_net_free(net);
 	ep_collector_fini(&app.c);
+	ep_backlog_fini(&app.backlog);
 	free(token);
 	free(tls_cert);
 	free(tls_key);

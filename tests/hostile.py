@@ -222,13 +222,18 @@ th.start()
 r = hs("cardinality", 20000, 10, port=c.udp)
 stop_reader.set()
 th.join()
-mem = c.get("/api/v1/probes?limit=1")["collector"]["memory"]
+time.sleep(0.2)
+ctr = c.counters()
+mem = ctr["memory"]
 worst = max(x[0] for x in lat)
-bound = 3.0 if under_asan else 1.0
+bound = 20.0 if under_asan else 1.0  # the bound is the optimised build's; ASan runs ~10x slower
 case(f"3 20,000 new ASNs/s for 10 s: memory within the cap, honest reader p100 < {bound} s",
      mem["used"] <= MEMCAP and worst < bound and all(x[1] == 200 for x in lat),
      f"{r['asns']} ASNs in {r['msgs']} messages; used {mem['used'] >> 20} MB; "
      f"{len(lat)} reads, worst {worst * 1000:.0f} ms")
+case("3 readers do not stall ingest: messages held during queries, merged after",
+     ctr["ingest_deferred"] > 0 and ctr["ingest_waited"] == 0,
+     f"ingest_deferred={ctr['ingest_deferred']}, ingest_waited={ctr['ingest_waited']}")
 
 # 4. HTTP: one address cannot take the API from everyone.
 slow = []

@@ -94,12 +94,17 @@ static void one(struct out *o, const char *id, uint64_t epoch, uint64_t seq, uin
 	ep_wire_encode(&w, max_payload, emit, o);
 }
 
+static struct ep_hist *made[8]; /* freed at exit (the sanitizer build checks for leaks) */
+static int nmade;
+
 static struct ep_hist *hist_of(int64_t value, uint32_t n)
 {
 	struct ep_hist *h;
 	uint32_t i;
 
 	ep_hist_new(1, 60000000, 2, &h);
+	if (nmade < 8)
+		made[nmade++] = h;
 	for (i = 0; i < n; i++)
 		ep_hist_record(h, value);
 	return h;
@@ -253,5 +258,7 @@ int main(int argc, char **argv)
 	printf("\"msgs\":%llu,\"bytes\":%llu,\"errors\":%llu}\n", (unsigned long long)o.msgs,
 	       (unsigned long long)o.bytes, (unsigned long long)o.errors);
 	close(o.fd);
+	while (nmade)
+		ep_hist_free(made[--nmade]);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backlog.h"
 #include "check.h"
 #include "collector.h"
 #include "shist.h"
@@ -640,6 +641,41 @@ static void test_state(void)
 	unlink(path);
 }
 
+struct seen {
+	uint64_t sum, now[4];
+	int n;
+};
+
+static void on_held(const uint8_t *msg, size_t len, uint64_t now, void *ctx)
+{
+	struct seen *s = ctx;
+
+	s->sum = s->sum * 31 + len + msg[0];
+	s->now[s->n++ & 3] = now;
+}
+
+static void test_backlog(void)
+{
+	struct ep_backlog b;
+	struct seen s = {0};
+	uint8_t m[100];
+
+	memset(m, 7, sizeof(m));
+	CHECK_EQ(ep_backlog_init(&b, 250), 0);
+	CHECK_EQ(ep_backlog_put(&b, m, 100, 11), 0);
+	CHECK_EQ(ep_backlog_put(&b, m, 50, 12), 0);
+	CHECK_EQ(ep_backlog_put(&b, m, 100, 13), -ENOSPC); /* full: nothing held */
+	CHECK_EQ(b.n, 2);
+	ep_backlog_drain(&b, on_held, &s);
+	CHECK_EQ(s.n, 2);
+	CHECK_EQ(s.now[0], 11); /* in order, with their receive times */
+	CHECK_EQ(s.now[1], 12);
+	CHECK_EQ(s.sum, (uint64_t)(100 + 7) * 31 + 50 + 7);
+	CHECK_EQ(b.len, 0);
+	CHECK_EQ(ep_backlog_put(&b, m, 100, 14), 0);
+	ep_backlog_fini(&b);
+}
+
 int main(void)
 {
 	test_shist_union();
@@ -651,5 +687,6 @@ int main(void)
 	test_quarantine();
 	test_memcap_and_probes();
 	test_state();
+	test_backlog();
 	CHECK_DONE();
 }
