@@ -127,9 +127,13 @@ int ep_collector_init(struct ep_collector *c, const struct ep_collector_cfg *cfg
 		       (uint64_t)(c->orgs_mask + 1) * sizeof(*c->orgs) +
 		       (uint64_t)cfg->max_asns * sizeof(*c->totals) +
 		       (uint64_t)c->nbins_cap * EP_AH__COUNT * 256 * sizeof(*c->bins) +
-		       (uint64_t)c->nrecs_cap * sizeof(*c->recs);
+		       (uint64_t)c->nrecs_cap * sizeof(*c->recs) + cfg->mem_extra;
 	for (t = 0; t < cfg->ntiers; t++)
 		c->mem_fixed += (uint64_t)cfg->counts[t] * sizeof(struct ep_bucket);
+	if (cfg->memcap && cfg->memcap < c->mem_fixed + EP_MEMCAP_ROOM) {
+		ep_collector_fini(c);
+		return -ENOSPC;
+	}
 	pthread_mutex_init(&c->lock, NULL);
 	return 0;
 }
@@ -156,7 +160,7 @@ uint64_t ep_collector_mem(const struct ep_collector *c)
  * oldest history of the per-probe views and of the all-probes view.
  * @return 1 when under the cap afterwards
  */
-static int memcap_enforce(struct ep_collector *c)
+static int memcap_enforce(struct ep_collector *c, uint64_t now)
 {
 	uint64_t goal = c->cfg.memcap / 10 * 9, freed;
 	uint32_t i;
@@ -164,6 +168,9 @@ static int memcap_enforce(struct ep_collector *c)
 
 	if (!c->cfg.memcap || ep_collector_mem(c) <= c->cfg.memcap)
 		return 1;
+	/* Nothing was left to shed a moment ago: do not scan again for every message. */
+	if (now < c->memcap_retry)
+		return 0;
 	for (level = 0; level < 2; level++) {
 		do {
 			progress = 0;
@@ -180,7 +187,10 @@ static int memcap_enforce(struct ep_collector *c)
 		while (ep_collector_mem(c) > goal && ep_view_shed(&c->all, level))
 			c->ctr[EP_CC_memcap_shed]++;
 	}
-	return ep_collector_mem(c) <= c->cfg.memcap;
+	if (ep_collector_mem(c) <= c->cfg.memcap)
+		return 1;
+	c->memcap_retry = now + EP_MEMCAP_RETRY_NS;
+	return 0;
 }
 
 void ep_collector_fini(struct ep_collector *c)
@@ -587,7 +597,7 @@ int ep_collector_ingest(struct ep_collector *c, const uint8_t *buf, size_t len, 
 		ret = EP_WIRE_E__COUNT;
 		goto out;
 	}
-	if (m.type == EP_WIRE_T_WINDOW && !memcap_enforce(c)) {
+	if (m.type == EP_WIRE_T_WINDOW && !memcap_enforce(c, now)) {
 		c->ctr[EP_CC_rejected_memcap]++;
 		c->ctr[EP_CC_msgs_rejected]++;
 		ret = EP_WIRE_E__COUNT;
@@ -715,7 +725,7 @@ void ep_collector_tick(struct ep_collector *c, uint64_t now, int force)
 				view_advance(c, v, v->newest_end + v->t[v->ntiers - 1].step_ns);
 		}
 		c->idle_closed = 1;
-		memcap_enforce(c);
+		memcap_enforce(c, now);
 		return;
 	}
 	if (!idle)
@@ -731,7 +741,7 @@ void ep_collector_tick(struct ep_collector *c, uint64_t now, int force)
 		if (v && v->newest_end > grace)
 			view_advance(c, v, v->newest_end - grace);
 	}
-	memcap_enforce(c);
+	memcap_enforce(c, now);
 }
 
 /* ------------------------------------------------------------------------ */

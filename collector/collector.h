@@ -109,6 +109,7 @@ struct ep_collector_cfg {
 	uint64_t max_skew_ns;       /* messages further ahead of the collector's clock are refused */
 	uint64_t memcap;            /* bytes for everything that grows with input (0: no cap) */
 	uint64_t query_budget;      /* ASN entries a list query merges before going coarser */
+	uint64_t mem_extra;         /* bytes the caller holds against the cap (ingest backlog) */
 	int64_t hist_highest;
 	int32_t hist_digits;
 	const char *const *allow;   /* NULL-terminated probe ids, NULL: any */
@@ -141,6 +142,7 @@ struct ep_collector {
 	uint64_t mem_orgs;          /* bytes of ASN names */
 	uint64_t mem_views;         /* bytes held by the per-probe views' buckets */
 	uint64_t watermark;         /* the all-probes view is closed up to here */
+	uint64_t memcap_retry;      /* wall ns: over the cap with nothing to shed until then */
 	uint64_t last_msg_wall;
 	int idle_closed;            /* everything was closed since the last message */
 	/* Scratch for decoding one message's histograms. */
@@ -168,11 +170,16 @@ struct ep_collector {
 #define EP_PROBE_PROBATION 16
 #define EP_PROBE_SILENT_NS (600ull * 1000000000ull)
 #define EP_MAX_PROBES_LIMIT 65536
+#define EP_MEMCAP_ROOM (64ull << 20) /* --memcap must leave this above the fixed tables */
+#define EP_MEMCAP_RETRY_NS (100ull * 1000000ull) /* over the cap, unsheddable: look again after */
 
 /* Defaults: 100 ms x 3000 (5 min), 1 s x 3600 (1 h), 1 min x 1440 (1 day); views per probe 1 s x 600, 1 min x 1440. */
 void ep_collector_cfg_default(struct ep_collector_cfg *cfg);
 
-/* @return 0, -EINVAL (configuration), -ENOMEM */
+/*
+ * @return 0, -EINVAL (configuration), -ENOSPC (memcap below the fixed tables
+ *         plus EP_MEMCAP_ROOM; mem_fixed says how much they take), -ENOMEM
+ */
 int ep_collector_init(struct ep_collector *c, const struct ep_collector_cfg *cfg);
 void ep_collector_fini(struct ep_collector *c);
 

@@ -641,16 +641,24 @@ int main(int argc, char **argv)
 		cfg.allow = allow;
 	if (!nlisten)
 		listen_urls[nlisten++] = "udp://127.0.0.1:4739";
-	if (ep_collector_init(&app.c, &cfg) < 0) {
+	cfg.mem_extra = EP_INGEST_BACKLOG_BYTES;
+	ret = ep_collector_init(&app.c, &cfg);
+	if (ret == -ENOSPC) {
+		fprintf(stderr, "edgeprobe-collector: --memcap: the fixed tables and the ingest "
+				"backlog take %" PRIu64 " MiB; give at least %" PRIu64 " MiB\n",
+			app.c.mem_fixed >> 20, (uint64_t)(app.c.mem_fixed + EP_MEMCAP_ROOM) >> 20);
+		return 2;
+	}
+	if (ret < 0) {
 		fprintf(stderr, "edgeprobe-collector: bad roll-up configuration (each tier must hold "
 				"at least one window of the next)\n");
 		return 2;
 	}
+	ret = 1;
 	app.c.publish = on_publish;
 	app.c.publish_ctx = &app;
 	if (ep_backlog_init(&app.backlog, EP_INGEST_BACKLOG_BYTES) < 0)
 		goto out;
-	app.c.mem_fixed += EP_INGEST_BACKLOG_BYTES;
 	if (!hcfg.tls_cert != !hcfg.tls_key) {
 		fprintf(stderr, "edgeprobe-collector: --tls-cert and --tls-key go together\n");
 		ret = 2;

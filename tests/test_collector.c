@@ -560,11 +560,13 @@ static void test_memcap_and_probes(void)
 
 	ep_collector_cfg_default(&cfg);
 	cfg.max_probes = 8;
+	cfg.memcap = 1;
+	CHECK_EQ(ep_collector_init(&c, &cfg), -ENOSPC); /* below the fixed tables: refused */
+	cfg.memcap = 0;
 	CHECK_EQ(ep_collector_init(&c, &cfg), 0);
+	/* A cap only 4 MiB above the fixed tables (below what the command line allows). */
 	cap = c.mem_fixed + (4u << 20);
-	ep_collector_fini(&c);
-	cfg.memcap = cap;
-	CHECK_EQ(ep_collector_init(&c, &cfg), 0);
+	c.cfg.memcap = cap;
 	/* Dense histograms, each message in another minute of the past day. */
 	ep_hist_new(EP_HIST_DEFAULT_LOWEST, cfg.hist_highest, cfg.hist_digits, &h);
 	for (i = 0; i < h->cfg.counts_len; i += 2)
