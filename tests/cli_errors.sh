@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # cli_errors.sh - bad files, flags and interfaces get a clear message naming them and a
-# non-zero exit; nothing crashes.  Usage: cli_errors.sh PROBE DUMP WORKDIR
+# non-zero exit; nothing crashes.  Usage: cli_errors.sh PROBE DUMP WORKDIR [DPDK_PROBE]
 set -u
-PROBE=$1 DUMP=$2 OUT=$3
+PROBE=$1 DUMP=$2 OUT=$3 DPDK=${4:-none}
 mkdir -p "$OUT"
 fails=0
 
@@ -67,6 +67,11 @@ b = bytearray(open(sys.argv[1], "rb").read())
 b[24:28] = struct.pack("<I" if b[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">I", 4102444800)
 open(sys.argv[2], "wb").write(b)' "$OUT/small.pcap" "$OUT/future.pcap"
 	expect 1 "older than the window they came in" "$PROBE" --read "$OUT/future.pcap" --asn-db none
+	if [ "$DPDK" != none ]; then # the DPDK probe replaying it through a net_pcap port
+		expect 1 "older than the window they came in" "$DPDK" -l 0,1 --no-huge --no-pci -m 256 \
+			--file-prefix cli$$ --vdev "net_pcap0,rx_pcap=$OUT/future.pcap" -- --asn-db none \
+			--stop-after-idle 300
+	fi
 else
 	echo "FAIL: gen-traffic could not write a capture"
 	fails=$((fails + 1))

@@ -906,14 +906,25 @@ int main(int argc, char **argv)
 		ep_exporter_patch_stats(probe.exporter, stats);
 		fill_sources(&x, &src);
 		ep_exporter_set_sources(probe.exporter, src.src, src.nsrc);
-		if (ep_exporter_finish(probe.exporter, stats) < 0)
+		ret = 0;
+		if (ep_exporter_finish(probe.exporter, stats) < 0) {
 			ep_log_err("--json-out: write error");
+			ret = 1;
+		}
+		/* A replay (port timestamps) whose packets were mostly unusable has failed. */
+		if (packet_clock && stats[EP_ST_time_backwards] * 2 > stats[EP_ST_packets]) {
+			ep_log_err("%llu of %llu packets are older than the window they came in "
+				   "(timestamps out of order, or a corrupt record's time in the "
+				   "future): not measured",
+				   (unsigned long long)stats[EP_ST_time_backwards],
+				   (unsigned long long)stats[EP_ST_packets]);
+			ret = 1;
+		}
 	}
 	if (po.report)
 		ep_report_print(stdout, probe.exporter);
 	if (!(ep_log_max < EP_LOG_INFO))
 		log_stats();
-	ret = 0;
 	goto cleanup;
 
 usage_err:
