@@ -7,7 +7,12 @@
  * reachable and fills while it is not (connects are non-blocking too, retried
  * every second).  When the backlog is full, whole windows are dropped, oldest
  * first, and counted; the collector sees the gap in the sequence numbers.
+ * Names are resolved once at open; the send path only connects to those
+ * addresses.  When connecting keeps failing (or the name did not resolve at
+ * start), it is resolved again with getaddrinfo_a() in glibc's own thread,
+ * so that a DNS outage never stalls the caller (a capture thread).
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -30,6 +35,8 @@ struct bl_msg {
 	uint8_t data[];
 };
 
+#define EP_SINK_MAX_ADDRS 8
+
 struct ep_sink {
 	char url[256];
 	int scheme;
@@ -39,6 +46,14 @@ struct ep_sink {
 	char host[256], port[32];
 	uint64_t sent_since_pause;
 	uint64_t next_retry_ms; /* tcp: earliest reconnect attempt (monotonic) */
+	/* The resolved addresses (udp, tcp), and an asynchronous re-resolution. */
+	struct sockaddr_storage addr[EP_SINK_MAX_ADDRS];
+	socklen_t addrlen[EP_SINK_MAX_ADDRS];
+	int naddrs;
+	uint32_t failures;      /* consecutive failed connects since the last resolution */
+	int resolving;          /* req is in flight */
+	struct addrinfo hints;
+	struct gaicb req;
 	/* Live tcp backlog. */
 	struct bl_msg *head, *tail;
 	size_t head_off;     /* bytes of head already written on this connection */
@@ -48,6 +63,7 @@ struct ep_sink {
 };
 
 #define EP_SINK_RETRY_MS 1000
+#define EP_SINK_RESOLVE_AFTER 5 /* failed connects before the name is resolved again */
 
 static uint64_t mono_ms(void)
 {
@@ -109,25 +125,80 @@ int ep_url_parse(const char *url, char *host, size_t hostlen, char *port, size_t
 	return scheme;
 }
 
+/* Keep the addresses of an addrinfo list (those that fit). */
+static void take_addrs(struct ep_sink *s, const struct addrinfo *res)
+{
+	const struct addrinfo *ai;
+
+	s->naddrs = 0;
+	for (ai = res; ai && s->naddrs < EP_SINK_MAX_ADDRS; ai = ai->ai_next) {
+		if (ai->ai_addrlen > sizeof(s->addr[0]))
+			continue;
+		memcpy(&s->addr[s->naddrs], ai->ai_addr, ai->ai_addrlen);
+		s->addrlen[s->naddrs++] = ai->ai_addrlen;
+	}
+}
+
+/* At open (the caller may block): @return 0 or -EHOSTUNREACH. */
+static int resolve_now(struct ep_sink *s)
+{
+	struct addrinfo *res;
+
+	s->hints.ai_socktype = s->scheme == 'u' ? SOCK_DGRAM : SOCK_STREAM;
+	if (getaddrinfo(s->host, s->port, &s->hints, &res))
+		return -EHOSTUNREACH;
+	take_addrs(s, res);
+	freeaddrinfo(res);
+	return s->naddrs ? 0 : -EHOSTUNREACH;
+}
+
+/*
+ * Live TCP: resolve again without blocking.  Starts a lookup when none runs;
+ * takes its answer when it is done.  @return 1 while a lookup is in flight.
+ */
+static int resolve_async(struct ep_sink *s)
+{
+	struct gaicb *list[1] = {&s->req};
+	int rc;
+
+	if (!s->resolving) {
+		memset(&s->req, 0, sizeof(s->req));
+		s->req.ar_name = s->host;
+		s->req.ar_service = s->port;
+		s->req.ar_request = &s->hints;
+		if (getaddrinfo_a(GAI_NOWAIT, list, 1, NULL) != 0)
+			return 0; /* could not start: keep the old addresses, try later */
+		s->resolving = 1;
+		s->ctr.resolves++;
+	}
+	rc = gai_error(&s->req);
+	if (rc == EAI_INPROGRESS)
+		return 1;
+	s->resolving = 0;
+	if (rc == 0 && s->req.ar_result) {
+		take_addrs(s, s->req.ar_result);
+		s->failures = 0;
+	}
+	if (s->req.ar_result)
+		freeaddrinfo(s->req.ar_result);
+	s->req.ar_result = NULL;
+	return 0;
+}
+
 static int connect_inet(struct ep_sink *s)
 {
-	struct addrinfo hints = {0}, *res, *ai;
-	int fd = -1, ret;
+	int fd = -1, ret = -EHOSTUNREACH, i;
 
-	hints.ai_socktype = s->scheme == 'u' ? SOCK_DGRAM : SOCK_STREAM;
-	ret = getaddrinfo(s->host, s->port, &hints, &res);
-	if (ret)
-		return -EHOSTUNREACH;
-	ret = -ECONNREFUSED;
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family,
-			    ai->ai_socktype | SOCK_CLOEXEC | (live_tcp(s) ? SOCK_NONBLOCK : 0),
-			    ai->ai_protocol);
+	for (i = 0; i < s->naddrs; i++) {
+		fd = socket(s->addr[i].ss_family,
+			    (s->scheme == 'u' ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC |
+				    (live_tcp(s) ? SOCK_NONBLOCK : 0),
+			    0);
 		if (fd < 0) {
 			ret = -errno;
 			continue;
 		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		if (connect(fd, (struct sockaddr *)&s->addr[i], s->addrlen[i]) == 0)
 			break;
 		if (errno == EINPROGRESS && live_tcp(s)) {
 			s->connecting = 1; /* completes (or fails) later: see pump() */
@@ -137,7 +208,6 @@ static int connect_inet(struct ep_sink *s)
 		close(fd);
 		fd = -1;
 	}
-	freeaddrinfo(res);
 	if (fd < 0)
 		return ret;
 	if (s->scheme == 't') {
@@ -207,7 +277,9 @@ int ep_sink_open(const char *url, int reliable, struct ep_sink **out, char *err,
 		return -EINVAL;
 	}
 	s->scheme = ret;
-	ret = sink_connect(s);
+	ret = s->scheme == 'u' || s->scheme == 't' ? resolve_now(s) : 0;
+	if (ret == 0)
+		ret = sink_connect(s);
 	if (ret < 0 && live_tcp(s))
 		s->next_retry_ms = mono_ms() + EP_SINK_RETRY_MS;
 	else if (ret == 0 && live_tcp(s) && !s->connecting)
@@ -305,7 +377,12 @@ static void pump(struct ep_sink *s)
 	if (s->fd < 0) {
 		if (mono_ms() < s->next_retry_ms)
 			return;
+		/* No address, or none answers for a while: the name may have moved. */
+		if ((s->resolving || !s->naddrs || s->failures >= EP_SINK_RESOLVE_AFTER) &&
+		    resolve_async(s))
+			return;
 		if (sink_connect(s) < 0) {
+			s->failures++;
 			s->next_retry_ms = mono_ms() + EP_SINK_RETRY_MS;
 			return;
 		}
@@ -320,10 +397,12 @@ static void pump(struct ep_sink *s)
 		if (poll(&pfd, 1, 0) <= 0)
 			return;
 		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
+			s->failures++;
 			tcp_drop_conn(s);
 			return;
 		}
 		s->connecting = 0;
+		s->failures = 0;
 		s->ctr.connects++;
 	}
 	while (s->head) {
@@ -489,6 +568,16 @@ void ep_sink_close(struct ep_sink *s)
 	}
 	if (s->fd >= 0)
 		close(s->fd);
+	if (s->resolving) {
+		const struct gaicb *list[1] = {&s->req};
+
+		/* The lookup writes into s: it must be over before s goes. */
+		if (gai_cancel(&s->req) != EAI_CANCELED)
+			while (gai_error(&s->req) == EAI_INPROGRESS)
+				gai_suspend(list, 1, NULL);
+		if (s->req.ar_result)
+			freeaddrinfo(s->req.ar_result);
+	}
 	free(s);
 }
 

@@ -38,6 +38,7 @@ struct ep_sink_counters {
 	uint64_t msgs_dropped;     /* dropped with their window from a full backlog */
 	uint64_t windows_dropped;  /* whole windows dropped */
 	uint64_t connects;         /* connections established */
+	uint64_t resolves;         /* names resolved again (in the background) */
 	uint64_t backlog_bytes;    /* queued now */
 };
 
