@@ -86,7 +86,9 @@ static void usage(FILE *fp)
 		"  --kafka-queue N        messages held while brokers are slow or down (default 100000)\n"
 		"  --kafka-timeout-ms MS  give up delivering a message after MS (default 30000)\n"
 		"  --run-seconds S        exit after S seconds (tests)\n"
-		"  --quiet                log warnings and errors only\n"
+		"  --ports-file PATH      once listening, write the bound ports there as JSON\n"
+		"                         ({\"listen\":[...],\"http\":N}; for port 0 in tests)\n"
+		"  --quiet                only errors on stderr (as the probes)\n"
 		"  --config FILE          options from an INI file (keys = option names, section\n"
 		"                         [edgeprobe-collector] or [collector]; the command line wins)\n"
 		"  --version, --help\n",
@@ -291,6 +293,28 @@ static void on_msg(const uint8_t *msg, size_t len, void *ctx)
 	pthread_mutex_unlock(&a->c.lock);
 }
 
+/* The bound ports as one JSON line, replaced atomically (tests listen on port 0). */
+static int write_ports(const char *path, const struct ep_net *net, unsigned nl, unsigned http)
+{
+	char tmp[4200];
+	unsigned i;
+	FILE *fp;
+	int ok;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fp = fopen(tmp, "w");
+	if (!fp)
+		return -errno;
+	fputs("{\"listen\":[", fp);
+	for (i = 0; i < nl; i++)
+		fprintf(fp, "%s%u", i ? "," : "", ep_net_port(net, i));
+	fprintf(fp, "],\"http\":%u}\n", http);
+	ok = fclose(fp) == 0;
+	if (!ok || rename(tmp, path) < 0)
+		return -errno;
+	return 0;
+}
+
 /*
  * Write the replay window: taken under the lock, written outside it, replaced
  * atomically.  Without wait, a reader holding the lock defers it (-EBUSY).
@@ -347,7 +371,7 @@ enum {
 	O_LISTEN = 1, O_HTTP, O_WEB, O_ALLOW, O_KEY, O_TIERS, O_PTIERS, O_MAXASN, O_MAXPROBES,
 	O_MAXVIEWS, O_METRICSASN, O_GRACE, O_HTTPCONNS, O_TCPCONNS, O_SKEW, O_MEMCAP, O_STATE,
 	O_HTTPADDR, O_HTTPTIMEOUT, O_SSEMAX, O_SSEADDR, O_HTTPHOST, O_TOKEN, O_TLSCERT, O_TLSKEY,
-	O_TCPADDR, O_TCPIDLE, O_QBUDGET, O_KBROKERS, O_KTOPIC, O_KMOCK, O_KQUEUE, O_KTIMEOUT,
+	O_TCPADDR, O_TCPIDLE, O_QBUDGET, O_PORTS, O_KBROKERS, O_KTOPIC, O_KMOCK, O_KQUEUE, O_KTIMEOUT,
 	O_RUN, O_QUIET, O_CONFIG, O_HELP, O_VERSION
 };
 
@@ -381,6 +405,7 @@ static const struct option opts[] = {
 	{"tcp-max-per-addr", required_argument, NULL, O_TCPADDR},
 	{"tcp-idle-s", required_argument, NULL, O_TCPIDLE},
 	{"query-budget", required_argument, NULL, O_QBUDGET},
+	{"ports-file", required_argument, NULL, O_PORTS},
 	{"kafka-brokers", required_argument, NULL, O_KBROKERS},
 	{"kafka-topic", required_argument, NULL, O_KTOPIC},
 	{"kafka-mock", required_argument, NULL, O_KMOCK},
@@ -397,7 +422,7 @@ static struct ep_collector_cfg cfg;
 static struct ep_http_cfg hcfg = {.addr = "127.0.0.1:8080", .web_dir = EP_DEFAULT_WEB_DIR,
 				  .max_conns = 64, .timeout_s = 15};
 static struct ep_net_cfg ncfg = {.max_conns = 256, .per_addr = 16, .idle_s = 30};
-static const char *state_file;
+static const char *state_file, *ports_file;
 static unsigned nhosts;
 static char *token, *tls_cert, *tls_key;
 static const char *listen_urls[MAX_LISTEN], *allow[MAX_ALLOW + 1];
@@ -503,6 +528,9 @@ static int apply(int opt, const char *optarg)
 	case O_STATE:
 		state_file = optarg;
 		return 0;
+	case O_PORTS:
+		ports_file = optarg;
+		return 0;
 	case O_HTTPADDR:
 		if (parse_u32("--http-max-per-addr", optarg, 1, &u) < 0)
 			return -1;
@@ -571,7 +599,7 @@ static int apply(int opt, const char *optarg)
 	case O_CONFIG:
 		return 0; /* read before the other options */
 	case O_QUIET:
-		ep_log_max = EP_LOG_WARN;
+		ep_log_max = EP_LOG_ERR;
 		return 0;
 	case O_HELP:
 		usage(stdout);
@@ -722,6 +750,12 @@ int main(int argc, char **argv)
 				ep_log_warn("--web-dir '%s' is not a directory: no dashboard",
 					    hcfg.web_dir);
 		}
+	}
+	if (ports_file && write_ports(ports_file, net, nlisten, app.http ? ep_http_port(app.http) : 0) < 0) {
+		fprintf(stderr, "edgeprobe-collector: --ports-file '%s': %s\n", ports_file,
+			strerror(errno));
+		ret = 2;
+		goto out;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

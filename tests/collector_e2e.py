@@ -92,12 +92,10 @@ class Collector(eptest.Collector):
     """The collector with UDP, TCP and Unix ingest."""
 
     def __init__(self, name, extra=()):
-        self.udp = free_port(socket.SOCK_DGRAM)
-        self.tcp = free_port()
         self.sock = os.path.join(out, name + ".sock")
-        super().__init__(collector, out, name, [f"udp://127.0.0.1:{self.udp}",
-                                                f"tcp://127.0.0.1:{self.tcp}", f"unix:{self.sock}"],
-                         extra)
+        super().__init__(collector, out, name, ["udp://127.0.0.1:0", "tcp://127.0.0.1:0",
+                                                f"unix:{self.sock}"], extra)
+        self.udp, self.tcp = self.ports[0], self.ports[1]
 
 
 def wait_quiet(c, probe_ids, msgs=None, timeout=20):

@@ -8,8 +8,7 @@
 //
 // usage: node dashboard.mjs COLLECTOR PCAP_PROBE GEN OUTDIR WEB_DIR LOADGEN
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
-import net from 'node:net';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -26,12 +25,6 @@ const fails = [];
 const fail = (m) => { fails.push(m); console.log('FAIL:', m); };
 const ok = (m) => console.log('ok:', m);
 
-function freePort() {
-  return new Promise((res) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
-  });
-}
 
 // HdrHistogram percentile of the true samples (lowest 1, 2 digits).
 function he(v) {
@@ -49,15 +42,17 @@ spawnSync(gen, [out], { stdio: 'ignore' });
 const truth = {};
 for (const n of ['mixed', 'dense']) truth[n] = JSON.parse(readFileSync(path.join(out, n + '.truth.json')));
 
-const udp = await freePort();
-const http = await freePort();
-const coll = spawn(collector, ['--listen', `udp://127.0.0.1:${udp}`, '--http', `127.0.0.1:${http}`,
-  '--web-dir', webDir, '--grace-ms', '200', '--quiet'], { stdio: 'inherit' });
-const base = `http://127.0.0.1:${http}`;
+// The collector chooses its ports (port 0) and reports them: no race for a port picked here.
+const portsFile = path.join(out, 'collector.ports');
+rmSync(portsFile, { force: true });
+const coll = spawn(collector, ['--listen', 'udp://127.0.0.1:0', '--http', '127.0.0.1:0',
+  '--ports-file', portsFile, '--web-dir', webDir, '--grace-ms', '200', '--quiet'], { stdio: 'inherit' });
 const sleep = (t) => new Promise((r) => setTimeout(r, t));
-for (let i = 0; i < 100; i++) {
-  try { await fetch(base + '/api/v1/probes'); break; } catch (e) { await sleep(50); }
-}
+for (let i = 0; i < 200 && !existsSync(portsFile); i++) await sleep(50);
+const ports = JSON.parse(readFileSync(portsFile));
+const udp = ports.listen[0];
+const http = ports.http;
+const base = `http://127.0.0.1:${http}`;
 function replay(name, id) {
   const t = truth[name];
   const r = spawnSync(pcapProbe, ['--read', path.join(out, name + '.pcap'), '--asn-db', t.asn_file,

@@ -72,23 +72,50 @@ def frames(path):
     return out
 
 
+def spawn_collector(binary, out, name, listen, args=()):
+    """edgeprobe-collector on loopback, every port chosen by the collector itself (port 0,
+    reported with --ports-file: no race with another process for a port picked here).
+    listen: URLs (port 0 where any will do).  Its log goes to OUT/NAME.log (kept, and its
+    tail printed when it does not come up).  Returns (process, listen ports, http port)."""
+    ports = os.path.join(out, name + ".ports")
+    try:
+        os.unlink(ports)
+    except FileNotFoundError:
+        pass
+    log = open(os.path.join(out, name + ".log"), "w")
+    cmd = [binary] + [x for url in listen for x in ("--listen", url)] + list(args) + [
+        "--ports-file", ports]
+    if "--http" not in args:
+        cmd += ["--http", "127.0.0.1:0"]
+    p = subprocess.Popen(cmd, stdout=log, stderr=log)
+    for _ in range(200):
+        if os.path.exists(ports):
+            j = json.load(open(ports))
+            return p, j["listen"], j["http"]
+        if p.poll() is not None:
+            break
+        time.sleep(0.05)
+    p.kill()
+    p.wait()
+    log.close()
+    tail = open(os.path.join(out, name + ".log")).read()[-2000:]
+    raise SystemExit(f"FAIL: collector did not start: {cmd}\n{tail}")
+
+
 class Collector:
-    """edgeprobe-collector on loopback: listen (a list of URLs) for ingest, the HTTP API on
-    a free port, its log in OUT/NAME.log."""
+    """edgeprobe-collector on loopback: listen (a list of URLs; port 0 lets it choose, see
+    self.ports) for ingest, the HTTP API on a port of its choosing, its log in OUT/NAME.log."""
 
     def __init__(self, binary, out, name, listen, extra=()):
-        self.http = free_port()
-        self.log = open(os.path.join(out, name + ".log"), "w")
-        cmd = [binary] + [x for url in listen for x in ("--listen", url)] + [
-            "--http", f"127.0.0.1:{self.http}", "--grace-ms", "200", "--web-dir", out] + list(extra)
-        self.p = subprocess.Popen(cmd, stdout=self.log, stderr=self.log)
+        self.p, self.ports, self.http = spawn_collector(
+            binary, out, name, listen, ["--grace-ms", "200", "--web-dir", out] + list(extra))
         for _ in range(100):
             try:
                 self.get("/api/v1/probes")
                 return
             except Exception:
                 time.sleep(0.05)
-        raise SystemExit(f"FAIL: collector did not start: {cmd}")
+        raise SystemExit(f"FAIL: collector {name} does not answer on port {self.http}")
 
     def url(self, path):
         return f"http://127.0.0.1:{self.http}{path}"
@@ -110,4 +137,3 @@ class Collector:
     def stop(self):
         self.p.terminate()
         self.p.wait(timeout=10)
-        self.log.close()

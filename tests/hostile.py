@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from eptest import free_port  # noqa: E402
+from eptest import free_port, spawn_collector  # noqa: E402
 
 collector, pcap_probe, dump, send, out = sys.argv[1:6]
 promtool = sys.argv[6] if len(sys.argv) > 6 and sys.argv[6] != "none" else None
@@ -52,23 +52,15 @@ def asan(binary):
 
 
 class Coll:
+    runs = 0
+
     def __init__(self, extra=()):
-        self.udp, self.tcp, self.http = free_port(socket.SOCK_DGRAM), free_port(), free_port()
-        self.log = open(os.path.join(out, "collector.log"), "a")
-        self.p = subprocess.Popen(
-            [collector, "--listen", f"udp://127.0.0.1:{self.udp}", "--listen",
-             f"tcp://127.0.0.1:{self.tcp}", "--http", f"127.0.0.1:{self.http}", "--web-dir", web,
-             "--grace-ms", "200", "--memcap", str(MEMCAP), "--state-file", state,
-             "--max-probes", "64", "--tcp-idle-s", "3", "--http-timeout-s", "3"] + list(extra),
-            stdout=self.log, stderr=self.log)
+        Coll.runs += 1
+        self.p, (self.udp, self.tcp), self.http = spawn_collector(
+            collector, out, f"collector{Coll.runs}", ["udp://127.0.0.1:0", "tcp://127.0.0.1:0"],
+            ["--web-dir", web, "--grace-ms", "200", "--memcap", str(MEMCAP), "--state-file", state,
+             "--max-probes", "64", "--tcp-idle-s", "3", "--http-timeout-s", "3"] + list(extra))
         procs.append(self.p)
-        for _ in range(200):
-            try:
-                self.raw("/api/v1/probes")  # any answer (401 with a token) means it is up
-                return
-            except Exception:
-                time.sleep(0.05)
-        raise SystemExit("FAIL: collector did not start (see collector.log)")
 
     def raw(self, path, headers=None, timeout=10):
         req = urllib.request.Request(f"http://127.0.0.1:{self.http}{path}", headers=headers or {})
@@ -105,7 +97,6 @@ class Coll:
         except subprocess.TimeoutExpired:
             self.p.kill()
             self.p.wait()
-        self.log.close()
         return time.monotonic() - t0
 
 
@@ -144,7 +135,6 @@ for p in ("escape", "collector.state", "collector.state.tmp"):
             pass
 os.symlink("/etc/passwd", os.path.join(web, "escape"))
 under_asan = asan(collector)
-open(os.path.join(out, "collector.log"), "w").close()
 
 c = Coll()
 honest = hs("honest", "h1", HONEST_S, port=c.udp, background=True)
@@ -414,11 +404,8 @@ r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", 
 if r.returncode == 0:
     import ssl
     os.chmod(key, 0o600)
-    # Coll() polls plain HTTP to see the collector up: start this one by hand.
-    port = free_port()
-    p = subprocess.Popen([collector, "--listen", f"udp://127.0.0.1:{free_port(socket.SOCK_DGRAM)}",
-                          "--http", f"127.0.0.1:{port}", "--tls-cert", crt, "--tls-key", key],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p, _, port = spawn_collector(collector, out, "collector-tls", ["udp://127.0.0.1:0"],
+                                 ["--tls-cert", crt, "--tls-key", key])
     procs.append(p)
     ctx = ssl.create_default_context(cafile=crt)
     ok_tls = False

@@ -131,9 +131,9 @@ class Relay:
 class Collector(eptest.Collector):
     """The collector with TCP ingest (on a given port: a restart takes the old one's)."""
 
-    def __init__(self, name, tcp_port=None):
-        self.tcp = tcp_port or free_port()
-        super().__init__(collector, out, name, [f"tcp://127.0.0.1:{self.tcp}"])
+    def __init__(self, name, tcp_port=0):
+        super().__init__(collector, out, name, [f"tcp://127.0.0.1:{tcp_port}"])
+        self.tcp = self.ports[0]
 
 
 def start_probe(pid, url, js, truth, pcap):

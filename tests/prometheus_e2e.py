@@ -24,7 +24,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from eptest import FAILS, fail, free_port, hdr_top  # noqa: E402
+from eptest import FAILS, fail, free_port, hdr_top, spawn_collector  # noqa: E402
 
 collector, probe, gen, out = sys.argv[1:5]
 prom = shutil.which("prometheus")
@@ -68,9 +68,9 @@ def main():
     os.makedirs(out, exist_ok=True)
     subprocess.run([gen, out], check=True, capture_output=True)
     truth = json.load(open(os.path.join(out, "mixed.truth.json")))
-    udp, http, pport = free_port(socket.SOCK_DGRAM), free_port(), free_port()
-    c = subprocess.Popen([collector, "--listen", f"udp://127.0.0.1:{udp}", "--http",
-                          f"127.0.0.1:{http}", "--quiet"])
+    pport = free_port()  # Prometheus's own (it cannot report a port it chose)
+    c, (udp,), http = spawn_collector(collector, out, "collector", ["udp://127.0.0.1:0"],
+                                      ["--quiet"])
     time.sleep(0.3)
     subprocess.run([probe, "--read", os.path.join(out, "mixed.pcap"), "--asn-db", truth["asn_file"],
                     "--local-net", truth["local_net"], "--probe-id", "prom", "--collector",
