@@ -24,6 +24,7 @@
 #include "api.h"
 #include "http.h"
 #include "log.h"
+#include "net.h"
 
 #define STREAM_RING 64
 #define STREAM_KEEPALIVE_S 10
@@ -152,19 +153,6 @@ static void stream_free(void *cls)
 	free(s);
 }
 
-static int same_addr(const struct sockaddr_storage *a, const struct sockaddr *b)
-{
-	if (a->ss_family != b->sa_family)
-		return 0;
-	if (b->sa_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	if (b->sa_family == AF_INET6)
-		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-			       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
-	return 0;
-}
-
 /* Take a subscriber slot for peer. @return the slot, or -1 (a limit: 503). */
 static int sub_take(struct ep_http *h, const struct sockaddr *peer)
 {
@@ -176,7 +164,7 @@ static int sub_take(struct ep_http *h, const struct sockaddr *peer)
 		if (!h->sub_used[i]) {
 			if (free_slot < 0)
 				free_slot = (int)i;
-		} else if (peer && same_addr(&h->subs[i], peer)) {
+		} else if (peer && ep_net_same_host(&h->subs[i], peer)) {
 			from_peer++;
 		}
 	}
@@ -514,6 +502,7 @@ int ep_http_start(struct ep_collector *c, const struct ep_http_cfg *cfg, struct 
 	char host[256], *colon;
 	const union MHD_DaemonInfo *info;
 	unsigned max_conns, per_addr, flags;
+	struct MHD_OptionItem tls[3];
 	struct ep_http *h;
 	int rc;
 
@@ -564,23 +553,17 @@ int ep_http_start(struct ep_collector *c, const struct ep_http_cfg *cfg, struct 
 	pthread_cond_init(&h->cond, NULL);
 	flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
 		(ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0) | (cfg->tls_cert ? MHD_USE_TLS : 0);
-	if (cfg->tls_cert)
-		h->d = MHD_start_daemon(
-			flags, 0, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-			MHD_OPTION_CONNECTION_LIMIT, max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-			per_addr, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s ? cfg->timeout_s : 15,
-			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_EXTERNAL_LOGGER,
-			mhd_log, NULL, MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
-			MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_HTTPS_MEM_CERT, cfg->tls_cert,
-			MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key, MHD_OPTION_END);
-	else
-		h->d = MHD_start_daemon(
-			flags, 0, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-			MHD_OPTION_CONNECTION_LIMIT, max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-			per_addr, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s ? cfg->timeout_s : 15,
-			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_EXTERNAL_LOGGER,
-			mhd_log, NULL, MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
-			MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_END);
+	/* HTTPS: the certificate and key options, or an empty list. */
+	tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->tls_cert};
+	tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->tls_key};
+	tls[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	h->d = MHD_start_daemon(
+		flags, 0, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+		MHD_OPTION_CONNECTION_LIMIT, max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_addr,
+		MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s ? cfg->timeout_s : 15,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+		NULL, MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL, MHD_OPTION_NOTIFY_COMPLETED,
+		request_done, NULL, MHD_OPTION_ARRAY, cfg->tls_cert ? tls : tls + 2, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!h->d) {
 		snprintf(err, errlen, "--http '%s': cannot listen (address in use or not local%s?)",

@@ -215,17 +215,17 @@ static int read_dgrams(struct ep_net *n, int fd, ep_net_msg_cb cb, void *ctx)
 	}
 }
 
-static int same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+int ep_net_same_host(const struct sockaddr_storage *a, const struct sockaddr *b)
 {
-	if (a->ss_family != b->ss_family)
+	if (a->ss_family != b->sa_family)
 		return 0;
-	if (a->ss_family == AF_INET)
+	if (b->sa_family == AF_INET)
 		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
 		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	if (a->ss_family == AF_INET6)
+	if (b->sa_family == AF_INET6)
 		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
 			       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
-	return 1;
+	return 1; /* Unix sockets: one host */
 }
 
 static void accept_conns(struct ep_net *n, int lfd)
@@ -242,7 +242,7 @@ static void accept_conns(struct ep_net *n, int lfd)
 			if (n->conns[i].fd < 0) {
 				if (free_slot == n->max_conns)
 					free_slot = i;
-			} else if (same_addr(&n->conns[i].peer, &peer)) {
+			} else if (ep_net_same_host(&n->conns[i].peer, (struct sockaddr *)&peer)) {
 				from_peer++;
 			}
 		}

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 struct ep_net;
 
@@ -40,6 +41,9 @@ unsigned ep_net_port(const struct ep_net *n, unsigned i);
 int ep_net_poll(struct ep_net *n, int timeout_ms, ep_net_msg_cb cb, void *ctx);
 
 const struct ep_net_stats *ep_net_stats(const struct ep_net *n);
+
+/* 1 when a and b are the same host (IPv4 or IPv6 address; ports ignored), else 0. */
+int ep_net_same_host(const struct sockaddr_storage *a, const struct sockaddr *b);
 void ep_net_free(struct ep_net *n);
 
 #endif
