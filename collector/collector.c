@@ -176,8 +176,10 @@ static int memcap_enforce(struct ep_collector *c, uint64_t now)
 			progress = 0;
 			for (i = 0; i < c->nprobes && ep_collector_mem(c) > goal; i++) {
 				struct ep_view *v = c->probes[i].view;
+				uint64_t before = v ? v->bytes : 0;
 
-				if (v && (freed = ep_view_shed(v, level))) {
+				if (v && ep_view_shed(v, level)) {
+					freed = before - v->bytes;
 					c->mem_views -= freed > c->mem_views ? c->mem_views : freed;
 					c->ctr[EP_CC_memcap_shed]++;
 					progress = 1;
