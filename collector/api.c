@@ -40,6 +40,8 @@ int ep_parse_duration(const char *s, uint64_t *ns)
 		unit = 86400 * NS_PER_S;
 	else
 		return -EINVAL;
+	if (v * (double)unit >= 1.8e19) /* "1e7d": past 2^64 ns */
+		return -EINVAL;
 	*ns = (uint64_t)(v * (double)unit);
 	return 0;
 }
@@ -196,12 +198,18 @@ static uint64_t parse_end(const char *s, int *bad)
 	if (!s)
 		return 0;
 	v = strtod(s, &end);
-	if (end == s || *end || !(v > 0) || !isfinite(v) || v >= 1.8e19) {
+	if (end == s || *end || !(v > 0) || !isfinite(v)) {
 		*bad = 1;
 		return 0;
 	}
 	/* Unix seconds (possibly fractional), or nanoseconds when that large. */
-	return v > 1e14 ? (uint64_t)v : (uint64_t)(v * 1e9);
+	if (v <= 1e14)
+		v *= 1e9;
+	if (v >= 1.8e19) { /* past 2^64 ns (year 2554): not a time */
+		*bad = 1;
+		return 0;
+	}
+	return (uint64_t)v;
 }
 
 /* Resolve range=, end= and probe= into r. @return 0, or fills an error response. */

@@ -329,7 +329,10 @@ case("10 200 junk ids (table of 64): a new probe and the running ones are kept",
 # 10. Query strings.
 st1, b1 = c.raw("/api/v1/asns?end=inf")
 st2, b2 = c.raw("/api/v1/asns?end=1e300")
-case("10 end=inf and end=1e300 are 400", st1 == 400 and st2 == 400)
+st3, _ = c.raw("/api/v1/asns?end=1701700000010")  # seconds x 1e9 past 2^64 (found by fuzz_api)
+st4, _ = c.raw("/api/v1/asns?range=1e7d")
+case("10 end=inf, end=1e300, end=1701700000010 and range=1e7d are 400",
+     st1 == st2 == st3 == st4 == 400, f"{st1} {st2} {st3} {st4}")
 st, body = c.raw("/api/v1/asns?range=%ff%fe")
 try:
     json.loads(body.decode("utf-8"))

@@ -108,6 +108,32 @@ int ep_hist_add(struct ep_hist *dst, const struct ep_hist *src)
 	return 0;
 }
 
+int ep_hist_add_bins(struct ep_hist *dst, const struct ep_hbin *b, uint32_t n, int64_t clamped)
+{
+	uint32_t i;
+
+	if (n && (b[0].idx < 0 || b[n - 1].idx >= dst->cfg.counts_len))
+		return -EINVAL; /* ascending: the ends bound every index */
+	for (i = 0; i < n; i++) {
+		uint64_t sum = (uint64_t)dst->counts[b[i].idx] + b[i].count;
+
+		if (sum > UINT32_MAX) {
+			dst->clamped += (int64_t)(sum - UINT32_MAX);
+			sum = UINT32_MAX;
+		}
+		dst->counts[b[i].idx] = (uint32_t)sum;
+		dst->total += b[i].count;
+	}
+	dst->clamped += clamped;
+	if (n) {
+		if (b[0].idx < dst->min_idx)
+			dst->min_idx = b[0].idx;
+		if (b[n - 1].idx > dst->max_idx)
+			dst->max_idx = b[n - 1].idx;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Queries                                                                    */
 /* ------------------------------------------------------------------------ */

@@ -102,6 +102,14 @@ struct ep_hbin {
 long ep_hist_decode_bins(const uint8_t *buf, size_t len, struct ep_hdr_cfg *cfg,
 			 struct ep_hbin *bins, size_t cap);
 
+/*
+ * Add n ascending (index, count) bins of dst's configuration, and clamped
+ * values that were above its range.  Counts saturate at 2^32-1 (the excess
+ * counted as clamped), as in ep_hist_add().
+ * @return 0, or -EINVAL for an index outside the configuration (nothing added)
+ */
+int ep_hist_add_bins(struct ep_hist *dst, const struct ep_hbin *b, uint32_t n, int64_t clamped);
+
 /* base64 of ep_hist_encode() into out (NUL-terminated). @return length, or a negative errno. */
 long ep_hist_encode_b64(const struct ep_hist *h, char *out, size_t cap);
 

@@ -48,19 +48,23 @@ static void hist_put(struct ep_merge *m, struct ep_hist *h)
 }
 
 /* An empty histogram configured like src. @return 0 or -ENOMEM, -EINVAL. */
-static int hist_get(struct ep_merge *m, const struct ep_hist *src, struct ep_hist **out)
+static int cfg_same(const struct ep_hdr_cfg *a, const struct ep_hdr_cfg *b)
+{
+	return a->lowest == b->lowest && a->highest == b->highest && a->sig_digits == b->sig_digits;
+}
+
+static int hist_get(struct ep_merge *m, const struct ep_hdr_cfg *cfg, struct ep_hist **out)
 {
 	while (m->npool) {
 		struct ep_hist *h = m->pool[--m->npool];
 
-		if (h->cfg.lowest == src->cfg.lowest && h->cfg.highest == src->cfg.highest &&
-		    h->cfg.sig_digits == src->cfg.sig_digits) {
+		if (cfg_same(&h->cfg, cfg)) {
 			*out = h;
 			return 0;
 		}
 		ep_hist_free(h); /* another configuration: not worth keeping */
 	}
-	return ep_hist_new(src->cfg.lowest, src->cfg.highest, src->cfg.sig_digits, out);
+	return ep_hist_new(cfg->lowest, cfg->highest, cfg->sig_digits, out);
 }
 
 static void mwin_clear(struct ep_merge *m, struct mwin *w)
@@ -175,7 +179,7 @@ static int add_into(struct ep_merge *m, struct ep_window_asn *a, const struct ep
 		if (!h || !h->total)
 			continue;
 		if (!dst) {
-			if ((ret = hist_get(m, h, &dst)) < 0)
+			if ((ret = hist_get(m, &h->cfg, &dst)) < 0)
 				return ret;
 			a->h[k] = dst;
 		}
@@ -185,22 +189,71 @@ static int add_into(struct ep_merge *m, struct ep_window_asn *a, const struct ep
 	return 0;
 }
 
+/* The same from a sparse record of configuration cfg. */
+static int add_into_sparse(struct ep_merge *m, struct ep_window_asn *a,
+			   const struct ep_sparse_asn *src, const struct ep_hdr_cfg *cfg)
+{
+	uint32_t k;
+	int ret;
+
+	for (k = 0; k < EP_AC__COUNT; k++)
+		a->c[k] += src->c[k];
+	for (k = 0; k < EP_AH__COUNT; k++) {
+		struct ep_hist *dst = (struct ep_hist *)a->h[k];
+
+		if (!src->nbins[k] && !src->clamped[k])
+			continue;
+		if (!dst) {
+			if ((ret = hist_get(m, cfg, &dst)) < 0)
+				return ret;
+			a->h[k] = dst;
+		} else if (!cfg_same(&dst->cfg, cfg)) {
+			return -EINVAL;
+		}
+		if ((ret = ep_hist_add_bins(dst, src->bins[k], src->nbins[k], src->clamped[k])) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* One source's records: dense histograms, or sparse ones of a configuration. */
+struct src {
+	const struct ep_window_asn *dense;
+	const struct ep_sparse_asn *sparse;
+	const struct ep_hdr_cfg *cfg;
+};
+
+static inline uint32_t src_asn(const struct src *s, uint32_t i)
+{
+	return s->dense ? s->dense[i].asn : s->sparse[i].asn;
+}
+
+static inline const char *src_org(const struct src *s, uint32_t i)
+{
+	return s->dense ? s->dense[i].org : s->sparse[i].org;
+}
+
+static int src_add(struct ep_merge *m, struct ep_window_asn *a, const struct src *s, uint32_t i)
+{
+	return s->dense ? add_into(m, a, &s->dense[i]) : add_into_sparse(m, a, &s->sparse[i], s->cfg);
+}
+
 /*
  * Merge n ASN records sorted by ASN into w (also sorted): count the new ones,
  * make room, and merge from the back, so that each record moves once
  * (inserting one by one moved the tail of the array for every new ASN).
  */
-static int add_sorted(struct ep_merge *m, struct mwin *w, const struct ep_window_asn *asns, uint32_t n)
+static int add_sorted(struct ep_merge *m, struct mwin *w, const struct src *src, uint32_t n)
 {
 	uint32_t i = 0, j = 0, fresh = 0, total;
 	int64_t e, s, d;
 	int ret = 0;
 
 	while (j < n) {
-		if (i < w->n && w->asns[i].asn < asns[j].asn) {
+		if (i < w->n && w->asns[i].asn < src_asn(src, j)) {
 			i++;
 		} else {
-			fresh += !(i < w->n && w->asns[i].asn == asns[j].asn);
+			fresh += !(i < w->n && w->asns[i].asn == src_asn(src, j));
 			j++;
 		}
 	}
@@ -220,24 +273,27 @@ static int add_sorted(struct ep_merge *m, struct mwin *w, const struct ep_window
 	s = (int64_t)n - 1;
 	d = (int64_t)total - 1;
 	while (s >= 0 && !ret) {
-		if (e >= 0 && w->asns[e].asn > asns[s].asn) {
+		uint32_t sa = src_asn(src, (uint32_t)s);
+
+		if (e >= 0 && w->asns[e].asn > sa) {
 			w->asns[d--] = w->asns[e--];
-		} else if (e >= 0 && w->asns[e].asn == asns[s].asn) {
-			ret = add_into(m, &w->asns[e], &asns[s]);
+		} else if (e >= 0 && w->asns[e].asn == sa) {
+			ret = src_add(m, &w->asns[e], src, (uint32_t)s);
 			w->asns[d--] = w->asns[e--];
 			s--;
 		} else {
 			struct ep_window_asn *a = &w->asns[d];
+			const char *org = src_org(src, (uint32_t)s);
 
 			memset(a, 0, sizeof(*a));
-			a->asn = asns[s].asn;
-			a->org = strdup(asns[s].org ? asns[s].org : "");
+			a->asn = sa;
+			a->org = strdup(org ? org : "");
 			if (!a->org) {
 				ret = -ENOMEM;
 				break;
 			}
 			d--;
-			ret = add_into(m, a, &asns[s--]);
+			ret = src_add(m, a, src, (uint32_t)s--);
 		}
 	}
 	/* Records [0, e] are in place; on an error, close the gap (e, d] before the placed ones. */
@@ -247,26 +303,42 @@ static int add_sorted(struct ep_merge *m, struct mwin *w, const struct ep_window
 	return ret;
 }
 
-int ep_merge_add(struct ep_merge *m, uint64_t start_ns, uint64_t end_ns,
-		 const struct ep_window_asn *asns, uint32_t n)
+static int add_src(struct ep_merge *m, uint64_t start_ns, uint64_t end_ns, const struct src *src,
+		   uint32_t n)
 {
 	int dropped = 0, ret = 0;
 	struct mwin *w = find_window(m, start_ns, end_ns, &dropped);
 	uint32_t i;
 
-	for (i = 1; i < n && asns[i - 1].asn < asns[i].asn; i++)
+	for (i = 1; i < n && src_asn(src, i - 1) < src_asn(src, i); i++)
 		;
 	if (i >= n) {
-		ret = add_sorted(m, w, asns, n);
+		ret = add_sorted(m, w, src, n);
 	} else {
 		/* Not in order (not what the probes send): one by one. */
 		for (i = 0; i < n && !ret; i++) {
-			struct ep_window_asn *a = find_asn(w, asns[i].asn, asns[i].org);
+			struct ep_window_asn *a = find_asn(w, src_asn(src, i), src_org(src, i));
 
-			ret = a ? add_into(m, a, &asns[i]) : -ENOMEM;
+			ret = a ? src_add(m, a, src, i) : -ENOMEM;
 		}
 	}
 	return ret ? ret : (dropped ? -EOVERFLOW : 0);
+}
+
+int ep_merge_add(struct ep_merge *m, uint64_t start_ns, uint64_t end_ns,
+		 const struct ep_window_asn *asns, uint32_t n)
+{
+	struct src src = {asns, NULL, NULL};
+
+	return add_src(m, start_ns, end_ns, &src, n);
+}
+
+int ep_merge_add_sparse(struct ep_merge *m, uint64_t start_ns, uint64_t end_ns,
+			const struct ep_hdr_cfg *cfg, const struct ep_sparse_asn *asns, uint32_t n)
+{
+	struct src src = {NULL, asns, cfg};
+
+	return add_src(m, start_ns, end_ns, &src, n);
 }
 
 static void view(const struct mwin *mw, struct ep_window *w)

@@ -28,6 +28,28 @@ int ep_merge_add(struct ep_merge *m, uint64_t start_ns, uint64_t end_ns,
 		 const struct ep_window_asn *asns, uint32_t n);
 
 /*
+ * One source's ASN record with sparse histograms: each a run of ascending
+ * (index, count) bins of the configuration given with them, and the number of
+ * values that were above its range.  What a DPDK worker hands its main lcore.
+ */
+struct ep_sparse_asn {
+	uint32_t asn;
+	const char *org;
+	uint64_t c[EP_AC__COUNT];
+	const struct ep_hbin *bins[EP_AH__COUNT];
+	uint32_t nbins[EP_AH__COUNT];
+	int64_t clamped[EP_AH__COUNT];
+};
+
+/*
+ * As ep_merge_add(), from sparse records whose histograms are all of cfg.
+ * @return 0, -EINVAL (configurations differ, or a bin outside cfg), -ENOMEM,
+ *         -EOVERFLOW (as ep_merge_add)
+ */
+int ep_merge_add_sparse(struct ep_merge *m, uint64_t start_ns, uint64_t end_ns,
+			const struct ep_hdr_cfg *cfg, const struct ep_sparse_asn *asns, uint32_t n);
+
+/*
  * Fill w with the oldest open window starting before before_ns (its ASNs in
  * order, owned by the merger until the next call), and remove it.
  * @return 1 when a window was popped, 0 when none is old enough.

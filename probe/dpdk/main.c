@@ -45,7 +45,7 @@
 #define MAX_WORKERS 16
 #define MAX_WORKER_QUEUES 16
 #define SLOTS_PER_WORKER 16
-#define SLOT_BYTES (8u << 20)
+#define SET_BINS 65536 /* histogram buckets a hand-off set holds at first (grows) */
 #define NB_RXD 4096 /* per queue: ~2 ms of a 10 Mpps burst while a worker is descheduled */
 #define IDLE_ROUNDS 256 /* consecutive empty poll rounds that make a worker idle */
 
@@ -130,9 +130,23 @@ static int devclock_rebase(uint16_t port, int first)
 	return 0;
 }
 
-struct slot {
-	size_t len;
-	uint8_t buf[];
+/*
+ * A closed window on its way from a worker to the main lcore, by pointer: the
+ * ASN records with their histograms as runs of non-zero (index, count)
+ * buckets -- what the worker scans anyway before it resets them, without
+ * encoding or compression.  Main merges them (ep_merge_add_sparse) and sends
+ * the set back on the free ring.  Dense histograms were tried: a histogram of
+ * 10 samples spread over 5-205 ms touches ~1,000 buckets, and moving those
+ * across cores twice made a 3,000-ASN window 2-5x slower than encoding it.
+ */
+struct wset {
+	uint64_t start_ns, end_ns;
+	uint64_t stats[EP_ST__COUNT];
+	struct ep_hdr_cfg cfg;           /* of every histogram in bins */
+	struct ep_hbin *bins;
+	uint32_t nbins, bins_cap;
+	uint32_t n, cap;
+	struct ep_sparse_asn asns[];
 };
 
 /* Per worker lcore: written by its worker; the *_pub fields are read by main. */
@@ -142,7 +156,9 @@ struct worker {
 	struct rxq q[MAX_WORKER_QUEUES];
 	int nq;
 	struct rte_ring *full, *free;
-	struct slot *slots[SLOTS_PER_WORKER];
+	struct wset *slots[SLOTS_PER_WORKER];
+	struct wset *spare;              /* a set kept back (its window dropped) for the next one */
+	int flushed;                     /* a window closed in this round */
 	int packet_clock;                /* timestamps from the port: replay */
 	uint64_t windows_dropped_pub;    /* windows lost for want of a free slot */
 	/* published */
@@ -150,6 +166,8 @@ struct worker {
 	uint64_t last_rx_tsc_pub;
 	uint64_t empty_rounds_pub;       /* consecutive polls of all its queues that found nothing */
 	uint64_t packets_pub, cycles_pub;
+	uint64_t flush_rounds_pub, flush_cycles_pub; /* rounds that closed a window, their cycles */
+	uint64_t rounds_pub, round_cycles_pub;       /* rounds with packets and no window closed */
 	int done_pub;
 	/* set by main */
 	uint64_t advance_to;             /* replay: close windows up to here when idle */
@@ -193,39 +211,90 @@ static inline uint64_t tsc_ns(uint64_t tsc)
 /* Worker                                                                     */
 /* ------------------------------------------------------------------------ */
 
-static int copy_to_slot(const uint8_t *msg, size_t len, void *ctx)
+/* The histogram's non-zero buckets appended to the set. @return 0, -ENOMEM */
+static int set_put_hist(struct wset *set, const struct ep_hist *h)
 {
-	struct slot *s = ctx;
+	uint32_t need = (uint32_t)(h->max_idx - h->min_idx + 1);
+	int32_t i;
 
-	if (s->len + len > SLOT_BYTES - sizeof(*s))
-		return -ENOSPC;
-	memcpy(s->buf + s->len, msg, len);
-	s->len += len;
+	if (set->nbins + need > set->bins_cap) {
+		/* Rare: a window with more buckets than any before; the set keeps the room. */
+		uint32_t cap = set->bins_cap * 2;
+		struct ep_hbin *b;
+
+		while (cap < set->nbins + need)
+			cap *= 2;
+		b = realloc(set->bins, (size_t)cap * sizeof(*b));
+		if (!b)
+			return -ENOMEM;
+		set->bins = b;
+		set->bins_cap = cap;
+	}
+	for (i = h->min_idx; i <= h->max_idx; i++)
+		if (h->counts[i])
+			set->bins[set->nbins++] = (struct ep_hbin){i, h->counts[i]};
 	return 0;
 }
 
-/* Tracker callback on the worker: the window goes to main through a slot. */
+/* Tracker callback on the worker: the window goes to main in a set, by pointer. */
 static void worker_window(const struct ep_window *win, void *ctx)
 {
 	struct worker *w = ctx;
-	struct ep_window copy = *win;
+	struct wset *set;
+	uint32_t i, k, n;
 	void *p;
 
-	while (rte_ring_sc_dequeue(w->free, &p) != 0) {
-		if (!w->packet_clock) {
-			__atomic_add_fetch(&w->windows_dropped_pub, 1, __ATOMIC_RELAXED);
-			return;
+	if (w->spare) {
+		p = w->spare;
+		w->spare = NULL;
+	} else {
+		while (rte_ring_sc_dequeue(w->free, &p) != 0) {
+			if (!w->packet_clock) {
+				__atomic_add_fetch(&w->windows_dropped_pub, 1, __ATOMIC_RELAXED);
+				return;
+			}
+			rte_pause(); /* replay: wait for the exporter */
 		}
-		rte_pause(); /* replay: wait for the exporter */
 	}
-	((struct slot *)p)->len = 0;
-	copy.probe = "worker";
-	if (ep_wire_encode(&copy, SLOT_BYTES, copy_to_slot, p) < 0) {
-		__atomic_add_fetch(&w->windows_dropped_pub, 1, __ATOMIC_RELAXED);
-		rte_ring_sp_enqueue(w->free, p);
-		return;
+	set = p;
+	set->start_ns = win->start_ns;
+	set->end_ns = win->end_ns;
+	memcpy(set->stats, win->stats, sizeof(set->stats));
+	set->nbins = 0;
+	n = win->nasns < set->cap ? win->nasns : set->cap; /* cap: the tracker's ASN slots */
+	for (i = 0; i < n; i++) {
+		const struct ep_window_asn *a = &win->asns[i];
+		struct ep_sparse_asn *r = &set->asns[i];
+
+		r->asn = a->asn;
+		r->org = a->org;
+		memcpy(r->c, a->c, sizeof(r->c));
+		for (k = 0; k < EP_AH__COUNT; k++) {
+			uint32_t off = set->nbins;
+
+			r->nbins[k] = 0;
+			r->clamped[k] = 0;
+			r->bins[k] = NULL;
+			if (!a->h[k] || !a->h[k]->total)
+				continue;
+			if (set_put_hist(set, a->h[k]) < 0) {
+				__atomic_add_fetch(&w->windows_dropped_pub, 1, __ATOMIC_RELAXED);
+				w->spare = set; /* only main may put it back on the free ring */
+				return;
+			}
+			set->cfg = a->h[k]->cfg;
+			r->nbins[k] = set->nbins - off;
+			r->clamped[k] = a->h[k]->clamped;
+			r->bins[k] = (const struct ep_hbin *)(uintptr_t)off; /* an offset until bins stops moving */
+		}
 	}
-	rte_ring_sp_enqueue(w->full, p);
+	for (i = 0; i < n; i++)
+		for (k = 0; k < EP_AH__COUNT; k++)
+			if (set->asns[i].nbins[k])
+				set->asns[i].bins[k] = set->bins + (uintptr_t)set->asns[i].bins[k];
+	set->n = n;
+	w->flushed = 1;
+	rte_ring_sp_enqueue(w->full, set);
 	/* Moved past this window: published after the enqueue (see export_ready). */
 	__atomic_store_n(&w->win_start_pub, win->end_ns, __ATOMIC_RELEASE);
 }
@@ -247,6 +316,7 @@ static int worker_main(void *arg)
 	struct worker *w = arg;
 	struct rte_mbuf *pk[EP_MAX_BURST];
 	uint64_t packets = 0, cycles = 0, last_rx = rte_rdtsc(), empty = 0;
+	uint64_t flush_rounds = 0, flush_cycles = 0, rounds = 0, round_cycles = 0;
 	struct ep_pkt pkts[EP_MAX_BURST];
 	uint64_t times[EP_MAX_BURST];
 
@@ -293,11 +363,24 @@ static int worker_main(void *arg)
 		empty = got ? 0 : empty + 1;
 		if (!w->packet_clock)
 			ep_tracker_advance(w->tracker, now); /* live: windows close on the wall clock */
-		if (got) {
-			packets += got;
-			cycles += rte_rdtsc() - tsc;
-			last_rx = tsc;
-		} else if (w->packet_clock) {
+		if (w->flushed || got) {
+			uint64_t spent = rte_rdtsc() - tsc;
+
+			if (w->flushed) {
+				flush_rounds++;
+				flush_cycles += spent;
+			} else {
+				rounds++;
+				round_cycles += spent;
+			}
+			w->flushed = 0;
+			if (got) {
+				packets += got;
+				cycles += spent;
+				last_rx = tsc;
+			}
+		}
+		if (!got && w->packet_clock) {
 			uint64_t to = __atomic_load_n(&w->advance_to, __ATOMIC_ACQUIRE);
 
 			if (to > ep_tracker_window_start(w->tracker) && ep_tracker_window_start(w->tracker))
@@ -309,6 +392,10 @@ static int worker_main(void *arg)
 		__atomic_store_n(&w->empty_rounds_pub, empty, __ATOMIC_RELAXED);
 		__atomic_store_n(&w->packets_pub, packets, __ATOMIC_RELAXED);
 		__atomic_store_n(&w->cycles_pub, cycles, __ATOMIC_RELAXED);
+		__atomic_store_n(&w->flush_rounds_pub, flush_rounds, __ATOMIC_RELAXED);
+		__atomic_store_n(&w->flush_cycles_pub, flush_cycles, __ATOMIC_RELAXED);
+		__atomic_store_n(&w->rounds_pub, rounds, __ATOMIC_RELAXED);
+		__atomic_store_n(&w->round_cycles_pub, round_cycles, __ATOMIC_RELAXED);
 	}
 	ep_tracker_finish(w->tracker);
 	__atomic_store_n(&w->done_pub, 1, __ATOMIC_RELEASE);
@@ -489,19 +576,13 @@ static void drain(struct exporter_state *x, uint64_t watermark)
 			continue;
 		for (n = 0; n < SLOTS_PER_WORKER && rte_ring_sc_dequeue(workers[i].full, &p) == 0;
 		     n++) {
-			struct slot *s = p;
-			struct ep_wire_msg m;
+			struct wset *s = p;
 
-			if (ep_wire_decode(s->buf, s->len, &m) == EP_WIRE_OK) {
-				if (m.has_stats)
-					memcpy(x->stats[i], m.stats, sizeof(m.stats));
-				x->last_start[i] = m.start_ns;
-				if (ep_merge_add(x->merge, m.start_ns, m.end_ns, m.asns, m.nasns) < 0)
-					x->merge_errors++;
-				ep_wire_msg_free(&m);
-			} else {
+			memcpy(x->stats[i], s->stats, sizeof(s->stats));
+			x->last_start[i] = s->start_ns;
+			if (ep_merge_add_sparse(x->merge, s->start_ns, s->end_ns, &s->cfg, s->asns,
+						s->n) < 0)
 				x->merge_errors++;
-			}
 			rte_ring_sp_enqueue(workers[i].free, p);
 		}
 	}
@@ -571,9 +652,17 @@ static void log_stats(void)
 		uint64_t pk = __atomic_load_n(&workers[i].packets_pub, __ATOMIC_RELAXED);
 		uint64_t cy = __atomic_load_n(&workers[i].cycles_pub, __ATOMIC_RELAXED);
 
-		ep_log_info("worker %d (lcore %u): %llu packets, %.0f cycles/packet, %u flows", i,
+		uint64_t fr = __atomic_load_n(&workers[i].flush_rounds_pub, __ATOMIC_RELAXED);
+		uint64_t fc = __atomic_load_n(&workers[i].flush_cycles_pub, __ATOMIC_RELAXED);
+		uint64_t r = __atomic_load_n(&workers[i].rounds_pub, __ATOMIC_RELAXED);
+		uint64_t rc = __atomic_load_n(&workers[i].round_cycles_pub, __ATOMIC_RELAXED);
+
+		ep_log_info("worker %d (lcore %u): %llu packets, %.0f cycles/packet, %u flows; "
+			    "rounds closing a window %.0f cycles (%llu), others %.0f cycles (%llu)", i,
 			    workers[i].lcore, (unsigned long long)pk, pk ? (double)cy / (double)pk : 0.0,
-			    (unsigned int)ep_tracker_stats(workers[i].tracker)[EP_ST_flows_active]);
+			    (unsigned int)ep_tracker_stats(workers[i].tracker)[EP_ST_flows_active],
+			    fr ? (double)fc / (double)fr : 0.0, (unsigned long long)fr,
+			    r ? (double)rc / (double)r : 0.0, (unsigned long long)r);
 	}
 }
 
@@ -635,7 +724,7 @@ static int own_opt(int id, const char *arg, void *ctx, char *err, size_t errlen)
  * until each has adopted it (they poll constantly), then free the old one.
  * A bad file is refused and the current table kept.
  */
-static void reload_asn(struct ep_probe *p, const struct ep_probe_opts *po)
+static void reload_asn(struct ep_probe *p, const struct ep_probe_opts *po, struct exporter_state *x)
 {
 	struct ep_asn_map *m;
 	char err[512];
@@ -661,6 +750,8 @@ static void reload_asn(struct ep_probe *p, const struct ep_probe_opts *po)
 		ep_log_err("SIGHUP: %d workers did not adopt the new ASN table in 5 s", pending);
 		return;
 	}
+	/* Sets closed before the switch name organisations of the old table: merge (copy) them first. */
+	drain(x, UINT64_MAX);
 	ep_asn_map_free(p->asn);
 	p->asn = m;
 	ep_log_info("SIGHUP: ASN data reloaded");
@@ -788,8 +879,16 @@ int main(int argc, char **argv)
 			goto fail;
 		}
 		for (s = 0; s < SLOTS_PER_WORKER; s++) {
-			w->slots[s] = malloc(SLOT_BYTES);
+			uint32_t cap = po.max_asns + 1; /* the tracker's slots: its ASNs and "other" */
+
+			w->slots[s] = calloc(1, sizeof(*w->slots[s]) +
+						       (size_t)cap * sizeof(w->slots[s]->asns[0]));
 			if (!w->slots[s])
+				goto fail;
+			w->slots[s]->cap = cap;
+			w->slots[s]->bins_cap = SET_BINS;
+			w->slots[s]->bins = malloc(SET_BINS * sizeof(*w->slots[s]->bins));
+			if (!w->slots[s]->bins)
 				goto fail;
 			rte_ring_sp_enqueue(w->free, w->slots[s]);
 		}
@@ -856,7 +955,7 @@ int main(int argc, char **argv)
 		rte_delay_us_sleep(1000);
 		if (reload_flag) {
 			reload_flag = 0;
-			reload_asn(&probe, &po);
+			reload_asn(&probe, &po, &x);
 		}
 		now = rte_rdtsc();
 		export_ready(&x, 0);
@@ -942,8 +1041,11 @@ cleanup:
 		int s;
 
 		ep_tracker_free(workers[i].tracker);
-		for (s = 0; s < SLOTS_PER_WORKER; s++)
+		for (s = 0; s < SLOTS_PER_WORKER; s++) {
+			if (workers[i].slots[s])
+				free(workers[i].slots[s]->bins);
 			free(workers[i].slots[s]);
+		}
 		rte_ring_free(workers[i].full);
 		rte_ring_free(workers[i].free);
 	}
