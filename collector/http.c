@@ -301,7 +301,8 @@ static void refused(struct ep_http *h)
 
 /*
  * DNS rebinding: a page served under an attacker's name must not reach the
- * API.  Accepted: IP literals, localhost, and the configured names (any port).
+ * API.  Accepted: IP literals, localhost, and the configured names (any port);
+ * and no Host at all (HTTP/1.0 tools: a browser always sends one).
  */
 static int host_ok(const struct ep_http *h, const char *host)
 {
@@ -310,7 +311,9 @@ static int host_ok(const struct ep_http *h, const char *host)
 	struct in_addr a4;
 	int i;
 
-	if (!host || !*host || strlen(host) >= sizeof(name))
+	if (!host)
+		return 1; /* HTTP/1.0 without Host: not a browser, so not a rebinding page */
+	if (!*host || strlen(host) >= sizeof(name))
 		return 0;
 	snprintf(name, sizeof(name), "%s", host);
 	if (name[0] == '[') {

@@ -290,8 +290,12 @@ mine.close()
 
 st, _ = c.raw("/api/v1/probes?limit=1", {"Host": "rebind.attacker.example"})
 st2, _ = c.raw("/api/v1/probes?limit=1", {"Host": f"localhost:{c.http}"})
-case("10 a foreign Host header is refused (DNS rebinding)", st == 421 and st2 == 200,
-     f"{st}, localhost {st2}")
+raw10 = socket.create_connection(("127.0.0.1", c.http), timeout=5)
+raw10.send(b"GET /api/v1/probes?limit=1 HTTP/1.0\r\n\r\n")  # no Host: a tool, not a browser
+st3 = raw10.recv(64).split(b" ")[1]
+raw10.close()
+case("10 a foreign Host header is refused (DNS rebinding); localhost and no Host are served",
+     st == 421 and st2 == 200 and st3 == b"200", f"{st}, localhost {st2}, none {st3.decode()}")
 
 # 5. TCP ingest: idle connections from one address neither block probes nor stay.
 idle = []
