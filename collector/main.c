@@ -233,14 +233,6 @@ static int read_key(const char *path, struct ep_collector_cfg *cfg)
 			path, sizeof(cfg->key) - 1);
 		return -1;
 	}
-	{
-		char err[300];
-
-		if (ep_hmac_load(err, sizeof(err)) < 0) {
-			fprintf(stderr, "edgeprobe-collector: --key-file '%s': %s\n", path, err);
-			return -1;
-		}
-	}
 	cfg->keylen = n;
 	return 0;
 }

@@ -256,8 +256,6 @@ int ep_probe_opt(struct ep_probe_opts *o, int id, const char *arg, char *err, si
 				 sizeof(o->key) - 1);
 			return -EINVAL;
 		}
-		if (ep_hmac_load(err, errlen) < 0)
-			return -EINVAL;
 		o->keylen = n;
 		return 0;
 	}
