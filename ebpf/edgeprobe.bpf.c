@@ -34,9 +34,9 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, EP_BPF_NSTATS);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct ep_bpf_stats);
 } ep_stats SEC(".maps");
 
 /* A longest-prefix-match trie from addresses (struct ep_bpf_lpm4/6) to a u32. */
@@ -78,78 +78,164 @@ struct {
 	__type(value, struct ep_bpf_flow);
 } ep_flows SEC(".maps");
 
+/* Per-ASN counters (ep_bpf.h): the per-CPU cache, one element per epoch... */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 262144);
-	__type(key, struct ep_bpf_hkey);
-	__type(value, __u64);
-} ep_hist SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct ep_bpf_acache);
+} ep_acache SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct ep_bpf_ckey);
-	__type(value, struct ep_bpf_counters);
-} ep_actr SEC(".maps");
+/* ... and the counts moved out of it, a hash per epoch (the loader sizes them). */
+#define EP_ACTR(name)                                                                              \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_PERCPU_HASH);                                            \
+		__uint(max_entries, 65536);                                                        \
+		__type(key, __u32);                                                                \
+		__type(value, struct ep_bpf_counters);                                             \
+	} name SEC(".maps")
+EP_ACTR(ep_actr0);
+EP_ACTR(ep_actr1);
 
+/* Histogram buckets, a hash per epoch: the loader drains one with batch operations. */
+#define EP_HIST(name)                                                                              \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_PERCPU_HASH);                                            \
+		__uint(max_entries, 262144);                                                       \
+		__type(key, struct ep_bpf_hkey);                                                   \
+		__type(value, __u64);                                                              \
+	} name SEC(".maps")
+EP_HIST(ep_hist0);
+EP_HIST(ep_hist1);
+
+/* The probe counters: one per-CPU element (an inlined array look-up). */
 static __always_inline void stat_add(__u32 id, __u64 n)
 {
-	__u64 *v = bpf_map_lookup_elem(&ep_stats, &id);
+	__u32 zero = 0;
+	struct ep_bpf_stats *st = bpf_map_lookup_elem(&ep_stats, &zero);
 
-	if (v)
-		*v += n;
+	if (st && id < EP_BPF_NSTATS)
+		st->c[id] += n;
 }
 
 /* ------------------------------------------------------------------------ */
 /* Recording                                                                  */
 /* ------------------------------------------------------------------------ */
 
-static __always_inline void count(const struct ep_bpf_cfg *cfg, __u32 asn, __u32 k, __u64 n)
+/* The first value of a moved-counters entry (read-only data: off the small stack). */
+static const struct ep_bpf_counters ep_zero_counters;
+
+/* Move a cache slot's counts into the epoch's hash (the slot keeps its ASN). */
+static __always_inline void spill(__u32 epoch, struct ep_bpf_aslot *s)
 {
-	struct ep_bpf_ckey key = {cfg->epoch, asn};
-	struct ep_bpf_counters *c = bpf_map_lookup_elem(&ep_actr, &key);
+	void *map = epoch ? (void *)&ep_actr1 : (void *)&ep_actr0;
+	struct ep_bpf_counters *c = bpf_map_lookup_elem(map, &s->asn);
+	int k;
 
 	if (!c) {
-		struct ep_bpf_counters zero = {};
-
-		if (bpf_map_update_elem(&ep_actr, &key, &zero, BPF_NOEXIST) < 0 &&
-		    !bpf_map_lookup_elem(&ep_actr, &key)) {
+		if (bpf_map_update_elem(map, &s->asn, &ep_zero_counters, BPF_NOEXIST) < 0 &&
+		    !bpf_map_lookup_elem(map, &s->asn)) {
 			stat_add(EP_ST_bpf_map_full, 1);
 			return;
 		}
-		c = bpf_map_lookup_elem(&ep_actr, &key);
+		c = bpf_map_lookup_elem(map, &s->asn);
 		if (!c)
 			return;
 	}
-	if (k < EP_AC__COUNT)
-		c->c[k] += n;
+	for (k = 0; k < EP_AC__COUNT; k++) {
+		c->c[k] += s->c[k];
+		s->c[k] = 0;
+	}
 }
 
-static __always_inline void record(const struct ep_bpf_cfg *cfg, __u32 asn, __u32 hist, __s64 v)
+/*
+ * A global function: the verifier checks it once, not at each of the many
+ * places the tracking rules count (its branches would multiply their states).
+ */
+__noinline int ep_count(__u32 epoch, __u32 asn, __u32 k, __u32 n)
 {
-	struct ep_bpf_hkey key = {cfg->epoch, asn, hist, 0};
+	__u32 zero = 0, e = epoch & 1;
+	const struct ep_bpf_cfg *cfg = bpf_map_lookup_elem(&ep_cfg, &zero);
+	struct ep_bpf_acache *ac = bpf_map_lookup_elem(&ep_acache, &e);
+	struct ep_bpf_aslot *s;
+
+	if (!cfg || !ac || k >= EP_AC__COUNT)
+		return 0;
+	s = &ac->s[ep_bpf_acache_slot(asn) & (EP_BPF_ACACHE - 1)];
+	if (s->live && s->asn != asn) {
+		spill(e, s);
+		stat_add(EP_ST_bpf_acache_spill, 1);
+	}
+	if (!s->live || s->asn != asn) {
+		s->asn = asn;
+		s->live = 1;
+	}
+	asm volatile("" : "+r"(k)); /* keep the mask: the verifier needs it, the compiler knows k < 7 */
+	k &= EP_BPF_ASLOT_N - 1;
+	if (s->c[k] >= 0x80000000u)
+		spill(e, s);
+	s->c[k] += n;
+	return 0;
+}
+
+static __always_inline void count(const struct ep_bpf_cfg *cfg, __u32 asn, __u32 k, __u32 n)
+{
+	ep_count(cfg->epoch, asn, k, n);
+}
+
+/* A histogram sample into the epoch's bucket map (a constant map in each caller below). */
+static __always_inline int record_into(void *map, __u32 asn, __u32 hist, __s64 v)
+{
+	struct ep_bpf_hkey key = {asn, hist, 0};
+	__u32 zero = 0;
+	const struct ep_bpf_cfg *cfg = bpf_map_lookup_elem(&ep_cfg, &zero);
 	__u64 *n, one = 1;
 
+	if (!cfg)
+		return 0;
 	if (v < 0)
 		v = 0;
 	if (v > cfg->hdr.highest) {
-		v = cfg->hdr.highest;
 		stat_add(EP_ST_rtt_discarded, 1);
-		return;
+		return 0;
 	}
 	key.idx = ep_hdr_index(&cfg->hdr, v);
-	n = bpf_map_lookup_elem(&ep_hist, &key);
+	n = bpf_map_lookup_elem(map, &key);
 	if (n) {
 		*n += 1;
-		return;
+		return 0;
 	}
-	if (bpf_map_update_elem(&ep_hist, &key, &one, BPF_NOEXIST) < 0) {
-		n = bpf_map_lookup_elem(&ep_hist, &key);
+	if (bpf_map_update_elem(map, &key, &one, BPF_NOEXIST) < 0) {
+		n = bpf_map_lookup_elem(map, &key);
 		if (n)
 			*n += 1;
 		else
 			stat_add(EP_ST_bpf_map_full, 1);
 	}
+	return 0;
+}
+
+/*
+ * Global functions, as ep_count(), one per epoch: a map look-up whose map is
+ * the same on every path is inlined by the verifier; one chosen at run time
+ * would be a helper call.
+ */
+__noinline int ep_record0(__u32 asn, __u32 hist, __s64 v)
+{
+	return record_into(&ep_hist0, asn, hist, v);
+}
+
+__noinline int ep_record1(__u32 asn, __u32 hist, __s64 v)
+{
+	return record_into(&ep_hist1, asn, hist, v);
+}
+
+static __always_inline void record(const struct ep_bpf_cfg *cfg, __u32 asn, __u32 hist, __s64 v)
+{
+	if (cfg->epoch & 1)
+		ep_record1(asn, hist, v);
+	else
+		ep_record0(asn, hist, v);
 }
 
 static __always_inline int is_local(__u8 family, const __u8 *a)
@@ -211,8 +297,8 @@ EP_INLINE void ep_track_stat(struct ep_track_env *env, __u32 stat)
 
 #include "edgeprobe/ep_track.h"
 
-static __noinline int track(struct ep_pkt *pkt, const struct ep_bpf_cfg *cfg, __u32 segs,
-			    __u32 seg_bytes)
+static __noinline int track(struct ep_pkt *pkt, const struct ep_bpf_cfg *cfg,
+			    __u32 segs, __u32 seg_bytes)
 {
 	struct ep_flow_key key;
 	struct ep_bpf_flow *f, nf;

@@ -33,22 +33,47 @@ struct ep_bpf_lpm6 {
 	uint8_t addr[16];
 };
 
-/* Histogram buckets: (epoch, asn, histogram, counts index) -> per-CPU count. */
+/* The probe counters: one per-CPU element, looked up once per packet. */
+struct ep_bpf_stats {
+	uint64_t c[EP_BPF_NSTATS];
+};
+
+/*
+ * Per-ASN counters, first into a small per-CPU direct-mapped cache per epoch
+ * (an array element, so a packet's count is an indexed add with no hashing
+ * and no map insertion); an ASN that finds its cache slot taken by another
+ * moves the other's counts into the epoch's per-CPU hash (struct
+ * ep_bpf_counters by ASN).  The loader drains both.  Slots count in 32 bits:
+ * one about to pass 2^31 is moved to the hash first.
+ */
+#define EP_BPF_ACACHE 512 /* slots per CPU and epoch: 20 KiB */
+#define EP_BPF_ASLOT_N 8  /* counters a slot has room for (a power of 2 >= EP_AC__COUNT) */
+
+struct ep_bpf_aslot {
+	uint32_t asn;
+	uint32_t live; /* 1: asn and c are this epoch's */
+	uint32_t c[EP_BPF_ASLOT_N];
+};
+
+struct ep_bpf_acache {
+	struct ep_bpf_aslot s[EP_BPF_ACACHE];
+};
+
+static inline uint32_t ep_bpf_acache_slot(uint32_t asn)
+{
+	return (asn * 0x9e3779b1u) >> 23; /* the top 9 bits: EP_BPF_ACACHE slots */
+}
+
+/* The epoch's hash of moved counters, indexed by enum ep_asn_counter. */
+struct ep_bpf_counters {
+	uint64_t c[EP_AC__COUNT];
+};
+
+/* Histogram buckets, one per-CPU hash per epoch: (asn, histogram, counts index) -> count. */
 struct ep_bpf_hkey {
-	uint32_t epoch;
 	uint32_t asn;
 	uint32_t hist;
 	int32_t idx;
-};
-
-struct ep_bpf_ckey {
-	uint32_t epoch;
-	uint32_t asn;
-};
-
-/* Per-ASN counters, indexed by enum ep_asn_counter. */
-struct ep_bpf_counters {
-	uint64_t c[EP_AC__COUNT];
 };
 
 /* A flow: the shared protocol state and the remote side's ASN (72 bytes). */

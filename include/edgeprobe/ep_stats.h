@@ -45,7 +45,8 @@
 	X(gso_split)          /* super-packets sampled as their wire segments (TC egress) */  \
 	X(syn_unsampled)      /* SYNs not admitted under a flood (ep_admit.h): no handshake */ \
 	X(syn_admit_level)    /* gauge: new half-open flows admitted at 2^-level */          \
-	X(syn_new)            /* SYNs that found no flow (connections opened, flood SYNs) */
+	X(syn_new)            /* SYNs that found no flow (connections opened, flood SYNs) */ \
+	X(bpf_acache_spill)   /* BPF: per-ASN counts moved out of a per-CPU cache slot (ep_bpf.h) */
 
 enum ep_stat {
 #define EP_X(n) EP_ST_##n,

@@ -26,6 +26,7 @@
 #include "edgeprobe.skel.h"
 #include "edgeprobe/ep_admit.h"
 #include "edgeprobe/ep_bpf.h"
+#include "drain.h"
 #include "log.h"
 #include "privdrop.h"
 #include "wallclock.h"
@@ -316,212 +317,6 @@ static void detach(struct hooks *h)
 /* Windows                                                                    */
 /* ------------------------------------------------------------------------ */
 
-struct drain {
-	struct ep_window_asn *asns;
-	struct ep_hist **hists;   /* nasns x EP_AH__COUNT */
-	uint32_t nasns, cap;
-	uint64_t syn_new;         /* the syn_new counter at the last window's end */
-	uint32_t halfopen_room;   /* the new-flow table's size */
-};
-
-static struct ep_window_asn *asn_slot(struct drain *d, const struct ep_probe *p, uint32_t asn)
-{
-	uint32_t i;
-
-	for (i = 0; i < d->nasns; i++)
-		if (d->asns[i].asn == asn)
-			return &d->asns[i];
-	if (d->nasns == d->cap) {
-		uint32_t cap = d->cap ? d->cap * 2 : 64;
-		struct ep_window_asn *a = realloc(d->asns, cap * sizeof(*a));
-		struct ep_hist **h = realloc(d->hists, cap * EP_AH__COUNT * sizeof(*h));
-
-		if (a)
-			d->asns = a;
-		if (h)
-			d->hists = h;
-		if (!a || !h)
-			return NULL;
-		d->cap = cap;
-	}
-	memset(&d->asns[d->nasns], 0, sizeof(d->asns[0]));
-	memset(&d->hists[d->nasns * EP_AH__COUNT], 0, EP_AH__COUNT * sizeof(*d->hists));
-	d->asns[d->nasns].asn = asn;
-	d->asns[d->nasns].org = ep_asn_map_org(p->asn, asn);
-	return &d->asns[d->nasns++];
-}
-
-static void drain_free(struct drain *d)
-{
-	uint32_t i;
-
-	for (i = 0; i < d->nasns * EP_AH__COUNT; i++)
-		ep_hist_free(d->hists[i]);
-	d->nasns = 0;
-}
-
-/* Read and delete every entry of epoch e, summing the per-CPU values. */
-static int drain_epoch(struct edgeprobe_bpf *skel, const struct ep_probe *p, uint32_t e,
-		       struct drain *d, uint64_t *hist_err)
-{
-	int ncpu = libbpf_num_possible_cpus(), fd, i;
-	struct ep_bpf_hkey hk, hnext, *hdel = NULL;
-	struct ep_bpf_ckey ck, cnext, *cdel = NULL;
-	size_t nh = 0, nc = 0, caph = 0, capc = 0;
-	uint64_t *vals = calloc((size_t)ncpu, sizeof(struct ep_bpf_counters));
-	void *prev;
-
-	if (!vals)
-		return -ENOMEM;
-	/* Counters. */
-	fd = bpf_map__fd(skel->maps.ep_actr);
-	for (prev = NULL; bpf_map_get_next_key(fd, prev, &cnext) == 0; prev = &ck) {
-		ck = cnext;
-		if (ck.epoch != e)
-			continue;
-		if (bpf_map_lookup_elem(fd, &ck, vals) == 0) {
-			struct ep_window_asn *a = asn_slot(d, p, ck.asn);
-			const struct ep_bpf_counters *v = (const void *)vals;
-
-			for (i = 0; a && i < ncpu; i++) {
-				int k;
-
-				for (k = 0; k < EP_AC__COUNT; k++)
-					a->c[k] += v[i].c[k];
-			}
-		}
-		if (nc == capc) {
-			capc = capc ? capc * 2 : 256;
-			cdel = realloc(cdel, capc * sizeof(*cdel));
-		}
-		if (cdel)
-			cdel[nc++] = ck;
-	}
-	for (size_t j = 0; j < nc; j++)
-		bpf_map_delete_elem(fd, &cdel[j]);
-	/* Histogram buckets. */
-	fd = bpf_map__fd(skel->maps.ep_hist);
-	for (prev = NULL; bpf_map_get_next_key(fd, prev, &hnext) == 0; prev = &hk) {
-		hk = hnext;
-		if (hk.epoch != e)
-			continue;
-		if (bpf_map_lookup_elem(fd, &hk, vals) == 0 && hk.hist < EP_AH__COUNT) {
-			struct ep_window_asn *a = asn_slot(d, p, hk.asn);
-			uint64_t sum = 0;
-
-			for (i = 0; i < ncpu; i++)
-				sum += vals[i];
-			if (a) {
-				struct ep_hist **h = &d->hists[(a - d->asns) * EP_AH__COUNT + hk.hist];
-
-				if (!*h)
-					ep_hist_new(EP_HIST_DEFAULT_LOWEST, EP_HIST_DEFAULT_HIGHEST,
-						    EP_HIST_DEFAULT_DIGITS, h);
-				if (*h && hk.idx >= 0 && hk.idx < (*h)->cfg.counts_len && sum <= UINT32_MAX) {
-					(*h)->counts[hk.idx] += (uint32_t)sum;
-					(*h)->total += (int64_t)sum;
-					if (hk.idx < (*h)->min_idx)
-						(*h)->min_idx = hk.idx;
-					if (hk.idx > (*h)->max_idx)
-						(*h)->max_idx = hk.idx;
-				} else {
-					(*hist_err)++;
-				}
-			}
-		}
-		if (nh == caph) {
-			caph = caph ? caph * 2 : 1024;
-			hdel = realloc(hdel, caph * sizeof(*hdel));
-		}
-		if (hdel)
-			hdel[nh++] = hk;
-	}
-	for (size_t j = 0; j < nh; j++)
-		bpf_map_delete_elem(fd, &hdel[j]);
-	free(hdel);
-	free(cdel);
-	free(vals);
-	return 0;
-}
-
-/*
- * End of run (programs detached): every flow still open ends here, with the
- * same rule as the other probes (ep_tcp_end: flows_closed and its retx_ppm),
- * into the last window.
- */
-struct ep_track_env {
-	struct drain *d;
-	const struct ep_probe *p;
-	uint64_t *stats;
-	uint32_t asn;
-};
-
-EP_INLINE void ep_track_sample(struct ep_track_env *env, uint32_t hist, uint32_t value)
-{
-	struct ep_window_asn *a = asn_slot(env->d, env->p, env->asn);
-	struct ep_hist **h;
-
-	if (!a || hist >= EP_AH__COUNT)
-		return;
-	h = &env->d->hists[(a - env->d->asns) * EP_AH__COUNT + hist];
-	if (!*h)
-		ep_hist_new(EP_HIST_DEFAULT_LOWEST, EP_HIST_DEFAULT_HIGHEST, EP_HIST_DEFAULT_DIGITS, h);
-	if (!*h)
-		env->stats[EP_ST_hist_nomem]++;
-	else
-		ep_hist_record(*h, value); /* a ratio in ppm: always in range */
-}
-
-EP_INLINE void ep_track_count(struct ep_track_env *env, uint32_t ctr, uint32_t n)
-{
-	struct ep_window_asn *a = asn_slot(env->d, env->p, env->asn);
-
-	if (a && ctr < EP_AC__COUNT)
-		a->c[ctr] += n;
-}
-
-EP_INLINE void ep_track_stat(struct ep_track_env *env, uint32_t stat)
-{
-	env->stats[stat]++;
-}
-
-#include "edgeprobe/ep_track.h"
-
-static void end_open_flows(struct edgeprobe_bpf *skel, const struct ep_probe *p, struct drain *d,
-			   uint64_t *stats)
-{
-	int fds[2] = {bpf_map__fd(skel->maps.ep_flows), bpf_map__fd(skel->maps.ep_flows_new)};
-	struct ep_flow_key k, next, *prev;
-	struct ep_bpf_flow f;
-	int i;
-
-	for (i = 0; i < 2; i++)
-		for (prev = NULL; bpf_map_get_next_key(fds[i], prev, &next) == 0; prev = &k) {
-			k = next;
-			if (bpf_map_lookup_elem(fds[i], &k, &f) == 0) {
-				struct ep_track_env env = {d, p, stats, f.asn};
-
-				ep_tcp_end(&env, &f.tcp);
-			}
-		}
-}
-
-static void read_stats(struct edgeprobe_bpf *skel, uint64_t *stats)
-{
-	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(skel->maps.ep_stats);
-	uint64_t *vals = calloc((size_t)ncpu, sizeof(uint64_t));
-	uint32_t k;
-	int i;
-
-	for (k = 0; vals && k < EP_BPF_NSTATS; k++) {
-		stats[k] = 0;
-		if (bpf_map_lookup_elem(fd, &k, vals) == 0)
-			for (i = 0; i < ncpu; i++)
-				stats[k] += vals[i];
-	}
-	free(vals);
-}
-
 /* Flows in both tables (the kernel's per-map element count), or 0 where it cannot say. */
 static uint64_t flows_active(struct edgeprobe_bpf *skel)
 {
@@ -541,48 +336,54 @@ static int flip(struct edgeprobe_bpf *skel, struct ep_bpf_cfg *cfg)
 	return bpf_map_update_elem(bpf_map__fd(skel->maps.ep_cfg), &zero, cfg, BPF_ANY);
 }
 
+/* The loader's window state: the drain and what the next admission level needs. */
+struct windows {
+	struct ep_bpf_drain d;
+	uint64_t syn_new;         /* the syn_new counter at the last window's end */
+	uint32_t halfopen_room;   /* the new-flow table's size */
+	uint64_t windows;
+};
+
 /* Flip, let programs in flight finish, drain the finished epoch and export it. */
 static void close_window(struct edgeprobe_bpf *skel, struct ep_probe *p, struct ep_bpf_cfg *cfg,
-			 struct drain *d, uint64_t start, uint64_t end, uint64_t *stats,
-			 uint64_t *windows, int final)
+			 struct windows *wn, uint64_t start, uint64_t end, uint64_t *stats, int final)
 {
 	struct timespec ts = {0, 2000000};
 	struct ep_window w;
-	uint32_t done = cfg->epoch, i, k;
-	uint64_t hist_err = 0;
+	uint32_t done = cfg->epoch;
+	long ret;
 
 	flip(skel, cfg);
 	nanosleep(&ts, NULL);
-	drain_epoch(skel, p, done, d, &hist_err);
-	read_stats(skel, stats);
+	ret = ep_bpf_drain_epoch(&wn->d, done);
+	if (ret < 0)
+		ep_log_warn("reading the BPF maps of a window: %s",
+			    strerror((int)-ret));
+	if (ep_bpf_drain_stats(&wn->d, stats) < 0)
+		ep_log_warn("reading the BPF counters: %s", strerror(errno));
 	/* The SYN admission level for the next window, from this one's new SYNs. */
-	cfg->syn_admit_level = ep_admit_level_next((uint32_t)(stats[EP_ST_syn_new] - d->syn_new),
-						   d->halfopen_room, (uint32_t)((end - start) / 1000000));
-	d->syn_new = stats[EP_ST_syn_new];
+	cfg->syn_admit_level = ep_admit_level_next((uint32_t)(stats[EP_ST_syn_new] - wn->syn_new),
+						   wn->halfopen_room,
+						   (uint32_t)((end - start) / 1000000));
+	wn->syn_new = stats[EP_ST_syn_new];
 	bpf_map_update_elem(bpf_map__fd(skel->maps.ep_cfg), &(uint32_t){0}, cfg, BPF_ANY);
 	stats[EP_ST_syn_admit_level] = cfg->syn_admit_level;
 	stats[EP_ST_flows_active] = flows_active(skel);
-	stats[EP_ST_hist_nomem] += hist_err;
+	stats[EP_ST_hist_nomem] += wn->d.agg.hist_nomem + wn->d.hist_err;
+	stats[EP_ST_asn_overflow] += wn->d.agg.overflow;
 	if (final)
-		end_open_flows(skel, p, d, stats);
-	for (i = 0; i < d->nasns; i++)
-		for (k = 0; k < EP_AH__COUNT; k++) {
-			struct ep_hist *h = d->hists[i * EP_AH__COUNT + k];
-
-			d->asns[i].h[k] = h && h->total ? h : NULL;
-		}
-	stats[EP_ST_windows] = ++*windows;
+		ep_bpf_drain_end_flows(&wn->d, skel, stats);
+	stats[EP_ST_windows] = ++wn->windows;
 	memset(&w, 0, sizeof(w));
 	w.type = EP_WIN_WINDOW;
 	w.start_ns = start;
 	w.end_ns = end;
 	memcpy(w.stats, stats, sizeof(w.stats));
-	w.asns = d->asns;
-	w.nasns = d->nasns;
+	w.nasns = ep_asn_agg_view(&wn->d.agg, &w.asns);
 	ep_exporter_window(&w, p->exporter);
 	ep_exporter_patch_stats(p->exporter, w.stats);
 	ep_probe_watch(p, w.stats);
-	drain_free(d);
+	ep_asn_agg_clear(&wn->d.agg);
 }
 
 /* Delete every key of an LPM trie (key_size bytes). */
@@ -604,7 +405,7 @@ static void clear_map(int fd, size_t key_size)
  * fit, is refused and the current tries kept.
  */
 static void reload_asn(struct edgeprobe_bpf *skel, struct ep_probe *p,
-		       const struct ep_probe_opts *po, struct ep_bpf_cfg *cfg)
+		       const struct ep_probe_opts *po, struct ep_bpf_cfg *cfg, struct ep_bpf_drain *d)
 {
 	struct ep_asn_map *m;
 	struct fill f = {0};
@@ -635,6 +436,7 @@ static void reload_asn(struct edgeprobe_bpf *skel, struct ep_probe *p,
 	cfg->asn_set = next;
 	bpf_map_update_elem(bpf_map__fd(skel->maps.ep_cfg), &zero, cfg, BPF_ANY);
 	/* Organisation names of the windows come from p->asn from now on. */
+	ep_bpf_drain_set_asn_map(d, m);
 	ep_asn_map_free(p->asn);
 	p->asn = m;
 	clear_map(bpf_map__fd(next ? skel->maps.ep_asn4 : skel->maps.ep_asn4b),
@@ -687,13 +489,14 @@ int main(int argc, char **argv)
 	struct edgeprobe_bpf *skel = NULL;
 	struct ep_bpf_cfg cfg;
 	struct hooks hooks = {0};
-	struct drain d = {0};
+	struct windows wn;
 	struct fill fill = {0};
-	uint64_t stats[EP_ST__COUNT] = {0}, windows = 0, interval, start;
+	uint64_t stats[EP_ST__COUNT] = {0}, interval, start;
 	char err[512] = "";
 	int ret;
 
 	memset(&p, 0, sizeof(p));
+	memset(&wn, 0, sizeof(wn));
 	ep_probe_opts_defaults(&po);
 	po.max_flows = 262144; /* kernel memory: the default is smaller than the userspace probes' */
 	ret = ep_probe_parse_args(argc, argv, own, sizeof(own) / sizeof(own[0]), own_opt, &a, &po,
@@ -732,8 +535,9 @@ int main(int argc, char **argv)
 	bpf_map__set_max_entries(skel->maps.ep_asn6b, (uint32_t)(fill.n * 3 / 2 + 1024));
 	bpf_map__set_max_entries(skel->maps.ep_flows, po.max_flows);
 	bpf_map__set_max_entries(skel->maps.ep_flows_new, po.max_flows / 4 > 1024 ? po.max_flows / 4 : 1024);
-	d.halfopen_room = bpf_map__max_entries(skel->maps.ep_flows_new);
-	bpf_map__set_max_entries(skel->maps.ep_actr, 2 * (po.max_asns + 1));
+	wn.halfopen_room = bpf_map__max_entries(skel->maps.ep_flows_new);
+	bpf_map__set_max_entries(skel->maps.ep_actr0, po.max_asns + 1);
+	bpf_map__set_max_entries(skel->maps.ep_actr1, po.max_asns + 1);
 	ret = edgeprobe_bpf__load(skel);
 	if (ret < 0) {
 		ep_log_err("loading the BPF programs: %s (the verifier's log is above with --debug "
@@ -756,6 +560,12 @@ int main(int argc, char **argv)
 					    info.verified_insns);
 		}
 	}
+	if ((ret = ep_bpf_drain_init(&wn.d, skel, po.max_asns, p.asn, err, sizeof(err))) < 0) {
+		ep_log_err("%s", err);
+		ret = 1;
+		goto out;
+	}
+	ret = 1;
 	memset(&cfg, 0, sizeof(cfg));
 	ep_hdr_cfg_init(&cfg.hdr, EP_HIST_DEFAULT_LOWEST, EP_HIST_DEFAULT_HIGHEST,
 			EP_HIST_DEFAULT_DIGITS);
@@ -817,7 +627,7 @@ int main(int argc, char **argv)
 
 		if (g_reload) {
 			g_reload = 0;
-			reload_asn(skel, &p, &po, &cfg);
+			reload_asn(skel, &p, &po, &cfg, &wn.d);
 		}
 		if (now < end) {
 			uint64_t left = end - now;
@@ -829,14 +639,14 @@ int main(int argc, char **argv)
 			nanosleep(&ts, NULL);
 			continue;
 		}
-		close_window(skel, &p, &cfg, &d, start, end, stats, &windows, 0);
+		close_window(skel, &p, &cfg, &wn, start, end, stats, 0);
 		start = end;
 		if (ep_wall_ns() - start > interval) /* we fell behind: skip to now */
 			start = ep_wall_ns() - ep_wall_ns() % interval;
 	}
 	/* Detach, then the open window (with every flow still open ended), then the summary. */
 	detach(&hooks);
-	close_window(skel, &p, &cfg, &d, start, ep_wall_ns(), stats, &windows, 1);
+	close_window(skel, &p, &cfg, &wn, start, ep_wall_ns(), stats, 1);
 	ep_exporter_patch_stats(p.exporter, stats);
 	if (ep_exporter_finish(p.exporter, stats) < 0)
 		ep_log_err("--json-out: write error");
@@ -845,12 +655,11 @@ int main(int argc, char **argv)
 	ep_log_info("%llu packets, %llu TCP, %llu flows, %llu windows",
 		    (unsigned long long)stats[EP_ST_packets],
 		    (unsigned long long)stats[EP_ST_PARSE_OK],
-		    (unsigned long long)stats[EP_ST_flows_created], (unsigned long long)windows);
+		    (unsigned long long)stats[EP_ST_flows_created], (unsigned long long)wn.windows);
 	ret = 0;
 out:
 	edgeprobe_bpf__destroy(skel);
-	free(d.asns);
-	free(d.hists);
+	ep_bpf_drain_fini(&wn.d);
 	ep_probe_teardown(&p);
 	return ret;
 }

@@ -38,7 +38,10 @@ int ep_asn_agg_init(struct ep_asn_agg *a, uint32_t max_asns, const struct ep_hdr
 	a->dirty = calloc(a->cap, sizeof(*a->dirty));
 	a->pool_cap = a->cap * EP_AH__COUNT;
 	a->pool = calloc(a->pool_cap, sizeof(*a->pool));
-	if (!a->slots || !a->index || !a->dirty || !a->pool) {
+	a->out = calloc(a->cap, sizeof(*a->out));
+	a->order = calloc(a->cap, sizeof(*a->order));
+	a->order_tmp = calloc(a->cap, sizeof(*a->order_tmp));
+	if (!a->slots || !a->index || !a->dirty || !a->pool || !a->out || !a->order || !a->order_tmp) {
 		ep_asn_agg_fini(a);
 		return -ENOMEM;
 	}
@@ -64,6 +67,9 @@ void ep_asn_agg_fini(struct ep_asn_agg *a)
 	free(a->index);
 	free(a->dirty);
 	free(a->pool);
+	free(a->out);
+	free(a->order);
+	free(a->order_tmp);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -104,6 +110,79 @@ struct ep_hist *ep_asn_agg_hist_get(struct ep_asn_agg *a)
 	}
 	ep_hist_init_preallocated(h, &a->cfg, counts);
 	return h;
+}
+
+int ep_asn_agg_add_bins(struct ep_asn_agg *a, uint32_t slot, enum ep_asn_hist k,
+			const struct ep_hbin *b, uint32_t n)
+{
+	struct ep_asn_slot *s = ep_asn_agg_touch(a, slot);
+
+	if (!s->h[k] && !(s->h[k] = ep_asn_agg_hist_get(a))) {
+		a->hist_nomem += n;
+		return -ENOMEM;
+	}
+	return ep_hist_add_bins(s->h[k], b, n, 0);
+}
+
+/*
+ * Sort n keys (asn << 32 | slot) by ASN: insertion sort when few, else an LSD
+ * radix sort on the ASN's four bytes (tmp: n more).  The slot makes keys unique.
+ */
+static void sort_keys(uint64_t *a, uint64_t *tmp, uint32_t n)
+{
+	uint32_t i, pass;
+
+	if (n <= 64) {
+		for (i = 1; i < n; i++) {
+			uint64_t v = a[i];
+			uint32_t j = i;
+
+			for (; j > 0 && a[j - 1] > v; j--)
+				a[j] = a[j - 1];
+			a[j] = v;
+		}
+		return;
+	}
+	for (pass = 0; pass < 4; pass++) {
+		uint32_t count[257] = {0}, shift = 32 + 8 * pass;
+		uint64_t *t;
+
+		for (i = 0; i < n; i++)
+			count[((a[i] >> shift) & 0xff) + 1]++;
+		for (i = 0; i < 256; i++)
+			count[i + 1] += count[i];
+		for (i = 0; i < n; i++)
+			tmp[count[(a[i] >> shift) & 0xff]++] = a[i];
+		t = a;
+		a = tmp;
+		tmp = t;
+	}
+	/* Four passes: the result is back in the caller's array. */
+}
+
+uint32_t ep_asn_agg_view(struct ep_asn_agg *a, struct ep_window_asn **out)
+{
+	uint32_t i, k;
+
+	/* Sort small keys, then fill the records once, in place. */
+	for (i = 0; i < a->ndirty; i++)
+		a->order[i] = (uint64_t)a->slots[a->dirty[i]].asn << 32 | a->dirty[i];
+	sort_keys(a->order, a->order_tmp, a->ndirty);
+	for (i = 0; i < a->ndirty; i++) {
+		const struct ep_asn_slot *s = &a->slots[(uint32_t)a->order[i]];
+		struct ep_window_asn *o = &a->out[i];
+
+		o->asn = s->asn;
+		o->org = s->org;
+		memcpy(o->c, s->c, sizeof(o->c));
+		for (k = 0; k < EP_AH__COUNT; k++) {
+			o->h[k] = s->h[k];
+			o->enc[k] = NULL;
+			o->enc_len[k] = 0;
+		}
+	}
+	*out = a->out;
+	return a->ndirty;
 }
 
 void ep_asn_agg_clear(struct ep_asn_agg *a)

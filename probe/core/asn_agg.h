@@ -18,6 +18,7 @@
 
 #include "asn_map.h"
 #include "hist.h"
+#include "window.h"
 
 /* Slots (max_asns + 1) a flow record can name: 24 bits (flow_table.h). */
 #define EP_ASN_AGG_MAX_SLOTS 0xffffffu
@@ -45,6 +46,8 @@ struct ep_asn_agg {
 	struct ep_hist **pool;               /* free histograms */
 	uint32_t npool, pool_cap;
 	struct ep_hdr_cfg cfg;
+	struct ep_window_asn *out;           /* the window's records (ep_asn_agg_view) */
+	uint64_t *order, *order_tmp;         /* (asn << 32 | slot) of the dirty slots, sorted */
 	uint64_t overflow;                   /* lookups sent to "other" */
 	uint64_t hist_nomem;                 /* samples lost to allocation failure */
 };
@@ -91,6 +94,21 @@ static inline void ep_asn_agg_record(struct ep_asn_agg *a, uint32_t slot, enum e
 	}
 	ep_hist_record(s->h[k], value);
 }
+
+/*
+ * Add n ascending (index, count) bins to histogram k of a slot (a histogram
+ * taken from the pool when it has none yet).
+ * @return 0, -EINVAL (an index outside the configuration: nothing added), -ENOMEM
+ */
+int ep_asn_agg_add_bins(struct ep_asn_agg *a, uint32_t slot, enum ep_asn_hist k,
+			const struct ep_hbin *b, uint32_t n);
+
+/*
+ * The window's records of every dirty slot, in ASN order, in a->out (valid
+ * until ep_asn_agg_clear()); histograms that recorded nothing are NULL.
+ * @return the number of records
+ */
+uint32_t ep_asn_agg_view(struct ep_asn_agg *a, struct ep_window_asn **out);
 
 /* Reset every dirty slot, return its histograms to the pool, start a new generation. */
 void ep_asn_agg_clear(struct ep_asn_agg *a);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asn_agg.h"
 #include "json_out.h"
 #include "utf8.h"
 #include "stats.h"

@@ -20,8 +20,6 @@ struct ep_tracker {
 	uint64_t win_start, win_end;
 	uint64_t win_packets;
 	int win_open;
-	struct ep_window_asn *out;
-	uint64_t *order, *order_tmp;  /* (asn << 32 | slot) of the changed ASNs, sorted at a flush */
 	/* Samples of the burst being tracked, recorded at its end (their lines prefetched). */
 	struct {
 		uint32_t slot, value;
@@ -63,10 +61,6 @@ int ep_tracker_new(const struct ep_tracker_cfg *cfg, struct ep_tracker **out)
 	ret = ep_flow_table_new(cfg->max_flows, &t->ft);
 	if (!ret)
 		ret = ep_asn_agg_init(&t->agg, cfg->max_asns, &hcfg);
-	if (!ret && (!(t->out = calloc(t->agg.cap, sizeof(*t->out))) ||
-		     !(t->order = calloc(t->agg.cap, sizeof(*t->order))) ||
-		     !(t->order_tmp = calloc(t->agg.cap, sizeof(*t->order_tmp)))))
-		ret = -ENOMEM;
 	if (ret < 0) {
 		ep_tracker_free(t);
 		return ret;
@@ -81,9 +75,6 @@ void ep_tracker_free(struct ep_tracker *t)
 		return;
 	ep_flow_table_free(t->ft);
 	ep_asn_agg_fini(&t->agg);
-	free(t->out);
-	free(t->order);
-	free(t->order_tmp);
 	free(t);
 }
 
@@ -418,46 +409,9 @@ void ep_tracker_burst(struct ep_tracker *t, const struct ep_pkt *pkts, const uin
 /* Windows                                                                    */
 /* ------------------------------------------------------------------------ */
 
-/*
- * Sort n keys (asn << 32 | slot) by ASN: insertion sort when few, else an LSD
- * radix sort on the ASN's four bytes (tmp: n more).  The slot makes keys unique.
- */
-static void sort_keys(uint64_t *a, uint64_t *tmp, uint32_t n)
-{
-	uint32_t i, pass;
-
-	if (n <= 64) {
-		for (i = 1; i < n; i++) {
-			uint64_t v = a[i];
-			uint32_t j = i;
-
-			for (; j > 0 && a[j - 1] > v; j--)
-				a[j] = a[j - 1];
-			a[j] = v;
-		}
-		return;
-	}
-	for (pass = 0; pass < 4; pass++) {
-		uint32_t count[257] = {0}, shift = 32 + 8 * pass;
-		uint64_t *t;
-
-		for (i = 0; i < n; i++)
-			count[((a[i] >> shift) & 0xff) + 1]++;
-		for (i = 0; i < 256; i++)
-			count[i + 1] += count[i];
-		for (i = 0; i < n; i++)
-			tmp[count[(a[i] >> shift) & 0xff]++] = a[i];
-		t = a;
-		a = tmp;
-		tmp = t;
-	}
-	/* Four passes: the result is back in the caller's array. */
-}
-
 static void close_window(struct ep_tracker *t)
 {
 	struct ep_window w;
-	uint32_t i, k;
 
 	if (t->ndefer)
 		record_deferred(t); /* the samples of the burst so far belong to this window */
@@ -468,23 +422,7 @@ static void close_window(struct ep_tracker *t)
 		w.end_ns = t->win_end;
 		t->stats[EP_ST_windows]++;
 		memcpy(w.stats, ep_tracker_stats(t), sizeof(w.stats));
-		w.asns = t->out;
-		/* In ASN order: sort small keys, then fill the records once, in place. */
-		for (i = 0; i < t->agg.ndirty; i++)
-			t->order[i] = (uint64_t)t->agg.slots[t->agg.dirty[i]].asn << 32 | t->agg.dirty[i];
-		sort_keys(t->order, t->order_tmp, t->agg.ndirty);
-		for (i = 0; i < t->agg.ndirty; i++) {
-			const struct ep_asn_slot *s = &t->agg.slots[(uint32_t)t->order[i]];
-			struct ep_window_asn *o = &t->out[w.nasns++];
-
-			o->asn = s->asn;
-			o->org = s->org;
-			memcpy(o->c, s->c, sizeof(o->c));
-			for (k = 0; k < EP_AH__COUNT; k++) {
-				o->h[k] = s->h[k];
-				o->enc[k] = NULL;
-			}
-		}
+		w.nasns = ep_asn_agg_view(&t->agg, &w.asns);
 		t->cfg.on_window(&w, t->cfg.ctx);
 	}
 	ep_asn_agg_clear(&t->agg);

@@ -9,8 +9,9 @@
 
 #include <stdint.h>
 
-#include "asn_agg.h"
 #include "edgeprobe/ep_stats.h"
+#include "edgeprobe/ep_tcp.h"
+#include "hist.h"
 
 enum ep_window_type { EP_WIN_WINDOW = 1, EP_WIN_SUMMARY = 2 };
 

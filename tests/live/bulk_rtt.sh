@@ -65,9 +65,22 @@ trap 'sysctl -qw kernel.bpf_stats_enabled=$STATS0 2>/dev/null; live_cleanup' EXI
 bpf_stats() { # the programs' cumulative run count and time, one "name.key value" per line
 	bpftool prog show -j 2>/dev/null | python3 -c 'import json, sys
 for p in json.load(sys.stdin):
-    if p.get("name") in ("ep_tc_egress", "ep_tc_ingress") and "run_cnt" in p:
-        print(p["name"] + ".run_cnt", p["run_cnt"]); print(p["name"] + ".run_time_ns", p["run_time_ns"])'
+    if p.get("name") in ("ep_tc_egress", "ep_tc_ingress", "ep_floor") and "run_cnt" in p:
+        n = p["name"] + (str(p["id"]) if p["name"] == "ep_floor" else "")
+        print(n + ".run_cnt", p["run_cnt"]); print(n + ".run_time_ns", p["run_time_ns"])'
 }
+# The peer in the same run (tests/live/floor.bpf.c): the cheapest classifier that reads the
+# frame, in front of edgeprobe's on both hooks; its run time per skb is this machine's floor.
+if command -v clang >/dev/null && clang -O2 -target bpf -I/usr/include/"$(uname -m)"-linux-gnu \
+	-c "$(dirname "$0")/floor.bpf.c" -o "$OUT/floor.o" 2>"$OUT/floor.log"; then
+	ip netns exec $NS_S tc qdisc add dev br0 clsact &&
+	for h in ingress egress; do
+		ip netns exec $NS_S tc filter add dev br0 $h prio 1 bpf da obj "$OUT/floor.o" sec tc ||
+			die "attaching the floor program"
+	done
+else
+	echo "no floor program (clang): $(cat "$OUT/floor.log")"
+fi
 
 retrans() { ip netns exec $NS_S awk '/^Tcp:/ {n++; if (n == 1) for (i = 1; i <= NF; i++) h[i] = $i;
 	else for (i = 1; i <= NF; i++) if (h[i] == "RetransSegs") print $i}' /proc/net/snmp; }
@@ -95,6 +108,7 @@ for run in $RUNS; do
 	SSPID=$!
 	sleep 1
 	r0=$(retrans)
+	bpf_stats > "$d/bpf_stats0.txt"
 	start=$(date +%s.%N)
 	DL=()
 	for c in a b c; do

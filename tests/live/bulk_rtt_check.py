@@ -18,7 +18,8 @@ samples per second per flow; beside them, with timestamps, what pping keeps (eve
 echo: the reference itself) and what ePPing's default rate limit keeps (at most one
 sample per flow per 100 ms) and its p50/p90 against the reference; the BPF programs'
 run time per packet from the kernel's statistics (kernel.bpf_stats_enabled), when the
-run recorded them (RUN/bpf_stats.txt).
+run recorded them (RUN/bpf_stats.txt), beside the floor program's (tests/live/floor.bpf.c,
+the cheapest classifier on the same hooks in the same run).
 
 Per run and ASN, for edgeprobe-bpf (live) and edgeprobe-pcap (on the capture):
   p50 and p90 within 5 % (timestamps on) / 10 % (off) of the reference's, plus the
@@ -189,10 +190,25 @@ def main():
             print(line)
         try:
             bs = dict(l.split() for l in open(f"{d}/bpf_stats.txt") if len(l.split()) == 2)
+            try: # the floor programs live across runs: this run's share
+                for l in open(f"{d}/bpf_stats0.txt"):
+                    k, v = (l.split() + ["", ""])[:2]
+                    if k.startswith("ep_floor") and k in bs:
+                        bs[k] = str(int(bs[k]) - int(v))
+            except OSError:
+                pass
+            # The floor programs (one per hook, in front of ours) sum to the floor per skb.
+            fc = sum(int(v) for k, v in bs.items() if k.startswith("ep_floor") and k.endswith(".run_cnt"))
+            fns = sum(int(v) for k, v in bs.items() if k.startswith("ep_floor") and k.endswith(".run_time_ns"))
+            floor = fns / fc if fc else None
             for prog in ("ep_tc_egress", "ep_tc_ingress"):
                 cnt, ns = int(bs.get(prog + ".run_cnt", 0)), int(bs.get(prog + ".run_time_ns", 0))
                 if cnt:
-                    print(f"  {prog}: {cnt} runs, {ns / cnt:.0f} ns per skb (kernel BPF statistics)")
+                    line = f"  {prog}: {cnt} runs, {ns / cnt:.0f} ns per skb (kernel BPF statistics)"
+                    if floor is not None:
+                        line += (f"; floor program {floor:.0f} ns, edgeprobe's own "
+                                 f"{ns / cnt - floor:.0f} ns above it")
+                    print(line)
         except OSError:
             pass
         for who, (s, per) in probes.items():

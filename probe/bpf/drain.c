@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* drain.c - one finished epoch of the BPF maps into per-ASN window aggregates. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "drain.h"
+#include "edgeprobe.skel.h"
+#include "edgeprobe/ep_bpf.h"
+#include "edgeprobe/ep_flow_key.h"
+
+#define BATCH_FIRST 1024
+#define BATCH_MAX (1u << 20)
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The aggregate slot of asn; a new slot gets its organisation name. */
+static uint32_t slot_of(struct ep_bpf_drain *d, uint32_t asn)
+{
+	uint32_t n = d->agg.nslots, s = ep_asn_agg_slot(&d->agg, asn, NULL);
+
+	if (d->agg.nslots != n) {
+		const char *org = d->asn ? ep_asn_map_org(d->asn, asn) : NULL;
+
+		d->agg.slots[s].org = org ? org : "";
+	}
+	return s;
+}
+
+/* Batch buffers for entries of (at most) key_size and ncpu x value_size bytes. */
+static int batch_grow(struct ep_bpf_drain *d, uint32_t n)
+{
+	size_t per_val = (size_t)d->ncpu * sizeof(struct ep_bpf_counters);
+	void *k, *v;
+
+	if (per_val < (size_t)d->ncpu * sizeof(uint64_t))
+		per_val = (size_t)d->ncpu * sizeof(uint64_t);
+	k = realloc(d->keys, (size_t)n * sizeof(struct ep_bpf_hkey));
+	if (!k)
+		return -ENOMEM;
+	d->keys = k;
+	v = realloc(d->vals, (size_t)n * per_val);
+	if (!v)
+		return -ENOMEM;
+	d->vals = v;
+	d->batch = n;
+	return 0;
+}
+
+int ep_bpf_drain_init(struct ep_bpf_drain *d, struct edgeprobe_bpf *skel, uint32_t max_asns,
+		      const struct ep_asn_map *asn, char *err, size_t errlen)
+{
+	struct ep_hdr_cfg hcfg;
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	d->asn = asn;
+	d->ncpu = libbpf_num_possible_cpus();
+	if (d->ncpu < 1) {
+		snprintf(err, errlen, "counting the possible CPUs: %s", strerror(-d->ncpu));
+		return d->ncpu < 0 ? d->ncpu : -EINVAL;
+	}
+	ep_hdr_cfg_init(&hcfg, EP_HIST_DEFAULT_LOWEST, EP_HIST_DEFAULT_HIGHEST,
+			EP_HIST_DEFAULT_DIGITS);
+	ret = ep_asn_agg_init(&d->agg, max_asns, &hcfg);
+	d->cache = calloc((size_t)d->ncpu, sizeof(struct ep_bpf_acache));
+	d->stats = calloc((size_t)d->ncpu, sizeof(struct ep_bpf_stats));
+	if (ret < 0 || !d->cache || !d->stats || batch_grow(d, BATCH_FIRST) < 0) {
+		snprintf(err, errlen, "the window aggregates for %u ASNs: %s", max_asns,
+			 strerror(ret < 0 ? -ret : ENOMEM));
+		ep_bpf_drain_fini(d);
+		return ret < 0 ? ret : -ENOMEM;
+	}
+	d->fd_cfg = bpf_map__fd(skel->maps.ep_cfg);
+	d->fd_stats = bpf_map__fd(skel->maps.ep_stats);
+	d->fd_acache = bpf_map__fd(skel->maps.ep_acache);
+	d->fd_actr[0] = bpf_map__fd(skel->maps.ep_actr0);
+	d->fd_actr[1] = bpf_map__fd(skel->maps.ep_actr1);
+	d->fd_hist[0] = bpf_map__fd(skel->maps.ep_hist0);
+	d->fd_hist[1] = bpf_map__fd(skel->maps.ep_hist1);
+	return 0;
+}
+
+void ep_bpf_drain_fini(struct ep_bpf_drain *d)
+{
+	ep_asn_agg_fini(&d->agg);
+	free(d->cache);
+	free(d->stats);
+	free(d->keys);
+	free(d->vals);
+	memset(d, 0, sizeof(*d));
+}
+
+void ep_bpf_drain_set_asn_map(struct ep_bpf_drain *d, const struct ep_asn_map *m)
+{
+	uint32_t i;
+
+	d->asn = m;
+	for (i = 0; i < d->agg.nslots; i++)
+		if (d->agg.slots[i].asn != EP_ASN_OTHER) {
+			const char *org = ep_asn_map_org(m, d->agg.slots[i].asn);
+
+			d->agg.slots[i].org = org ? org : "";
+		}
+}
+
+/* The per-CPU counter caches of epoch e: one read, one write of zeros. */
+static long drain_cache(struct ep_bpf_drain *d, uint32_t e)
+{
+	struct ep_bpf_acache *c = d->cache;
+	long n = 0;
+	int cpu, i, k;
+
+	if (bpf_map_lookup_elem(d->fd_acache, &e, c) < 0)
+		return -errno;
+	for (cpu = 0; cpu < d->ncpu; cpu++)
+		for (i = 0; i < EP_BPF_ACACHE; i++) {
+			const struct ep_bpf_aslot *s = &c[cpu].s[i];
+			uint32_t slot;
+
+			if (!s->live)
+				continue;
+			slot = slot_of(d, s->asn);
+			for (k = 0; k < EP_AC__COUNT; k++)
+				if (s->c[k])
+					ep_asn_agg_count(&d->agg, slot, (enum ep_asn_counter)k, s->c[k]);
+			/* A live slot with no count still marks the ASN active, as before. */
+			ep_asn_agg_touch(&d->agg, slot);
+			n++;
+		}
+	if (n) {
+		memset(c, 0, (size_t)d->ncpu * sizeof(*c));
+		if (bpf_map_update_elem(d->fd_acache, &e, c, BPF_ANY) < 0)
+			return -errno;
+	}
+	return n;
+}
+
+typedef void (*entry_fn)(struct ep_bpf_drain *d, const void *key, const void *val);
+
+/* Read and delete every entry of a per-CPU hash in batches; fn sees each. */
+static long drain_hash(struct ep_bpf_drain *d, int fd, size_t key_size, size_t val_size,
+		       entry_fn fn)
+{
+	uint64_t in = 0, out = 0;
+	long total = 0;
+	int first = 1;
+
+	for (;;) {
+		__u32 n = d->batch, i;
+		int ret = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &in, &out, d->keys,
+							  d->vals, &n, NULL);
+
+		if (ret < 0 && ret != -ENOENT) {
+			if (ret == -ENOSPC && d->batch < BATCH_MAX && batch_grow(d, d->batch * 2) == 0)
+				continue; /* a bucket larger than the buffer */
+			return ret;
+		}
+		for (i = 0; i < n; i++)
+			fn(d, (const uint8_t *)d->keys + i * key_size,
+			   (const uint8_t *)d->vals + (size_t)i * d->ncpu * val_size);
+		total += n;
+		if (ret == -ENOENT)
+			return total;
+		in = out;
+		first = 0;
+	}
+}
+
+static void on_counters(struct ep_bpf_drain *d, const void *key, const void *val)
+{
+	const struct ep_bpf_counters *v = val;
+	uint32_t slot = slot_of(d, *(const uint32_t *)key);
+	int cpu, k;
+
+	for (cpu = 0; cpu < d->ncpu; cpu++)
+		for (k = 0; k < EP_AC__COUNT; k++)
+			if (v[cpu].c[k])
+				ep_asn_agg_count(&d->agg, slot, (enum ep_asn_counter)k, v[cpu].c[k]);
+}
+
+static void on_bucket(struct ep_bpf_drain *d, const void *key, const void *val)
+{
+	const struct ep_bpf_hkey *hk = key;
+	const uint64_t *v = val;
+	uint64_t sum = 0;
+	struct ep_hbin b;
+	int cpu;
+
+	for (cpu = 0; cpu < d->ncpu; cpu++)
+		sum += v[cpu];
+	if (hk->hist >= EP_AH__COUNT || sum > UINT32_MAX) {
+		d->hist_err++;
+		return;
+	}
+	b.idx = hk->idx;
+	b.count = (uint32_t)sum;
+	if (sum && ep_asn_agg_add_bins(&d->agg, slot_of(d, hk->asn), (enum ep_asn_hist)hk->hist,
+				       &b, 1) == -EINVAL)
+		d->hist_err++;
+}
+
+long ep_bpf_drain_epoch(struct ep_bpf_drain *d, uint32_t e)
+{
+	uint64_t t0 = mono_ns();
+	long a, b, c;
+
+	e &= 1;
+	a = drain_cache(d, e);
+	b = drain_hash(d, d->fd_actr[e], sizeof(uint32_t), sizeof(struct ep_bpf_counters),
+		       on_counters);
+	c = drain_hash(d, d->fd_hist[e], sizeof(struct ep_bpf_hkey), sizeof(uint64_t), on_bucket);
+	d->last_ns = mono_ns() - t0;
+	if (a < 0)
+		return a;
+	if (b < 0)
+		return b;
+	if (c < 0)
+		return c;
+	return a + b + c;
+}
+
+int ep_bpf_drain_stats(struct ep_bpf_drain *d, uint64_t *stats)
+{
+	const struct ep_bpf_stats *v = d->stats;
+	uint32_t zero = 0, k;
+	int cpu;
+
+	if (bpf_map_lookup_elem(d->fd_stats, &zero, d->stats) < 0)
+		return -errno;
+	for (k = 0; k < EP_BPF_NSTATS; k++) {
+		stats[k] = 0;
+		for (cpu = 0; cpu < d->ncpu; cpu++)
+			stats[k] += v[cpu].c[k];
+	}
+	return 0;
+}
+
+/*
+ * End of run (programs detached): every flow still open ends here, with the
+ * same rule as the other probes (ep_tcp_end: flows_closed and its retx_ppm).
+ */
+struct ep_track_env {
+	struct ep_bpf_drain *d;
+	uint64_t *stats;
+	uint32_t slot;
+};
+
+EP_INLINE void ep_track_sample(struct ep_track_env *env, uint32_t hist, uint32_t value)
+{
+	if (hist < EP_AH__COUNT)
+		ep_asn_agg_record(&env->d->agg, env->slot, (enum ep_asn_hist)hist, value);
+}
+
+EP_INLINE void ep_track_count(struct ep_track_env *env, uint32_t ctr, uint32_t n)
+{
+	if (ctr < EP_AC__COUNT)
+		ep_asn_agg_count(&env->d->agg, env->slot, (enum ep_asn_counter)ctr, n);
+}
+
+EP_INLINE void ep_track_stat(struct ep_track_env *env, uint32_t stat)
+{
+	env->stats[stat]++;
+}
+
+#include "edgeprobe/ep_track.h"
+
+void ep_bpf_drain_end_flows(struct ep_bpf_drain *d, struct edgeprobe_bpf *skel, uint64_t *stats)
+{
+	int fds[2] = {bpf_map__fd(skel->maps.ep_flows), bpf_map__fd(skel->maps.ep_flows_new)};
+	struct ep_flow_key k, next, *prev;
+	struct ep_bpf_flow f;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		for (prev = NULL; bpf_map_get_next_key(fds[i], prev, &next) == 0; prev = &k) {
+			k = next;
+			if (bpf_map_lookup_elem(fds[i], &k, &f) == 0) {
+				struct ep_track_env env = {d, stats, slot_of(d, f.asn)};
+
+				ep_tcp_end(&env, &f.tcp);
+			}
+		}
+}

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bpf_drain.c - the BPF path's per-ASN counting and its drain, exactly and at
+ * scale: N ASNs (one /24 each) each open one connection through the loaded
+ * ingress program (BPF_PROG_TEST_RUN, all on this CPU, so that the 512-slot
+ * per-CPU counter cache overflows into its hash), then the loader's drain
+ * (probe/bpf/drain.c) reads the epoch.  Two windows; checked per ASN:
+ * flows_new 1, segs_in and segs_out as sent, one handshake sample; the cache
+ * must have spilled (bpf_acache_spill > 0) and the second window must not
+ * see the first's counts.  Prints the drain's time as JSON.
+ * Usage: bpf_drain [N]  (root: loads BPF; exit 77 without it)
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "drain.h"
+#include "edgeprobe.skel.h"
+#include "edgeprobe/ep_bpf.h"
+#include "pktbuild.h"
+
+#define LOCAL 0xc0000201u /* 192.0.2.1 */
+#define ASN0 100000u
+
+static void frame(struct fb *f, uint32_t src, uint32_t dst, uint16_t sp, uint16_t dp, uint32_t seq,
+		  uint32_t ack, uint8_t flags, uint16_t payload)
+{
+	f->n = 0;
+	fb_eth(f, 0x0800);
+	fb_ipv4(f, src, dst, 0, 0x4000, 6, (uint16_t)(20 + payload));
+	fb_tcp(f, sp, dp, seq, ack, flags, NULL, 0);
+	fb_zero(f, payload);
+}
+
+static int run(int fd, const struct fb *f)
+{
+	DECLARE_LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b, .data_size_in = (uint32_t)f->n,
+			    .repeat = 1);
+
+	return bpf_prog_test_run_opts(fd, &o);
+}
+
+static uint32_t remote_of(uint32_t i)
+{
+	return 0x0a000007u | (i & 0xffffu) << 8; /* 10.x.y.7 */
+}
+
+/* Window w: every ASN's connection (new source port per window), data segments 1 + i % 4. */
+static int send_window(int fd, uint32_t n, int w)
+{
+	struct fb f;
+	uint32_t i, k;
+
+	for (i = 0; i < n; i++) {
+		uint32_t r = remote_of(i);
+		uint16_t sp = (uint16_t)(20000 + w);
+
+		frame(&f, r, LOCAL, sp, 443, 1000, 0, 0x02, 0);
+		if (run(fd, &f) < 0)
+			return -errno;
+		frame(&f, LOCAL, r, 443, sp, 5000, 1001, 0x12, 0);
+		if (run(fd, &f) < 0)
+			return -errno;
+		for (k = 0; k < 1 + i % 4; k++) {
+			frame(&f, r, LOCAL, sp, 443, 1001 + k * 100, 5001, 0x10, 100);
+			if (run(fd, &f) < 0)
+				return -errno;
+		}
+	}
+	return 0;
+}
+
+static int check_window(struct ep_bpf_drain *d, uint32_t n, int w)
+{
+	struct ep_window_asn *a;
+	uint32_t m = ep_asn_agg_view(&d->agg, &a), i, bad = 0;
+
+	if (m != n) {
+		fprintf(stderr, "window %d: %u ASNs drained, %u sent\n", w, m, n);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t want_in = 1 + 1 + i % 4;
+
+		if (a[i].asn != ASN0 + i || a[i].c[EP_AC_flows_new] != 1 ||
+		    a[i].c[EP_AC_segs_in] != want_in || a[i].c[EP_AC_segs_out] != 1 ||
+		    !a[i].h[EP_AH_RTT_HS] || a[i].h[EP_AH_RTT_HS]->total != 1) {
+			if (bad++ < 5)
+				fprintf(stderr,
+					"window %d: AS%u: flows_new %llu segs_in %llu (want %llu) "
+					"segs_out %llu rtt_hs %lld\n",
+					w, a[i].asn, (unsigned long long)a[i].c[EP_AC_flows_new],
+					(unsigned long long)a[i].c[EP_AC_segs_in],
+					(unsigned long long)want_in,
+					(unsigned long long)a[i].c[EP_AC_segs_out],
+					a[i].h[EP_AH_RTT_HS] ? (long long)a[i].h[EP_AH_RTT_HS]->total : -1);
+		}
+	}
+	if (bad)
+		fprintf(stderr, "window %d: %u of %u ASNs wrong\n", w, bad, n);
+	return bad ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 3000, zero = 0, one = 1, i;
+	struct edgeprobe_bpf *skel;
+	struct ep_bpf_cfg cfg = {0};
+	struct ep_bpf_lpm4 k = {32, {192, 0, 2, 1}};
+	struct ep_bpf_drain d;
+	uint64_t stats[EP_ST__COUNT];
+	double ms[2];
+	long entries[2];
+	char err[256];
+	int fd, w, fails = 0;
+
+	if (n < 1 || n > 65536) {
+		fprintf(stderr, "bpf_drain: N in 1..65536\n");
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "bpf_drain: needs root (loads BPF): skipped\n");
+		return 77;
+	}
+	libbpf_set_print(NULL);
+	skel = edgeprobe_bpf__open();
+	if (!skel || edgeprobe_bpf__load(skel) < 0) {
+		fprintf(stderr, "bpf_drain: cannot load the BPF programs\n");
+		return 1;
+	}
+	if (ep_bpf_drain_init(&d, skel, n + 16, NULL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "bpf_drain: %s\n", err);
+		return 1;
+	}
+	ep_hdr_cfg_init(&cfg.hdr, EP_HIST_DEFAULT_LOWEST, EP_HIST_DEFAULT_HIGHEST,
+			EP_HIST_DEFAULT_DIGITS);
+	cfg.has_local = 1;
+	bpf_map_update_elem(bpf_map__fd(skel->maps.ep_local4), &k, &one, BPF_ANY);
+	for (i = 0; i < n; i++) {
+		struct ep_bpf_lpm4 p = {24, {10, (uint8_t)(i >> 8), (uint8_t)i, 0}};
+		uint32_t asn = ASN0 + i;
+
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.ep_asn4), &p, &asn, BPF_ANY) < 0) {
+			fprintf(stderr, "bpf_drain: filling the ASN trie: %s\n", strerror(errno));
+			return 1;
+		}
+	}
+	fd = bpf_program__fd(skel->progs.ep_tc_ingress);
+	for (w = 0; w < 2; w++) {
+		cfg.epoch = (uint32_t)w;
+		bpf_map_update_elem(bpf_map__fd(skel->maps.ep_cfg), &zero, &cfg, BPF_ANY);
+		if (send_window(fd, n, w) < 0) {
+			fprintf(stderr, "bpf_drain: BPF_PROG_TEST_RUN: %s\n", strerror(errno));
+			return 1;
+		}
+		cfg.epoch = (uint32_t)(w ^ 1); /* flip: nothing writes epoch w any more */
+		bpf_map_update_elem(bpf_map__fd(skel->maps.ep_cfg), &zero, &cfg, BPF_ANY);
+		entries[w] = ep_bpf_drain_epoch(&d, (uint32_t)w);
+		ms[w] = (double)d.last_ns / 1e6;
+		if (entries[w] < 0) {
+			fprintf(stderr, "bpf_drain: drain: %s\n", strerror((int)-entries[w]));
+			return 1;
+		}
+		if (check_window(&d, n, w) < 0)
+			fails++;
+		ep_asn_agg_clear(&d.agg);
+	}
+	if (ep_bpf_drain_stats(&d, stats) < 0) {
+		fprintf(stderr, "bpf_drain: reading the counters failed\n");
+		return 1;
+	}
+	if (n > EP_BPF_ACACHE && !stats[EP_ST_bpf_acache_spill]) {
+		fprintf(stderr, "bpf_drain: %u ASNs in %u cache slots and no spill counted\n", n,
+			EP_BPF_ACACHE);
+		fails++;
+	}
+	if (stats[EP_ST_bpf_map_full]) {
+		fprintf(stderr, "bpf_drain: %llu map updates failed\n",
+			(unsigned long long)stats[EP_ST_bpf_map_full]);
+		fails++;
+	}
+	printf("{\"asns\":%u,\"drain_ms\":[%.2f,%.2f],\"entries\":[%ld,%ld],\"acache_spill\":%llu,"
+	       "\"us_per_asn\":%.2f}\n",
+	       n, ms[0], ms[1], entries[0], entries[1],
+	       (unsigned long long)stats[EP_ST_bpf_acache_spill], (ms[0] + ms[1]) * 500.0 / n);
+	ep_bpf_drain_fini(&d);
+	edgeprobe_bpf__destroy(skel);
+	if (fails)
+		printf("FAIL\n");
+	return fails ? 1 : 0;
+}
