@@ -62,6 +62,28 @@ EP_LPM_TRIE(ep_asn6, struct ep_bpf_lpm6, 2000000);
 EP_LPM_TRIE(ep_asn4b, struct ep_bpf_lpm4, 2000000);
 EP_LPM_TRIE(ep_asn6b, struct ep_bpf_lpm6, 2000000);
 
+/*
+ * The epoch fence: no program uses it.  Replacing its one entry makes the
+ * kernel wait for every BPF program running at that moment to finish (an
+ * update of a map of maps ends with synchronize_rcu()), so after the loader
+ * flips the epoch and replaces this entry, nothing writes the old epoch.
+ */
+struct ep_fence_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} ep_fence_inner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct ep_fence_inner);
+} ep_fence SEC(".maps") = {
+	.values = {[0] = &ep_fence_inner},
+};
+
 /* New and half-open flows: a SYN or ACK flood churns this table only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

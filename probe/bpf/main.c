@@ -328,6 +328,23 @@ static uint64_t flows_active(struct edgeprobe_bpf *skel)
 	return opts.retval;
 }
 
+/*
+ * Wait until no program still writes the epoch before the flip: replacing the
+ * fence map's entry returns after an RCU grace period, which every running
+ * BPF program ends before.  Where that fails, 2 ms (a program runs for µs).
+ */
+static void fence(struct edgeprobe_bpf *skel)
+{
+	uint32_t zero = 0;
+	int inner = bpf_map__fd(skel->maps.ep_fence_inner);
+
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.ep_fence), &zero, &inner, BPF_ANY) < 0) {
+		struct timespec ts = {0, 2000000};
+
+		nanosleep(&ts, NULL);
+	}
+}
+
 static int flip(struct edgeprobe_bpf *skel, struct ep_bpf_cfg *cfg)
 {
 	uint32_t zero = 0;
@@ -348,13 +365,12 @@ struct windows {
 static void close_window(struct edgeprobe_bpf *skel, struct ep_probe *p, struct ep_bpf_cfg *cfg,
 			 struct windows *wn, uint64_t start, uint64_t end, uint64_t *stats, int final)
 {
-	struct timespec ts = {0, 2000000};
 	struct ep_window w;
 	uint32_t done = cfg->epoch;
 	long ret;
 
 	flip(skel, cfg);
-	nanosleep(&ts, NULL);
+	fence(skel);
 	ret = ep_bpf_drain_epoch(&wn->d, done);
 	if (ret < 0)
 		ep_log_warn("reading the BPF maps of a window: %s",
