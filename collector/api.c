@@ -113,7 +113,7 @@ static void fill(struct ep_hist *h, const struct ep_shist *s)
 }
 
 static void write_hist(FILE *fp, const char *name, const struct ep_shist *s, struct ep_hist *h,
-		       const char *unit, int with_hdr)
+		       const char *unit, struct ep_hist_codec *hdr)
 {
 	fill(h, s);
 	fprintf(fp,
@@ -121,12 +121,12 @@ static void write_hist(FILE *fp, const char *name, const struct ep_shist *s, str
 		",\"p90%s\":%" PRId64 ",\"p99%s\":%" PRId64 ",\"max%s\":%" PRId64,
 		name, h->total, unit, ep_hist_min(h), unit, ep_hist_percentile(h, 50.0), unit,
 		ep_hist_percentile(h, 90.0), unit, ep_hist_percentile(h, 99.0), unit, ep_hist_max(h));
-	if (with_hdr) {
-		long cap = h->total ? ep_hist_encode(h, NULL, 0) / 3 * 4 + 8 : 8;
+	if (hdr) {
+		long cap = h->total ? ep_hist_encode(hdr, h, NULL, 0) / 3 * 4 + 8 : 8;
 		char *b64 = malloc((size_t)cap);
 
 		fputs(",\"hdr\":\"", fp);
-		if (b64 && h->total && ep_hist_encode_b64(h, b64, (size_t)cap) > 0)
+		if (b64 && h->total && ep_hist_encode_b64(hdr, h, b64, (size_t)cap) > 0)
 			fputs(b64, fp);
 		fputc('"', fp);
 		free(b64);
@@ -136,7 +136,7 @@ static void write_hist(FILE *fp, const char *name, const struct ep_shist *s, str
 }
 
 void ep_api_write_asn(FILE *fp, const struct ep_collector *c, const struct ep_centry *e,
-		      struct ep_hist *scratch, int with_hdr)
+		      struct ep_hist *scratch, struct ep_hist_codec *hdr)
 {
 	uint32_t k;
 
@@ -148,7 +148,7 @@ void ep_api_write_asn(FILE *fp, const struct ep_collector *c, const struct ep_ce
 	for (k = 0; k < EP_AH__COUNT; k++) {
 		fputc(',', fp);
 		write_hist(fp, ep_asn_hist_names[k], &e->h[k], scratch,
-			   k == EP_AH_RETX_PPM ? "" : "_us", with_hdr);
+			   k == EP_AH_RETX_PPM ? "" : "_us", hdr);
 	}
 	fputc('}', fp);
 }
@@ -462,7 +462,7 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 	for (i = cursor; i < a.set.n && i - cursor < limit; i++) {
 		if (i > cursor)
 			fputc(',', o.fp);
-		ep_api_write_asn(o.fp, c, keys[i].e, h, 0);
+		ep_api_write_asn(o.fp, c, keys[i].e, h, NULL);
 		if (sp.n && step) {
 			uint32_t k;
 
@@ -521,6 +521,7 @@ static void api_histogram(struct ep_collector *c, const struct ep_api_req *q, ui
 	struct ep_hist *h = NULL;
 	const struct ep_centry *e;
 	struct ep_centry empty = {0};
+	struct ep_hist_codec codec = {0};
 	uint64_t step;
 	struct out o;
 
@@ -541,10 +542,11 @@ static void api_histogram(struct ep_collector *c, const struct ep_api_req *q, ui
 	fputc('{', o.fp);
 	write_range(o.fp, &r, step);
 	fputs(",\"asn\":", o.fp);
-	ep_api_write_asn(o.fp, c, e, h, 1);
+	ep_api_write_asn(o.fp, c, e, h, &codec);
 	fputs("}\n", o.fp);
 	out_finish(&o, resp, 200, "application/json");
 done:
+	ep_hist_codec_fini(&codec);
 	ep_hist_free(h);
 	ep_cset_free(&a.set);
 }
@@ -1107,7 +1109,7 @@ char *ep_api_window_json(const struct ep_collector *c, const struct ep_bucket *b
 	for (i = 0; i < b->set.n; i++) {
 		if (i)
 			fputc(',', o.fp);
-		ep_api_write_asn(o.fp, c, &b->set.e[i], h, 0);
+		ep_api_write_asn(o.fp, c, &b->set.e[i], h, NULL);
 	}
 	fputs("]}", o.fp);
 	fclose(o.fp);

@@ -34,11 +34,11 @@ int ep_parse_duration(const char *s, uint64_t *ns);
 
 /*
  * Write the JSON object of one aggregated ASN entry (the probe's field names,
- * plus retx_rate; with_hdr adds each histogram's "hdr").  scratch: a dense
- * histogram of the collector's configuration, left reset.
+ * plus retx_rate; with a codec, each histogram's "hdr" encoded with it).
+ * scratch: a dense histogram of the collector's configuration, left reset.
  */
 void ep_api_write_asn(FILE *fp, const struct ep_collector *c, const struct ep_centry *e,
-		      struct ep_hist *scratch, int with_hdr);
+		      struct ep_hist *scratch, struct ep_hist_codec *hdr);
 
 /* The JSON of a closed window (SSE, Kafka): {"start_ns":..,"end_ns":..,"asns":[..]}. */
 char *ep_api_window_json(const struct ep_collector *c, const struct ep_bucket *b, uint64_t step_ns,

@@ -197,6 +197,7 @@ static int memcap_enforce(struct ep_collector *c, uint64_t now)
 
 void ep_collector_fini(struct ep_collector *c)
 {
+	ep_hist_codec_fini(&c->codec);
 	uint32_t i;
 
 	ep_view_fini(&c->all);
@@ -519,7 +520,7 @@ int ep_collector_ingest(struct ep_collector *c, const uint8_t *buf, size_t len, 
 	c->ctr[EP_CC_msgs_received]++;
 	c->ctr[EP_CC_bytes_received] += len;
 	c->last_msg_wall = now;
-	err = ep_wire_decode_ex(buf, len, &m, EP_WIRE_DEC_RAW_HISTS,
+	err = ep_wire_decode_ex(&c->codec, buf, len, &m, EP_WIRE_DEC_RAW_HISTS,
 				c->cfg.keylen ? c->cfg.key : NULL, c->cfg.keylen);
 	if (err != EP_WIRE_OK) {
 		c->rejected[err]++;
@@ -574,7 +575,8 @@ int ep_collector_ingest(struct ep_collector *c, const uint8_t *buf, size_t len, 
 
 			r->bins[k] = c->bins + used;
 			if (m.asns[i].enc[k]) {
-				n = ep_hist_decode_bins(m.asns[i].enc[k], m.asns[i].enc_len[k], &hc,
+				n = ep_hist_decode_bins(&c->codec, m.asns[i].enc[k],
+							m.asns[i].enc_len[k], &hc,
 							c->bins + used, c->nbins_cap);
 				if (n < 0) {
 					c->rejected[EP_WIRE_E_HIST]++;

@@ -124,6 +124,7 @@ struct ep_collector {
 	pthread_mutex_t lock;
 	struct ep_collector_cfg cfg;
 	struct ep_hdr_cfg hcfg;
+	struct ep_hist_codec codec;        /* ingest's histogram decoder (under lock) */
 	struct ep_view all;
 	struct ep_cprobe *probes;
 	uint32_t nprobes, nviews;

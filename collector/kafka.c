@@ -18,6 +18,7 @@ struct ep_kafka {
 	char bootstrap[256];
 	struct ep_kafka_stats st;
 	struct ep_hist *scratch;
+	struct ep_hist_codec codec; /* the "hdr" strings (the caller's thread) */
 };
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -130,7 +131,7 @@ void ep_kafka_window(struct ep_kafka *k, const struct ep_collector *c, const str
 		}
 		fprintf(fp, "{\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 ",\"asn\":", b->start,
 			b->start + step_ns);
-		ep_api_write_asn(fp, c, &b->set.e[i], h, 1);
+		ep_api_write_asn(fp, c, &b->set.e[i], h, &k->codec);
 		fputc('}', fp);
 		fclose(fp);
 		snprintf(key, sizeof(key), "%" PRIu32, b->set.e[i].asn);
@@ -172,5 +173,6 @@ void ep_kafka_close(struct ep_kafka *k, int timeout_ms)
 	if (k->rk)
 		rd_kafka_destroy(k->rk);
 	ep_hist_free(k->scratch);
+	ep_hist_codec_fini(&k->codec);
 	free(k);
 }

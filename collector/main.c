@@ -619,6 +619,7 @@ static int apply_cfg(int id, const char *arg, void *ctx, char *err, size_t errle
 int main(int argc, char **argv)
 {
 	static struct app app;
+	static struct ep_config_store config_store; /* --config's values, as long as cfg */
 	const char *config = ep_config_arg(argc, argv);
 	int given[64], ngiven = 0;
 	struct ep_net *net = NULL;
@@ -640,8 +641,8 @@ int main(int argc, char **argv)
 		if (ngiven < 64)
 			given[ngiven++] = opt;
 	}
-	if (config && ep_config_load(config, "edgeprobe-collector", opts, given, ngiven, apply_cfg,
-				     NULL, err, sizeof(err)) < 0) {
+	if (config && ep_config_load(&config_store, config, "edgeprobe-collector", opts, given,
+				     ngiven, apply_cfg, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "edgeprobe-collector: %s\n", err);
 		return 2;
 	}

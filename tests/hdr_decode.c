@@ -5,6 +5,9 @@
 
 #include "hist.h"
 
+/* The test's histogram codec. */
+static struct ep_hist_codec t_codec;
+
 int main(void)
 {
 	static char line[1 << 20];
@@ -13,7 +16,7 @@ int main(void)
 		struct ep_hist *h;
 		size_t n = strcspn(line, "\r\n");
 
-		if (ep_hist_decode_b64(line, n, &h) < 0) {
+		if (ep_hist_decode_b64(&t_codec, line, n, &h) < 0) {
 			printf("error\n");
 			continue;
 		}

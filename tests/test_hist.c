@@ -7,6 +7,9 @@
 #include "check.h"
 #include "hist.h"
 
+/* The test's histogram codec. */
+static struct ep_hist_codec t_codec;
+
 static void test_config(void)
 {
 	struct ep_hdr_cfg c;
@@ -139,10 +142,10 @@ static void test_encoding(void)
 		ep_hist_record(h, 1000 + (i * 7919) % 90000);
 	ep_hist_record(h, 0);
 	ep_hist_record(h, 59999999);
-	n = ep_hist_encode_b64(h, b64, sizeof(b64));
+	n = ep_hist_encode_b64(&t_codec, h, b64, sizeof(b64));
 	CHECK(n > 0);
 	CHECK(strncmp(b64, "HISTFAAA", 8) == 0);
-	CHECK_EQ(ep_hist_decode_b64(b64, (size_t)n, &d), 0);
+	CHECK_EQ(ep_hist_decode_b64(&t_codec, b64, (size_t)n, &d), 0);
 	if (d) {
 		CHECK_EQ(d->total, h->total);
 		for (i = 0; i < h->cfg.counts_len; i++)
@@ -152,21 +155,21 @@ static void test_encoding(void)
 		ep_hist_free(d);
 	}
 	/* Binary form, and every truncation of it is rejected without a crash. */
-	n = ep_hist_encode(h, bin, sizeof(bin));
+	n = ep_hist_encode(&t_codec, h, bin, sizeof(bin));
 	CHECK(n > 8);
 	for (i = 0; i < n; i++) {
-		CHECK(ep_hist_decode(bin, (size_t)i, &d) < 0);
+		CHECK(ep_hist_decode(&t_codec, bin, (size_t)i, &d) < 0);
 		ep_hist_free(d);
 	}
 	/* Flipped bytes: either rejected or a valid histogram, never a crash. */
 	for (i = 0; i < n; i++) {
 		bin[i] ^= 0x5a;
-		if (ep_hist_decode(bin, (size_t)n, &d) == 0)
+		if (ep_hist_decode(&t_codec, bin, (size_t)n, &d) == 0)
 			ep_hist_free(d);
 		bin[i] ^= 0x5a;
 	}
-	CHECK(ep_hist_decode_b64("HISTFAAA!!", 10, &d) < 0);
-	CHECK_EQ(ep_hist_encode(h, bin, 4), -ENOSPC);
+	CHECK(ep_hist_decode_b64(&t_codec, "HISTFAAA!!", 10, &d) < 0);
+	CHECK_EQ(ep_hist_encode(&t_codec, h, bin, 4), -ENOSPC);
 	ep_hist_free(h);
 }
 

@@ -10,35 +10,22 @@
 
 #include "config.h"
 
-/* Copies of the values, kept until exit (handlers hold pointers to them). */
-static char **kept;
-static size_t nkept;
-
-static void free_kept(void)
+/* A copy of v in the store, or NULL when it is full. */
+static char *keep(struct ep_config_store *st, const char *v)
 {
-	while (nkept)
-		free(kept[--nkept]);
-	free(kept);
-	kept = NULL;
-}
-
-static char *keep(const char *v)
-{
-	char **k = realloc(kept, (nkept + 1) * sizeof(*kept));
+	size_t n = strlen(v) + 1;
 	char *c;
 
-	if (!k)
+	if (n > sizeof(st->buf) - st->used)
 		return NULL;
-	if (!kept)
-		atexit(free_kept);
-	kept = k;
-	c = strdup(v);
-	if (c)
-		kept[nkept++] = c;
+	c = st->buf + st->used;
+	memcpy(c, v, n);
+	st->used += n;
 	return c;
 }
 
 struct load {
+	struct ep_config_store *st;
 	const char *program;
 	const struct option *opts;
 	const int *skip;
@@ -87,9 +74,10 @@ static int handler(void *user, const char *section, const char *name, const char
 		}
 		value = NULL;
 	}
-	/* Handlers keep pointers to their arguments (as to argv): a copy for the process's life. */
-	if (value && !(value = keep(value))) {
-		snprintf(l->msg, sizeof(l->msg), "out of memory");
+	/* Handlers keep pointers to their arguments (as to argv): a copy in the caller's store. */
+	if (value && !(value = keep(l->st, value))) {
+		snprintf(l->msg, sizeof(l->msg), "the values add up to more than %zu bytes",
+			 sizeof(l->st->buf));
 		l->failed = 1;
 		return 0;
 	}
@@ -102,13 +90,13 @@ static int handler(void *user, const char *section, const char *name, const char
 	return 1;
 }
 
-int ep_config_load(const char *file, const char *program, const struct option *opts,
-		   const int *skip, int nskip, ep_config_set_cb set, void *ctx, char *err,
-		   size_t errlen)
+int ep_config_load(struct ep_config_store *st, const char *file, const char *program,
+		   const struct option *opts, const int *skip, int nskip, ep_config_set_cb set,
+		   void *ctx, char *err, size_t errlen)
 {
-	struct load l = {program, opts, skip, nskip, set, ctx, "", 0};
+	struct load l = {st, program, opts, skip, nskip, set, ctx, "", 0};
 	FILE *fp = fopen(file, "r");
-	struct stat st;
+	struct stat sb;
 	int ret;
 
 	if (!fp) {
@@ -117,7 +105,7 @@ int ep_config_load(const char *file, const char *program, const struct option *o
 		return ret;
 	}
 	/* A directory or a device (/dev/zero) would be read as empty or forever. */
-	if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > EP_CONFIG_MAX_BYTES) {
+	if (fstat(fileno(fp), &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > EP_CONFIG_MAX_BYTES) {
 		fclose(fp);
 		snprintf(err, errlen, "--config %s: not a regular file of at most %d bytes", file,
 			 EP_CONFIG_MAX_BYTES);

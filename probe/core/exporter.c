@@ -20,6 +20,7 @@ struct ep_exporter {
 	struct ep_merge *sum;     /* every window merged into one, keyed 0 */
 	struct ep_source_stats src[EP_WINDOW_MAX_SOURCES]; /* for the summary */
 	uint32_t nsrc;
+	struct ep_wire_enc wire;  /* the encoder (its histogram codec serves the JSON too) */
 	uint8_t *enc;             /* this window's histogram encodings */
 	size_t enc_cap;
 	uint8_t key[EP_WIRE_KEY_MAX];
@@ -62,6 +63,7 @@ void ep_exporter_free(struct ep_exporter *e)
 	if (!e)
 		return;
 	ep_merge_free(e->sum);
+	ep_wire_enc_fini(&e->wire);
 	free(e->enc);
 	free(e);
 }
@@ -147,7 +149,7 @@ static void encode_hists(struct ep_exporter *e, struct ep_window *w)
 	for (i = 0; i < w->nasns; i++)
 		for (k = 0; k < EP_AH__COUNT; k++)
 			if (w->asns[i].h[k] && w->asns[i].h[k]->total)
-				need += (size_t)ep_hist_encode(w->asns[i].h[k], NULL, 0);
+				need += (size_t)ep_hist_encode(NULL, w->asns[i].h[k], NULL, 0);
 	if (need > e->enc_cap) {
 		/*
 		 * Nothing in the buffer is kept across windows: a fresh buffer, not
@@ -173,7 +175,7 @@ static void encode_hists(struct ep_exporter *e, struct ep_window *w)
 			w->asns[i].enc[k] = NULL;
 			if (!h || !h->total || !need)
 				continue;
-			n = ep_hist_encode(h, e->enc + used, e->enc_cap - used);
+			n = ep_hist_encode(&e->wire.hc, h, e->enc + used, e->enc_cap - used);
 			if (n > 0) {
 				w->asns[i].enc[k] = e->enc + used;
 				w->asns[i].enc_len[k] = (uint32_t)n;
@@ -195,13 +197,13 @@ static void export(struct ep_exporter *e, struct ep_window *w)
 	/* The counters a window carries include the failures of the windows before it. */
 	ep_exporter_patch_stats(e, w->stats);
 	encode_hists(e, w);
-	parts = ep_wire_encode(w, e->cfg.max_payload, send_msg, e);
+	parts = ep_wire_encode(&e->wire, w, e->cfg.max_payload, send_msg, e);
 	if (parts > 0)
 		e->seq += (uint64_t)parts;
 	if (parts < 0 || e->window_failed)
 		e->windows_dropped++;
 	if (e->cfg.json) {
-		ep_json_write_window(e->cfg.json, w);
+		ep_json_write_window(e->cfg.json, w, &e->wire.hc);
 		fflush(e->cfg.json);
 	}
 }

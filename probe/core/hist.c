@@ -284,39 +284,50 @@ static size_t v2_bound(const struct ep_hist *h)
 }
 
 /*
- * One deflate and one inflate stream per thread, reset between uses: setting a
+ * The codec's streams are made on first use and reset between uses: setting a
  * stream up costs far more than compressing a histogram (a few hundred bytes).
  * A 1 KiB window, the smallest hash and fixed Huffman codes (no tree to build
  * for a few hundred bytes) suffice; any inflater reads the result (the zlib
  * header states the window size).
  */
-static __thread z_stream *tls_deflate, *tls_inflate;
-
-static z_stream *deflater(void)
+static z_stream *deflater(struct ep_hist_codec *c)
 {
-	if (tls_deflate)
-		return deflateReset(tls_deflate) == Z_OK ? tls_deflate : NULL;
-	tls_deflate = calloc(1, sizeof(*tls_deflate));
-	if (tls_deflate && deflateInit2(tls_deflate, 1, Z_DEFLATED, 10, 1, Z_FIXED) != Z_OK) {
-		free(tls_deflate);
-		tls_deflate = NULL;
+	if (c->deflate)
+		return deflateReset(c->deflate) == Z_OK ? c->deflate : NULL;
+	c->deflate = calloc(1, sizeof(*c->deflate));
+	if (c->deflate && deflateInit2(c->deflate, 1, Z_DEFLATED, 10, 1, Z_FIXED) != Z_OK) {
+		free(c->deflate);
+		c->deflate = NULL;
 	}
-	return tls_deflate;
+	return c->deflate;
 }
 
-static z_stream *inflater(void)
+static z_stream *inflater(struct ep_hist_codec *c)
 {
-	if (tls_inflate)
-		return inflateReset(tls_inflate) == Z_OK ? tls_inflate : NULL;
-	tls_inflate = calloc(1, sizeof(*tls_inflate));
-	if (tls_inflate && inflateInit(tls_inflate) != Z_OK) {
-		free(tls_inflate);
-		tls_inflate = NULL;
+	if (c->inflate)
+		return inflateReset(c->inflate) == Z_OK ? c->inflate : NULL;
+	c->inflate = calloc(1, sizeof(*c->inflate));
+	if (c->inflate && inflateInit(c->inflate) != Z_OK) {
+		free(c->inflate);
+		c->inflate = NULL;
 	}
-	return tls_inflate;
+	return c->inflate;
 }
 
-long ep_hist_encode(const struct ep_hist *h, uint8_t *buf, size_t cap)
+void ep_hist_codec_fini(struct ep_hist_codec *c)
+{
+	if (c->deflate) {
+		deflateEnd(c->deflate);
+		free(c->deflate);
+	}
+	if (c->inflate) {
+		inflateEnd(c->inflate);
+		free(c->inflate);
+	}
+	memset(c, 0, sizeof(*c));
+}
+
+long ep_hist_encode(struct ep_hist_codec *c, const struct ep_hist *h, uint8_t *buf, size_t cap)
 {
 	uint8_t stack[8192], *raw;
 	size_t raw_len, need = v2_bound(h);
@@ -358,7 +369,7 @@ long ep_hist_encode(const struct ep_hist *h, uint8_t *buf, size_t cap)
 		ret = (long)(8 + raw_len + 11);
 		goto cleanup;
 	}
-	zs = deflater();
+	zs = deflater(c);
 	if (!zs) {
 		ret = -ENOMEM;
 		goto cleanup;
@@ -382,7 +393,8 @@ cleanup:
 }
 
 /* Check a plain V2 header; fill cfg and the payload bounds. @return 0 or -EINVAL. */
-static int v2_header(const uint8_t *buf, size_t len, struct ep_hdr_cfg *cfg, const uint8_t **p,
+static int v2_header(struct ep_hist_codec *c, const uint8_t *buf, size_t len, struct ep_hdr_cfg *cfg,
+		     const uint8_t **p,
 		     const uint8_t **end)
 {
 	uint32_t payload, digits;
@@ -402,20 +414,17 @@ static int v2_header(const uint8_t *buf, size_t len, struct ep_hdr_cfg *cfg, con
 	if (payload > len - V2_HEADER_BYTES || digits > 5 || highest > ((int64_t)1 << 62))
 		return -EINVAL;
 	{
-		/* Streams of histograms share one configuration: derive it once per thread. */
-		static __thread struct ep_hdr_cfg last;
-		static __thread int have_last;
-
-		if (have_last && last.lowest == lowest && last.highest == highest &&
-		    last.sig_digits == (int32_t)digits) {
-			*cfg = last;
+		/* Streams of histograms share one configuration: derive it once per codec. */
+		if (c->have_last && c->last.lowest == lowest && c->last.highest == highest &&
+		    c->last.sig_digits == (int32_t)digits) {
+			*cfg = c->last;
 		} else {
 			/* Bound the allocation a hostile header can ask for. */
 			if (ep_hdr_cfg_init(cfg, lowest, highest, (int32_t)digits) < 0 ||
 			    cfg->counts_len > (1 << 22))
 				return -EINVAL;
-			last = *cfg;
-			have_last = 1;
+			c->last = *cfg;
+			c->have_last = 1;
 		}
 	}
 	*p = buf + V2_HEADER_BYTES;
@@ -468,14 +477,14 @@ static int dense_bin(void *ctx, int32_t idx, uint32_t count)
 	return 0;
 }
 
-static int decode_v2(const uint8_t *buf, size_t len, struct ep_hist **out)
+static int decode_v2(struct ep_hist_codec *c, const uint8_t *buf, size_t len, struct ep_hist **out)
 {
 	struct ep_hdr_cfg cfg;
 	const uint8_t *p, *end;
 	struct ep_hist *h;
 	int ret;
 
-	if (v2_header(buf, len, &cfg, &p, &end) < 0)
+	if (v2_header(c, buf, len, &cfg, &p, &end) < 0)
 		return -EINVAL;
 	ret = ep_hist_new(cfg.lowest, cfg.highest, cfg.sig_digits, &h);
 	if (ret < 0)
@@ -511,7 +520,7 @@ static int sparse_bin(void *ctx, int32_t idx, uint32_t count)
  * plain V2 body.  *raw is stack or a malloc'd buffer the caller frees when
  * it differs from stack.  @return 0, -EINVAL, -ENOMEM.
  */
-static int v2_plain(const uint8_t *buf, size_t len, uint8_t *stack, size_t stack_cap,
+static int v2_plain(struct ep_hist_codec *c, const uint8_t *buf, size_t len, uint8_t *stack, size_t stack_cap,
 		    const uint8_t **raw_out, size_t *raw_len_out, uint8_t **owned)
 {
 	uint8_t *raw = stack;
@@ -534,7 +543,7 @@ static int v2_plain(const uint8_t *buf, size_t len, uint8_t *stack, size_t stack
 	zlen = ep_be32(buf + 4);
 	if (zlen > len - 8)
 		return -EINVAL;
-	zs = inflater();
+	zs = inflater(c);
 	if (!zs)
 		return -ENOMEM;
 	/* Inflate into a growing buffer, bounded by the largest plausible V2 body. */
@@ -585,7 +594,7 @@ static int v2_plain(const uint8_t *buf, size_t len, uint8_t *stack, size_t stack
 	return 0;
 }
 
-int ep_hist_decode(const uint8_t *buf, size_t len, struct ep_hist **out)
+int ep_hist_decode(struct ep_hist_codec *c, const uint8_t *buf, size_t len, struct ep_hist **out)
 {
 	uint8_t stack[4096], *owned;
 	const uint8_t *raw;
@@ -593,15 +602,16 @@ int ep_hist_decode(const uint8_t *buf, size_t len, struct ep_hist **out)
 	int ret;
 
 	*out = NULL;
-	ret = v2_plain(buf, len, stack, sizeof(stack), &raw, &raw_len, &owned);
+	ret = v2_plain(c, buf, len, stack, sizeof(stack), &raw, &raw_len, &owned);
 	if (ret < 0)
 		return ret;
-	ret = decode_v2(raw, raw_len, out);
+	ret = decode_v2(c, raw, raw_len, out);
 	free(owned);
 	return ret;
 }
 
-long ep_hist_decode_bins(const uint8_t *buf, size_t len, struct ep_hdr_cfg *cfg,
+long ep_hist_decode_bins(struct ep_hist_codec *c, const uint8_t *buf, size_t len,
+			 struct ep_hdr_cfg *cfg,
 			 struct ep_hbin *bins, size_t cap)
 {
 	uint8_t stack[4096], *owned;
@@ -610,10 +620,10 @@ long ep_hist_decode_bins(const uint8_t *buf, size_t len, struct ep_hdr_cfg *cfg,
 	size_t raw_len;
 	int ret;
 
-	ret = v2_plain(buf, len, stack, sizeof(stack), &raw, &raw_len, &owned);
+	ret = v2_plain(c, buf, len, stack, sizeof(stack), &raw, &raw_len, &owned);
 	if (ret < 0)
 		return ret;
-	ret = v2_header(raw, raw_len, cfg, &p, &end);
+	ret = v2_header(c, raw, raw_len, cfg, &p, &end);
 	if (!ret)
 		ret = v2_walk(cfg, p, end, sparse_bin, &b);
 	free(owned);
@@ -649,15 +659,15 @@ long ep_b64_encode(const uint8_t *bin, size_t n, char *out, size_t cap)
 	return (long)o;
 }
 
-long ep_hist_encode_b64(const struct ep_hist *h, char *out, size_t cap)
+long ep_hist_encode_b64(struct ep_hist_codec *c, const struct ep_hist *h, char *out, size_t cap)
 {
 	uint8_t stack[4096], *bin;
-	long n = ep_hist_encode(h, NULL, 0);
+	long n = ep_hist_encode(c, h, NULL, 0);
 
 	bin = (size_t)n <= sizeof(stack) ? stack : malloc((size_t)n);
 	if (!bin)
 		return -ENOMEM;
-	n = ep_hist_encode(h, bin, (size_t)n);
+	n = ep_hist_encode(c, h, bin, (size_t)n);
 	if (n >= 0)
 		n = ep_b64_encode(bin, (size_t)n, out, cap);
 	if (bin != stack)
@@ -672,7 +682,7 @@ static int b64_val(char c)
 	return p ? (int)(p - b64_chars) : -1;
 }
 
-int ep_hist_decode_b64(const char *b64, size_t len, struct ep_hist **out)
+int ep_hist_decode_b64(struct ep_hist_codec *c, const char *b64, size_t len, struct ep_hist **out)
 {
 	uint8_t *bin;
 	size_t i, n = 0;
@@ -697,7 +707,7 @@ int ep_hist_decode_b64(const char *b64, size_t len, struct ep_hist **out)
 			bin[n++] = (uint8_t)(acc >> bits);
 		}
 	}
-	ret = ep_hist_decode(bin, n, out);
+	ret = ep_hist_decode(c, bin, n, out);
 	free(bin);
 	return ret;
 }

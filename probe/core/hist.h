@@ -76,17 +76,34 @@ int64_t ep_hist_min(const struct ep_hist *h);
 int64_t ep_hist_max(const struct ep_hist *h);
 
 /*
+ * What a thread keeps to encode and decode histograms: a deflate and an
+ * inflate stream (made on first use, reset between uses) and the last
+ * configuration decoded.  One per thread that encodes or decodes, owned by
+ * whoever runs that thread; zero-initialised is ready.
+ */
+struct z_stream_s;
+struct ep_hist_codec {
+	struct z_stream_s *deflate, *inflate;
+	struct ep_hdr_cfg last;
+	int have_last;
+};
+
+/* Free the streams; the codec is zero-initialised again. */
+void ep_hist_codec_fini(struct ep_hist_codec *c);
+
+/*
  * V2 compressed encoding (cookie 0x1c849314, zlib-deflated V2 body).
+ * @param c the caller's codec (may be NULL when buf is NULL)
  * @param buf output, NULL to ask for the bound
  * @return bytes written (or the bound when buf is NULL), -ENOSPC, -EIO on a zlib error.
  */
-long ep_hist_encode(const struct ep_hist *h, uint8_t *buf, size_t cap);
+long ep_hist_encode(struct ep_hist_codec *c, const struct ep_hist *h, uint8_t *buf, size_t cap);
 
 /*
  * Decode a V2 compressed (or plain V2) encoding into a new histogram.
  * @return 0, -EINVAL for a malformed or unsupported encoding, -ENOMEM.
  */
-int ep_hist_decode(const uint8_t *buf, size_t len, struct ep_hist **out);
+int ep_hist_decode(struct ep_hist_codec *c, const uint8_t *buf, size_t len, struct ep_hist **out);
 
 /* One non-zero bucket of a histogram: counts index and count. */
 struct ep_hbin {
@@ -99,8 +116,8 @@ struct ep_hbin {
  * configuration into cfg and the non-zero buckets, ascending, into bins.
  * @return the number of bins, -EINVAL (malformed), -ENOSPC (more than cap), -ENOMEM.
  */
-long ep_hist_decode_bins(const uint8_t *buf, size_t len, struct ep_hdr_cfg *cfg,
-			 struct ep_hbin *bins, size_t cap);
+long ep_hist_decode_bins(struct ep_hist_codec *c, const uint8_t *buf, size_t len,
+			 struct ep_hdr_cfg *cfg, struct ep_hbin *bins, size_t cap);
 
 /*
  * Add n ascending (index, count) bins of dst's configuration, and clamped
@@ -111,12 +128,12 @@ long ep_hist_decode_bins(const uint8_t *buf, size_t len, struct ep_hdr_cfg *cfg,
 int ep_hist_add_bins(struct ep_hist *dst, const struct ep_hbin *b, uint32_t n, int64_t clamped);
 
 /* base64 of ep_hist_encode() into out (NUL-terminated). @return length, or a negative errno. */
-long ep_hist_encode_b64(const struct ep_hist *h, char *out, size_t cap);
+long ep_hist_encode_b64(struct ep_hist_codec *c, const struct ep_hist *h, char *out, size_t cap);
 
 /* Standard base64 of n bytes into out (NUL-terminated). @return length or -ENOSPC. */
 long ep_b64_encode(const uint8_t *in, size_t n, char *out, size_t cap);
 
 /* Decode the base64 "HISTFAAA..." form. @return as ep_hist_decode(). */
-int ep_hist_decode_b64(const char *b64, size_t len, struct ep_hist **out);
+int ep_hist_decode_b64(struct ep_hist_codec *c, const char *b64, size_t len, struct ep_hist **out);
 
 #endif /* EP_HIST_H */

@@ -42,8 +42,8 @@ void ep_json_write_string(FILE *fp, const char *s)
 	fputc('"', fp);
 }
 
-static int write_hist(FILE *fp, const char *name, const struct ep_hist *h, const uint8_t *enc,
-		      uint32_t enc_len, const char *unit)
+static int write_hist(struct ep_hist_codec *hc, FILE *fp, const char *name, const struct ep_hist *h,
+		      const uint8_t *enc, uint32_t enc_len, const char *unit)
 {
 	char stack[2048], *b64 = stack;
 	size_t cap;
@@ -55,11 +55,11 @@ static int write_hist(FILE *fp, const char *name, const struct ep_hist *h, const
 			name, unit, unit, unit, unit, unit);
 		return 0;
 	}
-	n = enc ? (long)enc_len : ep_hist_encode(h, NULL, 0);
+	n = enc ? (long)enc_len : ep_hist_encode(hc, h, NULL, 0);
 	cap = (size_t)n / 3 * 4 + 8;
 	if (cap > sizeof(stack) && !(b64 = malloc(cap)))
 		return -ENOMEM;
-	n = enc ? ep_b64_encode(enc, enc_len, b64, cap) : ep_hist_encode_b64(h, b64, cap);
+	n = enc ? ep_b64_encode(enc, enc_len, b64, cap) : ep_hist_encode_b64(hc, h, b64, cap);
 	fprintf(fp,
 		"\"%s\":{\"n\":%" PRId64 ",\"min%s\":%" PRId64 ",\"p50%s\":%" PRId64
 		",\"p90%s\":%" PRId64 ",\"p99%s\":%" PRId64 ",\"max%s\":%" PRId64 ",\"hdr\":\"%s\"}",
@@ -71,7 +71,7 @@ static int write_hist(FILE *fp, const char *name, const struct ep_hist *h, const
 	return n < 0 ? (int)n : 0;
 }
 
-int ep_json_write_window(FILE *fp, const struct ep_window *w)
+int ep_json_write_window(FILE *fp, const struct ep_window *w, struct ep_hist_codec *hc)
 {
 	uint32_t i, k;
 	int first = 1, ret = 0;
@@ -121,7 +121,7 @@ int ep_json_write_window(FILE *fp, const struct ep_window *w)
 			fprintf(fp, ",\"%s\":%" PRIu64, ep_asn_counter_names[k], a->c[k]);
 		for (k = 0; k < EP_AH__COUNT && !ret; k++) {
 			fputc(',', fp);
-			ret = write_hist(fp, ep_asn_hist_names[k], a->h[k], a->enc[k], a->enc_len[k],
+			ret = write_hist(hc, fp, ep_asn_hist_names[k], a->h[k], a->enc[k], a->enc_len[k],
 					 k == EP_AH_RETX_PPM ? "" : "_us");
 		}
 		fputc('}', fp);

@@ -12,8 +12,11 @@
 
 #include "window.h"
 
-/* Write w as one line. @return 0, -EIO on a write error, -ENOMEM. */
-int ep_json_write_window(FILE *fp, const struct ep_window *w);
+/*
+ * Write w as one line; histograms not already encoded (a->enc) are encoded
+ * with the caller's codec. @return 0, -EIO on a write error, -ENOMEM.
+ */
+int ep_json_write_window(FILE *fp, const struct ep_window *w, struct ep_hist_codec *hc);
 
 /* Write s as a JSON string (quotes included), escaping as RFC 8259 requires. */
 void ep_json_write_string(FILE *fp, const char *s);

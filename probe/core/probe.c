@@ -139,7 +139,8 @@ int ep_probe_parse_args(int argc, char **argv, const struct option *own, size_t 
 	if (config) {
 		prog = strrchr(argv[0], '/');
 		prog = prog ? prog + 1 : argv[0];
-		ret = ep_config_load(config, prog, opts, given, ngiven, apply_opt, &ap, err, errlen);
+		ret = ep_config_load(&po->config, config, prog, opts, given, ngiven, apply_opt, &ap, err,
+				     errlen);
 		if (ret < 0)
 			return -EINVAL;
 	}

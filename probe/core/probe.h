@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "asn_map.h"
+#include "config.h"
 #include "log.h"
 #include "edgeprobe/ep_wire.h"
 #include "exporter.h"
@@ -26,6 +27,7 @@
 #endif
 
 struct ep_probe_opts {
+	struct ep_config_store config;       /* --config's values (the pointers below may point in) */
 	const char *asn_db[EP_PROBE_MAX_FILES];
 	int n_asn_db;
 	char local_net[1024];

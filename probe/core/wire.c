@@ -116,16 +116,26 @@ struct rec {
 	uint32_t count; /* records in the run */
 };
 
-/*
- * Kept by each encoding thread (a DPDK worker, the exporter) from one window to
- * the next: once warm, encoding a window allocates nothing.
- */
-static _Thread_local struct {
+/* The encoder's buffers (struct ep_wire_enc), kept from one window to the next. */
+struct ep_wire_scratch {
 	struct buf recs, msg;
 	struct rec *r;
 	uint32_t *starts;
 	uint32_t nrecs; /* room in r and starts */
-} scratch;
+};
+
+void ep_wire_enc_fini(struct ep_wire_enc *e)
+{
+	if (e->s) {
+		free(e->s->recs.p);
+		free(e->s->msg.p);
+		free(e->s->r);
+		free(e->s->starts);
+		free(e->s);
+	}
+	ep_hist_codec_fini(&e->hc);
+	e->s = NULL;
+}
 
 static void encode_stats(struct buf *b, const struct ep_window *w)
 {
@@ -165,7 +175,7 @@ static void encode_sources(struct buf *b, const struct ep_window *w)
 	}
 }
 
-static int encode_asn(struct buf *b, const struct ep_window_asn *a)
+static int encode_asn(struct ep_hist_codec *hc, struct buf *b, const struct ep_window_asn *a)
 {
 	size_t start = b->len, org_len = a->org ? strlen(a->org) : 0, vlen;
 	uint32_t k;
@@ -193,12 +203,12 @@ static int encode_asn(struct buf *b, const struct ep_window_asn *a)
 			put_u16(b, (uint16_t)a->enc_len[k]);
 			put_bytes(b, a->enc[k], a->enc_len[k]);
 		} else if (a->h[k] && a->h[k]->total) {
-			long bound = ep_hist_encode(a->h[k], NULL, 0);
+			long bound = ep_hist_encode(hc, a->h[k], NULL, 0);
 			uint8_t *p = buf_grow(b, 2 + (size_t)bound);
 
 			if (!p)
 				return -ENOMEM;
-			n = ep_hist_encode(a->h[k], p + 2, (size_t)bound);
+			n = ep_hist_encode(hc, a->h[k], p + 2, (size_t)bound);
 			if (n < 0 || n > 0xffff)
 				return n < 0 ? (int)n : -E2BIG;
 			p[0] = (uint8_t)(n >> 8);
@@ -218,12 +228,12 @@ static int encode_asn(struct buf *b, const struct ep_window_asn *a)
 	return 0;
 }
 
-static int emit_part(const struct ep_window *w, struct buf *recs, const struct rec *r,
+static int emit_part(struct ep_wire_scratch *sc, const struct ep_window *w, const struct rec *r,
 		     uint32_t first, uint32_t n, uint16_t part, uint16_t parts, ep_wire_emit_cb cb,
 		     void *ctx)
 {
 	size_t probe_len = strlen(w->probe);
-	struct buf *m = &scratch.msg;
+	struct buf *m = &sc->msg, *recs = &sc->recs;
 	uint32_t i;
 
 	m->len = 0;
@@ -259,19 +269,25 @@ static int emit_part(const struct ep_window *w, struct buf *recs, const struct r
 	return cb(m->p, m->len, ctx);
 }
 
-int ep_wire_encode(const struct ep_window *w, size_t max_payload, ep_wire_emit_cb cb, void *ctx)
+int ep_wire_encode(struct ep_wire_enc *e, const struct ep_window *w, size_t max_payload,
+		   ep_wire_emit_cb cb, void *ctx)
 {
 	size_t probe_len = w->probe ? strlen(w->probe) : 0, hdr, used;
-	struct buf *recs = &scratch.recs;
+	struct ep_wire_scratch *sc;
+	struct buf *recs;
 	struct rec *r;
 	uint32_t nrec = 0, i, first, *starts, nparts = 0;
 	int ret = 0;
 
 	if (probe_len < 1 || probe_len > EP_WIRE_PROBE_MAX)
 		return -EINVAL;
+	if (!e->s && !(e->s = calloc(1, sizeof(*e->s))))
+		return -ENOMEM;
+	sc = e->s;
+	recs = &sc->recs;
 	hdr = EP_WIRE_FIXED_BYTES + probe_len + 2;
-	if (w->nasns + 2u > scratch.nrecs) {
-		uint32_t cap = w->nasns + 2u > 2 * scratch.nrecs ? w->nasns + 2u : 2 * scratch.nrecs;
+	if (w->nasns + 2u > sc->nrecs) {
+		uint32_t cap = w->nasns + 2u > 2 * sc->nrecs ? w->nasns + 2u : 2 * sc->nrecs;
 		struct rec *nr = malloc(cap * sizeof(*nr));
 		uint32_t *ns = malloc(cap * sizeof(*ns));
 
@@ -280,14 +296,14 @@ int ep_wire_encode(const struct ep_window *w, size_t max_payload, ep_wire_emit_c
 			free(ns);
 			return -ENOMEM;
 		}
-		free(scratch.r);
-		free(scratch.starts);
-		scratch.r = nr;
-		scratch.starts = ns;
-		scratch.nrecs = cap;
+		free(sc->r);
+		free(sc->starts);
+		sc->r = nr;
+		sc->starts = ns;
+		sc->nrecs = cap;
 	}
-	r = scratch.r;
-	starts = scratch.starts;
+	r = sc->r;
+	starts = sc->starts;
 	recs->len = 0;
 	recs->err = 0;
 	encode_stats(recs, w);
@@ -298,7 +314,7 @@ int ep_wire_encode(const struct ep_window *w, size_t max_payload, ep_wire_emit_c
 	for (i = 0; i < w->nasns; i++) {
 		size_t off = recs->len;
 
-		ret = encode_asn(recs, &w->asns[i]);
+		ret = encode_asn(&e->hc, recs, &w->asns[i]);
 		if (ret < 0)
 			return ret;
 		r[nrec].off = off;
@@ -321,7 +337,7 @@ int ep_wire_encode(const struct ep_window *w, size_t max_payload, ep_wire_emit_c
 	starts[nparts] = nrec;
 	for (i = 0; i < nparts; i++) {
 		first = starts[i];
-		ret = emit_part(w, recs, r, first, starts[i + 1] - first, (uint16_t)i,
+		ret = emit_part(sc, w, r, first, starts[i + 1] - first, (uint16_t)i,
 				(uint16_t)nparts, cb, ctx);
 		if (ret < 0)
 			return ret;
@@ -352,8 +368,8 @@ void ep_wire_msg_free(struct ep_wire_msg *m)
 	m->nasns = 0;
 }
 
-static enum ep_wire_err decode_asn(const uint8_t *p, size_t len, struct ep_wire_msg *m,
-				   unsigned dflags)
+static enum ep_wire_err decode_asn(struct ep_hist_codec *hc, const uint8_t *p, size_t len,
+				   struct ep_wire_msg *m, unsigned dflags)
 {
 	struct ep_window_asn *a = &m->asns[m->nasns];
 	size_t org_len, off;
@@ -391,7 +407,7 @@ static enum ep_wire_err decode_asn(const uint8_t *p, size_t len, struct ep_wire_
 			a->enc[k] = p + off;
 			a->enc_len[k] = (uint32_t)hl;
 		} else if (hl) {
-			if (ep_hist_decode(p + off, hl, &h) < 0)
+			if (ep_hist_decode(hc, p + off, hl, &h) < 0)
 				return EP_WIRE_E_HIST;
 			a->h[k] = h;
 		}
@@ -417,13 +433,15 @@ int ep_wire_sign(uint8_t *msg, size_t len, size_t cap, const uint8_t *key, size_
 	return (int)total;
 }
 
-enum ep_wire_err ep_wire_decode(const uint8_t *buf, size_t len, struct ep_wire_msg *m)
+enum ep_wire_err ep_wire_decode(struct ep_hist_codec *hc, const uint8_t *buf, size_t len,
+				struct ep_wire_msg *m)
 {
-	return ep_wire_decode_ex(buf, len, m, 0, NULL, 0);
+	return ep_wire_decode_ex(hc, buf, len, m, 0, NULL, 0);
 }
 
-enum ep_wire_err ep_wire_decode_ex(const uint8_t *buf, size_t len, struct ep_wire_msg *m,
-				   unsigned dflags, const uint8_t *key, size_t keylen)
+enum ep_wire_err ep_wire_decode_ex(struct ep_hist_codec *hc, const uint8_t *buf, size_t len,
+				   struct ep_wire_msg *m, unsigned dflags, const uint8_t *key,
+				   size_t keylen)
 {
 	size_t off, probe_len;
 	uint32_t nrec, i;
@@ -521,7 +539,7 @@ enum ep_wire_err ep_wire_decode_ex(const uint8_t *buf, size_t len, struct ep_wir
 					m->unknown_stats++;
 			}
 		} else if (type == EP_WIRE_R_ASN) {
-			err = decode_asn(buf + off, rl, m, dflags);
+			err = decode_asn(hc, buf + off, rl, m, dflags);
 		} else if (type == EP_WIRE_R_SOURCE) {
 			struct ep_source_stats *s = &m->src[m->nsrc];
 			uint32_t k;

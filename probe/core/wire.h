@@ -16,13 +16,28 @@
 typedef int (*ep_wire_emit_cb)(const uint8_t *msg, size_t len, void *ctx);
 
 /*
+ * An encoder, owned by the thread that encodes (the exporter, a test): its
+ * buffers and histogram codec are kept from one window to the next, so that
+ * once warm, encoding a window allocates nothing.  Zero-initialised is ready.
+ */
+struct ep_wire_scratch;
+struct ep_wire_enc {
+	struct ep_hist_codec hc;
+	struct ep_wire_scratch *s;
+};
+
+/* Free what the encoder holds; it is zero-initialised again. */
+void ep_wire_enc_fini(struct ep_wire_enc *e);
+
+/*
  * Encode w (its probe, epoch, type, times, stats and ASNs) into one or more
  * messages of at most max_payload bytes each (a single ASN record larger than
  * that goes alone in a message of its own).  Messages get consecutive
  * sequence numbers starting at w->seq.
  * @return the number of messages, -EINVAL (probe id), -ENOMEM, or the callback's error.
  */
-int ep_wire_encode(const struct ep_window *w, size_t max_payload, ep_wire_emit_cb cb, void *ctx);
+int ep_wire_encode(struct ep_wire_enc *e, const struct ep_window *w, size_t max_payload,
+		   ep_wire_emit_cb cb, void *ctx);
 
 /* A decoded message.  ASN records own their histograms; free with ep_wire_msg_free(). */
 struct ep_wire_msg {
@@ -66,8 +81,12 @@ enum ep_wire_err {
 
 extern const char *const ep_wire_err_names[EP_WIRE_E__COUNT];
 
-/* @return EP_WIRE_OK or the reason the message was rejected (out is then empty). */
-enum ep_wire_err ep_wire_decode(const uint8_t *buf, size_t len, struct ep_wire_msg *out);
+/*
+ * Decode buf with the caller's histogram codec (one per decoding thread).
+ * @return EP_WIRE_OK or the reason the message was rejected (out is then empty).
+ */
+enum ep_wire_err ep_wire_decode(struct ep_hist_codec *hc, const uint8_t *buf, size_t len,
+				struct ep_wire_msg *out);
 void ep_wire_msg_free(struct ep_wire_msg *m);
 
 /* ep_wire_decode_ex() flags: leave histograms encoded (a->enc / a->enc_len point into buf). */
@@ -78,8 +97,9 @@ void ep_wire_msg_free(struct ep_wire_msg *m);
  * HMAC-SHA256 trailer (flags bit EP_WIRE_F_HMAC) or it is rejected (AUTH);
  * without, a trailer is skipped unverified.
  */
-enum ep_wire_err ep_wire_decode_ex(const uint8_t *buf, size_t len, struct ep_wire_msg *out,
-				   unsigned dflags, const uint8_t *key, size_t keylen);
+enum ep_wire_err ep_wire_decode_ex(struct ep_hist_codec *hc, const uint8_t *buf, size_t len,
+				   struct ep_wire_msg *out, unsigned dflags, const uint8_t *key,
+				   size_t keylen);
 
 /*
  * Sign msg (len bytes, cap bytes of room) in place: set the HMAC flag and the

@@ -37,6 +37,7 @@ struct pending {
 };
 
 struct dump {
+	struct ep_hist_codec codec;
 	struct pending pend[MAX_PENDING];
 	uint64_t windows, summaries, rejected, duplicates, incomplete;
 	uint64_t limit;
@@ -93,7 +94,7 @@ static void emit(struct dump *d, struct pending *p)
 		for (i = 0; i < p->parts[j].nasns; i++)
 			w.asns[w.nasns++] = p->parts[j].asns[i];
 	}
-	ep_json_write_window(stdout, &w);
+	ep_json_write_window(stdout, &w, &d->codec);
 	fflush(stdout);
 	free(w.asns);
 	if (w.type == EP_WIN_SUMMARY) {
@@ -110,7 +111,7 @@ static void emit(struct dump *d, struct pending *p)
 static void handle(struct dump *d, const uint8_t *buf, size_t len)
 {
 	struct ep_wire_msg m;
-	enum ep_wire_err err = ep_wire_decode(buf, len, &m);
+	enum ep_wire_err err = ep_wire_decode(&d->codec, buf, len, &m);
 	struct pending *p = NULL, *free_slot = NULL;
 	uint64_t first;
 	int i;

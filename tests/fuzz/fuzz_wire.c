@@ -11,6 +11,9 @@
 #include "collector.h"
 #include "wire.h"
 
+/* The test's histogram codec. */
+static struct ep_hist_codec t_codec;
+
 static struct ep_collector coll;
 static int coll_ready;
 
@@ -21,9 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint64_t now = 4000000000000000000ull; /* 2096: the seeds' windows are in the past */
 
 	memcpy(copy, data, size);
-	if (ep_wire_decode(copy, size, &m) == EP_WIRE_OK)
+	if (ep_wire_decode(&t_codec, copy, size, &m) == EP_WIRE_OK)
 		ep_wire_msg_free(&m);
-	if (ep_wire_decode_ex(copy, size, &m, EP_WIRE_DEC_RAW_HISTS, NULL, 0) == EP_WIRE_OK)
+	if (ep_wire_decode_ex(&t_codec, copy, size, &m, EP_WIRE_DEC_RAW_HISTS, NULL, 0) == EP_WIRE_OK)
 		ep_wire_msg_free(&m);
 	if (!coll_ready) {
 		struct ep_collector_cfg cfg;
