@@ -32,7 +32,7 @@ struct conn {
 
 struct listener {
 	int fd;
-	int kind; /* 'u' udp, 'x' unix, 't' tcp */
+	int kind; /* enum ep_url_scheme: udp, unix or tcp */
 	unsigned port;
 	char path[108];
 };
@@ -91,14 +91,14 @@ int ep_net_listen(struct ep_net *n, const char *url, char *err, size_t errlen)
 		snprintf(err, errlen, "--listen '%s': at most %d listeners", url, MAX_LISTENERS);
 		return -EINVAL;
 	}
-	if (kind != 'u' && kind != 't' && kind != 'x') {
+	if (kind != EP_URL_UDP && kind != EP_URL_TCP && kind != EP_URL_UNIX) {
 		snprintf(err, errlen, "--listen '%s': expected udp://HOST:PORT, tcp://HOST:PORT or unix:PATH", url);
 		return -EINVAL;
 	}
 	l = &n->l[n->nl];
 	memset(l, 0, sizeof(*l));
 	l->kind = kind;
-	if (kind == 'x') {
+	if (kind == EP_URL_UNIX) {
 		struct sockaddr_un sun = {.sun_family = AF_UNIX};
 
 		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -123,7 +123,7 @@ int ep_net_listen(struct ep_net *n, const char *url, char *err, size_t errlen)
 		socklen_t sl = sizeof(ss);
 
 		hints.ai_family = AF_UNSPEC;
-		hints.ai_socktype = kind == 'u' ? SOCK_DGRAM : SOCK_STREAM;
+		hints.ai_socktype = kind == EP_URL_UDP ? SOCK_DGRAM : SOCK_STREAM;
 		hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 		rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
 		if (rc) {
@@ -136,7 +136,7 @@ int ep_net_listen(struct ep_net *n, const char *url, char *err, size_t errlen)
 			goto sys_err;
 		}
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (kind == 'u') {
+		if (kind == EP_URL_UDP) {
 			int rcv = 256 << 20;
 
 			/* Bursts of 100 ms windows from many probes: a deep receive queue. */
@@ -145,13 +145,13 @@ int ep_net_listen(struct ep_net *n, const char *url, char *err, size_t errlen)
 		}
 		rc = bind(fd, ai->ai_addr, ai->ai_addrlen);
 		freeaddrinfo(ai);
-		if (rc < 0 || (kind == 't' && listen(fd, 64) < 0))
+		if (rc < 0 || (kind == EP_URL_TCP && listen(fd, 64) < 0))
 			goto sys_err;
 		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
 			l->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 								 : ((struct sockaddr_in *)&ss)->sin_port);
 	}
-	if (kind == 'x') {
+	if (kind == EP_URL_UNIX) {
 		int rcv = 256 << 20;
 
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
@@ -348,7 +348,7 @@ int ep_net_poll(struct ep_net *n, int timeout_ms, ep_net_msg_cb cb, void *ctx)
 	for (i = 0; i < n->nl; i++) {
 		if (!(n->pfd[map[i]].revents & POLLIN))
 			continue;
-		if (n->l[i].kind == 't')
+		if (n->l[i].kind == EP_URL_TCP)
 			accept_conns(n, n->l[i].fd);
 		else
 			total += read_dgrams(n, n->l[i].fd, cb, ctx);
@@ -375,7 +375,7 @@ void ep_net_free(struct ep_net *n)
 		close(n->l[i].fd);
 		struct stat st;
 
-		if (n->l[i].kind == 'x' && n->l[i].path[0] && lstat(n->l[i].path, &st) == 0 &&
+		if (n->l[i].kind == EP_URL_UNIX && n->l[i].path[0] && lstat(n->l[i].path, &st) == 0 &&
 		    S_ISSOCK(st.st_mode))
 			unlink(n->l[i].path);
 	}

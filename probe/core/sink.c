@@ -37,9 +37,18 @@ struct bl_msg {
 
 #define EP_SINK_MAX_ADDRS 8
 
+struct ep_sink;
+
+/* What differs between transports: one small table each (below). */
+struct sink_ops {
+	int socktype;        /* SOCK_DGRAM or SOCK_STREAM for the resolved ones, else 0 */
+	int stream;          /* messages are length-prefixed frames on a byte stream */
+	int (*connect)(struct ep_sink *s);
+};
+
 struct ep_sink {
 	char url[256];
-	int scheme;
+	const struct sink_ops *ops;
 	int fd;
 	int reliable;
 	int connecting;      /* live tcp: a non-blocking connect is in progress */
@@ -75,7 +84,7 @@ static uint64_t mono_ms(void)
 
 static int live_tcp(const struct ep_sink *s)
 {
-	return s->scheme == 't' && !s->reliable;
+	return s->ops->socktype == SOCK_STREAM && !s->reliable;
 }
 
 int ep_url_parse(const char *url, char *host, size_t hostlen, char *port, size_t portlen)
@@ -84,23 +93,23 @@ int ep_url_parse(const char *url, char *host, size_t hostlen, char *port, size_t
 	int scheme;
 
 	if (!strncmp(url, "udp://", 6)) {
-		scheme = 'u';
+		scheme = EP_URL_UDP;
 		rest = url + 6;
 	} else if (!strncmp(url, "tcp://", 6)) {
-		scheme = 't';
+		scheme = EP_URL_TCP;
 		rest = url + 6;
 	} else if (!strncmp(url, "unix:", 5)) {
 		rest = url + 5;
 		if (!*rest || strlen(rest) >= hostlen || strlen(rest) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 			return -EINVAL;
 		strcpy(host, rest);
-		return 'x';
+		return EP_URL_UNIX;
 	} else if (!strncmp(url, "file:", 5)) {
 		rest = url + 5;
 		if (!*rest || strlen(rest) >= hostlen)
 			return -EINVAL;
 		strcpy(host, rest);
-		return 'f';
+		return EP_URL_FILE;
 	} else {
 		return -EINVAL;
 	}
@@ -144,7 +153,7 @@ static int resolve_now(struct ep_sink *s)
 {
 	struct addrinfo *res;
 
-	s->hints.ai_socktype = s->scheme == 'u' ? SOCK_DGRAM : SOCK_STREAM;
+	s->hints.ai_socktype = s->ops->socktype;
 	if (getaddrinfo(s->host, s->port, &s->hints, &res))
 		return -EHOSTUNREACH;
 	take_addrs(s, res);
@@ -191,7 +200,7 @@ static int connect_inet(struct ep_sink *s)
 
 	for (i = 0; i < s->naddrs; i++) {
 		fd = socket(s->addr[i].ss_family,
-			    (s->scheme == 'u' ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC |
+			    s->ops->socktype | SOCK_CLOEXEC |
 				    (live_tcp(s) ? SOCK_NONBLOCK : 0),
 			    0);
 		if (fd < 0) {
@@ -210,7 +219,7 @@ static int connect_inet(struct ep_sink *s)
 	}
 	if (fd < 0)
 		return ret;
-	if (s->scheme == 't') {
+	if (s->ops->stream) {
 		struct timeval tv = {.tv_sec = s->reliable ? 30 : 0, .tv_usec = s->reliable ? 0 : 200000};
 
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -241,17 +250,30 @@ static int connect_unix(struct ep_sink *s)
 	return 0;
 }
 
-static int sink_connect(struct ep_sink *s)
+static int connect_file(struct ep_sink *s)
 {
-	switch (s->scheme) {
-	case 'u':
-	case 't':
-		return connect_inet(s);
-	case 'x':
-		return connect_unix(s);
+	s->fd = open(s->host, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	return s->fd < 0 ? -errno : 0;
+}
+
+static const struct sink_ops ops_udp = {SOCK_DGRAM, 0, connect_inet};
+static const struct sink_ops ops_tcp = {SOCK_STREAM, 1, connect_inet};
+static const struct sink_ops ops_unix = {0, 0, connect_unix};
+static const struct sink_ops ops_file = {0, 1, connect_file};
+
+static const struct sink_ops *ops_of(int scheme)
+{
+	switch (scheme) {
+	case EP_URL_UDP:
+		return &ops_udp;
+	case EP_URL_TCP:
+		return &ops_tcp;
+	case EP_URL_UNIX:
+		return &ops_unix;
+	case EP_URL_FILE:
+		return &ops_file;
 	default:
-		s->fd = open(s->host, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		return s->fd < 0 ? -errno : 0;
+		return NULL;
 	}
 }
 
@@ -276,15 +298,15 @@ int ep_sink_open(const char *url, int reliable, struct ep_sink **out, char *err,
 		free(s);
 		return -EINVAL;
 	}
-	s->scheme = ret;
-	ret = s->scheme == 'u' || s->scheme == 't' ? resolve_now(s) : 0;
+	s->ops = ops_of(ret);
+	ret = s->ops->socktype ? resolve_now(s) : 0;
 	if (ret == 0)
-		ret = sink_connect(s);
+		ret = s->ops->connect(s);
 	if (ret < 0 && live_tcp(s))
 		s->next_retry_ms = mono_ms() + EP_SINK_RETRY_MS;
 	else if (ret == 0 && live_tcp(s) && !s->connecting)
 		s->ctr.connects++;
-	if (ret < 0 && (s->scheme != 't' || reliable)) {
+	if (ret < 0 && !live_tcp(s)) {
 		/* A TCP collector that is down is retried later when live. */
 		snprintf(err, errlen, "'%s': %s", url, strerror(-ret));
 		free(s);
@@ -381,7 +403,7 @@ static void pump(struct ep_sink *s)
 		if ((s->resolving || !s->naddrs || s->failures >= EP_SINK_RESOLVE_AFTER) &&
 		    resolve_async(s))
 			return;
-		if (sink_connect(s) < 0) {
+		if (s->ops->connect(s) < 0) {
 			s->failures++;
 			s->next_retry_ms = mono_ms() + EP_SINK_RETRY_MS;
 			return;
@@ -479,13 +501,11 @@ int ep_sink_send(struct ep_sink *s, const uint8_t *msg, size_t len, uint64_t win
 		if (now < s->next_retry_ms)
 			return -ENOTCONN;
 		s->next_retry_ms = now + EP_SINK_RETRY_MS;
-		ret = sink_connect(s);
+		ret = s->ops->connect(s);
 		if (ret < 0)
 			return ret;
 	}
-	switch (s->scheme) {
-	case 'u':
-	case 'x':
+	if (!s->ops->stream) {
 		for (;;) {
 			ssize_t n = send(s->fd, msg, len, s->reliable ? 0 : MSG_DONTWAIT);
 
@@ -504,21 +524,20 @@ int ep_sink_send(struct ep_sink *s, const uint8_t *msg, size_t len, uint64_t win
 			return -errno;
 		}
 		/* Pace UDP replays of files so a local collector's buffer keeps up. */
-		if (s->reliable && s->scheme == 'u' && ++s->sent_since_pause >= 32) {
+		if (s->reliable && s->ops == &ops_udp && ++s->sent_since_pause >= 32) {
 			struct timespec ts = {0, 500000};
 
 			s->sent_since_pause = 0;
 			nanosleep(&ts, NULL);
 		}
 		return 0;
-	default:
-		ret = ep_frame_write(s->fd, msg, len);
-		if (ret < 0 && s->scheme == 't') {
-			close(s->fd); /* reconnect on a later message */
-			s->fd = -1;
-		}
-		return ret;
 	}
+	ret = ep_frame_write(s->fd, msg, len);
+	if (ret < 0 && s->ops == &ops_tcp) {
+		close(s->fd); /* reconnect on a later message */
+		s->fd = -1;
+	}
+	return ret;
 }
 
 uint64_t ep_sink_flush(struct ep_sink *s, uint32_t timeout_ms)

@@ -58,10 +58,13 @@ void ep_sink_close(struct ep_sink *s);
 
 const char *ep_sink_url(const struct ep_sink *s);
 
+/* The transports a URL names. */
+enum ep_url_scheme { EP_URL_UDP = 1, EP_URL_TCP, EP_URL_UNIX, EP_URL_FILE };
+
 /*
  * Split "udp://host:port" / "tcp://host:port" / "unix:path" / "file:path".
- * @return the scheme ('u', 't', 'x' unix, 'f' file) or -EINVAL; host and port
- *         (or path in host) are copied out.
+ * @return the scheme (enum ep_url_scheme) or -EINVAL; host and port (or the
+ *         path, in host) are copied out.
  */
 int ep_url_parse(const char *url, char *host, size_t hostlen, char *port, size_t portlen);
 

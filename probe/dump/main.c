@@ -214,8 +214,8 @@ static int listen_on(const char *url, int *is_stream)
 	char host[256], port[32];
 	int scheme = ep_url_parse(url, host, sizeof(host), port, sizeof(port)), fd = -1, one = 1;
 
-	*is_stream = scheme == 't';
-	if (scheme == 'x') {
+	*is_stream = scheme == EP_URL_TCP;
+	if (scheme == EP_URL_UNIX) {
 		struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -223,10 +223,10 @@ static int listen_on(const char *url, int *is_stream)
 		unlink(host);
 		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 			goto fail;
-	} else if (scheme == 'u' || scheme == 't') {
+	} else if (scheme == EP_URL_UDP || scheme == EP_URL_TCP) {
 		struct addrinfo hints = {0}, *res;
 
-		hints.ai_socktype = scheme == 'u' ? SOCK_DGRAM : SOCK_STREAM;
+		hints.ai_socktype = scheme == EP_URL_UDP ? SOCK_DGRAM : SOCK_STREAM;
 		hints.ai_flags = AI_PASSIVE;
 		if (getaddrinfo(host, port, &hints, &res)) {
 			fprintf(stderr, "edgeprobe-dump: --listen %s: cannot resolve\n", url);
@@ -236,7 +236,7 @@ static int listen_on(const char *url, int *is_stream)
 		if (fd >= 0)
 			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
-		    (scheme == 't' && listen(fd, 16) < 0)) {
+		    (scheme == EP_URL_TCP && listen(fd, 16) < 0)) {
 			freeaddrinfo(res);
 			goto fail;
 		}
@@ -247,7 +247,7 @@ static int listen_on(const char *url, int *is_stream)
 			url);
 		return -1;
 	}
-	if (scheme == 'u') {
+	if (scheme == EP_URL_UDP) {
 		int sz = 8 << 20;
 
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
