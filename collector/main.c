@@ -95,19 +95,15 @@ static void usage(FILE *fp)
 		EP_DEFAULT_WEB_DIR[0] ? EP_DEFAULT_WEB_DIR : "none");
 }
 
-static int parse_u32(const char *flag, const char *v, uint32_t min, uint32_t *out)
+/* A whole number within [min, max] (the probes' helper); the message names the flag. */
+static int parse_u32(const char *flag, const char *v, uint32_t min, uint32_t max, uint32_t *out)
 {
-	char *end;
-	unsigned long long x;
+	char err[200];
 
-	errno = 0;
-	x = strtoull(v, &end, 10);
-	if (errno || end == v || *end || x < min || x > UINT32_MAX) {
-		fprintf(stderr, "edgeprobe-collector: %s '%s': expected an integer >= %u\n", flag, v,
-			min);
+	if (ep_parse_u32_arg(flag + 2, v, min, max, out, err, sizeof(err)) < 0) {
+		fprintf(stderr, "edgeprobe-collector: %s\n", err);
 		return -1;
 	}
-	*out = (uint32_t)x;
 	return 0;
 }
 
@@ -214,26 +210,17 @@ bad:
 
 static int read_key(const char *path, struct ep_collector_cfg *cfg)
 {
-	FILE *fp = fopen(path, "rb");
-	struct stat st;
-	size_t n;
+	char err[400];
+	int loose;
+	long n = ep_hmac_key_read(path, cfg->key, sizeof(cfg->key), &loose, err, sizeof(err));
 
-	if (!fp) {
-		fprintf(stderr, "edgeprobe-collector: --key-file '%s': %s\n", path, strerror(errno));
+	if (n < 0) {
+		fprintf(stderr, "edgeprobe-collector: %s\n", err);
 		return -1;
 	}
-	n = fread(cfg->key, 1, sizeof(cfg->key), fp);
-	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 0004))
+	if (loose)
 		ep_log_warn("--key-file '%s' is world-readable", path);
-	fclose(fp);
-	while (n && (cfg->key[n - 1] == '\n' || cfg->key[n - 1] == '\r'))
-		n--;
-	if (n == 0 || n >= sizeof(cfg->key)) {
-		fprintf(stderr, "edgeprobe-collector: --key-file '%s': the key must be 1..%zu bytes\n",
-			path, sizeof(cfg->key) - 1);
-		return -1;
-	}
-	cfg->keylen = n;
+	cfg->keylen = (size_t)n;
 	return 0;
 }
 
@@ -463,44 +450,43 @@ static int apply(int opt, const char *optarg)
 			return -1;
 		return 0;
 	case O_MAXASN:
-		if (parse_u32("--max-asns", optarg, 1, &cfg.max_asns) < 0)
+		if (parse_u32("--max-asns", optarg, 1, 16777215, &cfg.max_asns) < 0)
 			return -1;
 		return 0;
 	case O_MAXPROBES:
-		if (parse_u32("--max-probes", optarg, 1, &cfg.max_probes) < 0 ||
-		    cfg.max_probes > EP_MAX_PROBES_LIMIT)
-			return usage_err("--max-probes", optarg, "1 .. 65536");
+		if (parse_u32("--max-probes", optarg, 1, EP_MAX_PROBES_LIMIT, &cfg.max_probes) < 0)
+			return -1;
 		return 0;
 	case O_MAXVIEWS:
-		if (parse_u32("--max-probe-views", optarg, 0, &cfg.max_probe_views) < 0)
+		if (parse_u32("--max-probe-views", optarg, 0, EP_MAX_PROBES_LIMIT, &cfg.max_probe_views) < 0)
 			return -1;
 		return 0;
 	case O_METRICSASN:
-		if (parse_u32("--metrics-top", optarg, 0, &cfg.metrics_top) < 0)
+		if (parse_u32("--metrics-top", optarg, 0, 1000000, &cfg.metrics_top) < 0)
 			return -1;
 		return 0;
 	case O_GRACE:
-		if (parse_u32("--grace-ms", optarg, 0, &grace_ms) < 0)
+		if (parse_u32("--grace-ms", optarg, 0, 600000, &grace_ms) < 0)
 			return -1;
 		cfg.grace_ns = (uint64_t)grace_ms * 1000000ull;
 		return 0;
 	case O_HTTPCONNS:
-		if (parse_u32("--http-max-conns", optarg, 1, &u) < 0)
+		if (parse_u32("--http-max-conns", optarg, 1, 65536, &u) < 0)
 			return -1;
 		hcfg.max_conns = u;
 		return 0;
 	case O_TCPCONNS:
-		if (parse_u32("--tcp-max-conns", optarg, 1, &u) < 0 || u > 65536)
-			return usage_err("--tcp-max-conns", optarg, "1 .. 65536");
+		if (parse_u32("--tcp-max-conns", optarg, 1, 65536, &u) < 0)
+			return -1;
 		ncfg.max_conns = u;
 		return 0;
 	case O_TCPADDR:
-		if (parse_u32("--tcp-max-per-addr", optarg, 1, &u) < 0)
+		if (parse_u32("--tcp-max-per-addr", optarg, 1, 65536, &u) < 0)
 			return -1;
 		ncfg.per_addr = u;
 		return 0;
 	case O_TCPIDLE:
-		if (parse_u32("--tcp-idle-s", optarg, 0, &u) < 0)
+		if (parse_u32("--tcp-idle-s", optarg, 0, 86400, &u) < 0)
 			return -1;
 		ncfg.idle_s = u;
 		return 0;
@@ -513,7 +499,7 @@ static int apply(int opt, const char *optarg)
 			return usage_err("--memcap", optarg, "bytes with K, M or G (at least 64M), or 0");
 		return 0;
 	case O_QBUDGET:
-		if (parse_u32("--query-budget", optarg, 1000, &u) < 0)
+		if (parse_u32("--query-budget", optarg, 1000, UINT32_MAX, &u) < 0)
 			return -1;
 		cfg.query_budget = u;
 		return 0;
@@ -524,22 +510,22 @@ static int apply(int opt, const char *optarg)
 		ports_file = optarg;
 		return 0;
 	case O_HTTPADDR:
-		if (parse_u32("--http-max-per-addr", optarg, 1, &u) < 0)
+		if (parse_u32("--http-max-per-addr", optarg, 1, 65536, &u) < 0)
 			return -1;
 		hcfg.per_addr = u;
 		return 0;
 	case O_HTTPTIMEOUT:
-		if (parse_u32("--http-timeout-s", optarg, 1, &u) < 0)
+		if (parse_u32("--http-timeout-s", optarg, 1, 3600, &u) < 0)
 			return -1;
 		hcfg.timeout_s = u;
 		return 0;
 	case O_SSEMAX:
-		if (parse_u32("--sse-max", optarg, 1, &u) < 0 || u > 4096)
-			return usage_err("--sse-max", optarg, "1 .. 4096");
+		if (parse_u32("--sse-max", optarg, 1, 4096, &u) < 0)
+			return -1;
 		hcfg.sse_max = u;
 		return 0;
 	case O_SSEADDR:
-		if (parse_u32("--sse-max-per-addr", optarg, 1, &u) < 0)
+		if (parse_u32("--sse-max-per-addr", optarg, 1, 4096, &u) < 0)
 			return -1;
 		hcfg.sse_per_addr = u;
 		return 0;
@@ -573,19 +559,19 @@ static int apply(int opt, const char *optarg)
 		ktopic = optarg;
 		return 0;
 	case O_KMOCK:
-		if (parse_u32("--kafka-mock", optarg, 1, &kmock) < 0)
+		if (parse_u32("--kafka-mock", optarg, 1, 16, &kmock) < 0)
 			return -1;
 		return 0;
 	case O_KQUEUE:
-		if (parse_u32("--kafka-queue", optarg, 1, &kqueue) < 0)
+		if (parse_u32("--kafka-queue", optarg, 1, 10000000, &kqueue) < 0)
 			return -1;
 		return 0;
 	case O_KTIMEOUT:
-		if (parse_u32("--kafka-timeout-ms", optarg, 1, &ktimeout) < 0)
+		if (parse_u32("--kafka-timeout-ms", optarg, 1, 600000, &ktimeout) < 0)
 			return -1;
 		return 0;
 	case O_RUN:
-		if (parse_u32("--run-seconds", optarg, 1, &run_s) < 0)
+		if (parse_u32("--run-seconds", optarg, 1, 31536000, &run_s) < 0)
 			return -1;
 		return 0;
 	case O_CONFIG:

@@ -443,6 +443,13 @@ with open(reg, "w") as f:
     f.write("keep me\n")
 rc, t, err = quick([collector, "--max-probes", "4294967295", "--http", "off"])
 case("10 --max-probes 4294967295: usage error", rc == 2 and t < 2, err.strip()[:80])
+# Every number has an upper bound (one helper for probes and collector): none is taken as huge.
+for flag, v, want in (("--max-asns", "4000000000", "from 1 to 16777215"),
+                      ("--tcp-idle-s", "99999999", "from 0 to 86400"),
+                      ("--grace-ms", "-1", "from 0 to 600000")):
+    rc, t, err = quick([collector, flag, v, "--http", "off"])
+    case(f"10 {flag} {v}: usage error naming the range", rc == 2 and t < 2 and want in err,
+         err.strip()[:100])
 rc, t, err = quick([collector, "--listen", f"unix:{reg}", "--http", "off"])
 case("10 --listen unix:REGULAR_FILE: refused, the file kept",
      rc == 2 and open(reg).read() == "keep me\n", err.strip()[:80])

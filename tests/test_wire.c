@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* test_wire.c - window -> messages -> window round trip, part splitting, hostile messages. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "hmac.h"
@@ -160,9 +165,50 @@ static void test_hmac_vectors(void)
 	CHECK(!ep_hmac_equal(out, want6, sizeof(out)));
 }
 
+/* --key-file, one reader for probes and collector: the first line of a regular file. */
+static void test_key_file(void)
+{
+	char dir[] = "/tmp/ep-key-XXXXXX", path[64], err[300];
+	uint8_t key[256];
+	int loose = -1;
+	FILE *fp;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/k", dir);
+	fp = fopen(path, "w");
+	CHECK(fp != NULL);
+	fputs("s3cret\r\nsecond line\n", fp);
+	fclose(fp);
+	chmod(path, 0600);
+	CHECK_EQ(ep_hmac_key_read(path, key, sizeof(key), &loose, err, sizeof(err)), 6);
+	CHECK(!memcmp(key, "s3cret", 6));
+	CHECK_EQ(loose, 0);
+	chmod(path, 0644);
+	CHECK_EQ(ep_hmac_key_read(path, key, sizeof(key), &loose, err, sizeof(err)), 6);
+	CHECK_EQ(loose, 1);
+	fp = fopen(path, "w"); /* an empty first line */
+	fputs("\nkey on the second line\n", fp);
+	fclose(fp);
+	CHECK_EQ(ep_hmac_key_read(path, key, sizeof(key), &loose, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "1..255 bytes on its first line") != NULL);
+	fp = fopen(path, "w"); /* longer than the key room */
+	for (int i = 0; i < 300; i++)
+		fputc('k', fp);
+	fclose(fp);
+	CHECK_EQ(ep_hmac_key_read(path, key, sizeof(key), &loose, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(ep_hmac_key_read(dir, key, sizeof(key), &loose, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "not a regular file") != NULL);
+	CHECK_EQ(ep_hmac_key_read("/nonexistent/k", key, sizeof(key), &loose, err, sizeof(err)),
+		 -EINVAL);
+	CHECK(strstr(err, "No such file") != NULL);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_round_trip();
 	test_hmac_vectors();
+	test_key_file();
 	CHECK_DONE();
 }

@@ -138,3 +138,20 @@ const char *ep_config_arg(int argc, char **argv)
 	}
 	return NULL;
 }
+
+int ep_parse_u32_arg(const char *flag, const char *arg, uint32_t min, uint32_t max, uint32_t *out,
+		     char *err, size_t errlen)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
+		snprintf(err, errlen, "--%s: '%s' is not a whole number from %u to %u", flag, arg,
+			 min, max);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}

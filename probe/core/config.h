@@ -10,6 +10,7 @@
 
 #include <getopt.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Apply one option: @return 0, 1 to stop (help), or < 0 with err filled. */
 typedef int (*ep_config_set_cb)(int id, const char *arg, void *ctx, char *err, size_t errlen);
@@ -37,6 +38,13 @@ struct ep_config_store {
 int ep_config_load(struct ep_config_store *st, const char *file, const char *program,
 		   const struct option *opts, const int *skip, int nskip, ep_config_set_cb set,
 		   void *ctx, char *err, size_t errlen);
+
+/*
+ * Parse an unsigned integer flag argument within [min, max] (flag without its
+ * dashes; every program's numbers go through here). @return 0 or -EINVAL.
+ */
+int ep_parse_u32_arg(const char *flag, const char *arg, uint32_t min, uint32_t max, uint32_t *out,
+		     char *err, size_t errlen);
 
 /* The value of --config FILE / --config=FILE in argv, or NULL. */
 const char *ep_config_arg(int argc, char **argv);

@@ -153,23 +153,6 @@ int ep_probe_parse_args(int argc, char **argv, const struct option *own, size_t 
 	return 0;
 }
 
-int ep_parse_u32_arg(const char *flag, const char *arg, uint32_t min, uint32_t max, uint32_t *out,
-		     char *err, size_t errlen)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
-		snprintf(err, errlen, "--%s: '%s' is not a whole number from %u to %u", flag, arg,
-			 min, max);
-		return -EINVAL;
-	}
-	*out = (uint32_t)v;
-	return 0;
-}
-
 int ep_probe_opt(struct ep_probe_opts *o, int id, const char *arg, char *err, size_t errlen)
 {
 	switch (id) {
@@ -241,23 +224,14 @@ int ep_probe_opt(struct ep_probe_opts *o, int id, const char *arg, char *err, si
 	case O_CONFIG:
 		return 0; /* read before the other options (ep_probe_parse_args) */
 	case O_KEY_FILE: {
-		FILE *fp = fopen(arg, "rb");
-		size_t n;
+		int loose;
+		long n = ep_hmac_key_read(arg, o->key, sizeof(o->key), &loose, err, errlen);
 
-		if (!fp) {
-			snprintf(err, errlen, "--key-file '%s': %s", arg, strerror(errno));
+		if (n < 0)
 			return -EINVAL;
-		}
-		n = fread(o->key, 1, sizeof(o->key), fp);
-		fclose(fp);
-		while (n && (o->key[n - 1] == '\n' || o->key[n - 1] == '\r'))
-			n--;
-		if (n == 0 || n >= sizeof(o->key)) {
-			snprintf(err, errlen, "--key-file '%s': the key must be 1..%zu bytes", arg,
-				 sizeof(o->key) - 1);
-			return -EINVAL;
-		}
-		o->keylen = n;
+		if (loose)
+			ep_log_warn("--key-file '%s' is world-readable", arg);
+		o->keylen = (size_t)n;
 		return 0;
 	}
 	default:

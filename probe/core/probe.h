@@ -139,8 +139,4 @@ void ep_probe_teardown(struct ep_probe *p);
 int ep_probe_load_asn(const struct ep_probe_opts *o, struct ep_asn_map **out, char *err,
 		      size_t errlen);
 
-/* Parse an unsigned integer flag argument within [min, max]. @return 0 or -EINVAL. */
-int ep_parse_u32_arg(const char *flag, const char *arg, uint32_t min, uint32_t max, uint32_t *out,
-		     char *err, size_t errlen);
-
 #endif
