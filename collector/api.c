@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "api.h"
-#include "asn_map.h"
+#include "edgeprobe/ep_wire.h"
 #include "json_out.h"
 #include "stats.h"
 #include "wallclock.h"

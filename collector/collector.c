@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "asn_map.h"
+#include "edgeprobe/ep_wire.h"
 #include "collector.h"
 #include "utf8.h"
 

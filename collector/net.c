@@ -16,7 +16,7 @@
 
 #include "edgeprobe/ep_wire.h"
 #include "net.h"
-#include "sink.h"
+#include "url.h"
 
 #define MAX_LISTENERS 16
 #define BATCH 64

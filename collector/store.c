@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "asn_map.h"
+#include "edgeprobe/ep_wire.h"
 #include "store.h"
 
 static uint32_t asn_hash(uint32_t asn)

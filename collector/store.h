@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "asn_agg.h"
+#include "stats.h"
 #include "shist.h"
 
 #define EP_STORE_MAX_TIERS 4

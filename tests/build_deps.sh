@@ -5,6 +5,7 @@
 # the #include lines, independently of the compiler) is in the dependencies ninja recorded
 # from clang's depfile, and a touched ep_track.h makes the object out of date (a dry run;
 # the header's time is put back).
+# Also: no include crosses the layers (lib/ under probes and collector, never the reverse).
 # Usage: build_deps.sh BUILD_DIR SOURCE_DIR
 set -u
 B=$1 S=$2
@@ -37,6 +38,27 @@ for h in $want; do
 		fail=1
 	fi
 done
+# The layering: lib/ includes nothing of probe/ or collector/; the collector nothing of probe/;
+# the probes nothing of collector/ (the include paths enforce it; this names the offender).
+layer=$(python3 - "$S" <<'PY'
+import glob, os, re, sys
+s = sys.argv[1]
+def headers(d):
+    return {os.path.basename(p) for p in glob.glob(os.path.join(s, d, "**", "*.h"), recursive=True)}
+probe, coll = headers("probe"), headers("collector")
+rules = (("lib", probe | coll), ("collector", probe - headers("lib")), ("probe", coll))
+for d, banned in rules:
+    for f in glob.glob(os.path.join(s, d, "**", "*.[ch]"), recursive=True):
+        for m in re.finditer(r'#include\s+"([^"/]+)"', open(f).read()):
+            if m.group(1) in banned and not os.path.exists(os.path.join(os.path.dirname(f), m.group(1))):
+                print(f"{os.path.relpath(f, s)} includes {m.group(1)}")
+PY
+)
+if [ -n "$layer" ]; then
+	echo "FAIL: an include crosses the layers:"; echo "$layer"; fail=1
+else
+	echo "ok: lib/, probe/ and collector/ include only what their layer may"
+fi
 # A touched header makes the object out of date; restore its time afterwards.
 H="$S/include/edgeprobe/ep_track.h"
 ref=$(mktemp)

@@ -29,4 +29,7 @@
 
 #define EP_WIRE_ORG_MAX 255
 
+/* The ASN of the aggregate for ASNs beyond a table's capacity ("other"). */
+#define EP_ASN_OTHER 0xffffffffu
+
 #endif

@@ -7,14 +7,6 @@
 #include "asn_agg.h"
 #include "edgeprobe/ep_flow_key.h"
 
-const char *const ep_asn_counter_names[EP_AC__COUNT] = {
-#define EP_X(n) #n,
-	EP_ASN_COUNTERS(EP_X)
-#undef EP_X
-};
-
-const char *const ep_asn_hist_names[EP_AH__COUNT] = {"rtt_hs", "rtt_data", "retx_ppm"};
-
 static uint32_t hash_asn(uint32_t asn)
 {
 	return (uint32_t)(ep_mix64(asn) >> 32);

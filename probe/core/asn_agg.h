@@ -18,13 +18,12 @@
 
 #include "asn_map.h"
 #include "hist.h"
+#include "stats.h"
 #include "window.h"
 
 /* Slots (max_asns + 1) a flow record can name: 24 bits (flow_table.h). */
 #define EP_ASN_AGG_MAX_SLOTS 0xffffffu
 
-extern const char *const ep_asn_counter_names[EP_AC__COUNT];
-extern const char *const ep_asn_hist_names[EP_AH__COUNT];
 
 struct ep_asn_slot {
 	uint32_t asn;

@@ -15,8 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "edgeprobe/ep_wire.h"
+
 #define EP_ASN_UNKNOWN 0u
-#define EP_ASN_OTHER 0xffffffffu /* aggregate for ASNs beyond a table's capacity */
 
 struct ep_asn_map;
 

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "url.h"
+
 struct ep_sink;
 
 /*
@@ -57,16 +59,6 @@ uint64_t ep_sink_flush(struct ep_sink *s, uint32_t timeout_ms);
 void ep_sink_close(struct ep_sink *s);
 
 const char *ep_sink_url(const struct ep_sink *s);
-
-/* The transports a URL names. */
-enum ep_url_scheme { EP_URL_UDP = 1, EP_URL_TCP, EP_URL_UNIX, EP_URL_FILE };
-
-/*
- * Split "udp://host:port" / "tcp://host:port" / "unix:path" / "file:path".
- * @return the scheme (enum ep_url_scheme) or -EINVAL; host and port (or the
- *         path, in host) are copied out.
- */
-int ep_url_parse(const char *url, char *host, size_t hostlen, char *port, size_t portlen);
 
 /* Write/read one length-prefixed record (u32 big-endian length, then bytes). */
 int ep_frame_write(int fd, const uint8_t *msg, size_t len);

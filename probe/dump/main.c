@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "json_out.h"
-#include "sink.h"
+#include "url.h"
 #include "wire.h"
 
 #define MAX_PENDING 256

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "asn_agg.h"
 #include "json_out.h"
 #include "utf8.h"
 #include "stats.h"
