@@ -6,14 +6,14 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <netdb.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #ifndef EP_VERSION
@@ -22,111 +22,146 @@
 
 static void usage(FILE *fp)
 {
-	fputs("usage: edgeprobe-query [--server URL] [--json] COMMAND [options]\n"
+	fputs("usage: edgeprobe-query [--server URL] [--token-file F] [--cacert F] [--json] COMMAND [options]\n"
 	      "  top [--by p50|p90|p99|max|retx_rate|samples|flows] [--metric rtt_data|rtt_hs]\n"
 	      "      [--range 5m] [--limit 20] [--probe ID] [--end T]\n"
 	      "  series ASN [--metric rtt_data|rtt_hs|retx_rate] [--q 0.99] [--step 1s] [--range 15m]\n"
 	      "  regressions [--range 5m] [--baseline 1h] [--metric rtt_data] [--limit 20]\n"
 	      "  histogram ASN [--range 1m]\n"
 	      "  probes\n"
-	      "The server defaults to $EDGEPROBE_COLLECTOR or http://127.0.0.1:8080.\n",
+	      "The server defaults to $EDGEPROBE_COLLECTOR or http://127.0.0.1:8080 (https:// with\n"
+	      "the collector's --tls-cert; --cacert for a certificate the system does not trust).\n"
+	      "--token-file: the first line is sent as the bearer token (the collector's\n"
+	      "--api-token-file); default $EDGEPROBE_TOKEN_FILE.\n",
 	      fp);
 }
 
-/* GET path from http://HOST:PORT; the body in *body. @return HTTP status, or -1. */
-static int http_get(const char *server, const char *path, char **body, size_t *blen)
+/* Where and how to ask: the server's base URL, a bearer token, a CA file for HTTPS. */
+struct client {
+	const char *server;
+	const char *cacert;
+	char auth[600]; /* "Authorization: Bearer TOKEN", or empty */
+};
+
+/* The response body, bounded (a collector answers a query in megabytes at most). */
+#define MAX_BODY (256u << 20)
+
+struct body {
+	char *p;
+	size_t len, cap;
+	int too_big;
+};
+
+static size_t on_data(char *data, size_t size, size_t n, void *ctx)
 {
-	char host[256], port[16] = "80", req[2048], *p, *resp = NULL;
-	struct addrinfo hints = {0}, *ai, *it;
-	size_t len = 0, cap = 0;
-	const char *s = server;
-	int fd = -1, status, rc;
+	struct body *b = ctx;
+	size_t add = size * n;
 
-	if (!strncmp(s, "http://", 7))
-		s += 7;
-	snprintf(host, sizeof(host), "%s", s);
-	if ((p = strchr(host, '/')))
-		*p = '\0';
-	if (host[0] == '[') {
-		char *close = strchr(host, ']');
+	if (b->len + add + 1 > MAX_BODY) {
+		b->too_big = 1;
+		return 0; /* libcurl stops the transfer */
+	}
+	if (b->len + add + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+		char *p;
 
-		if (close && close[1] == ':')
-			snprintf(port, sizeof(port), "%s", close + 2);
-		if (close)
-			*close = '\0';
-		memmove(host, host + 1, strlen(host));
-	} else if ((p = strrchr(host, ':'))) {
-		*p = '\0';
-		snprintf(port, sizeof(port), "%s", p + 1);
+		while (cap < b->len + add + 1)
+			cap *= 2;
+		if (!(p = realloc(b->p, cap)))
+			return 0;
+		b->p = p;
+		b->cap = cap;
 	}
-	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(host, port, &hints, &ai);
-	if (rc) {
-		fprintf(stderr, "edgeprobe-query: %s: %s\n", server, gai_strerror(rc));
-		return -1;
-	}
-	for (it = ai; it; it = it->ai_next) {
-		fd = socket(it->ai_family, it->ai_socktype, 0);
-		if (fd >= 0 && connect(fd, it->ai_addr, it->ai_addrlen) == 0)
-			break;
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(ai);
-	if (fd < 0) {
-		fprintf(stderr, "edgeprobe-query: cannot connect to %s: %s\n", server, strerror(errno));
-		return -1;
-	}
-	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\nAccept: application/json\r\n\r\n",
-		 path, host);
-	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
-		close(fd);
-		return -1;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (len + 4096 > cap) {
-			char *r = realloc(resp, cap = cap ? cap * 2 : 65536);
-
-			if (!r) {
-				free(resp);
-				close(fd);
-				return -1;
-			}
-			resp = r;
-		}
-		n = read(fd, resp + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (!resp)
-		return -1;
-	resp[len] = '\0';
-	if (sscanf(resp, "HTTP/%*s %d", &status) != 1 || !(p = strstr(resp, "\r\n\r\n"))) {
-		fprintf(stderr, "edgeprobe-query: %s: not an HTTP response\n", server);
-		free(resp);
-		return -1;
-	}
-	p += 4;
-	*blen = len - (size_t)(p - resp);
-	memmove(resp, p, *blen + 1);
-	*body = resp;
-	return status;
+	memcpy(b->p + b->len, data, add);
+	b->len += add;
+	b->p[b->len] = '\0';
+	return add;
 }
 
-static json_t *fetch(const char *server, const char *path, int raw)
+/* GET server + path with libcurl; the body in *body. @return HTTP status, or -1. */
+static int http_get(const struct client *cl, const char *path, char **body, size_t *blen)
+{
+	char url[2048], errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
+	struct body b = {0};
+	CURL *h = curl_easy_init();
+	long status = -1;
+	CURLcode rc;
+
+	snprintf(url, sizeof(url), "%s%s", cl->server, path);
+	if (cl->auth[0])
+		hdrs = curl_slist_append(hdrs, cl->auth);
+	if (!h || !hdrs) {
+		fprintf(stderr, "edgeprobe-query: out of memory\n");
+		curl_slist_free_all(hdrs);
+		curl_easy_cleanup(h);
+		return -1;
+	}
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	if (cl->cacert)
+		curl_easy_setopt(h, CURLOPT_CAINFO, cl->cacert);
+	rc = curl_easy_perform(h);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	else if (b.too_big)
+		fprintf(stderr, "edgeprobe-query: %s: the response exceeds %u MiB\n", url,
+			MAX_BODY >> 20);
+	else
+		fprintf(stderr, "edgeprobe-query: %s %s: %s\n",
+			rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST
+				? "cannot connect to" : "request failed:",
+			url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	if (rc != CURLE_OK) {
+		free(b.p);
+		return -1;
+	}
+	if (!b.p && !(b.p = calloc(1, 1)))
+		return -1;
+	*body = b.p;
+	*blen = b.len;
+	return (int)status;
+}
+
+/* The first line of FILE as the bearer token. @return 0, or -1 (said why). */
+static int read_token(struct client *cl, const char *file)
+{
+	char tok[512];
+	FILE *fp = fopen(file, "r");
+
+	if (!fp || !fgets(tok, sizeof(tok), fp)) {
+		fprintf(stderr, "edgeprobe-query: --token-file '%s': %s\n", file,
+			fp ? "empty" : strerror(errno));
+		if (fp)
+			fclose(fp);
+		return -1;
+	}
+	fclose(fp);
+	tok[strcspn(tok, "\r\n")] = '\0';
+	if (!tok[0]) {
+		fprintf(stderr, "edgeprobe-query: --token-file '%s': empty first line\n", file);
+		return -1;
+	}
+	snprintf(cl->auth, sizeof(cl->auth), "Authorization: Bearer %s", tok);
+	return 0;
+}
+
+static json_t *fetch(const struct client *cl, const char *path, int raw)
 {
 	char *body = NULL;
 	size_t len = 0;
 	json_error_t jerr;
 	json_t *j;
-	int status = http_get(server, path, &body, &len);
+	int status = http_get(cl, path, &body, &len);
 
 	if (status < 0)
 		return NULL;
@@ -212,14 +247,18 @@ int main(int argc, char **argv)
 		{"probe", required_argument, NULL, 'p'},  {"end", required_argument, NULL, 'e'},
 		{"q", required_argument, NULL, 'q'},      {"step", required_argument, NULL, 't'},
 		{"baseline", required_argument, NULL, 'B'}, {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+		{"version", no_argument, NULL, 'V'},
+		{"token-file", required_argument, NULL, 'T'}, {"cacert", required_argument, NULL, 'C'},
+		{NULL, 0, NULL, 0},
 	};
-	const char *server = getenv("EDGEPROBE_COLLECTOR"), *by = NULL, *metric = NULL,
+	const char *server = getenv("EDGEPROBE_COLLECTOR"), *token = getenv("EDGEPROBE_TOKEN_FILE"),
+		   *by = NULL, *metric = NULL,
 		   *range = NULL, *limit = NULL, *probe = NULL, *end = NULL, *q = NULL, *step = NULL,
 		   *baseline = NULL, *cmd, *asn = NULL;
 	char path[1024];
 	int opt, raw = 0, ret = 1;
 	json_t *j = NULL;
+	struct client cl = {0};
 
 	if (!server)
 		server = "http://127.0.0.1:8080";
@@ -227,6 +266,8 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's': server = optarg; break;
+		case 'T': token = optarg; break;
+		case 'C': cl.cacert = optarg; break;
 		case 'j': raw = 1; break;
 		case 'b': by = optarg; break;
 		case 'm': metric = optarg; break;
@@ -245,6 +286,28 @@ int main(int argc, char **argv)
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;
+	}
+	{
+		/* The base URL without a trailing slash: paths start with one. */
+		static char base[1024];
+		size_t n = strlen(server);
+
+		while (n > 1 && server[n - 1] == '/')
+			n--;
+		if (n >= sizeof(base)) {
+			fprintf(stderr, "edgeprobe-query: --server: longer than %zu bytes\n",
+				sizeof(base) - 1);
+			return 2;
+		}
+		memcpy(base, server, n);
+		base[n] = '\0';
+		cl.server = base;
+	}
+	if (token && read_token(&cl, token) < 0)
+		return 2;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "edgeprobe-query: libcurl failed to start\n");
+		return 1;
 	}
 	cmd = argv[optind++];
 	if (!strcmp(cmd, "series") || !strcmp(cmd, "histogram")) {
@@ -273,7 +336,7 @@ int main(int argc, char **argv)
 		    append(path, sizeof(path), "limit", limit ? limit : "20") ||
 		    append(path, sizeof(path), "probe", probe) || append(path, sizeof(path), "end", end))
 			return 2;
-		if (!(j = fetch(server, path, raw)))
+		if (!(j = fetch(&cl, path, raw)))
 			return 1;
 		if (!raw)
 			print_asn_table(json_object_get(j, "asns"), metric ? metric : "rtt_data");
@@ -287,7 +350,7 @@ int main(int argc, char **argv)
 		    append(path, sizeof(path), "range", range) ||
 		    append(path, sizeof(path), "probe", probe) || append(path, sizeof(path), "end", end))
 			return 2;
-		if (!(j = fetch(server, path, raw)))
+		if (!(j = fetch(&cl, path, raw)))
 			return 1;
 		if (!raw) {
 			int rate = metric && !strcmp(metric, "retx_rate");
@@ -325,7 +388,7 @@ int main(int argc, char **argv)
 		    append(path, sizeof(path), "limit", limit ? limit : "20") ||
 		    append(path, sizeof(path), "probe", probe) || append(path, sizeof(path), "end", end))
 			return 2;
-		if (!(j = fetch(server, path, raw)))
+		if (!(j = fetch(&cl, path, raw)))
 			return 1;
 		if (!raw) {
 			printf("%-10s %-28s %7s %9s %9s %8s %8s\n", "ASN", "ORG", "SCORE", "P90_MS",
@@ -344,7 +407,7 @@ int main(int argc, char **argv)
 		if (append(path, sizeof(path), "range", range) ||
 		    append(path, sizeof(path), "probe", probe) || append(path, sizeof(path), "end", end))
 			return 2;
-		if (!(j = fetch(server, path, raw)))
+		if (!(j = fetch(&cl, path, raw)))
 			return 1;
 		if (!raw) {
 			json_t *a = json_object_get(j, "asn"), *arr = json_array();
@@ -360,7 +423,7 @@ int main(int argc, char **argv)
 		size_t i;
 		json_t *p;
 
-		if (!(j = fetch(server, "/api/v1/probes", raw)))
+		if (!(j = fetch(&cl, "/api/v1/probes", raw)))
 			return 1;
 		if (!raw) {
 			printf("%-24s %8s %10s %8s %6s %6s %8s %8s %9s\n", "PROBE", "AGE_S", "MSGS",
@@ -380,5 +443,6 @@ int main(int argc, char **argv)
 	}
 	ret = 0;
 	json_decref(j);
+	curl_global_cleanup();
 	return ret;
 }

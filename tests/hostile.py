@@ -27,6 +27,7 @@ from eptest import free_port, spawn_collector  # noqa: E402
 
 collector, pcap_probe, dump, send, out = sys.argv[1:6]
 promtool = sys.argv[6] if len(sys.argv) > 6 and sys.argv[6] != "none" else None
+query = sys.argv[7] if len(sys.argv) > 7 and sys.argv[7] != "none" else None
 os.makedirs(out, exist_ok=True)
 MEMCAP = 256 << 20
 HONEST_S = 75
@@ -398,6 +399,14 @@ with open(tok, "w") as f:
     f.write("s3cret-t0ken\n")
 os.chmod(tok, 0o600)
 c = Coll(["--api-token-file", tok])
+if query:  # edgeprobe-query (libcurl) sends the token from --token-file; without it, a clear 401
+    q_ok = subprocess.run([query, "--server", f"http://127.0.0.1:{c.http}", "--token-file", tok,
+                           "probes"], capture_output=True, timeout=20)
+    q_no = subprocess.run([query, "--server", f"http://127.0.0.1:{c.http}", "probes"],
+                          capture_output=True, timeout=20)
+    case("exposure: edgeprobe-query --token-file is let in, without it HTTP 401",
+         q_ok.returncode == 0 and q_no.returncode == 1 and b"HTTP 401" in q_no.stderr,
+         f"with {q_ok.returncode} {q_ok.stderr[-80:]}, without {q_no.returncode} {q_no.stderr[-80:]}")
 codes = [c.raw("/api/v1/probes")[0], c.raw("/metrics")[0],
          c.raw("/api/v1/probes", {"Authorization": "Bearer s3cret-t0ken"})[0],
          c.raw("/api/v1/probes?access_token=s3cret-t0ken")[0],
@@ -424,6 +433,12 @@ if r.returncode == 0:
             break
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.05)
+    q_tls = None
+    if query:  # edgeprobe-query over HTTPS, the test CA given with --cacert
+        q_tls = subprocess.run([query, "--server", f"https://localhost:{port}", "--cacert", crt,
+                                "probes"], capture_output=True, timeout=20)
+        case("exposure: edgeprobe-query over HTTPS (--cacert)", q_tls.returncode == 0,
+             q_tls.stderr.decode()[-120:])
     plain = None
     try:
         urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/probes", timeout=3)
