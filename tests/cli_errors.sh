@@ -41,6 +41,9 @@ expect 2 "--local-net: '10.0.0.0/40'" "$PROBE" --read "$OUT/empty.pcap" --asn-db
 expect 1 "'bogus://x'" "$PROBE" --read "$OUT/empty.pcap" --asn-db none --collector bogus://x
 expect 1 "no ASN data in /nonexistent" env EDGEPROBE_ASN_DIR=/nonexistent "$PROBE" --read "$OUT/empty.pcap"
 expect 2 "give exactly one of --listen URL or --read FILE" "$DUMP"
+expect 2 "--count: 'many' is not a whole number" "$DUMP" --listen udp://127.0.0.1:0 --count many
+expect 2 "--timeout-ms: '-5' is not a whole number" "$DUMP" --listen udp://127.0.0.1:0 --timeout-ms -5
+expect 1 "no message for 200 ms" "$DUMP" --listen udp://127.0.0.1:0 --timeout-ms 200
 # A replay whose collector resets the connection: counted, reported, exit 1 (not SIGPIPE).
 # The replay is long (--loop) so that it is still writing when the reset arrives.
 GEN=$(dirname "$0")/../scripts/gen-traffic

@@ -1,25 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * edgeprobe-dump - receives the wire protocol (or reads saved messages) and
- * prints the same JSON lines as a probe's --json-out, so scripts can consume
- * probes without the collector.
+ * edgeprobe-dump - receives the wire protocol on the collector's listener
+ * (net.c), or reads saved messages, and prints the same JSON lines as a
+ * probe's --json-out, so scripts can consume probes without the collector.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <netdb.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "json_out.h"
-#include "url.h"
+#include "net.h"
 #include "wire.h"
 
 #define MAX_PENDING 256
@@ -209,156 +206,50 @@ static int read_file(struct dump *d, const char *path)
 	return ret < 0 || d->rejected ? -1 : 0;
 }
 
-static int listen_on(const char *url, int *is_stream)
+static void on_msg(const uint8_t *msg, size_t len, void *ctx)
 {
-	char host[256], port[32];
-	int scheme = ep_url_parse(url, host, sizeof(host), port, sizeof(port)), fd = -1, one = 1;
-
-	*is_stream = scheme == EP_URL_TCP;
-	if (scheme == EP_URL_UNIX) {
-		struct sockaddr_un sa = {.sun_family = AF_UNIX};
-
-		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		strcpy(sa.sun_path, host);
-		unlink(host);
-		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-			goto fail;
-	} else if (scheme == EP_URL_UDP || scheme == EP_URL_TCP) {
-		struct addrinfo hints = {0}, *res;
-
-		hints.ai_socktype = scheme == EP_URL_UDP ? SOCK_DGRAM : SOCK_STREAM;
-		hints.ai_flags = AI_PASSIVE;
-		if (getaddrinfo(host, port, &hints, &res)) {
-			fprintf(stderr, "edgeprobe-dump: --listen %s: cannot resolve\n", url);
-			return -1;
-		}
-		fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
-		if (fd >= 0)
-			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
-		    (scheme == EP_URL_TCP && listen(fd, 16) < 0)) {
-			freeaddrinfo(res);
-			goto fail;
-		}
-		freeaddrinfo(res);
-	} else {
-		fprintf(stderr, "edgeprobe-dump: --listen '%s': expected udp://HOST:PORT, "
-				"tcp://HOST:PORT or unix:PATH\n",
-			url);
-		return -1;
-	}
-	if (scheme == EP_URL_UDP) {
-		int sz = 8 << 20;
-
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	}
-	return fd;
-fail:
-	fprintf(stderr, "edgeprobe-dump: --listen %s: %s\n", url, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return -1;
+	handle(ctx, msg, len);
 }
 
-struct client {
-	int fd;
-	uint8_t *buf;
-	size_t len;
-};
-
-/* Feed complete length-prefixed frames of a stream client; @return -1 to drop it. */
-static int client_read(struct dump *d, struct client *c)
+static uint64_t mono_ms(void)
 {
-	size_t cap = 4 + EP_WIRE_MAX_MESSAGE;
-	ssize_t n = read(c->fd, c->buf + c->len, cap - c->len);
+	struct timespec ts;
 
-	if (n <= 0)
-		return -1;
-	c->len += (size_t)n;
-	while (c->len >= 4) {
-		uint32_t len = ep_be32(c->buf);
-
-		if (len > EP_WIRE_MAX_MESSAGE) {
-			fprintf(stderr, "edgeprobe-dump: stream frame of %u bytes: dropping client\n",
-				len);
-			return -1;
-		}
-		if (c->len < 4 + len)
-			break;
-		handle(d, c->buf + 4, len);
-		memmove(c->buf, c->buf + 4 + len, c->len - 4 - len);
-		c->len -= 4 + len;
-	}
-	return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static int run_listen(struct dump *d, const char *url, int timeout_ms)
+/* Receive on the collector's listener (net.c) until done, a signal, or timeout_ms of silence. */
+static int run_listen(struct dump *d, const char *url, uint32_t timeout_ms)
 {
-	struct client cl[MAX_CLIENTS] = {0};
-	uint8_t *buf = malloc(EP_WIRE_MAX_MESSAGE);
-	int stream, fd = listen_on(url, &stream), i, ret = 0;
+	struct ep_net_cfg cfg = {MAX_CLIENTS, MAX_CLIENTS, 0};
+	struct ep_net *n;
+	uint64_t last = mono_ms();
+	char err[400];
+	int ret = 0;
 
-	if (fd < 0 || !buf) {
-		free(buf);
+	if (ep_net_new(&n, &cfg) < 0) {
+		fprintf(stderr, "edgeprobe-dump: out of memory\n");
+		return -1;
+	}
+	if (ep_net_listen(n, url, err, sizeof(err)) < 0) {
+		fprintf(stderr, "edgeprobe-dump: %s\n", err);
+		ep_net_free(n);
 		return -1;
 	}
 	while (!stop && !d->done) {
-		struct pollfd pfd[MAX_CLIENTS + 1];
-		int n = 1, r;
-
-		pfd[0].fd = fd;
-		pfd[0].events = POLLIN;
-		for (i = 0; i < MAX_CLIENTS; i++) {
-			if (cl[i].buf) {
-				pfd[n].fd = cl[i].fd;
-				pfd[n++].events = POLLIN;
-			}
-		}
-		r = poll(pfd, (nfds_t)n, timeout_ms > 0 ? timeout_ms : -1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r == 0) {
-			fprintf(stderr, "edgeprobe-dump: no message for %d ms\n", timeout_ms);
+		if (ep_net_poll(n, 50, on_msg, d) > 0) {
+			last = mono_ms();
+		} else if (timeout_ms && mono_ms() - last >= timeout_ms) {
+			fprintf(stderr, "edgeprobe-dump: no message for %u ms\n", timeout_ms);
 			ret = 1;
 			break;
 		}
-		if (pfd[0].revents & POLLIN) {
-			if (!stream) {
-				ssize_t len = recv(fd, buf, EP_WIRE_MAX_MESSAGE, 0);
-
-				if (len > 0)
-					handle(d, buf, (size_t)len);
-			} else {
-				int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-
-				for (i = 0; cfd >= 0 && i < MAX_CLIENTS && cl[i].buf; i++)
-					;
-				if (cfd >= 0 && i < MAX_CLIENTS &&
-				    (cl[i].buf = malloc(4 + EP_WIRE_MAX_MESSAGE))) {
-					cl[i].fd = cfd;
-					cl[i].len = 0;
-				} else if (cfd >= 0) {
-					close(cfd);
-				}
-			}
-		}
-		for (i = 0, n = 1; i < MAX_CLIENTS; i++) {
-			if (!cl[i].buf)
-				continue;
-			if ((pfd[n++].revents & (POLLIN | POLLHUP)) && client_read(d, &cl[i]) < 0) {
-				close(cl[i].fd);
-				free(cl[i].buf);
-				cl[i].buf = NULL;
-			}
-		}
 	}
-	for (i = 0; i < MAX_CLIENTS; i++)
-		if (cl[i].buf) {
-			close(cl[i].fd);
-			free(cl[i].buf);
-		}
-	close(fd);
-	free(buf);
+	if (ep_net_stats(n)->frames_oversized)
+		fprintf(stderr, "edgeprobe-dump: %llu stream frames over %u bytes (their clients dropped)\n",
+			(unsigned long long)ep_net_stats(n)->frames_oversized, EP_WIRE_MAX_MESSAGE);
+	ep_net_free(n);
 	return ret;
 }
 
@@ -374,7 +265,9 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *listen_url = NULL, *file = NULL;
-	int c, timeout_ms = 0, ret, i;
+	uint32_t timeout_ms = 0, count = 0;
+	char err[200];
+	int c, ret, i;
 	static struct dump d;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -386,13 +279,22 @@ int main(int argc, char **argv)
 			file = optarg;
 			break;
 		case 'c':
-			d.limit = strtoull(optarg, NULL, 10);
+			if (ep_parse_u32_arg("count", optarg, 1, UINT32_MAX, &count, err,
+					     sizeof(err)) < 0) {
+				fprintf(stderr, "edgeprobe-dump: %s\n", err);
+				return 2;
+			}
+			d.limit = count;
 			break;
 		case 's':
 			d.until_summary = 1;
 			break;
 		case 't':
-			timeout_ms = atoi(optarg);
+			if (ep_parse_u32_arg("timeout-ms", optarg, 0, 86400000, &timeout_ms, err,
+					     sizeof(err)) < 0) {
+				fprintf(stderr, "edgeprobe-dump: %s\n", err);
+				return 2;
+			}
 			break;
 		case 'h':
 			printf("usage: edgeprobe-dump (--listen URL | --read FILE) [--count N] "
