@@ -5,10 +5,11 @@
  * worker), parse and track into per-worker state, and hand each closed window
  * to the main lcore, which merges the workers' windows and exports them.
  *
- * Hand-off: a worker encodes a closed window (wire format) into one of its
- * preallocated slots and enqueues the slot on its own single-producer ring;
- * the main lcore decodes, merges and returns the slot.  Live, a worker never
- * waits: with no free slot the window is dropped and counted.  Replaying a
+ * Hand-off: a worker copies a closed window into one of its preallocated
+ * sets (counters and histograms as sparse bucket runs, struct wset) and
+ * enqueues the set's pointer on its own single-producer ring; the main lcore
+ * merges the histograms directly and returns the set.  Live, a worker never
+ * waits: with no free set the window is dropped and counted.  Replaying a
  * capture (the packet clock), it waits for a slot, as the libpcap probe blocks
  * rather than drops when reading a file: a replay loses nothing.
  */
