@@ -6,7 +6,9 @@
  * window flips the epoch, drains the finished buffer (merging per-CPU
  * values) and exports it with the core's exporter: the same wire protocol
  * and JSON as the other probes.  Detaches on exit; a run killed with SIGKILL
- * leaves its filters, which the next start replaces.
+ * leaves its filters, which the next start replaces.  This file is the set-up
+ * and the window loop; hooks.c attaches, tries.c fills the LPM tries, drain.c
+ * reads a finished epoch.
  */
 #include <errno.h>
 #include <linux/capability.h>
@@ -15,30 +17,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <linux/if_link.h>
 
 #include "edgeprobe.skel.h"
 #include "edgeprobe/ep_admit.h"
 #include "edgeprobe/ep_bpf.h"
 #include "drain.h"
+#include "hooks.h"
 #include "log.h"
 #include "privdrop.h"
 #include "wallclock.h"
 #include "probe.h"
 #include "report.h"
+#include "tries.h"
 
 #ifndef EP_VERSION
 #define EP_VERSION "0.0.0"
 #endif
-
-#define TC_HANDLE 0xe9e9
-#define TC_PRIO 0xe9
 
 enum { O_IFACE = 1, O_XDP, O_HELP, O_VERSION };
 
@@ -72,245 +71,6 @@ static void usage(FILE *fp)
 		"  --help, --version\n"
 		"\n%s",
 		ep_probe_usage);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Preflight                                                                  */
-/* ------------------------------------------------------------------------ */
-
-static int preflight(const char *iface, char *err, size_t errlen)
-{
-	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct d[2];
-	static const struct { int cap; const char *name; } need[] = {
-		{CAP_BPF, "CAP_BPF"}, {CAP_NET_ADMIN, "CAP_NET_ADMIN"}, {CAP_PERFMON, "CAP_PERFMON"}};
-	char missing[128] = "";
-	size_t i;
-
-	if (syscall(SYS_capget, &h, d) == 0) {
-		for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
-			int c = need[i].cap;
-			int has = (d[c / 32].effective >> (c % 32)) & 1;
-			int admin = (d[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32)) & 1;
-
-			if (!has && !(admin && c != CAP_NET_ADMIN))
-				snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
-					 "%s%s", missing[0] ? ", " : "", need[i].name);
-		}
-	}
-	if (missing[0]) {
-		snprintf(err, errlen,
-			 "not enough privilege to load and attach BPF programs: missing %s (run as "
-			 "root, or grant them: setcap cap_bpf,cap_net_admin,cap_perfmon=ep)",
-			 missing);
-		return -EPERM;
-	}
-	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
-		snprintf(err, errlen,
-			 "this kernel exposes no BTF (/sys/kernel/btf/vmlinux: %s): CO-RE programs "
-			 "need CONFIG_DEBUG_INFO_BTF=y; use edgeprobe-pcap on this host",
-			 strerror(errno));
-		return -ENOENT;
-	}
-	if (!if_nametoindex(iface)) {
-		snprintf(err, errlen, "--iface %s: no such interface", iface);
-		return -ENODEV;
-	}
-	return 0;
-}
-
-/*
- * libbpf's messages as our log lines.  The kernel's netlink notes ("Kernel error
- * message: ...") answer the probing this loader does on purpose (is there a
- * clsact qdisc, a filter of ours?) and it checks every result itself: debug.
- */
-static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	enum ep_log_level lvl = level == LIBBPF_WARN ? EP_LOG_WARN
-				: level == LIBBPF_INFO ? EP_LOG_INFO : EP_LOG_DEBUG;
-	char line[1024];
-	size_t n;
-
-	if (lvl > ep_log_max)
-		return 0;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strlen(line);
-	while (n && line[n - 1] == '\n')
-		line[--n] = '\0';
-	if (!strncmp(line, "libbpf: Kernel error message:", 29) ||
-	    !strncmp(line, "Kernel error message:", 21))
-		lvl = EP_LOG_DEBUG;
-	if (lvl > ep_log_max || !n)
-		return 0;
-	ep_log(lvl, "%s", line);
-	return 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Tries                                                                      */
-/* ------------------------------------------------------------------------ */
-
-struct fill {
-	int fd4, fd6, family;
-	size_t n, errors;
-};
-
-static int count_prefix(void *ctx, const uint8_t *addr, int len, uint32_t asn)
-{
-	(void)addr;
-	(void)len;
-	(void)asn;
-	((struct fill *)ctx)->n++;
-	return 0;
-}
-
-static int put_prefix(void *ctx, const uint8_t *addr, int len, uint32_t asn)
-{
-	struct fill *f = ctx;
-	int ret;
-
-	if (f->family == 4) {
-		struct ep_bpf_lpm4 k = {(uint32_t)len, {0}};
-
-		memcpy(k.addr, addr, 4);
-		ret = bpf_map_update_elem(f->fd4, &k, &asn, BPF_ANY);
-	} else {
-		struct ep_bpf_lpm6 k = {(uint32_t)len, {0}};
-
-		memcpy(k.addr, addr, 16);
-		ret = bpf_map_update_elem(f->fd6, &k, &asn, BPF_ANY);
-	}
-	if (ret < 0)
-		f->errors++;
-	f->n++;
-	return 0;
-}
-
-static int fill_local(struct edgeprobe_bpf *skel, const struct ep_netset *ns)
-{
-	uint32_t i, one = 1;
-
-	for (i = 0; i < ns->n; i++) {
-		int ret;
-
-		if (ns->net[i].family == 4) {
-			struct ep_bpf_lpm4 k = {ns->net[i].len, {0}};
-
-			memcpy(k.addr, ns->net[i].addr, 4);
-			ret = bpf_map_update_elem(bpf_map__fd(skel->maps.ep_local4), &k, &one, BPF_ANY);
-		} else {
-			struct ep_bpf_lpm6 k = {ns->net[i].len, {0}};
-
-			memcpy(k.addr, ns->net[i].addr, 16);
-			ret = bpf_map_update_elem(bpf_map__fd(skel->maps.ep_local6), &k, &one, BPF_ANY);
-		}
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Attach and detach                                                          */
-/* ------------------------------------------------------------------------ */
-
-struct hooks {
-	struct bpf_tc_hook hook[2];
-	int attached[2];
-	int ifindex;
-	uint32_t xdp_flags;   /* XDP mode attached, 0: none */
-};
-
-/* XDP on ingress: replace a program of ours left by a killed run, never someone else's. */
-static int attach_xdp(struct hooks *h, int ifindex, int fd, char *err, size_t errlen)
-{
-	static const uint32_t modes[2] = {XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE};
-	uint32_t old_id = 0;
-	int i, ret = -EINVAL;
-
-	h->ifindex = ifindex;
-	if (bpf_xdp_query_id(ifindex, 0, &old_id) == 0 && old_id) {
-		struct bpf_prog_info info;
-		__u32 len = sizeof(info);
-		int ofd = bpf_prog_get_fd_by_id(old_id);
-
-		memset(&info, 0, sizeof(info));
-		if (ofd < 0 || bpf_obj_get_info_by_fd(ofd, &info, &len) < 0 ||
-		    strcmp(info.name, "ep_xdp_ingress")) {
-			snprintf(err, errlen, "another XDP program (id %u, %s) is attached", old_id,
-				 ofd < 0 ? "?" : info.name);
-			if (ofd >= 0)
-				close(ofd);
-			return -EBUSY;
-		}
-		close(ofd);
-		ep_log_warn("replacing an XDP program left on ingress by an earlier run");
-	}
-	for (i = 0; i < 2; i++) {
-		ret = bpf_xdp_attach(ifindex, fd, modes[i], NULL);
-		if (ret == 0) {
-			h->xdp_flags = modes[i];
-			ep_log_info("XDP on ingress in %s mode", i ? "generic (skb)" : "native");
-			return 0;
-		}
-	}
-	snprintf(err, errlen, "attaching XDP: %s", strerror(-ret));
-	return ret;
-}
-
-static int attach(struct hooks *h, int ifindex, int fd_in, int fd_out, char *err, size_t errlen)
-{
-	static const enum bpf_tc_attach_point pt[2] = {BPF_TC_INGRESS, BPF_TC_EGRESS};
-	int fds[2] = {fd_in, fd_out}, i, ret;
-
-	for (i = 0; i < 2; i++) {
-		if (fds[i] < 0)
-			continue; /* ingress on XDP */
-		DECLARE_LIBBPF_OPTS(bpf_tc_opts, old, .handle = TC_HANDLE, .priority = TC_PRIO);
-		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO,
-				    .prog_fd = fds[i]);
-
-		memset(&h->hook[i], 0, sizeof(h->hook[i]));
-		h->hook[i].sz = sizeof(h->hook[i]);
-		h->hook[i].ifindex = ifindex;
-		h->hook[i].attach_point = pt[i];
-		ret = bpf_tc_hook_create(&h->hook[i]);
-		if (ret < 0 && ret != -EEXIST) {
-			snprintf(err, errlen, "creating the clsact qdisc: %s", strerror(-ret));
-			return ret;
-		}
-		/* A filter of ours left by a killed run: replace it. */
-		if (bpf_tc_query(&h->hook[i], &old) == 0) {
-			ep_log_warn("removing a filter left on %s by an earlier run",
-				    i ? "egress" : "ingress");
-			DECLARE_LIBBPF_OPTS(bpf_tc_opts, del, .handle = TC_HANDLE, .priority = TC_PRIO);
-			bpf_tc_detach(&h->hook[i], &del);
-		}
-		ret = bpf_tc_attach(&h->hook[i], &opts);
-		if (ret < 0) {
-			snprintf(err, errlen, "attaching to %s: %s", i ? "egress" : "ingress",
-				 strerror(-ret));
-			return ret;
-		}
-		h->attached[i] = 1;
-	}
-	return 0;
-}
-
-static void detach(struct hooks *h)
-{
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO);
-
-		if (h->attached[i] && bpf_tc_detach(&h->hook[i], &opts) < 0)
-			ep_log_warn("detaching from %s failed", i ? "egress" : "ingress");
-		h->attached[i] = 0;
-	}
-	if (h->xdp_flags && bpf_xdp_detach(h->ifindex, h->xdp_flags, NULL) < 0)
-		ep_log_warn("detaching XDP failed");
-	h->xdp_flags = 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -402,19 +162,6 @@ static void close_window(struct edgeprobe_bpf *skel, struct ep_probe *p, struct 
 	ep_asn_agg_clear(&wn->d.agg);
 }
 
-/* Delete every key of an LPM trie (key_size bytes). */
-static void clear_map(int fd, size_t key_size)
-{
-	uint8_t key[sizeof(struct ep_bpf_lpm6)], next[sizeof(struct ep_bpf_lpm6)];
-
-	(void)key_size;
-	while (bpf_map_get_next_key(fd, NULL, next) == 0) {
-		memcpy(key, next, sizeof(key));
-		if (bpf_map_delete_elem(fd, key) < 0)
-			break;
-	}
-}
-
 /*
  * SIGHUP: load the ASN data again into the tries not in use and flip to them
  * (programs read the choice once per packet); a bad file, or one that does not
@@ -424,7 +171,7 @@ static void reload_asn(struct edgeprobe_bpf *skel, struct ep_probe *p,
 		       const struct ep_probe_opts *po, struct ep_bpf_cfg *cfg, struct ep_bpf_drain *d)
 {
 	struct ep_asn_map *m;
-	struct fill f = {0};
+	struct ep_bpf_fill f = {0};
 	uint32_t zero = 0, next = cfg->asn_set ^ 1;
 	char err[512];
 
@@ -434,18 +181,18 @@ static void reload_asn(struct edgeprobe_bpf *skel, struct ep_probe *p,
 	}
 	f.fd4 = bpf_map__fd(next ? skel->maps.ep_asn4b : skel->maps.ep_asn4);
 	f.fd6 = bpf_map__fd(next ? skel->maps.ep_asn6b : skel->maps.ep_asn6);
-	clear_map(f.fd4, sizeof(struct ep_bpf_lpm4));
-	clear_map(f.fd6, sizeof(struct ep_bpf_lpm6));
+	ep_bpf_clear_trie(f.fd4);
+	ep_bpf_clear_trie(f.fd6);
 	f.family = 4;
-	ep_asn_map_prefixes(m, 4, put_prefix, &f);
+	ep_asn_map_prefixes(m, 4, ep_bpf_put_prefix, &f);
 	f.family = 6;
-	ep_asn_map_prefixes(m, 6, put_prefix, &f);
+	ep_asn_map_prefixes(m, 6, ep_bpf_put_prefix, &f);
 	if (f.errors) {
 		ep_log_err("SIGHUP: ASN data not reloaded, keeping the current table: %zu of %zu "
 			   "prefixes did not fit in the tries (restart to resize them)",
 			   f.errors, f.n);
-		clear_map(f.fd4, sizeof(struct ep_bpf_lpm4));
-		clear_map(f.fd6, sizeof(struct ep_bpf_lpm6));
+		ep_bpf_clear_trie(f.fd4);
+		ep_bpf_clear_trie(f.fd6);
 		ep_asn_map_free(m);
 		return;
 	}
@@ -455,10 +202,8 @@ static void reload_asn(struct edgeprobe_bpf *skel, struct ep_probe *p,
 	ep_bpf_drain_set_asn_map(d, m);
 	ep_asn_map_free(p->asn);
 	p->asn = m;
-	clear_map(bpf_map__fd(next ? skel->maps.ep_asn4 : skel->maps.ep_asn4b),
-		  sizeof(struct ep_bpf_lpm4));
-	clear_map(bpf_map__fd(next ? skel->maps.ep_asn6 : skel->maps.ep_asn6b),
-		  sizeof(struct ep_bpf_lpm6));
+	ep_bpf_clear_trie(bpf_map__fd(next ? skel->maps.ep_asn4 : skel->maps.ep_asn4b));
+	ep_bpf_clear_trie(bpf_map__fd(next ? skel->maps.ep_asn6 : skel->maps.ep_asn6b));
 	ep_log_info("SIGHUP: ASN data reloaded (%zu prefixes)", f.n);
 }
 
@@ -504,9 +249,9 @@ int main(int argc, char **argv)
 	struct ep_probe p;
 	struct edgeprobe_bpf *skel = NULL;
 	struct ep_bpf_cfg cfg;
-	struct hooks hooks = {0};
+	struct ep_bpf_hooks hooks = {0};
 	struct windows wn;
-	struct fill fill = {0};
+	struct ep_bpf_fill fill = {0};
 	uint64_t stats[EP_ST__COUNT] = {0}, interval, start;
 	char err[512] = "";
 	int ret;
@@ -524,11 +269,11 @@ int main(int argc, char **argv)
 			ret < 0 ? err : "--iface IF is required");
 		return 2;
 	}
-	if (preflight(a.iface, err, sizeof(err)) < 0) {
+	if (ep_bpf_preflight(a.iface, err, sizeof(err)) < 0) {
 		fprintf(stderr, "edgeprobe-bpf: %s\n", err);
 		return 1;
 	}
-	libbpf_set_print(libbpf_log);
+	libbpf_set_print(ep_bpf_libbpf_log);
 	ret = 1;
 	if (ep_probe_setup(&p, &po, 0, 1, 0, err, sizeof(err)) < 0) {
 		ep_log_err("%s", err);
@@ -542,11 +287,11 @@ int main(int argc, char **argv)
 	/* Size the maps: flows from --max-flows, the ASN tries from the data. */
 	/* Room for the data to grow by half before a reload no longer fits (counted then). */
 	fill.family = 4;
-	ep_asn_map_prefixes(p.asn, 4, count_prefix, &fill);
+	ep_asn_map_prefixes(p.asn, 4, ep_bpf_count_prefix, &fill);
 	bpf_map__set_max_entries(skel->maps.ep_asn4, (uint32_t)(fill.n * 3 / 2 + 1024));
 	bpf_map__set_max_entries(skel->maps.ep_asn4b, (uint32_t)(fill.n * 3 / 2 + 1024));
 	fill.n = 0;
-	ep_asn_map_prefixes(p.asn, 6, count_prefix, &fill);
+	ep_asn_map_prefixes(p.asn, 6, ep_bpf_count_prefix, &fill);
 	bpf_map__set_max_entries(skel->maps.ep_asn6, (uint32_t)(fill.n * 3 / 2 + 1024));
 	bpf_map__set_max_entries(skel->maps.ep_asn6b, (uint32_t)(fill.n * 3 / 2 + 1024));
 	bpf_map__set_max_entries(skel->maps.ep_flows, po.max_flows);
@@ -587,7 +332,7 @@ int main(int argc, char **argv)
 			EP_HIST_DEFAULT_DIGITS);
 	if (po.local_net[0]) {
 		/* ep_probe_setup() parsed --local-net into p.local. */
-		if ((ret = fill_local(skel, &p.local)) < 0) {
+		if ((ret = ep_bpf_fill_local(skel, &p.local)) < 0) {
 			ep_log_err("--local-net: loading the local networks into the BPF map: %s",
 				   strerror(-ret));
 			ret = 1;
@@ -599,9 +344,9 @@ int main(int argc, char **argv)
 	fill.fd6 = bpf_map__fd(skel->maps.ep_asn6);
 	fill.n = 0;
 	fill.family = 4;
-	ep_asn_map_prefixes(p.asn, 4, put_prefix, &fill);
+	ep_asn_map_prefixes(p.asn, 4, ep_bpf_put_prefix, &fill);
 	fill.family = 6;
-	ep_asn_map_prefixes(p.asn, 6, put_prefix, &fill);
+	ep_asn_map_prefixes(p.asn, 6, ep_bpf_put_prefix, &fill);
 	if (fill.errors) {
 		ep_log_err("loading the ASN tries: %zu of %zu prefixes failed", fill.errors, fill.n);
 		goto out;
@@ -609,13 +354,13 @@ int main(int argc, char **argv)
 	ep_log_info("ASN tries: %zu prefixes", fill.n);
 	cfg.epoch = 1;
 	flip(skel, &cfg); /* epoch 0 */
-	if ((a.xdp && attach_xdp(&hooks, (int)if_nametoindex(a.iface),
+	if ((a.xdp && ep_bpf_attach_xdp(&hooks, (int)if_nametoindex(a.iface),
 				 bpf_program__fd(skel->progs.ep_xdp_ingress), err, sizeof(err)) < 0) ||
-	    attach(&hooks, (int)if_nametoindex(a.iface),
+	    ep_bpf_attach_tc(&hooks, (int)if_nametoindex(a.iface),
 		   a.xdp ? -1 : bpf_program__fd(skel->progs.ep_tc_ingress),
 		   bpf_program__fd(skel->progs.ep_tc_egress), err, sizeof(err)) < 0) {
 		ep_log_err("--iface %s: %s", a.iface, err);
-		detach(&hooks);
+		ep_bpf_detach(&hooks);
 		goto out;
 	}
 	ep_log_info("attached to %s (%s ingress, TC egress, probe %s)", a.iface,
@@ -628,7 +373,7 @@ int main(int argc, char **argv)
 		static const int keep[] = {CAP_NET_ADMIN};
 
 		if (ep_probe_drop_privileges(&po, keep, 1) < 0) {
-			detach(&hooks);
+			ep_bpf_detach(&hooks);
 			goto out;
 		}
 	}
@@ -661,7 +406,7 @@ int main(int argc, char **argv)
 			start = ep_wall_ns() - ep_wall_ns() % interval;
 	}
 	/* Detach, then the open window (with every flow still open ended), then the summary. */
-	detach(&hooks);
+	ep_bpf_detach(&hooks);
 	close_window(skel, &p, &cfg, &wn, start, ep_wall_ns(), stats, 1);
 	ep_exporter_patch_stats(p.exporter, stats);
 	if (ep_exporter_finish(p.exporter, stats) < 0)
