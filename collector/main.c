@@ -397,181 +397,196 @@ static const struct option opts[] = {
 	{"version", no_argument, NULL, O_VERSION},
 	{NULL, 0, NULL, 0},
 };
-static struct ep_collector_cfg cfg;
-static struct ep_http_cfg hcfg = {.addr = "127.0.0.1:8080", .web_dir = EP_DEFAULT_WEB_DIR,
-				  .max_conns = 64, .timeout_s = 15};
-static struct ep_net_cfg ncfg = {.max_conns = 256, .per_addr = 16, .idle_s = 30};
-static const char *state_file, *ports_file;
-static unsigned nhosts;
-static char *token, *tls_cert, *tls_key;
-static const char *listen_urls[MAX_LISTEN], *allow[MAX_ALLOW + 1];
-static const char *kbrokers, *ktopic = "edgeprobe-windows";
-static uint32_t nlisten, nallow, grace_ms = 500, kmock;
-static uint32_t run_s, kqueue = 100000, ktimeout = 30000;
+/* Everything the options set: the configuration of each part, filled by apply(). */
+struct opts {
+	struct ep_collector_cfg cfg;
+	struct ep_http_cfg hcfg;
+	struct ep_net_cfg ncfg;
+	const char *state_file, *ports_file;
+	unsigned nhosts;
+	char *token, *tls_cert, *tls_key;   /* file contents, owned */
+	const char *listen_urls[MAX_LISTEN], *allow[MAX_ALLOW + 1];
+	const char *kbrokers, *ktopic;
+	uint32_t nlisten, nallow, grace_ms, kmock;
+	uint32_t run_s, kqueue, ktimeout;
+};
+
+static void opts_default(struct opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	ep_collector_cfg_default(&o->cfg);
+	o->hcfg = (struct ep_http_cfg){.addr = "127.0.0.1:8080", .web_dir = EP_DEFAULT_WEB_DIR,
+				       .max_conns = 64, .timeout_s = 15};
+	o->ncfg = (struct ep_net_cfg){.max_conns = 256, .per_addr = 16, .idle_s = 30};
+	o->ktopic = "edgeprobe-windows";
+	o->grace_ms = 500;
+	o->kqueue = 100000;
+	o->ktimeout = 30000;
+}
 
 /* One option. @return 0, 1 to exit 0 (help, version), -1 on a bad value (said). */
-static int apply(int opt, const char *optarg)
+static int apply(struct opts *o, int opt, const char *optarg)
 {
 	uint32_t u;
 
 	switch (opt) {
 	case O_LISTEN:
-		if (nlisten == MAX_LISTEN) {
+		if (o->nlisten == MAX_LISTEN) {
 			fprintf(stderr, "edgeprobe-collector: --listen: at most %d\n", MAX_LISTEN);
 			return -1;
 		}
-		listen_urls[nlisten++] = optarg;
+		o->listen_urls[o->nlisten++] = optarg;
 		return 0;
 	case O_HTTP:
-		hcfg.addr = strcmp(optarg, "off") ? optarg : NULL;
+		o->hcfg.addr = strcmp(optarg, "off") ? optarg : NULL;
 		return 0;
 	case O_WEB:
-		hcfg.web_dir = optarg;
+		o->hcfg.web_dir = optarg;
 		return 0;
 	case O_ALLOW:
-		if (nallow == MAX_ALLOW || !*optarg || strlen(optarg) > EP_WIRE_PROBE_MAX) {
+		if (o->nallow == MAX_ALLOW || !*optarg || strlen(optarg) > EP_WIRE_PROBE_MAX) {
 			fprintf(stderr, "edgeprobe-collector: --allow-probe '%s': 1..%d bytes, at most %d ids\n",
 				optarg, EP_WIRE_PROBE_MAX, MAX_ALLOW);
 			return -1;
 		}
-		allow[nallow++] = optarg;
+		o->allow[o->nallow++] = optarg;
 		return 0;
 	case O_KEY:
-		if (read_key(optarg, &cfg) < 0)
+		if (read_key(optarg, &o->cfg) < 0)
 			return -1;
 		return 0;
 	case O_TIERS:
-		if (parse_tiers("--tiers", optarg, &cfg.ntiers, cfg.steps, cfg.counts) < 0)
+		if (parse_tiers("--tiers", optarg, &o->cfg.ntiers, o->cfg.steps, o->cfg.counts) < 0)
 			return -1;
 		return 0;
 	case O_PTIERS:
-		if (parse_tiers("--probe-tiers", optarg, &cfg.probe_ntiers, cfg.probe_steps,
-				cfg.probe_counts) < 0)
+		if (parse_tiers("--probe-tiers", optarg, &o->cfg.probe_ntiers, o->cfg.probe_steps,
+				o->cfg.probe_counts) < 0)
 			return -1;
 		return 0;
 	case O_MAXASN:
-		if (parse_u32("--max-asns", optarg, 1, 16777215, &cfg.max_asns) < 0)
+		if (parse_u32("--max-asns", optarg, 1, 16777215, &o->cfg.max_asns) < 0)
 			return -1;
 		return 0;
 	case O_MAXPROBES:
-		if (parse_u32("--max-probes", optarg, 1, EP_MAX_PROBES_LIMIT, &cfg.max_probes) < 0)
+		if (parse_u32("--max-probes", optarg, 1, EP_MAX_PROBES_LIMIT, &o->cfg.max_probes) < 0)
 			return -1;
 		return 0;
 	case O_MAXVIEWS:
-		if (parse_u32("--max-probe-views", optarg, 0, EP_MAX_PROBES_LIMIT, &cfg.max_probe_views) < 0)
+		if (parse_u32("--max-probe-views", optarg, 0, EP_MAX_PROBES_LIMIT, &o->cfg.max_probe_views) < 0)
 			return -1;
 		return 0;
 	case O_METRICSASN:
-		if (parse_u32("--metrics-top", optarg, 0, 1000000, &cfg.metrics_top) < 0)
+		if (parse_u32("--metrics-top", optarg, 0, 1000000, &o->cfg.metrics_top) < 0)
 			return -1;
 		return 0;
 	case O_GRACE:
-		if (parse_u32("--grace-ms", optarg, 0, 600000, &grace_ms) < 0)
+		if (parse_u32("--grace-ms", optarg, 0, 600000, &o->grace_ms) < 0)
 			return -1;
-		cfg.grace_ns = (uint64_t)grace_ms * 1000000ull;
+		o->cfg.grace_ns = (uint64_t)o->grace_ms * 1000000ull;
 		return 0;
 	case O_HTTPCONNS:
 		if (parse_u32("--http-max-conns", optarg, 1, 65536, &u) < 0)
 			return -1;
-		hcfg.max_conns = u;
+		o->hcfg.max_conns = u;
 		return 0;
 	case O_TCPCONNS:
 		if (parse_u32("--tcp-max-conns", optarg, 1, 65536, &u) < 0)
 			return -1;
-		ncfg.max_conns = u;
+		o->ncfg.max_conns = u;
 		return 0;
 	case O_TCPADDR:
 		if (parse_u32("--tcp-max-per-addr", optarg, 1, 65536, &u) < 0)
 			return -1;
-		ncfg.per_addr = u;
+		o->ncfg.per_addr = u;
 		return 0;
 	case O_TCPIDLE:
 		if (parse_u32("--tcp-idle-s", optarg, 0, 86400, &u) < 0)
 			return -1;
-		ncfg.idle_s = u;
+		o->ncfg.idle_s = u;
 		return 0;
 	case O_SKEW:
-		if (ep_parse_duration(optarg, &cfg.max_skew_ns) < 0 || !cfg.max_skew_ns)
+		if (ep_parse_duration(optarg, &o->cfg.max_skew_ns) < 0 || !o->cfg.max_skew_ns)
 			return usage_err("--max-skew", optarg, "a duration such as 2s or 1m");
 		return 0;
 	case O_MEMCAP:
-		if (parse_size(optarg, &cfg.memcap) < 0)
+		if (parse_size(optarg, &o->cfg.memcap) < 0)
 			return usage_err("--memcap", optarg, "bytes with K, M or G (at least 64M), or 0");
 		return 0;
 	case O_QBUDGET:
 		if (parse_u32("--query-budget", optarg, 1000, UINT32_MAX, &u) < 0)
 			return -1;
-		cfg.query_budget = u;
+		o->cfg.query_budget = u;
 		return 0;
 	case O_STATE:
-		state_file = optarg;
+		o->state_file = optarg;
 		return 0;
 	case O_PORTS:
-		ports_file = optarg;
+		o->ports_file = optarg;
 		return 0;
 	case O_HTTPADDR:
 		if (parse_u32("--http-max-per-addr", optarg, 1, 65536, &u) < 0)
 			return -1;
-		hcfg.per_addr = u;
+		o->hcfg.per_addr = u;
 		return 0;
 	case O_HTTPTIMEOUT:
 		if (parse_u32("--http-timeout-s", optarg, 1, 3600, &u) < 0)
 			return -1;
-		hcfg.timeout_s = u;
+		o->hcfg.timeout_s = u;
 		return 0;
 	case O_SSEMAX:
 		if (parse_u32("--sse-max", optarg, 1, 4096, &u) < 0)
 			return -1;
-		hcfg.sse_max = u;
+		o->hcfg.sse_max = u;
 		return 0;
 	case O_SSEADDR:
 		if (parse_u32("--sse-max-per-addr", optarg, 1, 4096, &u) < 0)
 			return -1;
-		hcfg.sse_per_addr = u;
+		o->hcfg.sse_per_addr = u;
 		return 0;
 	case O_HTTPHOST:
-		if (nhosts == EP_HTTP_MAX_HOSTS || !*optarg)
+		if (o->nhosts == EP_HTTP_MAX_HOSTS || !*optarg)
 			return usage_err("--http-host", optarg, "a name (at most 16)");
-		hcfg.hosts[nhosts++] = optarg;
+		o->hcfg.hosts[o->nhosts++] = optarg;
 		return 0;
 	case O_TOKEN:
-		free(token);
-		if (!(token = read_small("--api-token-file", optarg, 1)))
+		free(o->token);
+		if (!(o->token = read_small("--api-token-file", optarg, 1)))
 			return -1;
-		hcfg.token = token;
+		o->hcfg.token = o->token;
 		return 0;
 	case O_TLSCERT:
-		free(tls_cert);
-		if (!(tls_cert = read_small("--tls-cert", optarg, 0)))
+		free(o->tls_cert);
+		if (!(o->tls_cert = read_small("--tls-cert", optarg, 0)))
 			return -1;
-		hcfg.tls_cert = tls_cert;
+		o->hcfg.tls_cert = o->tls_cert;
 		return 0;
 	case O_TLSKEY:
-		free(tls_key);
-		if (!(tls_key = read_small("--tls-key", optarg, 0)))
+		free(o->tls_key);
+		if (!(o->tls_key = read_small("--tls-key", optarg, 0)))
 			return -1;
-		hcfg.tls_key = tls_key;
+		o->hcfg.tls_key = o->tls_key;
 		return 0;
 	case O_KBROKERS:
-		kbrokers = optarg;
+		o->kbrokers = optarg;
 		return 0;
 	case O_KTOPIC:
-		ktopic = optarg;
+		o->ktopic = optarg;
 		return 0;
 	case O_KMOCK:
-		if (parse_u32("--kafka-mock", optarg, 1, 16, &kmock) < 0)
+		if (parse_u32("--kafka-mock", optarg, 1, 16, &o->kmock) < 0)
 			return -1;
 		return 0;
 	case O_KQUEUE:
-		if (parse_u32("--kafka-queue", optarg, 1, 10000000, &kqueue) < 0)
+		if (parse_u32("--kafka-queue", optarg, 1, 10000000, &o->kqueue) < 0)
 			return -1;
 		return 0;
 	case O_KTIMEOUT:
-		if (parse_u32("--kafka-timeout-ms", optarg, 1, 600000, &ktimeout) < 0)
+		if (parse_u32("--kafka-timeout-ms", optarg, 1, 600000, &o->ktimeout) < 0)
 			return -1;
 		return 0;
 	case O_RUN:
-		if (parse_u32("--run-seconds", optarg, 1, 31536000, &run_s) < 0)
+		if (parse_u32("--run-seconds", optarg, 1, 31536000, &o->run_s) < 0)
 			return -1;
 		return 0;
 	case O_CONFIG:
@@ -594,8 +609,7 @@ static int apply(int opt, const char *optarg)
 
 static int apply_cfg(int id, const char *arg, void *ctx, char *err, size_t errlen)
 {
-	(void)ctx;
-	if (apply(id, arg) < 0) {
+	if (apply(ctx, id, arg) < 0) {
 		snprintf(err, errlen, "bad value '%s' (see above)", arg ? arg : "");
 		return -1;
 	}
@@ -605,6 +619,7 @@ static int apply_cfg(int id, const char *arg, void *ctx, char *err, size_t errle
 int main(int argc, char **argv)
 {
 	static struct app app;
+	static struct opts o; /* large (the collector's configuration), as long as the run */
 	static struct ep_config_store config_store; /* --config's values, as long as cfg */
 	const char *config = ep_config_arg(argc, argv);
 	int given[64], ngiven = 0;
@@ -614,7 +629,7 @@ int main(int argc, char **argv)
 	int opt, ret = 1;
 	unsigned i;
 
-	ep_collector_cfg_default(&cfg);
+	opts_default(&o);
 	/* The command line wins: note what it sets, apply the file, then the command line. */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -628,13 +643,13 @@ int main(int argc, char **argv)
 			given[ngiven++] = opt;
 	}
 	if (config && ep_config_load(&config_store, config, "edgeprobe-collector", opts, given,
-				     ngiven, apply_cfg, NULL, err, sizeof(err)) < 0) {
+				     ngiven, apply_cfg, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "edgeprobe-collector: %s\n", err);
 		return 2;
 	}
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		ret = apply(opt, optarg);
+		ret = apply(&o, opt, optarg);
 		if (ret)
 			return ret > 0 ? 0 : 2;
 	}
@@ -643,13 +658,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "edgeprobe-collector: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	allow[nallow] = NULL;
-	if (nallow)
-		cfg.allow = allow;
-	if (!nlisten)
-		listen_urls[nlisten++] = "udp://127.0.0.1:4739";
-	cfg.mem_extra = EP_INGEST_BACKLOG_BYTES;
-	ret = ep_collector_init(&app.c, &cfg);
+	o.allow[o.nallow] = NULL;
+	if (o.nallow)
+		o.cfg.allow = o.allow;
+	if (!o.nlisten)
+		o.listen_urls[o.nlisten++] = "udp://127.0.0.1:4739";
+	o.cfg.mem_extra = EP_INGEST_BACKLOG_BYTES;
+	ret = ep_collector_init(&app.c, &o.cfg);
 	if (ret == -ENOSPC) {
 		fprintf(stderr, "edgeprobe-collector: --memcap: the fixed tables and the ingest "
 				"backlog take %" PRIu64 " MiB; give at least %" PRIu64 " MiB\n",
@@ -666,72 +681,75 @@ int main(int argc, char **argv)
 	app.c.publish_ctx = &app;
 	if (ep_backlog_init(&app.backlog, EP_INGEST_BACKLOG_BYTES) < 0)
 		goto out;
-	if (!hcfg.tls_cert != !hcfg.tls_key) {
+	if (!o.hcfg.tls_cert != !o.hcfg.tls_key) {
 		fprintf(stderr, "edgeprobe-collector: --tls-cert and --tls-key go together\n");
 		ret = 2;
 		goto out;
 	}
-	if (state_file) {
-		int n = ep_collector_state_load(&app.c, state_file);
+	if (o.state_file) {
+		int n = ep_collector_state_load(&app.c, o.state_file);
 
 		if (n >= 0)
-			ep_log_info("state: %d probes' replay windows from %s", n, state_file);
+			ep_log_info("state: %d probes' replay windows from %s", n, o.state_file);
 		else if (n != -ENOENT) {
 			app.c.ctr[EP_CC_state_errors]++;
-			ep_log_warn("state file %s: %s; starting without it", state_file,
+			ep_log_warn("state file %s: %s; starting without it", o.state_file,
 				    n == -EINVAL ? "malformed" : strerror(-n));
 		}
 	}
-	if (ep_net_new(&net, &ncfg) < 0)
+	if (ep_net_new(&net, &o.ncfg) < 0)
 		goto out;
-	for (i = 0; i < nlisten; i++) {
-		if (ep_net_listen(net, listen_urls[i], err, sizeof(err)) < 0) {
+	for (i = 0; i < o.nlisten; i++) {
+		const char *u = o.listen_urls[i];
+
+		if (ep_net_listen(net, u, err, sizeof(err)) < 0) {
 			fprintf(stderr, "edgeprobe-collector: %s\n", err);
 			ret = 2;
 			goto out;
 		}
-		ep_log_info("listening on %s (port %u)", listen_urls[i], ep_net_port(net, i));
-		if (!cfg.keylen && !strstr(listen_urls[i], "://127.") && !strstr(listen_urls[i], "://[::1]") &&
-		    !strstr(listen_urls[i], "://localhost") && strncmp(listen_urls[i], "unix:", 5))
+		ep_log_info("listening on %s (port %u)", u, ep_net_port(net, i));
+		if (!o.cfg.keylen && !strstr(u, "://127.") && !strstr(u, "://[::1]") &&
+		    !strstr(u, "://localhost") && strncmp(u, "unix:", 5))
 			ep_log_warn("%s is not loopback and no --key-file is set: anyone who reaches it "
-				    "can write data (see docs/operations.md)", listen_urls[i]);
+				    "can write data (see docs/operations.md)", u);
 	}
-	if (kbrokers || kmock) {
+	if (o.kbrokers || o.kmock) {
 #ifdef EP_HAVE_KAFKA
-		if (ep_kafka_open(kbrokers, ktopic, (int)kmock, kqueue, ktimeout, &app.kafka, err,
+		if (ep_kafka_open(o.kbrokers, o.ktopic, (int)o.kmock, o.kqueue, o.ktimeout, &app.kafka, err,
 				  sizeof(err)) < 0) {
 			fprintf(stderr, "edgeprobe-collector: %s\n", err);
 			ret = 2;
 			goto out;
 		}
-		ep_log_info("kafka: producing to topic %s at %s%s", ktopic,
-			    ep_kafka_bootstrap(app.kafka), kmock ? " (librdkafka mock cluster)" : "");
+		ep_log_info("kafka: producing to topic %s at %s%s", o.ktopic,
+			    ep_kafka_bootstrap(app.kafka), o.kmock ? " (librdkafka mock cluster)" : "");
 #else
 		fprintf(stderr, "edgeprobe-collector: built without librdkafka\n");
 		ret = 2;
 		goto out;
 #endif
 	}
-	if (hcfg.addr) {
-		if (hcfg.web_dir && !*hcfg.web_dir)
-			hcfg.web_dir = NULL;
-		if (ep_http_start(&app.c, &hcfg, &app.http, err, sizeof(err)) < 0) {
+	if (o.hcfg.addr) {
+		if (o.hcfg.web_dir && !*o.hcfg.web_dir)
+			o.hcfg.web_dir = NULL;
+		if (ep_http_start(&app.c, &o.hcfg, &app.http, err, sizeof(err)) < 0) {
 			fprintf(stderr, "edgeprobe-collector: %s\n", err);
 			ret = 2;
 			goto out;
 		}
 		ep_log_info("http on %s (port %u): dashboard /, API /api/v1/, metrics /metrics",
-			    hcfg.addr, ep_http_port(app.http));
-		if (hcfg.web_dir) {
+			    o.hcfg.addr, ep_http_port(app.http));
+		if (o.hcfg.web_dir) {
 			struct stat st;
 
-			if (stat(hcfg.web_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+			if (stat(o.hcfg.web_dir, &st) < 0 || !S_ISDIR(st.st_mode))
 				ep_log_warn("--web-dir '%s' is not a directory: no dashboard",
-					    hcfg.web_dir);
+					    o.hcfg.web_dir);
 		}
 	}
-	if (ports_file && write_ports(ports_file, net, nlisten, app.http ? ep_http_port(app.http) : 0) < 0) {
-		fprintf(stderr, "edgeprobe-collector: --ports-file '%s': %s\n", ports_file,
+	if (o.ports_file &&
+	    write_ports(o.ports_file, net, o.nlisten, app.http ? ep_http_port(app.http) : 0) < 0) {
+		fprintf(stderr, "edgeprobe-collector: --ports-file '%s': %s\n", o.ports_file,
 			strerror(errno));
 		ret = 2;
 		goto out;
@@ -771,14 +789,14 @@ int main(int argc, char **argv)
 #endif
 			pthread_mutex_unlock(&app.c.lock);
 		}
-		if (state_file && now - last_save >= 5000000000ull &&
-		    save_state(&app.c, state_file, 0) == 0)
+		if (o.state_file && now - last_save >= 5000000000ull &&
+		    save_state(&app.c, o.state_file, 0) == 0)
 			last_save = now;
-		if (run_s && now - start >= (uint64_t)run_s * 1000000000ull)
+		if (o.run_s && now - start >= (uint64_t)o.run_s * 1000000000ull)
 			break;
 	}
-	if (state_file)
-		save_state(&app.c, state_file, 1);
+	if (o.state_file)
+		save_state(&app.c, o.state_file, 1);
 	pthread_mutex_lock(&app.c.lock);
 	catch_up(&app);
 	ep_collector_tick(&app.c, ep_wall_ns(), 1);
@@ -796,8 +814,8 @@ out:
 	ep_net_free(net);
 	ep_collector_fini(&app.c);
 	ep_backlog_fini(&app.backlog);
-	free(token);
-	free(tls_cert);
-	free(tls_key);
+	free(o.token);
+	free(o.tls_cert);
+	free(o.tls_key);
 	return ret;
 }
