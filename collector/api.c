@@ -7,13 +7,12 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_int.h"
 #include "edgeprobe/ep_wire.h"
 #include "json_out.h"
 #include "stats.h"
 #include "wallclock.h"
 
-#define NS_PER_S 1000000000ull
-#define MAX_POINTS 20000
 #define EP_API_DEFAULT_LIMIT 1000 /* list entries per page when no limit= is given */
 
 int ep_parse_duration(const char *s, uint64_t *ns)
@@ -50,13 +49,7 @@ int ep_parse_duration(const char *s, uint64_t *ns)
 /* Responses                                                                  */
 /* ------------------------------------------------------------------------ */
 
-struct out {
-	FILE *fp;
-	char *buf;
-	size_t len;
-};
-
-static int out_open(struct out *o)
+int ep_api_out_open(struct out *o)
 {
 	o->buf = NULL;
 	o->len = 0;
@@ -64,7 +57,7 @@ static int out_open(struct out *o)
 	return o->fp ? 0 : -ENOMEM;
 }
 
-static void out_finish(struct out *o, struct ep_api_resp *r, int status, const char *ctype)
+void ep_api_out_finish(struct out *o, struct ep_api_resp *r, int status, const char *ctype)
 {
 	fclose(o->fp);
 	r->status = status;
@@ -73,14 +66,14 @@ static void out_finish(struct out *o, struct ep_api_resp *r, int status, const c
 	r->ctype = ctype;
 }
 
-static void error_resp(struct ep_api_resp *r, int status, const char *param, const char *fmt,
+void ep_api_error(struct ep_api_resp *r, int status, const char *param, const char *fmt,
 		       const char *detail)
 {
 	struct out o;
 	char msg[512];
 
 	snprintf(msg, sizeof(msg), fmt, detail ? detail : "");
-	if (out_open(&o) < 0) {
+	if (ep_api_out_open(&o) < 0) {
 		r->status = 500;
 		r->body = NULL;
 		r->len = 0;
@@ -93,14 +86,14 @@ static void error_resp(struct ep_api_resp *r, int status, const char *param, con
 		ep_json_write_string(o.fp, param);
 	}
 	fprintf(o.fp, ",\"status\":%d}\n", status);
-	out_finish(&o, r, status, "application/json");
+	ep_api_out_finish(&o, r, status, "application/json");
 }
 
 /* ------------------------------------------------------------------------ */
 /* ASN objects                                                                */
 /* ------------------------------------------------------------------------ */
 
-static double retx_rate(const struct ep_centry *e)
+double ep_api_retx_rate(const struct ep_centry *e)
 {
 	return e->c[EP_AC_segs_out] ? (double)e->c[EP_AC_retx_out] / (double)e->c[EP_AC_segs_out]
 				    : 0.0;
@@ -144,7 +137,7 @@ void ep_api_write_asn(FILE *fp, const struct ep_collector *c, const struct ep_ce
 	ep_json_write_string(fp, ep_collector_org(c, e->asn));
 	for (k = 0; k < EP_AC__COUNT; k++)
 		fprintf(fp, ",\"%s\":%" PRIu64, ep_asn_counter_names[k], e->c[k]);
-	fprintf(fp, ",\"retx_rate\":%.6g", retx_rate(e));
+	fprintf(fp, ",\"retx_rate\":%.6g", ep_api_retx_rate(e));
 	for (k = 0; k < EP_AH__COUNT; k++) {
 		fputc(',', fp);
 		write_hist(fp, ep_asn_hist_names[k], &e->h[k], scratch,
@@ -183,12 +176,6 @@ static void agg_bucket(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
 	}
 }
 
-struct range {
-	uint64_t start, end, len;
-	const struct ep_view *view;
-	const char *probe;
-};
-
 static uint64_t parse_end(const char *s, int *bad)
 {
 	char *end;
@@ -213,14 +200,14 @@ static uint64_t parse_end(const char *s, int *bad)
 }
 
 /* Resolve range=, end= and probe= into r. @return 0, or fills an error response. */
-static int get_range(struct ep_collector *c, const struct ep_api_req *q, const char *dflt,
+int ep_api_get_range(struct ep_collector *c, const struct ep_api_req *q, const char *dflt,
 		     struct range *r, struct ep_api_resp *resp)
 {
 	const char *range = q->arg(q->ctx, "range"), *probe = q->arg(q->ctx, "probe");
 	int bad;
 
 	if (ep_parse_duration(range ? range : dflt, &r->len) < 0 || r->len == 0) {
-		error_resp(resp, 400, "range", "bad range '%s' (e.g. 500ms, 30s, 5m, 1h, 1d)", range);
+		ep_api_error(resp, 400, "range", "bad range '%s' (e.g. 500ms, 30s, 5m, 1h, 1d)", range);
 		return -1;
 	}
 	r->view = &c->all;
@@ -229,11 +216,11 @@ static int get_range(struct ep_collector *c, const struct ep_api_req *q, const c
 		struct ep_cprobe *p = ep_collector_probe(c, probe);
 
 		if (!p) {
-			error_resp(resp, 404, "probe", "unknown probe '%s'", probe);
+			ep_api_error(resp, 404, "probe", "unknown probe '%s'", probe);
 			return -1;
 		}
 		if (!p->view) {
-			error_resp(resp, 409, "probe",
+			ep_api_error(resp, 409, "probe",
 				   "no per-probe view is kept for '%s' (--max-probe-views)", probe);
 			return -1;
 		}
@@ -242,7 +229,7 @@ static int get_range(struct ep_collector *c, const struct ep_api_req *q, const c
 	}
 	r->end = parse_end(q->arg(q->ctx, "end"), &bad);
 	if (bad) {
-		error_resp(resp, 400, "end", "bad end '%s' (Unix seconds or nanoseconds)",
+		ep_api_error(resp, 400, "end", "bad end '%s' (Unix seconds or nanoseconds)",
 			   q->arg(q->ctx, "end"));
 		return -1;
 	}
@@ -252,7 +239,7 @@ static int get_range(struct ep_collector *c, const struct ep_api_req *q, const c
 	return 0;
 }
 
-static void write_range(FILE *fp, const struct range *r, uint64_t step)
+void ep_api_write_range(FILE *fp, const struct range *r, uint64_t step)
 {
 	fprintf(fp, "\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 ",\"range_ns\":%" PRIu64
 		    ",\"resolution_ns\":%" PRIu64 ",\"probe\":",
@@ -263,7 +250,7 @@ static void write_range(FILE *fp, const struct range *r, uint64_t step)
 		fputs("null", fp);
 }
 
-static int metric_index(const char *m)
+int ep_api_metric_index(const char *m)
 {
 	if (!m || !strcmp(m, "rtt_data"))
 		return EP_AH_RTT_DATA;
@@ -315,7 +302,7 @@ static int cmp_desc(const void *a, const void *b)
 	return x->e->asn < y->e->asn ? -1 : x->e->asn > y->e->asn;
 }
 
-static double quantile_of(struct ep_hist *h, const struct ep_shist *s, double q)
+double ep_api_quantile_of(struct ep_hist *h, const struct ep_shist *s, double q)
 {
 	double v;
 
@@ -336,7 +323,7 @@ static int parse_limit(const struct ep_api_req *q, uint32_t *limit, struct ep_ap
 		return 0;
 	v = strtoul(s, &end, 10);
 	if (end == s || *end || v == 0 || v > 1000000) {
-		error_resp(resp, 400, "limit", "bad limit '%s' (1 .. 1000000)", s);
+		ep_api_error(resp, 400, "limit", "bad limit '%s' (1 .. 1000000)", s);
 		return -1;
 	}
 	*limit = (uint32_t)v;
@@ -356,7 +343,7 @@ static int parse_cursor(const struct ep_api_req *q, uint32_t *cursor, struct ep_
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || end == s || *end || *s == '-' || v > UINT32_MAX) {
-		error_resp(resp, 400, "cursor", "bad cursor '%s' (the next_cursor of a page)", s);
+		ep_api_error(resp, 400, "cursor", "bad cursor '%s' (the next_cursor of a page)", s);
 		return -1;
 	}
 	*cursor = (uint32_t)v;
@@ -383,22 +370,22 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 	struct sortkey *keys = NULL;
 	uint32_t i, limit, cursor;
 	uint64_t step;
-	int mk = metric_index(metric);
+	int mk = ep_api_metric_index(metric);
 	struct out o;
 
-	if (get_range(c, q, "5m", &r, resp) < 0 || parse_limit(q, &limit, resp) < 0 ||
+	if (ep_api_get_range(c, q, "5m", &r, resp) < 0 || parse_limit(q, &limit, resp) < 0 ||
 	    parse_cursor(q, &cursor, resp) < 0)
 		return;
 	if (limit == UINT32_MAX)
 		limit = EP_API_DEFAULT_LIMIT;
 	if (mk < 0) {
-		error_resp(resp, 400, "metric", "bad metric '%s' (rtt_data, rtt_hs)", metric);
+		ep_api_error(resp, 400, "metric", "bad metric '%s' (rtt_data, rtt_hs)", metric);
 		return;
 	}
 	if (sort && strcmp(sort, "p50") && strcmp(sort, "p90") && strcmp(sort, "p99") &&
 	    strcmp(sort, "max") && strcmp(sort, "retx_rate") && strcmp(sort, "samples") &&
 	    strcmp(sort, "flows") && strcmp(sort, "asn")) {
-		error_resp(resp, 400, "sort",
+		ep_api_error(resp, 400, "sort",
 			   "bad sort '%s' (p50, p90, p99, max, retx_rate, samples, flows, asn)", sort);
 		return;
 	}
@@ -407,7 +394,7 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 		unsigned long n = strtoul(spark_s, &end, 10);
 
 		if (end == spark_s || *end || n < 2 || n > 120) {
-			error_resp(resp, 400, "spark", "bad spark '%s' (2 .. 120 points)", spark_s);
+			ep_api_error(resp, 400, "spark", "bad spark '%s' (2 .. 120 points)", spark_s);
 			return;
 		}
 		sp.n = (uint32_t)n;
@@ -426,8 +413,8 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 					     spark_bucket, &sp);
 	}
 	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0 ||
-	    !(keys = calloc(a.set.n + 1, sizeof(*keys))) || out_open(&o) < 0 || a.nomem || sp.nomem) {
-		error_resp(resp, 500, NULL, "out of memory%s", "");
+	    !(keys = calloc(a.set.n + 1, sizeof(*keys))) || ep_api_out_open(&o) < 0 || a.nomem || sp.nomem) {
+		ep_api_error(resp, 500, NULL, "out of memory%s", "");
 		goto done;
 	}
 	for (i = 0; i < a.set.n; i++) {
@@ -438,15 +425,15 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 		if (!sort || !strcmp(sort, "samples"))
 			k = (double)e->h[mk].total;
 		else if (!strcmp(sort, "p50"))
-			k = quantile_of(h, &e->h[mk], 0.5);
+			k = ep_api_quantile_of(h, &e->h[mk], 0.5);
 		else if (!strcmp(sort, "p90"))
-			k = quantile_of(h, &e->h[mk], 0.9);
+			k = ep_api_quantile_of(h, &e->h[mk], 0.9);
 		else if (!strcmp(sort, "p99"))
-			k = quantile_of(h, &e->h[mk], 0.99);
+			k = ep_api_quantile_of(h, &e->h[mk], 0.99);
 		else if (!strcmp(sort, "max"))
-			k = quantile_of(h, &e->h[mk], 1.0);
+			k = ep_api_quantile_of(h, &e->h[mk], 1.0);
 		else if (!strcmp(sort, "retx_rate"))
-			k = retx_rate(e);
+			k = ep_api_retx_rate(e);
 		else if (!strcmp(sort, "flows"))
 			k = (double)e->c[EP_AC_flows_new];
 		else
@@ -455,7 +442,7 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 	}
 	qsort(keys, a.set.n, sizeof(*keys), cmp_desc);
 	fputc('{', o.fp);
-	write_range(o.fp, &r, step);
+	ep_api_write_range(o.fp, &r, step);
 	fprintf(o.fp, ",\"windows\":%" PRIu64, a.windows);
 	write_page(o.fp, a.set.n, cursor, limit);
 	fputs(",\"asns\":[", o.fp);
@@ -475,7 +462,7 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 				if (k)
 					fputc(',', o.fp);
 				if (e && e->h[mk].total)
-					fprintf(o.fp, "%.0f", quantile_of(h, &e->h[mk], 0.9));
+					fprintf(o.fp, "%.0f", ep_api_quantile_of(h, &e->h[mk], 0.9));
 				else
 					fputs("null", o.fp);
 			}
@@ -487,7 +474,7 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 		fprintf(o.fp, ",\"spark_start_ns\":%" PRIu64 ",\"spark_step_ns\":%" PRIu64, sp.start,
 			sp.slot_ns);
 	fputs("}\n", o.fp);
-	out_finish(&o, resp, 200, "application/json");
+	ep_api_out_finish(&o, resp, 200, "application/json");
 done:
 	for (i = 0; sp.sets && i < sp.n; i++)
 		ep_cset_free(&sp.sets[i]);
@@ -525,13 +512,13 @@ static void api_histogram(struct ep_collector *c, const struct ep_api_req *q, ui
 	uint64_t step;
 	struct out o;
 
-	if (get_range(c, q, "1m", &r, resp) < 0)
+	if (ep_api_get_range(c, q, "1m", &r, resp) < 0)
 		return;
 	a.only_asn = asn;
 	step = ep_view_visit(r.view, r.start, r.end, 0, agg_bucket, &a);
 	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0 ||
-	    out_open(&o) < 0 || a.nomem) {
-		error_resp(resp, 500, NULL, "out of memory%s", "");
+	    ep_api_out_open(&o) < 0 || a.nomem) {
+		ep_api_error(resp, 500, NULL, "out of memory%s", "");
 		goto done;
 	}
 	e = ep_cset_find(&a.set, asn);
@@ -540,214 +527,15 @@ static void api_histogram(struct ep_collector *c, const struct ep_api_req *q, ui
 		e = &empty;
 	}
 	fputc('{', o.fp);
-	write_range(o.fp, &r, step);
+	ep_api_write_range(o.fp, &r, step);
 	fputs(",\"asn\":", o.fp);
 	ep_api_write_asn(o.fp, c, e, h, &codec);
 	fputs("}\n", o.fp);
-	out_finish(&o, resp, 200, "application/json");
+	ep_api_out_finish(&o, resp, 200, "application/json");
 done:
 	ep_hist_codec_fini(&codec);
 	ep_hist_free(h);
 	ep_cset_free(&a.set);
-}
-
-struct series {
-	uint64_t start, step;
-	uint32_t n, asn;
-	int metric; /* histogram index, or -1 for retx_rate */
-	struct ep_centry *slots;
-	uint64_t bytes, saturated;
-	int nomem;
-};
-
-static void series_bucket(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
-{
-	struct series *s = ctx;
-	const struct ep_centry *e = ep_cset_find(&b->set, s->asn);
-	uint64_t slot;
-
-	(void)step_ns;
-	if (!e || b->start < s->start)
-		return;
-	slot = (b->start - s->start) / s->step;
-	if (slot >= s->n)
-		return;
-	if (ep_centry_add(&s->slots[slot], e, &s->bytes, &s->saturated) < 0)
-		s->nomem = 1;
-}
-
-/* step= over the range: slot start, count and storage. @return 0, or -1 with resp filled. */
-static int series_init(struct series *s, const struct range *r, const char *steps,
-		       const char *dflt, uint32_t max, uint32_t asn, struct ep_api_resp *resp)
-{
-	if (ep_parse_duration(steps ? steps : dflt, &s->step) < 0 || s->step == 0) {
-		error_resp(resp, 400, "step", "bad step '%s' (e.g. 100ms, 1s, 1m)", steps);
-		return -1;
-	}
-	s->start = r->start - r->start % s->step;
-	if ((r->end - s->start) / s->step > max) {
-		char msg[64];
-
-		snprintf(msg, sizeof(msg), "too many points (at most %u): raise step", max);
-		error_resp(resp, 400, "step", "%s", msg);
-		return -1;
-	}
-	s->n = (uint32_t)((r->end - s->start + s->step - 1) / s->step);
-	s->asn = asn;
-	s->slots = calloc(s->n + 1, sizeof(*s->slots));
-	if (!s->slots) {
-		error_resp(resp, 500, NULL, "out of memory%s", "");
-		return -1;
-	}
-	return 0;
-}
-
-static void series_free(struct series *s)
-{
-	uint32_t i, k;
-
-	for (i = 0; s->slots && i < s->n; i++)
-		for (k = 0; k < EP_AH__COUNT; k++)
-			ep_shist_free(&s->slots[i].h[k]);
-	free(s->slots);
-	s->slots = NULL;
-}
-
-static void api_series(struct ep_collector *c, const struct ep_api_req *q, uint32_t asn,
-		       struct ep_api_resp *resp)
-{
-	const char *metric = q->arg(q->ctx, "metric"), *qs = q->arg(q->ctx, "q"),
-		   *steps = q->arg(q->ctx, "step");
-	struct series s = {0};
-	struct range r;
-	struct ep_hist *h = NULL;
-	double quant = 0.99;
-	uint64_t tier_step;
-	uint32_t i;
-	struct out o;
-	char *end;
-
-	if (get_range(c, q, "15m", &r, resp) < 0)
-		return;
-	s.metric = metric && !strcmp(metric, "retx_rate") ? -1 : metric_index(metric);
-	if (s.metric < 0 && !(metric && !strcmp(metric, "retx_rate"))) {
-		error_resp(resp, 400, "metric", "bad metric '%s' (rtt_data, rtt_hs, retx_rate)",
-			   metric);
-		return;
-	}
-	if (qs) {
-		quant = strtod(qs, &end);
-		if (end == qs || *end || !(quant >= 0 && quant <= 1)) {
-			error_resp(resp, 400, "q", "bad quantile '%s' (0 .. 1)", qs);
-			return;
-		}
-	}
-	if (series_init(&s, &r, steps, "1s", MAX_POINTS, asn, resp) < 0)
-		return;
-	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest,
-				    c->cfg.hist_digits, &h) < 0 || out_open(&o) < 0) {
-		error_resp(resp, 500, NULL, "out of memory%s", "");
-		goto done;
-	}
-	tier_step = ep_view_visit(r.view, s.start, r.end, s.step, series_bucket, &s);
-	if (r.view->newest_end && !tier_step) {
-		fclose(o.fp);
-		free(o.buf);
-		error_resp(resp, 400, "step", "step '%s' is finer than the data kept",
-			   steps ? steps : "1s");
-		goto done;
-	}
-	fputc('{', o.fp);
-	write_range(o.fp, &r, tier_step);
-	fprintf(o.fp, ",\"asn\":%" PRIu32 ",\"org\":", asn);
-	ep_json_write_string(o.fp, ep_collector_org(c, asn));
-	fprintf(o.fp, ",\"metric\":\"%s\",\"q\":%g,\"step_ns\":%" PRIu64 ",\"points\":[",
-		s.metric < 0 ? "retx_rate" : ep_asn_hist_names[s.metric], quant, s.step);
-	for (i = 0; i < s.n; i++) {
-		const struct ep_centry *e = &s.slots[i];
-		uint64_t t = s.start + (uint64_t)i * s.step;
-
-		if (i)
-			fputc(',', o.fp);
-		if (s.metric < 0) {
-			if (e->c[EP_AC_segs_out])
-				fprintf(o.fp, "[%" PRIu64 ",%.6g,%" PRIu64 "]", t, retx_rate(e),
-					e->c[EP_AC_segs_out]);
-			else
-				fprintf(o.fp, "[%" PRIu64 ",null,0]", t);
-		} else if (e->h[s.metric].total) {
-			fprintf(o.fp, "[%" PRIu64 ",%.0f,%" PRIu64 "]", t,
-				quantile_of(h, &e->h[s.metric], quant), e->h[s.metric].total);
-		} else {
-			fprintf(o.fp, "[%" PRIu64 ",null,0]", t);
-		}
-	}
-	fputs("]}\n", o.fp);
-	out_finish(&o, resp, 200, "application/json");
-done:
-	series_free(&s);
-	ep_hist_free(h);
-}
-
-/* Heatmap rows: latency bins 100 us x 1.5^i, the last open-ended. */
-#define HEAT_BINS 30
-
-static void api_heatmap(struct ep_collector *c, const struct ep_api_req *q, uint32_t asn,
-			struct ep_api_resp *resp)
-{
-	const char *metric = q->arg(q->ctx, "metric"), *steps = q->arg(q->ctx, "step");
-	double bounds[HEAT_BINS];
-	struct series s = {0};
-	struct range r;
-	uint64_t tier_step;
-	uint32_t i, k;
-	int mk = metric_index(metric);
-	struct out o;
-
-	if (get_range(c, q, "15m", &r, resp) < 0)
-		return;
-	if (mk < 0) {
-		error_resp(resp, 400, "metric", "bad metric '%s' (rtt_data, rtt_hs)", metric);
-		return;
-	}
-	if (series_init(&s, &r, steps, "10s", 2000, asn, resp) < 0)
-		return;
-	if (out_open(&o) < 0) {
-		error_resp(resp, 500, NULL, "out of memory%s", "");
-		goto done;
-	}
-	tier_step = ep_view_visit(r.view, s.start, r.end, s.step, series_bucket, &s);
-	for (i = 0, bounds[0] = 100; i + 1 < HEAT_BINS; i++)
-		bounds[i + 1] = bounds[i] * 1.5;
-	fputc('{', o.fp);
-	write_range(o.fp, &r, tier_step);
-	fprintf(o.fp, ",\"asn\":%" PRIu32 ",\"metric\":\"%s\",\"step_ns\":%" PRIu64
-		      ",\"bounds_us\":[", asn, ep_asn_hist_names[mk], s.step);
-	for (i = 0; i < HEAT_BINS; i++)
-		fprintf(o.fp, "%s%.0f", i ? "," : "", bounds[i]);
-	fputs("],\"columns\":[", o.fp);
-	for (i = 0; i < s.n; i++) {
-		const struct ep_shist *sh = &s.slots[i].h[mk];
-		uint64_t counts[HEAT_BINS] = {0};
-
-		/* Each HDR bucket goes to the bin of its lowest value: bin b holds [bounds[b-1], bounds[b]). */
-		for (k = 0; k < sh->n; k++) {
-			double v = (double)ep_hdr_value_at_index(&c->hcfg, sh->b[k].idx);
-			uint32_t b = 0;
-
-			while (b + 1 < HEAT_BINS && v >= bounds[b])
-				b++;
-			counts[b] += sh->b[k].count;
-		}
-		fprintf(o.fp, "%s[%" PRIu64, i ? "," : "", s.start + (uint64_t)i * s.step);
-		for (k = 0; k < HEAT_BINS; k++)
-			fprintf(o.fp, ",%" PRIu64, counts[k]);
-		fputc(']', o.fp);
-	}
-	fputs("]}\n", o.fp);
-	out_finish(&o, resp, 200, "application/json");
-done:
-	series_free(&s);
 }
 
 struct regression {
@@ -774,25 +562,25 @@ static void api_regressions(struct ep_collector *c, const struct ep_api_req *q,
 	struct ep_hist *h = NULL;
 	uint64_t baseline, min_samples = 20;
 	uint32_t i, n = 0, limit;
-	int mk = metric_index(metric);
+	int mk = ep_api_metric_index(metric);
 	struct range r;
 	struct out o;
 	char *end;
 
-	if (get_range(c, q, "5m", &r, resp) < 0 || parse_limit(q, &limit, resp) < 0)
+	if (ep_api_get_range(c, q, "5m", &r, resp) < 0 || parse_limit(q, &limit, resp) < 0)
 		return;
 	if (mk < 0) {
-		error_resp(resp, 400, "metric", "bad metric '%s' (rtt_data, rtt_hs)", metric);
+		ep_api_error(resp, 400, "metric", "bad metric '%s' (rtt_data, rtt_hs)", metric);
 		return;
 	}
 	if (ep_parse_duration(bs ? bs : "1h", &baseline) < 0 || baseline == 0) {
-		error_resp(resp, 400, "baseline", "bad baseline '%s' (e.g. 1h)", bs);
+		ep_api_error(resp, 400, "baseline", "bad baseline '%s' (e.g. 1h)", bs);
 		return;
 	}
 	if (ms) {
 		min_samples = strtoull(ms, &end, 10);
 		if (end == ms || *end) {
-			error_resp(resp, 400, "min_samples", "bad min_samples '%s'", ms);
+			ep_api_error(resp, 400, "min_samples", "bad min_samples '%s'", ms);
 			return;
 		}
 	}
@@ -800,9 +588,9 @@ static void api_regressions(struct ep_collector *c, const struct ep_api_req *q,
 	ep_view_visit_budget(r.view, r.start > baseline ? r.start - baseline : 0, r.start, 0,
 			     c->cfg.query_budget, agg_bucket, &base);
 	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0 ||
-	    !(regs = calloc(now.set.n + 1, sizeof(*regs))) || out_open(&o) < 0 || now.nomem ||
+	    !(regs = calloc(now.set.n + 1, sizeof(*regs))) || ep_api_out_open(&o) < 0 || now.nomem ||
 	    base.nomem) {
-		error_resp(resp, 500, NULL, "out of memory%s", "");
+		ep_api_error(resp, 500, NULL, "out of memory%s", "");
 		goto done;
 	}
 	for (i = 0; i < now.set.n; i++) {
@@ -814,10 +602,10 @@ static void api_regressions(struct ep_collector *c, const struct ep_api_req *q,
 			continue;
 		g->now = e;
 		g->base = b;
-		g->p_now = quantile_of(h, &e->h[mk], 0.9);
-		g->p_base = quantile_of(h, &b->h[mk], 0.9);
-		g->r_now = retx_rate(e);
-		g->r_base = retx_rate(b);
+		g->p_now = ep_api_quantile_of(h, &e->h[mk], 0.9);
+		g->p_base = ep_api_quantile_of(h, &b->h[mk], 0.9);
+		g->r_now = ep_api_retx_rate(e);
+		g->r_base = ep_api_retx_rate(b);
 		pr = g->p_base > 0 ? g->p_now / g->p_base : 1.0;
 		/* Retransmission rates compare with a floor of 0.1 %: 0 -> 0.05 % is not a jump. */
 		rr = (g->r_now + 0.001) / (g->r_base + 0.001);
@@ -826,7 +614,7 @@ static void api_regressions(struct ep_collector *c, const struct ep_api_req *q,
 	}
 	qsort(regs, n, sizeof(*regs), cmp_reg);
 	fputc('{', o.fp);
-	write_range(o.fp, &r, 0);
+	ep_api_write_range(o.fp, &r, 0);
 	fprintf(o.fp, ",\"baseline_ns\":%" PRIu64 ",\"metric\":\"%s\",\"min_samples\":%" PRIu64
 		      ",\"regressions\":[",
 		baseline, ep_asn_hist_names[mk], min_samples);
@@ -843,7 +631,7 @@ static void api_regressions(struct ep_collector *c, const struct ep_api_req *q,
 			g->r_now, g->r_base, g->now->h[mk].total, g->base->h[mk].total);
 	}
 	fputs("]}\n", o.fp);
-	out_finish(&o, resp, 200, "application/json");
+	ep_api_out_finish(&o, resp, 200, "application/json");
 done:
 	free(regs);
 	ep_hist_free(h);
@@ -882,8 +670,8 @@ static void api_probes(struct ep_collector *c, const struct ep_api_req *q,
 		return;
 	if (limit == UINT32_MAX)
 		limit = EP_API_DEFAULT_LIMIT;
-	if (out_open(&o) < 0) {
-		error_resp(resp, 500, NULL, "out of memory%s", "");
+	if (ep_api_out_open(&o) < 0) {
+		ep_api_error(resp, 500, NULL, "out of memory%s", "");
 		return;
 	}
 	fputs("{\"probes\":[", o.fp);
@@ -915,207 +703,7 @@ static void api_probes(struct ep_collector *c, const struct ep_api_req *q,
 	fputc(',', o.fp);
 	write_counters(o.fp, c);
 	fputs("}\n", o.fp);
-	out_finish(&o, resp, 200, "application/json");
-}
-
-/* ------------------------------------------------------------------------ */
-/* Prometheus                                                                 */
-/* ------------------------------------------------------------------------ */
-
-static void prom_label(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(fp, "\\%c", *s);
-		else if (*s == '\n')
-			fputs("\\n", fp);
-		else
-			fputc(*s, fp);
-	}
-	fputc('"', fp);
-}
-
-struct top {
-	uint32_t i;
-	uint64_t n;
-};
-
-static int cmp_top(const void *a, const void *b)
-{
-	const struct top *x = a, *y = b;
-
-	if (x->n != y->n)
-		return x->n < y->n ? 1 : -1;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
-static void api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64_t now)
-{
-	static const char *const kind[2] = {"handshake", "data"};
-	struct top *top = NULL;
-	uint32_t i, k, j, ntop;
-	struct out o;
-
-	(void)now;
-	if (out_open(&o) < 0 || !(top = calloc(c->ntotals + 1, sizeof(*top)))) {
-		if (o.fp) {
-			fclose(o.fp);
-			free(o.buf);
-		}
-		error_resp(resp, 500, NULL, "out of memory%s", "");
-		return;
-	}
-	/* The --metrics-top ASNs with the most RTT samples, in ASN order. */
-	for (i = 0; i < c->ntotals; i++) {
-		top[i].i = i;
-		for (j = 0; j < EP_PROM_NLE; j++)
-			top[i].n += c->totals[i].rtt[0][j] + c->totals[i].rtt[1][j];
-		top[i].n = top[i].n * 4 + (c->totals[i].c[EP_AC_segs_out] ? 1 : 0);
-	}
-	qsort(top, c->ntotals, sizeof(*top), cmp_top);
-	ntop = c->ntotals < c->cfg.metrics_top ? c->ntotals : c->cfg.metrics_top;
-	for (i = 0; i < ntop; i++)
-		top[i].n = top[i].i;
-	for (i = 0; i < ntop; i++) /* back to ASN order (totals are sorted by ASN) */
-		for (j = i + 1; j < ntop; j++)
-			if (top[j].n < top[i].n) {
-				uint64_t t = top[i].n;
-
-				top[i].n = top[j].n;
-				top[j].n = t;
-			}
-	for (i = 0; i < EP_CC__COUNT; i++)
-		fprintf(o.fp, "# HELP edgeprobe_collector_%s_total %s\n# TYPE edgeprobe_collector_%s_total counter\nedgeprobe_collector_%s_total %" PRIu64 "\n",
-			ep_cc_names[i], ep_cc_help[i], ep_cc_names[i], ep_cc_names[i], c->ctr[i]);
-	fputs("# HELP edgeprobe_collector_rejected_total messages rejected by the wire decoder, by reason\n"
-	      "# TYPE edgeprobe_collector_rejected_total counter\n", o.fp);
-	for (i = 1; i < EP_WIRE_E__COUNT; i++)
-		fprintf(o.fp, "edgeprobe_collector_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
-			ep_wire_err_names[i], c->rejected[i]);
-	fprintf(o.fp, "# HELP edgeprobe_collector_memory_bytes bytes held by what grows with input, and the cap (--memcap, 0: none)\n"
-		      "# TYPE edgeprobe_collector_memory_bytes gauge\n"
-		      "edgeprobe_collector_memory_bytes{kind=\"used\"} %" PRIu64 "\n"
-		      "edgeprobe_collector_memory_bytes{kind=\"cap\"} %" PRIu64 "\n",
-		ep_collector_mem(c), c->cfg.memcap);
-	fprintf(o.fp, "# HELP edgeprobe_collector_store_bytes heap held by the all-probes roll-ups\n"
-		      "# TYPE edgeprobe_collector_store_bytes gauge\nedgeprobe_collector_store_bytes %" PRIu64 "\n"
-		      "# HELP edgeprobe_collector_metrics_asns ASNs with metrics, and how many are exported (--metrics-top)\n"
-		      "# TYPE edgeprobe_collector_metrics_asns gauge\n"
-		      "edgeprobe_collector_metrics_asns{state=\"tracked\"} %u\n"
-		      "edgeprobe_collector_metrics_asns{state=\"exported\"} %u\n",
-		c->all.bytes, c->ntotals, ntop);
-	{
-		static const char *const pn[] = {"messages", "lost_messages", "duplicates", "reordered",
-						 "restarts", "windows_dropped"};
-		static const char *const ph[] = {
-			"messages merged", "messages missing from the probe's sequence",
-			"duplicate messages dropped", "messages that arrived out of order",
-			"probe restarts (new boot epoch)", "windows the probe itself could not send"};
-
-		for (k = 0; k < 6; k++) {
-			fprintf(o.fp, "# HELP edgeprobe_probe_%s_total %s\n# TYPE edgeprobe_probe_%s_total counter\n",
-				pn[k], ph[k], pn[k]);
-			for (i = 0; i < c->nprobes; i++) {
-				const struct ep_cprobe *p = &c->probes[i];
-				uint64_t v = k == 0 ? p->msgs : k == 1 ? p->seq.lost
-						   : k == 2 ? p->seq.dups
-						   : k == 3 ? p->seq.reordered
-						   : k == 4 ? p->seq.restarts
-							    : p->dropped_prev_epochs +
-								      p->stats[EP_ST_windows_dropped];
-
-				fprintf(o.fp, "edgeprobe_probe_%s_total{probe=", pn[k]);
-				prom_label(o.fp, p->id);
-				fprintf(o.fp, "} %" PRIu64 "\n", v);
-			}
-		}
-		fputs("# HELP edgeprobe_probe_last_seen_seconds when the probe's last message arrived (Unix time)\n"
-		      "# TYPE edgeprobe_probe_last_seen_seconds gauge\n", o.fp);
-		for (i = 0; i < c->nprobes; i++) {
-			fputs("edgeprobe_probe_last_seen_seconds{probe=", o.fp);
-			prom_label(o.fp, c->probes[i].id);
-			fprintf(o.fp, "} %.3f\n", (double)c->probes[i].last_seen / 1e9);
-		}
-	}
-	for (k = 0; k < EP_AC__COUNT; k++) {
-		fprintf(o.fp, "# HELP edgeprobe_asn_%s_total per-ASN %s (out: towards the ISP)\n"
-			      "# TYPE edgeprobe_asn_%s_total counter\n",
-			ep_asn_counter_names[k], ep_asn_counter_names[k], ep_asn_counter_names[k]);
-		for (i = 0; i < ntop; i++) {
-			const struct ep_asn_total *t = &c->totals[top[i].n];
-
-			fprintf(o.fp, "edgeprobe_asn_%s_total{asn=\"%" PRIu32 "\",org=",
-				ep_asn_counter_names[k], t->asn);
-			prom_label(o.fp, ep_collector_org(c, t->asn));
-			fprintf(o.fp, "} %" PRIu64 "\n", t->c[k]);
-		}
-	}
-	fputs("# HELP edgeprobe_rtt_seconds RTT towards the remote side per ASN (kind: handshake or "
-	      "data = in-flow); bounds are HDR bucket tops\n# TYPE edgeprobe_rtt_seconds histogram\n",
-	      o.fp);
-	for (i = 0; i < ntop; i++) {
-		const struct ep_asn_total *t = &c->totals[top[i].n];
-
-		for (k = 0; k < 2; k++) {
-			uint64_t cum = 0;
-			char labels[400];
-			FILE *lf = fmemopen(labels, sizeof(labels), "w");
-
-			if (!lf)
-				continue;
-			fprintf(lf, "asn=\"%" PRIu32 "\",kind=\"%s\",org=", t->asn, kind[k]);
-			prom_label(lf, ep_collector_org(c, t->asn));
-			fputc('\0', lf);
-			fclose(lf);
-			labels[sizeof(labels) - 1] = '\0';
-			for (j = 0; j < EP_PROM_NLE; j++) {
-				cum += t->rtt[k][j];
-				if (j < EP_PROM_NLE - 1)
-					fprintf(o.fp, "edgeprobe_rtt_seconds_bucket{%s,le=\"%.6f\"} %" PRIu64 "\n",
-						labels, (double)c->prom_le[j] / 1e6, cum);
-				else
-					fprintf(o.fp, "edgeprobe_rtt_seconds_bucket{%s,le=\"+Inf\"} %" PRIu64 "\n",
-						labels, cum);
-			}
-			fprintf(o.fp, "edgeprobe_rtt_seconds_sum{%s} %.6f\nedgeprobe_rtt_seconds_count{%s} %" PRIu64 "\n",
-				labels, (double)t->rtt_sum_us[k] / 1e6, labels, cum);
-		}
-	}
-	free(top);
-	out_finish(&o, resp, 200, "text/plain; version=0.0.4");
-}
-
-/* ------------------------------------------------------------------------ */
-/* Closed windows                                                             */
-/* ------------------------------------------------------------------------ */
-
-char *ep_api_window_json(const struct ep_collector *c, const struct ep_bucket *b, uint64_t step_ns,
-			 size_t *len)
-{
-	struct ep_hist *h;
-	struct out o;
-	uint32_t i;
-
-	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0)
-		return NULL;
-	if (out_open(&o) < 0) {
-		ep_hist_free(h);
-		return NULL;
-	}
-	fprintf(o.fp, "{\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 ",\"windows\":%" PRIu64
-		      ",\"asns\":[",
-		b->start, b->start + step_ns, b->windows);
-	for (i = 0; i < b->set.n; i++) {
-		if (i)
-			fputc(',', o.fp);
-		ep_api_write_asn(o.fp, c, &b->set.e[i], h, NULL);
-	}
-	fputs("]}", o.fp);
-	fclose(o.fp);
-	ep_hist_free(h);
-	*len = o.len;
-	return o.buf;
+	ep_api_out_finish(&o, resp, 200, "application/json");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1130,7 +718,7 @@ int ep_api_handle(struct ep_collector *c, const struct ep_api_req *q, struct ep_
 
 	memset(resp, 0, sizeof(*resp));
 	if (!strcmp(p, "/metrics")) {
-		api_metrics(c, resp, now);
+		ep_api_metrics(c, resp, now);
 		return 1;
 	}
 	if (strncmp(p, "/api/", 5))
@@ -1145,17 +733,17 @@ int ep_api_handle(struct ep_collector *c, const struct ep_api_req *q, struct ep_
 		const char *rest = p + 13, *slash = strchr(rest, '/');
 
 		if (parse_asn(rest, &asn) < 0 || !slash)
-			error_resp(resp, 404, NULL, "no such resource '%s' (asns/ASN/series, asns/ASN/histogram)", p);
+			ep_api_error(resp, 404, NULL, "no such resource '%s' (asns/ASN/series, asns/ASN/histogram)", p);
 		else if (!strcmp(slash, "/series"))
-			api_series(c, q, asn, resp);
+			ep_api_series(c, q, asn, resp);
 		else if (!strcmp(slash, "/histogram"))
 			api_histogram(c, q, asn, resp);
 		else if (!strcmp(slash, "/heatmap"))
-			api_heatmap(c, q, asn, resp);
+			ep_api_heatmap(c, q, asn, resp);
 		else
-			error_resp(resp, 404, NULL, "no such resource '%s'", p);
+			ep_api_error(resp, 404, NULL, "no such resource '%s'", p);
 	} else {
-		error_resp(resp, 404, NULL, "no such resource '%s'", p);
+		ep_api_error(resp, 404, NULL, "no such resource '%s'", p);
 	}
 	return 1;
 }

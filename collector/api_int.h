@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * api_int.h - what the API's files (api.c, api_series.c, metrics.c) share:
+ * the response buffer, JSON errors, and the range= / end= / probe= arguments.
+ * Not for use outside the API.
+ */
+#ifndef EP_API_INT_H
+#define EP_API_INT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "api.h"
+
+#define NS_PER_S 1000000000ull
+#define MAX_POINTS 20000
+
+/* A response body being written (open_memstream). */
+struct out {
+	FILE *fp;
+	char *buf;
+	size_t len;
+};
+
+/* The time range and view a request asks for. */
+struct range {
+	uint64_t start, end, len;
+	const struct ep_view *view;
+	const char *probe;
+};
+
+/* @return 0, -ENOMEM */
+int ep_api_out_open(struct out *o);
+/* Close the body into r with its status and content type. */
+void ep_api_out_finish(struct out *o, struct ep_api_resp *r, int status, const char *ctype);
+/* A JSON error response: {"error":fmt % detail,"param":param,"status":status}. */
+void ep_api_error(struct ep_api_resp *r, int status, const char *param, const char *fmt,
+		  const char *detail);
+/* Retransmitted share of the segments sent towards the ASN. */
+double ep_api_retx_rate(const struct ep_centry *e);
+/* Resolve range=, end= and probe= into r. @return 0, or -1 with an error response. */
+int ep_api_get_range(struct ep_collector *c, const struct ep_api_req *q, const char *dflt,
+		     struct range *r, struct ep_api_resp *resp);
+/* The range's fields of a JSON object (no braces). */
+void ep_api_write_range(FILE *fp, const struct range *r, uint64_t step);
+/* metric= as a histogram index (rtt_data by default), or -1. */
+int ep_api_metric_index(const char *m);
+/* Quantile q (0..1; 1: the maximum) of a sparse histogram, through the dense scratch h. */
+double ep_api_quantile_of(struct ep_hist *h, const struct ep_shist *s, double q);
+
+/* The resources of api_series.c and metrics.c. */
+void ep_api_series(struct ep_collector *c, const struct ep_api_req *q, uint32_t asn,
+		   struct ep_api_resp *resp);
+void ep_api_heatmap(struct ep_collector *c, const struct ep_api_req *q, uint32_t asn,
+		    struct ep_api_resp *resp);
+void ep_api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64_t now);
+
+#endif

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* api_series.c - one ASN over time: a quantile or the retransmission rate per step, and the latency heatmap. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "api_int.h"
+#include "json_out.h"
+#include "stats.h"
+
+struct series {
+	uint64_t start, step;
+	uint32_t n, asn;
+	int metric; /* histogram index, or -1 for retx_rate */
+	struct ep_centry *slots;
+	uint64_t bytes, saturated;
+	int nomem;
+};
+
+static void series_bucket(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
+{
+	struct series *s = ctx;
+	const struct ep_centry *e = ep_cset_find(&b->set, s->asn);
+	uint64_t slot;
+
+	(void)step_ns;
+	if (!e || b->start < s->start)
+		return;
+	slot = (b->start - s->start) / s->step;
+	if (slot >= s->n)
+		return;
+	if (ep_centry_add(&s->slots[slot], e, &s->bytes, &s->saturated) < 0)
+		s->nomem = 1;
+}
+
+/* step= over the range: slot start, count and storage. @return 0, or -1 with resp filled. */
+static int series_init(struct series *s, const struct range *r, const char *steps,
+		       const char *dflt, uint32_t max, uint32_t asn, struct ep_api_resp *resp)
+{
+	if (ep_parse_duration(steps ? steps : dflt, &s->step) < 0 || s->step == 0) {
+		ep_api_error(resp, 400, "step", "bad step '%s' (e.g. 100ms, 1s, 1m)", steps);
+		return -1;
+	}
+	s->start = r->start - r->start % s->step;
+	if ((r->end - s->start) / s->step > max) {
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "too many points (at most %u): raise step", max);
+		ep_api_error(resp, 400, "step", "%s", msg);
+		return -1;
+	}
+	s->n = (uint32_t)((r->end - s->start + s->step - 1) / s->step);
+	s->asn = asn;
+	s->slots = calloc(s->n + 1, sizeof(*s->slots));
+	if (!s->slots) {
+		ep_api_error(resp, 500, NULL, "out of memory%s", "");
+		return -1;
+	}
+	return 0;
+}
+
+static void series_free(struct series *s)
+{
+	uint32_t i, k;
+
+	for (i = 0; s->slots && i < s->n; i++)
+		for (k = 0; k < EP_AH__COUNT; k++)
+			ep_shist_free(&s->slots[i].h[k]);
+	free(s->slots);
+	s->slots = NULL;
+}
+
+void ep_api_series(struct ep_collector *c, const struct ep_api_req *q, uint32_t asn,
+		       struct ep_api_resp *resp)
+{
+	const char *metric = q->arg(q->ctx, "metric"), *qs = q->arg(q->ctx, "q"),
+		   *steps = q->arg(q->ctx, "step");
+	struct series s = {0};
+	struct range r;
+	struct ep_hist *h = NULL;
+	double quant = 0.99;
+	uint64_t tier_step;
+	uint32_t i;
+	struct out o;
+	char *end;
+
+	if (ep_api_get_range(c, q, "15m", &r, resp) < 0)
+		return;
+	s.metric = metric && !strcmp(metric, "retx_rate") ? -1 : ep_api_metric_index(metric);
+	if (s.metric < 0 && !(metric && !strcmp(metric, "retx_rate"))) {
+		ep_api_error(resp, 400, "metric", "bad metric '%s' (rtt_data, rtt_hs, retx_rate)",
+			   metric);
+		return;
+	}
+	if (qs) {
+		quant = strtod(qs, &end);
+		if (end == qs || *end || !(quant >= 0 && quant <= 1)) {
+			ep_api_error(resp, 400, "q", "bad quantile '%s' (0 .. 1)", qs);
+			return;
+		}
+	}
+	if (series_init(&s, &r, steps, "1s", MAX_POINTS, asn, resp) < 0)
+		return;
+	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest,
+				    c->cfg.hist_digits, &h) < 0 || ep_api_out_open(&o) < 0) {
+		ep_api_error(resp, 500, NULL, "out of memory%s", "");
+		goto done;
+	}
+	tier_step = ep_view_visit(r.view, s.start, r.end, s.step, series_bucket, &s);
+	if (r.view->newest_end && !tier_step) {
+		fclose(o.fp);
+		free(o.buf);
+		ep_api_error(resp, 400, "step", "step '%s' is finer than the data kept",
+			   steps ? steps : "1s");
+		goto done;
+	}
+	fputc('{', o.fp);
+	ep_api_write_range(o.fp, &r, tier_step);
+	fprintf(o.fp, ",\"asn\":%" PRIu32 ",\"org\":", asn);
+	ep_json_write_string(o.fp, ep_collector_org(c, asn));
+	fprintf(o.fp, ",\"metric\":\"%s\",\"q\":%g,\"step_ns\":%" PRIu64 ",\"points\":[",
+		s.metric < 0 ? "retx_rate" : ep_asn_hist_names[s.metric], quant, s.step);
+	for (i = 0; i < s.n; i++) {
+		const struct ep_centry *e = &s.slots[i];
+		uint64_t t = s.start + (uint64_t)i * s.step;
+
+		if (i)
+			fputc(',', o.fp);
+		if (s.metric < 0) {
+			if (e->c[EP_AC_segs_out])
+				fprintf(o.fp, "[%" PRIu64 ",%.6g,%" PRIu64 "]", t, ep_api_retx_rate(e),
+					e->c[EP_AC_segs_out]);
+			else
+				fprintf(o.fp, "[%" PRIu64 ",null,0]", t);
+		} else if (e->h[s.metric].total) {
+			fprintf(o.fp, "[%" PRIu64 ",%.0f,%" PRIu64 "]", t,
+				ep_api_quantile_of(h, &e->h[s.metric], quant), e->h[s.metric].total);
+		} else {
+			fprintf(o.fp, "[%" PRIu64 ",null,0]", t);
+		}
+	}
+	fputs("]}\n", o.fp);
+	ep_api_out_finish(&o, resp, 200, "application/json");
+done:
+	series_free(&s);
+	ep_hist_free(h);
+}
+
+/* Heatmap rows: latency bins 100 us x 1.5^i, the last open-ended. */
+#define HEAT_BINS 30
+
+void ep_api_heatmap(struct ep_collector *c, const struct ep_api_req *q, uint32_t asn,
+			struct ep_api_resp *resp)
+{
+	const char *metric = q->arg(q->ctx, "metric"), *steps = q->arg(q->ctx, "step");
+	double bounds[HEAT_BINS];
+	struct series s = {0};
+	struct range r;
+	uint64_t tier_step;
+	uint32_t i, k;
+	int mk = ep_api_metric_index(metric);
+	struct out o;
+
+	if (ep_api_get_range(c, q, "15m", &r, resp) < 0)
+		return;
+	if (mk < 0) {
+		ep_api_error(resp, 400, "metric", "bad metric '%s' (rtt_data, rtt_hs)", metric);
+		return;
+	}
+	if (series_init(&s, &r, steps, "10s", 2000, asn, resp) < 0)
+		return;
+	if (ep_api_out_open(&o) < 0) {
+		ep_api_error(resp, 500, NULL, "out of memory%s", "");
+		goto done;
+	}
+	tier_step = ep_view_visit(r.view, s.start, r.end, s.step, series_bucket, &s);
+	for (i = 0, bounds[0] = 100; i + 1 < HEAT_BINS; i++)
+		bounds[i + 1] = bounds[i] * 1.5;
+	fputc('{', o.fp);
+	ep_api_write_range(o.fp, &r, tier_step);
+	fprintf(o.fp, ",\"asn\":%" PRIu32 ",\"metric\":\"%s\",\"step_ns\":%" PRIu64
+		      ",\"bounds_us\":[", asn, ep_asn_hist_names[mk], s.step);
+	for (i = 0; i < HEAT_BINS; i++)
+		fprintf(o.fp, "%s%.0f", i ? "," : "", bounds[i]);
+	fputs("],\"columns\":[", o.fp);
+	for (i = 0; i < s.n; i++) {
+		const struct ep_shist *sh = &s.slots[i].h[mk];
+		uint64_t counts[HEAT_BINS] = {0};
+
+		/* Each HDR bucket goes to the bin of its lowest value: bin b holds [bounds[b-1], bounds[b]). */
+		for (k = 0; k < sh->n; k++) {
+			double v = (double)ep_hdr_value_at_index(&c->hcfg, sh->b[k].idx);
+			uint32_t b = 0;
+
+			while (b + 1 < HEAT_BINS && v >= bounds[b])
+				b++;
+			counts[b] += sh->b[k].count;
+		}
+		fprintf(o.fp, "%s[%" PRIu64, i ? "," : "", s.start + (uint64_t)i * s.step);
+		for (k = 0; k < HEAT_BINS; k++)
+			fprintf(o.fp, ",%" PRIu64, counts[k]);
+		fputc(']', o.fp);
+	}
+	fputs("]}\n", o.fp);
+	ep_api_out_finish(&o, resp, 200, "application/json");
+done:
+	series_free(&s);
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* metrics.c - /metrics in Prometheus' text format, and one closed window as JSON (SSE, Kafka). */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "api_int.h"
+#include "edgeprobe/ep_wire.h"
+#include "json_out.h"
+#include "stats.h"
+
+static void prom_label(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(fp, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", fp);
+		else
+			fputc(*s, fp);
+	}
+	fputc('"', fp);
+}
+
+struct top {
+	uint32_t i;
+	uint64_t n;
+};
+
+static int cmp_top(const void *a, const void *b)
+{
+	const struct top *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+void ep_api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64_t now)
+{
+	static const char *const kind[2] = {"handshake", "data"};
+	struct top *top = NULL;
+	uint32_t i, k, j, ntop;
+	struct out o;
+
+	(void)now;
+	if (ep_api_out_open(&o) < 0 || !(top = calloc(c->ntotals + 1, sizeof(*top)))) {
+		if (o.fp) {
+			fclose(o.fp);
+			free(o.buf);
+		}
+		ep_api_error(resp, 500, NULL, "out of memory%s", "");
+		return;
+	}
+	/* The --metrics-top ASNs with the most RTT samples, in ASN order. */
+	for (i = 0; i < c->ntotals; i++) {
+		top[i].i = i;
+		for (j = 0; j < EP_PROM_NLE; j++)
+			top[i].n += c->totals[i].rtt[0][j] + c->totals[i].rtt[1][j];
+		top[i].n = top[i].n * 4 + (c->totals[i].c[EP_AC_segs_out] ? 1 : 0);
+	}
+	qsort(top, c->ntotals, sizeof(*top), cmp_top);
+	ntop = c->ntotals < c->cfg.metrics_top ? c->ntotals : c->cfg.metrics_top;
+	for (i = 0; i < ntop; i++)
+		top[i].n = top[i].i;
+	for (i = 0; i < ntop; i++) /* back to ASN order (totals are sorted by ASN) */
+		for (j = i + 1; j < ntop; j++)
+			if (top[j].n < top[i].n) {
+				uint64_t t = top[i].n;
+
+				top[i].n = top[j].n;
+				top[j].n = t;
+			}
+	for (i = 0; i < EP_CC__COUNT; i++)
+		fprintf(o.fp, "# HELP edgeprobe_collector_%s_total %s\n# TYPE edgeprobe_collector_%s_total counter\nedgeprobe_collector_%s_total %" PRIu64 "\n",
+			ep_cc_names[i], ep_cc_help[i], ep_cc_names[i], ep_cc_names[i], c->ctr[i]);
+	fputs("# HELP edgeprobe_collector_rejected_total messages rejected by the wire decoder, by reason\n"
+	      "# TYPE edgeprobe_collector_rejected_total counter\n", o.fp);
+	for (i = 1; i < EP_WIRE_E__COUNT; i++)
+		fprintf(o.fp, "edgeprobe_collector_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
+			ep_wire_err_names[i], c->rejected[i]);
+	fprintf(o.fp, "# HELP edgeprobe_collector_memory_bytes bytes held by what grows with input, and the cap (--memcap, 0: none)\n"
+		      "# TYPE edgeprobe_collector_memory_bytes gauge\n"
+		      "edgeprobe_collector_memory_bytes{kind=\"used\"} %" PRIu64 "\n"
+		      "edgeprobe_collector_memory_bytes{kind=\"cap\"} %" PRIu64 "\n",
+		ep_collector_mem(c), c->cfg.memcap);
+	fprintf(o.fp, "# HELP edgeprobe_collector_store_bytes heap held by the all-probes roll-ups\n"
+		      "# TYPE edgeprobe_collector_store_bytes gauge\nedgeprobe_collector_store_bytes %" PRIu64 "\n"
+		      "# HELP edgeprobe_collector_metrics_asns ASNs with metrics, and how many are exported (--metrics-top)\n"
+		      "# TYPE edgeprobe_collector_metrics_asns gauge\n"
+		      "edgeprobe_collector_metrics_asns{state=\"tracked\"} %u\n"
+		      "edgeprobe_collector_metrics_asns{state=\"exported\"} %u\n",
+		c->all.bytes, c->ntotals, ntop);
+	{
+		static const char *const pn[] = {"messages", "lost_messages", "duplicates", "reordered",
+						 "restarts", "windows_dropped"};
+		static const char *const ph[] = {
+			"messages merged", "messages missing from the probe's sequence",
+			"duplicate messages dropped", "messages that arrived out of order",
+			"probe restarts (new boot epoch)", "windows the probe itself could not send"};
+
+		for (k = 0; k < 6; k++) {
+			fprintf(o.fp, "# HELP edgeprobe_probe_%s_total %s\n# TYPE edgeprobe_probe_%s_total counter\n",
+				pn[k], ph[k], pn[k]);
+			for (i = 0; i < c->nprobes; i++) {
+				const struct ep_cprobe *p = &c->probes[i];
+				uint64_t v = k == 0 ? p->msgs : k == 1 ? p->seq.lost
+						   : k == 2 ? p->seq.dups
+						   : k == 3 ? p->seq.reordered
+						   : k == 4 ? p->seq.restarts
+							    : p->dropped_prev_epochs +
+								      p->stats[EP_ST_windows_dropped];
+
+				fprintf(o.fp, "edgeprobe_probe_%s_total{probe=", pn[k]);
+				prom_label(o.fp, p->id);
+				fprintf(o.fp, "} %" PRIu64 "\n", v);
+			}
+		}
+		fputs("# HELP edgeprobe_probe_last_seen_seconds when the probe's last message arrived (Unix time)\n"
+		      "# TYPE edgeprobe_probe_last_seen_seconds gauge\n", o.fp);
+		for (i = 0; i < c->nprobes; i++) {
+			fputs("edgeprobe_probe_last_seen_seconds{probe=", o.fp);
+			prom_label(o.fp, c->probes[i].id);
+			fprintf(o.fp, "} %.3f\n", (double)c->probes[i].last_seen / 1e9);
+		}
+	}
+	for (k = 0; k < EP_AC__COUNT; k++) {
+		fprintf(o.fp, "# HELP edgeprobe_asn_%s_total per-ASN %s (out: towards the ISP)\n"
+			      "# TYPE edgeprobe_asn_%s_total counter\n",
+			ep_asn_counter_names[k], ep_asn_counter_names[k], ep_asn_counter_names[k]);
+		for (i = 0; i < ntop; i++) {
+			const struct ep_asn_total *t = &c->totals[top[i].n];
+
+			fprintf(o.fp, "edgeprobe_asn_%s_total{asn=\"%" PRIu32 "\",org=",
+				ep_asn_counter_names[k], t->asn);
+			prom_label(o.fp, ep_collector_org(c, t->asn));
+			fprintf(o.fp, "} %" PRIu64 "\n", t->c[k]);
+		}
+	}
+	fputs("# HELP edgeprobe_rtt_seconds RTT towards the remote side per ASN (kind: handshake or "
+	      "data = in-flow); bounds are HDR bucket tops\n# TYPE edgeprobe_rtt_seconds histogram\n",
+	      o.fp);
+	for (i = 0; i < ntop; i++) {
+		const struct ep_asn_total *t = &c->totals[top[i].n];
+
+		for (k = 0; k < 2; k++) {
+			uint64_t cum = 0;
+			char labels[400];
+			FILE *lf = fmemopen(labels, sizeof(labels), "w");
+
+			if (!lf)
+				continue;
+			fprintf(lf, "asn=\"%" PRIu32 "\",kind=\"%s\",org=", t->asn, kind[k]);
+			prom_label(lf, ep_collector_org(c, t->asn));
+			fputc('\0', lf);
+			fclose(lf);
+			labels[sizeof(labels) - 1] = '\0';
+			for (j = 0; j < EP_PROM_NLE; j++) {
+				cum += t->rtt[k][j];
+				if (j < EP_PROM_NLE - 1)
+					fprintf(o.fp, "edgeprobe_rtt_seconds_bucket{%s,le=\"%.6f\"} %" PRIu64 "\n",
+						labels, (double)c->prom_le[j] / 1e6, cum);
+				else
+					fprintf(o.fp, "edgeprobe_rtt_seconds_bucket{%s,le=\"+Inf\"} %" PRIu64 "\n",
+						labels, cum);
+			}
+			fprintf(o.fp, "edgeprobe_rtt_seconds_sum{%s} %.6f\nedgeprobe_rtt_seconds_count{%s} %" PRIu64 "\n",
+				labels, (double)t->rtt_sum_us[k] / 1e6, labels, cum);
+		}
+	}
+	free(top);
+	ep_api_out_finish(&o, resp, 200, "text/plain; version=0.0.4");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Closed windows                                                             */
+/* ------------------------------------------------------------------------ */
+
+char *ep_api_window_json(const struct ep_collector *c, const struct ep_bucket *b, uint64_t step_ns,
+			 size_t *len)
+{
+	struct ep_hist *h;
+	struct out o;
+	uint32_t i;
+
+	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0)
+		return NULL;
+	if (ep_api_out_open(&o) < 0) {
+		ep_hist_free(h);
+		return NULL;
+	}
+	fprintf(o.fp, "{\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 ",\"windows\":%" PRIu64
+		      ",\"asns\":[",
+		b->start, b->start + step_ns, b->windows);
+	for (i = 0; i < b->set.n; i++) {
+		if (i)
+			fputc(',', o.fp);
+		ep_api_write_asn(o.fp, c, &b->set.e[i], h, NULL);
+	}
+	fputs("]}", o.fp);
+	fclose(o.fp);
+	ep_hist_free(h);
+	*len = o.len;
+	return o.buf;
+}
