@@ -50,7 +50,10 @@ TDPID=$!
 ( while :; do ip netns exec $NS_S ss -tin state established '( sport = :8080 )' 2>/dev/null |
 	grep -o ' rtt:[0-9.]*'; sleep 0.01; done ) > "$OUT/ss.txt" &
 SSPID=$!
-sleep 1.5
+# Traffic only once the probe polls (see dpdk_afpacket.sh).
+for i in $(seq 200); do [ -s "$OUT/dpdk.json" ] && break; sleep 0.1; done
+[ -s "$OUT/dpdk.json" ] || die "edgeprobe wrote no window in 20 s: $(tail -3 "$OUT/dpdk.log")"
+sleep 0.5
 for i in 1 2 3 4; do
 	ip netns exec $NS_C curl -s -o /dev/null --max-time 120 http://192.0.2.1:8080/blob || die "download $i"
 done

@@ -53,7 +53,11 @@ esac
 EPPID=$!
 ip netns exec $NS_S tcpdump -Z root --immediate-mode -i ep-s -s 160 -U -w "$OUT/ref.pcap" 'tcp port 8080' 2>/dev/null &
 TDPID=$!
-sleep 1.5
+# Traffic only once the probe polls: it writes a window line every 100 ms when it runs (an
+# EAL start slowed by a busy host must not leave the first downloads to a full ring).
+for i in $(seq 200); do [ -s "$OUT/dpdk.json" ] && break; sleep 0.1; done
+[ -s "$OUT/dpdk.json" ] || die "edgeprobe wrote no window in 20 s: $(tail -3 "$OUT/dpdk.log")"
+sleep 0.5
 for i in 1 2 3 4; do
 	ip netns exec $NS_C curl -s -o /dev/null --max-time 60 http://192.0.2.1:8080/blob || die "download $i"
 done
