@@ -145,6 +145,12 @@ static int read_token(struct client *cl, const char *file)
 			fclose(fp);
 		return -1;
 	}
+	if (!strchr(tok, '\n') && fgetc(fp) != EOF) {
+		fprintf(stderr, "edgeprobe-query: --token-file '%s': first line longer than %zu bytes\n",
+			file, sizeof(tok) - 2);
+		fclose(fp);
+		return -1;
+	}
 	fclose(fp);
 	tok[strcspn(tok, "\r\n")] = '\0';
 	if (!tok[0]) {

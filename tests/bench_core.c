@@ -19,6 +19,7 @@
 #include "hist.h"
 #include "merge.h"
 #include "tracker.h"
+#include "xorshift.h"
 
 static double now_s(void)
 {
@@ -29,14 +30,6 @@ static double now_s(void)
 }
 
 static uint64_t xs = 88172645463325252ull;
-static uint64_t rnd(void)
-{
-	xs ^= xs << 13;
-	xs ^= xs >> 7;
-	xs ^= xs << 17;
-	return xs;
-}
-
 /* TSC ticks per ns, measured against the monotonic clock. */
 static double tsc_per_ns(void)
 {
@@ -174,7 +167,7 @@ static void bench_tracker(const struct ep_asn_map *map, uint32_t nflows, uint64_
 		uint32_t j, n = (uint32_t)(npkts - i < batch ? npkts - i : batch);
 
 		for (j = 0; j < n; j++)
-			make_pkt(&pk[j], (uint32_t)(rnd() % nflows), (int)((i + j) & 1), seq, pick);
+			make_pkt(&pk[j], (uint32_t)(xorshift64(&xs) % nflows), (int)((i + j) & 1), seq, pick);
 		c0 = __rdtsc();
 		if (burst) {
 			static uint64_t tm[EP_TRACKER_BURST];
@@ -430,7 +423,7 @@ int main(int argc, char **argv)
 
 	c0 = __rdtsc();
 	for (i = 0; i < N; i++) {
-		uint32_t a = (uint32_t)rnd();
+		uint32_t a = (uint32_t)xorshift64(&xs);
 
 		sum += ep_asn_map_lookup(map, 4, (uint8_t *)&a, NULL);
 	}
@@ -440,7 +433,7 @@ int main(int argc, char **argv)
 	c0 = __rdtsc();
 	for (i = 0; i < N / 4; i++) {
 		uint8_t a[16];
-		uint64_t r1 = rnd(), r2 = rnd();
+		uint64_t r1 = xorshift64(&xs), r2 = xorshift64(&xs);
 
 		memcpy(a, &r1, 8);
 		memcpy(a + 8, &r2, 8);

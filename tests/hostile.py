@@ -407,6 +407,13 @@ if query:  # edgeprobe-query (libcurl) sends the token from --token-file; withou
     case("exposure: edgeprobe-query --token-file is let in, without it HTTP 401",
          q_ok.returncode == 0 and q_no.returncode == 1 and b"HTTP 401" in q_no.stderr,
          f"with {q_ok.returncode} {q_ok.stderr[-80:]}, without {q_no.returncode} {q_no.stderr[-80:]}")
+    long_tok = os.path.join(out, "token-long")
+    with open(long_tok, "w") as f:
+        f.write("s3cret-t0ken" + "x" * 600 + "\n")
+    q_long = subprocess.run([query, "--server", f"http://127.0.0.1:{c.http}", "--token-file",
+                             long_tok, "probes"], capture_output=True, timeout=20)
+    case("exposure: edgeprobe-query refuses a token it would have to cut",
+         q_long.returncode != 0 and b"longer than" in q_long.stderr, str(q_long.stderr[-120:]))
 codes = [c.raw("/api/v1/probes")[0], c.raw("/metrics")[0],
          c.raw("/api/v1/probes", {"Authorization": "Bearer s3cret-t0ken"})[0],
          c.raw("/api/v1/probes?access_token=s3cret-t0ken")[0],

@@ -17,19 +17,12 @@
 #include "shist.h"
 #include "store.h"
 #include "wire.h"
+#include "xorshift.h"
 
 /* The test's encoder (kept across windows, as the exporter keeps its own). */
 static struct ep_wire_enc t_enc;
 
 static uint64_t rng = 88172645463325252ull;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 /* Dense -> ascending bins. */
 static uint32_t to_bins(const struct ep_hist *h, struct ep_hbin *b)
@@ -51,19 +44,19 @@ static void test_shist_union(void)
 	for (trial = 0; trial < 300; trial++) {
 		struct ep_hist *uni, *part, *back;
 		struct ep_shist s = {0};
-		int p, nparts = 1 + (int)(rnd() % 6), bad = 0;
+		int p, nparts = 1 + (int)(xorshift64(&rng) % 6), bad = 0;
 		double q;
 
 		ep_hist_new(1, 60000000, 2, &uni);
 		ep_hist_new(1, 60000000, 2, &part);
 		ep_hist_new(1, 60000000, 2, &back);
 		for (p = 0; p < nparts; p++) {
-			int i, n = (int)(rnd() % 200);
-			uint64_t base = 1 + rnd() % 100000;
+			int i, n = (int)(xorshift64(&rng) % 200);
+			uint64_t base = 1 + xorshift64(&rng) % 100000;
 
 			ep_hist_reset(part);
 			for (i = 0; i < n; i++) {
-				int64_t v = (int64_t)(base + rnd() % (base + 1));
+				int64_t v = (int64_t)(base + xorshift64(&rng) % (base + 1));
 
 				ep_hist_record(part, v);
 				ep_hist_record(uni, v);
@@ -174,8 +167,8 @@ static void test_store(void)
 		for (a = 0; a < 8; a++) {
 			memset(&r, 0, sizeof(r));
 			r.asn = 64500 + (uint32_t)a;
-			r.c[EP_AC_segs_out] = 1 + rnd() % 10;
-			bins[0] = (struct ep_hbin){(int32_t)(100 + a), (uint32_t)(1 + rnd() % 5)};
+			r.c[EP_AC_segs_out] = 1 + xorshift64(&rng) % 10;
+			bins[0] = (struct ep_hbin){(int32_t)(100 + a), (uint32_t)(1 + xorshift64(&rng) % 5)};
 			bins[1] = (struct ep_hbin){(int32_t)(900 + a), 1};
 			r.bins[EP_AH_RTT_DATA] = bins;
 			r.nbins[EP_AH_RTT_DATA] = 2;

@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "merge.h"
+#include "xorshift.h"
 
 static struct ep_hist *hist_of(int64_t v, int n)
 {
@@ -46,14 +47,6 @@ static void drop(struct ep_window_asn *a, int n)
  */
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
 static void test_sparse(void)
 {
 	struct ep_merge *md, *ms;
@@ -67,24 +60,24 @@ static void test_sparse(void)
 	CHECK_EQ(ep_merge_new(&ms), 0);
 	for (round = 0; round < 40; round++) {
 		uint64_t start = (uint64_t)(round % 4) * 100000000ull;
-		uint32_t n = 1 + (uint32_t)(rnd() % 64), i, k, asn = 64000;
+		uint32_t n = 1 + (uint32_t)(xorshift64(&rng) % 64), i, k, asn = 64000;
 		struct ep_hdr_cfg cfg;
 
 		for (i = 0; i < n; i++) {
 			memset(&dense[i], 0, sizeof(dense[i]));
 			memset(&sparse[i], 0, sizeof(sparse[i]));
-			asn += 1 + (uint32_t)(rnd() % 5);
+			asn += 1 + (uint32_t)(xorshift64(&rng) % 5);
 			dense[i].asn = sparse[i].asn = asn;
 			dense[i].org = sparse[i].org = "Org";
-			dense[i].c[EP_AC_segs_out] = sparse[i].c[EP_AC_segs_out] = rnd() % 1000;
+			dense[i].c[EP_AC_segs_out] = sparse[i].c[EP_AC_segs_out] = xorshift64(&rng) % 1000;
 			for (k = 0; k < EP_AH__COUNT; k++) {
 				struct ep_hist *h = hist_of(1, 0);
-				int j, m = (int)(rnd() % 30);
+				int j, m = (int)(xorshift64(&rng) % 30);
 				int32_t x;
 				uint32_t nb = 0;
 
 				for (j = 0; j < m; j++)
-					ep_hist_record(h, (int64_t)(rnd() % 90000000)); /* some above the range */
+					ep_hist_record(h, (int64_t)(xorshift64(&rng) % 90000000)); /* some above the range */
 				for (x = h->min_idx; x <= h->max_idx; x++)
 					if (h->counts[x])
 						bins[i][k][nb++] = (struct ep_hbin){x, h->counts[x]};

@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "pcapfile.h"
+#include "xorshift.h"
 
 struct buf {
 	uint8_t *p;
@@ -40,14 +41,6 @@ static void put32(struct buf *b, uint32_t v, int swap)
 }
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint32_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)rng;
-}
 
 /* A capture whose record lengths are chosen to cross block ends in every way. */
 static void make_capture(struct buf *b, int swap, int nanos)
@@ -80,7 +73,7 @@ static void make_capture(struct buf *b, int swap, int nanos)
 			caplen = EP_PCAPFILE_BLOCK / 2 + 17;
 			break;
 		default:
-			caplen = 40 + rnd() % 1500;
+			caplen = 40 + (uint32_t)xorshift64(&rng) % 1500;
 			break;
 		}
 		put32(b, 1700000000u + n, swap);

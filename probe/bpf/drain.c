@@ -127,16 +127,14 @@ static long drain_cache(struct ep_bpf_drain *d, uint32_t e)
 	for (cpu = 0; cpu < d->ncpu; cpu++)
 		for (i = 0; i < EP_BPF_ACACHE; i++) {
 			const struct ep_bpf_aslot *s = &c[cpu].s[i];
-			uint32_t slot;
+			struct ep_asn_slot *a;
 
 			if (!s->live)
 				continue;
-			slot = slot_of(d, s->asn);
+			/* A live slot marks its ASN active even when every count is zero. */
+			a = ep_asn_agg_touch(&d->agg, slot_of(d, s->asn));
 			for (k = 0; k < EP_AC__COUNT; k++)
-				if (s->c[k])
-					ep_asn_agg_count(&d->agg, slot, (enum ep_asn_counter)k, s->c[k]);
-			/* A live slot with no count still marks the ASN active, as before. */
-			ep_asn_agg_touch(&d->agg, slot);
+				a->c[k] += s->c[k];
 			n++;
 		}
 	if (n) {
