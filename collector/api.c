@@ -239,6 +239,57 @@ int ep_api_get_range(struct ep_collector *c, const struct ep_api_req *q, const c
 	return 0;
 }
 
+struct older {
+	ep_view_visit_cb cb;
+	void *ctx;
+	uint64_t step;
+	int nomem;
+};
+
+/* A bucket read back from the history, as a bucket of the view. */
+static int older_bucket(uint64_t start, uint64_t newest_end, uint64_t windows,
+			const struct ep_centry *e, uint32_t n, void *ctx)
+{
+	struct older *o = ctx;
+	struct ep_bucket b = {.used = 1, .start = start, .closed = 1, .announced = 1,
+			      .persisted = 1, .windows = windows, .newest_end = newest_end};
+	uint64_t bytes = 0, saturated = 0;
+	uint32_t i;
+
+	for (i = 0; i < n && !o->nomem; i++) {
+		struct ep_centry *d = ep_cset_get(&b.set, e[i].asn, &bytes);
+
+		if (!d || ep_centry_add(d, &e[i], &bytes, &saturated) < 0)
+			o->nomem = 1;
+	}
+	if (!o->nomem)
+		o->cb(&b, o->step, o->ctx);
+	ep_cset_free(&b.set);
+	return o->nomem;
+}
+
+uint64_t ep_api_visit(struct ep_collector *c, const struct range *r, uint64_t start, uint64_t end,
+		      uint64_t min_step, uint64_t budget, ep_view_visit_cb cb, void *ctx)
+{
+	const struct ep_view *v = r->view;
+	uint32_t top = v->ntiers - 1;
+	uint64_t step = v->t[top].step_ns, held = ep_view_tier_oldest(v, top);
+	struct older o = {.cb = cb, .ctx = ctx, .step = step};
+
+	if (!held)
+		held = UINT64_MAX;
+	if (held < v->t[top].shed_below)
+		held = v->t[top].shed_below;
+	if (!c->older || start >= held || (min_step && min_step % step))
+		return ep_view_visit_budget(v, start, end, min_step, budget, cb, ctx);
+	if (c->older(c->older_ctx, r->probe ? r->probe : "", step, start - start % step,
+		     end < held ? end : held, older_bucket, &o) < 0 || o.nomem)
+		c->ctr[EP_CC_history_read_errors]++;
+	if (held < end)
+		ep_view_visit_tier(v, top, held, end, cb, ctx);
+	return step;
+}
+
 void ep_api_write_range(FILE *fp, const struct range *r, uint64_t step)
 {
 	fprintf(fp, "\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 ",\"range_ns\":%" PRIu64
@@ -399,7 +450,7 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 		}
 		sp.n = (uint32_t)n;
 	}
-	step = ep_view_visit_budget(r.view, r.start, r.end, 0, c->cfg.query_budget, agg_bucket, &a);
+	step = ep_api_visit(c, &r, r.start, r.end, 0, c->cfg.query_budget, agg_bucket, &a);
 	if (sp.n && step) {
 		/* Slots of whole buckets of the tier used, so that each bucket falls in one slot. */
 		sp.start = r.start - r.start % step;
@@ -409,8 +460,8 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 		if (!sp.sets)
 			sp.nomem = 1;
 		else
-			ep_view_visit_budget(r.view, r.start, r.end, 0, c->cfg.query_budget,
-					     spark_bucket, &sp);
+			ep_api_visit(c, &r, r.start, r.end, 0, c->cfg.query_budget, spark_bucket,
+				     &sp);
 	}
 	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0 ||
 	    !(keys = calloc(a.set.n + 1, sizeof(*keys))) || ep_api_out_open(&o) < 0 || a.nomem || sp.nomem) {
@@ -515,7 +566,7 @@ static void api_histogram(struct ep_collector *c, const struct ep_api_req *q, ui
 	if (ep_api_get_range(c, q, "1m", &r, resp) < 0)
 		return;
 	a.only_asn = asn;
-	step = ep_view_visit(r.view, r.start, r.end, 0, agg_bucket, &a);
+	step = ep_api_visit(c, &r, r.start, r.end, 0, 0, agg_bucket, &a);
 	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0 ||
 	    ep_api_out_open(&o) < 0 || a.nomem) {
 		ep_api_error(resp, 500, NULL, "out of memory%s", "");
@@ -584,9 +635,9 @@ static void api_regressions(struct ep_collector *c, const struct ep_api_req *q,
 			return;
 		}
 	}
-	ep_view_visit_budget(r.view, r.start, r.end, 0, c->cfg.query_budget, agg_bucket, &now);
-	ep_view_visit_budget(r.view, r.start > baseline ? r.start - baseline : 0, r.start, 0,
-			     c->cfg.query_budget, agg_bucket, &base);
+	ep_api_visit(c, &r, r.start, r.end, 0, c->cfg.query_budget, agg_bucket, &now);
+	ep_api_visit(c, &r, r.start > baseline ? r.start - baseline : 0, r.start, 0,
+		     c->cfg.query_budget, agg_bucket, &base);
 	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0 ||
 	    !(regs = calloc(now.set.n + 1, sizeof(*regs))) || ep_api_out_open(&o) < 0 || now.nomem ||
 	    base.nomem) {
@@ -677,18 +728,21 @@ static void api_probes(struct ep_collector *c, const struct ep_api_req *q,
 	fputs("{\"probes\":[", o.fp);
 	for (i = cursor; i < c->nprobes && i - cursor < limit; i++) {
 		const struct ep_cprobe *p = &c->probes[i];
+		char age[32] = "null"; /* not heard since this collector started (restored) */
 
+		if (p->last_seen)
+			snprintf(age, sizeof(age), "%.3f",
+				 now > p->last_seen ? (double)(now - p->last_seen) / 1e9 : 0.0);
 		fprintf(o.fp, "%s{\"id\":", i > cursor ? "," : "");
 		ep_json_write_string(o.fp, p->id);
 		fprintf(o.fp,
 			",\"epoch\":%" PRIu64 ",\"first_seen_ns\":%" PRIu64 ",\"last_seen_ns\":%" PRIu64
-			",\"age_s\":%.3f,\"newest_end_ns\":%" PRIu64 ",\"msgs\":%" PRIu64
+			",\"age_s\":%s,\"newest_end_ns\":%" PRIu64 ",\"msgs\":%" PRIu64
 			",\"bytes\":%" PRIu64 ",\"windows\":%" PRIu64 ",\"summaries\":%" PRIu64
 			",\"seq_max\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"duplicates\":%" PRIu64
 			",\"reordered\":%" PRIu64 ",\"too_old\":%" PRIu64 ",\"stale_epoch\":%" PRIu64
 			",\"restarts\":%" PRIu64 ",\"windows_dropped\":%" PRIu64 ",\"view\":%s",
-			p->seq.epoch, p->first_seen, p->last_seen,
-			now > p->last_seen ? (double)(now - p->last_seen) / 1e9 : 0.0, p->newest_end,
+			p->seq.epoch, p->first_seen, p->last_seen, age, p->newest_end,
 			p->msgs, p->bytes, p->windows, p->summaries, p->seq.max_seq, p->seq.lost,
 			p->seq.dups, p->seq.reordered, p->seq.too_old, p->seq.stale, p->seq.restarts,
 			p->dropped_prev_epochs + p->stats[EP_ST_windows_dropped],

@@ -109,7 +109,7 @@ void ep_api_series(struct ep_collector *c, const struct ep_api_req *q, uint32_t 
 		ep_api_error(resp, 500, NULL, "out of memory%s", "");
 		goto done;
 	}
-	tier_step = ep_view_visit(r.view, s.start, r.end, s.step, series_bucket, &s);
+	tier_step = ep_api_visit(c, &r, s.start, r.end, s.step, 0, series_bucket, &s);
 	if (r.view->newest_end && !tier_step) {
 		fclose(o.fp);
 		free(o.buf);
@@ -176,7 +176,7 @@ void ep_api_heatmap(struct ep_collector *c, const struct ep_api_req *q, uint32_t
 		ep_api_error(resp, 500, NULL, "out of memory%s", "");
 		goto done;
 	}
-	tier_step = ep_view_visit(r.view, s.start, r.end, s.step, series_bucket, &s);
+	tier_step = ep_api_visit(c, &r, s.start, r.end, s.step, 0, series_bucket, &s);
 	for (i = 0, bounds[0] = 100; i + 1 < HEAT_BINS; i++)
 		bounds[i + 1] = bounds[i] * 1.5;
 	fputc('{', o.fp);

@@ -65,6 +65,32 @@ static void on_close(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
 		c->publish(b, step_ns, c->publish_ctx);
 }
 
+static void on_persist_all(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
+{
+	struct ep_collector *c = ctx;
+
+	if (c->persist)
+		c->persist("", b, step_ns, c->persist_ctx);
+}
+
+static void on_persist_probe(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
+{
+	struct ep_cprobe *p = ctx;
+
+	if (p->owner->persist)
+		p->owner->persist(p->id, b, step_ns, p->owner->persist_ctx);
+}
+
+uint32_t ep_collector_persist_tiers(const struct ep_view *v)
+{
+	uint32_t t, mask = 0;
+
+	for (t = 0; t < v->ntiers; t++)
+		if (v->t[t].step_ns >= 1000 * NS_PER_MS)
+			mask |= 1u << t;
+	return mask;
+}
+
 int ep_collector_init(struct ep_collector *c, const struct ep_collector_cfg *cfg)
 {
 	int32_t i;
@@ -90,6 +116,9 @@ int ep_collector_init(struct ep_collector *c, const struct ep_collector_cfg *cfg
 		}
 	c->all.on_close = on_close;
 	c->all.cb_ctx = c;
+	c->all.persist_tiers = ep_collector_persist_tiers(&c->all);
+	c->all.on_persist = on_persist_all;
+	c->all.persist_ctx = c;
 	c->probes = calloc(cfg->max_probes ? cfg->max_probes : 1, sizeof(*c->probes));
 	for (c->probe_mask = 1; c->probe_mask < 2 * cfg->max_probes; c->probe_mask <<= 1)
 		;
@@ -237,6 +266,12 @@ const char *ep_collector_org(const struct ep_collector *c, uint32_t asn)
 	return "";
 }
 
+static void org_changed(struct ep_collector *c, uint32_t asn, const char *org)
+{
+	if (c->persist_org)
+		c->persist_org(asn, org, c->persist_ctx);
+}
+
 static void set_org(struct ep_collector *c, uint32_t asn, const char *org)
 {
 	uint32_t h;
@@ -253,6 +288,7 @@ static void set_org(struct ep_collector *c, uint32_t asn, const char *org)
 					c->mem_orgs -= strlen(c->orgs[h].org) + 1;
 					free(c->orgs[h].org);
 					c->orgs[h].org = dup;
+					org_changed(c, asn, dup);
 				}
 			}
 			return;
@@ -267,6 +303,7 @@ static void set_org(struct ep_collector *c, uint32_t asn, const char *org)
 		c->orgs[h].asn = asn;
 		c->norgs++;
 		c->mem_orgs += strlen(org) + 1;
+		org_changed(c, asn, org);
 	}
 }
 
@@ -362,6 +399,7 @@ static struct ep_cprobe *probe_get(struct ep_collector *c, const char *id, uint6
 	}
 	memset(p, 0, sizeof(*p));
 	strcpy(p->id, id);
+	p->owner = c;
 	index_rebuild(c);
 	p->first_seen = now;
 	p->last_seen = now;
@@ -372,12 +410,61 @@ static struct ep_cprobe *probe_get(struct ep_collector *c, const char *id, uint6
 			free(p->view);
 			p->view = NULL;
 		}
-		if (p->view)
+		if (p->view) {
 			c->nviews++;
+			p->view->persist_tiers = ep_collector_persist_tiers(p->view);
+			p->view->on_persist = on_persist_probe;
+			p->view->persist_ctx = p;
+		}
 	}
 	if (!p->view)
 		c->ctr[EP_CC_probe_views_cap]++;
 	return p;
+}
+
+void ep_collector_set_org(struct ep_collector *c, uint32_t asn, const char *org)
+{
+	if (org && ep_utf8_valid(org, strlen(org)) && strlen(org) <= EP_WIRE_ORG_MAX)
+		set_org(c, asn, org);
+}
+
+struct ep_cprobe *ep_collector_probe_add(struct ep_collector *c, const char *id)
+{
+	size_t len = strlen(id);
+
+	if (!len || len > EP_WIRE_PROBE_MAX || !ep_utf8_valid(id, len))
+		return NULL;
+	return probe_get(c, id, 0);
+}
+
+int ep_collector_restore(struct ep_collector *c, const char *probe, uint64_t step_ns,
+			 uint64_t start_ns, uint64_t newest_end, uint64_t windows,
+			 const struct ep_centry *e, uint32_t n)
+{
+	struct ep_view *v = &c->all;
+	struct ep_cprobe *p = NULL;
+	uint64_t before;
+	uint32_t t;
+	int ret;
+
+	if (probe[0]) {
+		p = ep_collector_probe_add(c, probe);
+		if (!p || !p->view)
+			return -ENOENT;
+		v = p->view;
+	}
+	for (t = 0; t < v->ntiers && v->t[t].step_ns != step_ns; t++)
+		;
+	if (t == v->ntiers)
+		return -ENOENT;
+	before = v->bytes;
+	ret = ep_view_load(v, t, start_ns, newest_end, windows, e, n);
+	if (p) {
+		c->mem_views += v->bytes - before;
+		if (v->newest_end > p->newest_end)
+			p->newest_end = v->newest_end;
+	}
+	return ret;
 }
 
 static struct ep_asn_total *total_get(struct ep_collector *c, uint32_t asn)

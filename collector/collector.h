@@ -51,7 +51,14 @@
 	X(http_refused, "HTTP requests refused (Host, token, or stream subscriber limits)")         \
 	X(state_errors, "failures to read or write the --state-file")                              \
 	X(ingest_deferred, "messages held while a reader had the lock (merged right after)")       \
-	X(ingest_waited, "times ingest waited for a reader (its backlog was full)")
+	X(ingest_waited, "times ingest waited for a reader (its backlog was full)")                \
+	X(history_buckets_written, "roll-up buckets written to --history")                         \
+	X(history_rows_written, "per-ASN rows written to --history")                               \
+	X(history_buckets_dropped, "roll-up buckets not written: the --history-queue was full")    \
+	X(history_write_errors, "failed writes to --history (the batch is kept and retried)")      \
+	X(history_read_errors, "failed reads from --history")                                     \
+	X(history_rows_expired, "rows deleted from --history by --retain")                         \
+	X(history_rows_corrupt, "rows of --history that did not decode (skipped)")
 
 enum ep_collector_counter {
 #define EP_X(n, h) EP_CC_##n,
@@ -74,6 +81,7 @@ struct ep_cprobe {
 	uint64_t stats[EP_ST__COUNT];    /* last reported (cumulative within the epoch) */
 	uint64_t dropped_prev_epochs;    /* windows_dropped of earlier epochs */
 	struct ep_view *view;            /* per-probe roll-ups, NULL when capped */
+	struct ep_collector *owner;
 };
 
 /*
@@ -120,6 +128,15 @@ struct ep_collector_cfg {
 /* A closed 1 s window as published (SSE, Kafka). */
 typedef void (*ep_collector_publish_cb)(const struct ep_bucket *b, uint64_t step_ns, void *ctx);
 
+/* A complete bucket of 1 s or more, of probe ("" for all), for storage (again after late data). */
+typedef void (*ep_collector_persist_cb)(const char *probe, const struct ep_bucket *b,
+					uint64_t step_ns, void *ctx);
+
+/* Buckets of probe older than memory holds, from storage. @return buckets, or -errno */
+typedef long (*ep_collector_older_cb)(void *ctx, const char *probe, uint64_t step_ns,
+				      uint64_t start_ns, uint64_t end_ns, ep_store_rows_cb cb,
+				      void *cb_ctx);
+
 struct ep_collector {
 	pthread_mutex_t lock;
 	struct ep_collector_cfg cfg;
@@ -153,6 +170,14 @@ struct ep_collector {
 	uint32_t nrecs_cap;
 	ep_collector_publish_cb publish;
 	void *publish_ctx;
+	ep_collector_persist_cb persist; /* NULL: memory only */
+	void (*persist_org)(uint32_t asn, const char *org, void *ctx); /* a new or changed name */
+	void *persist_ctx;
+	ep_collector_older_cb older;     /* NULL: memory only */
+	void *older_ctx;
+	int history_on;                  /* persist and older are set */
+	uint64_t history_queue_bytes;    /* gauges, set by the caller */
+	uint64_t history_lag_ns;
 };
 
 /*
@@ -207,6 +232,24 @@ uint64_t ep_collector_mem(const struct ep_collector *c);
 char *ep_collector_state_text(const struct ep_collector *c, size_t *len);
 /* @return probes loaded, -errno, or -EINVAL at a malformed line (those before stay loaded) */
 int ep_collector_state_load(struct ep_collector *c, const char *path);
+
+/*
+ * Put a bucket read back from storage into the view of probe ("" for all;
+ * the probe is created as a silent one).  Coarsest step first.
+ * @return 0, -ENOENT (no tier of that step, or no view for the probe), or as ep_view_load()
+ */
+int ep_collector_restore(struct ep_collector *c, const char *probe, uint64_t step_ns,
+			 uint64_t start_ns, uint64_t newest_end, uint64_t windows,
+			 const struct ep_centry *e, uint32_t n);
+
+/* Name asn (as a record would; a name read back from storage). */
+void ep_collector_set_org(struct ep_collector *c, uint32_t asn, const char *org);
+
+/* The probe of id, created (silent, never heard) when new. @return NULL at the table's limit */
+struct ep_cprobe *ep_collector_probe_add(struct ep_collector *c, const char *id);
+
+/* Bit per tier of v whose buckets are persisted: those of 1 s and coarser. */
+uint32_t ep_collector_persist_tiers(const struct ep_view *v);
 
 const char *ep_collector_org(const struct ep_collector *c, uint32_t asn);
 struct ep_cprobe *ep_collector_probe(struct ep_collector *c, const char *id);

@@ -19,6 +19,7 @@
 #include "collector.h"
 #include "config.h"
 #include "hmac.h"
+#include "history.h"
 #include "http.h"
 #include "log.h"
 #include "net.h"
@@ -67,6 +68,11 @@ static void usage(FILE *fp)
 		"  --memcap SIZE          memory for roll-ups and tables, e.g. 512M, 2G; 0: no cap\n"
 		"                         (default 1G; beyond it old data is shed, see docs)\n"
 		"  --state-file PATH      keep each probe's replay window across restarts\n"
+		"  --history PATH         keep every 1 s and 1 min roll-up in this SQLite file, and\n"
+		"                         serve and reload from it (e.g. /var/lib/edgeprobe/collector.db;\n"
+		"                         default: memory only)\n"
+		"  --retain LIST          history kept per step (default 1s=1d,1m=90d)\n"
+		"  --history-queue SIZE   roll-ups waiting for the disk before they are dropped (64M)\n"
 		"  --query-budget N       ASN entries a list query merges before it reads a\n"
 		"                         coarser tier (default 500000)\n"
 		"  --http-max-conns N     concurrent HTTP connections (default 64)\n"
@@ -114,7 +120,8 @@ static int usage_err(const char *flag, const char *v, const char *want)
 }
 
 /* "0", or bytes with an optional K/M/G suffix, at least 64 MiB. */
-static int parse_size(const char *v, uint64_t *out)
+/* Bytes with an optional K, M or G; 0, or at least min. @return 0 or -1 */
+static int parse_size(const char *v, uint64_t min, uint64_t *out)
 {
 	char *end;
 	unsigned long long x;
@@ -129,7 +136,7 @@ static int parse_size(const char *v, uint64_t *out)
 		x <<= 20, end++;
 	else if (*end == 'G' || *end == 'g')
 		x <<= 30, end++;
-	if (*end || (x && x < (64ull << 20)) || x > (1ull << 50))
+	if (*end || (x && x < min) || x > (1ull << 50))
 		return -1;
 	*out = x;
 	return 0;
@@ -226,6 +233,7 @@ static int read_key(const char *path, struct ep_collector_cfg *cfg)
 
 struct app {
 	struct ep_collector c;
+	struct ep_history *history;      /* NULL: memory only */
 	struct ep_backlog backlog;       /* messages held while a reader has the lock */
 	uint64_t deferred, waited;       /* counted outside the lock, published under it */
 	struct ep_http *http;
@@ -346,12 +354,79 @@ static void on_publish(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
 #endif
 }
 
+static void on_persist(const char *probe, const struct ep_bucket *b, uint64_t step_ns, void *ctx)
+{
+	struct app *a = ctx;
+
+	ep_history_put(a->history, probe, b, step_ns, ep_wall_ns());
+}
+
+static void on_persist_org(uint32_t asn, const char *org, void *ctx)
+{
+	struct app *a = ctx;
+
+	ep_history_put_org(a->history, asn, org, ep_wall_ns());
+}
+
+static long read_older(void *ctx, const char *probe, uint64_t step_ns, uint64_t start_ns,
+		       uint64_t end_ns, ep_store_rows_cb cb, void *cb_ctx)
+{
+	struct app *a = ctx;
+
+	return ep_history_read(a->history, probe, step_ns, start_ns, end_ns, cb, cb_ctx);
+}
+
+/* Under the lock: the history's counters into the collector's. */
+static void history_counters(struct app *a, uint64_t now)
+{
+	struct ep_history_stats hs;
+
+	if (!a->history)
+		return;
+	ep_history_stats(a->history, &hs, now);
+	a->c.ctr[EP_CC_history_buckets_written] = hs.ctr[EP_HC_buckets_written];
+	a->c.ctr[EP_CC_history_rows_written] = hs.ctr[EP_HC_rows_written];
+	a->c.ctr[EP_CC_history_buckets_dropped] = hs.ctr[EP_HC_buckets_dropped];
+	a->c.ctr[EP_CC_history_write_errors] = hs.ctr[EP_HC_write_errors];
+	a->c.ctr[EP_CC_history_read_errors] = hs.ctr[EP_HC_read_errors];
+	a->c.ctr[EP_CC_history_rows_expired] = hs.ctr[EP_HC_rows_expired];
+	a->c.ctr[EP_CC_history_rows_corrupt] = hs.ctr[EP_HC_rows_corrupt];
+	a->c.history_queue_bytes = hs.queue_bytes;
+	a->c.history_lag_ns = hs.lag_ns;
+}
+
+/* Open the history and refill the roll-ups from it. @return 0, or -1 (said why) */
+static int history_start(struct app *a, const struct ep_history_cfg *cfg)
+{
+	char err[300];
+	long n;
+
+	if (ep_history_open(&a->history, cfg, &a->c.hcfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "edgeprobe-collector: --history '%s': %s\n", cfg->path, err);
+		return -1;
+	}
+	n = ep_history_restore(a->history, &a->c);
+	if (n < 0) {
+		fprintf(stderr, "edgeprobe-collector: --history '%s': cannot read it back: %s\n",
+			cfg->path, strerror((int)-n));
+		return -1;
+	}
+	ep_log_info("history: %s (SQLite); %ld roll-up buckets reloaded", cfg->path, n);
+	a->c.persist = on_persist;
+	a->c.persist_org = on_persist_org;
+	a->c.persist_ctx = a;
+	a->c.older = read_older;
+	a->c.older_ctx = a;
+	a->c.history_on = 1;
+	return 0;
+}
+
 enum {
 	O_LISTEN = 1, O_HTTP, O_WEB, O_ALLOW, O_KEY, O_TIERS, O_PTIERS, O_MAXASN, O_MAXPROBES,
 	O_MAXVIEWS, O_METRICSASN, O_GRACE, O_HTTPCONNS, O_TCPCONNS, O_SKEW, O_MEMCAP, O_STATE,
 	O_HTTPADDR, O_HTTPTIMEOUT, O_SSEMAX, O_SSEADDR, O_HTTPHOST, O_TOKEN, O_TLSCERT, O_TLSKEY,
 	O_TCPADDR, O_TCPIDLE, O_QBUDGET, O_PORTS, O_KBROKERS, O_KTOPIC, O_KMOCK, O_KQUEUE, O_KTIMEOUT,
-	O_RUN, O_QUIET, O_CONFIG, O_HELP, O_VERSION
+	O_RUN, O_QUIET, O_CONFIG, O_HELP, O_VERSION, O_HISTORY, O_RETAIN, O_HQUEUE
 };
 
 /* The options' state: set from the configuration file, then the command line. */
@@ -373,6 +448,9 @@ static const struct option opts[] = {
 	{"max-skew", required_argument, NULL, O_SKEW},
 	{"memcap", required_argument, NULL, O_MEMCAP},
 	{"state-file", required_argument, NULL, O_STATE},
+	{"history", required_argument, NULL, O_HISTORY},
+	{"retain", required_argument, NULL, O_RETAIN},
+	{"history-queue", required_argument, NULL, O_HQUEUE},
 	{"http-max-per-addr", required_argument, NULL, O_HTTPADDR},
 	{"http-timeout-s", required_argument, NULL, O_HTTPTIMEOUT},
 	{"sse-max", required_argument, NULL, O_SSEMAX},
@@ -402,6 +480,7 @@ struct opts {
 	struct ep_collector_cfg cfg;
 	struct ep_http_cfg hcfg;
 	struct ep_net_cfg ncfg;
+	struct ep_history_cfg histcfg;
 	const char *state_file, *ports_file;
 	unsigned nhosts;
 	char *token, *tls_cert, *tls_key;   /* file contents, owned */
@@ -418,6 +497,9 @@ static void opts_default(struct opts *o)
 	o->hcfg = (struct ep_http_cfg){.addr = "127.0.0.1:8080", .web_dir = EP_DEFAULT_WEB_DIR,
 				       .max_conns = 64, .timeout_s = 15};
 	o->ncfg = (struct ep_net_cfg){.max_conns = 256, .per_addr = 16, .idle_s = 30};
+	o->histcfg.queue_max = 64u << 20;
+	o->histcfg.flush_ns = 1000000000ull;
+	ep_history_parse_retain(&o->histcfg, "1s=1d,1m=90d");
 	o->ktopic = "edgeprobe-windows";
 	o->grace_ms = 500;
 	o->kqueue = 100000;
@@ -510,7 +592,7 @@ static int apply(struct opts *o, int opt, const char *optarg)
 			return usage_err("--max-skew", optarg, "a duration such as 2s or 1m");
 		return 0;
 	case O_MEMCAP:
-		if (parse_size(optarg, &o->cfg.memcap) < 0)
+		if (parse_size(optarg, 64ull << 20, &o->cfg.memcap) < 0)
 			return usage_err("--memcap", optarg, "bytes with K, M or G (at least 64M), or 0");
 		return 0;
 	case O_QBUDGET:
@@ -518,6 +600,21 @@ static int apply(struct opts *o, int opt, const char *optarg)
 			return -1;
 		o->cfg.query_budget = u;
 		return 0;
+	case O_HISTORY:
+		o->histcfg.path = strcmp(optarg, "none") ? optarg : NULL;
+		return 0;
+	case O_RETAIN:
+		if (ep_history_parse_retain(&o->histcfg, optarg) < 0)
+			return usage_err("--retain", optarg, "STEP=SPAN,... such as 1s=1d,1m=90d");
+		return 0;
+	case O_HQUEUE: {
+		uint64_t v;
+
+		if (parse_size(optarg, 1u << 20, &v) < 0 || !v)
+			return usage_err("--history-queue", optarg, "bytes with K, M or G (at least 1M)");
+		o->histcfg.queue_max = (size_t)v;
+		return 0;
+	}
 	case O_STATE:
 		o->state_file = optarg;
 		return 0;
@@ -697,6 +794,12 @@ int main(int argc, char **argv)
 				    n == -EINVAL ? "malformed" : strerror(-n));
 		}
 	}
+	if (o.histcfg.path && history_start(&app, &o.histcfg) < 0) {
+		ret = 2;
+		goto out;
+	}
+	if (!o.histcfg.path)
+		ep_log_info("no --history: roll-ups are kept in memory only (lost on restart)");
 	if (ep_net_new(&net, &o.ncfg) < 0)
 		goto out;
 	for (i = 0; i < o.nlisten; i++) {
@@ -775,6 +878,7 @@ int main(int argc, char **argv)
 			app.c.ctr[EP_CC_tcp_idle_closed] = ns->tcp_idle_closed;
 			app.c.ctr[EP_CC_tcp_addr_refused] = ns->tcp_addr_refused;
 			ep_collector_tick(&app.c, now, 0);
+			history_counters(&app, now);
 #ifdef EP_HAVE_KAFKA
 			if (app.kafka) {
 				struct ep_kafka_stats ks;
@@ -812,6 +916,7 @@ out:
 	ep_kafka_close(app.kafka, 5000);
 #endif
 	ep_net_free(net);
+	ep_history_close(app.history); /* writes what the last tick closed */
 	ep_collector_fini(&app.c);
 	ep_backlog_fini(&app.backlog);
 	free(o.token);

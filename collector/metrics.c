@@ -88,6 +88,14 @@ void ep_api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64_t n
 		      "edgeprobe_collector_memory_bytes{kind=\"used\"} %" PRIu64 "\n"
 		      "edgeprobe_collector_memory_bytes{kind=\"cap\"} %" PRIu64 "\n",
 		ep_collector_mem(c), c->cfg.memcap);
+	if (c->history_on)
+		fprintf(o.fp, "# HELP edgeprobe_collector_history_queue_bytes roll-ups waiting for --history\n"
+			      "# TYPE edgeprobe_collector_history_queue_bytes gauge\n"
+			      "edgeprobe_collector_history_queue_bytes %" PRIu64 "\n"
+			      "# HELP edgeprobe_collector_history_lag_seconds age of the oldest roll-up waiting for --history\n"
+			      "# TYPE edgeprobe_collector_history_lag_seconds gauge\n"
+			      "edgeprobe_collector_history_lag_seconds %.3f\n",
+			c->history_queue_bytes, (double)c->history_lag_ns / 1e9);
 	fprintf(o.fp, "# HELP edgeprobe_collector_store_bytes heap held by the all-probes roll-ups\n"
 		      "# TYPE edgeprobe_collector_store_bytes gauge\nedgeprobe_collector_store_bytes %" PRIu64 "\n"
 		      "# HELP edgeprobe_collector_metrics_asns ASNs with metrics, and how many are exported (--metrics-top)\n"

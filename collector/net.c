@@ -135,7 +135,12 @@ int ep_net_listen(struct ep_net *n, const char *url, char *err, size_t errlen)
 			freeaddrinfo(ai);
 			goto sys_err;
 		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		/*
+		 * TCP only (a restart must not wait out TIME_WAIT): on UDP it would let a
+		 * second collector bind the same port and silently take the datagrams.
+		 */
+		if (kind == EP_URL_TCP)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (kind == EP_URL_UDP) {
 			int rcv = 256 << 20;
 

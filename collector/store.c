@@ -162,8 +162,8 @@ void ep_view_fini(struct ep_view *v)
 	v->ntiers = 0;
 }
 
-static void add_entry(struct ep_view *v, uint32_t ti, uint64_t start, const struct ep_centry *src,
-		      uint64_t windows);
+static void add_entry(struct ep_view *v, uint32_t ti, uint64_t start, uint64_t end,
+		      const struct ep_centry *src, uint64_t windows);
 
 /* Merge bucket b of tier ti into tier ti + 1 and mark it closed. */
 static void close_bucket(struct ep_view *v, uint32_t ti, struct ep_bucket *b)
@@ -174,7 +174,16 @@ static void close_bucket(struct ep_view *v, uint32_t ti, struct ep_bucket *b)
 	if (ti + 1 >= v->ntiers)
 		return;
 	for (i = 0; i < b->set.n; i++)
-		add_entry(v, ti + 1, b->start, &b->set.e[i], i == 0 ? b->windows : 0);
+		add_entry(v, ti + 1, b->start, b->newest_end, &b->set.e[i], i == 0 ? b->windows : 0);
+}
+
+/* A bucket about to be recycled or freed goes to storage first, as it is. */
+static void persist_before_free(struct ep_view *v, uint32_t ti, struct ep_bucket *b)
+{
+	if (v->on_persist && (v->persist_tiers >> ti & 1) && !b->persisted) {
+		b->persisted = 1;
+		v->on_persist(b, v->t[ti].step_ns, v->persist_ctx);
+	}
 }
 
 /* The bucket of tier ti for start, created (its slot recycled) when create. */
@@ -193,6 +202,7 @@ static struct ep_bucket *bucket_for(struct ep_view *v, uint32_t ti, uint64_t sta
 			v->ctr.forced_close++;
 			close_bucket(v, ti, b);
 		}
+		persist_before_free(v, ti, b);
 		v->bytes -= cset_bytes(&b->set);
 		ep_cset_free(&b->set);
 	}
@@ -209,8 +219,8 @@ static struct ep_bucket *bucket_for(struct ep_view *v, uint32_t ti, uint64_t sta
 	return b;
 }
 
-static void add_entry(struct ep_view *v, uint32_t ti, uint64_t start, const struct ep_centry *src,
-		      uint64_t windows)
+static void add_entry(struct ep_view *v, uint32_t ti, uint64_t start, uint64_t end,
+		      const struct ep_centry *src, uint64_t windows)
 {
 	struct ep_bucket *b;
 	struct ep_centry *e;
@@ -228,6 +238,13 @@ static void add_entry(struct ep_view *v, uint32_t ti, uint64_t start, const stru
 		return;
 	}
 	b->windows += windows;
+	if (end > b->newest_end)
+		b->newest_end = end;
+	if (b->start < v->t[ti].persist_upto) {
+		/* Late data for a bucket handed to storage: hand it again. */
+		b->persisted = 0;
+		v->t[ti].persist_dirty = 1;
+	}
 	e = NULL;
 	if (b->set.n >= v->max_asns && !ep_cset_find(&b->set, src->asn)) {
 		v->ctr.asn_cap++;
@@ -242,7 +259,7 @@ static void add_entry(struct ep_view *v, uint32_t ti, uint64_t start, const stru
 	if (b->closed && ti + 1 < v->ntiers) {
 		if (ti == 0)
 			v->ctr.late++;
-		add_entry(v, ti + 1, start, src, windows);
+		add_entry(v, ti + 1, start, end, src, windows);
 	}
 }
 
@@ -265,15 +282,18 @@ void ep_view_add(struct ep_view *v, uint64_t start_ns, uint64_t end_ns,
 			for (j = 0; j < recs[i].nbins[k]; j++)
 				tmp.h[k].total += recs[i].bins[k][j].count;
 		}
-		add_entry(v, 0, start_ns, &tmp, i == 0 ? 1 : 0);
+		add_entry(v, 0, start_ns, end_ns, &tmp, i == 0 ? 1 : 0);
 		v->ctr.records++;
 	}
 	if (n == 0) {
 		/* An empty window still counts as received in its bucket. */
 		struct ep_bucket *b = bucket_for(v, 0, start_ns, 1);
 
-		if (b)
+		if (b) {
 			b->windows++;
+			if (end_ns > b->newest_end)
+				b->newest_end = end_ns;
+		}
 	}
 	if (end_ns > v->newest_end)
 		v->newest_end = end_ns;
@@ -312,6 +332,42 @@ static void announce(struct ep_view *v, uint64_t upto)
 	free(list);
 }
 
+static void persist_one(struct ep_view *v, struct ep_tier *t, struct ep_bucket *b)
+{
+	b->persisted = 1;
+	v->on_persist(b, t->step_ns, v->persist_ctx);
+}
+
+/* Hand every complete bucket of tier ti not yet persisted (or changed since) to on_persist. */
+static void persist(struct ep_view *v, uint32_t ti, uint64_t upto)
+{
+	struct ep_tier *t = &v->t[ti];
+	uint64_t end = upto - upto % t->step_ns, s;
+	uint32_t j;
+
+	if (end <= t->persist_upto && !t->persist_dirty)
+		return;
+	if (t->persist_dirty || !t->persist_upto ||
+	    end - t->persist_upto >= (uint64_t)t->count * t->step_ns) {
+		for (j = 0; j < t->count; j++) {
+			struct ep_bucket *b = &t->b[j];
+
+			if (b->used && !b->persisted && b->start < end)
+				persist_one(v, t, b);
+		}
+		t->persist_dirty = 0;
+	} else {
+		for (s = t->persist_upto; s < end; s += t->step_ns) {
+			struct ep_bucket *b = bucket_for(v, ti, s, 0);
+
+			if (b && !b->persisted)
+				persist_one(v, t, b);
+		}
+	}
+	if (end > t->persist_upto)
+		t->persist_upto = end;
+}
+
 void ep_view_advance(struct ep_view *v, uint64_t upto)
 {
 	uint32_t ti, j;
@@ -321,6 +377,8 @@ void ep_view_advance(struct ep_view *v, uint64_t upto)
 
 		if ((int)ti == v->announce_tier && v->on_close)
 			announce(v, upto);
+		if (v->on_persist && (v->persist_tiers >> ti & 1))
+			persist(v, ti, upto);
 		if (ti + 1 < v->ntiers) {
 			uint64_t next = v->t[ti + 1].step_ns, closed = upto - upto % next;
 
@@ -335,6 +393,46 @@ void ep_view_advance(struct ep_view *v, uint64_t upto)
 			}
 		}
 	}
+}
+
+int ep_view_load(struct ep_view *v, uint32_t ti, uint64_t start, uint64_t newest_end,
+		 uint64_t windows, const struct ep_centry *e, uint32_t n)
+{
+	struct ep_tier *t = &v->t[ti];
+	struct ep_bucket *b = ti < v->ntiers ? bucket_for(v, ti, start, 1) : NULL;
+	uint64_t end;
+	uint32_t i, j;
+
+	if (!b)
+		return -ERANGE;
+	b->windows += windows;
+	for (i = 0; i < n; i++) {
+		struct ep_centry *d = ep_cset_get(&b->set, e[i].asn, &v->bytes);
+
+		if (!d || ep_centry_add(d, &e[i], &v->bytes, &v->ctr.saturated) < 0) {
+			v->ctr.nomem++;
+			return -ENOMEM;
+		}
+	}
+	b->announced = b->persisted = 1;
+	if (newest_end > b->newest_end)
+		b->newest_end = newest_end;
+	end = b->start + t->step_ns;
+	if (end > t->persist_upto)
+		t->persist_upto = end;
+	/* The finer tier's windows inside this one are rolled up (none are held). */
+	if (ti && end > v->t[ti - 1].closed_upto)
+		v->t[ti - 1].closed_upto = end;
+	/*
+	 * A finer tier that is not persisted holds nothing of this window: reads
+	 * (and late data) for it go to a coarser tier, as after shedding.
+	 */
+	for (j = 0; j < ti; j++)
+		if (!(v->persist_tiers >> j & 1) && end > v->t[j].shed_below)
+			v->t[j].shed_below = end;
+	if (b->newest_end > v->newest_end)
+		v->newest_end = b->newest_end;
+	return 0;
 }
 
 static uint64_t tier_newest(const struct ep_tier *t)
@@ -373,6 +471,7 @@ uint64_t ep_view_shed(struct ep_view *v, int level)
 	}
 	if (!oldest || (level && oldest->start == newest))
 		return 0;
+	persist_before_free(v, (uint32_t)(ot - v->t), oldest);
 	freed = cset_bytes(&oldest->set);
 	v->bytes -= freed;
 	if (oldest->start + ot->step_ns > ot->shed_below)
@@ -381,6 +480,17 @@ uint64_t ep_view_shed(struct ep_view *v, int level)
 	memset(oldest, 0, sizeof(*oldest));
 	v->ctr.shed++;
 	return freed ? freed : 1;
+}
+
+uint64_t ep_view_tier_oldest(const struct ep_view *v, uint32_t ti)
+{
+	uint64_t oldest = 0;
+	uint32_t j;
+
+	for (j = 0; j < v->t[ti].count; j++)
+		if (v->t[ti].b[j].used && (!oldest || v->t[ti].b[j].start < oldest))
+			oldest = v->t[ti].b[j].start;
+	return oldest;
 }
 
 uint64_t ep_view_oldest(const struct ep_view *v)
@@ -420,8 +530,6 @@ uint64_t ep_view_visit_budget(const struct ep_view *v, uint64_t start, uint64_t 
 			      void *ctx)
 {
 	int ti, chosen = -1;
-	uint64_t s;
-	uint32_t j;
 
 	for (ti = 0; ti < (int)v->ntiers; ti++) {
 		const struct ep_tier *t = &v->t[ti];
@@ -442,7 +550,15 @@ uint64_t ep_view_visit_budget(const struct ep_view *v, uint64_t start, uint64_t 
 	}
 	if (chosen < 0)
 		return 0;
-	s = start - start % v->t[chosen].step_ns;
+	return ep_view_visit_tier(v, (uint32_t)chosen, start, end, cb, ctx);
+}
+
+uint64_t ep_view_visit_tier(const struct ep_view *v, uint32_t chosen, uint64_t start, uint64_t end,
+			    ep_view_visit_cb cb, void *ctx)
+{
+	uint64_t s = start - start % v->t[chosen].step_ns;
+	uint32_t ti, j;
+
 	for (ti = 0; ti <= chosen; ti++) {
 		const struct ep_tier *t = &v->t[ti];
 

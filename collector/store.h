@@ -44,7 +44,9 @@ struct ep_bucket {
 	uint64_t start;   /* window start (ns) */
 	int closed;       /* merged into the next tier */
 	int announced;    /* reported to the close callback */
+	int persisted;    /* handed to the persist callback since its last change */
 	uint64_t windows; /* probe windows merged in */
+	uint64_t newest_end; /* newest window end merged in */
 	struct ep_cset set;
 };
 
@@ -54,6 +56,8 @@ struct ep_tier {
 	struct ep_bucket *b;
 	uint64_t closed_upto; /* windows of the next tier ending at or before are closed */
 	uint64_t shed_below;  /* buckets starting before were freed (--memcap): read coarser */
+	uint64_t persist_upto; /* buckets starting before were persisted (unless dirty) */
+	int persist_dirty;     /* a bucket before persist_upto changed: scan the tier */
 };
 
 /* Counters of a view (some shared by the caller across views). */
@@ -68,6 +72,10 @@ struct ep_store_ctr {
 	uint64_t shed;          /* buckets freed to stay under a memory cap */
 };
 
+/* A bucket given as its entries (read back from storage); @return 0 to go on. */
+typedef int (*ep_store_rows_cb)(uint64_t start_ns, uint64_t newest_end_ns, uint64_t windows,
+				const struct ep_centry *e, uint32_t n, void *ctx);
+
 /* Called once per bucket of the announce tier when it closes. */
 typedef void (*ep_store_close_cb)(const struct ep_bucket *b, uint64_t step_ns, void *ctx);
 
@@ -81,6 +89,9 @@ struct ep_view {
 	int announce_tier;        /* tier whose closed buckets are reported, -1 none */
 	ep_store_close_cb on_close;
 	void *cb_ctx;
+	uint32_t persist_tiers;   /* bit per tier whose complete buckets go to on_persist */
+	ep_store_close_cb on_persist; /* called (again after late data) per complete bucket */
+	void *persist_ctx;
 };
 
 /* One incoming ASN record: counters and ascending sparse histogram bins. */
@@ -106,6 +117,15 @@ void ep_view_add(struct ep_view *v, uint64_t start_ns, uint64_t end_ns,
 
 /* Close (roll up) every window that ends at or before upto_ns. */
 void ep_view_advance(struct ep_view *v, uint64_t upto_ns);
+
+/*
+ * Put a bucket read back from storage into tier ti (coarsest tier first, so
+ * that a finer bucket whose window the next tier already holds is marked
+ * closed).  It counts as announced and persisted; late data reopens it.
+ * @return 0, -ERANGE (older than the tier holds), -ENOMEM
+ */
+int ep_view_load(struct ep_view *v, uint32_t ti, uint64_t start, uint64_t newest_end,
+		 uint64_t windows, const struct ep_centry *e, uint32_t n);
 
 /* Visitor over the buckets that together hold [start, end) exactly once. */
 typedef void (*ep_view_visit_cb)(const struct ep_bucket *b, uint64_t step_ns, void *ctx);
@@ -137,6 +157,13 @@ uint64_t ep_view_shed(struct ep_view *v, int level);
 uint64_t ep_view_visit_budget(const struct ep_view *v, uint64_t start, uint64_t end,
 			      uint64_t min_step, uint64_t max_entries, ep_view_visit_cb cb,
 			      void *ctx);
+
+/* Visit tier ti over [start, end), with the finer tiers' unclosed buckets. @return its step */
+uint64_t ep_view_visit_tier(const struct ep_view *v, uint32_t ti, uint64_t start, uint64_t end,
+			    ep_view_visit_cb cb, void *ctx);
+
+/* Oldest bucket start held by tier ti (0 when empty). */
+uint64_t ep_view_tier_oldest(const struct ep_view *v, uint32_t ti);
 
 /* Oldest bucket start still held by any tier (0 when empty). */
 uint64_t ep_view_oldest(const struct ep_view *v);

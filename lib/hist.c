@@ -241,12 +241,27 @@ static size_t zigzag_get(const uint8_t *p, size_t len, int64_t *out)
 	return n;
 }
 
+/* The V2 header in front of the payload that ends at p. @return the encoding's length. */
+static size_t v2_header_put(const struct ep_hdr_cfg *cfg, uint8_t *buf, const uint8_t *p)
+{
+	double ratio = 1.0;
+	uint64_t ratio_bits;
+
+	memcpy(&ratio_bits, &ratio, sizeof(ratio_bits));
+	put_be32(buf, V2_COOKIE);
+	put_be32(buf + 4, (uint32_t)(p - buf - V2_HEADER_BYTES));
+	put_be32(buf + 8, 0); /* normalizing index offset */
+	put_be32(buf + 12, (uint32_t)cfg->sig_digits);
+	put_be64(buf + 16, (uint64_t)cfg->lowest);
+	put_be64(buf + 24, (uint64_t)cfg->highest);
+	put_be64(buf + 32, ratio_bits);
+	return (size_t)(p - buf);
+}
+
 /* Uncompressed V2 body into buf (sized by the caller). @return its length. */
 static size_t encode_v2(const struct ep_hist *h, uint8_t *buf)
 {
 	uint8_t *p = buf + V2_HEADER_BYTES;
-	double ratio = 1.0;
-	uint64_t ratio_bits;
 	int32_t i = h->min_idx <= h->max_idx ? h->min_idx : 0;
 
 	/* The run of zeros below the first recorded value, without scanning it. */
@@ -267,15 +282,28 @@ static size_t encode_v2(const struct ep_hist *h, uint8_t *buf)
 		}
 		p += zigzag_put(p, zeros > 1 ? -zeros : 0);
 	}
-	memcpy(&ratio_bits, &ratio, sizeof(ratio_bits));
-	put_be32(buf, V2_COOKIE);
-	put_be32(buf + 4, (uint32_t)(p - buf - V2_HEADER_BYTES));
-	put_be32(buf + 8, 0); /* normalizing index offset */
-	put_be32(buf + 12, (uint32_t)h->cfg.sig_digits);
-	put_be64(buf + 16, (uint64_t)h->cfg.lowest);
-	put_be64(buf + 24, (uint64_t)h->cfg.highest);
-	put_be64(buf + 32, ratio_bits);
-	return (size_t)(p - buf);
+	return v2_header_put(&h->cfg, buf, p);
+}
+
+/* Uncompressed V2 body of n ascending bins, as encode_v2() writes their dense form. */
+static size_t encode_v2_bins(const struct ep_hdr_cfg *cfg, const struct ep_hbin *b, uint32_t n,
+			     uint8_t *buf)
+{
+	uint8_t *p = buf + V2_HEADER_BYTES;
+	int64_t next = 0; /* the index the payload has reached */
+	uint32_t k;
+
+	for (k = 0; k < n; k++) {
+		int64_t zeros = b[k].idx - next;
+
+		if (!b[k].count)
+			continue;
+		if (zeros > 0)
+			p += zigzag_put(p, zeros > 1 ? -zeros : 0);
+		p += zigzag_put(p, b[k].count);
+		next = (int64_t)b[k].idx + 1;
+	}
+	return v2_header_put(cfg, buf, p);
 }
 
 static size_t v2_bound(const struct ep_hist *h)
@@ -327,21 +355,15 @@ void ep_hist_codec_fini(struct ep_hist_codec *c)
 	memset(c, 0, sizeof(*c));
 }
 
-long ep_hist_encode(struct ep_hist_codec *c, const struct ep_hist *h, uint8_t *buf, size_t cap)
+/* The compressed form of the plain V2 encoding raw into buf. @return as ep_hist_encode(). */
+static long v2_compress(struct ep_hist_codec *c, const uint8_t *raw, size_t raw_len, uint8_t *buf,
+			size_t cap)
 {
-	uint8_t stack[8192], *raw;
-	size_t raw_len, need = v2_bound(h);
 	z_stream *zs;
 	long ret;
 
-	if (!buf)
-		return (long)(8 + compressBound((uLong)need) + 64);
 	if (cap < 8)
 		return -ENOSPC;
-	raw = need <= sizeof(stack) ? stack : malloc(need);
-	if (!raw)
-		return -ENOMEM;
-	raw_len = encode_v2(h, raw);
 	if (raw_len <= STORED_MAX) {
 		/*
 		 * Small bodies (most window histograms) do not shrink enough to pay
@@ -351,10 +373,8 @@ long ep_hist_encode(struct ep_hist_codec *c, const struct ep_hist *h, uint8_t *b
 		uLong adler = adler32(adler32(0L, Z_NULL, 0), raw, (uInt)raw_len);
 		uint8_t *o = buf + 8;
 
-		if (cap < 8 + raw_len + 11) {
-			ret = -ENOSPC;
-			goto cleanup;
-		}
+		if (cap < 8 + raw_len + 11)
+			return -ENOSPC;
 		o[0] = 0x78; /* deflate, 32 KiB window */
 		o[1] = 0x01; /* no dictionary, lowest level; (0x78 << 8 | 0x01) % 31 == 0 */
 		o[2] = 0x01; /* final block, stored */
@@ -366,27 +386,53 @@ long ep_hist_encode(struct ep_hist_codec *c, const struct ep_hist *h, uint8_t *b
 		put_be32(o + 7 + raw_len, (uint32_t)adler);
 		put_be32(buf, V2_COMPRESSED_COOKIE);
 		put_be32(buf + 4, (uint32_t)(raw_len + 11));
-		ret = (long)(8 + raw_len + 11);
-		goto cleanup;
+		return (long)(8 + raw_len + 11);
 	}
 	zs = deflater(c);
-	if (!zs) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
-	zs->next_in = raw;
+	if (!zs)
+		return -ENOMEM;
+	zs->next_in = (uint8_t *)(uintptr_t)raw;
 	zs->avail_in = (uInt)raw_len;
 	zs->next_out = buf + 8;
 	zs->avail_out = (uInt)(cap - 8);
 	ret = deflate(zs, Z_FINISH);
-	if (ret != Z_STREAM_END) {
-		ret = zs->avail_out == 0 ? -ENOSPC : -EIO;
-		goto cleanup;
-	}
+	if (ret != Z_STREAM_END)
+		return zs->avail_out == 0 ? -ENOSPC : -EIO;
 	put_be32(buf, V2_COMPRESSED_COOKIE);
 	put_be32(buf + 4, (uint32_t)zs->total_out);
-	ret = (long)(8 + zs->total_out);
-cleanup:
+	return (long)(8 + zs->total_out);
+}
+
+long ep_hist_encode(struct ep_hist_codec *c, const struct ep_hist *h, uint8_t *buf, size_t cap)
+{
+	uint8_t stack[8192], *raw;
+	size_t need = v2_bound(h);
+	long ret;
+
+	if (!buf)
+		return (long)(8 + compressBound((uLong)need) + 64);
+	raw = need <= sizeof(stack) ? stack : malloc(need);
+	if (!raw)
+		return -ENOMEM;
+	ret = v2_compress(c, raw, encode_v2(h, raw), buf, cap);
+	if (raw != stack)
+		free(raw);
+	return ret;
+}
+
+long ep_hist_encode_bins(struct ep_hist_codec *c, const struct ep_hdr_cfg *cfg,
+			 const struct ep_hbin *b, uint32_t n, uint8_t *buf, size_t cap)
+{
+	uint8_t stack[8192], *raw;
+	size_t need = V2_HEADER_BYTES + (size_t)n * 2 * ZIGZAG_MAX_BYTES;
+	long ret;
+
+	if (!buf)
+		return (long)(8 + compressBound((uLong)need) + 64);
+	raw = need <= sizeof(stack) ? stack : malloc(need);
+	if (!raw)
+		return -ENOMEM;
+	ret = v2_compress(c, raw, encode_v2_bins(cfg, b, n, raw), buf, cap);
 	if (raw != stack)
 		free(raw);
 	return ret;

@@ -127,6 +127,13 @@ long ep_hist_decode_bins(struct ep_hist_codec *c, const uint8_t *buf, size_t len
  */
 int ep_hist_add_bins(struct ep_hist *dst, const struct ep_hbin *b, uint32_t n, int64_t clamped);
 
+/*
+ * ep_hist_encode() of a histogram given as n ascending (index, count) bins of
+ * configuration cfg: byte for byte what the dense form would encode to.
+ */
+long ep_hist_encode_bins(struct ep_hist_codec *c, const struct ep_hdr_cfg *cfg,
+			 const struct ep_hbin *b, uint32_t n, uint8_t *buf, size_t cap);
+
 /* base64 of ep_hist_encode() into out (NUL-terminated). @return length, or a negative errno. */
 long ep_hist_encode_b64(struct ep_hist_codec *c, const struct ep_hist *h, char *out, size_t cap);
 

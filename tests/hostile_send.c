@@ -15,6 +15,10 @@
  *   cardinality PER_S SECONDS  windows naming PER_S new ASNs every second (current time)
  *   absurd ID                counters at 2^64-1 and every bucket at 2^32-1
  *   junk N                   N probe ids, one message each
+ *   past IDS EPOCH N END_NS  N consecutive 100 ms windows, the first ending at END_NS
+ *                            (sequence 1..N), each naming three of eight ASNs with
+ *                            varied counters and RTT samples, from each probe of the
+ *                            comma-separated IDS in turn (for history tests)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -244,6 +248,49 @@ int main(int argc, char **argv)
 		}
 		free(as);
 		printf("{\"asns\":%u,", next - 1000000);
+	} else if (!strcmp(cmd, "past") && argc >= 4) {
+		uint64_t epoch = strtoull(argv[1], NULL, 10), end = strtoull(argv[3], NULL, 10);
+		uint32_t n = (uint32_t)atoi(argv[2]), i, j, k, p, np = 0;
+		char ids[256], *id[8], *save = NULL, *t;
+		struct ep_window_asn as[3];
+		struct ep_hist *h[3];
+		static const char *const orgs[8] = {"Past One", "Past Two", "Past Three", "Past Four",
+						    "Past Five", "Past Six", "Past Seven", "Past Eight"};
+
+		snprintf(ids, sizeof(ids), "%s", argv[0]);
+		for (t = strtok_r(ids, ",", &save); t && np < 8; t = strtok_r(NULL, ",", &save))
+			id[np++] = t;
+		for (j = 0; j < 3; j++)
+			ep_hist_new(1, 60000000, 2, &h[j]);
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < 3; j++) {
+				uint32_t which = (i + j * 3) % 8;
+
+				memset(&as[j], 0, sizeof(as[j]));
+				as[j].asn = 64520 + which;
+				as[j].org = orgs[which];
+				as[j].c[EP_AC_flows_new] = i % 3;
+				as[j].c[EP_AC_segs_out] = 10 + i % 17;
+				as[j].c[EP_AC_segs_in] = 12 + i % 5;
+				as[j].c[EP_AC_retx_out] = i % 11 == 0;
+				ep_hist_reset(h[j]);
+				for (k = 0; k < 1 + (i + j) % 4; k++)
+					ep_hist_record(h[j], 5000 + (int64_t)which * 9000 +
+								     (int64_t)((i * 7919 + k * 104729) % 40000));
+				as[j].h[EP_AH_RTT_DATA] = h[j];
+				as[j].h[EP_AH_RTT_HS] = k > 2 ? h[j] : NULL;
+			}
+			for (p = 0; p < np; p++)
+				one(&o, id[p], epoch + p, i + 1, end + (uint64_t)i * 100 * MS, as, 3, 1400);
+			if (i % 200 == 199) {
+				struct timespec ts = {0, 2000000}; /* a little air for the receive queue */
+
+				nanosleep(&ts, NULL);
+			}
+		}
+		for (j = 0; j < 3; j++)
+			ep_hist_free(h[j]);
+		printf("{");
 	} else if (!strcmp(cmd, "junk") && argc >= 1) {
 		uint32_t n = (uint32_t)atoi(argv[0]), j;
 		uint64_t t = now_ns();

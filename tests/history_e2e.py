@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""history_e2e.py - the collector's --history (SQLite) against a collector that keeps
+everything in memory, fed the same messages.
+
+Collector H keeps little in memory (tiers 100ms:2s,1s:10s,10s:30s) and its history in a
+SQLite file; collector M keeps the same steps for an hour in memory, no history. Both get
+the same 150 s of windows from two probes (hostile_send past). Asserts:
+- every answer that reaches past H's memory (asns, one ASN, series at 10 s, per probe)
+  equals M's, exactly: older buckets come from the file;
+- after kill -9 of H and a restart, the same answers again (the roll-ups reloaded);
+- retention (--retain 1s=20s,10s=1h) deleted the old 1 s rows and counted them;
+- a file that is not an SQLite database, an SQLite file of another application, and a
+  history of another histogram configuration are refused at start with a message;
+- a full file system (a 1 MiB tmpfs the test mounts): write errors counted, nothing
+  crashes, the queue bounded by --history-queue (1 MiB; drops counted), and once there is room again
+  the writer catches up without a restart; without mount rights this part is skipped.
+- a second collector on the same UDP port fails with a clear message (no SO_REUSEADDR).
+
+usage: history_e2e.py COLLECTOR HOSTILE_SEND WORKDIR
+"""
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from eptest import FAILS, OKS, Collector, fail, ok  # noqa: E402
+
+collector, send, out = sys.argv[1:4]
+SMALL = ["--tiers", "100ms:2s,1s:10s,10s:30s", "--probe-tiers", "1s:10s,10s:30s"]
+LARGE = ["--tiers", "100ms:2s,1s:10s,10s:1h", "--probe-tiers", "1s:10s,10s:1h"]
+NOW = time.time_ns()
+END0 = NOW - NOW % 1_000_000_000 - 200 * 1_000_000_000  # 200 s ago, on a second
+N = 1500  # 100 ms windows: 150 s
+
+
+def feed(c, probe, epoch):
+    r = subprocess.run([send, f"127.0.0.1:{c.ports[0]}", "past", probe, str(epoch), str(N),
+                        str(END0)], capture_output=True, text=True, timeout=60)
+    if r.returncode:
+        raise SystemExit(f"FAIL: hostile_send: {r.stderr}")
+
+
+def settle(c, want):
+    """Until the collector merged want messages and closed every window (idle close)."""
+    for _ in range(200):
+        m = sum(p["msgs"] for p in c.get("/api/v1/probes")["probes"])
+        if m >= want:
+            break
+        time.sleep(0.05)
+    time.sleep(1.5)  # idle: 4 x grace, then everything is closed and handed to the writer
+
+
+QUERIES = ["/api/v1/asns?range=5m&end={e}", "/api/v1/asns/64521/histogram?range=5m&end={e}",
+           "/api/v1/asns/64523/series?range=5m&step=10s&end={e}",
+           "/api/v1/asns?range=5m&probe=pa&end={e}", "/api/v1/asns?range=1m&end={e}"]
+
+
+def answers(c, end):
+    res = []
+    for q in QUERIES:
+        j = c.get(q.format(e=end))
+        res.append(j)
+    return res
+
+
+def strip(j):
+    """What must match between the two collectors: the data, not the resolution used."""
+    j = dict(j)
+    for k in ("resolution_ns", "step_ns"):
+        j.pop(k, None)
+    return j
+
+
+def compare(name, h, m, end):
+    a, b = answers(h, end), answers(m, end)
+    bad = [q for q, x, y in zip(QUERIES, a, b) if strip(x) != strip(y)]
+    got = a[0].get("asns", [])
+    n = sum(x["rtt_data"]["n"] for x in got)
+    if bad or not got or n == 0:
+        fail(f"{name}: answers differ from the in-memory collector's: {bad} "
+             f"(H {json.dumps(a[0])[:300]} / M {json.dumps(b[0])[:300]})")
+    else:
+        ok(f"{name}: {len(QUERIES)} answers over 5 min equal the in-memory collector's "
+           f"({len(got)} ASNs, {n} in-flow samples)")
+
+
+def metrics(c):
+    import urllib.request
+    with urllib.request.urlopen(c.url("/metrics"), timeout=10) as r:
+        text = r.read().decode()
+    m = {}
+    for line in text.splitlines():
+        if line.startswith("edgeprobe_collector_history"):
+            k, v = line.rsplit(" ", 1)
+            m[k] = float(v)
+    return m
+
+
+def start_fails(args, want):
+    r = subprocess.run([collector, "--listen", "udp://127.0.0.1:0", "--http", "off"] + args +
+                       ["--run-seconds", "2"], capture_output=True, text=True, timeout=20)
+    if r.returncode == 2 and want in r.stderr:
+        ok(f"refused at start: {r.stderr.strip()[:160]}")
+    else:
+        fail(f"{args}: exit {r.returncode}, stderr {r.stderr[-300:]!r} (want '{want}')")
+
+
+def main():
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    db = os.path.join(out, "h.db")
+    hargs = SMALL + ["--history", db, "--retain", "1s=20s,10s=1h"]
+    h = Collector(collector, out, "h", ["udp://127.0.0.1:0"], hargs)
+    m = Collector(collector, out, "m", ["udp://127.0.0.1:0"], LARGE)
+    for c in (h, m):
+        feed(c, "pa,pb", 1)  # two probes, window by window, as live probes send
+    for c in (h, m):
+        settle(c, 2 * N)
+    end = END0 + (N + 50) * 100_000_000
+    compare("history + memory", h, m, end)
+
+    # Memory really is small: the 10 s tier holds 30 s, the range reaches 150 s back.
+    hm = metrics(h)
+    written = hm.get("edgeprobe_collector_history_buckets_written_total", 0)
+    if written < 2 * (150 + 15):
+        fail(f"history: only {written} buckets written")
+    else:
+        ok(f"history: {written:.0f} buckets written, "
+           f"{hm.get('edgeprobe_collector_history_rows_written_total', 0):.0f} rows")
+
+    # Retention: 1 s rows older than 20 s before the newest are deleted (checked every 5 s).
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        hm = metrics(h)
+        if hm.get("edgeprobe_collector_history_rows_expired_total", 0) > 0:
+            break
+        time.sleep(0.5)
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    span = con.execute("SELECT (max(start_ns) - min(start_ns)) / 1e9, count(*) FROM bucket "
+                       "WHERE step_ns = 1000000000 AND probe = ''").fetchone()
+    tens = con.execute("SELECT count(*) FROM bucket WHERE step_ns = 10000000000 AND probe = ''"
+                       ).fetchone()[0]
+    con.close()
+    expired = hm.get("edgeprobe_collector_history_rows_expired_total", 0)
+    if expired > 0 and span[0] is not None and span[0] <= 21 and tens >= 15:
+        ok(f"retention: 1 s rows kept over {span[0]:.0f} s ({span[1]} buckets), "
+           f"{expired:.0f} rows expired; the 10 s tier keeps {tens} buckets")
+    else:
+        fail(f"retention: expired {expired}, 1 s span {span}, 10 s buckets {tens}")
+
+    # kill -9, restart on the same file: the same answers (memory refilled, older from disk).
+    h.p.send_signal(signal.SIGKILL)
+    h.p.wait()
+    h = Collector(collector, out, "h2", ["udp://127.0.0.1:0"], hargs)
+    log = open(os.path.join(out, "h2.log")).read()
+    compare("after kill -9 and restart", h, m, end)
+    if "reloaded" not in log:
+        fail(f"restart: no reload in the log: {log[-300:]}")
+    pa = h.probe("pa")
+    if not pa or pa["age_s"] is not None:
+        fail(f"restart: probe pa not restored as a silent probe: {pa}")
+    else:
+        ok("restart: probe pa restored from the history, never heard since (age_s null)")
+
+    # New data after the restart merges with what was reloaded.
+    for c in (h, m):
+        subprocess.run([send, f"127.0.0.1:{c.ports[0]}", "past", "pc", "3", "100",
+                        str(END0 + N * 100_000_000)], capture_output=True, timeout=60, check=True)
+    settle(h, 100)
+    settle(m, 2 * N + 100)
+    compare("after new data on the restarted collector", h, m, end + 100 * 100_000_000)
+    h.stop()
+    m.stop()
+
+    # Refused files.
+    junk = os.path.join(out, "junk.db")
+    with open(junk, "wb") as f:
+        f.write(os.urandom(8192))
+    start_fails(["--history", junk], "--history")
+    other = os.path.join(out, "other.db")
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE customers(id INTEGER)")
+    con.commit()
+    con.close()
+    start_fails(["--history", other], "not an edgeprobe history")
+    other_cfg = os.path.join(out, "other-cfg.db")
+    shutil.copy(db, other_cfg)
+    con = sqlite3.connect(other_cfg)
+    con.execute("UPDATE meta SET v = replace(v, ' 2', ' 3') WHERE k = 'format'")
+    con.commit()
+    con.close()
+    start_fails(["--history", other_cfg], "this collector uses")
+    start_fails(["--history", os.path.join(out, "no", "such", "dir", "h.db")], "--history")
+
+    # A second collector on the same UDP port fails clearly.
+    a = Collector(collector, out, "port-a", ["udp://127.0.0.1:0"])
+    r = subprocess.run([collector, "--listen", f"udp://127.0.0.1:{a.ports[0]}", "--http", "off",
+                        "--run-seconds", "2"], capture_output=True, text=True, timeout=20)
+    a.stop()
+    said = [x for x in r.stderr.splitlines() if "in use" in x]
+    if r.returncode == 2 and said:
+        ok(f"a second collector on the same UDP port: {said[0][:120]}")
+    else:
+        fail(f"a second collector on UDP {a.ports[0]}: exit {r.returncode} {r.stderr[-200:]!r}")
+
+    # A full file system, then room again.
+    mnt = os.path.join(out, "small")
+    os.makedirs(mnt)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt],
+                      capture_output=True).returncode:
+        print("skip: cannot mount a tmpfs here: the full-disk case is not run")
+    else:
+        try:
+            full_disk(mnt)
+        finally:
+            subprocess.run(["umount", "-l", mnt])
+
+    print(f"{len(OKS)} ok, {len(FAILS)} failed")
+    return 1 if FAILS else 0
+
+
+def full_disk(mnt):
+    db = os.path.join(mnt, "h.db")
+    h = Collector(collector, out, "full", ["udp://127.0.0.1:0"],
+                  SMALL + ["--history", db, "--history-queue", "1M"])
+    # A filler takes what the database has not: it cannot grow.
+    filler = os.path.join(mnt, "filler")
+    subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=64k"], capture_output=True)
+    feed(h, "pf,pg", 7)
+    settle(h, 2 * N)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        hm = metrics(h)
+        if hm.get("edgeprobe_collector_history_write_errors_total", 0) > 0:
+            break
+        time.sleep(0.2)
+    errs = hm.get("edgeprobe_collector_history_write_errors_total", 0)
+    queued = hm.get("edgeprobe_collector_history_queue_bytes", 0)
+    dropped = hm.get("edgeprobe_collector_history_buckets_dropped_total", 0)
+    if errs > 0 and queued <= 1 << 20 and dropped > 0 and h.p.poll() is None:
+        ok(f"full disk: {errs:.0f} write errors counted, {queued:.0f} bytes queued (bound 1 MiB), "
+           f"{dropped:.0f} buckets dropped, still serving")
+    else:
+        fail(f"full disk: errors {errs}, queued {queued}, dropped {dropped}, alive {h.p.poll()}")
+    os.unlink(filler)
+    subprocess.run(["mount", "-o", "remount,size=64m", mnt], capture_output=True)
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        hm = metrics(h)
+        if hm.get("edgeprobe_collector_history_queue_bytes", 1) == 0:
+            break
+        time.sleep(0.3)
+    before = hm.get("edgeprobe_collector_history_buckets_written_total", 0)
+    if hm.get("edgeprobe_collector_history_queue_bytes", 1) == 0 and before > 0:
+        ok(f"full disk: room again, the writer caught up without a restart "
+           f"({before:.0f} buckets written)")
+    else:
+        fail(f"full disk: no recovery: {hm}")
+    h.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
