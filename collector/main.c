@@ -5,7 +5,6 @@
  * stream of closed windows and (optionally) Kafka.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,27 +16,17 @@
 #include "api.h"
 #include "backlog.h"
 #include "collector.h"
-#include "config.h"
-#include "hmac.h"
 #include "history.h"
 #include "http.h"
 #include "log.h"
 #include "net.h"
+#include "options.h"
 #include "wallclock.h"
 #ifdef EP_HAVE_KAFKA
 #include "kafka.h"
 #endif
 
-#ifndef EP_VERSION
-#define EP_VERSION "0.0.0"
-#endif
-#ifndef EP_DEFAULT_WEB_DIR
-#define EP_DEFAULT_WEB_DIR ""
-#endif
-
-#define MAX_LISTEN 16
 #define EP_INGEST_BACKLOG_BYTES (32u << 20) /* messages held while a query has the lock */
-#define MAX_ALLOW 256
 
 static volatile sig_atomic_t g_stop;
 
@@ -47,189 +36,6 @@ static void on_signal(int sig)
 	g_stop = 1;
 }
 
-static void usage(FILE *fp)
-{
-	fprintf(fp,
-		"usage: edgeprobe-collector [options]\n"
-		"  --listen URL           udp://HOST:PORT, tcp://HOST:PORT or unix:PATH (repeatable;\n"
-		"                         default udp://127.0.0.1:4739)\n"
-		"  --http HOST:PORT       API, /metrics and dashboard (default 127.0.0.1:8080; 'off')\n"
-		"  --web-dir DIR          dashboard files (default %s)\n"
-		"  --allow-probe ID       accept only these probe ids (repeatable)\n"
-		"  --key-file PATH        require HMAC-SHA256 signed messages with this shared key\n"
-		"  --tiers LIST           roll-up tiers STEP:RETENTION,... (default 100ms:2m,1s:1h,1m:1d)\n"
-		"  --probe-tiers LIST     per-probe view tiers (default 1s:10m,1m:1d)\n"
-		"  --max-asns N           distinct ASNs per window bucket (default 20000)\n"
-		"  --max-probes N         probes tracked (default 1024)\n"
-		"  --max-probe-views N    probes with a per-probe view (default 64)\n"
-		"  --metrics-top N        ASNs exported on /metrics, most samples first (default 500)\n"
-		"  --grace-ms MS          wait for late windows before closing (default 500)\n"
-		"  --max-skew DURATION    refuse windows further ahead of this clock (default 10s)\n"
-		"  --memcap SIZE          memory for roll-ups and tables, e.g. 512M, 2G; 0: no cap\n"
-		"                         (default 1G; beyond it old data is shed, see docs)\n"
-		"  --state-file PATH      keep each probe's replay window across restarts\n"
-		"  --history PATH         keep every 1 s and 1 min roll-up in this SQLite file, and\n"
-		"                         serve and reload from it (e.g. /var/lib/edgeprobe/collector.db;\n"
-		"                         default: memory only)\n"
-		"  --retain LIST          history kept per step (default 1s=1d,1m=90d)\n"
-		"  --history-queue SIZE   roll-ups waiting for the disk before they are dropped (64M)\n"
-		"  --query-budget N       ASN entries a list query merges before it reads a\n"
-		"                         coarser tier (default 500000)\n"
-		"  --http-max-conns N     concurrent HTTP connections (default 64)\n"
-		"  --http-max-per-addr N  HTTP connections from one address (default 8)\n"
-		"  --http-timeout-s S     close idle or slow HTTP connections (default 15)\n"
-		"  --sse-max N            stream subscribers (default 16), --sse-max-per-addr N (2)\n"
-		"  --http-host NAME       a Host name the API answers to besides IP literals and\n"
-		"                         localhost (repeatable; DNS rebinding protection)\n"
-		"  --api-token-file PATH  require this bearer token for /api/ and /metrics\n"
-		"  --tls-cert PATH        serve HTTPS with this PEM certificate (and --tls-key PATH)\n"
-		"  --tcp-max-conns N      concurrent probe TCP connections (default 256)\n"
-		"  --tcp-max-per-addr N   probe TCP connections from one address (default 16)\n"
-		"  --tcp-idle-s S         close a probe TCP connection silent this long (default 30)\n"
-		"  --kafka-brokers LIST   produce closed 1 s windows to Kafka (host:port,...)\n"
-		"  --kafka-topic T        topic (default edgeprobe-windows)\n"
-		"  --kafka-mock N         use librdkafka's built-in mock cluster of N brokers (tests)\n"
-		"  --kafka-queue N        messages held while brokers are slow or down (default 100000)\n"
-		"  --kafka-timeout-ms MS  give up delivering a message after MS (default 30000)\n"
-		"  --run-seconds S        exit after S seconds (tests)\n"
-		"  --ports-file PATH      once listening, write the bound ports there as JSON\n"
-		"                         ({\"listen\":[...],\"http\":N}; for port 0 in tests)\n"
-		"  --quiet                only errors on stderr (as the probes)\n"
-		"  --config FILE          options from an INI file (keys = option names, section\n"
-		"                         [edgeprobe-collector] or [collector]; the command line wins)\n"
-		"  --version, --help\n",
-		EP_DEFAULT_WEB_DIR[0] ? EP_DEFAULT_WEB_DIR : "none");
-}
-
-/* A whole number within [min, max] (the probes' helper); the message names the flag. */
-static int parse_u32(const char *flag, const char *v, uint32_t min, uint32_t max, uint32_t *out)
-{
-	char err[200];
-
-	if (ep_parse_u32_arg(flag + 2, v, min, max, out, err, sizeof(err)) < 0) {
-		fprintf(stderr, "edgeprobe-collector: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
-static int usage_err(const char *flag, const char *v, const char *want)
-{
-	fprintf(stderr, "edgeprobe-collector: %s '%s': expected %s\n", flag, v, want);
-	return -1;
-}
-
-/* "0", or bytes with an optional K/M/G suffix, at least 64 MiB. */
-/* Bytes with an optional K, M or G; 0, or at least min. @return 0 or -1 */
-static int parse_size(const char *v, uint64_t min, uint64_t *out)
-{
-	char *end;
-	unsigned long long x;
-
-	errno = 0;
-	x = strtoull(v, &end, 10);
-	if (errno || end == v || *v == '-')
-		return -1;
-	if (*end == 'K' || *end == 'k')
-		x <<= 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		x <<= 20, end++;
-	else if (*end == 'G' || *end == 'g')
-		x <<= 30, end++;
-	if (*end || (x && x < min) || x > (1ull << 50))
-		return -1;
-	*out = x;
-	return 0;
-}
-
-/*
- * A small file's contents (a token, a PEM certificate or key), NUL-terminated;
- * one_line: trailing newlines removed and at least one byte left.
- */
-static char *read_small(const char *flag, const char *path, int one_line)
-{
-	FILE *fp = fopen(path, "rb");
-	struct stat st;
-	char *buf;
-	size_t n;
-
-	if (!fp) {
-		fprintf(stderr, "edgeprobe-collector: %s '%s': %s\n", flag, path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 65536) {
-		fprintf(stderr, "edgeprobe-collector: %s '%s': not a regular file of at most 64 KiB\n",
-			flag, path);
-		fclose(fp);
-		return NULL;
-	}
-	buf = calloc(1, (size_t)st.st_size + 1);
-	n = buf ? fread(buf, 1, (size_t)st.st_size, fp) : 0;
-	fclose(fp);
-	if (!buf)
-		return NULL;
-	buf[n] = '\0';
-	if (one_line) {
-		while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-			buf[--n] = '\0';
-		if (!n || strlen(buf) != n || strpbrk(buf, "\r\n")) {
-			fprintf(stderr, "edgeprobe-collector: %s '%s': expected one non-empty line\n",
-				flag, path);
-			free(buf);
-			return NULL;
-		}
-	}
-	if ((st.st_mode & 0004) && strcmp(flag, "--tls-cert"))
-		ep_log_warn("%s '%s' is world-readable", flag, path);
-	return buf;
-}
-
-static int parse_tiers(const char *flag, const char *v, uint32_t *n, uint64_t *steps,
-		       uint32_t *counts)
-{
-	char buf[256], *save = NULL, *tok;
-
-	snprintf(buf, sizeof(buf), "%s", v);
-	*n = 0;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *colon = strchr(tok, ':');
-		uint64_t step, keep;
-
-		if (*n >= EP_STORE_MAX_TIERS || !colon)
-			goto bad;
-		*colon = '\0';
-		if (ep_parse_duration(tok, &step) < 0 || ep_parse_duration(colon + 1, &keep) < 0 ||
-		    step < 1000000 || keep < step || keep / step > 10000000)
-			goto bad;
-		steps[*n] = step;
-		counts[*n] = (uint32_t)(keep / step);
-		(*n)++;
-	}
-	if (*n)
-		return 0;
-bad:
-	fprintf(stderr,
-		"edgeprobe-collector: %s '%s': expected STEP:RETENTION,... finest first, each step a "
-		"multiple of the previous (e.g. 100ms:2m,1s:1h,1m:1d)\n",
-		flag, v);
-	return -1;
-}
-
-static int read_key(const char *path, struct ep_collector_cfg *cfg)
-{
-	char err[400];
-	int loose;
-	long n = ep_hmac_key_read(path, cfg->key, sizeof(cfg->key), &loose, err, sizeof(err));
-
-	if (n < 0) {
-		fprintf(stderr, "edgeprobe-collector: %s\n", err);
-		return -1;
-	}
-	if (loose)
-		ep_log_warn("--key-file '%s' is world-readable", path);
-	cfg->keylen = (size_t)n;
-	return 0;
-}
 
 struct app {
 	struct ep_collector c;
@@ -421,340 +227,20 @@ static int history_start(struct app *a, const struct ep_history_cfg *cfg)
 	return 0;
 }
 
-enum {
-	O_LISTEN = 1, O_HTTP, O_WEB, O_ALLOW, O_KEY, O_TIERS, O_PTIERS, O_MAXASN, O_MAXPROBES,
-	O_MAXVIEWS, O_METRICSASN, O_GRACE, O_HTTPCONNS, O_TCPCONNS, O_SKEW, O_MEMCAP, O_STATE,
-	O_HTTPADDR, O_HTTPTIMEOUT, O_SSEMAX, O_SSEADDR, O_HTTPHOST, O_TOKEN, O_TLSCERT, O_TLSKEY,
-	O_TCPADDR, O_TCPIDLE, O_QBUDGET, O_PORTS, O_KBROKERS, O_KTOPIC, O_KMOCK, O_KQUEUE, O_KTIMEOUT,
-	O_RUN, O_QUIET, O_CONFIG, O_HELP, O_VERSION, O_HISTORY, O_RETAIN, O_HQUEUE
-};
-
-/* The options' state: set from the configuration file, then the command line. */
-static const struct option opts[] = {
-	{"listen", required_argument, NULL, O_LISTEN},
-	{"http", required_argument, NULL, O_HTTP},
-	{"web-dir", required_argument, NULL, O_WEB},
-	{"allow-probe", required_argument, NULL, O_ALLOW},
-	{"key-file", required_argument, NULL, O_KEY},
-	{"tiers", required_argument, NULL, O_TIERS},
-	{"probe-tiers", required_argument, NULL, O_PTIERS},
-	{"max-asns", required_argument, NULL, O_MAXASN},
-	{"max-probes", required_argument, NULL, O_MAXPROBES},
-	{"max-probe-views", required_argument, NULL, O_MAXVIEWS},
-	{"metrics-top", required_argument, NULL, O_METRICSASN},
-	{"grace-ms", required_argument, NULL, O_GRACE},
-	{"http-max-conns", required_argument, NULL, O_HTTPCONNS},
-	{"tcp-max-conns", required_argument, NULL, O_TCPCONNS},
-	{"max-skew", required_argument, NULL, O_SKEW},
-	{"memcap", required_argument, NULL, O_MEMCAP},
-	{"state-file", required_argument, NULL, O_STATE},
-	{"history", required_argument, NULL, O_HISTORY},
-	{"retain", required_argument, NULL, O_RETAIN},
-	{"history-queue", required_argument, NULL, O_HQUEUE},
-	{"http-max-per-addr", required_argument, NULL, O_HTTPADDR},
-	{"http-timeout-s", required_argument, NULL, O_HTTPTIMEOUT},
-	{"sse-max", required_argument, NULL, O_SSEMAX},
-	{"sse-max-per-addr", required_argument, NULL, O_SSEADDR},
-	{"http-host", required_argument, NULL, O_HTTPHOST},
-	{"api-token-file", required_argument, NULL, O_TOKEN},
-	{"tls-cert", required_argument, NULL, O_TLSCERT},
-	{"tls-key", required_argument, NULL, O_TLSKEY},
-	{"tcp-max-per-addr", required_argument, NULL, O_TCPADDR},
-	{"tcp-idle-s", required_argument, NULL, O_TCPIDLE},
-	{"query-budget", required_argument, NULL, O_QBUDGET},
-	{"ports-file", required_argument, NULL, O_PORTS},
-	{"kafka-brokers", required_argument, NULL, O_KBROKERS},
-	{"kafka-topic", required_argument, NULL, O_KTOPIC},
-	{"kafka-mock", required_argument, NULL, O_KMOCK},
-	{"kafka-queue", required_argument, NULL, O_KQUEUE},
-	{"kafka-timeout-ms", required_argument, NULL, O_KTIMEOUT},
-	{"run-seconds", required_argument, NULL, O_RUN},
-	{"quiet", no_argument, NULL, O_QUIET},
-	{"config", required_argument, NULL, O_CONFIG},
-	{"help", no_argument, NULL, O_HELP},
-	{"version", no_argument, NULL, O_VERSION},
-	{NULL, 0, NULL, 0},
-};
-/* Everything the options set: the configuration of each part, filled by apply(). */
-struct opts {
-	struct ep_collector_cfg cfg;
-	struct ep_http_cfg hcfg;
-	struct ep_net_cfg ncfg;
-	struct ep_history_cfg histcfg;
-	const char *state_file, *ports_file;
-	unsigned nhosts;
-	char *token, *tls_cert, *tls_key;   /* file contents, owned */
-	const char *listen_urls[MAX_LISTEN], *allow[MAX_ALLOW + 1];
-	const char *kbrokers, *ktopic;
-	uint32_t nlisten, nallow, grace_ms, kmock;
-	uint32_t run_s, kqueue, ktimeout;
-};
-
-static void opts_default(struct opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	ep_collector_cfg_default(&o->cfg);
-	o->hcfg = (struct ep_http_cfg){.addr = "127.0.0.1:8080", .web_dir = EP_DEFAULT_WEB_DIR,
-				       .max_conns = 64, .timeout_s = 15};
-	o->ncfg = (struct ep_net_cfg){.max_conns = 256, .per_addr = 16, .idle_s = 30};
-	o->histcfg.queue_max = 64u << 20;
-	o->histcfg.flush_ns = 1000000000ull;
-	ep_history_parse_retain(&o->histcfg, "1s=1d,1m=90d");
-	o->ktopic = "edgeprobe-windows";
-	o->grace_ms = 500;
-	o->kqueue = 100000;
-	o->ktimeout = 30000;
-}
-
-/* One option. @return 0, 1 to exit 0 (help, version), -1 on a bad value (said). */
-static int apply(struct opts *o, int opt, const char *optarg)
-{
-	uint32_t u;
-
-	switch (opt) {
-	case O_LISTEN:
-		if (o->nlisten == MAX_LISTEN) {
-			fprintf(stderr, "edgeprobe-collector: --listen: at most %d\n", MAX_LISTEN);
-			return -1;
-		}
-		o->listen_urls[o->nlisten++] = optarg;
-		return 0;
-	case O_HTTP:
-		o->hcfg.addr = strcmp(optarg, "off") ? optarg : NULL;
-		return 0;
-	case O_WEB:
-		o->hcfg.web_dir = optarg;
-		return 0;
-	case O_ALLOW:
-		if (o->nallow == MAX_ALLOW || !*optarg || strlen(optarg) > EP_WIRE_PROBE_MAX) {
-			fprintf(stderr, "edgeprobe-collector: --allow-probe '%s': 1..%d bytes, at most %d ids\n",
-				optarg, EP_WIRE_PROBE_MAX, MAX_ALLOW);
-			return -1;
-		}
-		o->allow[o->nallow++] = optarg;
-		return 0;
-	case O_KEY:
-		if (read_key(optarg, &o->cfg) < 0)
-			return -1;
-		return 0;
-	case O_TIERS:
-		if (parse_tiers("--tiers", optarg, &o->cfg.ntiers, o->cfg.steps, o->cfg.counts) < 0)
-			return -1;
-		return 0;
-	case O_PTIERS:
-		if (parse_tiers("--probe-tiers", optarg, &o->cfg.probe_ntiers, o->cfg.probe_steps,
-				o->cfg.probe_counts) < 0)
-			return -1;
-		return 0;
-	case O_MAXASN:
-		if (parse_u32("--max-asns", optarg, 1, 16777215, &o->cfg.max_asns) < 0)
-			return -1;
-		return 0;
-	case O_MAXPROBES:
-		if (parse_u32("--max-probes", optarg, 1, EP_MAX_PROBES_LIMIT, &o->cfg.max_probes) < 0)
-			return -1;
-		return 0;
-	case O_MAXVIEWS:
-		if (parse_u32("--max-probe-views", optarg, 0, EP_MAX_PROBES_LIMIT, &o->cfg.max_probe_views) < 0)
-			return -1;
-		return 0;
-	case O_METRICSASN:
-		if (parse_u32("--metrics-top", optarg, 0, 1000000, &o->cfg.metrics_top) < 0)
-			return -1;
-		return 0;
-	case O_GRACE:
-		if (parse_u32("--grace-ms", optarg, 0, 600000, &o->grace_ms) < 0)
-			return -1;
-		o->cfg.grace_ns = (uint64_t)o->grace_ms * 1000000ull;
-		return 0;
-	case O_HTTPCONNS:
-		if (parse_u32("--http-max-conns", optarg, 1, 65536, &u) < 0)
-			return -1;
-		o->hcfg.max_conns = u;
-		return 0;
-	case O_TCPCONNS:
-		if (parse_u32("--tcp-max-conns", optarg, 1, 65536, &u) < 0)
-			return -1;
-		o->ncfg.max_conns = u;
-		return 0;
-	case O_TCPADDR:
-		if (parse_u32("--tcp-max-per-addr", optarg, 1, 65536, &u) < 0)
-			return -1;
-		o->ncfg.per_addr = u;
-		return 0;
-	case O_TCPIDLE:
-		if (parse_u32("--tcp-idle-s", optarg, 0, 86400, &u) < 0)
-			return -1;
-		o->ncfg.idle_s = u;
-		return 0;
-	case O_SKEW:
-		if (ep_parse_duration(optarg, &o->cfg.max_skew_ns) < 0 || !o->cfg.max_skew_ns)
-			return usage_err("--max-skew", optarg, "a duration such as 2s or 1m");
-		return 0;
-	case O_MEMCAP:
-		if (parse_size(optarg, 64ull << 20, &o->cfg.memcap) < 0)
-			return usage_err("--memcap", optarg, "bytes with K, M or G (at least 64M), or 0");
-		return 0;
-	case O_QBUDGET:
-		if (parse_u32("--query-budget", optarg, 1000, UINT32_MAX, &u) < 0)
-			return -1;
-		o->cfg.query_budget = u;
-		return 0;
-	case O_HISTORY:
-		o->histcfg.path = strcmp(optarg, "none") ? optarg : NULL;
-		return 0;
-	case O_RETAIN:
-		if (ep_history_parse_retain(&o->histcfg, optarg) < 0)
-			return usage_err("--retain", optarg, "STEP=SPAN,... such as 1s=1d,1m=90d");
-		return 0;
-	case O_HQUEUE: {
-		uint64_t v;
-
-		if (parse_size(optarg, 1u << 20, &v) < 0 || !v)
-			return usage_err("--history-queue", optarg, "bytes with K, M or G (at least 1M)");
-		o->histcfg.queue_max = (size_t)v;
-		return 0;
-	}
-	case O_STATE:
-		o->state_file = optarg;
-		return 0;
-	case O_PORTS:
-		o->ports_file = optarg;
-		return 0;
-	case O_HTTPADDR:
-		if (parse_u32("--http-max-per-addr", optarg, 1, 65536, &u) < 0)
-			return -1;
-		o->hcfg.per_addr = u;
-		return 0;
-	case O_HTTPTIMEOUT:
-		if (parse_u32("--http-timeout-s", optarg, 1, 3600, &u) < 0)
-			return -1;
-		o->hcfg.timeout_s = u;
-		return 0;
-	case O_SSEMAX:
-		if (parse_u32("--sse-max", optarg, 1, 4096, &u) < 0)
-			return -1;
-		o->hcfg.sse_max = u;
-		return 0;
-	case O_SSEADDR:
-		if (parse_u32("--sse-max-per-addr", optarg, 1, 4096, &u) < 0)
-			return -1;
-		o->hcfg.sse_per_addr = u;
-		return 0;
-	case O_HTTPHOST:
-		if (o->nhosts == EP_HTTP_MAX_HOSTS || !*optarg)
-			return usage_err("--http-host", optarg, "a name (at most 16)");
-		o->hcfg.hosts[o->nhosts++] = optarg;
-		return 0;
-	case O_TOKEN:
-		free(o->token);
-		if (!(o->token = read_small("--api-token-file", optarg, 1)))
-			return -1;
-		o->hcfg.token = o->token;
-		return 0;
-	case O_TLSCERT:
-		free(o->tls_cert);
-		if (!(o->tls_cert = read_small("--tls-cert", optarg, 0)))
-			return -1;
-		o->hcfg.tls_cert = o->tls_cert;
-		return 0;
-	case O_TLSKEY:
-		free(o->tls_key);
-		if (!(o->tls_key = read_small("--tls-key", optarg, 0)))
-			return -1;
-		o->hcfg.tls_key = o->tls_key;
-		return 0;
-	case O_KBROKERS:
-		o->kbrokers = optarg;
-		return 0;
-	case O_KTOPIC:
-		o->ktopic = optarg;
-		return 0;
-	case O_KMOCK:
-		if (parse_u32("--kafka-mock", optarg, 1, 16, &o->kmock) < 0)
-			return -1;
-		return 0;
-	case O_KQUEUE:
-		if (parse_u32("--kafka-queue", optarg, 1, 10000000, &o->kqueue) < 0)
-			return -1;
-		return 0;
-	case O_KTIMEOUT:
-		if (parse_u32("--kafka-timeout-ms", optarg, 1, 600000, &o->ktimeout) < 0)
-			return -1;
-		return 0;
-	case O_RUN:
-		if (parse_u32("--run-seconds", optarg, 1, 31536000, &o->run_s) < 0)
-			return -1;
-		return 0;
-	case O_CONFIG:
-		return 0; /* read before the other options */
-	case O_QUIET:
-		ep_log_max = EP_LOG_ERR;
-		return 0;
-	case O_HELP:
-		usage(stdout);
-		return 1;
-	case O_VERSION:
-		printf("edgeprobe-collector %s\n", EP_VERSION);
-		return 1;
-	default:
-		fprintf(stderr, "edgeprobe-collector: unknown option or missing argument\n");
-		return -1;
-	}
-	return 0;
-}
-
-static int apply_cfg(int id, const char *arg, void *ctx, char *err, size_t errlen)
-{
-	if (apply(ctx, id, arg) < 0) {
-		snprintf(err, errlen, "bad value '%s' (see above)", arg ? arg : "");
-		return -1;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static struct app app;
-	static struct opts o; /* large (the collector's configuration), as long as the run */
-	static struct ep_config_store config_store; /* --config's values, as long as cfg */
-	const char *config = ep_config_arg(argc, argv);
-	int given[64], ngiven = 0;
+	static struct ep_coll_opts o; /* large (the collector's configuration), as long as the run */
 	struct ep_net *net = NULL;
 	char err[512];
 	uint64_t start, last_tick = 0, last_save = 0;
-	int opt, ret = 1;
+	int ret = 1;
 	unsigned i;
 
-	opts_default(&o);
-	/* The command line wins: note what it sets, apply the file, then the command line. */
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == '?') {
-			fprintf(stderr, "edgeprobe-collector: unknown option or missing argument: '%s'\n",
-				argv[optind - 1]);
-			usage(stderr);
-			return 2;
-		}
-		if (ngiven < 64)
-			given[ngiven++] = opt;
-	}
-	if (config && ep_config_load(&config_store, config, "edgeprobe-collector", opts, given,
-				     ngiven, apply_cfg, &o, err, sizeof(err)) < 0) {
-		fprintf(stderr, "edgeprobe-collector: %s\n", err);
-		return 2;
-	}
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		ret = apply(&o, opt, optarg);
-		if (ret)
-			return ret > 0 ? 0 : 2;
-	}
+	ret = ep_coll_opts_parse(&o, argc, argv);
+	if (ret)
+		return ret > 0 ? 0 : 2;
 	ret = 1;
-	if (optind < argc) {
-		fprintf(stderr, "edgeprobe-collector: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
 	o.allow[o.nallow] = NULL;
 	if (o.nallow)
 		o.cfg.allow = o.allow;
@@ -919,8 +405,6 @@ out:
 	ep_history_close(app.history); /* writes what the last tick closed */
 	ep_collector_fini(&app.c);
 	ep_backlog_fini(&app.backlog);
-	free(o.token);
-	free(o.tls_cert);
-	free(o.tls_key);
+	ep_coll_opts_fini(&o);
 	return ret;
 }

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* collector_int.h - between the ingest path (collector.c) and the probe table (probes.c). */
+#ifndef EP_COLLECTOR_INT_H
+#define EP_COLLECTOR_INT_H
+
+#include "collector.h"
+
+#define NS_PER_MS 1000000ull
+
+/* May probe id send (the allow-list)? */
+int ep_collector_allowed(const struct ep_collector *c, const char *id);
+/* The probe of id, created (a table slot, its view) when new. @return NULL at the limit (counted) */
+struct ep_cprobe *ep_collector_probe_get(struct ep_collector *c, const char *id, uint64_t now);
+/* Name asn as a record did (a new or changed name goes to persist_org). */
+void ep_collector_name_asn(struct ep_collector *c, uint32_t asn, const char *org);
+
+#endif

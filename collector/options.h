@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* options.h - edgeprobe-collector's options, parsed into each part's configuration. */
+#ifndef EP_COLL_OPTIONS_H
+#define EP_COLL_OPTIONS_H
+
+#include <stdint.h>
+
+#include "collector.h"
+#include "config.h"
+#include "history.h"
+#include "http.h"
+#include "net.h"
+
+#define MAX_LISTEN 16
+#define MAX_ALLOW 256
+
+/* Everything the options set: the configuration of each part, filled by apply(). */
+struct ep_coll_opts {
+	struct ep_collector_cfg cfg;
+	struct ep_http_cfg hcfg;
+	struct ep_net_cfg ncfg;
+	struct ep_history_cfg histcfg;
+	const char *state_file, *ports_file;
+	unsigned nhosts;
+	char *token, *tls_cert, *tls_key;   /* file contents, owned */
+	const char *listen_urls[MAX_LISTEN], *allow[MAX_ALLOW + 1];
+	const char *kbrokers, *ktopic;
+	uint32_t nlisten, nallow, grace_ms, kmock;
+	uint32_t run_s, kqueue, ktimeout;
+	struct ep_config_store store; /* --config's values, as long as the options */
+};
+
+/*
+ * The defaults, then the --config file's values for what the command line
+ * does not set, then the command line.
+ * @return 0 to run, 1 to exit 0 (--help, --version), -1 to exit 2 (said why on stderr)
+ */
+int ep_coll_opts_parse(struct ep_coll_opts *o, int argc, char **argv);
+void ep_coll_opts_fini(struct ep_coll_opts *o);
+
+#endif
