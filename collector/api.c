@@ -282,9 +282,11 @@ uint64_t ep_api_visit(struct ep_collector *c, const struct range *r, uint64_t st
 		held = v->t[top].shed_below;
 	if (!c->older || start >= held || (min_step && min_step % step))
 		return ep_view_visit_budget(v, start, end, min_step, budget, cb, ctx);
-	if (c->older(c->older_ctx, r->probe ? r->probe : "", step, start - start % step,
-		     end < held ? end : held, older_bucket, &o) < 0 || o.nomem)
-		c->ctr[EP_CC_history_read_errors]++;
+	/* A failed read is counted by the history (history_read_errors): the answer lacks it. */
+	c->older(c->older_ctx, r->probe ? r->probe : "", step, start - start % step,
+		 end < held ? end : held, older_bucket, &o);
+	if (o.nomem)
+		c->all.ctr.nomem++; /* merges lost to allocation failure */
 	if (held < end)
 		ep_view_visit_tier(v, top, held, end, cb, ctx);
 	return step;

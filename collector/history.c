@@ -113,7 +113,7 @@ static uint64_t expire_every(const struct ep_history *h)
 static void *writer_main(void *arg)
 {
 	struct ep_history *h = arg;
-	uint64_t every = expire_every(h), next_expire = now_mono() + every;
+	uint64_t every = expire_every(h), next_expire = now_mono() + every, last_write = 0;
 
 	pthread_mutex_lock(&h->lock);
 	for (;;) {
@@ -133,12 +133,26 @@ static void *writer_main(void *arg)
 		}
 		if (!h->head && h->stop)
 			break;
+		/* A database that wants few, large inserts: gather until its interval has passed. */
+		while (h->ops->min_interval_ns && !h->stop &&
+		       now_mono() < last_write + h->ops->min_interval_ns) {
+			uint64_t left = last_write + h->ops->min_interval_ns - now_mono();
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			left += (uint64_t)ts.tv_nsec;
+			ts.tv_sec += (time_t)(left / NS_PER_S);
+			ts.tv_nsec = (long)(left % NS_PER_S);
+			pthread_cond_timedwait(&h->wake, &h->lock, &ts);
+		}
 		list = h->head;
 		h->head = h->tail = NULL;
 		taken = h->put_seq;
 		pthread_mutex_unlock(&h->lock);
 
 		ret = list ? h->ops->write(h->be, list, &h->codec, &rows, err, sizeof(err)) : 0;
+		if (list)
+			last_write = now_mono();
 		for (b = list; b; b = b->next)
 			nb += b->org ? 0 : 1;
 		if (list && ret == 0)
@@ -198,6 +212,7 @@ int ep_history_open(struct ep_history **out, const struct ep_history_cfg *cfg,
 		    const struct ep_hdr_cfg *hcfg, char *err, size_t errlen)
 {
 	struct ep_history *h = calloc(1, sizeof(*h));
+	uint32_t i;
 	int ret;
 
 	*out = NULL;
@@ -206,14 +221,22 @@ int ep_history_open(struct ep_history **out, const struct ep_history_cfg *cfg,
 		return -ENOMEM;
 	}
 	h->cfg = *cfg;
-	h->ops = &ep_history_sqlite;
-	ret = h->ops->open(&h->be, cfg->path, hcfg, err, errlen);
+	h->ops = strncmp(cfg->path, "clickhouse://", 13) ? &ep_history_sqlite : &ep_history_clickhouse;
+	ret = h->ops->open(&h->be, cfg, hcfg, err, errlen);
 	if (ret < 0) {
 		free(h);
 		return ret;
 	}
 	h->backend_ok = 1;
 	pthread_mutex_init(&h->lock, NULL);
+	/* Retention at start too, before anything expired is read back. */
+	for (i = 0; i < cfg->nretain; i++) {
+		uint64_t oldest, newest;
+
+		if (h->ops->bounds(h->be, EP_HISTORY_ALL, cfg->retain_step[i], 0, &oldest, &newest) == 0)
+			h->newest_start[i] = newest;
+	}
+	expire(h);
 	pthread_mutex_init(&h->read_lock, NULL);
 	pthread_cond_init(&h->wake, NULL);
 	pthread_cond_init(&h->done, NULL);
@@ -226,6 +249,11 @@ int ep_history_open(struct ep_history **out, const struct ep_history_cfg *cfg,
 	h->started = 1;
 	*out = h;
 	return 0;
+}
+
+const char *ep_history_backend(const struct ep_history *h)
+{
+	return h->ops->name;
 }
 
 void ep_history_close(struct ep_history *h)
@@ -391,13 +419,13 @@ void ep_history_stats(struct ep_history *h, struct ep_history_stats *s, uint64_t
 }
 
 long ep_history_read(struct ep_history *h, const char *probe, uint64_t step_ns,
-		     uint64_t start_ns, uint64_t end_ns, ep_history_cb cb, void *ctx)
+		     uint64_t start_ns, uint64_t end_ns, int own, ep_history_cb cb, void *ctx)
 {
 	uint64_t corrupt = 0;
 	long n;
 
 	pthread_mutex_lock(&h->read_lock);
-	n = h->ops->read(h->be, probe, step_ns, start_ns, end_ns, cb, ctx, &corrupt);
+	n = h->ops->read(h->be, probe, step_ns, start_ns, end_ns, own, cb, ctx, &corrupt);
 	pthread_mutex_unlock(&h->read_lock);
 	pthread_mutex_lock(&h->lock);
 	h->ctr[EP_HC_rows_corrupt] += corrupt;
@@ -418,13 +446,13 @@ int ep_history_probes(struct ep_history *h, uint64_t step_ns, uint64_t since_ns,
 	return n;
 }
 
-int ep_history_bounds(struct ep_history *h, const char *probe, uint64_t step_ns, uint64_t *oldest,
-		      uint64_t *newest)
+int ep_history_bounds(struct ep_history *h, const char *probe, uint64_t step_ns, int own,
+		      uint64_t *oldest, uint64_t *newest)
 {
 	int ret;
 
 	pthread_mutex_lock(&h->read_lock);
-	ret = h->ops->bounds(h->be, probe, step_ns, oldest, newest);
+	ret = h->ops->bounds(h->be, probe, step_ns, own, oldest, newest);
 	pthread_mutex_unlock(&h->read_lock);
 	return ret;
 }

@@ -44,7 +44,8 @@ extern const char *const ep_hc_names[EP_HC__COUNT];
 extern const char *const ep_hc_help[EP_HC__COUNT];
 
 struct ep_history_cfg {
-	const char *path;           /* the SQLite file */
+	const char *path;           /* the SQLite file, or clickhouse://HOST:PORT[/DATABASE] */
+	const char *id;             /* this collector's name in a shared database */
 	uint64_t retain_ns[EP_STORE_MAX_TIERS]; /* per tier step below, 0: keep */
 	uint64_t retain_step[EP_STORE_MAX_TIERS];
 	uint32_t nretain;
@@ -71,6 +72,9 @@ struct ep_history_stats {
 int ep_history_open(struct ep_history **out, const struct ep_history_cfg *cfg,
 		    const struct ep_hdr_cfg *hcfg, char *err, size_t errlen);
 
+/* "sqlite" or "clickhouse". */
+const char *ep_history_backend(const struct ep_history *h);
+
 /* Write what is queued (bounded wait), stop the writer, close the store. */
 void ep_history_close(struct ep_history *h);
 
@@ -91,19 +95,20 @@ typedef ep_store_rows_cb ep_history_cb;
 
 /*
  * The buckets of probe at step_ns whose start lies in [start_ns, end_ns),
- * ascending.  Safe from any thread (one reader at a time).
+ * ascending: with own, only what this collector wrote; else every collector's
+ * rows of the shared database, merged.  Safe from any thread (one reader at a time).
  * @return buckets read, or a negative errno
  */
 long ep_history_read(struct ep_history *h, const char *probe, uint64_t step_ns,
-		     uint64_t start_ns, uint64_t end_ns, ep_history_cb cb, void *ctx);
+		     uint64_t start_ns, uint64_t end_ns, int own, ep_history_cb cb, void *ctx);
 
 /* The probe names with buckets of step_ns starting at or after since_ns ("" included). */
 int ep_history_probes(struct ep_history *h, uint64_t step_ns, uint64_t since_ns,
 		      int (*cb)(const char *probe, void *ctx), void *ctx);
 
 /* Oldest and newest bucket start held for probe at step_ns. @return 0, -ENOENT (none), -EIO */
-int ep_history_bounds(struct ep_history *h, const char *probe, uint64_t step_ns, uint64_t *oldest,
-		      uint64_t *newest);
+int ep_history_bounds(struct ep_history *h, const char *probe, uint64_t step_ns, int own,
+		      uint64_t *oldest, uint64_t *newest);
 
 struct ep_collector;
 /*

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "backlog.h"
@@ -179,7 +180,7 @@ static long read_older(void *ctx, const char *probe, uint64_t step_ns, uint64_t 
 {
 	struct app *a = ctx;
 
-	return ep_history_read(a->history, probe, step_ns, start_ns, end_ns, cb, cb_ctx);
+	return ep_history_read(a->history, probe, step_ns, start_ns, end_ns, 0, cb, cb_ctx);
 }
 
 /* Under the lock: the history's counters into the collector's. */
@@ -204,9 +205,17 @@ static void history_counters(struct app *a, uint64_t now)
 /* Open the history and refill the roll-ups from it. @return 0, or -1 (said why) */
 static int history_start(struct app *a, const struct ep_history_cfg *cfg)
 {
+	static char host[64];
+	struct ep_history_cfg hc = *cfg;
 	char err[300];
 	long n;
 
+	if (!hc.id) {
+		if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
+			snprintf(host, sizeof(host), "collector");
+		hc.id = host;
+	}
+	cfg = &hc;
 	if (ep_history_open(&a->history, cfg, &a->c.hcfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "edgeprobe-collector: --history '%s': %s\n", cfg->path, err);
 		return -1;
@@ -217,13 +226,15 @@ static int history_start(struct app *a, const struct ep_history_cfg *cfg)
 			cfg->path, strerror((int)-n));
 		return -1;
 	}
-	ep_log_info("history: %s (SQLite); %ld roll-up buckets reloaded", cfg->path, n);
+	ep_log_info("history: %s (%s, as '%s'); %ld roll-up buckets reloaded", cfg->path,
+		    ep_history_backend(a->history), cfg->id, n);
 	a->c.persist = on_persist;
 	a->c.persist_org = on_persist_org;
 	a->c.persist_ctx = a;
 	a->c.older = read_older;
 	a->c.older_ctx = a;
 	a->c.history_on = 1;
+	history_counters(a, ep_wall_ns()); /* what the start did (retention), before HTTP answers */
 	return 0;
 }
 

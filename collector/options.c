@@ -13,6 +13,7 @@
 #include "hmac.h"
 #include "log.h"
 #include "options.h"
+#include "utf8.h"
 
 #ifndef EP_VERSION
 #define EP_VERSION "0.0.0"
@@ -44,7 +45,9 @@ static void usage(FILE *fp)
 		"  --state-file PATH      keep each probe's replay window across restarts\n"
 		"  --history PATH         keep every 1 s and 1 min roll-up in this SQLite file, and\n"
 		"                         serve and reload from it (e.g. /var/lib/edgeprobe/collector.db;\n"
-		"                         default: memory only)\n"
+		"                         default: memory only); clickhouse://HOST:PORT[/DB] for\n"
+		"                         ClickHouse (HTTP interface; database default edgeprobe)\n"
+		"  --history-id NAME      this collector's name in a shared ClickHouse (default: host)\n"
 		"  --retain LIST          history kept per step (default 1s=1d,1m=90d)\n"
 		"  --history-queue SIZE   roll-ups waiting for the disk before they are dropped (64M)\n"
 		"  --query-budget N       ASN entries a list query merges before it reads a\n"
@@ -210,7 +213,7 @@ enum {
 	O_MAXVIEWS, O_METRICSASN, O_GRACE, O_HTTPCONNS, O_TCPCONNS, O_SKEW, O_MEMCAP, O_STATE,
 	O_HTTPADDR, O_HTTPTIMEOUT, O_SSEMAX, O_SSEADDR, O_HTTPHOST, O_TOKEN, O_TLSCERT, O_TLSKEY,
 	O_TCPADDR, O_TCPIDLE, O_QBUDGET, O_PORTS, O_KBROKERS, O_KTOPIC, O_KMOCK, O_KQUEUE, O_KTIMEOUT,
-	O_RUN, O_QUIET, O_CONFIG, O_HELP, O_VERSION, O_HISTORY, O_RETAIN, O_HQUEUE
+	O_RUN, O_QUIET, O_CONFIG, O_HELP, O_VERSION, O_HISTORY, O_RETAIN, O_HQUEUE, O_HISTID
 };
 
 /* The options' state: set from the configuration file, then the command line. */
@@ -235,6 +238,7 @@ static const struct option opts[] = {
 	{"history", required_argument, NULL, O_HISTORY},
 	{"retain", required_argument, NULL, O_RETAIN},
 	{"history-queue", required_argument, NULL, O_HQUEUE},
+	{"history-id", required_argument, NULL, O_HISTID},
 	{"http-max-per-addr", required_argument, NULL, O_HTTPADDR},
 	{"http-timeout-s", required_argument, NULL, O_HTTPTIMEOUT},
 	{"sse-max", required_argument, NULL, O_SSEMAX},
@@ -372,6 +376,11 @@ static int apply(struct ep_coll_opts *o, int opt, const char *optarg)
 		return 0;
 	case O_HISTORY:
 		o->histcfg.path = strcmp(optarg, "none") ? optarg : NULL;
+		return 0;
+	case O_HISTID:
+		if (!*optarg || strlen(optarg) > 63 || !ep_utf8_valid(optarg, strlen(optarg)))
+			return usage_err("--history-id", optarg, "a name of 1-63 bytes of UTF-8");
+		o->histcfg.id = optarg;
 		return 0;
 	case O_RETAIN:
 		if (ep_history_parse_retain(&o->histcfg, optarg) < 0)

@@ -9,7 +9,8 @@ the same 150 s of windows from two probes (hostile_send past). Asserts:
 - every answer that reaches past H's memory (asns, one ASN, series at 10 s, per probe)
   equals M's, exactly: older buckets come from the file;
 - after kill -9 of H and a restart, the same answers again (the roll-ups reloaded);
-- retention (--retain 1s=20s,10s=1h) deleted the old 1 s rows and counted them;
+- retention (--retain 1s=1d,10s=1h) deletes, at the restart, the buckets of a batch sent
+  two days in the past, and counts the rows;
 - a file that is not an SQLite database, an SQLite file of another application, and a
   history of another histogram configuration are refused at start with a message;
 - a full file system (a 1 MiB tmpfs the test mounts): write errors counted, nothing
@@ -17,7 +18,13 @@ the same 150 s of windows from two probes (hostile_send past). Asserts:
   the writer catches up without a restart; without mount rights this part is skipped.
 - a second collector on the same UDP port fails with a clear message (no SO_REUSEADDR).
 
-usage: history_e2e.py COLLECTOR HOSTILE_SEND WORKDIR
+With clickhouse (a clickhouse-server the test starts on loopback ports, its own data
+directory), the same answers, restart and retention (by dropping day partitions), then the
+server stopped mid-run and started again: errors counted, the held batches written once it
+is back, served after a restart; a database of another histogram configuration, a server
+that is not there and a bad database name are refused at start.
+
+usage: history_e2e.py COLLECTOR HOSTILE_SEND WORKDIR [sqlite | clickhouse CLICKHOUSE_SERVER]
 """
 import json
 import os
@@ -29,7 +36,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from eptest import FAILS, OKS, Collector, fail, ok  # noqa: E402
+from eptest import FAILS, OKS, Collector, fail, free_port, ok  # noqa: E402
 
 collector, send, out = sys.argv[1:4]
 SMALL = ["--tiers", "100ms:2s,1s:10s,10s:30s", "--probe-tiers", "1s:10s,10s:30s"]
@@ -111,73 +118,199 @@ def start_fails(args, want):
         fail(f"{args}: exit {r.returncode}, stderr {r.stderr[-300:]!r} (want '{want}')")
 
 
+class ClickHouse:
+    """clickhouse-server on loopback ports of its choosing... of ours: its own config and data
+    directory under WORKDIR/ch, started and stopped by the test."""
+
+    def __init__(self, server, root):
+        self.server, self.root = server, root
+        self.http = free_port()
+        self.tcp = free_port()
+        for d in ("data", "tmp", "log", "user_files"):
+            os.makedirs(os.path.join(root, d), exist_ok=True)
+        with open(os.path.join(root, "config.xml"), "w") as f:
+            f.write(f"""<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>{root}/log/server.log</log><errorlog>{root}/log/err.log</errorlog><console>0</console></logger>
+  <http_port>{self.http}</http_port><tcp_port>{self.tcp}</tcp_port><listen_host>127.0.0.1</listen_host>
+  <path>{root}/data/</path><tmp_path>{root}/tmp/</tmp_path><user_files_path>{root}/user_files/</user_files_path>
+  <users_config>{root}/users.xml</users_config><default_profile>default</default_profile>
+  <default_database>default</default_database><mark_cache_size>5368709</mark_cache_size>
+</yandex>
+""")
+        with open(os.path.join(root, "users.xml"), "w") as f:
+            f.write("""<?xml version="1.0"?>
+<yandex><profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>
+<users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+<quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas></yandex>
+""")
+        self.p = None
+        self.start()
+
+    def start(self):
+        self.p = subprocess.Popen([self.server, f"--config-file={self.root}/config.xml"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(300):
+            try:
+                if self.query("SELECT 1").strip() == "1":
+                    return
+            except Exception:
+                pass
+            time.sleep(0.1)
+        raise SystemExit("FAIL: clickhouse-server did not answer in 30 s")
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait(timeout=60)
+
+    def query(self, q):
+        import urllib.request
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.http}/", q.encode(), timeout=30) as r:
+            return r.read().decode()
+
+
+def old_rows(backend, target, ch):
+    """Buckets stored that start more than a day before now."""
+    cut = time.time_ns() - 86400 * 10**9
+    if backend == "sqlite":
+        con = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+        n = con.execute("SELECT count(*) FROM bucket WHERE start_ns < ?", (cut,)).fetchone()[0] + \
+            con.execute("SELECT count(*) FROM asn WHERE start_ns < ?", (cut,)).fetchone()[0]
+        m = con.execute("SELECT count(*) FROM bucket WHERE start_ns >= ?", (cut,)).fetchone()[0]
+        con.close()
+        return n, m
+    n = int(ch.query(f"SELECT count() FROM edgeprobe_test.bucket WHERE start < {cut}")) + \
+        int(ch.query(f"SELECT count() FROM edgeprobe_test.asn WHERE start < {cut}"))
+    m = int(ch.query(f"SELECT count() FROM edgeprobe_test.bucket WHERE start >= {cut}"))
+    return n, m
+
+
 def main():
+    backend = sys.argv[4] if len(sys.argv) > 4 else "sqlite"
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
-    db = os.path.join(out, "h.db")
-    hargs = SMALL + ["--history", db, "--retain", "1s=20s,10s=1h"]
+    ch = None
+    if backend == "clickhouse" and (len(sys.argv) < 6 or not os.path.exists(sys.argv[5])):
+        print("skip: clickhouse-server is not installed (scripts/setup installs it)")
+        return 77
+    if backend == "clickhouse":
+        ch = ClickHouse(sys.argv[5], os.path.join(out, "ch"))
+        target = f"clickhouse://127.0.0.1:{ch.http}/edgeprobe_test"
+    else:
+        target = os.path.join(out, "h.db")
+    try:
+        return run(backend, target, ch)
+    finally:
+        if ch:
+            ch.stop()
+
+
+def run(backend, target, ch):
+    hargs = SMALL + ["--history", target, "--retain", "1s=1d,10s=1h"]
     h = Collector(collector, out, "h", ["udp://127.0.0.1:0"], hargs)
     m = Collector(collector, out, "m", ["udp://127.0.0.1:0"], LARGE)
+    old_end = END0 - 2 * 86400 * 10**9  # two days before: for retention
     for c in (h, m):
-        feed(c, "pa,pb", 1)  # two probes, window by window, as live probes send
+        subprocess.run([send, f"127.0.0.1:{c.ports[0]}", "past", "pa,pb", "1", "30",
+                        str(old_end)], capture_output=True, timeout=60, check=True)
+        feed(c, "pa,pb", 2)  # two probes, window by window, as live probes send
     for c in (h, m):
-        settle(c, 2 * N)
+        settle(c, 2 * N + 60)
     end = END0 + (N + 50) * 100_000_000
-    compare("history + memory", h, m, end)
+    compare(f"{backend}: history + memory", h, m, end)
 
-    # Memory really is small: the 10 s tier holds 30 s, the range reaches 150 s back.
     hm = metrics(h)
     written = hm.get("edgeprobe_collector_history_buckets_written_total", 0)
     if written < 2 * (150 + 15):
-        fail(f"history: only {written} buckets written")
+        fail(f"{backend}: only {written} buckets written")
     else:
-        ok(f"history: {written:.0f} buckets written, "
+        ok(f"{backend}: {written:.0f} buckets written, "
            f"{hm.get('edgeprobe_collector_history_rows_written_total', 0):.0f} rows")
+    before_old, _ = old_rows(backend, target, ch)
+    parts = ch.query("SELECT table, partition, sum(rows) FROM system.parts WHERE database = "
+                     "'edgeprobe_test' AND active GROUP BY table, partition FORMAT TSV") if ch else ""
 
-    # Retention: 1 s rows older than 20 s before the newest are deleted (checked every 5 s).
-    deadline = time.time() + 15
-    while time.time() < deadline:
-        hm = metrics(h)
-        if hm.get("edgeprobe_collector_history_rows_expired_total", 0) > 0:
-            break
-        time.sleep(0.5)
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    span = con.execute("SELECT (max(start_ns) - min(start_ns)) / 1e9, count(*) FROM bucket "
-                       "WHERE step_ns = 1000000000 AND probe = ''").fetchone()
-    tens = con.execute("SELECT count(*) FROM bucket WHERE step_ns = 10000000000 AND probe = ''"
-                       ).fetchone()[0]
-    con.close()
-    expired = hm.get("edgeprobe_collector_history_rows_expired_total", 0)
-    if expired > 0 and span[0] is not None and span[0] <= 21 and tens >= 15:
-        ok(f"retention: 1 s rows kept over {span[0]:.0f} s ({span[1]} buckets), "
-           f"{expired:.0f} rows expired; the 10 s tier keeps {tens} buckets")
-    else:
-        fail(f"retention: expired {expired}, 1 s span {span}, 10 s buckets {tens}")
-
-    # kill -9, restart on the same file: the same answers (memory refilled, older from disk).
+    # kill -9, restart on the same history: the same answers (memory refilled, older from
+    # the history), and retention applied at start (the buckets of two days ago).
     h.p.send_signal(signal.SIGKILL)
     h.p.wait()
     h = Collector(collector, out, "h2", ["udp://127.0.0.1:0"], hargs)
     log = open(os.path.join(out, "h2.log")).read()
-    compare("after kill -9 and restart", h, m, end)
+    compare(f"{backend}: after kill -9 and restart", h, m, end)
     if "reloaded" not in log:
-        fail(f"restart: no reload in the log: {log[-300:]}")
+        fail(f"{backend}: restart: no reload in the log: {log[-300:]}")
     pa = h.probe("pa")
     if not pa or pa["age_s"] is not None:
-        fail(f"restart: probe pa not restored as a silent probe: {pa}")
+        fail(f"{backend}: restart: probe pa not restored as a silent probe: {pa}")
     else:
-        ok("restart: probe pa restored from the history, never heard since (age_s null)")
+        ok(f"{backend}: restart: probe pa restored from the history, never heard since (age_s null)")
+    after_old, kept = old_rows(backend, target, ch)
+    expired = metrics(h).get("edgeprobe_collector_history_rows_expired_total", 0)
+    if before_old > 0 and after_old == 0 and expired > 0 and kept > 0:
+        ok(f"{backend}: retention (--retain 1s=1d,10s=1h): {before_old} rows of two days ago "
+           f"deleted at start ({expired:.0f} ASN rows), {kept} recent kept")
+    else:
+        fail(f"{backend}: retention: old buckets {before_old} -> {after_old}, expired {expired}, "
+             f"kept {kept}; parts before the restart {parts!r}; {metrics(h)}")
 
     # New data after the restart merges with what was reloaded.
     for c in (h, m):
         subprocess.run([send, f"127.0.0.1:{c.ports[0]}", "past", "pc", "3", "100",
                         str(END0 + N * 100_000_000)], capture_output=True, timeout=60, check=True)
     settle(h, 100)
-    settle(m, 2 * N + 100)
-    compare("after new data on the restarted collector", h, m, end + 100 * 100_000_000)
+    settle(m, 2 * N + 160)
+    end += 100 * 100_000_000
+    compare(f"{backend}: after new data on the restarted collector", h, m, end)
+
+    if ch:
+        # The database goes away mid-run and comes back: errors counted, the batches kept
+        # (within --history-queue) and written once it is back, without a restart.
+        ch.stop()
+        for c in (h, m):
+            subprocess.run([send, f"127.0.0.1:{c.ports[0]}", "past", "pd", "4", "100",
+                            str(END0 + (N + 100) * 100_000_000)], capture_output=True, timeout=60,
+                           check=True)
+        settle(h, 200)
+        settle(m, 2 * N + 260)
+        time.sleep(2)
+        hm = metrics(h)
+        errs = hm.get("edgeprobe_collector_history_write_errors_total", 0)
+        queued = hm.get("edgeprobe_collector_history_queue_bytes", 0)
+        ch.start()
+        deadline = time.time() + 20
+        while time.time() < deadline and metrics(h).get(
+                "edgeprobe_collector_history_queue_bytes", 1) > 0:
+            time.sleep(0.3)
+        left = metrics(h).get("edgeprobe_collector_history_queue_bytes", 1)
+        if errs > 0 and queued > 0 and left == 0:
+            ok(f"clickhouse: down mid-run: {errs:.0f} write errors, {queued:.0f} bytes held, "
+               "all written once it was back, without a restart")
+        else:
+            fail(f"clickhouse: down mid-run: errors {errs}, queued {queued}, left {left}")
+        end += 100 * 100_000_000
+        # What was held is in the database: a restarted collector serves it.
+        h.stop()
+        h = Collector(collector, out, "h3", ["udp://127.0.0.1:0"], hargs)
+        compare("clickhouse: after the outage and a restart", h, m, end)
     h.stop()
     m.stop()
 
+    if backend == "sqlite":
+        sqlite_faults(target)
+    else:
+        ch.query("CREATE DATABASE IF NOT EXISTS edgeprobe_other")
+        ch.query("CREATE TABLE edgeprobe_other.meta (k String, v String) ENGINE = TinyLog")
+        ch.query("INSERT INTO edgeprobe_other.meta VALUES ('format', 'schema 1, hist 1 60000000 3')")
+        start_fails(["--history", f"clickhouse://127.0.0.1:{ch.http}/edgeprobe_other"],
+                    "this collector uses")
+        start_fails(["--history", f"clickhouse://127.0.0.1:{free_port()}/x"], "--history")
+        start_fails(["--history", f"clickhouse://127.0.0.1:{ch.http}/bad;name"], "expected")
+
+    print(f"{len(OKS)} ok, {len(FAILS)} failed")
+    return 1 if FAILS else 0
+
+
+def sqlite_faults(db):
     # Refused files.
     junk = os.path.join(out, "junk.db")
     with open(junk, "wb") as f:
@@ -220,9 +353,6 @@ def main():
             full_disk(mnt)
         finally:
             subprocess.run(["umount", "-l", mnt])
-
-    print(f"{len(OKS)} ok, {len(FAILS)} failed")
-    return 1 if FAILS else 0
 
 
 def full_disk(mnt):

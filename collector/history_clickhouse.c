@@ -1,0 +1,741 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * history_clickhouse.c - the history in ClickHouse, over its HTTP interface
+ * (libcurl): MergeTree tables keyed by (step, probe, ASN, time), the
+ * histograms as bucket-index and count arrays that sumMap merges exactly,
+ * partitions per step and day (retention drops whole partitions), and a
+ * collector column so that several collectors share one database.
+ * Rewritten buckets (late data) are new versions of a ReplacingMergeTree,
+ * read with FINAL.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "history_int.h"
+
+#define CH_SCHEMA 1
+#define CH_DAY_NS (86400ull * 1000000000ull)
+#define CH_RESPONSE_MAX (512u << 20) /* a larger answer is an error, not an allocation */
+
+/* A growing text buffer (request bodies, responses). */
+struct buf {
+	char *p;
+	size_t len, cap;
+	int nomem;
+};
+
+struct ch_be {
+	CURL *w, *r;           /* the writer's and the readers' handles */
+	char url[256];         /* http://HOST:PORT/ */
+	char db[64];
+	char id[128];          /* this collector's name, SQL-escaped */
+	struct ep_hdr_cfg hcfg;
+	struct buf req, resp, rbuf; /* the writer's request, and the readers' response */
+	struct ep_hbin *bins;  /* the readers' scratch */
+	size_t bins_cap;
+	uint64_t *nums;        /* one map's indexes and counts as parsed (2 x counts_len) */
+	struct ep_centry *ent;
+	uint32_t ent_cap;
+};
+
+static void buf_reserve(struct buf *b, size_t more)
+{
+	char *p;
+	size_t cap;
+
+	if (b->nomem || b->len + more + 1 <= b->cap)
+		return;
+	cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + more + 1)
+		cap *= 2;
+	if (cap > CH_RESPONSE_MAX || !(p = realloc(b->p, cap))) {
+		b->nomem = 1;
+		return;
+	}
+	b->p = p;
+	b->cap = cap;
+}
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+	buf_reserve(b, n);
+	if (b->nomem)
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void buf_fmt(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	buf_reserve(b, (size_t)n);
+	if (b->nomem)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+/* s as a TabSeparated field (backslash, tab, newline escaped). */
+static void buf_tsv(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '\t' || *s == '\n') {
+			char e[2] = {'\\', *s == '\t' ? 't' : *s == '\n' ? 'n' : '\\'};
+
+			buf_add(b, e, 2);
+		} else {
+			buf_add(b, s, 1);
+		}
+	}
+}
+
+/* s as the inside of a quoted SQL string. */
+static void buf_sql(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '\'')
+			buf_add(b, "\\", 1);
+		buf_add(b, s, 1);
+	}
+}
+
+static size_t on_data(char *p, size_t size, size_t n, void *ctx)
+{
+	struct buf *b = ctx;
+
+	buf_add(b, p, size * n);
+	return b->nomem ? 0 : size * n;
+}
+
+/*
+ * POST body (a query, or "INSERT ... FORMAT TabSeparated\n" and its rows) and
+ * read the answer into resp.  @return 0, or -EIO with the server's message in err
+ */
+static int ch_post(struct ch_be *c, CURL *h, const struct buf *body, struct buf *resp, char *err,
+		   size_t errlen)
+{
+	long status = 0;
+	CURLcode rc;
+
+	resp->len = 0;
+	resp->nomem = 0;
+	buf_add(resp, "", 0);
+	curl_easy_setopt(h, CURLOPT_URL, c->url);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->p ? body->p : "");
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
+	rc = curl_easy_perform(h);
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "%s: %s", c->url, resp->nomem ? "answer too large"
+								    : curl_easy_strerror(rc));
+		return -EIO;
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200) {
+		size_t n = strcspn(resp->p ? resp->p : "", "\n");
+
+		snprintf(err, errlen, "%s: HTTP %ld: %.*s", c->url, status, (int)(n > 300 ? 300 : n),
+			 resp->p ? resp->p : "");
+		return -EIO;
+	}
+	return 0;
+}
+
+/* One statement, no answer wanted. */
+static int ch_exec(struct ch_be *c, CURL *h, char *err, size_t errlen, const char *fmt, ...)
+{
+	struct buf q = {0};
+	va_list ap;
+	int n, ret;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	buf_reserve(&q, (size_t)n);
+	if (q.nomem)
+		return -ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(q.p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	q.len = (size_t)n;
+	ret = ch_post(c, h, &q, &c->resp, err, errlen);
+	free(q.p);
+	return ret;
+}
+
+static CURL *handle(void)
+{
+	CURL *h = curl_easy_init();
+
+	if (h) {
+		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
+		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	}
+	return h;
+}
+
+static void ch_close(void *be)
+{
+	struct ch_be *c = be;
+
+	if (!c)
+		return;
+	curl_easy_cleanup(c->w);
+	curl_easy_cleanup(c->r);
+	free(c->req.p);
+	free(c->resp.p);
+	free(c->rbuf.p);
+	free(c->bins);
+	free(c->nums);
+	free(c->ent);
+	free(c);
+}
+
+static const char *const ch_tables[] = {
+	"CREATE TABLE IF NOT EXISTS %s.meta (k String, v String) ENGINE = TinyLog",
+	"CREATE TABLE IF NOT EXISTS %s.bucket (step UInt64, collector String, probe String,"
+	" start UInt64, newest_end UInt64, windows UInt64, written UInt64)"
+	" ENGINE = ReplacingMergeTree(written) PARTITION BY (step, intDiv(start, 86400000000000))"
+	" ORDER BY (step, probe, start, collector)",
+	"CREATE TABLE IF NOT EXISTS %s.asn (step UInt64, collector String, probe String,"
+	" start UInt64, asn UInt32, written UInt64, c Array(UInt64),"
+	" hs_i Array(Int32), hs_n Array(UInt64), hd_i Array(Int32), hd_n Array(UInt64),"
+	" hr_i Array(Int32), hr_n Array(UInt64))"
+	" ENGINE = ReplacingMergeTree(written) PARTITION BY (step, intDiv(start, 86400000000000))"
+	" ORDER BY (step, probe, asn, start, collector)",
+	"CREATE TABLE IF NOT EXISTS %s.org (asn UInt32, name String, written UInt64)"
+	" ENGINE = ReplacingMergeTree(written) ORDER BY asn",
+};
+
+/* clickhouse://HOST:PORT[/DATABASE] into the base URL and the database. @return 0 or -EINVAL */
+static int parse_url(struct ch_be *c, const char *path)
+{
+	const char *hp = path + strlen("clickhouse://"), *slash = strchr(hp, '/');
+	size_t n = slash ? (size_t)(slash - hp) : strlen(hp), i;
+	const char *db = slash && slash[1] ? slash + 1 : "edgeprobe";
+
+	if (!n || n > 200 || strlen(db) >= sizeof(c->db))
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (!(hp[i] == '.' || hp[i] == ':' || hp[i] == '-' || hp[i] == '[' || hp[i] == ']' ||
+		      (hp[i] >= '0' && hp[i] <= '9') || (hp[i] >= 'a' && hp[i] <= 'z') ||
+		      (hp[i] >= 'A' && hp[i] <= 'Z')))
+			return -EINVAL;
+	for (i = 0; db[i]; i++)
+		if (!(db[i] == '_' || (db[i] >= '0' && db[i] <= '9') || (db[i] >= 'a' && db[i] <= 'z') ||
+		      (db[i] >= 'A' && db[i] <= 'Z')))
+			return -EINVAL;
+	snprintf(c->url, sizeof(c->url), "http://%.*s/", (int)n, hp);
+	snprintf(c->db, sizeof(c->db), "%s", db);
+	return 0;
+}
+
+static int ch_open(void **out, const struct ep_history_cfg *cfg, const struct ep_hdr_cfg *hcfg,
+		   char *err, size_t errlen)
+{
+	struct ch_be *c = calloc(1, sizeof(*c));
+	char want[96];
+	struct buf id = {0};
+	size_t i;
+	int ret;
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c->hcfg = *hcfg;
+	if (parse_url(c, cfg->path) < 0) {
+		snprintf(err, errlen, "expected clickhouse://HOST:PORT[/DATABASE] (database: letters, "
+				      "digits, _)");
+		ret = -EINVAL;
+		goto out;
+	}
+	buf_sql(&id, cfg->id && *cfg->id ? cfg->id : "collector");
+	if (id.nomem || id.len >= sizeof(c->id)) {
+		free(id.p);
+		snprintf(err, errlen, "--history-id: at most %zu bytes", sizeof(c->id) / 2);
+		ret = -EINVAL;
+		goto out;
+	}
+	memcpy(c->id, id.p, id.len + 1);
+	free(id.p);
+	c->w = handle();
+	c->r = handle();
+	if (!c->w || !c->r) {
+		snprintf(err, errlen, "out of memory");
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = ch_exec(c, c->w, err, errlen, "CREATE DATABASE IF NOT EXISTS %s", c->db);
+	for (i = 0; ret == 0 && i < sizeof(ch_tables) / sizeof(ch_tables[0]); i++)
+		ret = ch_exec(c, c->w, err, errlen, ch_tables[i], c->db);
+	if (ret < 0)
+		goto out;
+	snprintf(want, sizeof(want), "schema %d, hist %" PRId64 " %" PRId64 " %d", CH_SCHEMA,
+		 hcfg->lowest, hcfg->highest, hcfg->sig_digits);
+	ret = ch_exec(c, c->w, err, errlen, "SELECT v FROM %s.meta WHERE k = 'format' LIMIT 1",
+		      c->db);
+	if (ret < 0)
+		goto out;
+	c->resp.p[strcspn(c->resp.p, "\n")] = '\0';
+	if (c->resp.p[0] && strcmp(c->resp.p, want)) {
+		snprintf(err, errlen, "database %s was written as '%s', this collector uses '%s'",
+			 c->db, c->resp.p, want);
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!c->resp.p[0])
+		ret = ch_exec(c, c->w, err, errlen, "INSERT INTO %s.meta VALUES ('format', '%s')",
+			      c->db, want);
+	if (ret == 0) {
+		*out = c;
+		return 0;
+	}
+out:
+	ch_close(c);
+	return ret;
+}
+
+static void add_array_i(struct buf *b, const struct ep_hbin *bins, uint32_t n, int idx)
+{
+	uint32_t i;
+
+	buf_add(b, "\t[", 2);
+	for (i = 0; i < n; i++)
+		buf_fmt(b, i ? ",%" PRIu64 : "%" PRIu64,
+			idx ? (uint64_t)(uint32_t)bins[i].idx : (uint64_t)bins[i].count);
+	buf_add(b, "]", 1);
+}
+
+static int ch_write(void *be, const struct ep_hbatch *list, struct ep_hist_codec *codec,
+		    uint64_t *rows, char *err, size_t errlen)
+{
+	struct ch_be *c = be;
+	struct buf *q = &c->req;
+	const struct ep_hbatch *b;
+	struct timespec ts;
+	uint64_t written;
+	int ret = 0, kind;
+
+	(void)codec;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	written = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	*rows = 0;
+	/* One INSERT per table: buckets, their ASN rows, names. */
+	for (kind = 0; kind < 3 && ret == 0; kind++) {
+		int any = 0;
+
+		q->len = 0;
+		q->nomem = 0;
+		buf_fmt(q, "INSERT INTO %s.%s FORMAT TabSeparated\n", c->db,
+			kind == 0 ? "bucket" : kind == 1 ? "asn" : "org");
+		for (b = list; b; b = b->next) {
+			uint32_t i, k;
+
+			if ((kind == 2) != !!b->org)
+				continue;
+			any = 1;
+			if (kind == 2) {
+				buf_fmt(q, "%u\t", b->org_asn);
+				buf_tsv(q, b->org);
+				buf_fmt(q, "\t%" PRIu64 "\n", written);
+				continue;
+			}
+			if (kind == 0) {
+				buf_fmt(q, "%" PRIu64 "\t%s\t", b->step_ns, c->id);
+				buf_tsv(q, b->probe);
+				buf_fmt(q, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\n",
+					b->start_ns, b->newest_end_ns, b->windows, written);
+				continue;
+			}
+			for (i = 0; i < b->n; i++) {
+				const struct ep_hrow *r = &b->rows[i];
+
+				buf_fmt(q, "%" PRIu64 "\t%s\t", b->step_ns, c->id);
+				buf_tsv(q, b->probe);
+				buf_fmt(q, "\t%" PRIu64 "\t%u\t%" PRIu64 "\t[", b->start_ns, r->asn, written);
+				for (k = 0; k < EP_AC__COUNT; k++)
+					buf_fmt(q, k ? ",%" PRIu64 : "%" PRIu64, r->c[k]);
+				buf_add(q, "]", 1);
+				for (k = 0; k < EP_AH__COUNT; k++) {
+					add_array_i(q, b->bins + r->off[k], r->nb[k], 1);
+					add_array_i(q, b->bins + r->off[k], r->nb[k], 0);
+				}
+				buf_add(q, "\n", 1);
+				(*rows)++;
+			}
+		}
+		if (q->nomem) {
+			snprintf(err, errlen, "out of memory for an insert");
+			return -ENOMEM;
+		}
+		if (any)
+			ret = ch_post(c, c->w, q, &c->resp, err, errlen);
+	}
+	if (ret < 0)
+		*rows = 0;
+	return ret;
+}
+
+static long ch_expire(void *be, uint64_t step_ns, uint64_t before_ns)
+{
+	struct ch_be *c = be;
+	char err[512], *line, *save = NULL;
+	uint64_t keep_day = before_ns / CH_DAY_NS; /* partitions of days before it go */
+	long rows = 0;
+	struct buf list = {0};
+	const char *const tables[] = {"asn", "bucket"};
+	size_t t;
+
+	for (t = 0; t < 2; t++) {
+		if (ch_exec(c, c->w, err, sizeof(err),
+			    "SELECT partition, sum(rows) FROM system.parts WHERE database = '%s' AND"
+			    " table = '%s' AND active GROUP BY partition FORMAT TabSeparated",
+			    c->db, tables[t]) < 0)
+			return -EIO;
+		list.len = 0;
+		buf_add(&list, c->resp.p, c->resp.len);
+		if (list.nomem)
+			return -ENOMEM;
+		for (line = strtok_r(list.p, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			unsigned long long step, day, n;
+
+			/* partition (STEP,DAY), rows */
+			if (sscanf(line, "(%llu,%llu)\t%llu", &step, &day, &n) != 3 || step != step_ns ||
+			    day >= keep_day)
+				continue;
+			/* A partition that will not drop now is tried again at the next expiry. */
+			if (ch_exec(c, c->w, err, sizeof(err), "ALTER TABLE %s.%s DROP PARTITION (%llu, %llu)",
+				    c->db, tables[t], step, day) == 0 && t == 0)
+				rows += (long)n;
+		}
+	}
+	free(list.p);
+	return rows;
+}
+
+/* "[1,2,3]" into up to cap unsigned numbers. @return count, or -1 */
+static long parse_array(const char **pp, uint64_t *out, size_t cap, int sign)
+{
+	const char *p = *pp;
+	long n = 0;
+
+	if (*p++ != '[')
+		return -1;
+	while (*p && *p != ']') {
+		char *end;
+		long long v = sign ? strtoll(p, &end, 10) : (long long)strtoull(p, &end, 10);
+
+		if (end == p || (size_t)n >= cap)
+			return -1;
+		out[n++] = (uint64_t)v;
+		p = end;
+		if (*p == ',')
+			p++;
+	}
+	if (*p != ']')
+		return -1;
+	*pp = p + 1;
+	return n;
+}
+
+/* "([i,...],[n,...])" of sumMap into a sparse histogram in the scratch at *used. */
+static int parse_map(struct ch_be *c, const char **pp, struct ep_shist *h, size_t *used)
+{
+	size_t room = (size_t)c->hcfg.counts_len;
+	uint64_t *ix = c->nums, *ct;
+	const char *p = *pp;
+	long ni, nc, i;
+
+	if (*p++ != '(')
+		return -1;
+	ni = parse_array(&p, ix, room, 1);
+	if (ni < 0 || *p++ != ',')
+		return -1;
+	ct = ix + ni;
+	nc = parse_array(&p, ct, room, 0);
+	if (nc != ni || *p++ != ')')
+		return -1;
+	memset(h, 0, sizeof(*h));
+	h->b = c->bins + *used;
+	for (i = 0; i < ni; i++) {
+		int64_t idx = (int64_t)ix[i];
+		uint64_t cnt = ct[i];
+
+		if (idx < 0 || idx >= c->hcfg.counts_len || !cnt || cnt > UINT32_MAX ||
+		    (i && idx <= h->b[i - 1].idx))
+			return -1;
+		h->b[i].idx = (int32_t)idx;
+		h->b[i].count = (uint32_t)cnt;
+		h->total += cnt;
+	}
+	h->n = h->cap = (uint32_t)ni;
+	*used += (size_t)ni;
+	*pp = p;
+	return 0;
+}
+
+/* Room for entry n and the bins of three more histograms at their largest (pointers kept). */
+static int grow_scratch(struct ch_be *c, uint32_t n, size_t used)
+{
+	size_t need = used + EP_AH__COUNT * (size_t)c->hcfg.counts_len;
+
+	if (!c->nums && !(c->nums = malloc(2 * (size_t)c->hcfg.counts_len * sizeof(*c->nums))))
+		return -ENOMEM;
+
+	if (n + 1 > c->ent_cap) {
+		uint32_t cap = c->ent_cap ? 2 * c->ent_cap : 256;
+		struct ep_centry *e = realloc(c->ent, cap * sizeof(*e));
+
+		if (!e)
+			return -ENOMEM;
+		c->ent = e;
+		c->ent_cap = cap;
+	}
+	if (need > c->bins_cap) {
+		size_t cap = c->bins_cap ? 2 * c->bins_cap : 4 * need;
+		struct ep_hbin *b;
+		uint32_t i, k;
+
+		while (cap < need)
+			cap *= 2;
+		b = realloc(c->bins, cap * sizeof(*b));
+		if (!b)
+			return -ENOMEM;
+		for (i = 0; i < n; i++)
+			for (k = 0; k < EP_AH__COUNT; k++)
+				if (c->ent[i].h[k].b)
+					c->ent[i].h[k].b = b + (c->ent[i].h[k].b - c->bins);
+		c->bins = b;
+		c->bins_cap = cap;
+	}
+	return 0;
+}
+
+/* One answer row "START\tASN\t[counters]\t(map)\t(map)\t(map)". @return 0 or -1 */
+static int parse_row(struct ch_be *c, const char *p, uint64_t *start, struct ep_centry *e,
+		     size_t *used)
+{
+	uint64_t cv[EP_AC__COUNT];
+	unsigned long long asn;
+	char *end;
+	uint32_t k;
+
+	*start = strtoull(p, &end, 10);
+	if (end == p || *end != '\t')
+		return -1;
+	p = end + 1;
+	asn = strtoull(p, &end, 10);
+	if (end == p || *end != '\t' || asn > UINT32_MAX)
+		return -1;
+	p = end + 1;
+	memset(e, 0, sizeof(*e));
+	e->asn = (uint32_t)asn;
+	if (parse_array(&p, cv, EP_AC__COUNT, 0) != EP_AC__COUNT)
+		return -1;
+	memcpy(e->c, cv, sizeof(e->c));
+	for (k = 0; k < EP_AH__COUNT; k++)
+		if (*p++ != '\t' || parse_map(c, &p, &e->h[k], used) < 0)
+			return -1;
+	return *p ? -1 : 0;
+}
+
+/* "SELECT ... WHERE step = S AND probe = 'P' AND start in [a, b) [AND collector = me]" tail. */
+static void where(struct ch_be *c, struct buf *q, const char *probe, uint64_t step_ns,
+		  uint64_t start_ns, uint64_t end_ns, int own)
+{
+	buf_fmt(q, " WHERE step = %" PRIu64 " AND probe = '", step_ns);
+	buf_sql(q, probe);
+	buf_fmt(q, "' AND start >= %" PRIu64 " AND start < %" PRIu64, start_ns, end_ns);
+	if (own)
+		buf_fmt(q, " AND collector = '%s'", c->id);
+}
+
+/*
+ * The bucket list (start, newest end, windows) and the ASN rows, both ordered
+ * by start, merged over every collector (or only this one's) by ClickHouse:
+ * sumForEach adds the counters, sumMap the histograms, exactly.
+ */
+static long ch_read(void *be, const char *probe, uint64_t step_ns, uint64_t start_ns,
+		    uint64_t end_ns, int own, ep_history_cb cb, void *ctx, uint64_t *corrupt)
+{
+	struct ch_be *c = be;
+	struct buf q = {0}, *rb = &c->rbuf;
+	char err[512], *bk, *bsave = NULL, *line, *b;
+	long nb = 0;
+	int ret;
+
+	buf_fmt(&q, "SELECT start, max(newest_end), sum(windows) FROM %s.bucket FINAL", c->db);
+	where(c, &q, probe, step_ns, start_ns, end_ns, own);
+	buf_fmt(&q, " GROUP BY start ORDER BY start FORMAT TabSeparated");
+	ret = q.nomem ? -ENOMEM : ch_post(c, c->r, &q, rb, err, sizeof(err));
+	if (ret < 0) {
+		free(q.p);
+		return ret;
+	}
+	bk = rb->p; /* kept while the rows are read into the buffer */
+	rb->p = NULL;
+	rb->len = rb->cap = 0;
+	q.len = 0;
+	buf_fmt(&q, "SELECT start, asn, sumForEach(c), sumMap(hs_i, hs_n), sumMap(hd_i, hd_n),"
+		" sumMap(hr_i, hr_n) FROM %s.asn FINAL", c->db);
+	where(c, &q, probe, step_ns, start_ns, end_ns, own);
+	buf_fmt(&q, " GROUP BY start, asn ORDER BY start, asn FORMAT TabSeparated");
+	ret = q.nomem ? -ENOMEM : ch_post(c, c->r, &q, rb, err, sizeof(err));
+	free(q.p);
+	if (ret < 0) {
+		free(bk);
+		return ret;
+	}
+	line = rb->p;
+	for (b = strtok_r(bk, "\n", &bsave); b && ret == 0; b = strtok_r(NULL, "\n", &bsave)) {
+		unsigned long long start, newest, windows;
+		uint32_t n = 0;
+		size_t used = 0;
+
+		if (sscanf(b, "%llu\t%llu\t%llu", &start, &newest, &windows) != 3) {
+			ret = -EIO;
+			break;
+		}
+		while (line && *line) {
+			char *next = strchr(line, '\n');
+			uint64_t s;
+
+			if (next)
+				*next = '\0';
+			if (grow_scratch(c, n, used) < 0) {
+				ret = -ENOMEM;
+				break;
+			}
+			if (parse_row(c, line, &s, &c->ent[n], &used) < 0) {
+				(*corrupt)++;
+			} else if (s > start) {
+				if (next)
+					*next = '\n';
+				break; /* the next bucket's first row */
+			} else if (s == start) {
+				n++;
+			} /* else: rows of a bucket the list did not name, skipped */
+			line = next ? next + 1 : NULL;
+		}
+		if (ret == 0 && cb(start, newest, windows, c->ent, n, ctx))
+			break;
+		nb++;
+	}
+	free(bk);
+	return ret < 0 ? ret : nb;
+}
+
+static int ch_bounds(void *be, const char *probe, uint64_t step_ns, int own, uint64_t *oldest,
+		     uint64_t *newest)
+{
+	struct ch_be *c = be;
+	struct buf q = {0};
+	unsigned long long lo, hi, n;
+	char err[512];
+	int ret;
+
+	buf_fmt(&q, "SELECT min(start), max(start), count() FROM %s.bucket", c->db);
+	where(c, &q, probe, step_ns, 0, INT64_MAX, own);
+	buf_fmt(&q, " FORMAT TabSeparated");
+	ret = q.nomem ? -ENOMEM : ch_post(c, c->r, &q, &c->rbuf, err, sizeof(err));
+	free(q.p);
+	if (ret < 0)
+		return ret;
+	if (sscanf(c->rbuf.p, "%llu\t%llu\t%llu", &lo, &hi, &n) != 3)
+		return -EIO;
+	*oldest = lo;
+	*newest = hi;
+	return n ? 0 : -ENOENT;
+}
+
+/* ClickHouse's TabSeparated escapes, undone in place. */
+static void tsv_unescape(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++) {
+		if (*s != '\\' || !s[1]) {
+			*d++ = *s;
+			continue;
+		}
+		s++;
+		*d++ = *s == 't' ? '\t' : *s == 'n' ? '\n' : *s == 'r' ? '\r' : *s == 'b' ? '\b' :
+		       *s == 'f' ? '\f' : *s == '0' ? '\0' : *s;
+	}
+	*d = '\0';
+}
+
+static int ch_probes(void *be, uint64_t step_ns, uint64_t since_ns,
+		     int (*cb)(const char *probe, void *ctx), void *ctx)
+{
+	struct ch_be *c = be;
+	char err[512], *line, *save = NULL;
+	int n = 0;
+
+	if (ch_exec(c, c->r, err, sizeof(err), "SELECT DISTINCT probe FROM %s.bucket WHERE step = %"
+		    PRIu64 " AND start >= %" PRIu64 " AND collector = '%s' FORMAT TabSeparated",
+		    c->db, step_ns, since_ns, c->id) < 0)
+		return -EIO;
+	for (line = strtok_r(c->resp.p, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		tsv_unescape(line);
+		n++;
+		if (cb(line, ctx))
+			break;
+	}
+	return n;
+}
+
+static long ch_orgs(void *be, void (*cb)(uint32_t asn, const char *org, void *ctx), void *ctx)
+{
+	struct ch_be *c = be;
+	char err[512], *line, *save = NULL;
+	long n = 0;
+
+	if (ch_exec(c, c->r, err, sizeof(err), "SELECT asn, argMax(name, written) FROM %s.org"
+		    " GROUP BY asn FORMAT TabSeparated", c->db) < 0)
+		return -EIO;
+	for (line = strtok_r(c->resp.p, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *tab = strchr(line, '\t'), *end;
+		unsigned long long asn = strtoull(line, &end, 10);
+
+		if (!tab || end != tab || asn > UINT32_MAX)
+			continue;
+		tsv_unescape(tab + 1);
+		cb((uint32_t)asn, tab + 1, ctx);
+		n++;
+	}
+	return n;
+}
+
+const struct ep_history_ops ep_history_clickhouse = {
+	.name = "clickhouse",
+	.min_interval_ns = 1000000000ull, /* about one insert per second per table */
+	.open = ch_open,
+	.write = ch_write,
+	.expire = ch_expire,
+	.read = ch_read,
+	.probes = ch_probes,
+	.bounds = ch_bounds,
+	.orgs = ch_orgs,
+	.close = ch_close,
+};
