@@ -268,27 +268,67 @@ static int older_bucket(uint64_t start, uint64_t newest_end, uint64_t windows,
 	return o->nomem;
 }
 
-uint64_t ep_api_visit(struct ep_collector *c, const struct range *r, uint64_t start, uint64_t end,
-		      uint64_t min_step, uint64_t budget, ep_view_visit_cb cb, void *ctx)
+/*
+ * Where memory's coarsest tier is whole: its newest unbroken run of buckets.
+ * Before it, the history answers (a complete bucket is always written, and
+ * one freed or recycled was written first).
+ */
+static uint64_t held_from(const struct ep_view *v)
 {
-	const struct ep_view *v = r->view;
-	uint32_t top = v->ntiers - 1;
-	uint64_t step = v->t[top].step_ns, held = ep_view_tier_oldest(v, top);
-	struct older o = {.cb = cb, .ctx = ctx, .step = step};
+	const struct ep_tier *t = &v->t[v->ntiers - 1];
+	uint64_t held = ep_view_tier_run(v, v->ntiers - 1);
 
 	if (!held)
 		held = UINT64_MAX;
-	if (held < v->t[top].shed_below)
-		held = v->t[top].shed_below;
+	return held < t->shed_below ? t->shed_below : held;
+}
+
+/*
+ * The history is read without the collector's lock (a slow database must not
+ * hold ingest up): the visitors write only the request's own state.  After
+ * the lock is taken again the probe's view is looked up anew (it may have
+ * been evicted meanwhile); if memory let buckets go meanwhile (their slots
+ * recycled for newer data), those are read from the history too, again
+ * unlocked, at most twice more.  A bucket let go during the read and not yet
+ * written by the history's writer is missing from that one answer.  A failed
+ * read is counted by the history (history_read_errors): the answer lacks it.
+ */
+uint64_t ep_api_visit(struct ep_collector *c, struct range *r, uint64_t start, uint64_t end,
+		      uint64_t min_step, uint64_t budget, ep_view_visit_cb cb, void *ctx)
+{
+	const struct ep_view *v = r->view;
+	uint64_t step = v->t[v->ntiers - 1].step_ns, held = held_from(v), from;
+	struct older o = {.cb = cb, .ctx = ctx, .step = step};
+	char probe[EP_WIRE_PROBE_MAX + 1];
+	int round;
+
 	if (!c->older || start >= held || (min_step && min_step % step))
 		return ep_view_visit_budget(v, start, end, min_step, budget, cb, ctx);
-	/* A failed read is counted by the history (history_read_errors): the answer lacks it. */
-	c->older(c->older_ctx, r->probe ? r->probe : "", step, start - start % step,
-		 end < held ? end : held, older_bucket, &o);
+	snprintf(probe, sizeof(probe), "%s", r->probe ? r->probe : "");
+	from = start - start % step;
+	for (round = 0; round < 3 && from < held && from < end; round++) {
+		uint64_t upto = end < held ? end : held;
+
+		pthread_mutex_unlock(&c->lock);
+		c->older(c->older_ctx, probe, step, from, upto, older_bucket, &o);
+		pthread_mutex_lock(&c->lock);
+		if (r->probe) {
+			struct ep_cprobe *p = ep_collector_probe(c, probe);
+
+			if (!p || !p->view)
+				return step; /* evicted meanwhile: its history is all there is */
+			r->view = v = p->view;
+			r->probe = p->id;
+		}
+		from = upto;
+		held = held_from(v);
+		if (v->t[v->ntiers - 1].step_ns != step)
+			break;
+	}
 	if (o.nomem)
 		c->all.ctr.nomem++; /* merges lost to allocation failure */
-	if (held < end)
-		ep_view_visit_tier(v, top, held, end, cb, ctx);
+	if (from < end)
+		ep_view_visit_tier(v, v->ntiers - 1, from, end, cb, ctx);
 	return step;
 }
 

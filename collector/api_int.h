@@ -44,10 +44,11 @@ int ep_api_get_range(struct ep_collector *c, const struct ep_api_req *q, const c
 /*
  * ep_view_visit_budget() over the request's view, with what lies before the
  * coarsest tier's oldest bucket read from the history (when the collector
- * keeps one) at that tier's step.  Older data than the history holds is
+ * keeps one) at that tier's step.  Called with c->lock held; it is released
+ * while the history is read, and r->view looked up again afterwards.  Older data than the history holds is
  * simply absent.  @return the step of the data visited, 0 when none
  */
-uint64_t ep_api_visit(struct ep_collector *c, const struct range *r, uint64_t start, uint64_t end,
+uint64_t ep_api_visit(struct ep_collector *c, struct range *r, uint64_t start, uint64_t end,
 		      uint64_t min_step, uint64_t budget, ep_view_visit_cb cb, void *ctx);
 /* The range's fields of a JSON object (no braces). */
 void ep_api_write_range(FILE *fp, const struct range *r, uint64_t step);

@@ -482,6 +482,27 @@ uint64_t ep_view_shed(struct ep_view *v, int level)
 	return freed ? freed : 1;
 }
 
+uint64_t ep_view_tier_run(const struct ep_view *v, uint32_t ti)
+{
+	const struct ep_tier *t = &v->t[ti];
+	uint64_t s = 0;
+	uint32_t j, n;
+
+	for (j = 0; j < t->count; j++)
+		if (t->b[j].used && t->b[j].start > s)
+			s = t->b[j].start;
+	if (!s)
+		return 0;
+	for (n = 1; n < t->count && s >= t->step_ns; n++) {
+		const struct ep_bucket *b = &t->b[((s - t->step_ns) / t->step_ns) % t->count];
+
+		if (!b->used || b->start != s - t->step_ns)
+			break;
+		s -= t->step_ns;
+	}
+	return s;
+}
+
 uint64_t ep_view_tier_oldest(const struct ep_view *v, uint32_t ti)
 {
 	uint64_t oldest = 0;

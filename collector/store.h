@@ -162,6 +162,12 @@ uint64_t ep_view_visit_budget(const struct ep_view *v, uint64_t start, uint64_t 
 uint64_t ep_view_visit_tier(const struct ep_view *v, uint32_t ti, uint64_t start, uint64_t end,
 			    ep_view_visit_cb cb, void *ctx);
 
+/*
+ * Start of the newest unbroken run of buckets of tier ti (0 when empty): a
+ * slot recycled for newer data leaves a hole that only storage can fill.
+ */
+uint64_t ep_view_tier_run(const struct ep_view *v, uint32_t ti);
+
 /* Oldest bucket start held by tier ti (0 when empty). */
 uint64_t ep_view_tier_oldest(const struct ep_view *v, uint32_t ti);
 

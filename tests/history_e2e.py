@@ -292,7 +292,11 @@ def run(backend, target, ch):
         h.stop()
         h = Collector(collector, out, "h3", ["udp://127.0.0.1:0"], hargs)
         compare("clickhouse: after the outage and a restart", h, m, end)
-    h.stop()
+        h.stop()
+        slow_database(ch, m, end)
+        h = None
+    if h:
+        h.stop()
     m.stop()
 
     if backend == "sqlite":
@@ -308,6 +312,91 @@ def run(backend, target, ch):
 
     print(f"{len(OKS)} ok, {len(FAILS)} failed")
     return 1 if FAILS else 0
+
+
+class SlowProxy:
+    """A TCP proxy in front of the database that holds every answer back for delay s."""
+
+    def __init__(self, port, delay):
+        import socket
+        import threading
+        self.port, self.delay = port, delay
+        self.ls = socket.socket()
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(16)
+        self.listen = self.ls.getsockname()[1]
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        import socket
+        import threading
+        while True:
+            try:
+                c, _ = self.ls.accept()
+            except OSError:
+                return
+            u = socket.create_connection(("127.0.0.1", self.port))
+            state = {"asked": False}  # a request went up: hold its answer back
+            threading.Thread(target=self.pipe, args=(c, u, state, False), daemon=True).start()
+            threading.Thread(target=self.pipe, args=(u, c, state, True), daemon=True).start()
+
+    def pipe(self, a, b, state, answers):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                if answers and state["asked"]:
+                    state["asked"] = False
+                    time.sleep(self.delay)
+                elif not answers:
+                    state["asked"] = True
+                b.sendall(d)
+        except OSError:
+            pass
+        for x in (a, b):
+            try:
+                x.shutdown(2)
+            except OSError:
+                pass
+
+
+def slow_database(ch, m, end):
+    """A query that reaches the history through a database answering 3 s late: it waits,
+    ingest does not (no message lost or held back by a full backlog meanwhile)."""
+    proxy = SlowProxy(ch.http, 0.0)  # quick while the collector starts (and reloads)
+    h = Collector(collector, out, "slow", ["udp://127.0.0.1:0"],
+                  SMALL + ["--history", f"clickhouse://127.0.0.1:{proxy.listen}/edgeprobe_test"])
+    proxy.delay = 3.0
+    live = subprocess.Popen([send, f"127.0.0.1:{h.ports[0]}", "honest", "live", "8"],
+                            stdout=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    before = (h.probe("live") or {}).get("msgs", 0)
+    import urllib.request
+    t0 = time.monotonic()
+    with urllib.request.urlopen(h.url(QUERIES[0].format(e=end)), timeout=60) as r:
+        a = json.loads(r.read())
+    took = time.monotonic() - t0
+    during = (h.probe("live") or {}).get("msgs", 0) - before
+    b = m.get(QUERIES[0].format(e=end))
+    live.wait(timeout=30)
+    time.sleep(1)
+    p = h.probe("live") or {}
+    waited = h.get("/api/v1/probes")
+    with urllib.request.urlopen(h.url("/metrics"), timeout=10) as r:
+        text = r.read().decode()
+    iw = [x for x in text.splitlines() if x.startswith("edgeprobe_collector_ingest_waited_total ")]
+    iwait = float(iw[0].split()[1]) if iw else -1
+    if strip(a) == strip(b) and took >= 2.5 and during >= 10 and p.get("lost", 1) == 0 and \
+            iwait == 0:
+        ok(f"clickhouse: answers 3 s late: the query took {took:.1f} s and is still exact; "
+           f"ingest merged {during} messages meanwhile, lost 0, never waited")
+    else:
+        fail(f"clickhouse slow: took {took:.1f} s, equal {strip(a) == strip(b)}, merged meanwhile "
+             f"{during}, lost {p.get('lost')}, ingest_waited {iwait}; probes "
+             f"{[(x['id'], x['msgs']) for x in waited['probes']]}; sent {live.stdout.read()}; "
+             f"slow {json.dumps(strip(a))[:700]} / memory {json.dumps(strip(b))[:700]}")
+    h.stop()
 
 
 def sqlite_faults(db):
