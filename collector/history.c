@@ -14,6 +14,7 @@
 #define NS_PER_S 1000000000ull
 #define EXPIRE_EVERY_NS (60 * NS_PER_S) /* retention runs this often (or at a quarter of --retain) */
 #define RETRY_NS (1 * NS_PER_S)          /* a failed write is retried after */
+#define TXN_BYTES (64u << 20)            /* queued bytes written in one transaction, at most */
 
 const char *const ep_hc_names[EP_HC__COUNT] = {
 #define EP_X(n, h) #n,
@@ -145,9 +146,24 @@ static void *writer_main(void *arg)
 			ts.tv_nsec = (long)(left % NS_PER_S);
 			pthread_cond_timedwait(&h->wake, &h->lock, &ts);
 		}
+		/* A bounded transaction (a backlog after an outage goes in several). */
 		list = h->head;
-		h->head = h->tail = NULL;
-		taken = h->put_seq;
+		if (list) {
+			struct ep_hbatch *last = list;
+			size_t bytes = list->bytes;
+
+			while (last->next && bytes + last->next->bytes <= TXN_BYTES) {
+				last = last->next;
+				bytes += last->bytes;
+			}
+			h->head = last->next;
+			if (!h->head)
+				h->tail = NULL;
+			last->next = NULL;
+			taken = last->seq;
+		} else {
+			taken = h->written_seq;
+		}
 		pthread_mutex_unlock(&h->lock);
 
 		ret = list ? h->ops->write(h->be, list, &h->codec, &rows, err, sizeof(err)) : 0;
@@ -287,7 +303,7 @@ static void enqueue(struct ep_history *h, struct ep_hbatch *q)
 		h->head = q;
 	h->tail = q;
 	h->queue_bytes += q->bytes;
-	h->put_seq++;
+	q->seq = ++h->put_seq;
 	h->ctr[EP_HC_buckets_queued] += q->org ? 0 : 1;
 	pthread_cond_signal(&h->wake);
 	pthread_mutex_unlock(&h->lock);

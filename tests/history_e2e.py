@@ -36,7 +36,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from eptest import FAILS, OKS, Collector, fail, free_port, ok  # noqa: E402
+from eptest import FAILS, OKS, ClickHouse, Collector, fail, free_port, ok  # noqa: E402
 
 collector, send, out = sys.argv[1:4]
 SMALL = ["--tiers", "100ms:2s,1s:10s,10s:30s", "--probe-tiers", "1s:10s,10s:30s"]
@@ -116,57 +116,6 @@ def start_fails(args, want):
         ok(f"refused at start: {r.stderr.strip()[:160]}")
     else:
         fail(f"{args}: exit {r.returncode}, stderr {r.stderr[-300:]!r} (want '{want}')")
-
-
-class ClickHouse:
-    """clickhouse-server on loopback ports of its choosing... of ours: its own config and data
-    directory under WORKDIR/ch, started and stopped by the test."""
-
-    def __init__(self, server, root):
-        self.server, self.root = server, root
-        self.http = free_port()
-        self.tcp = free_port()
-        for d in ("data", "tmp", "log", "user_files"):
-            os.makedirs(os.path.join(root, d), exist_ok=True)
-        with open(os.path.join(root, "config.xml"), "w") as f:
-            f.write(f"""<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>{root}/log/server.log</log><errorlog>{root}/log/err.log</errorlog><console>0</console></logger>
-  <http_port>{self.http}</http_port><tcp_port>{self.tcp}</tcp_port><listen_host>127.0.0.1</listen_host>
-  <path>{root}/data/</path><tmp_path>{root}/tmp/</tmp_path><user_files_path>{root}/user_files/</user_files_path>
-  <users_config>{root}/users.xml</users_config><default_profile>default</default_profile>
-  <default_database>default</default_database><mark_cache_size>5368709</mark_cache_size>
-</yandex>
-""")
-        with open(os.path.join(root, "users.xml"), "w") as f:
-            f.write("""<?xml version="1.0"?>
-<yandex><profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>
-<users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
-<quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas></yandex>
-""")
-        self.p = None
-        self.start()
-
-    def start(self):
-        self.p = subprocess.Popen([self.server, f"--config-file={self.root}/config.xml"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(300):
-            try:
-                if self.query("SELECT 1").strip() == "1":
-                    return
-            except Exception:
-                pass
-            time.sleep(0.1)
-        raise SystemExit("FAIL: clickhouse-server did not answer in 30 s")
-
-    def stop(self):
-        self.p.terminate()
-        self.p.wait(timeout=60)
-
-    def query(self, q):
-        import urllib.request
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.http}/", q.encode(), timeout=30) as r:
-            return r.read().decode()
 
 
 def old_rows(backend, target, ch):

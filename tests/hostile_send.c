@@ -19,6 +19,9 @@
  *                            (sequence 1..N), each naming three of eight ASNs with
  *                            varied counters and RTT samples, from each probe of the
  *                            comma-separated IDS in turn (for history tests)
+ *   day N STEP_S ASNS END_NS  N windows STEP_S apart, the last ending at END_NS, each
+ *                            naming ASNS ASNs (5 RTT samples each), in datagrams of up
+ *                            to 60,000 bytes (for history benchmarks)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -290,6 +293,35 @@ int main(int argc, char **argv)
 		}
 		for (j = 0; j < 3; j++)
 			ep_hist_free(h[j]);
+		printf("{");
+	} else if (!strcmp(cmd, "day") && argc >= 4) {
+		uint32_t n = (uint32_t)atoi(argv[0]), step_s = (uint32_t)atoi(argv[1]);
+		uint32_t na = (uint32_t)atoi(argv[2]), i, j;
+		uint64_t end = strtoull(argv[3], NULL, 10), epoch = now_ns();
+		struct ep_window_asn *as = calloc(na ? na : 1, sizeof(*as));
+		struct ep_hist *h;
+
+		ep_hist_new(1, 60000000, 2, &h);
+		for (j = 0; j < 5; j++)
+			ep_hist_record(h, 20000 + (int64_t)j * 7000);
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < na; j++) {
+				memset(&as[j], 0, sizeof(as[j]));
+				as[j].asn = 200000 + j;
+				as[j].c[EP_AC_segs_out] = 100 + j % 7;
+				as[j].c[EP_AC_retx_out] = (i + j) % 13 == 0;
+				as[j].h[EP_AH_RTT_DATA] = h;
+			}
+			one(&o, "day", epoch, o.msgs + 1,
+			    end - (uint64_t)(n - 1 - i) * step_s * 1000 * MS, as, na, 60000);
+			if (i % 20 == 19) {
+				struct timespec ts = {0, 20000000}; /* the collector keeps up */
+
+				nanosleep(&ts, NULL);
+			}
+		}
+		ep_hist_free(h);
+		free(as);
 		printf("{");
 	} else if (!strcmp(cmd, "junk") && argc >= 1) {
 		uint32_t n = (uint32_t)atoi(argv[0]), j;
