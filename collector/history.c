@@ -209,12 +209,16 @@ static void *writer_main(void *arg)
 			h->backend_ok = 0;
 			if (h->stop)
 				break; /* closing: what could not be written stays counted as queued */
+			/* The full pause, whatever is queued meanwhile: a down database is asked once a second. */
 			{
+				uint64_t until = now_mono() + RETRY_NS;
 				struct timespec ts;
 
-				clock_gettime(CLOCK_REALTIME, &ts);
-				ts.tv_sec += (time_t)(RETRY_NS / NS_PER_S);
-				pthread_cond_timedwait(&h->wake, &h->lock, &ts);
+				while (!h->stop && now_mono() < until) {
+					clock_gettime(CLOCK_REALTIME, &ts);
+					ts.tv_sec += (time_t)(RETRY_NS / NS_PER_S);
+					pthread_cond_timedwait(&h->wake, &h->lock, &ts);
+				}
 			}
 		}
 		pthread_cond_broadcast(&h->done);
