@@ -403,10 +403,15 @@ static long v2_compress(struct ep_hist_codec *c, const uint8_t *raw, size_t raw_
 	return (long)(8 + zs->total_out);
 }
 
-long ep_hist_encode(struct ep_hist_codec *c, const struct ep_hist *h, uint8_t *buf, size_t cap)
+/*
+ * The plain V2 body of h, or of the n bins b of cfg when h is NULL, in a
+ * scratch of need bytes (on the stack when small), then compressed into buf.
+ */
+static long encode_via(struct ep_hist_codec *c, size_t need, const struct ep_hist *h,
+		       const struct ep_hdr_cfg *cfg, const struct ep_hbin *b, uint32_t n,
+		       uint8_t *buf, size_t cap)
 {
 	uint8_t stack[8192], *raw;
-	size_t need = v2_bound(h);
 	long ret;
 
 	if (!buf)
@@ -414,28 +419,22 @@ long ep_hist_encode(struct ep_hist_codec *c, const struct ep_hist *h, uint8_t *b
 	raw = need <= sizeof(stack) ? stack : malloc(need);
 	if (!raw)
 		return -ENOMEM;
-	ret = v2_compress(c, raw, encode_v2(h, raw), buf, cap);
+	ret = v2_compress(c, raw, h ? encode_v2(h, raw) : encode_v2_bins(cfg, b, n, raw), buf, cap);
 	if (raw != stack)
 		free(raw);
 	return ret;
 }
 
+long ep_hist_encode(struct ep_hist_codec *c, const struct ep_hist *h, uint8_t *buf, size_t cap)
+{
+	return encode_via(c, v2_bound(h), h, NULL, NULL, 0, buf, cap);
+}
+
 long ep_hist_encode_bins(struct ep_hist_codec *c, const struct ep_hdr_cfg *cfg,
 			 const struct ep_hbin *b, uint32_t n, uint8_t *buf, size_t cap)
 {
-	uint8_t stack[8192], *raw;
-	size_t need = V2_HEADER_BYTES + (size_t)n * 2 * ZIGZAG_MAX_BYTES;
-	long ret;
-
-	if (!buf)
-		return (long)(8 + compressBound((uLong)need) + 64);
-	raw = need <= sizeof(stack) ? stack : malloc(need);
-	if (!raw)
-		return -ENOMEM;
-	ret = v2_compress(c, raw, encode_v2_bins(cfg, b, n, raw), buf, cap);
-	if (raw != stack)
-		free(raw);
-	return ret;
+	return encode_via(c, V2_HEADER_BYTES + (size_t)n * 2 * ZIGZAG_MAX_BYTES, NULL, cfg, b, n, buf,
+			  cap);
 }
 
 /* Check a plain V2 header; fill cfg and the payload bounds. @return 0 or -EINVAL. */
