@@ -333,12 +333,12 @@ static int ch_write(void *be, const struct ep_hbatch *list, struct ep_hist_codec
 	struct buf *q = &c->req;
 	const struct ep_hbatch *b;
 	struct timespec ts;
-	uint64_t written;
+	uint64_t now, written;
 	int ret = 0, kind;
 
 	(void)codec;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	written = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	*rows = 0;
 	/* One INSERT per table: buckets, their ASN rows, names. */
 	for (kind = 0; kind < 3 && ret == 0; kind++) {
@@ -348,7 +348,12 @@ static int ch_write(void *be, const struct ep_hbatch *list, struct ep_hist_codec
 		q->nomem = 0;
 		buf_fmt(q, "INSERT INTO %s.%s FORMAT TabSeparated\n", c->db,
 			kind == 0 ? "bucket" : kind == 1 ? "asn" : "org");
-		for (b = list; b; b = b->next) {
+		/*
+		 * Versions: the write's wall time plus the batch's place in it, so that a
+		 * bucket written twice in one insert (late data) keeps its newer version
+		 * (equal versions leave the choice to ClickHouse).
+		 */
+		for (b = list, written = now; b; b = b->next, written++) {
 			uint32_t i, k;
 
 			if ((kind == 2) != !!b->org)
