@@ -2,6 +2,7 @@
 """eptest.py - what the Python end-to-end tests share: pass/fail bookkeeping, free
 loopback ports, HdrHistogram's answers for true samples (lowest 1, 2 significant
 digits), and reading the wire protocol's length-prefixed files, and a collector to talk to."""
+import atexit
 import json
 import math
 import os
@@ -14,6 +15,16 @@ import urllib.request
 
 FAILS = []
 OKS = []
+_SPAWNED = []  # servers this test started: killed at exit if a failure left them running
+
+
+def _reap():
+    for p in _SPAWNED:
+        if p.poll() is None:
+            p.kill()
+
+
+atexit.register(_reap)
 
 
 def fail(msg):
@@ -88,6 +99,7 @@ def spawn_collector(binary, out, name, listen, args=()):
     if "--http" not in args:
         cmd += ["--http", "127.0.0.1:0"]
     p = subprocess.Popen(cmd, stdout=log, stderr=log)
+    _SPAWNED.append(p)
     for _ in range(200):
         if os.path.exists(ports):
             j = json.load(open(ports))
@@ -171,6 +183,7 @@ class ClickHouse:
     def start(self):
         self.p = subprocess.Popen([self.server, f"--config-file={self.root}/config.xml"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _SPAWNED.append(self.p)
         for _ in range(300):
             try:
                 if self.query("SELECT 1").strip() == "1":
