@@ -269,18 +269,59 @@ static int older_bucket(uint64_t start, uint64_t newest_end, uint64_t windows,
 }
 
 /*
- * Where memory's coarsest tier is whole: its newest unbroken run of buckets.
+ * Where memory's tier ti is whole: its newest unbroken run of buckets.
  * Before it, the history answers (a complete bucket is always written, and
  * one freed or recycled was written first).
  */
-static uint64_t held_from(const struct ep_view *v)
+static uint64_t held_from(const struct ep_view *v, uint32_t ti)
 {
-	const struct ep_tier *t = &v->t[v->ntiers - 1];
-	uint64_t held = ep_view_tier_run(v, v->ntiers - 1);
+	const struct ep_tier *t = &v->t[ti];
+	uint64_t held = ep_view_tier_run(v, ti);
 
 	if (!held)
 		held = UINT64_MAX;
 	return held < t->shed_below ? t->shed_below : held;
+}
+
+/* The coarsest tier whose step divides min_step (0: the coarsest), or -1. */
+static int answer_tier(const struct ep_view *v, uint64_t min_step)
+{
+	int ti;
+
+	for (ti = (int)v->ntiers - 1; ti >= 0; ti--)
+		if (!min_step || (v->t[ti].step_ns <= min_step && min_step % v->t[ti].step_ns == 0))
+			return ti;
+	return -1;
+}
+
+/*
+ * Other collectors' buckets of [from, end) at step (a shared store), for the
+ * all-probes answer beside this collector's own buckets: read unlocked, as
+ * the history is.  Buckets they have not written yet (their last second or
+ * two) are missing from the answer.
+ */
+static void add_others(struct ep_collector *c, uint64_t step, uint64_t from, uint64_t end,
+		       struct older *o)
+{
+	from -= from % step;
+	pthread_mutex_unlock(&c->lock);
+	if (c->others(c->older_ctx, step, from, end)) {
+		o->step = step;
+		c->older(c->older_ctx, "" /* all probes */, step, from, end, EP_WHOSE_OTHERS,
+			 older_bucket, o);
+	}
+	pthread_mutex_lock(&c->lock);
+}
+
+/* The finest tier of v that storage holds too (1 s and coarser), or -1. */
+static int first_persisted(const struct ep_view *v)
+{
+	uint32_t ti;
+
+	for (ti = 0; ti < v->ntiers; ti++)
+		if (v->persist_tiers >> ti & 1)
+			return (int)ti;
+	return -1;
 }
 
 /*
@@ -292,25 +333,46 @@ static uint64_t held_from(const struct ep_view *v)
  * unlocked, at most twice more.  A bucket let go during the read and not yet
  * written by the history's writer is missing from that one answer.  A failed
  * read is counted by the history (history_read_errors): the answer lacks it.
+ *
+ * Several collectors sharing a store: the all-probes answer is the other
+ * collectors' buckets from the store plus this collector's own (memory, and
+ * the store before memory), each at a step both hold (1 s or coarser).
  */
 uint64_t ep_api_visit(struct ep_collector *c, struct range *r, uint64_t start, uint64_t end,
 		      uint64_t min_step, uint64_t budget, ep_view_visit_cb cb, void *ctx)
 {
 	const struct ep_view *v = r->view;
-	uint64_t step = v->t[v->ntiers - 1].step_ns, held = held_from(v), from;
-	struct older o = {.cb = cb, .ctx = ctx, .step = step};
+	int round, shared = c->older && c->others && !r->probe, ti = answer_tier(v, min_step);
+	enum ep_whose whose = shared ? EP_WHOSE_OWN : EP_WHOSE_EVERY;
+	uint64_t step, held, from;
+	struct older o = {.cb = cb, .ctx = ctx};
 	char probe[EP_WIRE_PROBE_MAX + 1];
-	int round;
 
-	if (!c->older || start >= held || (min_step && min_step % step))
-		return ep_view_visit_budget(v, start, end, min_step, budget, cb, ctx);
+	if (!c->older || ti < 0 || !(v->persist_tiers >> ti & 1) ||
+	    start >= held_from(v, (uint32_t)ti)) {
+		/* memory holds the range */
+		ti = shared ? first_persisted(v) : -1;
+		if (ti >= 0)
+			ti = ep_view_pick(v, (uint32_t)ti, start, end, min_step, budget);
+		if (ti < 0)
+			return ep_view_visit_budget(v, start, end, min_step, budget, cb, ctx);
+		add_others(c, v->t[ti].step_ns, start, end, &o);
+		if (o.nomem)
+			c->all.ctr.nomem++;
+		/* the all-probes view stays; what memory let go meanwhile is missing */
+		return ep_view_visit_tier(v, (uint32_t)ti, start, end, cb, ctx);
+	}
+	step = o.step = v->t[ti].step_ns;
+	if (shared)
+		add_others(c, step, start, end, &o);
+	held = held_from(v, (uint32_t)ti);
 	snprintf(probe, sizeof(probe), "%s", r->probe ? r->probe : "");
 	from = start - start % step;
 	for (round = 0; round < 3 && from < held && from < end; round++) {
 		uint64_t upto = end < held ? end : held;
 
 		pthread_mutex_unlock(&c->lock);
-		c->older(c->older_ctx, probe, step, from, upto, older_bucket, &o);
+		c->older(c->older_ctx, probe, step, from, upto, whose, older_bucket, &o);
 		pthread_mutex_lock(&c->lock);
 		if (r->probe) {
 			struct ep_cprobe *p = ep_collector_probe(c, probe);
@@ -321,14 +383,14 @@ uint64_t ep_api_visit(struct ep_collector *c, struct range *r, uint64_t start, u
 			r->probe = p->id;
 		}
 		from = upto;
-		held = held_from(v);
-		if (v->t[v->ntiers - 1].step_ns != step)
+		if ((uint32_t)ti >= v->ntiers || v->t[ti].step_ns != step)
 			break;
+		held = held_from(v, (uint32_t)ti);
 	}
 	if (o.nomem)
 		c->all.ctr.nomem++; /* merges lost to allocation failure */
-	if (from < end)
-		ep_view_visit_tier(v, v->ntiers - 1, from, end, cb, ctx);
+	if (from < end && (uint32_t)ti < v->ntiers && v->t[ti].step_ns == step)
+		ep_view_visit_tier(v, (uint32_t)ti, from, end, cb, ctx);
 	return step;
 }
 

@@ -132,10 +132,14 @@ typedef void (*ep_collector_publish_cb)(const struct ep_bucket *b, uint64_t step
 typedef void (*ep_collector_persist_cb)(const char *probe, const struct ep_bucket *b,
 					uint64_t step_ns, void *ctx);
 
-/* Buckets of probe older than memory holds, from storage. @return buckets, or -errno */
+/* Buckets of probe from storage, of the collectors whose says. @return buckets, or -errno */
 typedef long (*ep_collector_older_cb)(void *ctx, const char *probe, uint64_t step_ns,
-				      uint64_t start_ns, uint64_t end_ns, ep_store_rows_cb cb,
-				      void *cb_ctx);
+				      uint64_t start_ns, uint64_t end_ns, enum ep_whose whose,
+				      ep_store_rows_cb cb, void *cb_ctx);
+
+/* Whether other collectors of a shared store may hold buckets of step_ns in [start, end). */
+typedef int (*ep_collector_others_cb)(void *ctx, uint64_t step_ns, uint64_t start_ns,
+				      uint64_t end_ns);
 
 struct ep_collector {
 	pthread_mutex_t lock;
@@ -174,6 +178,7 @@ struct ep_collector {
 	void (*persist_org)(uint32_t asn, const char *org, void *ctx); /* a new or changed name */
 	void *persist_ctx;
 	ep_collector_older_cb older;     /* NULL: memory only */
+	ep_collector_others_cb others;   /* NULL: no other collector shares the store */
 	void *older_ctx;
 	int history_on;                  /* persist and older are set */
 	uint64_t history_queue_bytes;    /* gauges, set by the caller */

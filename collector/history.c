@@ -15,6 +15,8 @@
 #define EXPIRE_EVERY_NS (60 * NS_PER_S) /* retention runs this often (or at a quarter of --retain) */
 #define RETRY_NS (1 * NS_PER_S)          /* a failed write is retried after */
 #define TXN_BYTES (64u << 20)            /* queued bytes written in one transaction, at most */
+#define OTHERS_EVERY_NS (1 * NS_PER_S)   /* what other collectors hold is looked up this often */
+#define OTHERS_MARGIN_NS (5 * NS_PER_S)  /* and taken as reaching this far past their newest */
 
 const char *const ep_hc_names[EP_HC__COUNT] = {
 #define EP_X(n, h) #n,
@@ -41,7 +43,11 @@ struct ep_history {
 	uint64_t put_seq, written_seq; /* batches queued / finished (written or dropped) */
 	uint64_t ctr[EP_HC__COUNT];
 	int backend_ok, stop;
-	pthread_mutex_t read_lock; /* one reader of the backend at a time */
+	pthread_mutex_t read_lock; /* one reader of the backend at a time, and others[] */
+	struct others_seen {       /* per step: what other collectors of a shared store hold */
+		uint64_t step_ns, looked_ns, oldest, newest;
+		int none;
+	} others[EP_STORE_MAX_TIERS];
 	struct ep_hist_codec codec; /* the writer's */
 	uint64_t newest_start[EP_STORE_MAX_TIERS]; /* per retained step: newest written */
 	char err[256];
@@ -253,7 +259,8 @@ int ep_history_open(struct ep_history **out, const struct ep_history_cfg *cfg,
 	for (i = 0; i < cfg->nretain; i++) {
 		uint64_t oldest, newest;
 
-		if (h->ops->bounds(h->be, EP_HISTORY_ALL, cfg->retain_step[i], 0, &oldest, &newest) == 0)
+		if (h->ops->bounds(h->be, EP_HISTORY_ALL, cfg->retain_step[i], EP_WHOSE_OWN, &oldest,
+				   &newest) == 0)
 			h->newest_start[i] = newest;
 	}
 	expire(h);
@@ -439,13 +446,14 @@ void ep_history_stats(struct ep_history *h, struct ep_history_stats *s, uint64_t
 }
 
 long ep_history_read(struct ep_history *h, const char *probe, uint64_t step_ns,
-		     uint64_t start_ns, uint64_t end_ns, int own, ep_history_cb cb, void *ctx)
+		     uint64_t start_ns, uint64_t end_ns, enum ep_whose whose,
+		     ep_history_cb cb, void *ctx)
 {
 	uint64_t corrupt = 0;
 	long n;
 
 	pthread_mutex_lock(&h->read_lock);
-	n = h->ops->read(h->be, probe, step_ns, start_ns, end_ns, own, cb, ctx, &corrupt);
+	n = h->ops->read(h->be, probe, step_ns, start_ns, end_ns, whose, cb, ctx, &corrupt);
 	pthread_mutex_unlock(&h->read_lock);
 	pthread_mutex_lock(&h->lock);
 	h->ctr[EP_HC_rows_corrupt] += corrupt;
@@ -466,13 +474,46 @@ int ep_history_probes(struct ep_history *h, uint64_t step_ns, uint64_t since_ns,
 	return n;
 }
 
-int ep_history_bounds(struct ep_history *h, const char *probe, uint64_t step_ns, int own,
-		      uint64_t *oldest, uint64_t *newest)
+int ep_history_bounds(struct ep_history *h, const char *probe, uint64_t step_ns,
+		      enum ep_whose whose, uint64_t *oldest, uint64_t *newest)
 {
 	int ret;
 
 	pthread_mutex_lock(&h->read_lock);
-	ret = h->ops->bounds(h->be, probe, step_ns, own, oldest, newest);
+	ret = h->ops->bounds(h->be, probe, step_ns, whose, oldest, newest);
+	pthread_mutex_unlock(&h->read_lock);
+	return ret;
+}
+
+int ep_history_others(struct ep_history *h, uint64_t step_ns, uint64_t start_ns,
+		      uint64_t end_ns)
+{
+	struct others_seen *o = NULL;
+	uint64_t now = now_mono();
+	uint32_t i;
+	int ret;
+
+	if (!h->ops->shared)
+		return 0;
+	pthread_mutex_lock(&h->read_lock);
+	for (i = 0; i < EP_STORE_MAX_TIERS && !o; i++)
+		if (h->others[i].step_ns == step_ns || !h->others[i].step_ns)
+			o = &h->others[i];
+	if (!o) {
+		pthread_mutex_unlock(&h->read_lock);
+		return 1; /* a step never persisted: ask the database */
+	}
+	if (!o->step_ns || now - o->looked_ns >= OTHERS_EVERY_NS) {
+		ret = h->ops->bounds(h->be, EP_HISTORY_ALL, step_ns, EP_WHOSE_OTHERS, &o->oldest,
+				     &o->newest);
+		o->step_ns = step_ns;
+		o->looked_ns = now;
+		o->none = ret == -ENOENT;
+		if (ret < 0 && ret != -ENOENT) /* unknown: ask with the read itself */
+			o->oldest = 0, o->newest = UINT64_MAX - OTHERS_MARGIN_NS - step_ns;
+	}
+	/* What they write meanwhile lands after newest: a margin of a few seconds. */
+	ret = !o->none && start_ns < o->newest + step_ns + OTHERS_MARGIN_NS && end_ns > o->oldest;
 	pthread_mutex_unlock(&h->read_lock);
 	return ret;
 }

@@ -95,20 +95,29 @@ typedef ep_store_rows_cb ep_history_cb;
 
 /*
  * The buckets of probe at step_ns whose start lies in [start_ns, end_ns),
- * ascending: with own, only what this collector wrote; else every collector's
- * rows of the shared database, merged.  Safe from any thread (one reader at a time).
- * @return buckets read, or a negative errno
+ * ascending, of the collectors whose says.  Safe from any thread (one reader
+ * at a time).  @return buckets read, or a negative errno
  */
 long ep_history_read(struct ep_history *h, const char *probe, uint64_t step_ns,
-		     uint64_t start_ns, uint64_t end_ns, int own, ep_history_cb cb, void *ctx);
+		     uint64_t start_ns, uint64_t end_ns, enum ep_whose whose,
+		     ep_history_cb cb, void *ctx);
+
+/*
+ * Whether other collectors may hold buckets of probe at step_ns in
+ * [start_ns, end_ns): what they hold is looked up at most once a second
+ * (with a margin for what they write meanwhile).  Always 0 for a store of
+ * one collector (SQLite).
+ */
+int ep_history_others(struct ep_history *h, uint64_t step_ns, uint64_t start_ns,
+		      uint64_t end_ns);
 
 /* The probe names with buckets of step_ns starting at or after since_ns ("" included). */
 int ep_history_probes(struct ep_history *h, uint64_t step_ns, uint64_t since_ns,
 		      int (*cb)(const char *probe, void *ctx), void *ctx);
 
 /* Oldest and newest bucket start held for probe at step_ns. @return 0, -ENOENT (none), -EIO */
-int ep_history_bounds(struct ep_history *h, const char *probe, uint64_t step_ns, int own,
-		      uint64_t *oldest, uint64_t *newest);
+int ep_history_bounds(struct ep_history *h, const char *probe, uint64_t step_ns,
+		      enum ep_whose whose, uint64_t *oldest, uint64_t *newest);
 
 struct ep_collector;
 /*

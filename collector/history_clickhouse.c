@@ -6,7 +6,9 @@
  * partitions per step and day (retention drops whole partitions), and a
  * collector column so that several collectors share one database.
  * Rewritten buckets (late data) are new versions of a ReplacingMergeTree,
- * read with FINAL.
+ * read with FINAL.  With ?cluster=NAME (a cluster of the server's
+ * remote_servers), each collector writes into its own server's *_local
+ * tables and reads every shard through Distributed tables of the plain names.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -34,6 +36,8 @@ struct ch_be {
 	CURL *w, *r;           /* the writer's and the readers' handles */
 	char url[256];         /* http://HOST:PORT/ */
 	char db[64];
+	char cluster[64];      /* "": one server */
+	const char *wsfx;      /* the tables written: "_local" in a cluster, else "" */
 	char id[128];          /* this collector's name, SQL-escaped */
 	struct ep_hdr_cfg hcfg;
 	struct buf req, resp, rbuf; /* the writer's request, and the readers' response */
@@ -210,42 +214,70 @@ static void ch_close(void *be)
 	free(c);
 }
 
+/* The tables: %1$s database, %2$s the suffix of the stored tables ("_local" in a cluster). */
 static const char *const ch_tables[] = {
-	"CREATE TABLE IF NOT EXISTS %s.meta (k String, v String) ENGINE = TinyLog",
-	"CREATE TABLE IF NOT EXISTS %s.bucket (step UInt64, collector String, probe String,"
+	"CREATE TABLE IF NOT EXISTS %1$s.meta (k String, v String) ENGINE = TinyLog",
+	"CREATE TABLE IF NOT EXISTS %1$s.bucket%2$s (step UInt64, collector String, probe String,"
 	" start UInt64, newest_end UInt64, windows UInt64, written UInt64)"
 	" ENGINE = ReplacingMergeTree(written) PARTITION BY (step, intDiv(start, 86400000000000))"
 	" ORDER BY (step, probe, start, collector)",
-	"CREATE TABLE IF NOT EXISTS %s.asn (step UInt64, collector String, probe String,"
+	"CREATE TABLE IF NOT EXISTS %1$s.asn%2$s (step UInt64, collector String, probe String,"
 	" start UInt64, asn UInt32, written UInt64, c Array(UInt64),"
 	" hs_i Array(Int32), hs_n Array(UInt64), hd_i Array(Int32), hd_n Array(UInt64),"
 	" hr_i Array(Int32), hr_n Array(UInt64))"
 	" ENGINE = ReplacingMergeTree(written) PARTITION BY (step, intDiv(start, 86400000000000))"
 	" ORDER BY (step, probe, asn, start, collector)",
-	"CREATE TABLE IF NOT EXISTS %s.org (asn UInt32, name String, written UInt64)"
+	"CREATE TABLE IF NOT EXISTS %1$s.org%2$s (asn UInt32, name String, written UInt64)"
 	" ENGINE = ReplacingMergeTree(written) ORDER BY asn",
 };
 
-/* clickhouse://HOST:PORT[/DATABASE] into the base URL and the database. @return 0 or -EINVAL */
+/* In a cluster, the tables read: every shard's *_local table. */
+static const char *const ch_distributed[] = {"bucket", "asn", "org"};
+
+static int name_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!(s[i] == '_' || (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z')))
+			return 0;
+	return n > 0;
+}
+
+/*
+ * clickhouse://HOST:PORT[/DATABASE][?cluster=NAME] into the base URL, the
+ * database and the cluster.  @return 0 or -EINVAL
+ */
 static int parse_url(struct ch_be *c, const char *path)
 {
-	const char *hp = path + strlen("clickhouse://"), *slash = strchr(hp, '/');
-	size_t n = slash ? (size_t)(slash - hp) : strlen(hp), i;
-	const char *db = slash && slash[1] ? slash + 1 : "edgeprobe";
+	const char *hp = path + strlen("clickhouse://"), *qm = strchr(hp, '?'), *cl = "";
+	size_t n = strcspn(hp, "/?"), dn, i;
+	const char *db = hp[n] == '/' ? hp + n + 1 : hp + n;
 
-	if (!n || n > 200 || strlen(db) >= sizeof(c->db))
+	dn = qm ? (size_t)(qm - db) : strlen(db);
+	if (!dn) {
+		db = "edgeprobe";
+		dn = strlen(db);
+	}
+	if (qm) {
+		if (strncmp(qm, "?cluster=", 9))
+			return -EINVAL;
+		cl = qm + 9;
+		if (!name_ok(cl, strlen(cl)) || strlen(cl) >= sizeof(c->cluster))
+			return -EINVAL;
+	}
+	if (!n || n > 200 || dn >= sizeof(c->db) || !name_ok(db, dn))
 		return -EINVAL;
 	for (i = 0; i < n; i++)
 		if (!(hp[i] == '.' || hp[i] == ':' || hp[i] == '-' || hp[i] == '[' || hp[i] == ']' ||
 		      (hp[i] >= '0' && hp[i] <= '9') || (hp[i] >= 'a' && hp[i] <= 'z') ||
 		      (hp[i] >= 'A' && hp[i] <= 'Z')))
 			return -EINVAL;
-	for (i = 0; db[i]; i++)
-		if (!(db[i] == '_' || (db[i] >= '0' && db[i] <= '9') || (db[i] >= 'a' && db[i] <= 'z') ||
-		      (db[i] >= 'A' && db[i] <= 'Z')))
-			return -EINVAL;
 	snprintf(c->url, sizeof(c->url), "http://%.*s/", (int)n, hp);
-	snprintf(c->db, sizeof(c->db), "%s", db);
+	snprintf(c->db, sizeof(c->db), "%.*s", (int)dn, db);
+	snprintf(c->cluster, sizeof(c->cluster), "%s", cl);
+	c->wsfx = *cl ? "_local" : "";
 	return 0;
 }
 
@@ -264,8 +296,8 @@ static int ch_open(void **out, const struct ep_history_cfg *cfg, const struct ep
 	}
 	c->hcfg = *hcfg;
 	if (parse_url(c, cfg->path) < 0) {
-		snprintf(err, errlen, "expected clickhouse://HOST:PORT[/DATABASE] (database: letters, "
-				      "digits, _)");
+		snprintf(err, errlen, "expected clickhouse://HOST:PORT[/DATABASE][?cluster=NAME] "
+				      "(names: letters, digits, _)");
 		ret = -EINVAL;
 		goto out;
 	}
@@ -287,7 +319,11 @@ static int ch_open(void **out, const struct ep_history_cfg *cfg, const struct ep
 	}
 	ret = ch_exec(c, c->w, err, errlen, "CREATE DATABASE IF NOT EXISTS %s", c->db);
 	for (i = 0; ret == 0 && i < sizeof(ch_tables) / sizeof(ch_tables[0]); i++)
-		ret = ch_exec(c, c->w, err, errlen, ch_tables[i], c->db);
+		ret = ch_exec(c, c->w, err, errlen, ch_tables[i], c->db, c->wsfx);
+	for (i = 0; ret == 0 && *c->cluster && i < 3; i++)
+		ret = ch_exec(c, c->w, err, errlen, "CREATE TABLE IF NOT EXISTS %s.%s AS %s.%s_local"
+			      " ENGINE = Distributed(%s, %s, %s_local)", c->db, ch_distributed[i],
+			      c->db, ch_distributed[i], c->cluster, c->db, ch_distributed[i]);
 	if (ret < 0)
 		goto out;
 	snprintf(want, sizeof(want), "schema %d, hist %" PRId64 " %" PRId64 " %d", CH_SCHEMA,
@@ -346,8 +382,8 @@ static int ch_write(void *be, const struct ep_hbatch *list, struct ep_hist_codec
 
 		q->len = 0;
 		q->nomem = 0;
-		buf_fmt(q, "INSERT INTO %s.%s FORMAT TabSeparated\n", c->db,
-			kind == 0 ? "bucket" : kind == 1 ? "asn" : "org");
+		buf_fmt(q, "INSERT INTO %s.%s%s FORMAT TabSeparated\n", c->db,
+			kind == 0 ? "bucket" : kind == 1 ? "asn" : "org", c->wsfx);
 		/*
 		 * Versions: the write's wall time plus the batch's place in it, so that a
 		 * bucket written twice in one insert (late data) keeps its newer version
@@ -414,8 +450,8 @@ static long ch_expire(void *be, uint64_t step_ns, uint64_t before_ns)
 	for (t = 0; t < 2; t++) {
 		if (ch_exec(c, c->w, err, sizeof(err),
 			    "SELECT partition, sum(rows) FROM system.parts WHERE database = '%s' AND"
-			    " table = '%s' AND active GROUP BY partition FORMAT TabSeparated",
-			    c->db, tables[t]) < 0)
+			    " table = '%s%s' AND active GROUP BY partition FORMAT TabSeparated",
+			    c->db, tables[t], c->wsfx) < 0)
 			return -EIO;
 		list.len = 0;
 		buf_add(&list, c->resp.p, c->resp.len);
@@ -429,8 +465,9 @@ static long ch_expire(void *be, uint64_t step_ns, uint64_t before_ns)
 			    day >= keep_day)
 				continue;
 			/* A partition that will not drop now is tried again at the next expiry. */
-			if (ch_exec(c, c->w, err, sizeof(err), "ALTER TABLE %s.%s DROP PARTITION (%llu, %llu)",
-				    c->db, tables[t], step, day) == 0 && t == 0)
+			if (ch_exec(c, c->w, err, sizeof(err),
+				    "ALTER TABLE %s.%s%s DROP PARTITION (%llu, %llu)", c->db, tables[t],
+				    c->wsfx, step, day) == 0 && t == 0)
 				rows += (long)n;
 		}
 	}
@@ -564,15 +601,15 @@ static int parse_row(struct ch_be *c, const char *p, uint64_t *start, struct ep_
 	return *p ? -1 : 0;
 }
 
-/* "SELECT ... WHERE step = S AND probe = 'P' AND start in [a, b) [AND collector = me]" tail. */
+/* "SELECT ... WHERE step = S AND probe = 'P' AND start in [a, b) [AND collector =/!= me]" tail. */
 static void where(struct ch_be *c, struct buf *q, const char *probe, uint64_t step_ns,
-		  uint64_t start_ns, uint64_t end_ns, int own)
+		  uint64_t start_ns, uint64_t end_ns, enum ep_whose whose)
 {
 	buf_fmt(q, " WHERE step = %" PRIu64 " AND probe = '", step_ns);
 	buf_sql(q, probe);
 	buf_fmt(q, "' AND start >= %" PRIu64 " AND start < %" PRIu64, start_ns, end_ns);
-	if (own)
-		buf_fmt(q, " AND collector = '%s'", c->id);
+	if (whose != EP_WHOSE_EVERY)
+		buf_fmt(q, " AND collector %s '%s'", whose == EP_WHOSE_OWN ? "=" : "!=", c->id);
 }
 
 /*
@@ -581,7 +618,8 @@ static void where(struct ch_be *c, struct buf *q, const char *probe, uint64_t st
  * sumForEach adds the counters, sumMap the histograms, exactly.
  */
 static long ch_read(void *be, const char *probe, uint64_t step_ns, uint64_t start_ns,
-		    uint64_t end_ns, int own, ep_history_cb cb, void *ctx, uint64_t *corrupt)
+		    uint64_t end_ns, enum ep_whose whose, ep_history_cb cb, void *ctx,
+		    uint64_t *corrupt)
 {
 	struct ch_be *c = be;
 	struct buf q = {0}, *rb = &c->rbuf;
@@ -589,8 +627,9 @@ static long ch_read(void *be, const char *probe, uint64_t step_ns, uint64_t star
 	long nb = 0;
 	int ret;
 
-	buf_fmt(&q, "SELECT start, max(newest_end), sum(windows) FROM %s.bucket FINAL", c->db);
-	where(c, &q, probe, step_ns, start_ns, end_ns, own);
+	buf_fmt(&q, "SELECT start, max(newest_end), sum(windows) FROM %s.bucket%s FINAL", c->db,
+		whose == EP_WHOSE_OWN ? c->wsfx : "");
+	where(c, &q, probe, step_ns, start_ns, end_ns, whose);
 	buf_fmt(&q, " GROUP BY start ORDER BY start FORMAT TabSeparated");
 	ret = q.nomem ? -ENOMEM : ch_post(c, c->r, &q, rb, err, sizeof(err));
 	if (ret < 0) {
@@ -602,8 +641,8 @@ static long ch_read(void *be, const char *probe, uint64_t step_ns, uint64_t star
 	rb->len = rb->cap = 0;
 	q.len = 0;
 	buf_fmt(&q, "SELECT start, asn, sumForEach(c), sumMap(hs_i, hs_n), sumMap(hd_i, hd_n),"
-		" sumMap(hr_i, hr_n) FROM %s.asn FINAL", c->db);
-	where(c, &q, probe, step_ns, start_ns, end_ns, own);
+		" sumMap(hr_i, hr_n) FROM %s.asn%s FINAL", c->db, whose == EP_WHOSE_OWN ? c->wsfx : "");
+	where(c, &q, probe, step_ns, start_ns, end_ns, whose);
 	buf_fmt(&q, " GROUP BY start, asn ORDER BY start, asn FORMAT TabSeparated");
 	ret = q.nomem ? -ENOMEM : ch_post(c, c->r, &q, rb, err, sizeof(err));
 	free(q.p);
@@ -650,8 +689,8 @@ static long ch_read(void *be, const char *probe, uint64_t step_ns, uint64_t star
 	return ret < 0 ? ret : nb;
 }
 
-static int ch_bounds(void *be, const char *probe, uint64_t step_ns, int own, uint64_t *oldest,
-		     uint64_t *newest)
+static int ch_bounds(void *be, const char *probe, uint64_t step_ns, enum ep_whose whose,
+		     uint64_t *oldest, uint64_t *newest)
 {
 	struct ch_be *c = be;
 	struct buf q = {0};
@@ -659,8 +698,9 @@ static int ch_bounds(void *be, const char *probe, uint64_t step_ns, int own, uin
 	char err[512];
 	int ret;
 
-	buf_fmt(&q, "SELECT min(start), max(start), count() FROM %s.bucket", c->db);
-	where(c, &q, probe, step_ns, 0, INT64_MAX, own);
+	buf_fmt(&q, "SELECT min(start), max(start), count() FROM %s.bucket%s", c->db,
+		whose == EP_WHOSE_OWN ? c->wsfx : "");
+	where(c, &q, probe, step_ns, 0, INT64_MAX, whose);
 	buf_fmt(&q, " FORMAT TabSeparated");
 	ret = q.nomem ? -ENOMEM : ch_post(c, c->r, &q, &c->rbuf, err, sizeof(err));
 	free(q.p);
@@ -697,9 +737,9 @@ static int ch_probes(void *be, uint64_t step_ns, uint64_t since_ns,
 	char err[512], *line, *save = NULL;
 	int n = 0;
 
-	if (ch_exec(c, c->r, err, sizeof(err), "SELECT DISTINCT probe FROM %s.bucket WHERE step = %"
+	if (ch_exec(c, c->r, err, sizeof(err), "SELECT DISTINCT probe FROM %s.bucket%s WHERE step = %"
 		    PRIu64 " AND start >= %" PRIu64 " AND collector = '%s' FORMAT TabSeparated",
-		    c->db, step_ns, since_ns, c->id) < 0)
+		    c->db, c->wsfx, step_ns, since_ns, c->id) < 0)
 		return -EIO;
 	for (line = strtok_r(c->resp.p, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		tsv_unescape(line);
@@ -716,8 +756,11 @@ static long ch_orgs(void *be, void (*cb)(uint32_t asn, const char *org, void *ct
 	char err[512], *line, *save = NULL;
 	long n = 0;
 
+	/* Every shard's names; while another shard lacks the tables, this one's. */
 	if (ch_exec(c, c->r, err, sizeof(err), "SELECT asn, argMax(name, written) FROM %s.org"
-		    " GROUP BY asn FORMAT TabSeparated", c->db) < 0)
+		    " GROUP BY asn FORMAT TabSeparated", c->db) < 0 &&
+	    (!*c->cluster || ch_exec(c, c->r, err, sizeof(err), "SELECT asn, argMax(name, written)"
+				     " FROM %s.org_local GROUP BY asn FORMAT TabSeparated", c->db) < 0))
 		return -EIO;
 	for (line = strtok_r(c->resp.p, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *tab = strchr(line, '\t'), *end;
@@ -734,6 +777,7 @@ static long ch_orgs(void *be, void (*cb)(uint32_t asn, const char *org, void *ct
 
 const struct ep_history_ops ep_history_clickhouse = {
 	.name = "clickhouse",
+	.shared = 1,
 	.min_interval_ns = 1000000000ull, /* about one insert per second per table */
 	.open = ch_open,
 	.write = ch_write,

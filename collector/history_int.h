@@ -35,19 +35,20 @@ struct ep_history_ops {
 	int (*open)(void **be, const struct ep_history_cfg *cfg, const struct ep_hdr_cfg *hcfg,
 		    char *err, size_t errlen);
 	uint64_t min_interval_ns; /* between two writes (a database that wants few, large inserts) */
+	int shared;               /* several collectors write one store */
 	/* Write the list in one transaction. @return 0, or a negative errno (nothing written) */
 	int (*write)(void *be, const struct ep_hbatch *list, struct ep_hist_codec *codec,
 		     uint64_t *rows, char *err, size_t errlen);
 	/* Delete buckets of step_ns starting before before_ns. @return rows deleted or -errno */
 	long (*expire)(void *be, uint64_t step_ns, uint64_t before_ns);
-	/* own: only what this collector wrote (a restart), else every collector's, merged */
 	long (*read)(void *be, const char *probe, uint64_t step_ns, uint64_t start_ns,
-		     uint64_t end_ns, int own, ep_history_cb cb, void *ctx, uint64_t *corrupt);
+		     uint64_t end_ns, enum ep_whose whose, ep_history_cb cb, void *ctx,
+		     uint64_t *corrupt);
 	int (*probes)(void *be, uint64_t step_ns, uint64_t since_ns,
 		      int (*cb)(const char *probe, void *ctx), void *ctx);
 	/* Oldest and newest bucket start of probe at step_ns. @return 0, -ENOENT (none), -EIO */
-	int (*bounds)(void *be, const char *probe, uint64_t step_ns, int own, uint64_t *oldest,
-		      uint64_t *newest);
+	int (*bounds)(void *be, const char *probe, uint64_t step_ns, enum ep_whose whose,
+		      uint64_t *oldest, uint64_t *newest);
 	/* Every ASN name stored. @return names, or -errno */
 	long (*orgs)(void *be, void (*cb)(uint32_t asn, const char *org, void *ctx), void *ctx);
 	void (*close)(void *be);

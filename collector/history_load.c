@@ -44,11 +44,11 @@ static long load_view(struct ep_history *h, struct ep_collector *c, const char *
 		uint64_t oldest, newest, from;
 		long n;
 
-		if (!(mask >> t & 1) || ep_history_bounds(h, probe, step, 1, &oldest, &newest) < 0)
+		if (!(mask >> t & 1) || ep_history_bounds(h, probe, step, EP_WHOSE_OWN, &oldest, &newest) < 0)
 			continue;
 		from = newest + step > span ? newest + step - span : 0;
 		l.step = step;
-		n = ep_history_read(h, probe, step, from > oldest ? from : oldest, newest + step, 1,
+		n = ep_history_read(h, probe, step, from > oldest ? from : oldest, newest + step, EP_WHOSE_OWN,
 				    load_bucket, &l);
 		if (n < 0)
 			return n;
@@ -102,7 +102,7 @@ long ep_history_restore(struct ep_history *h, struct ep_collector *c)
 		uint64_t step = c->cfg.probe_steps[top - 1], oldest, newest;
 		uint64_t span = (uint64_t)c->cfg.probe_counts[top - 1] * step;
 
-		if (ep_history_bounds(h, EP_HISTORY_ALL, step, 1, &oldest, &newest) == 0)
+		if (ep_history_bounds(h, EP_HISTORY_ALL, step, EP_WHOSE_OWN, &oldest, &newest) == 0)
 			ep_history_probes(h, step, newest > span ? newest - span : 0, add_probe, &ps);
 	}
 	for (i = 0; i < ps.n && i < c->cfg.max_probes; i++) {

@@ -432,16 +432,18 @@ static int read_bucket(struct sqlite_be *s, sqlite3_stmt *rows, sqlite3_stmt *bk
 		  (uint64_t)sqlite3_column_int64(bk, 2), s->rent, n, ctx) ? 1 : 0;
 }
 
-/* One collector writes a file: own or not, the same rows. */
+/* One collector writes a file: its own rows are every row, and there are no others'. */
 static long sq_read(void *be, const char *probe, uint64_t step_ns, uint64_t start_ns,
-		    uint64_t end_ns, int own, ep_history_cb cb, void *ctx, uint64_t *corrupt)
+		    uint64_t end_ns, enum ep_whose whose, ep_history_cb cb, void *ctx,
+		    uint64_t *corrupt)
 {
 	struct sqlite_be *s = be;
 	sqlite3_stmt *bk = NULL, *rows = NULL;
 	long n = 0;
 	int rc, ret = 0;
 
-	(void)own;
+	if (whose == EP_WHOSE_OTHERS)
+		return 0;
 	if (sqlite3_prepare_v2(s->r, "SELECT start_ns, newest_end_ns, windows FROM bucket WHERE step_ns = ?1 AND"
 			       " probe = ?2 AND start_ns >= ?3 AND start_ns < ?4 ORDER BY start_ns",
 			       -1, &bk, NULL) != SQLITE_OK ||
@@ -502,14 +504,15 @@ static int sq_probes(void *be, uint64_t step_ns, uint64_t since_ns,
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : -EIO;
 }
 
-static int sq_bounds(void *be, const char *probe, uint64_t step_ns, int own, uint64_t *oldest,
-		     uint64_t *newest)
+static int sq_bounds(void *be, const char *probe, uint64_t step_ns, enum ep_whose whose,
+		     uint64_t *oldest, uint64_t *newest)
 {
 	struct sqlite_be *s = be;
 	sqlite3_stmt *st;
 	int ret = -EIO;
 
-	(void)own;
+	if (whose == EP_WHOSE_OTHERS)
+		return -ENOENT;
 	if (sqlite3_prepare_v2(s->r, "SELECT min(start_ns), max(start_ns) FROM bucket WHERE"
 			       " step_ns = ?1 AND probe = ?2", -1, &st, NULL) != SQLITE_OK)
 		return -EIO;

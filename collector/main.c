@@ -176,11 +176,18 @@ static void on_persist_org(uint32_t asn, const char *org, void *ctx)
 }
 
 static long read_older(void *ctx, const char *probe, uint64_t step_ns, uint64_t start_ns,
-		       uint64_t end_ns, ep_store_rows_cb cb, void *cb_ctx)
+		       uint64_t end_ns, enum ep_whose whose, ep_store_rows_cb cb, void *cb_ctx)
 {
 	struct app *a = ctx;
 
-	return ep_history_read(a->history, probe, step_ns, start_ns, end_ns, 0, cb, cb_ctx);
+	return ep_history_read(a->history, probe, step_ns, start_ns, end_ns, whose, cb, cb_ctx);
+}
+
+static int others_hold(void *ctx, uint64_t step_ns, uint64_t start_ns, uint64_t end_ns)
+{
+	struct app *a = ctx;
+
+	return ep_history_others(a->history, step_ns, start_ns, end_ns);
 }
 
 /* Under the lock: the history's counters into the collector's. */
@@ -232,6 +239,7 @@ static int history_start(struct app *a, const struct ep_history_cfg *cfg)
 	a->c.persist_org = on_persist_org;
 	a->c.persist_ctx = a;
 	a->c.older = read_older;
+	a->c.others = others_hold;
 	a->c.older_ctx = a;
 	a->c.history_on = 1;
 	history_counters(a, ep_wall_ns()); /* what the start did (retention), before HTTP answers */

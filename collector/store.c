@@ -546,13 +546,12 @@ static uint64_t visit_cost(const struct ep_view *v, int chosen, uint64_t s, uint
 	return n;
 }
 
-uint64_t ep_view_visit_budget(const struct ep_view *v, uint64_t start, uint64_t end,
-			      uint64_t min_step, uint64_t max_entries, ep_view_visit_cb cb,
-			      void *ctx)
+int ep_view_pick(const struct ep_view *v, uint32_t first, uint64_t start, uint64_t end,
+		 uint64_t min_step, uint64_t max_entries)
 {
 	int ti, chosen = -1;
 
-	for (ti = 0; ti < (int)v->ntiers; ti++) {
+	for (ti = (int)first; ti < (int)v->ntiers; ti++) {
 		const struct ep_tier *t = &v->t[ti];
 		uint64_t newest = tier_newest(t), reach;
 
@@ -569,9 +568,16 @@ uint64_t ep_view_visit_budget(const struct ep_view *v, uint64_t start, uint64_t 
 		     visit_cost(v, ti, start - start % t->step_ns, end) <= max_entries))
 			break;
 	}
-	if (chosen < 0)
-		return 0;
-	return ep_view_visit_tier(v, (uint32_t)chosen, start, end, cb, ctx);
+	return chosen;
+}
+
+uint64_t ep_view_visit_budget(const struct ep_view *v, uint64_t start, uint64_t end,
+			      uint64_t min_step, uint64_t max_entries, ep_view_visit_cb cb,
+			      void *ctx)
+{
+	int ti = ep_view_pick(v, 0, start, end, min_step, max_entries);
+
+	return ti < 0 ? 0 : ep_view_visit_tier(v, (uint32_t)ti, start, end, cb, ctx);
 }
 
 uint64_t ep_view_visit_tier(const struct ep_view *v, uint32_t chosen, uint64_t start, uint64_t end,

@@ -127,6 +127,13 @@ void ep_view_advance(struct ep_view *v, uint64_t upto_ns);
 int ep_view_load(struct ep_view *v, uint32_t ti, uint64_t start, uint64_t newest_end,
 		 uint64_t windows, const struct ep_centry *e, uint32_t n);
 
+/* Whose buckets a read of storage returns (a shared store holds several collectors'). */
+enum ep_whose {
+	EP_WHOSE_EVERY,  /* every collector's, merged */
+	EP_WHOSE_OWN,    /* only this collector's (a restart) */
+	EP_WHOSE_OTHERS, /* every other collector's, merged (beside this one's memory) */
+};
+
 /* Visitor over the buckets that together hold [start, end) exactly once. */
 typedef void (*ep_view_visit_cb)(const struct ep_bucket *b, uint64_t step_ns, void *ctx);
 
@@ -157,6 +164,10 @@ uint64_t ep_view_shed(struct ep_view *v, int level);
 uint64_t ep_view_visit_budget(const struct ep_view *v, uint64_t start, uint64_t end,
 			      uint64_t min_step, uint64_t max_entries, ep_view_visit_cb cb,
 			      void *ctx);
+
+/* The tier ep_view_visit_budget visits, from tier first up. @return its index, or -1 */
+int ep_view_pick(const struct ep_view *v, uint32_t first, uint64_t start, uint64_t end,
+		 uint64_t min_step, uint64_t max_entries);
 
 /* Visit tier ti over [start, end), with the finer tiers' unclosed buckets. @return its step */
 uint64_t ep_view_visit_tier(const struct ep_view *v, uint32_t ti, uint64_t start, uint64_t end,

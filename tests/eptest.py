@@ -155,10 +155,10 @@ class ClickHouse:
     """clickhouse-server (Debian's) on free loopback ports, with its own configuration and
     data directory under root, started and stopped by the caller."""
 
-    def __init__(self, server, root):
+    def __init__(self, server, root, ports=None, extra=""):
+        """ports: (http, tcp) chosen by the caller (a cluster names them all in extra)."""
         self.server, self.root = server, root
-        self.http = free_port()
-        self.tcp = free_port()
+        self.http, self.tcp = ports or (free_port(), free_port())
         for d in ("data", "tmp", "log", "user_files"):
             os.makedirs(os.path.join(root, d), exist_ok=True)
         with open(os.path.join(root, "config.xml"), "w") as f:
@@ -169,6 +169,7 @@ class ClickHouse:
   <path>{root}/data/</path><tmp_path>{root}/tmp/</tmp_path><user_files_path>{root}/user_files/</user_files_path>
   <users_config>{root}/users.xml</users_config><default_profile>default</default_profile>
   <default_database>default</default_database><mark_cache_size>5368709</mark_cache_size>
+  {extra}
 </yandex>
 """)
         with open(os.path.join(root, "users.xml"), "w") as f:
