@@ -105,11 +105,18 @@ static void fill(struct ep_hist *h, const struct ep_shist *s)
 	ep_shist_to_hist(s, h);
 }
 
+/* A histogram's count and quantiles; with no sample, the quantiles are null (not 0: not "fast"). */
 static void write_hist(FILE *fp, const char *name, const struct ep_shist *s, struct ep_hist *h,
 		       const char *unit, struct ep_hist_codec *hdr)
 {
 	fill(h, s);
-	fprintf(fp,
+	if (!h->total)
+		fprintf(fp,
+			"\"%s\":{\"n\":0,\"min%s\":null,\"p50%s\":null,\"p90%s\":null,"
+			"\"p99%s\":null,\"max%s\":null",
+			name, unit, unit, unit, unit, unit);
+	else
+		fprintf(fp,
 		"\"%s\":{\"n\":%" PRId64 ",\"min%s\":%" PRId64 ",\"p50%s\":%" PRId64
 		",\"p90%s\":%" PRId64 ",\"p99%s\":%" PRId64 ",\"max%s\":%" PRId64,
 		name, h->total, unit, ep_hist_min(h), unit, ep_hist_percentile(h, 50.0), unit,
@@ -212,6 +219,8 @@ int ep_api_get_range(struct ep_collector *c, const struct ep_api_req *q, const c
 	}
 	r->view = &c->all;
 	r->probe = NULL;
+	r->asn = 0;
+	r->sum = 0;
 	if (probe) {
 		struct ep_cprobe *p = ep_collector_probe(c, probe);
 
@@ -300,15 +309,16 @@ static int answer_tier(const struct ep_view *v, uint64_t min_step)
  * the history is.  Buckets they have not written yet (their last second or
  * two) are missing from the answer.
  */
-static void add_others(struct ep_collector *c, uint64_t step, uint64_t from, uint64_t end,
-		       struct older *o)
+static void add_others(struct ep_collector *c, const struct range *r, uint64_t step,
+		       uint64_t from, uint64_t end, struct older *o)
 {
+	const struct ep_read want = {.whose = EP_WHOSE_OTHERS, .asn = r->asn, .sum = r->sum};
+
 	from -= from % step;
 	pthread_mutex_unlock(&c->lock);
 	if (c->others(c->older_ctx, step, from, end)) {
 		o->step = step;
-		c->older(c->older_ctx, "" /* all probes */, step, from, end, EP_WHOSE_OTHERS,
-			 older_bucket, o);
+		c->older(c->older_ctx, "" /* all probes */, step, from, end, &want, older_bucket, o);
 	}
 	pthread_mutex_lock(&c->lock);
 }
@@ -343,7 +353,8 @@ uint64_t ep_api_visit(struct ep_collector *c, struct range *r, uint64_t start, u
 {
 	const struct ep_view *v = r->view;
 	int round, shared = c->older && c->others && !r->probe, ti = answer_tier(v, min_step);
-	enum ep_whose whose = shared ? EP_WHOSE_OWN : EP_WHOSE_EVERY;
+	const struct ep_read want = {.whose = shared ? EP_WHOSE_OWN : EP_WHOSE_EVERY,
+				     .asn = r->asn, .sum = r->sum};
 	uint64_t step, held, from;
 	struct older o = {.cb = cb, .ctx = ctx};
 	char probe[EP_WIRE_PROBE_MAX + 1];
@@ -356,7 +367,7 @@ uint64_t ep_api_visit(struct ep_collector *c, struct range *r, uint64_t start, u
 			ti = ep_view_pick(v, (uint32_t)ti, start, end, min_step, budget);
 		if (ti < 0)
 			return ep_view_visit_budget(v, start, end, min_step, budget, cb, ctx);
-		add_others(c, v->t[ti].step_ns, start, end, &o);
+		add_others(c, r, v->t[ti].step_ns, start, end, &o);
 		if (o.nomem)
 			c->all.ctr.nomem++;
 		/* the all-probes view stays; what memory let go meanwhile is missing */
@@ -364,7 +375,7 @@ uint64_t ep_api_visit(struct ep_collector *c, struct range *r, uint64_t start, u
 	}
 	step = o.step = v->t[ti].step_ns;
 	if (shared)
-		add_others(c, step, start, end, &o);
+		add_others(c, r, step, start, end, &o);
 	held = held_from(v, (uint32_t)ti);
 	snprintf(probe, sizeof(probe), "%s", r->probe ? r->probe : "");
 	from = start - start % step;
@@ -372,7 +383,7 @@ uint64_t ep_api_visit(struct ep_collector *c, struct range *r, uint64_t start, u
 		uint64_t upto = end < held ? end : held;
 
 		pthread_mutex_unlock(&c->lock);
-		c->older(c->older_ctx, probe, step, from, upto, whose, older_bucket, &o);
+		c->older(c->older_ctx, probe, step, from, upto, &want, older_bucket, &o);
 		pthread_mutex_lock(&c->lock);
 		if (r->probe) {
 			struct ep_cprobe *p = ep_collector_probe(c, probe);
@@ -554,7 +565,9 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 		}
 		sp.n = (uint32_t)n;
 	}
+	r.sum = 1;
 	step = ep_api_visit(c, &r, r.start, r.end, 0, c->cfg.query_budget, agg_bucket, &a);
+	r.sum = 0;
 	if (sp.n && step) {
 		/* Slots of whole buckets of the tier used, so that each bucket falls in one slot. */
 		sp.start = r.start - r.start % step;
@@ -662,14 +675,14 @@ static void api_histogram(struct ep_collector *c, const struct ep_api_req *q, ui
 	struct range r;
 	struct ep_hist *h = NULL;
 	const struct ep_centry *e;
-	struct ep_centry empty = {0};
 	struct ep_hist_codec codec = {0};
 	uint64_t step;
 	struct out o;
 
 	if (ep_api_get_range(c, q, "1m", &r, resp) < 0)
 		return;
-	a.only_asn = asn;
+	a.only_asn = r.asn = asn;
+	r.sum = 1;
 	step = ep_api_visit(c, &r, r.start, r.end, 0, 0, agg_bucket, &a);
 	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0 ||
 	    ep_api_out_open(&o) < 0 || a.nomem) {
@@ -678,8 +691,14 @@ static void api_histogram(struct ep_collector *c, const struct ep_api_req *q, ui
 	}
 	e = ep_cset_find(&a.set, asn);
 	if (!e) {
-		empty.asn = asn;
-		e = &empty;
+		char what[48];
+
+		/* not zeros, which would read as a perfect ISP */
+		snprintf(what, sizeof(what), "AS%" PRIu32, asn);
+		fclose(o.fp);
+		free(o.buf);
+		ep_api_error(resp, 404, "asn", "no data for %s in this range", what);
+		goto done;
 	}
 	fputc('{', o.fp);
 	ep_api_write_range(o.fp, &r, step);
@@ -739,6 +758,7 @@ static void api_regressions(struct ep_collector *c, const struct ep_api_req *q,
 			return;
 		}
 	}
+	r.sum = 1;
 	ep_api_visit(c, &r, r.start, r.end, 0, c->cfg.query_budget, agg_bucket, &now);
 	ep_api_visit(c, &r, r.start > baseline ? r.start - baseline : 0, r.start, 0,
 		     c->cfg.query_budget, agg_bucket, &base);

@@ -27,6 +27,8 @@ struct range {
 	uint64_t start, end, len;
 	const struct ep_view *view;
 	const char *probe;
+	uint32_t asn; /* the visitor reads only this ASN (0: every ASN) */
+	int sum;      /* the visitor only adds up: the history may sum over time */
 };
 
 /* @return 0, -ENOMEM */

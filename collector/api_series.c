@@ -109,6 +109,7 @@ void ep_api_series(struct ep_collector *c, const struct ep_api_req *q, uint32_t 
 		ep_api_error(resp, 500, NULL, "out of memory%s", "");
 		goto done;
 	}
+	r.asn = asn;
 	tier_step = ep_api_visit(c, &r, s.start, r.end, s.step, 0, series_bucket, &s);
 	if (r.view->newest_end && !tier_step) {
 		fclose(o.fp);
@@ -176,6 +177,7 @@ void ep_api_heatmap(struct ep_collector *c, const struct ep_api_req *q, uint32_t
 		ep_api_error(resp, 500, NULL, "out of memory%s", "");
 		goto done;
 	}
+	r.asn = asn;
 	tier_step = ep_api_visit(c, &r, s.start, r.end, s.step, 0, series_bucket, &s);
 	for (i = 0, bounds[0] = 100; i + 1 < HEAT_BINS; i++)
 		bounds[i + 1] = bounds[i] * 1.5;

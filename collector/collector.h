@@ -132,9 +132,9 @@ typedef void (*ep_collector_publish_cb)(const struct ep_bucket *b, uint64_t step
 typedef void (*ep_collector_persist_cb)(const char *probe, const struct ep_bucket *b,
 					uint64_t step_ns, void *ctx);
 
-/* Buckets of probe from storage, of the collectors whose says. @return buckets, or -errno */
+/* Buckets of probe from storage, as want says. @return buckets, or -errno */
 typedef long (*ep_collector_older_cb)(void *ctx, const char *probe, uint64_t step_ns,
-				      uint64_t start_ns, uint64_t end_ns, enum ep_whose whose,
+				      uint64_t start_ns, uint64_t end_ns, const struct ep_read *want,
 				      ep_store_rows_cb cb, void *cb_ctx);
 
 /* Whether other collectors of a shared store may hold buckets of step_ns in [start, end). */

@@ -446,14 +446,14 @@ void ep_history_stats(struct ep_history *h, struct ep_history_stats *s, uint64_t
 }
 
 long ep_history_read(struct ep_history *h, const char *probe, uint64_t step_ns,
-		     uint64_t start_ns, uint64_t end_ns, enum ep_whose whose,
+		     uint64_t start_ns, uint64_t end_ns, const struct ep_read *want,
 		     ep_history_cb cb, void *ctx)
 {
 	uint64_t corrupt = 0;
 	long n;
 
 	pthread_mutex_lock(&h->read_lock);
-	n = h->ops->read(h->be, probe, step_ns, start_ns, end_ns, whose, cb, ctx, &corrupt);
+	n = h->ops->read(h->be, probe, step_ns, start_ns, end_ns, want, cb, ctx, &corrupt);
 	pthread_mutex_unlock(&h->read_lock);
 	pthread_mutex_lock(&h->lock);
 	h->ctr[EP_HC_rows_corrupt] += corrupt;

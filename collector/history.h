@@ -95,11 +95,12 @@ typedef ep_store_rows_cb ep_history_cb;
 
 /*
  * The buckets of probe at step_ns whose start lies in [start_ns, end_ns),
- * ascending, of the collectors whose says.  Safe from any thread (one reader
- * at a time).  @return buckets read, or a negative errno
+ * ascending, of the collectors and ASNs want says (or their sum as one
+ * bucket, where the store can add up).  Safe from any thread (one reader at
+ * a time).  @return buckets read, or a negative errno
  */
 long ep_history_read(struct ep_history *h, const char *probe, uint64_t step_ns,
-		     uint64_t start_ns, uint64_t end_ns, enum ep_whose whose,
+		     uint64_t start_ns, uint64_t end_ns, const struct ep_read *want,
 		     ep_history_cb cb, void *ctx);
 
 /*

@@ -614,23 +614,26 @@ static void where(struct ch_be *c, struct buf *q, const char *probe, uint64_t st
 
 /*
  * The bucket list (start, newest end, windows) and the ASN rows, both ordered
- * by start, merged over every collector (or only this one's) by ClickHouse:
- * sumForEach adds the counters, sumMap the histograms, exactly.
+ * by start, merged over the collectors want names by ClickHouse: sumForEach
+ * adds the counters, sumMap the histograms, exactly.  A sum is one bucket
+ * (start 0) grouped by ASN alone: ClickHouse adds up over time too.
  */
 static long ch_read(void *be, const char *probe, uint64_t step_ns, uint64_t start_ns,
-		    uint64_t end_ns, enum ep_whose whose, ep_history_cb cb, void *ctx,
+		    uint64_t end_ns, const struct ep_read *want, ep_history_cb cb, void *ctx,
 		    uint64_t *corrupt)
 {
 	struct ch_be *c = be;
 	struct buf q = {0}, *rb = &c->rbuf;
+	const char *sfx = want->whose == EP_WHOSE_OWN ? c->wsfx : "";
 	char err[512], *bk, *bsave = NULL, *line, *b;
 	long nb = 0;
 	int ret;
 
-	buf_fmt(&q, "SELECT start, max(newest_end), sum(windows) FROM %s.bucket%s FINAL", c->db,
-		whose == EP_WHOSE_OWN ? c->wsfx : "");
-	where(c, &q, probe, step_ns, start_ns, end_ns, whose);
-	buf_fmt(&q, " GROUP BY start ORDER BY start FORMAT TabSeparated");
+	buf_fmt(&q, "SELECT %s, max(newest_end), sum(windows) FROM %s.bucket%s FINAL",
+		want->sum ? "0" : "start", c->db, sfx);
+	where(c, &q, probe, step_ns, start_ns, end_ns, want->whose);
+	buf_fmt(&q, want->sum ? " HAVING count() > 0 FORMAT TabSeparated" :
+				" GROUP BY start ORDER BY start FORMAT TabSeparated");
 	ret = q.nomem ? -ENOMEM : ch_post(c, c->r, &q, rb, err, sizeof(err));
 	if (ret < 0) {
 		free(q.p);
@@ -640,10 +643,13 @@ static long ch_read(void *be, const char *probe, uint64_t step_ns, uint64_t star
 	rb->p = NULL;
 	rb->len = rb->cap = 0;
 	q.len = 0;
-	buf_fmt(&q, "SELECT start, asn, sumForEach(c), sumMap(hs_i, hs_n), sumMap(hd_i, hd_n),"
-		" sumMap(hr_i, hr_n) FROM %s.asn%s FINAL", c->db, whose == EP_WHOSE_OWN ? c->wsfx : "");
-	where(c, &q, probe, step_ns, start_ns, end_ns, whose);
-	buf_fmt(&q, " GROUP BY start, asn ORDER BY start, asn FORMAT TabSeparated");
+	buf_fmt(&q, "SELECT %s, asn, sumForEach(c), sumMap(hs_i, hs_n), sumMap(hd_i, hd_n),"
+		" sumMap(hr_i, hr_n) FROM %s.asn%s FINAL", want->sum ? "0" : "start", c->db, sfx);
+	where(c, &q, probe, step_ns, start_ns, end_ns, want->whose);
+	if (want->asn)
+		buf_fmt(&q, " AND asn = %u", want->asn);
+	buf_fmt(&q, want->sum ? " GROUP BY asn ORDER BY asn FORMAT TabSeparated" :
+				" GROUP BY start, asn ORDER BY start, asn FORMAT TabSeparated");
 	ret = q.nomem ? -ENOMEM : ch_post(c, c->r, &q, rb, err, sizeof(err));
 	free(q.p);
 	if (ret < 0) {

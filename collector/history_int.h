@@ -42,7 +42,7 @@ struct ep_history_ops {
 	/* Delete buckets of step_ns starting before before_ns. @return rows deleted or -errno */
 	long (*expire)(void *be, uint64_t step_ns, uint64_t before_ns);
 	long (*read)(void *be, const char *probe, uint64_t step_ns, uint64_t start_ns,
-		     uint64_t end_ns, enum ep_whose whose, ep_history_cb cb, void *ctx,
+		     uint64_t end_ns, const struct ep_read *want, ep_history_cb cb, void *ctx,
 		     uint64_t *corrupt);
 	int (*probes)(void *be, uint64_t step_ns, uint64_t since_ns,
 		      int (*cb)(const char *probe, void *ctx), void *ctx);

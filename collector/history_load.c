@@ -36,6 +36,7 @@ static long load_view(struct ep_history *h, struct ep_collector *c, const char *
 		      const struct ep_view *v)
 {
 	struct load l = {.c = c, .probe = probe};
+	const struct ep_read own = {.whose = EP_WHOSE_OWN};
 	uint32_t mask = ep_collector_persist_tiers(v);
 	int t;
 
@@ -48,7 +49,7 @@ static long load_view(struct ep_history *h, struct ep_collector *c, const char *
 			continue;
 		from = newest + step > span ? newest + step - span : 0;
 		l.step = step;
-		n = ep_history_read(h, probe, step, from > oldest ? from : oldest, newest + step, EP_WHOSE_OWN,
+		n = ep_history_read(h, probe, step, from > oldest ? from : oldest, newest + step, &own,
 				    load_bucket, &l);
 		if (n < 0)
 			return n;

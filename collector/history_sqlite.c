@@ -434,7 +434,7 @@ static int read_bucket(struct sqlite_be *s, sqlite3_stmt *rows, sqlite3_stmt *bk
 
 /* One collector writes a file: its own rows are every row, and there are no others'. */
 static long sq_read(void *be, const char *probe, uint64_t step_ns, uint64_t start_ns,
-		    uint64_t end_ns, enum ep_whose whose, ep_history_cb cb, void *ctx,
+		    uint64_t end_ns, const struct ep_read *want, ep_history_cb cb, void *ctx,
 		    uint64_t *corrupt)
 {
 	struct sqlite_be *s = be;
@@ -442,14 +442,15 @@ static long sq_read(void *be, const char *probe, uint64_t step_ns, uint64_t star
 	long n = 0;
 	int rc, ret = 0;
 
-	if (whose == EP_WHOSE_OTHERS)
+	if (want->whose == EP_WHOSE_OTHERS)
 		return 0;
 	if (sqlite3_prepare_v2(s->r, "SELECT start_ns, newest_end_ns, windows FROM bucket WHERE step_ns = ?1 AND"
 			       " probe = ?2 AND start_ns >= ?3 AND start_ns < ?4 ORDER BY start_ns",
 			       -1, &bk, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->r, "SELECT asn, flows_new, flows_closed, segs_out, segs_in,"
 			       " retx_out, retx_in, syn_unsampled, rtt_hs, rtt_data, retx_ppm FROM asn"
-			       " WHERE step_ns = ?1 AND probe = ?2 AND start_ns = ?3", -1, &rows,
+			       " WHERE step_ns = ?1 AND probe = ?2 AND start_ns = ?3 AND"
+			       " (?4 = 0 OR asn = ?4)", -1, &rows,
 			       NULL) != SQLITE_OK) {
 		sqlite3_finalize(bk);
 		return -EIO;
@@ -470,6 +471,7 @@ static long sq_read(void *be, const char *probe, uint64_t step_ns, uint64_t star
 		sqlite3_bind_int64(rows, 1, (int64_t)step_ns);
 		sqlite3_bind_text(rows, 2, probe, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(rows, 3, (int64_t)start);
+		sqlite3_bind_int64(rows, 4, (int64_t)want->asn);
 		ret = read_bucket(s, rows, bk, cb, ctx, corrupt);
 		sqlite3_reset(rows);
 		if (ret >= 0)

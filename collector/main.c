@@ -176,11 +176,12 @@ static void on_persist_org(uint32_t asn, const char *org, void *ctx)
 }
 
 static long read_older(void *ctx, const char *probe, uint64_t step_ns, uint64_t start_ns,
-		       uint64_t end_ns, enum ep_whose whose, ep_store_rows_cb cb, void *cb_ctx)
+		       uint64_t end_ns, const struct ep_read *want, ep_store_rows_cb cb,
+		       void *cb_ctx)
 {
 	struct app *a = ctx;
 
-	return ep_history_read(a->history, probe, step_ns, start_ns, end_ns, whose, cb, cb_ctx);
+	return ep_history_read(a->history, probe, step_ns, start_ns, end_ns, want, cb, cb_ctx);
 }
 
 static int others_hold(void *ctx, uint64_t step_ns, uint64_t start_ns, uint64_t end_ns)

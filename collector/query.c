@@ -197,9 +197,13 @@ static double num(json_t *o, const char *k)
 	return json_number_value(json_object_get(o, k));
 }
 
-static void ms(char *buf, size_t n, double us)
+/* Microseconds as milliseconds; "-" for null (no sample). */
+static void ms(char *buf, size_t n, json_t *us)
 {
-	snprintf(buf, n, "%.1f", us / 1000.0);
+	if (!json_is_number(us))
+		snprintf(buf, n, "-");
+	else
+		snprintf(buf, n, "%.1f", json_number_value(us) / 1000.0);
 }
 
 static void print_asn_table(json_t *asns, const char *metric)
@@ -214,10 +218,10 @@ static void print_asn_table(json_t *asns, const char *metric)
 		char p50[32], p90[32], p99[32], mx[32];
 		const char *org = json_string_value(json_object_get(a, "org"));
 
-		ms(p50, sizeof(p50), num(h, "p50_us"));
-		ms(p90, sizeof(p90), num(h, "p90_us"));
-		ms(p99, sizeof(p99), num(h, "p99_us"));
-		ms(mx, sizeof(mx), num(h, "max_us"));
+		ms(p50, sizeof(p50), json_object_get(h, "p50_us"));
+		ms(p90, sizeof(p90), json_object_get(h, "p90_us"));
+		ms(p99, sizeof(p99), json_object_get(h, "p99_us"));
+		ms(mx, sizeof(mx), json_object_get(h, "max_us"));
 		printf("AS%-8.0f %-28.28s %8.0f %8.0f %9s %9s %9s %9s %7.3f\n", num(a, "asn"),
 		       org ? org : "", num(a, "flows_new"), num(h, "n"), p50, p90, p99, mx,
 		       100.0 * num(a, "retx_rate"));
@@ -361,7 +365,7 @@ int main(int argc, char **argv)
 		if (!raw) {
 			int rate = metric && !strcmp(metric, "retx_rate");
 
-			printf("%-24s %12s %10s\n", "TIME_UTC",
+			printf("%-24s %12s %10s\n", "TIME (UTC)",
 			       rate ? "RETX%" : "VALUE_MS", rate ? "SEGMENTS" : "SAMPLES");
 			json_array_foreach(json_object_get(j, "points"), i, pt) {
 				double t = json_number_value(json_array_get(pt, 0));
@@ -373,10 +377,10 @@ int main(int argc, char **argv)
 				gmtime_r(&sec, &tm);
 				strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 				if (json_is_null(v))
-					printf("%-20s.%03d %12s %10.0f\n", ts,
+					printf("%s.%03dZ %12s %10.0f\n", ts,
 					       (int)((uint64_t)t / 1000000 % 1000), "-", 0.0);
 				else
-					printf("%-20s.%03d %12.*f %10.0f\n", ts,
+					printf("%s.%03dZ %12.*f %10.0f\n", ts,
 					       (int)((uint64_t)t / 1000000 % 1000), rate ? 4 : 1,
 					       rate ? 100 * json_number_value(v)
 						    : json_number_value(v) / 1000.0,

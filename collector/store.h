@@ -134,6 +134,13 @@ enum ep_whose {
 	EP_WHOSE_OTHERS, /* every other collector's, merged (beside this one's memory) */
 };
 
+/* What a read of storage returns. */
+struct ep_read {
+	enum ep_whose whose;
+	uint32_t asn; /* only this ASN's rows (0: every ASN's) */
+	int sum;      /* one bucket, the sum over the range (for a reader that only adds up) */
+};
+
 /* Visitor over the buckets that together hold [start, end) exactly once. */
 typedef void (*ep_view_visit_cb)(const struct ep_bucket *b, uint64_t step_ns, void *ctx);
 

@@ -213,6 +213,7 @@ def main():
                               ("/api/v1/asns?sort=loudest", 400, "sort"),
                               ("/api/v1/asns?limit=0", 400, "limit"),
                               ("/api/v1/asns?probe=nobody", 404, "probe"),
+                              ("/api/v1/asns/4200000001/histogram?range=1d", 404, "asn"),
                               (f"/api/v1/asns/{asn}/series?q=2", 400, "q"),
                               (f"/api/v1/asns/{asn}/series?step=1ms&range=1d", 400, "step"),
                               ("/api/v1/regressions?baseline=x", 400, "baseline"),
@@ -235,6 +236,15 @@ def main():
                         "--step", "1m"], capture_output=True, text=True)
     if r.returncode or sum(p[2] for p in json.loads(r.stdout)["points"]) != len(u[asn]["rtt_data"]):
         fail(f"edgeprobe-query --json series: {r.returncode} {r.stderr}")
+    r = subprocess.run([query, "--server", c.url(""), "series", asn, "--range", "1d", "--step",
+                        "1m"], capture_output=True, text=True)
+    import re
+    rows = r.stdout.splitlines()[1:]
+    if r.returncode or not rows or not all(
+            re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", x.split()[0]) for x in rows):
+        fail(f"edgeprobe-query series: times not ISO-8601 UTC with Z: {rows[:2]}")
+    else:
+        ok(f"edgeprobe-query series: {len(rows)} rows, times like {rows[0].split()[0]}")
     r = subprocess.run([query, "--server", c.url(""), "top", "--range", "soon"],
                        capture_output=True, text=True)
     if r.returncode != 1 or "range" not in r.stderr:

@@ -375,6 +375,11 @@ case("honest probes exact afterwards: every sample, at 20 ms, nothing lost",
      n == out_h["samples"] + r_tcp["samples"] and p50 is not None and 19800 <= p50 <= 20200 and p["lost"] == 0 and
      p["msgs"] == out_h["msgs"],
      f"n {n}/{out_h['samples'] + r_tcp['samples']}, p50 {p50} us, msgs {p['msgs']}/{out_h['msgs']}, lost {p['lost']}")
+no_hs = row.get("rtt_hs", {})
+case("a histogram without samples: n 0 and null quantiles (not 0 ms, a perfect ISP)",
+     no_hs.get("n") == 0 and all(k in no_hs and no_hs[k] is None
+                                 for k in ("min_us", "p50_us", "p90_us", "p99_us", "max_us")),
+     f"rtt_hs of AS64500 (the honest probe sends no handshakes): {no_hs}")
 
 # 2. Shutdown at full size, then 10: the replay window survives the restart.
 for seq in range(1, 6):
