@@ -202,8 +202,11 @@ static void *writer_main(void *arg)
 			/* Keep the batches, in order, in front of what came meanwhile; retry. */
 			struct ep_hbatch *last = list;
 
-			while (last->next)
+			list->dup = 1; /* part of a failed write may be stored */
+			while (last->next) {
 				last = last->next;
+				last->dup = 1;
+			}
 			last->next = h->head;
 			if (!h->head)
 				h->tail = last;
@@ -386,6 +389,7 @@ void ep_history_put(struct ep_history *h, const char *probe, const struct ep_buc
 	q->start_ns = b->start;
 	q->windows = b->windows;
 	q->newest_end_ns = b->newest_end;
+	q->dup = b->handed > 0;
 	q->queued_ns = now_ns;
 	q->bytes = bytes;
 	q->n = s->n;

@@ -5,8 +5,9 @@
  * histograms as bucket-index and count arrays that sumMap merges exactly,
  * partitions per step and day (retention drops whole partitions), and a
  * collector column so that several collectors share one database.
- * Rewritten buckets (late data) are new versions of a ReplacingMergeTree,
- * read with FINAL.  With ?cluster=NAME (a cluster of the server's
+ * Rewritten buckets (late data) are new versions of a ReplacingMergeTree;
+ * their bucket rows say so (dup), and only a range that holds one is read
+ * with FINAL (which costs five times a plain read).  With ?cluster=NAME (a cluster of the server's
  * remote_servers), each collector writes into its own server's *_local
  * tables and reads every shard through Distributed tables of the plain names.
  */
@@ -21,7 +22,7 @@
 
 #include "history_int.h"
 
-#define CH_SCHEMA 1
+#define CH_SCHEMA 2 /* 2: bucket.dup */
 #define CH_DAY_NS (86400ull * 1000000000ull)
 #define CH_RESPONSE_MAX (512u << 20) /* a larger answer is an error, not an allocation */
 
@@ -218,7 +219,7 @@ static void ch_close(void *be)
 static const char *const ch_tables[] = {
 	"CREATE TABLE IF NOT EXISTS %1$s.meta (k String, v String) ENGINE = TinyLog",
 	"CREATE TABLE IF NOT EXISTS %1$s.bucket%2$s (step UInt64, collector String, probe String,"
-	" start UInt64, newest_end UInt64, windows UInt64, written UInt64)"
+	" start UInt64, newest_end UInt64, windows UInt64, written UInt64, dup UInt8)"
 	" ENGINE = ReplacingMergeTree(written) PARTITION BY (step, intDiv(start, 86400000000000))"
 	" ORDER BY (step, probe, start, collector)",
 	"CREATE TABLE IF NOT EXISTS %1$s.asn%2$s (step UInt64, collector String, probe String,"
@@ -404,8 +405,8 @@ static int ch_write(void *be, const struct ep_hbatch *list, struct ep_hist_codec
 			if (kind == 0) {
 				buf_fmt(q, "%" PRIu64 "\t%s\t", b->step_ns, c->id);
 				buf_tsv(q, b->probe);
-				buf_fmt(q, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\n",
-					b->start_ns, b->newest_end_ns, b->windows, written);
+				buf_fmt(q, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%d\n",
+					b->start_ns, b->newest_end_ns, b->windows, written, !!b->dup);
 				continue;
 			}
 			for (i = 0; i < b->n; i++) {
@@ -627,9 +628,9 @@ static long ch_read(void *be, const char *probe, uint64_t step_ns, uint64_t star
 	const char *sfx = want->whose == EP_WHOSE_OWN ? c->wsfx : "";
 	char err[512], *bk, *bsave = NULL, *line, *b;
 	long nb = 0;
-	int ret;
+	int ret, dup;
 
-	buf_fmt(&q, "SELECT %s, max(newest_end), sum(windows) FROM %s.bucket%s FINAL",
+	buf_fmt(&q, "SELECT %s, max(newest_end), sum(windows), max(dup) FROM %s.bucket%s FINAL",
 		want->sum ? "0" : "start", c->db, sfx);
 	where(c, &q, probe, step_ns, start_ns, end_ns, want->whose);
 	buf_fmt(&q, want->sum ? " HAVING count() > 0 FORMAT TabSeparated" :
@@ -642,9 +643,19 @@ static long ch_read(void *be, const char *probe, uint64_t step_ns, uint64_t star
 	bk = rb->p; /* kept while the rows are read into the buffer */
 	rb->p = NULL;
 	rb->len = rb->cap = 0;
+	/* Rows stored twice (a rewritten bucket, a retried insert) only where a bucket says so. */
+	for (line = bk, dup = 0; line && *line && !dup; line = strchr(line, '\n')) {
+		unsigned long long s_, ne, w, d;
+
+		if (*line == '\n')
+			line++;
+		if (*line && sscanf(line, "%llu\t%llu\t%llu\t%llu", &s_, &ne, &w, &d) == 4 && d)
+			dup = 1;
+	}
 	q.len = 0;
 	buf_fmt(&q, "SELECT %s, asn, sumForEach(c), sumMap(hs_i, hs_n), sumMap(hd_i, hd_n),"
-		" sumMap(hr_i, hr_n) FROM %s.asn%s FINAL", want->sum ? "0" : "start", c->db, sfx);
+		" sumMap(hr_i, hr_n) FROM %s.asn%s%s", want->sum ? "0" : "start", c->db, sfx,
+		dup ? " FINAL" : "");
 	where(c, &q, probe, step_ns, start_ns, end_ns, want->whose);
 	if (want->asn)
 		buf_fmt(&q, " AND asn = %u", want->asn);

@@ -23,6 +23,7 @@ struct ep_hbatch {
 	uint64_t step_ns, start_ns, newest_end_ns, windows;
 	uint64_t queued_ns; /* wall time it was queued */
 	uint64_t seq;       /* its place in the queue (1, 2, ...) */
+	int dup;            /* its rows may be stored already: a rewrite, or a retried write */
 	size_t bytes;       /* of this allocation */
 	uint32_t n;
 	struct ep_hrow *rows;

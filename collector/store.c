@@ -183,6 +183,7 @@ static void persist_before_free(struct ep_view *v, uint32_t ti, struct ep_bucket
 	if (v->on_persist && (v->persist_tiers >> ti & 1) && !b->persisted) {
 		b->persisted = 1;
 		v->on_persist(b, v->t[ti].step_ns, v->persist_ctx);
+		b->handed++;
 	}
 }
 
@@ -336,6 +337,7 @@ static void persist_one(struct ep_view *v, struct ep_tier *t, struct ep_bucket *
 {
 	b->persisted = 1;
 	v->on_persist(b, t->step_ns, v->persist_ctx);
+	b->handed++;
 }
 
 /* Hand every complete bucket of tier ti not yet persisted (or changed since) to on_persist. */
@@ -415,6 +417,7 @@ int ep_view_load(struct ep_view *v, uint32_t ti, uint64_t start, uint64_t newest
 		}
 	}
 	b->announced = b->persisted = 1;
+	b->handed = 1;
 	if (newest_end > b->newest_end)
 		b->newest_end = newest_end;
 	end = b->start + t->step_ns;

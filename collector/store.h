@@ -45,6 +45,7 @@ struct ep_bucket {
 	int closed;       /* merged into the next tier */
 	int announced;    /* reported to the close callback */
 	int persisted;    /* handed to the persist callback since its last change */
+	uint32_t handed;  /* times handed to the persist callback (a loaded bucket: 1) */
 	uint64_t windows; /* probe windows merged in */
 	uint64_t newest_end; /* newest window end merged in */
 	struct ep_cset set;
