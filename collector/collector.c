@@ -72,12 +72,14 @@ static void on_persist_all(const struct ep_bucket *b, uint64_t step_ns, void *ct
 		c->persist("", b, step_ns, c->persist_ctx);
 }
 
-uint32_t ep_collector_persist_tiers(const struct ep_view *v)
+uint32_t ep_collector_persist_tiers(const struct ep_view *v, uint64_t min_ns)
 {
 	uint32_t t, mask = 0;
 
+	if (!min_ns)
+		min_ns = 1000 * NS_PER_MS;
 	for (t = 0; t < v->ntiers; t++)
-		if (v->t[t].step_ns >= 1000 * NS_PER_MS)
+		if (v->t[t].step_ns >= min_ns)
 			mask |= 1u << t;
 	return mask;
 }
@@ -107,7 +109,7 @@ int ep_collector_init(struct ep_collector *c, const struct ep_collector_cfg *cfg
 		}
 	c->all.on_close = on_close;
 	c->all.cb_ctx = c;
-	c->all.persist_tiers = ep_collector_persist_tiers(&c->all);
+	c->all.persist_tiers = ep_collector_persist_tiers(&c->all, cfg->persist_min_ns);
 	c->all.on_persist = on_persist_all;
 	c->all.persist_ctx = c;
 	c->probes = calloc(cfg->max_probes ? cfg->max_probes : 1, sizeof(*c->probes));

@@ -120,6 +120,7 @@ struct ep_collector_cfg {
 	uint64_t mem_extra;         /* bytes the caller holds against the cap (ingest backlog) */
 	int64_t hist_highest;
 	int32_t hist_digits;
+	uint64_t persist_min_ns;    /* tiers of this step and coarser are persisted (0: 1 s) */
 	const char *const *allow;   /* NULL-terminated probe ids, NULL: any */
 	uint8_t key[EP_WIRE_KEY_MAX];
 	size_t keylen;              /* 0: no signatures required */
@@ -253,8 +254,8 @@ void ep_collector_set_org(struct ep_collector *c, uint32_t asn, const char *org)
 /* The probe of id, created (silent, never heard) when new. @return NULL at the table's limit */
 struct ep_cprobe *ep_collector_probe_add(struct ep_collector *c, const char *id);
 
-/* Bit per tier of v whose buckets are persisted: those of 1 s and coarser. */
-uint32_t ep_collector_persist_tiers(const struct ep_view *v);
+/* Bit per tier of v whose buckets are persisted: those of min_ns (0: 1 s) and coarser. */
+uint32_t ep_collector_persist_tiers(const struct ep_view *v, uint64_t min_ns);
 
 const char *ep_collector_org(const struct ep_collector *c, uint32_t asn);
 struct ep_cprobe *ep_collector_probe(struct ep_collector *c, const char *id);

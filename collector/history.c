@@ -522,9 +522,23 @@ int ep_history_others(struct ep_history *h, uint64_t step_ns, uint64_t start_ns,
 	return ret;
 }
 
-/* "90d", "1h", "30m", "45s" as ns. @return 0 or -EINVAL */
+/* "90d", "1h", "30m", "45s", "100ms" as ns. @return 0 or -EINVAL */
 static int parse_span(const char *s, size_t len, uint64_t *out)
 {
+	if (len > 2 && s[len - 2] == 'm' && s[len - 1] == 's') {
+		uint64_t v = 0;
+		size_t i;
+
+		for (i = 0; i + 2 < len && i < 6; i++) {
+			if (s[i] < '0' || s[i] > '9')
+				return -EINVAL;
+			v = v * 10 + (uint64_t)(s[i] - '0');
+		}
+		if (i + 2 != len || !v)
+			return -EINVAL;
+		*out = v * 1000000ull;
+		return 0;
+	}
 	static const struct { char unit; uint64_t ns; } units[] = {
 		{'s', NS_PER_S}, {'m', 60 * NS_PER_S}, {'h', 3600 * NS_PER_S}, {'d', 86400 * NS_PER_S},
 	};

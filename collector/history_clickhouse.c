@@ -24,6 +24,9 @@
 
 #define CH_SCHEMA 2 /* 2: bucket.dup */
 #define CH_DAY_NS (86400ull * 1000000000ull)
+#define CH_HOUR_NS (3600ull * 1000000000ull)
+/* Partitions: a day of a step of 1 s or more, an hour of a finer one (kept minutes, not days). */
+#define CH_PERIOD "intDiv(start, if(step < 1000000000, 3600000000000, 86400000000000))"
 #define CH_RESPONSE_MAX (512u << 20) /* a larger answer is an error, not an allocation */
 
 /* A growing text buffer (request bodies, responses). */
@@ -220,13 +223,13 @@ static const char *const ch_tables[] = {
 	"CREATE TABLE IF NOT EXISTS %1$s.meta (k String, v String) ENGINE = TinyLog",
 	"CREATE TABLE IF NOT EXISTS %1$s.bucket%2$s (step UInt64, collector String, probe String,"
 	" start UInt64, newest_end UInt64, windows UInt64, written UInt64, dup UInt8)"
-	" ENGINE = ReplacingMergeTree(written) PARTITION BY (step, intDiv(start, 86400000000000))"
+	" ENGINE = ReplacingMergeTree(written) PARTITION BY (step, " CH_PERIOD ")"
 	" ORDER BY (step, probe, start, collector)",
 	"CREATE TABLE IF NOT EXISTS %1$s.asn%2$s (step UInt64, collector String, probe String,"
 	" start UInt64, asn UInt32, written UInt64, c Array(UInt64),"
 	" hs_i Array(Int32), hs_n Array(UInt64), hd_i Array(Int32), hd_n Array(UInt64),"
 	" hr_i Array(Int32), hr_n Array(UInt64))"
-	" ENGINE = ReplacingMergeTree(written) PARTITION BY (step, intDiv(start, 86400000000000))"
+	" ENGINE = ReplacingMergeTree(written) PARTITION BY (step, " CH_PERIOD ")"
 	" ORDER BY (step, probe, asn, start, collector)",
 	"CREATE TABLE IF NOT EXISTS %1$s.org%2$s (asn UInt32, name String, written UInt64)"
 	" ENGINE = ReplacingMergeTree(written) ORDER BY asn",
@@ -442,7 +445,8 @@ static long ch_expire(void *be, uint64_t step_ns, uint64_t before_ns)
 {
 	struct ch_be *c = be;
 	char err[512], *line, *save = NULL;
-	uint64_t keep_day = before_ns / CH_DAY_NS; /* partitions of days before it go */
+	/* partitions of periods (days, or hours under 1 s) before it go */
+	uint64_t keep = before_ns / (step_ns < 1000000000ull ? CH_HOUR_NS : CH_DAY_NS);
 	long rows = 0;
 	struct buf list = {0};
 	const char *const tables[] = {"asn", "bucket"};
@@ -461,9 +465,9 @@ static long ch_expire(void *be, uint64_t step_ns, uint64_t before_ns)
 		for (line = strtok_r(list.p, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 			unsigned long long step, day, n;
 
-			/* partition (STEP,DAY), rows */
+			/* partition (STEP,PERIOD), rows */
 			if (sscanf(line, "(%llu,%llu)\t%llu", &step, &day, &n) != 3 || step != step_ns ||
-			    day >= keep_day)
+			    day >= keep)
 				continue;
 			/* A partition that will not drop now is tried again at the next expiry. */
 			if (ch_exec(c, c->w, err, sizeof(err),

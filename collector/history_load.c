@@ -37,7 +37,7 @@ static long load_view(struct ep_history *h, struct ep_collector *c, const char *
 {
 	struct load l = {.c = c, .probe = probe};
 	const struct ep_read own = {.whose = EP_WHOSE_OWN};
-	uint32_t mask = ep_collector_persist_tiers(v);
+	uint32_t mask = ep_collector_persist_tiers(v, c->cfg.persist_min_ns);
 	int t;
 
 	for (t = (int)v->ntiers - 1; t >= 0; t--) {

@@ -48,7 +48,8 @@ static void usage(FILE *fp)
 		"                         default: memory only); clickhouse://HOST:PORT[/DB] for\n"
 		"                         ClickHouse (HTTP interface; database default edgeprobe)\n"
 		"  --history-id NAME      this collector's name in a shared ClickHouse (default: host)\n"
-		"  --retain LIST          history kept per step (default 1s=1d,1m=90d)\n"
+		"  --retain LIST          history kept per step (default 1s=1d,1m=90d; a step\n"
+		"                         under 1 s, such as 100ms=10m, is persisted too)\n"
 		"  --history-queue SIZE   roll-ups waiting for the disk before they are dropped (64M)\n"
 		"  --query-budget N       ASN entries a list query merges before it reads a\n"
 		"                         coarser tier (default 500000)\n"
@@ -491,6 +492,33 @@ static int apply_cfg(int id, const char *arg, void *ctx, char *err, size_t errle
 	}
 	return 0;
 }
+/*
+ * A step under 1 s named by --retain (100ms=10m) persists that tier too,
+ * for the span given; it must be one of --tiers' steps.  @return 0 or -1
+ */
+static int fine_history(struct ep_coll_opts *o)
+{
+	uint32_t i, t;
+
+	for (i = 0; i < o->histcfg.nretain; i++) {
+		uint64_t step = o->histcfg.retain_step[i];
+
+		if (step >= 1000000000ull)
+			continue;
+		for (t = 0; t < o->cfg.ntiers && o->cfg.steps[t] != step; t++)
+			;
+		if (t == o->cfg.ntiers) {
+			fprintf(stderr, "edgeprobe-collector: --retain: %" PRIu64 "ms is not a step of "
+					"--tiers (a step under 1 s is kept only if memory has it)\n",
+				step / 1000000);
+			return -1;
+		}
+		if (!o->cfg.persist_min_ns || step < o->cfg.persist_min_ns)
+			o->cfg.persist_min_ns = step;
+	}
+	return 0;
+}
+
 int ep_coll_opts_parse(struct ep_coll_opts *o, int argc, char **argv)
 {
 	const char *config = ep_config_arg(argc, argv);
@@ -525,7 +553,7 @@ int ep_coll_opts_parse(struct ep_coll_opts *o, int argc, char **argv)
 		fprintf(stderr, "edgeprobe-collector: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
-	return 0;
+	return fine_history(o);
 }
 
 void ep_coll_opts_fini(struct ep_coll_opts *o)

@@ -182,7 +182,7 @@ struct ep_cprobe *ep_collector_probe_get(struct ep_collector *c, const char *id,
 		}
 		if (p->view) {
 			c->nviews++;
-			p->view->persist_tiers = ep_collector_persist_tiers(p->view);
+			p->view->persist_tiers = ep_collector_persist_tiers(p->view, c->cfg.persist_min_ns);
 			p->view->on_persist = on_persist_probe;
 			p->view->persist_ctx = p;
 		}

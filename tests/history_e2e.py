@@ -9,7 +9,9 @@ the same 150 s of windows from two probes (hostile_send past). Asserts:
 - every answer that reaches past H's memory (asns, one ASN, series at 10 s, per probe)
   equals M's, exactly: older buckets come from the file;
 - after kill -9 of H and a restart, the same answers again (the roll-ups reloaded);
-- retention (--retain 1s=1d,10s=1h) deletes, at the restart, the buckets of a batch sent
+- with --retain 100ms=1h the 100 ms tier is persisted too: a 100 ms series over 2 minutes
+  equals that of collector F (10 minutes at 100 ms in memory), before and after the restart;
+- retention (--retain 100ms=1h,1s=1d,10s=1h) deletes, at the restart, the buckets of a batch sent
   two days in the past, and counts the rows;
 - a file that is not an SQLite database, an SQLite file of another application, and a
   history of another histogram configuration are refused at start with a message;
@@ -41,6 +43,8 @@ from eptest import FAILS, OKS, ClickHouse, Collector, fail, free_port, ok  # noq
 collector, send, out = sys.argv[1:4]
 SMALL = ["--tiers", "100ms:2s,1s:10s,10s:30s", "--probe-tiers", "1s:10s,10s:30s"]
 LARGE = ["--tiers", "100ms:2s,1s:10s,10s:1h", "--probe-tiers", "1s:10s,10s:1h"]
+FINE = ["--tiers", "100ms:10m,1s:10s,10s:1h", "--probe-tiers", "1s:10s,10s:1h"]
+FINE_Q = "/api/v1/asns/64523/series?range=2m&step=100ms&metric=rtt_data&q=0.5&end={e}"
 NOW = time.time_ns()
 END0 = NOW - NOW % 1_000_000_000 - 200 * 1_000_000_000  # 200 s ago, on a second
 N = 1500  # 100 ms windows: 150 s
@@ -95,6 +99,18 @@ def compare(name, h, m, end):
     else:
         ok(f"{name}: {len(QUERIES)} answers over 5 min equal the in-memory collector's "
            f"({len(got)} ASNs, {n} in-flow samples)")
+
+
+def compare_fine(name, h, f, end):
+    """A 100 ms series over 2 minutes: H holds 2 s at 100 ms in memory, the rest from its
+    history (--retain 100ms=1h); F holds 10 minutes at 100 ms in memory."""
+    a, b = h.get(FINE_Q.format(e=end)), f.get(FINE_Q.format(e=end))
+    n = sum(p[2] for p in a.get("points", []))
+    if strip(a) != strip(b) or n == 0 or a.get("resolution_ns") != 100_000_000:
+        fail(f"{name}: 100 ms series differs: {json.dumps(a)[:300]} / {json.dumps(b)[:300]}")
+    else:
+        ok(f"{name}: a 100 ms series over 2 min ({len(a['points'])} points, {n} samples) "
+           f"equals memory's, from the history's 100 ms rows")
 
 
 def metrics(c):
@@ -155,9 +171,11 @@ def main():
 
 
 def run(backend, target, ch):
-    hargs = SMALL + ["--history", target, "--retain", "1s=1d,10s=1h"]
+    hargs = SMALL + ["--history", target, "--retain", "100ms=1h,1s=1d,10s=1h"]
     h = Collector(collector, out, "h", ["udp://127.0.0.1:0"], hargs)
     m = Collector(collector, out, "m", ["udp://127.0.0.1:0"], LARGE)
+    f = Collector(collector, out, "f", ["udp://127.0.0.1:0"], FINE)
+    feed(f, "pa,pb", 2)
     old_end = END0 - 2 * 86400 * 10**9  # two days before: for retention
     for c in (h, m):
         subprocess.run([send, f"127.0.0.1:{c.ports[0]}", "past", "pa,pb", "1", "30",
@@ -167,6 +185,8 @@ def run(backend, target, ch):
         settle(c, 2 * N + 60)
     end = END0 + (N + 50) * 100_000_000
     compare(f"{backend}: history + memory", h, m, end)
+    settle(f, 2 * N)
+    compare_fine(f"{backend}: history + memory", h, f, end)
 
     hm = metrics(h)
     written = hm.get("edgeprobe_collector_history_buckets_written_total", 0)
@@ -186,6 +206,8 @@ def run(backend, target, ch):
     h = Collector(collector, out, "h2", ["udp://127.0.0.1:0"], hargs)
     log = open(os.path.join(out, "h2.log")).read()
     compare(f"{backend}: after kill -9 and restart", h, m, end)
+    compare_fine(f"{backend}: after kill -9 and restart", h, f, end)
+    f.stop()
     if "reloaded" not in log:
         fail(f"{backend}: restart: no reload in the log: {log[-300:]}")
     pa = h.probe("pa")
@@ -196,7 +218,7 @@ def run(backend, target, ch):
     after_old, kept = old_rows(backend, target, ch)
     expired = metrics(h).get("edgeprobe_collector_history_rows_expired_total", 0)
     if before_old > 0 and after_old == 0 and expired > 0 and kept > 0:
-        ok(f"{backend}: retention (--retain 1s=1d,10s=1h): {before_old} rows of two days ago "
+        ok(f"{backend}: retention (--retain 100ms=1h,1s=1d,10s=1h): {before_old} rows of two days ago "
            f"deleted at start ({expired:.0f} ASN rows), {kept} recent kept")
     else:
         fail(f"{backend}: retention: old buckets {before_old} -> {after_old}, expired {expired}, "
@@ -378,6 +400,8 @@ def sqlite_faults(db):
     con.close()
     start_fails(["--history", other_cfg], "this collector uses")
     start_fails(["--history", os.path.join(out, "no", "such", "dir", "h.db")], "--history")
+    start_fails(["--history", os.path.join(out, "r.db"), "--retain", "250ms=1h"],
+                "not a step of --tiers")
 
     # A second collector on the same UDP port fails clearly.
     a = Collector(collector, out, "port-a", ["udp://127.0.0.1:0"])
