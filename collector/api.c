@@ -221,9 +221,23 @@ int ep_api_get_range(struct ep_collector *c, const struct ep_api_req *q, const c
 	r->probe = NULL;
 	r->asn = 0;
 	r->sum = 0;
+	r->remote = NULL;
 	if (probe) {
 		struct ep_cprobe *p = ep_collector_probe(c, probe);
+		const struct ep_view *a = &c->all;
 
+		if (!p && c->others && c->stored) {
+			/* another collector's probe, if the shared store has it */
+			int held;
+
+			pthread_mutex_unlock(&c->lock);
+			held = c->stored(c->older_ctx, probe, a->t[a->ntiers - 1].step_ns);
+			pthread_mutex_lock(&c->lock);
+			if (held) {
+				r->remote = probe;
+				goto when;
+			}
+		}
 		if (!p) {
 			ep_api_error(resp, 404, "probe", "unknown probe '%s'", probe);
 			return -1;
@@ -236,6 +250,7 @@ int ep_api_get_range(struct ep_collector *c, const struct ep_api_req *q, const c
 		r->view = p->view;
 		r->probe = p->id;
 	}
+when:
 	r->end = parse_end(q->arg(q->ctx, "end"), &bad);
 	if (bad) {
 		ep_api_error(resp, 400, "end", "bad end '%s' (Unix seconds or nanoseconds)",
@@ -359,6 +374,22 @@ uint64_t ep_api_visit(struct ep_collector *c, struct range *r, uint64_t start, u
 	struct older o = {.cb = cb, .ctx = ctx};
 	char probe[EP_WIRE_PROBE_MAX + 1];
 
+	if (r->remote) {
+		/* another collector's probe: all of it from the store, at a step it holds */
+		const struct ep_read every = {.whose = EP_WHOSE_EVERY, .asn = r->asn, .sum = r->sum};
+
+		if (ti < 0 || !(v->persist_tiers >> ti & 1))
+			ti = (int)v->ntiers - 1;
+		step = o.step = v->t[ti].step_ns;
+		snprintf(probe, sizeof(probe), "%s", r->remote);
+		pthread_mutex_unlock(&c->lock);
+		c->older(c->older_ctx, probe, step, start - start % step, end, &every, older_bucket, &o);
+		pthread_mutex_lock(&c->lock);
+		if (o.nomem)
+			c->all.ctr.nomem++;
+		return step;
+	}
+
 	if (!c->older || ti < 0 || !(v->persist_tiers >> ti & 1) ||
 	    start >= held_from(v, (uint32_t)ti)) {
 		/* memory holds the range */
@@ -410,8 +441,8 @@ void ep_api_write_range(FILE *fp, const struct range *r, uint64_t step)
 	fprintf(fp, "\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 ",\"range_ns\":%" PRIu64
 		    ",\"resolution_ns\":%" PRIu64 ",\"probe\":",
 		r->start, r->end, r->len, step);
-	if (r->probe)
-		ep_json_write_string(fp, r->probe);
+	if (r->probe || r->remote)
+		ep_json_write_string(fp, r->probe ? r->probe : r->remote);
 	else
 		fputs("null", fp);
 }

@@ -27,6 +27,7 @@ struct range {
 	uint64_t start, end, len;
 	const struct ep_view *view;
 	const char *probe;
+	const char *remote; /* a probe of another collector: answered from the shared store */
 	uint32_t asn; /* the visitor reads only this ASN (0: every ASN) */
 	int sum;      /* the visitor only adds up: the history may sum over time */
 };

@@ -138,6 +138,9 @@ typedef long (*ep_collector_older_cb)(void *ctx, const char *probe, uint64_t ste
 				      uint64_t start_ns, uint64_t end_ns, const struct ep_read *want,
 				      ep_store_rows_cb cb, void *cb_ctx);
 
+/* Whether a shared store holds buckets of probe at step_ns. */
+typedef int (*ep_collector_stored_cb)(void *ctx, const char *probe, uint64_t step_ns);
+
 /* Whether other collectors of a shared store may hold buckets of step_ns in [start, end). */
 typedef int (*ep_collector_others_cb)(void *ctx, uint64_t step_ns, uint64_t start_ns,
 				      uint64_t end_ns);
@@ -180,6 +183,7 @@ struct ep_collector {
 	void *persist_ctx;
 	ep_collector_older_cb older;     /* NULL: memory only */
 	ep_collector_others_cb others;   /* NULL: no other collector shares the store */
+	ep_collector_stored_cb stored;   /* with others */
 	void *older_ctx;
 	int history_on;                  /* persist and older are set */
 	uint64_t history_queue_bytes;    /* gauges, set by the caller */

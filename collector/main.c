@@ -191,6 +191,14 @@ static int others_hold(void *ctx, uint64_t step_ns, uint64_t start_ns, uint64_t 
 	return ep_history_others(a->history, step_ns, start_ns, end_ns);
 }
 
+static int probe_stored(void *ctx, const char *probe, uint64_t step_ns)
+{
+	struct app *a = ctx;
+	uint64_t lo, hi;
+
+	return ep_history_bounds(a->history, probe, step_ns, EP_WHOSE_EVERY, &lo, &hi) == 0;
+}
+
 /* Under the lock: the history's counters into the collector's. */
 static void history_counters(struct app *a, uint64_t now)
 {
@@ -241,6 +249,7 @@ static int history_start(struct app *a, const struct ep_history_cfg *cfg)
 	a->c.persist_ctx = a;
 	a->c.older = read_older;
 	a->c.others = others_hold;
+	a->c.stored = probe_stored;
 	a->c.older_ctx = a;
 	a->c.history_on = 1;
 	history_counters(a, ep_wall_ns()); /* what the start did (retention), before HTTP answers */

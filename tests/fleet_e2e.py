@@ -13,6 +13,8 @@ Asserts:
 - each shard holds only its own collector's rows, and the Distributed table both;
 - both A's and B's answers (ASN list, one ASN's histogram, series at 1 s and at 1 min) equal
   M's exactly, although neither A nor B ingested all the probes;
+- each answers for the other's probes (probe=ID) from the store, equal to M's per-probe
+  answers; an unknown probe is still a 404;
 - the same after kill -9 of B and a restart, and after a restart of A.
 
 usage: fleet_e2e.py COLLECTOR HOSTILE_SEND WORKDIR CLICKHOUSE_SERVER
@@ -41,6 +43,25 @@ QUERIES = ["/api/v1/asns?range=5m&end={e}", "/api/v1/asns/64521/histogram?range=
            "/api/v1/asns/64526/series?range=5m&step=1m&metric=rtt_data&q=0.9&end={e}",
            "/api/v1/asns/64520/series?range=5m&step=1m&metric=retx_rate&end={e}",
            "/api/v1/asns?range=1m&end={e}"]
+
+
+REMOTE = ["/api/v1/asns?range=5m&probe={p}&end={e}",
+          "/api/v1/asns/64522/series?range=5m&step=1m&probe={p}&end={e}"]
+
+
+def compare_remote(name, c, m, probe):
+    """c answers for a probe that another collector ingests, from the shared store."""
+    bad = []
+    for q in REMOTE:
+        a, b = c.get(q.format(p=probe, e=END)), m.get(q.format(p=probe, e=END))
+        if strip(a) != strip(b) or a.get("probe") != probe:
+            bad.append((q, json.dumps(strip(a))[:300], json.dumps(strip(b))[:300]))
+    code, _ = c.get_err(f"/api/v1/asns?range=5m&probe=nobody&end={END}")
+    if bad or code != 404:
+        fail(f"{name}: probe={probe} of the other collector: {bad}; unknown probe: {code}")
+    else:
+        ok(f"{name}: answers for probe={probe}, which the other collector ingests, equal the "
+           f"reference's; an unknown probe is still 404")
 
 
 def past(c, ids, epoch, n, end):
@@ -152,6 +173,8 @@ def run(shards):
 
     compare("collector A (memory + B's rows)", a, m)
     compare("collector B (mostly the store)", b, m)
+    compare_remote("collector A", a, m, "pc")
+    compare_remote("collector B", b, m, "pa")
 
     b.p.send_signal(signal.SIGKILL)
     b.p.wait()
