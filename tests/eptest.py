@@ -143,6 +143,13 @@ class Collector:
             return e.code, json.loads(e.read())
         return 200, None
 
+    def history(self):
+        """The collector's edgeprobe_collector_history_* values on /metrics, by name."""
+        with urllib.request.urlopen(self.url("/metrics"), timeout=30) as r:
+            text = r.read().decode()
+        return {k: float(v) for k, v in (x.rsplit(" ", 1) for x in text.splitlines()
+                                         if x.startswith("edgeprobe_collector_history"))}
+
     def probe(self, pid):
         return {p["id"]: p for p in self.get("/api/v1/probes")["probes"]}.get(pid)
 

@@ -35,12 +35,6 @@ def cpu(pid):
     return (int(x[11]) + int(x[12])) / HZ
 
 
-def metrics(c):
-    with urllib.request.urlopen(c.url("/metrics"), timeout=30) as r:
-        return {x.split()[0]: float(x.split()[1]) for x in r.read().decode().splitlines()
-                if x.startswith("edgeprobe_collector_history_") and " " in x}
-
-
 def run(ch, n, db):
     url = f"clickhouse://127.0.0.1:{ch.http}/{db}"
     cs = [Collector(collector, out, f"{db}-{i}", ["udp://127.0.0.1:0"],
@@ -54,7 +48,7 @@ def run(ch, n, db):
     def watch():
         while not stop.is_set():
             for i, c in enumerate(cs):
-                m = metrics(c)
+                m = c.history()
                 peak[i]["lag"] = max(peak[i]["lag"], m.get("edgeprobe_collector_history_lag_seconds", 0))
                 peak[i]["queue"] = max(peak[i]["queue"],
                                        m.get("edgeprobe_collector_history_queue_bytes", 0))
@@ -66,14 +60,14 @@ def run(ch, n, db):
     gen = [json.loads(g.communicate(timeout=SECS + 120)[0]) for g in gens]
     t_end = time.monotonic()
     while time.monotonic() - t_end < 600:
-        if all(metrics(c).get("edgeprobe_collector_history_queue_bytes", 1) == 0 for c in cs):
+        if all(c.history().get("edgeprobe_collector_history_queue_bytes", 1) == 0 for c in cs):
             break
         time.sleep(0.5)
     drained = time.monotonic() - t_end
     stop.set()
     w.join()
     api = [c.get("/api/v1/probes?limit=1000") for c in cs]
-    m = [metrics(c) for c in cs]
+    m = [c.history() for c in cs]
     cc = sum(cpu(c.p.pid) - x for c, x in zip(cs, c0))
     hc = cpu(ch.p.pid) - h0
     for c in cs:

@@ -73,18 +73,6 @@ def msgs(c):
     return sum(p["msgs"] for p in c.get("/api/v1/probes")["probes"])
 
 
-def history(c):
-    import urllib.request
-    with urllib.request.urlopen(c.url("/metrics"), timeout=10) as r:
-        text = r.read().decode()
-    m = {}
-    for line in text.splitlines():
-        if line.startswith("edgeprobe_collector_history"):
-            k, v = line.rsplit(" ", 1)
-            m[k] = float(v)
-    return m
-
-
 def settle(c, want):
     """Until c merged want messages, closed every window and wrote what it closed."""
     deadline = time.time() + 30
@@ -92,7 +80,7 @@ def settle(c, want):
         time.sleep(0.05)
     time.sleep(1.5)  # idle close
     while time.time() < deadline:
-        h = history(c)
+        h = c.history()
         if not h or h.get("edgeprobe_collector_history_queue_bytes", 1) == 0:
             break
         time.sleep(0.2)
@@ -118,7 +106,7 @@ def compare(name, c, m):
             bad.append((q, json.dumps(strip(a))[:400], json.dumps(strip(b))[:400]))
     local = sorted(p["id"] for p in c.get("/api/v1/probes")["probes"])
     if bad or n == 0:
-        h = history(c)
+        h = c.history()
         fail(f"{name}: answers differ from the all-probes reference: {bad}; history read "
              f"errors {h.get('edgeprobe_collector_history_read_errors_total')}")
     else:

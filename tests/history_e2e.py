@@ -113,18 +113,6 @@ def compare_fine(name, h, f, end):
            f"equals memory's, from the history's 100 ms rows")
 
 
-def metrics(c):
-    import urllib.request
-    with urllib.request.urlopen(c.url("/metrics"), timeout=10) as r:
-        text = r.read().decode()
-    m = {}
-    for line in text.splitlines():
-        if line.startswith("edgeprobe_collector_history"):
-            k, v = line.rsplit(" ", 1)
-            m[k] = float(v)
-    return m
-
-
 def start_fails(args, want):
     r = subprocess.run([collector, "--listen", "udp://127.0.0.1:0", "--http", "off"] + args +
                        ["--run-seconds", "2"], capture_output=True, text=True, timeout=20)
@@ -188,7 +176,7 @@ def run(backend, target, ch):
     settle(f, 2 * N)
     compare_fine(f"{backend}: history + memory", h, f, end)
 
-    hm = metrics(h)
+    hm = h.history()
     written = hm.get("edgeprobe_collector_history_buckets_written_total", 0)
     if written < 2 * (150 + 15):
         fail(f"{backend}: only {written} buckets written")
@@ -216,13 +204,13 @@ def run(backend, target, ch):
     else:
         ok(f"{backend}: restart: probe pa restored from the history, never heard since (age_s null)")
     after_old, kept = old_rows(backend, target, ch)
-    expired = metrics(h).get("edgeprobe_collector_history_rows_expired_total", 0)
+    expired = h.history().get("edgeprobe_collector_history_rows_expired_total", 0)
     if before_old > 0 and after_old == 0 and expired > 0 and kept > 0:
         ok(f"{backend}: retention (--retain 100ms=1h,1s=1d,10s=1h): {before_old} rows of two days ago "
            f"deleted at start ({expired:.0f} ASN rows), {kept} recent kept")
     else:
         fail(f"{backend}: retention: old buckets {before_old} -> {after_old}, expired {expired}, "
-             f"kept {kept}; parts before the restart {parts!r}; {metrics(h)}")
+             f"kept {kept}; parts before the restart {parts!r}; {h.history()}")
 
     # New data after the restart merges with what was reloaded.
     for c in (h, m):
@@ -244,15 +232,15 @@ def run(backend, target, ch):
         settle(h, 200)
         settle(m, 2 * N + 260)
         time.sleep(2)
-        hm = metrics(h)
+        hm = h.history()
         errs = hm.get("edgeprobe_collector_history_write_errors_total", 0)
         queued = hm.get("edgeprobe_collector_history_queue_bytes", 0)
         ch.start()
         deadline = time.time() + 20
-        while time.time() < deadline and metrics(h).get(
+        while time.time() < deadline and h.history().get(
                 "edgeprobe_collector_history_queue_bytes", 1) > 0:
             time.sleep(0.3)
-        left = metrics(h).get("edgeprobe_collector_history_queue_bytes", 1)
+        left = h.history().get("edgeprobe_collector_history_queue_bytes", 1)
         if errs > 0 and queued > 0 and left == 0:
             ok(f"clickhouse: down mid-run: {errs:.0f} write errors, {queued:.0f} bytes held, "
                "all written once it was back, without a restart")
@@ -438,7 +426,7 @@ def full_disk(mnt):
     settle(h, 2 * N)
     deadline = time.time() + 10
     while time.time() < deadline:
-        hm = metrics(h)
+        hm = h.history()
         if hm.get("edgeprobe_collector_history_write_errors_total", 0) > 0:
             break
         time.sleep(0.2)
@@ -454,7 +442,7 @@ def full_disk(mnt):
     subprocess.run(["mount", "-o", "remount,size=64m", mnt], capture_output=True)
     deadline = time.time() + 15
     while time.time() < deadline:
-        hm = metrics(h)
+        hm = h.history()
         if hm.get("edgeprobe_collector_history_queue_bytes", 1) == 0:
             break
         time.sleep(0.3)

@@ -315,8 +315,8 @@ int main(int argc, char **argv)
 			one(&o, "day", epoch, o.msgs + 1,
 			    end - (uint64_t)(n - 1 - i) * step_s * 1000 * MS, as, na, 60000);
 			{
-				/* 2 us per ASN record: the collector (~1 us each) keeps up */
-				struct timespec ts = {0, 2000 * (long)(na < 100000 ? na : 100000)};
+				/* 4 us per ASN record: a collector (~1 us each) with a writer beside it keeps up */
+				struct timespec ts = {0, 4000 * (long)(na < 100000 ? na : 100000)};
 
 				nanosleep(&ts, NULL);
 			}

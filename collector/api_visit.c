@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* api_visit.c - a request's buckets: memory, the history before it, and other collectors' rows. */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "api_int.h"
+#include "edgeprobe/ep_wire.h"
+
+struct older {
+	ep_view_visit_cb cb;
+	void *ctx;
+	uint64_t step;
+	int nomem;
+};
+
+/* A bucket read back from the history, as a bucket of the view. */
+static int older_bucket(uint64_t start, uint64_t newest_end, uint64_t windows,
+			const struct ep_centry *e, uint32_t n, void *ctx)
+{
+	struct older *o = ctx;
+	struct ep_bucket b = {.used = 1, .start = start, .closed = 1, .announced = 1,
+			      .persisted = 1, .windows = windows, .newest_end = newest_end};
+	uint64_t bytes = 0, saturated = 0;
+	uint32_t i;
+
+	for (i = 0; i < n && !o->nomem; i++) {
+		struct ep_centry *d = ep_cset_get(&b.set, e[i].asn, &bytes);
+
+		if (!d || ep_centry_add(d, &e[i], &bytes, &saturated) < 0)
+			o->nomem = 1;
+	}
+	if (!o->nomem)
+		o->cb(&b, o->step, o->ctx);
+	ep_cset_free(&b.set);
+	return o->nomem;
+}
+
+/*
+ * Where memory's tier ti is whole: its newest unbroken run of buckets.
+ * Before it, the history answers (a complete bucket is always written, and
+ * one freed or recycled was written first).
+ */
+static uint64_t held_from(const struct ep_view *v, uint32_t ti)
+{
+	const struct ep_tier *t = &v->t[ti];
+	uint64_t held = ep_view_tier_run(v, ti);
+
+	if (!held)
+		held = UINT64_MAX;
+	return held < t->shed_below ? t->shed_below : held;
+}
+
+/* The coarsest tier whose step divides min_step (0: the coarsest), or -1. */
+static int answer_tier(const struct ep_view *v, uint64_t min_step)
+{
+	int ti;
+
+	for (ti = (int)v->ntiers - 1; ti >= 0; ti--)
+		if (!min_step || (v->t[ti].step_ns <= min_step && min_step % v->t[ti].step_ns == 0))
+			return ti;
+	return -1;
+}
+
+/*
+ * Other collectors' buckets of [from, end) at step (a shared store), for the
+ * all-probes answer beside this collector's own buckets: read unlocked, as
+ * the history is.  Buckets they have not written yet (their last second or
+ * two) are missing from the answer.
+ */
+static void add_others(struct ep_collector *c, const struct range *r, uint64_t step,
+		       uint64_t from, uint64_t end, struct older *o)
+{
+	const struct ep_read want = {.whose = EP_WHOSE_OTHERS, .asn = r->asn, .sum = r->sum};
+
+	from -= from % step;
+	pthread_mutex_unlock(&c->lock);
+	if (c->others(c->older_ctx, step, from, end)) {
+		o->step = step;
+		c->older(c->older_ctx, "" /* all probes */, step, from, end, &want, older_bucket, o);
+	}
+	pthread_mutex_lock(&c->lock);
+}
+
+/* The finest tier of v that storage holds too (1 s and coarser), or -1. */
+static int first_persisted(const struct ep_view *v)
+{
+	uint32_t ti;
+
+	for (ti = 0; ti < v->ntiers; ti++)
+		if (v->persist_tiers >> ti & 1)
+			return (int)ti;
+	return -1;
+}
+
+/*
+ * The history is read without the collector's lock (a slow database must not
+ * hold ingest up): the visitors write only the request's own state.  After
+ * the lock is taken again the probe's view is looked up anew (it may have
+ * been evicted meanwhile); if memory let buckets go meanwhile (their slots
+ * recycled for newer data), those are read from the history too, again
+ * unlocked, at most twice more.  A bucket let go during the read and not yet
+ * written by the history's writer is missing from that one answer.  A failed
+ * read is counted by the history (history_read_errors): the answer lacks it.
+ *
+ * Several collectors sharing a store: the all-probes answer is the other
+ * collectors' buckets from the store plus this collector's own (memory, and
+ * the store before memory), each at a step both hold (1 s or coarser).
+ */
+uint64_t ep_api_visit(struct ep_collector *c, struct range *r, uint64_t start, uint64_t end,
+		      uint64_t min_step, uint64_t budget, ep_view_visit_cb cb, void *ctx)
+{
+	const struct ep_view *v = r->view;
+	int round, shared = c->older && c->others && !r->probe, ti = answer_tier(v, min_step);
+	const struct ep_read want = {.whose = shared ? EP_WHOSE_OWN : EP_WHOSE_EVERY,
+				     .asn = r->asn, .sum = r->sum};
+	uint64_t step, held, from;
+	struct older o = {.cb = cb, .ctx = ctx};
+	char probe[EP_WIRE_PROBE_MAX + 1];
+
+	if (r->remote) {
+		/* another collector's probe: all of it from the store, at a step it holds */
+		const struct ep_read every = {.whose = EP_WHOSE_EVERY, .asn = r->asn, .sum = r->sum};
+
+		if (ti < 0 || !(v->persist_tiers >> ti & 1))
+			ti = (int)v->ntiers - 1;
+		step = o.step = v->t[ti].step_ns;
+		snprintf(probe, sizeof(probe), "%s", r->remote);
+		pthread_mutex_unlock(&c->lock);
+		c->older(c->older_ctx, probe, step, start - start % step, end, &every, older_bucket, &o);
+		pthread_mutex_lock(&c->lock);
+		if (o.nomem)
+			c->all.ctr.nomem++;
+		return step;
+	}
+
+	if (!c->older || ti < 0 || !(v->persist_tiers >> ti & 1) ||
+	    start >= held_from(v, (uint32_t)ti)) {
+		/* memory holds the range */
+		ti = shared ? first_persisted(v) : -1;
+		if (ti >= 0)
+			ti = ep_view_pick(v, (uint32_t)ti, start, end, min_step, budget);
+		if (ti < 0)
+			return ep_view_visit_budget(v, start, end, min_step, budget, cb, ctx);
+		add_others(c, r, v->t[ti].step_ns, start, end, &o);
+		if (o.nomem)
+			c->all.ctr.nomem++;
+		/* the all-probes view stays; what memory let go meanwhile is missing */
+		return ep_view_visit_tier(v, (uint32_t)ti, start, end, cb, ctx);
+	}
+	step = o.step = v->t[ti].step_ns;
+	if (shared)
+		add_others(c, r, step, start, end, &o);
+	held = held_from(v, (uint32_t)ti);
+	snprintf(probe, sizeof(probe), "%s", r->probe ? r->probe : "");
+	from = start - start % step;
+	for (round = 0; round < 3 && from < held && from < end; round++) {
+		uint64_t upto = end < held ? end : held;
+
+		pthread_mutex_unlock(&c->lock);
+		c->older(c->older_ctx, probe, step, from, upto, &want, older_bucket, &o);
+		pthread_mutex_lock(&c->lock);
+		if (r->probe) {
+			struct ep_cprobe *p = ep_collector_probe(c, probe);
+
+			if (!p || !p->view)
+				return step; /* evicted meanwhile: its history is all there is */
+			r->view = v = p->view;
+			r->probe = p->id;
+		}
+		from = upto;
+		if ((uint32_t)ti >= v->ntiers || v->t[ti].step_ns != step)
+			break;
+		held = held_from(v, (uint32_t)ti);
+	}
+	if (o.nomem)
+		c->all.ctr.nomem++; /* merges lost to allocation failure */
+	if (from < end && (uint32_t)ti < v->ntiers && v->t[ti].step_ns == step)
+		ep_view_visit_tier(v, (uint32_t)ti, from, end, cb, ctx);
+	return step;
+}
