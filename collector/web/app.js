@@ -239,7 +239,7 @@ function heatmap(canvas, j) {
 }
 
 function stepFor(range) {
-  const s = { '10s': '100ms', '1m': '1s', '5m': '1s', '15m': '10s', '1h': '1m', '1d': '10m' }[range];
+  const s = { '10s': '100ms', '1m': '1s', '5m': '1s', '15m': '10s', '1h': '1m', '1d': '10m', '7d': '1h', '30d': '6h' }[range];
   return s || '1s';
 }
 
@@ -250,7 +250,7 @@ async function detail(asn, fresh) {
   document.querySelectorAll('tbody tr').forEach((tr) => tr.classList.toggle('sel', Number(tr.dataset.asn) === asn));
   if (fresh) { $('d-title').textContent = 'AS' + asn; $('d-org').textContent = ''; }
   try {
-    const heatStep = { '10s': '500ms', '1m': '2s', '5m': '10s', '15m': '30s', '1h': '2m', '1d': '1h' }[range] || '10s';
+    const heatStep = { '10s': '500ms', '1m': '2s', '5m': '10s', '15m': '30s', '1h': '2m', '1d': '1h', '7d': '6h', '30d': '1d' }[range] || '10s';
     const [h, s50, s90, s99, rx, hm] = await Promise.all([
       query(`/api/v1/asns/${asn}/histogram`),
       query(`/api/v1/asns/${asn}/series`, { metric, q: 0.5, step }),
