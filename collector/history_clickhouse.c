@@ -7,9 +7,10 @@
  * collector column so that several collectors share one database.
  * Rewritten buckets (late data) are new versions of a ReplacingMergeTree;
  * their bucket rows say so (dup), and only a range that holds one is read
- * with FINAL (which costs five times a plain read).  With ?cluster=NAME (a cluster of the server's
- * remote_servers), each collector writes into its own server's *_local
- * tables and reads every shard through Distributed tables of the plain names.
+ * with FINAL (which costs five times a plain read).  With ?cluster=NAME (a
+ * cluster of the server's remote_servers), each collector writes into its
+ * own server's *_local tables and reads every shard through Distributed
+ * tables of the plain names.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -649,11 +650,11 @@ static long ch_read(void *be, const char *probe, uint64_t step_ns, uint64_t star
 	rb->len = rb->cap = 0;
 	/* Rows stored twice (a rewritten bucket, a retried insert) only where a bucket says so. */
 	for (line = bk, dup = 0; line && *line && !dup; line = strchr(line, '\n')) {
-		unsigned long long s_, ne, w, d;
+		unsigned long long st, ne, w, d;
 
 		if (*line == '\n')
 			line++;
-		if (*line && sscanf(line, "%llu\t%llu\t%llu\t%llu", &s_, &ne, &w, &d) == 4 && d)
+		if (*line && sscanf(line, "%llu\t%llu\t%llu\t%llu", &st, &ne, &w, &d) == 4 && d)
 			dup = 1;
 	}
 	q.len = 0;
