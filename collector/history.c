@@ -525,35 +525,20 @@ int ep_history_others(struct ep_history *h, uint64_t step_ns, uint64_t start_ns,
 /* "90d", "1h", "30m", "45s", "100ms" as ns. @return 0 or -EINVAL */
 static int parse_span(const char *s, size_t len, uint64_t *out)
 {
-	if (len > 2 && s[len - 2] == 'm' && s[len - 1] == 's') {
-		uint64_t v = 0;
-		size_t i;
-
-		for (i = 0; i + 2 < len && i < 6; i++) {
-			if (s[i] < '0' || s[i] > '9')
-				return -EINVAL;
-			v = v * 10 + (uint64_t)(s[i] - '0');
-		}
-		if (i + 2 != len || !v)
-			return -EINVAL;
-		*out = v * 1000000ull;
-		return 0;
-	}
-	static const struct { char unit; uint64_t ns; } units[] = {
-		{'s', NS_PER_S}, {'m', 60 * NS_PER_S}, {'h', 3600 * NS_PER_S}, {'d', 86400 * NS_PER_S},
+	static const struct { const char *unit; uint64_t ns; } units[] = {
+		{"ms", 1000000ull}, {"s", NS_PER_S}, {"m", 60 * NS_PER_S}, {"h", 3600 * NS_PER_S},
+		{"d", 86400 * NS_PER_S},
 	};
 	uint64_t v = 0;
-	size_t i;
+	size_t i, n;
 
-	if (len < 2 || len > 8)
+	for (n = 0; n < len && n < 7 && s[n] >= '0' && s[n] <= '9'; n++)
+		v = v * 10 + (uint64_t)(s[n] - '0');
+	if (!n || !v)
 		return -EINVAL;
-	for (i = 0; i + 1 < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (s[len - 1] == units[i].unit && v && v <= 3650ull * 86400 * NS_PER_S / units[i].ns) {
+		if (len - n == strlen(units[i].unit) && !memcmp(s + n, units[i].unit, len - n) &&
+		    v <= 3650ull * 86400 * NS_PER_S / units[i].ns) {
 			*out = v * units[i].ns;
 			return 0;
 		}
@@ -573,8 +558,8 @@ int ep_history_parse_retain(struct ep_history_cfg *cfg, const char *spec)
 			end = p + strlen(p);
 		if (!eq || eq > end || cfg->nretain >= EP_STORE_MAX_TIERS ||
 		    parse_span(p, (size_t)(eq - p), &step) < 0 ||
-		    parse_span(eq + 1, (size_t)(end - eq - 1), &keep) < 0)
-			return -EINVAL;
+		    parse_span(eq + 1, (size_t)(end - eq - 1), &keep) < 0 || keep < step)
+			return -EINVAL; /* a span shorter than its step keeps nothing */
 		cfg->retain_step[cfg->nretain] = step;
 		cfg->retain_ns[cfg->nretain++] = keep;
 		p = *end ? end + 1 : end;

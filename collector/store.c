@@ -177,14 +177,13 @@ static void close_bucket(struct ep_view *v, uint32_t ti, struct ep_bucket *b)
 		add_entry(v, ti + 1, b->start, b->newest_end, &b->set.e[i], i == 0 ? b->windows : 0);
 }
 
+static void persist_one(struct ep_view *v, struct ep_tier *t, struct ep_bucket *b);
+
 /* A bucket about to be recycled or freed goes to storage first, as it is. */
 static void persist_before_free(struct ep_view *v, uint32_t ti, struct ep_bucket *b)
 {
-	if (v->on_persist && (v->persist_tiers >> ti & 1) && !b->persisted) {
-		b->persisted = 1;
-		v->on_persist(b, v->t[ti].step_ns, v->persist_ctx);
-		b->handed++;
-	}
+	if (v->on_persist && (v->persist_tiers >> ti & 1) && !b->persisted)
+		persist_one(v, &v->t[ti], b);
 }
 
 /* The bucket of tier ti for start, created (its slot recycled) when create. */
@@ -333,6 +332,7 @@ static void announce(struct ep_view *v, uint64_t upto)
 	free(list);
 }
 
+/* Hand b to storage; a bucket handed before is marked as such by the count. */
 static void persist_one(struct ep_view *v, struct ep_tier *t, struct ep_bucket *b)
 {
 	b->persisted = 1;

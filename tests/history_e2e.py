@@ -390,6 +390,8 @@ def sqlite_faults(db):
     start_fails(["--history", os.path.join(out, "no", "such", "dir", "h.db")], "--history")
     start_fails(["--history", os.path.join(out, "r.db"), "--retain", "250ms=1h"],
                 "not a step of --tiers")
+    for bad in ("1s=1ms", "0s=1d", "1x=1d", "10=1d", "1s=99999d"):
+        start_fails(["--history", os.path.join(out, "r.db"), "--retain", bad], "--retain")
 
     # A second collector on the same UDP port fails clearly.
     a = Collector(collector, out, "port-a", ["udp://127.0.0.1:0"])
