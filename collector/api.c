@@ -766,6 +766,8 @@ int ep_api_handle(struct ep_collector *c, const struct ep_api_req *q, struct ep_
 		api_probes(c, q, resp, now);
 	} else if (!strcmp(p, "/api/v1/regressions")) {
 		api_regressions(c, q, resp);
+	} else if (!strcmp(p, "/api/v1/alerts")) {
+		ep_api_alerts(c, q, resp);
 	} else if (!strncmp(p, "/api/v1/asns/", 13)) {
 		const char *rest = p + 13, *slash = strchr(rest, '/');
 

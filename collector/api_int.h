@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * api_int.h - what the API's files (api.c, api_series.c, metrics.c) share:
+ * api_int.h - what the API's files (api.c, api_series.c, api_alerts.c, metrics.c) share:
  * the response buffer, JSON errors, and the range= / end= / probe= arguments.
  * Not for use outside the API.
  */
@@ -66,5 +66,6 @@ void ep_api_series(struct ep_collector *c, const struct ep_api_req *q, uint32_t 
 void ep_api_heatmap(struct ep_collector *c, const struct ep_api_req *q, uint32_t asn,
 		    struct ep_api_resp *resp);
 void ep_api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64_t now);
+void ep_api_alerts(struct ep_collector *c, const struct ep_api_req *q, struct ep_api_resp *resp);
 
 #endif

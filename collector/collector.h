@@ -58,7 +58,10 @@
 	X(history_write_errors, "failed writes to --history (the batch is kept and retried)")      \
 	X(history_read_errors, "failed reads from --history")                                     \
 	X(history_rows_expired, "rows deleted from --history by --retain")                         \
-	X(history_rows_corrupt, "rows of --history that did not decode (skipped)")
+	X(history_rows_corrupt, "rows of --history that did not decode (skipped)")               \
+	X(alerts_sent, "alerts delivered to Alertmanager and webhooks (2xx)")                       \
+	X(alert_send_failures, "failed POSTs to alert receivers (retried with backoff)")          \
+	X(alerts_dropped, "alerts not delivered: a receiver's queue was full (--alert-queue)")
 
 enum ep_collector_counter {
 #define EP_X(n, h) EP_CC_##n,
@@ -69,6 +72,8 @@ enum ep_collector_counter {
 
 extern const char *const ep_cc_names[EP_CC__COUNT];
 extern const char *const ep_cc_help[EP_CC__COUNT];
+
+struct ep_alerts;
 
 struct ep_cprobe {
 	char id[EP_WIRE_PROBE_MAX + 1];
@@ -186,6 +191,7 @@ struct ep_collector {
 	ep_collector_stored_cb stored;   /* with others */
 	void *older_ctx;
 	int history_on;                  /* persist and older are set */
+	struct ep_alerts *alerts;        /* the alert engine (alert.h), NULL: none */
 	uint64_t history_queue_bytes;    /* gauges, set by the caller */
 	uint64_t history_lag_ns;
 };

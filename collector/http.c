@@ -60,17 +60,22 @@ struct ep_http {
 
 void ep_http_publish(struct ep_http *h, const char *json, size_t len)
 {
+	ep_http_publish_event(h, "window", json, len);
+}
+
+void ep_http_publish_event(struct ep_http *h, const char *event, const char *json, size_t len)
+{
 	struct stream_item *it;
 	char *data;
 	int n;
 
 	if (!h)
 		return;
-	data = malloc(len + 64);
+	data = malloc(len + 96);
 	if (!data)
 		return;
 	pthread_mutex_lock(&h->lock);
-	n = snprintf(data, 64, "id: %" PRIu64 "\nevent: window\ndata: ", h->next_id);
+	n = snprintf(data, 96, "id: %" PRIu64 "\nevent: %.16s\ndata: ", h->next_id, event);
 	memcpy(data + n, json, len);
 	memcpy(data + n + len, "\n\n", 2);
 	it = &h->ring[h->next_id % STREAM_RING];

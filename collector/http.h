@@ -37,6 +37,8 @@ void ep_http_stop(struct ep_http *h);
 
 /* Publish a closed window to the stream's subscribers (any thread). */
 void ep_http_publish(struct ep_http *h, const char *json, size_t len);
+/* Publish one event of another type ("alert"): one line of JSON. */
+void ep_http_publish_event(struct ep_http *h, const char *event, const char *json, size_t len);
 
 /* The bound port (useful with port 0). */
 unsigned ep_http_port(const struct ep_http *h);

@@ -15,6 +15,7 @@
 struct ep_kafka {
 	rd_kafka_t *rk;
 	rd_kafka_topic_t *rkt;
+	rd_kafka_topic_t *alerts; /* NULL: no alert topic */
 	char bootstrap[256];
 	struct ep_kafka_stats st;
 	struct ep_hist *scratch;
@@ -44,8 +45,9 @@ static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char 
 	return 0;
 }
 
-int ep_kafka_open(const char *brokers, const char *topic, int mock_brokers, unsigned queue_max,
-		  unsigned timeout_ms, struct ep_kafka **out, char *err, size_t errlen)
+int ep_kafka_open(const char *brokers, const char *topic, const char *alert_topic,
+		  int mock_brokers, unsigned queue_max, unsigned timeout_ms, struct ep_kafka **out,
+		  char *err, size_t errlen)
 {
 	struct ep_kafka *k = calloc(1, sizeof(*k));
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -86,6 +88,8 @@ int ep_kafka_open(const char *brokers, const char *topic, int mock_brokers, unsi
 			snprintf(k->bootstrap, sizeof(k->bootstrap), "%s",
 				 rd_kafka_mock_cluster_bootstraps(mc));
 			rd_kafka_mock_topic_create(mc, topic, 1, 1);
+			if (alert_topic)
+				rd_kafka_mock_topic_create(mc, alert_topic, 1, 1);
 		}
 	} else if (brokers) {
 		snprintf(k->bootstrap, sizeof(k->bootstrap), "%s", brokers);
@@ -94,6 +98,11 @@ int ep_kafka_open(const char *brokers, const char *topic, int mock_brokers, unsi
 	if (!k->rkt || ep_hist_new(EP_HIST_DEFAULT_LOWEST, EP_HIST_DEFAULT_HIGHEST,
 				   EP_HIST_DEFAULT_DIGITS, &k->scratch) < 0) {
 		snprintf(err, errlen, "kafka topic '%s': %s", topic,
+			 rd_kafka_err2str(rd_kafka_last_error()));
+		goto fail;
+	}
+	if (alert_topic && !(k->alerts = rd_kafka_topic_new(k->rk, alert_topic, NULL))) {
+		snprintf(err, errlen, "kafka topic '%s': %s", alert_topic,
 			 rd_kafka_err2str(rd_kafka_last_error()));
 		goto fail;
 	}
@@ -146,6 +155,18 @@ void ep_kafka_window(struct ep_kafka *k, const struct ep_collector *c, const str
 	rd_kafka_poll(k->rk, 0);
 }
 
+void ep_kafka_alert(struct ep_kafka *k, const char *key, const char *json, size_t len)
+{
+	if (!k || !k->alerts)
+		return;
+	if (rd_kafka_produce(k->alerts, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)json,
+			     len, key, strlen(key), NULL) < 0)
+		k->st.queue_full++;
+	else
+		k->st.produced++;
+	rd_kafka_poll(k->rk, 0);
+}
+
 void ep_kafka_poll(struct ep_kafka *k)
 {
 	if (k)
@@ -170,6 +191,8 @@ void ep_kafka_close(struct ep_kafka *k, int timeout_ms)
 		rd_kafka_flush(k->rk, timeout_ms);
 	if (k->rkt)
 		rd_kafka_topic_destroy(k->rkt);
+	if (k->alerts)
+		rd_kafka_topic_destroy(k->alerts);
 	if (k->rk)
 		rd_kafka_destroy(k->rk);
 	ep_hist_free(k->scratch);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alert_out.h"
 #include "api.h"
 #include "backlog.h"
 #include "collector.h"
@@ -29,12 +30,14 @@
 
 #define EP_INGEST_BACKLOG_BYTES (32u << 20) /* messages held while a query has the lock */
 
-static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_stop, g_reload;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	g_stop = 1;
+	if (sig == SIGHUP)
+		g_reload = 1;
+	else
+		g_stop = 1;
 }
 
 
@@ -44,6 +47,7 @@ struct app {
 	struct ep_backlog backlog;       /* messages held while a reader has the lock */
 	uint64_t deferred, waited;       /* counted outside the lock, published under it */
 	struct ep_http *http;
+	struct ep_alert_out alerts;
 #ifdef EP_HAVE_KAFKA
 	struct ep_kafka *kafka;
 #endif
@@ -146,6 +150,8 @@ static int save_state(struct ep_collector *c, const char *path, int wait)
 static void on_publish(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
 {
 	struct app *a = ctx;
+
+	ep_alerts_window(a->c.alerts, &a->c, b, step_ns, ep_wall_ns());
 
 	if (a->http) {
 		size_t len;
@@ -315,6 +321,11 @@ int main(int argc, char **argv)
 	}
 	if (!o.histcfg.path)
 		ep_log_info("no --history: roll-ups are kept in memory only (lost on restart)");
+	if (ep_alert_out_start(&app.alerts, &o, &app.c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "edgeprobe-collector: %s\n", err);
+		ret = 2;
+		goto out;
+	}
 	if (ep_net_new(&net, &o.ncfg) < 0)
 		goto out;
 	for (i = 0; i < o.nlisten; i++) {
@@ -333,14 +344,17 @@ int main(int argc, char **argv)
 	}
 	if (o.kbrokers || o.kmock) {
 #ifdef EP_HAVE_KAFKA
-		if (ep_kafka_open(o.kbrokers, o.ktopic, (int)o.kmock, o.kqueue, o.ktimeout, &app.kafka, err,
-				  sizeof(err)) < 0) {
+		if (ep_kafka_open(o.kbrokers, o.ktopic, app.alerts.engine ? o.kalert_topic : NULL,
+				  (int)o.kmock, o.kqueue, o.ktimeout, &app.kafka, err, sizeof(err)) < 0) {
 			fprintf(stderr, "edgeprobe-collector: %s\n", err);
 			ret = 2;
 			goto out;
 		}
 		ep_log_info("kafka: producing to topic %s at %s%s", o.ktopic,
 			    ep_kafka_bootstrap(app.kafka), o.kmock ? " (librdkafka mock cluster)" : "");
+		if (app.alerts.engine)
+			ep_log_info("kafka: alerts to topic %s", o.kalert_topic);
+		app.alerts.kafka = app.kafka;
 #else
 		fprintf(stderr, "edgeprobe-collector: built without librdkafka\n");
 		ret = 2;
@@ -357,6 +371,7 @@ int main(int argc, char **argv)
 		}
 		ep_log_info("http on %s (port %u): dashboard /, API /api/v1/, metrics /metrics",
 			    o.hcfg.addr, ep_http_port(app.http));
+		app.alerts.http = app.http;
 		if (o.hcfg.web_dir) {
 			struct stat st;
 
@@ -374,6 +389,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	start = ep_wall_ns();
 	while (!g_stop) {
@@ -393,6 +409,12 @@ int main(int argc, char **argv)
 			app.c.ctr[EP_CC_tcp_idle_closed] = ns->tcp_idle_closed;
 			app.c.ctr[EP_CC_tcp_addr_refused] = ns->tcp_addr_refused;
 			ep_collector_tick(&app.c, now, 0);
+			if (g_reload) {
+				g_reload = 0;
+				ep_alert_out_reload(&app.alerts);
+			}
+			ep_alerts_tick(app.c.alerts, &app.c, now);
+			ep_alert_out_counters(&app.alerts, &app.c);
 			history_counters(&app, now);
 #ifdef EP_HAVE_KAFKA
 			if (app.kafka) {
@@ -427,6 +449,8 @@ int main(int argc, char **argv)
 	ret = 0;
 out:
 	ep_http_stop(app.http);
+	app.c.alerts = NULL;
+	ep_alert_out_stop(&app.alerts, 2000);
 #ifdef EP_HAVE_KAFKA
 	ep_kafka_close(app.kafka, 5000);
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "alert.h"
 #include "api_int.h"
 #include "edgeprobe/ep_wire.h"
 #include "json_out.h"
@@ -83,6 +84,16 @@ void ep_api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64_t n
 	for (i = 1; i < EP_WIRE_E__COUNT; i++)
 		fprintf(o.fp, "edgeprobe_collector_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
 			ep_wire_err_names[i], c->rejected[i]);
+	if (c->alerts) {
+		const uint64_t *ac = ep_alerts_counters(c->alerts);
+
+		for (i = 0; i < EP_ALC__COUNT; i++)
+			fprintf(o.fp, "# HELP edgeprobe_collector_%s_total %s\n# TYPE edgeprobe_collector_%s_total counter\nedgeprobe_collector_%s_total %" PRIu64 "\n",
+				ep_alc_names[i], ep_alc_help[i], ep_alc_names[i], ep_alc_names[i], ac[i]);
+		fprintf(o.fp, "# HELP edgeprobe_alerts_firing alerts of the collector's engine firing now\n"
+			      "# TYPE edgeprobe_alerts_firing gauge\nedgeprobe_alerts_firing %" PRIu32 "\n",
+			ep_alerts_firing(c->alerts));
+	}
 	fprintf(o.fp, "# HELP edgeprobe_collector_memory_bytes bytes held by what grows with input, and the cap (--memcap, 0: none)\n"
 		      "# TYPE edgeprobe_collector_memory_bytes gauge\n"
 		      "edgeprobe_collector_memory_bytes{kind=\"used\"} %" PRIu64 "\n"

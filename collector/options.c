@@ -69,6 +69,15 @@ static void usage(FILE *fp)
 		"  --kafka-mock N         use librdkafka's built-in mock cluster of N brokers (tests)\n"
 		"  --kafka-queue N        messages held while brokers are slow or down (default 100000)\n"
 		"  --kafka-timeout-ms MS  give up delivering a message after MS (default 30000)\n"
+		"  --alert-rules FILE     alert rules (INI; default %s; 'none': no alerts;\n"
+		"                         SIGHUP reloads it)\n"
+		"  --alertmanager URL     send alerts to this Alertmanager (v2 API; repeatable)\n"
+		"  --alert-webhook URL    POST alerts as JSON to this URL (repeatable)\n"
+		"  --alert-queue N        alerts held per receiver while it is down (default 10000)\n"
+		"  --alert-resend-s S     re-send firing alerts to Alertmanager every S (default 60)\n"
+		"  --alert-max-states N   keys (rule x ASN x probe) with alert state (default 100000)\n"
+		"  --kafka-alert-topic T  alerts to this Kafka topic too (default edgeprobe-alerts)\n"
+		"  --external-url URL     the dashboard's URL in alert links (default http://--http)\n"
 		"  --run-seconds S        exit after S seconds (tests)\n"
 		"  --ports-file PATH      once listening, write the bound ports there as JSON\n"
 		"                         ({\"listen\":[...],\"http\":N}; for port 0 in tests)\n"
@@ -76,7 +85,7 @@ static void usage(FILE *fp)
 		"  --config FILE          options from an INI file (keys = option names, section\n"
 		"                         [edgeprobe-collector] or [collector]; the command line wins)\n"
 		"  --version, --help\n",
-		EP_DEFAULT_WEB_DIR[0] ? EP_DEFAULT_WEB_DIR : "none");
+		EP_DEFAULT_WEB_DIR[0] ? EP_DEFAULT_WEB_DIR : "none", EP_DEFAULT_ALERT_RULES);
 }
 
 /* A whole number within [min, max] (the probes' helper); the message names the flag. */
@@ -214,7 +223,8 @@ enum {
 	O_MAXVIEWS, O_METRICSASN, O_GRACE, O_HTTPCONNS, O_TCPCONNS, O_SKEW, O_MEMCAP, O_STATE,
 	O_HTTPADDR, O_HTTPTIMEOUT, O_SSEMAX, O_SSEADDR, O_HTTPHOST, O_TOKEN, O_TLSCERT, O_TLSKEY,
 	O_TCPADDR, O_TCPIDLE, O_QBUDGET, O_PORTS, O_KBROKERS, O_KTOPIC, O_KMOCK, O_KQUEUE, O_KTIMEOUT,
-	O_RUN, O_QUIET, O_CONFIG, O_HELP, O_VERSION, O_HISTORY, O_RETAIN, O_HQUEUE, O_HISTID
+	O_RUN, O_QUIET, O_CONFIG, O_HELP, O_VERSION, O_HISTORY, O_RETAIN, O_HQUEUE, O_HISTID,
+	O_ARULES, O_AM, O_AHOOK, O_AQUEUE, O_ARESEND, O_ASTATES, O_KATOPIC, O_EXTURL
 };
 
 /* The options' state: set from the configuration file, then the command line. */
@@ -257,6 +267,14 @@ static const struct option opts[] = {
 	{"kafka-mock", required_argument, NULL, O_KMOCK},
 	{"kafka-queue", required_argument, NULL, O_KQUEUE},
 	{"kafka-timeout-ms", required_argument, NULL, O_KTIMEOUT},
+	{"alert-rules", required_argument, NULL, O_ARULES},
+	{"alertmanager", required_argument, NULL, O_AM},
+	{"alert-webhook", required_argument, NULL, O_AHOOK},
+	{"alert-queue", required_argument, NULL, O_AQUEUE},
+	{"alert-resend-s", required_argument, NULL, O_ARESEND},
+	{"alert-max-states", required_argument, NULL, O_ASTATES},
+	{"kafka-alert-topic", required_argument, NULL, O_KATOPIC},
+	{"external-url", required_argument, NULL, O_EXTURL},
 	{"run-seconds", required_argument, NULL, O_RUN},
 	{"quiet", no_argument, NULL, O_QUIET},
 	{"config", required_argument, NULL, O_CONFIG},
@@ -279,6 +297,10 @@ static void opts_default(struct ep_coll_opts *o)
 	o->grace_ms = 500;
 	o->kqueue = 100000;
 	o->ktimeout = 30000;
+	o->kalert_topic = "edgeprobe-alerts";
+	o->alert_queue = 10000;
+	o->alert_resend_s = 60;
+	o->alert_max_states = 100000;
 }
 
 /* One option. @return 0, 1 to exit 0 (help, version), -1 on a bad value (said). */
@@ -461,6 +483,34 @@ static int apply(struct ep_coll_opts *o, int opt, const char *optarg)
 	case O_KTIMEOUT:
 		if (parse_u32("--kafka-timeout-ms", optarg, 1, 600000, &o->ktimeout) < 0)
 			return -1;
+		return 0;
+	case O_ARULES:
+		o->alert_rules = optarg;
+		return 0;
+	case O_AM:
+	case O_AHOOK:
+		if ((opt == O_AM ? o->nalertmanagers : o->nwebhooks) == MAX_ALERT_URLS) {
+			fprintf(stderr, "edgeprobe-collector: --%s: at most %d\n",
+				opt == O_AM ? "alertmanager" : "alert-webhook", MAX_ALERT_URLS);
+			return -1;
+		}
+		if (opt == O_AM)
+			o->alertmanagers[o->nalertmanagers++] = optarg;
+		else
+			o->webhooks[o->nwebhooks++] = optarg;
+		return 0;
+	case O_AQUEUE:
+		return parse_u32("--alert-queue", optarg, 1, 1000000, &o->alert_queue) < 0 ? -1 : 0;
+	case O_ARESEND:
+		return parse_u32("--alert-resend-s", optarg, 1, 3600, &o->alert_resend_s) < 0 ? -1 : 0;
+	case O_ASTATES:
+		return parse_u32("--alert-max-states", optarg, 16, 10000000, &o->alert_max_states) < 0
+			       ? -1 : 0;
+	case O_KATOPIC:
+		o->kalert_topic = optarg;
+		return 0;
+	case O_EXTURL:
+		o->external_url = optarg;
 		return 0;
 	case O_RUN:
 		if (parse_u32("--run-seconds", optarg, 1, 31536000, &o->run_s) < 0)

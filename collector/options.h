@@ -13,6 +13,7 @@
 
 #define MAX_LISTEN 16
 #define MAX_ALLOW 256
+#define MAX_ALERT_URLS 4
 
 /* Everything the options set: the configuration of each part, filled by apply(). */
 struct ep_coll_opts {
@@ -24,7 +25,11 @@ struct ep_coll_opts {
 	unsigned nhosts;
 	char *token, *tls_cert, *tls_key;   /* file contents, owned */
 	const char *listen_urls[MAX_LISTEN], *allow[MAX_ALLOW + 1];
-	const char *kbrokers, *ktopic;
+	const char *kbrokers, *ktopic, *kalert_topic;
+	const char *alert_rules;            /* NULL: the installed default, if any */
+	const char *alertmanagers[MAX_ALERT_URLS], *webhooks[MAX_ALERT_URLS];
+	const char *external_url;
+	uint32_t nalertmanagers, nwebhooks, alert_queue, alert_resend_s, alert_max_states;
 	uint32_t nlisten, nallow, grace_ms, kmock;
 	uint32_t run_s, kqueue, ktimeout;
 	struct ep_config_store store; /* --config's values, as long as the options */

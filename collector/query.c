@@ -29,6 +29,7 @@ static void usage(FILE *fp)
 	      "  regressions [--range 5m] [--baseline 1h] [--metric rtt_data] [--limit 20]\n"
 	      "  histogram ASN [--range 1m]\n"
 	      "  probes\n"
+	      "  alerts [--state firing|pending|resolved|all]\n"
 	      "The server defaults to $EDGEPROBE_COLLECTOR or http://127.0.0.1:8080 (https:// with\n"
 	      "the collector's --tls-cert; --cacert for a certificate the system does not trust).\n"
 	      "--token-file: the first line is sent as the bearer token (the collector's\n"
@@ -257,14 +258,14 @@ int main(int argc, char **argv)
 		{"probe", required_argument, NULL, 'p'},  {"end", required_argument, NULL, 'e'},
 		{"q", required_argument, NULL, 'q'},      {"step", required_argument, NULL, 't'},
 		{"baseline", required_argument, NULL, 'B'}, {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
+		{"version", no_argument, NULL, 'V'},      {"state", required_argument, NULL, 'S'},
 		{"token-file", required_argument, NULL, 'T'}, {"cacert", required_argument, NULL, 'C'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *server = getenv("EDGEPROBE_COLLECTOR"), *token = getenv("EDGEPROBE_TOKEN_FILE"),
 		   *by = NULL, *metric = NULL,
 		   *range = NULL, *limit = NULL, *probe = NULL, *end = NULL, *q = NULL, *step = NULL,
-		   *baseline = NULL, *cmd, *asn = NULL;
+		   *baseline = NULL, *cmd, *asn = NULL, *state = NULL;
 	char path[1024];
 	int opt, raw = 0, ret = 1;
 	json_t *j = NULL;
@@ -288,6 +289,7 @@ int main(int argc, char **argv)
 		case 'q': q = optarg; break;
 		case 't': step = optarg; break;
 		case 'B': baseline = optarg; break;
+		case 'S': state = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("edgeprobe-query %s\n", EP_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -445,6 +447,46 @@ int main(int argc, char **argv)
 				       num(p, "reordered"), num(p, "restarts"), num(p, "windows_dropped"),
 				       num(json_object_get(p, "stats"), "packets"));
 			}
+		}
+	} else if (!strcmp(cmd, "alerts")) {
+		size_t i;
+		json_t *a;
+
+		snprintf(path, sizeof(path), "/api/v1/alerts");
+		if (append(path, sizeof(path), "state", state))
+			return 2;
+		if (!(j = fetch(&cl, path, raw)))
+			return 1;
+		if (!raw) {
+			if (!json_is_true(json_object_get(j, "enabled")))
+				printf("alerting is off (the collector has no --alert-rules)\n");
+			printf("%-8s %-24s %-10s %-16s %12s %12s %9s  %s\n", "STATE", "RULE", "ASN",
+			       "PROBE", "VALUE", "BASELINE", "SAMPLES", "SINCE");
+			json_array_foreach(json_object_get(j, "alerts"), i, a) {
+				const char *unit = json_string_value(json_object_get(a, "unit"));
+				const char *pr = json_string_value(json_object_get(a, "probe"));
+				double scale = unit && !strcmp(unit, "us") ? 1000.0
+					       : unit && !strcmp(unit, "ratio") ? 0.01 : 1.0;
+				json_t *base = json_object_get(a, "baseline");
+				char asn_s[16] = "-", ts[32];
+				time_t t = (time_t)(num(a, "since_ns") / 1e9);
+				struct tm tm;
+
+				if (json_object_get(a, "asn"))
+					snprintf(asn_s, sizeof(asn_s), "AS%.0f", num(a, "asn"));
+				gmtime_r(&t, &tm);
+				strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+				printf("%-8s %-24.24s %-10s %-16.16s %12.3f ",
+				       json_string_value(json_object_get(a, "state")),
+				       json_string_value(json_object_get(a, "rule")), asn_s,
+				       pr ? pr : "-", num(a, "value") / scale);
+				if (json_is_number(base))
+					printf("%12.3f ", json_number_value(base) / scale);
+				else
+					printf("%12s ", "-");
+				printf("%9.0f  %s\n", num(a, "samples"), ts);
+			}
+			printf("values in %s\n", "ms (RTT), % (ratios), s, or per second");
 		}
 	} else {
 		fprintf(stderr, "edgeprobe-query: unknown command '%s'\n", cmd);

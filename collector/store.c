@@ -605,6 +605,38 @@ uint64_t ep_view_visit_tier(const struct ep_view *v, uint32_t chosen, uint64_t s
 	return v->t[chosen].step_ns;
 }
 
+void ep_view_visit_asn(const struct ep_view *v, uint32_t ti, uint64_t start, uint64_t end,
+		       uint32_t asn, void (*cb)(const struct ep_centry *e, void *ctx), void *ctx)
+{
+	uint32_t t;
+
+	for (t = 0; t <= ti && t < v->ntiers; t++) {
+		const struct ep_tier *tr = &v->t[t];
+		uint64_t step = tr->step_ns, s = start + step - 1;
+
+		s -= s % step;
+		if (t < ti) {
+			/* Only unclosed buckets: those of next-tier windows not rolled up yet. */
+			uint64_t next = v->t[t + 1].step_ns, lo = tr->closed_upto - tr->closed_upto % next;
+
+			if (s < lo)
+				s = lo;
+		}
+		if (end > s && (end - s) / step > tr->count)
+			s = end - (uint64_t)tr->count * step - (end - (uint64_t)tr->count * step) % step;
+		for (; s + step <= end; s += step) {
+			const struct ep_bucket *b = &tr->b[(s / step) % tr->count];
+			const struct ep_centry *e;
+
+			if (!b->used || b->start != s || (t < ti && b->closed))
+				continue;
+			e = ep_cset_find(&b->set, asn);
+			if (e)
+				cb(e, ctx);
+		}
+	}
+}
+
 uint64_t ep_view_visit(const struct ep_view *v, uint64_t start, uint64_t end, uint64_t min_step,
 		       ep_view_visit_cb cb, void *ctx)
 {

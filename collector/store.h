@@ -182,6 +182,14 @@ uint64_t ep_view_visit_tier(const struct ep_view *v, uint32_t ti, uint64_t start
 			    ep_view_visit_cb cb, void *ctx);
 
 /*
+ * Call cb with asn's entry in every bucket that lies wholly in [start, end)
+ * and holds its data once: tier ti's, and the finer tiers' unclosed ones.
+ * Buckets are looked up by slot: the cost is the buckets in the range.
+ */
+void ep_view_visit_asn(const struct ep_view *v, uint32_t ti, uint64_t start, uint64_t end,
+		       uint32_t asn, void (*cb)(const struct ep_centry *e, void *ctx), void *ctx);
+
+/*
  * Start of the newest unbroken run of buckets of tier ti (0 when empty): a
  * slot recycled for newer data leaves a hole that only storage can fill.
  */

@@ -24,7 +24,8 @@
 #define EP_VERSION "0.0.0"
 #endif
 
-enum { O_READ = 1, O_IFACE, O_FILTER, O_SNAPLEN, O_PROMISC, O_REALTIME, O_LOOP, O_HELP, O_VERSION };
+enum { O_READ = 1, O_IFACE, O_FILTER, O_SNAPLEN, O_PROMISC, O_REALTIME, O_LOOP, O_PACE,
+       O_HELP, O_VERSION };
 
 struct src {
 	struct ep_probe probe;
@@ -39,6 +40,8 @@ struct src {
 	int have_prog;
 	/* --realtime / --loop: capture time shifted to wall time, paced; ports varied per loop. */
 	int realtime;
+	double pace;            /* --pace X: X times the capture's pace, timestamps kept (0: off) */
+	uint64_t pace_wall0;    /* wall ns of the first packet under --pace */
 	int64_t shift;          /* ns added to capture timestamps */
 	uint64_t first_ts, last_ts;
 	uint16_t port_xor;
@@ -173,7 +176,23 @@ static __attribute__((noinline)) void track_frame(struct src *s, const u_char *b
 /* One record of a file or a capture, time-stamped now (capture time, ns). */
 static inline void on_record(struct src *s, const u_char *bytes, uint32_t caplen, uint64_t now)
 {
-	if (EP_UNLIKELY(s->realtime)) {
+	if (EP_UNLIKELY(s->pace > 0)) {
+		if (!s->have_first) {
+			s->first_ts = now;
+			s->pace_wall0 = ep_wall_ns();
+			s->have_first = 1;
+		}
+		if (now > s->first_ts) {
+			uint64_t at = s->pace_wall0 + (uint64_t)((double)(now - s->first_ts) / s->pace);
+
+			while (!s->stop && ep_wall_ns() < at) {
+				uint64_t left = at - ep_wall_ns();
+				struct timespec ts = {0, left > 10000000 ? 10000000 : (long)left};
+
+				nanosleep(&ts, NULL);
+			}
+		}
+	} else if (EP_UNLIKELY(s->realtime)) {
 		if (!s->have_first) {
 			s->first_ts = now;
 			s->have_first = 1;
@@ -208,6 +227,8 @@ static void usage(FILE *fp)
 		"  --promisc              put the interface in promiscuous mode\n"
 		"  --realtime             replay the file at its own pace on the wall clock (demos)\n"
 		"  --loop N               read the file N times (0: until stopped), as new flows\n"
+		"  --pace X               replay the file at X times its own pace, keeping its\n"
+		"                         timestamps (tests: an old capture, sped up)\n"
 		"  --help, --version\n"
 		"\n%s",
 		ep_probe_usage);
@@ -378,7 +399,7 @@ static int read_in_place(struct src *s, const char *file)
 	struct ep_pcaprec r;
 	int ret = 0;
 
-	if (s->realtime) {
+	if (s->realtime || s->pace > 0) {
 		while (!s->stop && (ret = next_record(s, file, &r)) == 1)
 			on_record(s, r.data, r.caplen, r.ts_ns);
 	} else {
@@ -482,6 +503,7 @@ struct args {
 	const char *file, *iface, *filter;
 	uint32_t snaplen, loops;
 	int promisc, realtime;
+	double pace;
 };
 
 static int own_opt(int id, const char *arg, void *ctx, char *err, size_t errlen)
@@ -508,6 +530,16 @@ static int own_opt(int id, const char *arg, void *ctx, char *err, size_t errlen)
 		return 0;
 	case O_LOOP:
 		return ep_parse_u32_arg("loop", arg, 0, UINT32_MAX, &a->loops, err, errlen);
+	case O_PACE: {
+		char *end;
+
+		a->pace = strtod(arg, &end);
+		if (end == arg || *end || !(a->pace >= 0.01 && a->pace <= 10000)) {
+			snprintf(err, errlen, "--pace '%s': a factor from 0.01 to 10000", arg);
+			return -1;
+		}
+		return 0;
+	}
 	case O_HELP:
 		usage(stdout);
 		return 1;
@@ -527,6 +559,7 @@ int main(int argc, char **argv)
 		{"promisc", no_argument, NULL, O_PROMISC},
 		{"realtime", no_argument, NULL, O_REALTIME},
 		{"loop", required_argument, NULL, O_LOOP},
+		{"pace", required_argument, NULL, O_PACE},
 		{"help", no_argument, NULL, O_HELP},
 		{"version", no_argument, NULL, O_VERSION},
 	};
@@ -549,8 +582,16 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "give exactly one of --read FILE or --iface IF");
 		goto usage_err;
 	}
-	if (a.iface && (a.realtime || a.loops != 1)) {
-		snprintf(err, sizeof(err), "--realtime and --loop apply to --read only");
+	if (a.iface && (a.realtime || a.loops != 1 || a.pace > 0)) {
+		snprintf(err, sizeof(err), "--realtime, --pace and --loop apply to --read only");
+		goto usage_err;
+	}
+	if (a.realtime && a.pace > 0) {
+		snprintf(err, sizeof(err), "--realtime and --pace exclude each other");
+		goto usage_err;
+	}
+	if (a.pace > 0 && a.loops != 1) {
+		snprintf(err, sizeof(err), "--pace replays the file once (no --loop)");
 		goto usage_err;
 	}
 	if (a.file && !strcmp(a.file, "-") && a.loops != 1) {
@@ -558,6 +599,7 @@ int main(int argc, char **argv)
 		goto usage_err;
 	}
 	s.realtime = a.realtime;
+	s.pace = a.pace;
 	if (open_source(&s, a.file, a.iface, a.snaplen, a.promisc, a.filter) < 0)
 		goto cleanup;
 	/* A real-time replay is live for the outputs: never block on a slow collector. */

@@ -1,0 +1,931 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* alert.c - the alert engine: keys' states, evaluation per window, events. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alert.h"
+#include "json_out.h"
+
+#define NS_PER_S 1000000000ull
+#define RESOLVED_KEEP 256     /* resolved alerts the API lists */
+#define STALE_NS (600 * NS_PER_S) /* normal keys not evaluated for this long are forgotten */
+
+#define EP_X(n, h) #n,
+const char *const ep_alc_names[EP_ALC__COUNT] = {EP_ALERT_COUNTERS(EP_X)};
+#undef EP_X
+#define EP_X(n, h) h,
+const char *const ep_alc_help[EP_ALC__COUNT] = {EP_ALERT_COUNTERS(EP_X)};
+#undef EP_X
+
+enum { ST_NORMAL, ST_PENDING, ST_FIRING, ST_RESOLVED };
+static const char *const state_names[] = {"normal", "pending", "firing", "resolved"};
+
+/* Cumulative probe counters at one tick (probe-health rules: a value is a difference). */
+struct snap {
+	uint64_t a, b;
+};
+
+struct astate {
+	int used;
+	uint32_t rule;
+	uint32_t asn;                      /* 0 for probe rules */
+	uint32_t probe;                    /* 0: all probes; else 1 + index in pnames */
+	int st;
+	uint32_t bad, good;                /* consecutive bad / clean evaluations */
+	uint64_t since_ns;                 /* start of the first bad window of the episode */
+	uint64_t fired_ns, resolved_ns;    /* window ends (trace time; wall for probe rules) */
+	uint64_t fired_wall, resolved_wall;
+	uint64_t window_end;               /* newest evaluation's window end */
+	uint64_t eval_wall;                /* when it was evaluated */
+	double value, peak, baseline;
+	uint64_t samples, base_samples;
+	uint64_t base_at;                  /* window end the baseline was computed at, 0: never */
+	uint64_t base_cover;               /* ns of the baseline span that held data */
+	uint64_t last_sent;                /* wall: the newest event to Alertmanager */
+	uint64_t episode;
+	struct snap *ring;                 /* probe rules: EP_ALERT_OVER_MAX_S + 1 ticks */
+	uint32_t nsnap;
+};
+
+struct ep_alerts {
+	struct ep_alerts_cfg cfg;
+	char url[512];
+	struct ep_alert_rules rules;
+	struct astate *st;
+	uint32_t cap, mask, n;             /* table slots, used slots */
+	struct astate resolved[RESOLVED_KEEP];
+	uint32_t nresolved;                /* written so far (ring) */
+	uint64_t ctr[EP_ALC__COUNT];
+	uint64_t episodes;
+	uint64_t last_tick;                /* wall second of the newest probe evaluation */
+	uint64_t last_purge;
+	uint32_t budget;                   /* baselines left in this window */
+	uint32_t firing;
+	uint32_t active;                   /* keys pending or firing */
+	char (*pnames)[EP_WIRE_PROBE_MAX + 1]; /* probe ids the states name */
+	uint32_t npnames, pnames_cap;
+	struct ep_hist *h;                 /* dense scratch for quantiles */
+	int64_t h_highest;
+	int32_t h_digits;
+};
+
+/* ------------------------------------------------------------------------ */
+/* The state table                                                            */
+/* ------------------------------------------------------------------------ */
+
+static uint32_t key_hash(uint32_t rule, uint32_t asn, uint32_t probe)
+{
+	uint64_t h = ((uint64_t)rule << 32 | asn) * 0x9e3779b97f4a7c15ull ^ probe * 0xff51afd7ed558ccdull;
+
+	h ^= h >> 29;
+	return (uint32_t)h;
+}
+
+/* The number of probe id (1 + its index), added when new. @return 0 when the table is full */
+static uint32_t probe_num(struct ep_alerts *a, const char *id)
+{
+	uint32_t i;
+
+	for (i = 0; i < a->npnames; i++)
+		if (!strcmp(a->pnames[i], id))
+			return i + 1;
+	if (a->npnames == a->pnames_cap) {
+		uint32_t cap = a->pnames_cap ? 2 * a->pnames_cap : 16;
+		void *n;
+
+		if (cap > EP_MAX_PROBES_LIMIT || !(n = realloc(a->pnames, cap * sizeof(*a->pnames))))
+			return 0;
+		a->pnames = n;
+		a->pnames_cap = cap;
+	}
+	snprintf(a->pnames[a->npnames], sizeof(a->pnames[0]), "%s", id);
+	return ++a->npnames;
+}
+
+static const char *probe_name(const struct ep_alerts *a, const struct astate *s)
+{
+	return s->probe ? a->pnames[s->probe - 1] : "";
+}
+
+static struct astate *find(struct ep_alerts *a, uint32_t rule, uint32_t asn, uint32_t probe,
+			   int create)
+{
+	uint32_t i = key_hash(rule, asn, probe) & a->mask;
+
+	for (;; i = (i + 1) & a->mask) {
+		struct astate *s = &a->st[i];
+
+		if (!s->used) {
+			if (!create)
+				return NULL;
+			if (a->n >= a->cfg.max_states) {
+				a->ctr[EP_ALC_alert_states_cap]++;
+				return NULL;
+			}
+			memset(s, 0, sizeof(*s));
+			s->used = 1;
+			s->rule = rule;
+			s->asn = asn;
+			s->probe = probe;
+			a->n++;
+			return s;
+		}
+		if (s->rule == rule && s->asn == asn && s->probe == probe)
+			return s;
+	}
+}
+
+/*
+ * Rebuild the table keeping what keep() allows, with rule indexes remapped
+ * (map[old] = new index, or -1: dropped).
+ */
+static void rebuild(struct ep_alerts *a, const int *map, uint64_t now_end)
+{
+	struct astate *old = a->st;
+	uint32_t i, cap = a->cap;
+
+	a->st = calloc(cap, sizeof(*a->st));
+	if (!a->st) {
+		a->st = old; /* keep the old table: purging is an optimisation */
+		return;
+	}
+	a->n = 0;
+	a->active = 0;
+	for (i = 0; i < cap; i++) {
+		struct astate *s = &old[i], *d;
+		int r = map ? map[s->rule] : (int)s->rule;
+
+		if (!s->used)
+			continue;
+		if (r < 0 || (s->st == ST_NORMAL && now_end > s->window_end + STALE_NS)) {
+			free(s->ring);
+			continue;
+		}
+		d = find(a, (uint32_t)r, s->asn, s->probe, 1);
+		if (!d) {
+			free(s->ring);
+			continue;
+		}
+		*d = *s;
+		d->rule = (uint32_t)r;
+		a->active += d->st == ST_PENDING || d->st == ST_FIRING;
+	}
+	free(old);
+}
+
+int ep_alerts_new(struct ep_alerts **out, const struct ep_alerts_cfg *cfg)
+{
+	struct ep_alerts *a = calloc(1, sizeof(*a));
+	uint32_t cap = 1024;
+
+	if (!a)
+		return -ENOMEM;
+	a->cfg = *cfg;
+	if (!a->cfg.max_states)
+		a->cfg.max_states = 100000;
+	if (!a->cfg.resend_ns)
+		a->cfg.resend_ns = 60 * NS_PER_S;
+	if (!a->cfg.baseline_budget)
+		a->cfg.baseline_budget = 2000;
+	snprintf(a->url, sizeof(a->url), "%s", cfg->external_url ? cfg->external_url : "");
+	a->cfg.external_url = a->url;
+	while (cap < a->cfg.max_states + a->cfg.max_states / 3)
+		cap <<= 1;
+	a->cap = cap;
+	a->mask = cap - 1;
+	a->st = calloc(cap, sizeof(*a->st));
+	if (!a->st) {
+		free(a);
+		return -ENOMEM;
+	}
+	*out = a;
+	return 0;
+}
+
+void ep_alerts_free(struct ep_alerts *a)
+{
+	uint32_t i;
+
+	if (!a)
+		return;
+	for (i = 0; i < a->cap; i++)
+		free(a->st[i].ring);
+	free(a->st);
+	free(a->pnames);
+	ep_hist_free(a->h);
+	free(a);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Events                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static void write_time(FILE *fp, uint64_t ns)
+{
+	time_t t = (time_t)(ns / NS_PER_S);
+	struct tm tm;
+	char buf[40];
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(fp, "\"%s.%03uZ\"", buf, (unsigned)(ns % NS_PER_S / 1000000));
+}
+
+static void write_num(FILE *fp, double v)
+{
+	if (isfinite(v))
+		fprintf(fp, "%.6g", v);
+	else
+		fputs("null", fp);
+}
+
+/* The value above which the key is bad (the effective threshold). */
+static double threshold(const struct ep_alert_rule *r, const struct astate *s)
+{
+	double t;
+
+	if (!r->baseline_ns)
+		return r->above;
+	if (!s->base_at)
+		return NAN;
+	t = s->baseline * r->ratio;
+	return t > s->baseline + r->margin ? t : s->baseline + r->margin;
+}
+
+static void write_key(FILE *fp, const struct ep_alerts *a, const struct ep_alert_rule *r,
+		      const struct astate *s)
+{
+	fputs(r->name, fp);
+	if (r->scope != EP_AS_PROBE)
+		fprintf(fp, "/asn=%" PRIu32, s->asn);
+	if (s->probe)
+		fprintf(fp, "/probe=%s", probe_name(a, s));
+}
+
+static void write_link(FILE *fp, const struct ep_alerts *a, const struct ep_alert_rule *r,
+		       const struct astate *s)
+{
+	char buf[700];
+
+	if (r->scope == EP_AS_PROBE)
+		snprintf(buf, sizeof(buf), "%s/#probe=%s", a->url, probe_name(a, s));
+	else if (s->probe)
+		snprintf(buf, sizeof(buf), "%s/#asn=%" PRIu32 "&probe=%s", a->url, s->asn,
+			 probe_name(a, s));
+	else
+		snprintf(buf, sizeof(buf), "%s/#asn=%" PRIu32, a->url, s->asn);
+	ep_json_write_string(fp, buf);
+}
+
+/* One alert as the API, Kafka, the webhook and the stream give it. */
+static void write_alert(FILE *fp, const struct ep_alerts *a, const struct ep_collector *c,
+			const struct ep_alert_rule *r, const struct astate *s, const char *kind)
+{
+	char m[48], key[400];
+	FILE *kf = fmemopen(key, sizeof(key), "w");
+
+	if (kf) {
+		write_key(kf, a, r, s);
+		fputc('\0', kf);
+		fclose(kf);
+	} else {
+		key[0] = '\0';
+	}
+	fputs("{", fp);
+	if (kind)
+		fprintf(fp, "\"event\":\"%s\",", kind);
+	fputs("\"id\":", fp);
+	ep_json_write_string(fp, key);
+	fprintf(fp, ",\"state\":\"%s\",\"rule\":", state_names[s->st]);
+	ep_json_write_string(fp, r->name);
+	fprintf(fp, ",\"severity\":\"%s\",\"metric\":\"%s\",\"unit\":\"%s\",\"scope\":\"%s\"",
+		r->severity, ep_alert_metric_name(r, m, sizeof(m)), ep_alert_metric_unit(r->metric),
+		ep_alert_scope_name(r->scope));
+	if (r->scope != EP_AS_PROBE) {
+		fprintf(fp, ",\"asn\":%" PRIu32 ",\"org\":", s->asn);
+		ep_json_write_string(fp, c ? ep_collector_org(c, s->asn) : "");
+	}
+	fputs(",\"probe\":", fp);
+	if (s->probe)
+		ep_json_write_string(fp, probe_name(a, s));
+	else
+		fputs("null", fp);
+	fputs(",\"value\":", fp);
+	write_num(fp, s->value);
+	fputs(",\"peak\":", fp);
+	write_num(fp, s->peak);
+	fputs(",\"baseline\":", fp);
+	write_num(fp, r->baseline_ns && s->base_at ? s->baseline : NAN);
+	fputs(",\"threshold\":", fp);
+	write_num(fp, threshold(r, s));
+	fprintf(fp, ",\"samples\":%" PRIu64, s->samples);
+	if (r->baseline_ns)
+		fprintf(fp, ",\"baseline_samples\":%" PRIu64 ",\"baseline_ns\":%" PRIu64
+			",\"baseline_cover_ns\":%" PRIu64,
+			s->base_samples, r->baseline_ns, s->base_cover);
+	fprintf(fp, ",\"over_s\":%" PRIu32 ",\"since_ns\":%" PRIu64 ",\"window_end_ns\":%" PRIu64,
+		r->over, s->since_ns, s->window_end);
+	if (s->fired_wall) {
+		fprintf(fp, ",\"fired_ns\":%" PRIu64 ",\"fired_at\":", s->fired_ns);
+		write_time(fp, s->fired_wall);
+	}
+	if (s->st == ST_RESOLVED) {
+		fprintf(fp, ",\"resolved_ns\":%" PRIu64 ",\"resolved_at\":", s->resolved_ns);
+		write_time(fp, s->resolved_wall);
+	}
+	fprintf(fp, ",\"evaluated_at\":");
+	write_time(fp, s->eval_wall);
+	fputs(",\"url\":", fp);
+	write_link(fp, a, r, s);
+	fputs("}", fp);
+}
+
+static void write_label(FILE *fp, const char *name, const char *v, int *first)
+{
+	fprintf(fp, "%s\"%s\":", *first ? "" : ",", name);
+	ep_json_write_string(fp, v);
+	*first = 0;
+}
+
+/* Alertmanager's v2 alert: labels are the identity, the numbers are annotations. */
+static void write_am(FILE *fp, const struct ep_alerts *a, const struct ep_collector *c,
+		     const struct ep_alert_rule *r, const struct astate *s, uint64_t now_wall)
+{
+	char buf[600], m[48];
+	int first = 1;
+	double t = threshold(r, s);
+
+	fputs("{\"labels\":{", fp);
+	write_label(fp, "alertname", r->name, &first);
+	write_label(fp, "severity", r->severity, &first);
+	write_label(fp, "metric", ep_alert_metric_name(r, m, sizeof(m)), &first);
+	if (r->scope != EP_AS_PROBE) {
+		snprintf(buf, sizeof(buf), "%" PRIu32, s->asn);
+		write_label(fp, "asn", buf, &first);
+	}
+	if (s->probe)
+		write_label(fp, "probe", probe_name(a, s), &first);
+	fputs("},\"annotations\":{", fp);
+	first = 1;
+	if (r->scope == EP_AS_PROBE)
+		snprintf(buf, sizeof(buf), "probe %s: %s %.4g (threshold %.4g)", probe_name(a, s), m,
+			 s->value, t);
+	else
+		snprintf(buf, sizeof(buf), "AS%" PRIu32 " %s: %s %.4g %s, %s %.4g (%" PRIu64
+			 " samples)", s->asn, c ? ep_collector_org(c, s->asn) : "", m, s->value,
+			 ep_alert_metric_unit(r->metric), r->baseline_ns ? "baseline" : "threshold",
+			 r->baseline_ns ? s->baseline : t, s->samples);
+	write_label(fp, "summary", buf, &first);
+	snprintf(buf, sizeof(buf), "%.6g", s->value);
+	write_label(fp, "value", buf, &first);
+	if (r->baseline_ns) {
+		snprintf(buf, sizeof(buf), "%.6g", s->baseline);
+		write_label(fp, "baseline", buf, &first);
+	}
+	snprintf(buf, sizeof(buf), "%.6g", t);
+	write_label(fp, "threshold", buf, &first);
+	snprintf(buf, sizeof(buf), "%" PRIu64, s->samples);
+	write_label(fp, "samples", buf, &first);
+	snprintf(buf, sizeof(buf), "%" PRIu64, s->fired_ns);
+	write_label(fp, "window_end_ns", buf, &first);
+	fputs("},\"startsAt\":", fp);
+	write_time(fp, s->fired_wall);
+	fputs(",\"endsAt\":", fp);
+	/* Firing: valid for four re-send periods (as Prometheus does); resolved: now. */
+	write_time(fp, s->st == ST_FIRING ? now_wall + 4 * a->cfg.resend_ns : s->resolved_wall);
+	fputs(",\"generatorURL\":", fp);
+	write_link(fp, a, r, s);
+	fputs("}", fp);
+}
+
+static void emit(struct ep_alerts *a, const struct ep_collector *c, struct astate *s,
+		 enum ep_alert_event_kind kind, uint64_t now_wall)
+{
+	const struct ep_alert_rule *r = &a->rules.r[s->rule];
+	struct ep_alert_event ev = {.kind = kind};
+	char *key = NULL, *json = NULL, *am = NULL;
+	size_t klen = 0;
+	FILE *fk, *fj, *fa;
+
+	s->last_sent = now_wall;
+	if (!a->cfg.emit)
+		return;
+	fk = open_memstream(&key, &klen);
+	fj = open_memstream(&json, &ev.json_len);
+	fa = open_memstream(&am, &ev.am_len);
+	if (fk && fj && fa) {
+		write_key(fk, a, r, s);
+		write_alert(fj, a, c, r, s, kind == EP_AE_RESOLVED ? "resolved" : "firing");
+		write_am(fa, a, c, r, s, now_wall);
+	}
+	if (fk)
+		fclose(fk);
+	if (fj)
+		fclose(fj);
+	if (fa)
+		fclose(fa);
+	if (key && json && am) {
+		ev.key = key;
+		ev.json = json;
+		ev.am = am;
+		a->cfg.emit(&ev, a->cfg.emit_ctx);
+	}
+	free(key);
+	free(json);
+	free(am);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Evaluation                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* The verdict on one evaluation: 1 bad, 0 clean (no data and no baseline are clean). */
+static void judge(struct ep_alerts *a, const struct ep_collector *c, struct astate *s, int bad,
+		  uint64_t win_start, uint64_t win_end, uint64_t now_wall)
+{
+	const struct ep_alert_rule *r = &a->rules.r[s->rule];
+
+	s->window_end = win_end;
+	s->eval_wall = now_wall;
+	if (bad) {
+		s->good = 0;
+		s->bad++;
+		if (s->st == ST_NORMAL || s->st == ST_RESOLVED) {
+			s->st = ST_PENDING;
+			a->active++;
+			s->since_ns = win_start;
+			s->peak = s->value;
+			s->episode = ++a->episodes;
+			s->fired_wall = 0;
+		}
+		if (s->value > s->peak || isnan(s->peak))
+			s->peak = s->value;
+		if (s->st == ST_PENDING && s->bad > r->pending) {
+			s->st = ST_FIRING;
+			s->fired_ns = win_end;
+			s->fired_wall = now_wall;
+			a->ctr[EP_ALC_alerts_fired]++;
+			a->firing++;
+			emit(a, c, s, EP_AE_FIRING, now_wall);
+		}
+		return;
+	}
+	s->bad = 0;
+	if (s->st == ST_PENDING) {
+		s->st = ST_NORMAL;
+		a->active--;
+	} else if (s->st == ST_FIRING && ++s->good >= r->resolve) {
+		s->st = ST_RESOLVED;
+		s->resolved_ns = win_end;
+		s->resolved_wall = now_wall;
+		a->ctr[EP_ALC_alerts_resolved]++;
+		a->firing--;
+		a->active--;
+		emit(a, c, s, EP_AE_RESOLVED, now_wall);
+		a->resolved[a->nresolved++ % RESOLVED_KEEP] = *s;
+		a->resolved[(a->nresolved - 1) % RESOLVED_KEEP].ring = NULL;
+		s->st = ST_NORMAL;
+		s->good = 0;
+	}
+}
+
+/* What a span adds up to for one rule: a histogram (RTT) or two counters (retransmissions). */
+struct sum {
+	struct ep_hist *h;
+	int hk;          /* histogram index, -1: counters */
+	uint64_t segs, retx;
+	uint32_t entries; /* buckets that held the ASN */
+};
+
+static void add_entry(const struct ep_centry *e, void *ctx)
+{
+	struct sum *u = ctx;
+
+	u->entries++;
+	if (u->hk >= 0) {
+		ep_shist_to_hist(&e->h[u->hk], u->h);
+	} else {
+		u->segs += e->c[EP_AC_segs_out];
+		u->retx += e->c[EP_AC_retx_out];
+	}
+}
+
+static void hist_clear(struct ep_hist *h)
+{
+	if (h->max_idx >= h->min_idx)
+		memset(h->counts + h->min_idx, 0,
+		       (size_t)(h->max_idx - h->min_idx + 1) * sizeof(*h->counts));
+	h->total = 0;
+	h->clamped = 0;
+	h->min_idx = h->cfg.counts_len;
+	h->max_idx = -1;
+}
+
+/* The rule's value over [start, end) of view v (tier ti and finer). @return its samples */
+static uint64_t span_value(struct ep_alerts *a, const struct ep_alert_rule *r,
+			   const struct ep_view *v, uint32_t ti, uint64_t start, uint64_t end,
+			   uint32_t asn, double *value, uint64_t *cover)
+{
+	struct sum u = {.h = a->h, .hk = r->metric == EP_AM_RTT_HS ? EP_AH_RTT_HS
+					  : r->metric == EP_AM_RTT_DATA ? EP_AH_RTT_DATA : -1};
+	uint64_t n;
+
+	ep_view_visit_asn(v, ti, start, end, asn, add_entry, &u);
+	if (cover)
+		*cover = (uint64_t)u.entries * v->t[ti].step_ns;
+	if (u.hk < 0) {
+		*value = u.segs ? (double)u.retx / (double)u.segs : 0.0;
+		return u.segs;
+	}
+	n = (uint64_t)u.h->total;
+	*value = n ? (double)ep_hist_percentile(u.h, r->q * 100.0) : 0.0;
+	hist_clear(u.h);
+	return n;
+}
+
+/* The finest tier of at least step (or the coarsest). */
+static int tier_of(const struct ep_view *v, uint64_t step)
+{
+	uint32_t t;
+
+	for (t = 0; t < v->ntiers; t++)
+		if (v->t[t].step_ns >= step)
+			return (int)t;
+	return (int)v->ntiers - 1;
+}
+
+/* The coarsest tier whose step is at most a twentieth of the baseline. */
+static uint32_t baseline_tier(const struct ep_view *v, uint64_t span, uint32_t min_ti)
+{
+	uint32_t t, best = min_ti;
+
+	for (t = min_ti; t < v->ntiers; t++)
+		if (v->t[t].step_ns <= span / 20)
+			best = t;
+	return best;
+}
+
+/* Evaluate rule ri for asn (of probe's view v, "" all) on the window ending at end. */
+static void eval_asn(struct ep_alerts *a, const struct ep_collector *c, uint32_t ri,
+		     const struct ep_view *v, uint32_t probe, uint32_t asn, uint64_t end,
+		     uint64_t now_wall)
+{
+	const struct ep_alert_rule *r = &a->rules.r[ri];
+	int ti = tier_of(v, NS_PER_S);
+	uint64_t span = (uint64_t)r->over * NS_PER_S, start = end > span ? end - span : 0;
+	struct astate *s = find(a, ri, asn, probe, 1);
+	int bad = 0;
+
+	if (!s || s->window_end == end)
+		return;
+	a->ctr[EP_ALC_alert_evaluations]++;
+	s->samples = span_value(a, r, v, (uint32_t)ti, start, end, asn, &s->value, NULL);
+	if (r->baseline_ns && s->st == ST_NORMAL) {
+		uint64_t every = r->baseline_ns / 60 > NS_PER_S ? r->baseline_ns / 60 : NS_PER_S;
+
+		if (!s->base_at || end >= s->base_at + every) {
+			if (a->budget) {
+				uint64_t bs = start > r->baseline_ns ? start - r->baseline_ns : 0;
+
+				a->budget--;
+				a->ctr[EP_ALC_alert_baselines]++;
+				s->base_samples = span_value(a, r, v,
+							     baseline_tier(v, r->baseline_ns, (uint32_t)ti),
+							     bs, start, asn, &s->baseline, &s->base_cover);
+				s->base_at = end;
+			} else {
+				a->ctr[EP_ALC_alert_baseline_deferred]++;
+			}
+		}
+	}
+	if (s->samples < r->min_samples) {
+		a->ctr[EP_ALC_alert_few_samples]++;
+	} else if (r->baseline_ns && (!s->base_at || s->base_samples < r->min_samples ||
+					s->base_cover < r->baseline_ns / 2)) {
+		/* No baseline yet: too few samples, or data over less than half its span. */
+		a->ctr[EP_ALC_alert_no_baseline]++;
+	} else {
+		double t = threshold(r, s);
+
+		bad = s->value >= t && (r->baseline_ns || r->above > 0 || s->value > 0);
+	}
+	judge(a, c, s, bad, end - NS_PER_S, end, now_wall);
+}
+
+static void purge(struct ep_alerts *a, uint64_t end)
+{
+	if (end < a->last_purge + 60 * NS_PER_S && a->n < a->cfg.max_states)
+		return;
+	a->last_purge = end;
+	rebuild(a, NULL, end);
+}
+
+void ep_alerts_window(struct ep_alerts *a, const struct ep_collector *c, const struct ep_bucket *b,
+		      uint64_t step_ns, uint64_t now_wall)
+{
+	uint64_t end = b->start + step_ns;
+	uint32_t ri, i;
+
+	if (!a || !a->rules.n || step_ns != NS_PER_S)
+		return;
+	if (!a->h || a->h_highest != c->cfg.hist_highest || a->h_digits != c->cfg.hist_digits) {
+		ep_hist_free(a->h);
+		a->h = NULL;
+		if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits,
+				&a->h) < 0)
+			return;
+		a->h_highest = c->cfg.hist_highest;
+		a->h_digits = c->cfg.hist_digits;
+	}
+	purge(a, end);
+	a->budget = a->cfg.baseline_budget;
+	for (ri = 0; ri < a->rules.n; ri++) {
+		const struct ep_alert_rule *r = &a->rules.r[ri];
+
+		if (r->scope == EP_AS_ASN) {
+			for (i = 0; i < b->set.n; i++)
+				if (b->set.e[i].asn != EP_ASN_OTHER)
+					eval_asn(a, c, ri, &c->all, 0, b->set.e[i].asn, end, now_wall);
+		} else if (r->scope == EP_AS_PROBE_ASN) {
+			uint32_t p;
+
+			for (p = 0; p < c->nprobes; p++) {
+				const struct ep_view *v = c->probes[p].view;
+				const struct ep_tier *t;
+				const struct ep_bucket *pb;
+				uint32_t pn;
+				int ti;
+
+				if (!v)
+					continue;
+				ti = tier_of(v, NS_PER_S);
+				t = &v->t[ti];
+				if (t->step_ns != NS_PER_S)
+					continue;
+				pb = &t->b[(b->start / NS_PER_S) % t->count];
+				if (!pb->used || pb->start != b->start || !pb->set.n)
+					continue;
+				if (!(pn = probe_num(a, c->probes[p].id))) {
+					a->ctr[EP_ALC_alert_states_cap]++;
+					continue;
+				}
+				for (i = 0; i < pb->set.n; i++)
+					if (pb->set.e[i].asn != EP_ASN_OTHER)
+						eval_asn(a, c, ri, v, pn, pb->set.e[i].asn, end,
+							 now_wall);
+			}
+		}
+	}
+	/* Keys pending or firing that this window did not hold: evaluated too (to resolve). */
+	for (i = 0; a->active && i < a->cap; i++) {
+		struct astate *s = &a->st[i];
+		const struct ep_alert_rule *r;
+		const struct ep_view *v = &c->all;
+
+		if (!s->used || (s->st != ST_PENDING && s->st != ST_FIRING) || s->window_end == end)
+			continue;
+		r = &a->rules.r[s->rule];
+		if (r->scope == EP_AS_PROBE)
+			continue;
+		if (s->probe) {
+			const struct ep_cprobe *p =
+				ep_collector_probe((struct ep_collector *)c, probe_name(a, s));
+
+			v = p ? p->view : NULL;
+		}
+		if (v)
+			eval_asn(a, c, s->rule, v, s->probe, s->asn, end, now_wall);
+		else
+			judge(a, c, s, 0, end - NS_PER_S, end, now_wall);
+	}
+}
+
+/* A probe counter pair at this tick: (numerator, denominator part). */
+static struct snap probe_snap(const struct ep_alert_rule *r, const struct ep_cprobe *p)
+{
+	struct snap x = {0, 0};
+
+	switch (r->metric) {
+	case EP_AM_MSG_LOSS:
+		x.a = p->seq.lost;
+		x.b = p->seq.accepted;
+		break;
+	case EP_AM_SRC_DROPS:
+		x.a = p->stats[EP_ST_src_drops] + p->stats[EP_ST_src_ifdrops];
+		x.b = p->stats[EP_ST_packets];
+		break;
+	case EP_AM_EVICTIONS:
+		x.a = p->stats[EP_ST_flows_evicted];
+		break;
+	default:
+		break;
+	}
+	return x;
+}
+
+static void eval_probe(struct ep_alerts *a, const struct ep_collector *c, uint32_t ri,
+		       const struct ep_cprobe *p, uint64_t now_wall)
+{
+	const struct ep_alert_rule *r = &a->rules.r[ri];
+	uint32_t pn = probe_num(a, p->id);
+	struct astate *s = pn ? find(a, ri, 0, pn, 1) : NULL;
+	uint64_t end = now_wall - now_wall % NS_PER_S;
+	int bad;
+
+	if (!s) {
+		if (!pn)
+			a->ctr[EP_ALC_alert_states_cap]++;
+		return;
+	}
+	a->ctr[EP_ALC_alert_evaluations]++;
+	if (r->metric == EP_AM_SILENT) {
+		s->value = (double)(now_wall - p->last_seen) / 1e9;
+		s->samples = 1;
+	} else {
+		struct snap now = probe_snap(r, p), old;
+		uint32_t k = r->over < s->nsnap ? r->over : s->nsnap;
+		uint64_t da, db;
+
+		if (!s->ring && !(s->ring = calloc(EP_ALERT_OVER_MAX_S + 1, sizeof(*s->ring))))
+			return;
+		old = k ? s->ring[(s->nsnap - k) % (EP_ALERT_OVER_MAX_S + 1)] : now;
+		s->ring[s->nsnap++ % (EP_ALERT_OVER_MAX_S + 1)] = now;
+		/* Counters start again at a probe's restart: count from zero then. */
+		da = now.a >= old.a ? now.a - old.a : now.a;
+		db = now.b >= old.b ? now.b - old.b : now.b;
+		if (r->metric == EP_AM_EVICTIONS) {
+			s->value = k ? (double)da / (double)k : 0.0;
+			s->samples = k ? r->min_samples : 0;
+		} else {
+			s->value = da + db ? (double)da / (double)(da + db) : 0.0;
+			s->samples = da + db;
+		}
+		if (k < r->over) {
+			s->samples = 0; /* not a whole span yet */
+		}
+	}
+	if (s->samples < r->min_samples && r->metric != EP_AM_SILENT) {
+		a->ctr[EP_ALC_alert_few_samples]++;
+		bad = 0;
+	} else {
+		bad = s->value >= r->above && s->value > 0;
+	}
+	judge(a, c, s, bad, end - NS_PER_S, end, now_wall);
+}
+
+void ep_alerts_tick(struct ep_alerts *a, const struct ep_collector *c, uint64_t now_wall)
+{
+	uint32_t ri, i;
+
+	if (!a || !a->rules.n)
+		return;
+	if (now_wall / NS_PER_S != a->last_tick) {
+		a->last_tick = now_wall / NS_PER_S;
+		for (ri = 0; ri < a->rules.n; ri++) {
+			if (a->rules.r[ri].scope != EP_AS_PROBE)
+				continue;
+			for (i = 0; i < c->nprobes; i++)
+				if (c->probes[i].last_seen)
+					eval_probe(a, c, ri, &c->probes[i], now_wall);
+		}
+		/* A probe forgotten while its alert was on: nothing bad is known any more. */
+		for (i = 0; a->active && i < a->cap; i++) {
+			struct astate *s = &a->st[i];
+			uint64_t end = now_wall - now_wall % NS_PER_S;
+
+			if (s->used && (s->st == ST_PENDING || s->st == ST_FIRING) &&
+			    a->rules.r[s->rule].scope == EP_AS_PROBE && s->window_end != end)
+				judge(a, c, s, 0, end - NS_PER_S, end, now_wall);
+		}
+	}
+	for (i = 0; a->firing && i < a->cap; i++) {
+		struct astate *s = &a->st[i];
+
+		if (s->used && s->st == ST_FIRING && now_wall >= s->last_sent + a->cfg.resend_ns)
+			emit(a, c, s, EP_AE_REFRESH, now_wall);
+	}
+}
+
+void ep_alerts_set_rules(struct ep_alerts *a, const struct ep_alert_rules *r, uint64_t now_wall)
+{
+	int map[EP_ALERT_RULES_MAX];
+	uint32_t i, j;
+
+	a->ctr[EP_ALC_alert_reloads]++;
+	for (i = 0; i < a->rules.n; i++) {
+		map[i] = -1;
+		for (j = 0; j < r->n; j++)
+			if (!strcmp(a->rules.r[i].name, r->r[j].name))
+				map[i] = (int)j;
+	}
+	/* Firing alerts of removed rules resolve (while the old rule still describes them). */
+	for (i = 0; i < a->cap; i++) {
+		struct astate *s = &a->st[i];
+
+		if (s->used && s->st == ST_FIRING && map[s->rule] < 0) {
+			s->st = ST_RESOLVED;
+			s->resolved_ns = s->window_end;
+			s->resolved_wall = now_wall;
+			a->firing--;
+			a->ctr[EP_ALC_alerts_resolved]++;
+			emit(a, NULL, s, EP_AE_RESOLVED, now_wall);
+		}
+	}
+	rebuild(a, map, 0);
+	/* A changed rule keeps its states; their baselines are computed again. */
+	for (i = 0; i < a->cap; i++)
+		if (a->st[i].used)
+			a->st[i].base_at = 0;
+	a->rules = *r;
+	a->nresolved = 0; /* the resolved list names rules by index: start it again */
+}
+
+void ep_alerts_rule_error(struct ep_alerts *a)
+{
+	if (a)
+		a->ctr[EP_ALC_alert_rule_errors]++;
+}
+
+uint32_t ep_alerts_firing(const struct ep_alerts *a)
+{
+	return a ? a->firing : 0;
+}
+
+const uint64_t *ep_alerts_counters(const struct ep_alerts *a)
+{
+	return a->ctr;
+}
+
+const struct ep_alert_rules *ep_alerts_rules(const struct ep_alerts *a)
+{
+	return &a->rules;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The API                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static void write_rule(FILE *fp, const struct ep_alert_rule *r)
+{
+	char m[48];
+
+	fputs("{\"name\":", fp);
+	ep_json_write_string(fp, r->name);
+	fprintf(fp, ",\"metric\":\"%s\",\"unit\":\"%s\",\"scope\":\"%s\",\"over_s\":%" PRIu32,
+		ep_alert_metric_name(r, m, sizeof(m)), ep_alert_metric_unit(r->metric),
+		ep_alert_scope_name(r->scope), r->over);
+	if (r->baseline_ns)
+		fprintf(fp, ",\"baseline_ns\":%" PRIu64 ",\"ratio\":%.6g,\"margin\":%.6g",
+			r->baseline_ns, r->ratio, r->margin);
+	else
+		fprintf(fp, ",\"above\":%.6g", r->above);
+	fprintf(fp, ",\"min_samples\":%" PRIu64 ",\"pending\":%" PRIu32 ",\"resolve\":%" PRIu32
+		    ",\"severity\":\"%s\"}",
+		r->min_samples, r->pending, r->resolve, r->severity);
+}
+
+void ep_alerts_write(const struct ep_alerts *a, const struct ep_collector *c, FILE *fp,
+		     const char *state)
+{
+	int want_firing = !state || !strcmp(state, "all") || !strcmp(state, "firing");
+	int want_pending = !state || !strcmp(state, "all") || !strcmp(state, "pending");
+	int want_resolved = !state || !strcmp(state, "all") || !strcmp(state, "resolved");
+	uint32_t i, n = 0, k;
+
+	fputs("\"rules\":[", fp);
+	for (i = 0; a && i < a->rules.n; i++) {
+		if (i)
+			fputc(',', fp);
+		write_rule(fp, &a->rules.r[i]);
+	}
+	fputs("],\"alerts\":[", fp);
+	for (i = 0; a && i < a->cap; i++) {
+		const struct astate *s = &a->st[i];
+
+		if (!s->used || !((s->st == ST_FIRING && want_firing) ||
+				  (s->st == ST_PENDING && want_pending)))
+			continue;
+		if (n++)
+			fputc(',', fp);
+		write_alert(fp, a, c, &a->rules.r[s->rule], s, NULL);
+	}
+	k = a ? (a->nresolved < RESOLVED_KEEP ? a->nresolved : RESOLVED_KEEP) : 0;
+	for (i = 0; want_resolved && i < k; i++) {
+		/* Newest first. */
+		const struct astate *s = &a->resolved[(a->nresolved - 1 - i) % RESOLVED_KEEP];
+
+		if (n++)
+			fputc(',', fp);
+		write_alert(fp, a, c, &a->rules.r[s->rule], s, NULL);
+	}
+	fprintf(fp, "],\"firing\":%" PRIu32, a ? a->firing : 0);
+	fputs(",\"counters\":{", fp);
+	for (i = 0; i < EP_ALC__COUNT; i++)
+		fprintf(fp, "%s\"%s\":%" PRIu64, i ? "," : "", ep_alc_names[i], a ? a->ctr[i] : 0);
+	fputc('}', fp);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* api_alerts.c - /api/v1/alerts: the alert engine's rules, alerts and counters. */
+#include <string.h>
+
+#include "alert.h"
+#include "api_int.h"
+
+void ep_api_alerts(struct ep_collector *c, const struct ep_api_req *q, struct ep_api_resp *resp)
+{
+	const char *state = q->arg(q->ctx, "state");
+	struct out o;
+
+	if (state && strcmp(state, "all") && strcmp(state, "firing") && strcmp(state, "pending") &&
+	    strcmp(state, "resolved")) {
+		ep_api_error(resp, 400, "state", "bad state '%s' (all, firing, pending, resolved)",
+			     state);
+		return;
+	}
+	if (ep_api_out_open(&o) < 0) {
+		ep_api_error(resp, 500, NULL, "out of memory%s", "");
+		return;
+	}
+	fprintf(o.fp, "{\"enabled\":%s,", c->alerts ? "true" : "false");
+	ep_alerts_write(c->alerts, c, o.fp, state);
+	fputs("}\n", o.fp);
+	ep_api_out_finish(&o, resp, 200, "application/json");
+}
