@@ -526,16 +526,47 @@ static void hist_clear(struct ep_hist *h)
 	h->max_idx = -1;
 }
 
-/* The rule's value over [start, end) of view v (tier ti and finer). @return its samples */
+/*
+ * The ASN's entries in the 1 s tier ti of v for the n seconds before end
+ * (ent[k]: the second ending k seconds before end; NULL: none), looked up
+ * once for every rule of the ASN.  At a window's close the 1 s tier holds
+ * those seconds whole (the finer tier's buckets are closed into it).
+ */
+static void gather(const struct ep_view *v, uint32_t ti, uint64_t end, uint32_t asn, uint32_t n,
+		   const struct ep_centry **ent)
+{
+	const struct ep_tier *t = &v->t[ti];
+	uint32_t k;
+
+	for (k = 0; k < n; k++) {
+		uint64_t st = end - (uint64_t)(k + 1) * t->step_ns;
+		const struct ep_bucket *b = &t->b[(st / t->step_ns) % t->count];
+
+		ent[k] = b->used && b->start == st ? ep_cset_find(&b->set, asn) : NULL;
+	}
+}
+
+/*
+ * The rule's value over [start, end) of view v (tier ti and finer, or the
+ * gathered entries ent of the span when not NULL). @return its samples
+ */
 static uint64_t span_value(struct ep_alerts *a, const struct ep_alert_rule *r,
 			   const struct ep_view *v, uint32_t ti, uint64_t start, uint64_t end,
-			   uint32_t asn, double *value, uint64_t *cover)
+			   uint32_t asn, const struct ep_centry *const *ent, double *value,
+			   uint64_t *cover)
 {
 	struct sum u = {.h = a->h, .hk = r->metric == EP_AM_RTT_HS ? EP_AH_RTT_HS
 					  : r->metric == EP_AM_RTT_DATA ? EP_AH_RTT_DATA : -1};
 	uint64_t n;
+	uint32_t k;
 
-	ep_view_visit_asn(v, ti, start, end, asn, add_entry, &u);
+	if (ent) {
+		for (k = 0; k < r->over; k++)
+			if (ent[k])
+				add_entry(ent[k], &u);
+	} else {
+		ep_view_visit_asn(v, ti, start, end, asn, add_entry, &u);
+	}
 	if (cover)
 		*cover = (uint64_t)u.entries * v->t[ti].step_ns;
 	if (u.hk < 0) {
@@ -572,8 +603,8 @@ static uint32_t baseline_tier(const struct ep_view *v, uint64_t span, uint32_t m
 
 /* Evaluate rule ri for asn (of probe's view v, "" all) on the window ending at end. */
 static void eval_asn(struct ep_alerts *a, const struct ep_collector *c, uint32_t ri,
-		     const struct ep_view *v, uint32_t probe, uint32_t asn, uint64_t end,
-		     uint64_t now_wall)
+		     const struct ep_view *v, uint32_t probe, uint32_t asn,
+		     const struct ep_centry *const *ent, uint64_t end, uint64_t now_wall)
 {
 	const struct ep_alert_rule *r = &a->rules.r[ri];
 	int ti = tier_of(v, NS_PER_S);
@@ -584,7 +615,7 @@ static void eval_asn(struct ep_alerts *a, const struct ep_collector *c, uint32_t
 	if (!s || s->window_end == end)
 		return;
 	a->ctr[EP_ALC_alert_evaluations]++;
-	s->samples = span_value(a, r, v, (uint32_t)ti, start, end, asn, &s->value, NULL);
+	s->samples = span_value(a, r, v, (uint32_t)ti, start, end, asn, ent, &s->value, NULL);
 	if (r->baseline_ns && s->st == ST_NORMAL) {
 		uint64_t every = r->baseline_ns / 60 > NS_PER_S ? r->baseline_ns / 60 : NS_PER_S;
 
@@ -596,7 +627,8 @@ static void eval_asn(struct ep_alerts *a, const struct ep_collector *c, uint32_t
 				a->ctr[EP_ALC_alert_baselines]++;
 				s->base_samples = span_value(a, r, v,
 							     baseline_tier(v, r->baseline_ns, (uint32_t)ti),
-							     bs, start, asn, &s->baseline, &s->base_cover);
+							     bs, start, asn, NULL, &s->baseline,
+							     &s->base_cover);
 				s->base_at = end;
 			} else {
 				a->ctr[EP_ALC_alert_baseline_deferred]++;
@@ -628,8 +660,9 @@ static void purge(struct ep_alerts *a, uint64_t end)
 void ep_alerts_window(struct ep_alerts *a, const struct ep_collector *c, const struct ep_bucket *b,
 		      uint64_t step_ns, uint64_t now_wall)
 {
+	const struct ep_centry *ent[EP_ALERT_OVER_MAX_S];
 	uint64_t end = b->start + step_ns;
-	uint32_t ri, i;
+	uint32_t ri, i, p, over_asn = 0, over_probe = 0;
 
 	if (!a || !a->rules.n || step_ns != NS_PER_S)
 		return;
@@ -647,38 +680,55 @@ void ep_alerts_window(struct ep_alerts *a, const struct ep_collector *c, const s
 	for (ri = 0; ri < a->rules.n; ri++) {
 		const struct ep_alert_rule *r = &a->rules.r[ri];
 
-		if (r->scope == EP_AS_ASN) {
-			for (i = 0; i < b->set.n; i++)
-				if (b->set.e[i].asn != EP_ASN_OTHER)
-					eval_asn(a, c, ri, &c->all, 0, b->set.e[i].asn, end, now_wall);
-		} else if (r->scope == EP_AS_PROBE_ASN) {
-			uint32_t p;
+		if (r->scope == EP_AS_ASN && r->over > over_asn)
+			over_asn = r->over;
+		if (r->scope == EP_AS_PROBE_ASN && r->over > over_probe)
+			over_probe = r->over;
+	}
+	/* ASN-major: each ASN's span is looked up once for all its rules. */
+	if (over_asn && c->all.t[tier_of(&c->all, NS_PER_S)].step_ns == NS_PER_S) {
+		uint32_t ti = (uint32_t)tier_of(&c->all, NS_PER_S);
 
-			for (p = 0; p < c->nprobes; p++) {
-				const struct ep_view *v = c->probes[p].view;
-				const struct ep_tier *t;
-				const struct ep_bucket *pb;
-				uint32_t pn;
-				int ti;
+		for (i = 0; i < b->set.n; i++) {
+			uint32_t asn = b->set.e[i].asn;
 
-				if (!v)
-					continue;
-				ti = tier_of(v, NS_PER_S);
-				t = &v->t[ti];
-				if (t->step_ns != NS_PER_S)
-					continue;
-				pb = &t->b[(b->start / NS_PER_S) % t->count];
-				if (!pb->used || pb->start != b->start || !pb->set.n)
-					continue;
-				if (!(pn = probe_num(a, c->probes[p].id))) {
-					a->ctr[EP_ALC_alert_states_cap]++;
-					continue;
-				}
-				for (i = 0; i < pb->set.n; i++)
-					if (pb->set.e[i].asn != EP_ASN_OTHER)
-						eval_asn(a, c, ri, v, pn, pb->set.e[i].asn, end,
-							 now_wall);
-			}
+			if (asn == EP_ASN_OTHER)
+				continue;
+			gather(&c->all, ti, end, asn, over_asn, ent);
+			for (ri = 0; ri < a->rules.n; ri++)
+				if (a->rules.r[ri].scope == EP_AS_ASN)
+					eval_asn(a, c, ri, &c->all, 0, asn, ent, end, now_wall);
+		}
+	}
+	for (p = 0; over_probe && p < c->nprobes; p++) {
+		const struct ep_view *v = c->probes[p].view;
+		const struct ep_tier *t;
+		const struct ep_bucket *pb;
+		uint32_t pn;
+		int ti;
+
+		if (!v)
+			continue;
+		ti = tier_of(v, NS_PER_S);
+		t = &v->t[ti];
+		if (t->step_ns != NS_PER_S)
+			continue;
+		pb = &t->b[(b->start / NS_PER_S) % t->count];
+		if (!pb->used || pb->start != b->start || !pb->set.n)
+			continue;
+		if (!(pn = probe_num(a, c->probes[p].id))) {
+			a->ctr[EP_ALC_alert_states_cap]++;
+			continue;
+		}
+		for (i = 0; i < pb->set.n; i++) {
+			uint32_t asn = pb->set.e[i].asn;
+
+			if (asn == EP_ASN_OTHER)
+				continue;
+			gather(v, (uint32_t)ti, end, asn, over_probe, ent);
+			for (ri = 0; ri < a->rules.n; ri++)
+				if (a->rules.r[ri].scope == EP_AS_PROBE_ASN)
+					eval_asn(a, c, ri, v, pn, asn, ent, end, now_wall);
 		}
 	}
 	/* Keys pending or firing that this window did not hold: evaluated too (to resolve). */
@@ -699,7 +749,7 @@ void ep_alerts_window(struct ep_alerts *a, const struct ep_collector *c, const s
 			v = p ? p->view : NULL;
 		}
 		if (v)
-			eval_asn(a, c, s->rule, v, s->probe, s->asn, end, now_wall);
+			eval_asn(a, c, s->rule, v, s->probe, s->asn, NULL, end, now_wall);
 		else
 			judge(a, c, s, 0, end - NS_PER_S, end, now_wall);
 	}
@@ -890,12 +940,12 @@ static void write_rule(FILE *fp, const struct ep_alert_rule *r)
 }
 
 void ep_alerts_write(const struct ep_alerts *a, const struct ep_collector *c, FILE *fp,
-		     const char *state)
+		     const char *state, uint32_t limit)
 {
 	int want_firing = !state || !strcmp(state, "all") || !strcmp(state, "firing");
 	int want_pending = !state || !strcmp(state, "all") || !strcmp(state, "pending");
 	int want_resolved = !state || !strcmp(state, "all") || !strcmp(state, "resolved");
-	uint32_t i, n = 0, k;
+	uint32_t i, n = 0, k, total = 0;
 
 	fputs("\"rules\":[", fp);
 	for (i = 0; a && i < a->rules.n; i++) {
@@ -910,6 +960,8 @@ void ep_alerts_write(const struct ep_alerts *a, const struct ep_collector *c, FI
 		if (!s->used || !((s->st == ST_FIRING && want_firing) ||
 				  (s->st == ST_PENDING && want_pending)))
 			continue;
+		if (total++ >= limit)
+			continue;
 		if (n++)
 			fputc(',', fp);
 		write_alert(fp, a, c, &a->rules.r[s->rule], s, NULL);
@@ -919,11 +971,13 @@ void ep_alerts_write(const struct ep_alerts *a, const struct ep_collector *c, FI
 		/* Newest first. */
 		const struct astate *s = &a->resolved[(a->nresolved - 1 - i) % RESOLVED_KEEP];
 
+		if (total++ >= limit)
+			continue;
 		if (n++)
 			fputc(',', fp);
 		write_alert(fp, a, c, &a->rules.r[s->rule], s, NULL);
 	}
-	fprintf(fp, "],\"firing\":%" PRIu32, a ? a->firing : 0);
+	fprintf(fp, "],\"total\":%" PRIu32 ",\"firing\":%" PRIu32, total, a ? a->firing : 0);
 	fputs(",\"counters\":{", fp);
 	for (i = 0; i < EP_ALC__COUNT; i++)
 		fprintf(fp, "%s\"%s\":%" PRIu64, i ? "," : "", ep_alc_names[i], a ? a->ctr[i] : 0);

@@ -89,11 +89,12 @@ void ep_alerts_tick(struct ep_alerts *a, const struct ep_collector *c, uint64_t 
 void ep_alerts_rule_error(struct ep_alerts *a);
 
 /*
- * /api/v1/alerts as JSON: the rules, the pending and firing alerts, and the
- * most recently resolved.  state: NULL/"all", "firing", "pending" or "resolved".
+ * /api/v1/alerts as JSON: the rules, the pending and firing alerts (then the
+ * most recently resolved), at most limit of them, and how many there are.
+ * state: NULL/"all", "firing", "pending" or "resolved".
  */
 void ep_alerts_write(const struct ep_alerts *a, const struct ep_collector *c, FILE *fp,
-		     const char *state);
+		     const char *state, uint32_t limit);
 
 /* Alerts firing now (for /metrics), and the counters. */
 uint32_t ep_alerts_firing(const struct ep_alerts *a);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* api_alerts.c - /api/v1/alerts: the alert engine's rules, alerts and counters. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "alert.h"
@@ -7,8 +8,10 @@
 
 void ep_api_alerts(struct ep_collector *c, const struct ep_api_req *q, struct ep_api_resp *resp)
 {
-	const char *state = q->arg(q->ctx, "state");
+	const char *state = q->arg(q->ctx, "state"), *ls = q->arg(q->ctx, "limit");
+	unsigned long limit = 1000;
 	struct out o;
+	char *end;
 
 	if (state && strcmp(state, "all") && strcmp(state, "firing") && strcmp(state, "pending") &&
 	    strcmp(state, "resolved")) {
@@ -16,12 +19,19 @@ void ep_api_alerts(struct ep_collector *c, const struct ep_api_req *q, struct ep
 			     state);
 		return;
 	}
+	if (ls) {
+		limit = strtoul(ls, &end, 10);
+		if (end == ls || *end || limit < 1 || limit > 100000) {
+			ep_api_error(resp, 400, "limit", "bad limit '%s' (1 to 100000)", ls);
+			return;
+		}
+	}
 	if (ep_api_out_open(&o) < 0) {
 		ep_api_error(resp, 500, NULL, "out of memory%s", "");
 		return;
 	}
 	fprintf(o.fp, "{\"enabled\":%s,", c->alerts ? "true" : "false");
-	ep_alerts_write(c->alerts, c, o.fp, state);
+	ep_alerts_write(c->alerts, c, o.fp, state, (uint32_t)limit);
 	fputs("}\n", o.fp);
 	ep_api_out_finish(&o, resp, 200, "application/json");
 }

@@ -35,7 +35,8 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from eptest import FAILS, _SPAWNED, fail, free_port, ok, spawn_collector  # noqa: E402
+from eptest import (FAILS, _SPAWNED, am_alerts, fail, free_port, iso, ok, spawn_collector,  # noqa: E402
+                    start_am)
 
 collector, probe, query, gen, out = sys.argv[1:6]
 AM = shutil.which("prometheus-alertmanager")
@@ -96,34 +97,6 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.server_name, self.server_port = "127.0.0.1", self.server_address[1]
 
 
-def start_am(port, name):
-    d = os.path.join(out, name)
-    os.makedirs(d, exist_ok=True)
-    cfg = os.path.join(d, "am.yml")
-    with open(cfg, "w") as fp:
-        fp.write('route:\n  receiver: "null"\nreceivers:\n  - name: "null"\n')
-    log = open(os.path.join(d, "am.log"), "w")
-    p = subprocess.Popen([AM, f"--config.file={cfg}", f"--storage.path={d}",
-                          f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
-                          "--log.level=warn"], stdout=log, stderr=log)
-    _SPAWNED.append(p)
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/status", timeout=1).read()
-            return p
-        except Exception:
-            if p.poll() is not None:
-                break
-            time.sleep(0.05)
-    raise SystemExit(f"FAIL: alertmanager did not start on {port}: "
-                     f"{open(os.path.join(d, 'am.log')).read()[-1500:]}")
-
-
-def am_alerts(port):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/alerts", timeout=5) as r:
-        return json.loads(r.read())
-
-
 def get(http_port, path):
     with urllib.request.urlopen(f"http://127.0.0.1:{http_port}{path}", timeout=10) as r:
         return json.loads(r.read())
@@ -134,16 +107,6 @@ def metrics(http_port):
         text = r.read().decode()
     return {k: float(v) for k, v in (x.rsplit(" ", 1) for x in text.splitlines()
                                      if x.startswith("edgeprobe_") and " " in x)}
-
-
-def iso(s):
-    """Alertmanager's and our RFC 3339 times (UTC, milliseconds) as Unix seconds."""
-    import datetime
-    s = s.replace("Z", "+00:00")
-    m = re.match(r"(.*\.\d{1,6})\d*(\+.*)", s)
-    if m:
-        s = m.group(1) + m.group(2)
-    return datetime.datetime.fromisoformat(s).timestamp()
 
 
 class Stream(threading.Thread):
@@ -181,7 +144,7 @@ def degradation():
     rules = os.path.join(out, "rules.ini")
     open(rules, "w").write(RULES)
     am_port = free_port()
-    am = start_am(am_port, "am1")
+    am = start_am(AM, out, am_port, "am1")
     hook = Server(("127.0.0.1", 0), Hook)
     threading.Thread(target=hook.serve_forever, daemon=True).start()
     c, (tcp,), http_port = spawn_collector(collector, out, "collector-degrade",
@@ -443,7 +406,7 @@ def am_outage():
         fail(f"Alertmanager down: {len(firing)} firing, counters {col}")
         c.terminate()
         return
-    am = start_am(am_port, "am2")
+    am = start_am(AM, out, am_port, "am2")
     listed = []
     t0 = time.time()
     while time.time() - t0 < 20:

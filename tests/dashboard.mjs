@@ -8,7 +8,7 @@
 //
 // usage: node dashboard.mjs COLLECTOR PCAP_PROBE GEN OUTDIR WEB_DIR LOADGEN
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, writeFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -45,8 +45,13 @@ for (const n of ['mixed', 'dense']) truth[n] = JSON.parse(readFileSync(path.join
 // The collector chooses its ports (port 0) and reports them: no race for a port picked here.
 const portsFile = path.join(out, 'collector.ports');
 rmSync(portsFile, { force: true });
+// One alert rule that every busy ASN breaks: the "alerting now" strip has something to show.
+const rulesFile = path.join(out, 'alerts.ini');
+writeFileSync(rulesFile, '[any_rtt]\nmetric = rtt_data:p50\nover = 2s\nabove = 1us\nmin_samples = 5\n' +
+  'pending = 0\nresolve = 3600\n');
 const coll = spawn(collector, ['--listen', 'udp://127.0.0.1:0', '--http', '127.0.0.1:0',
-  '--ports-file', portsFile, '--web-dir', webDir, '--grace-ms', '200', '--quiet'], { stdio: 'inherit' });
+  '--ports-file', portsFile, '--web-dir', webDir, '--grace-ms', '200', '--alert-rules', rulesFile,
+  '--quiet'], { stdio: 'inherit' });
 const sleep = (t) => new Promise((r) => setTimeout(r, t));
 for (let i = 0; i < 200 && !existsSync(portsFile); i++) await sleep(50);
 const ports = JSON.parse(readFileSync(portsFile));
@@ -77,7 +82,8 @@ try {
   const unbounded = new Set();
   page.on('request', (q) => {
     const u = new URL(q.url());
-    if ((u.pathname === '/api/v1/asns' || u.pathname === '/api/v1/probes') && !u.searchParams.get('limit'))
+    if (['/api/v1/asns', '/api/v1/probes', '/api/v1/alerts', '/api/v1/regressions'].includes(u.pathname) &&
+        !u.searchParams.get('limit'))
       unbounded.add(u.pathname);
   });
   await page.goto(base + '/');
@@ -144,6 +150,21 @@ try {
   if (probeRows.sort().join(',') !== 'edge-a,edge-b') fail(`probe panel rows ${probeRows}`);
   if (heat >= 20 && sparks === Object.keys(want).length) ok(`heatmap drawn (${heat} px), ${sparks} sparklines, probe panel ${probeRows}`);
   await page.screenshot({ path: path.join(out, 'dashboard.png') });
+
+  // The "alerting now" strip: one chip per firing alert; a chip opens its ISP.
+  const api = await fetch(base + '/api/v1/alerts?state=firing').then((x) => x.json());
+  await page.waitForFunction((n) => document.querySelectorAll('#alerting-list .chip').length === n,
+    api.firing, { timeout: 10000 }).catch(() => {});
+  const chips = await page.$$eval('#alerting-list .chip', (cs) => cs.map((c) => c.dataset.asn));
+  const firing = api.alerts.map((a) => String(a.asn)).sort();
+  if (!api.firing || chips.slice().sort().join() !== firing.join())
+    fail(`alert strip shows ${chips} while the API has ${firing} firing`);
+  else {
+    await page.click('#alerting-list .chip');
+    await page.waitForFunction((a) => document.querySelector('#d-title').textContent === 'AS' + a,
+      chips[0], { timeout: 10000 });
+    ok(`alert strip: ${chips.length} firing alerts as chips, a click opens AS${chips[0]}`);
+  }
 
   // 1,200 more ASNs (a simulated probe, live clock): the table keeps up.
   await page.click('#close');

@@ -3,8 +3,10 @@
 loopback ports, HdrHistogram's answers for true samples (lowest 1, 2 significant
 digits), and reading the wire protocol's length-prefixed files, and a collector to talk to."""
 import atexit
+import datetime
 import json
 import math
+import re
 import os
 import socket
 import struct
@@ -209,3 +211,41 @@ class ClickHouse:
         import urllib.request
         with urllib.request.urlopen(f"http://127.0.0.1:{self.http}/", q.encode(), timeout=30) as r:
             return r.read().decode()
+
+
+def start_am(binary, out, port, name):
+    """Debian's prometheus-alertmanager on a loopback port, its data in OUT/NAME."""
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    cfg = os.path.join(d, "am.yml")
+    with open(cfg, "w") as fp:
+        fp.write('route:\n  receiver: "null"\nreceivers:\n  - name: "null"\n')
+    log = open(os.path.join(d, "am.log"), "w")
+    p = subprocess.Popen([binary, f"--config.file={cfg}", f"--storage.path={d}",
+                          f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
+                          "--log.level=warn"], stdout=log, stderr=log)
+    _SPAWNED.append(p)
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/status", timeout=1).read()
+            return p
+        except Exception:
+            if p.poll() is not None:
+                break
+            time.sleep(0.05)
+    raise SystemExit(f"FAIL: alertmanager did not start on {port}: "
+                     f"{open(os.path.join(d, 'am.log')).read()[-1500:]}")
+
+
+def am_alerts(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/alerts", timeout=5) as r:
+        return json.loads(r.read())
+
+
+def iso(s):
+    """Alertmanager's and our RFC 3339 times (UTC, milliseconds) as Unix seconds."""
+    s = s.replace("Z", "+00:00")
+    m = re.match(r"(.*\.\d{1,6})\d*(\+.*)", s)
+    if m:
+        s = m.group(1) + m.group(2)
+    return datetime.datetime.fromisoformat(s).timestamp()

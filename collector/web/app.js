@@ -4,7 +4,7 @@
 'use strict';
 
 const $ = (id) => document.getElementById(id);
-const state = { sort: 'samples', asns: [], selected: null, windows: 0, lastEnd: 0, regs: new Map() };
+const state = { sort: 'samples', asns: [], selected: null, windows: 0, lastEnd: 0, regs: new Map(), base: new Map(), alerts: [] };
 const SPARK = 30;
 const MAX_ROWS = 2000; // ASN rows the table shows (the busiest)
 
@@ -43,10 +43,11 @@ function sortKey(a, metric) {
   }
 }
 
-function severity(p90us, allP90) {
-  if (!p90us || !allP90) return '';
-  const r = p90us / allP90;
-  return r > 3 ? 'sev2' : r > 1.5 ? 'sev1' : '';
+// Colour by the ISP's deviation from its own baseline (the hour before), not from other ISPs.
+function severity(asn) {
+  const g = state.base.get(asn);
+  if (!g) return '';
+  return g.p90_ratio >= 2 ? 'sev2' : g.p90_ratio >= 1.3 ? 'sev1' : '';
 }
 
 function render() {
@@ -59,14 +60,15 @@ function render() {
   const tb = document.querySelector('#asns tbody');
   tb.innerHTML = rows.map((a) => {
     const h = a[metric];
-    const sev = severity(h.p90_us, state.allP90);
+    const sev = severity(a.asn);
+    const nobase = state.base.size && !state.base.has(a.asn) ? '<span class="nobase" title="no baseline yet: too few samples in the hour before">·</span>' : '';
     const retx = (100 * a.retx_rate).toFixed(2);
     return `<tr data-asn="${a.asn}" class="${a.asn === state.selected ? 'sel' : ''}">` +
       `<td>AS${a.asn}${state.regs.has(a.asn) ? '<span class="up" title="worse than its baseline">▲</span>' : ''}</td>` +
       `<td class="org" title="${esc(a.org)}">${esc(a.org || '—')}</td>` +
       `<td class="num">${fmtInt(a.flows_new)}</td>` +
       `<td class="num"><span class="bar" style="width:${Math.round(40 * h.n / maxN)}px"></span>${fmtInt(h.n)}</td>` +
-      `<td class="num">${fmtMs(h.p50_us)}</td><td class="num ${sev}">${fmtMs(h.p90_us)}</td>` +
+      `<td class="num">${fmtMs(h.p50_us)}</td><td class="num ${sev}" title="${state.base.has(a.asn) ? 'baseline ' + fmtMs(state.base.get(a.asn).baseline_p90_us) + ' ms' : 'no baseline yet'}">${fmtMs(h.p90_us)}${nobase}</td>` +
       `<td class="num">${fmtMs(h.p99_us)}</td><td class="num">${fmtMs(h.max_us)}</td>` +
       `<td class="num ${a.retx_rate > 0.02 ? 'sev2' : a.retx_rate > 0.005 ? 'sev1' : ''}">${retx}</td>` +
       `<td>${spark(a.spark)}</td></tr>`;
@@ -127,6 +129,7 @@ async function refresh() {
     if (state.selected !== null) detail(state.selected, false);
     refreshProbes();
     refreshRegressions();
+    refreshAlerts();
   } catch (e) {
     $('status').textContent = 'error: ' + e.message;
   } finally {
@@ -136,14 +139,41 @@ async function refresh() {
 
 async function refreshRegressions() {
   try {
-    const j = await query('/api/v1/regressions', { range: $('range').value, baseline: '1h', limit: 8, metric: $('metric').value });
+    const j = await query('/api/v1/regressions', { range: $('range').value, baseline: '1h', limit: MAX_ROWS, metric: $('metric').value });
+    state.base = new Map(j.regressions.map((g) => [g.asn, g]));
     state.regs = new Map(j.regressions.filter((g) => g.score >= 1.5).map((g) => [g.asn, g]));
-    const rows = [...state.regs.values()];
+    const rows = [...state.regs.values()].slice(0, 8);
     document.querySelector('#regs tbody').innerHTML = rows.map((g) =>
       `<tr data-asn="${g.asn}"><td>AS${g.asn}</td><td class="org">${esc(g.org)}</td><td class="num sev2">${g.score.toFixed(2)}</td>` +
       `<td class="num">${fmtMs(g.p90_us)}</td><td class="num">${fmtMs(g.baseline_p90_us)}</td>` +
       `<td class="num">${(100 * g.retx_rate).toFixed(2)}</td><td class="num">${(100 * g.baseline_retx_rate).toFixed(2)}</td></tr>`).join('');
     $('regs-empty').hidden = rows.length > 0;
+    // "No baseline yet" is not "nothing wrong".
+    $('regs-empty').textContent = j.regressions.length
+      ? `No ISP is worse than its baseline (${j.regressions.length} compared with the hour before).`
+      : 'No baseline yet: no ISP has enough samples in the hour before this range.';
+    render();
+  } catch (e) { /* shown by refresh() */ }
+}
+
+function fmtValue(a, v) {
+  if (v === null || v === undefined) return '–';
+  return a.unit === 'us' ? fmtMs(v) + ' ms' : a.unit === 'ratio' ? (100 * v).toFixed(2) + ' %' : v.toFixed(1) + (a.unit === 's' ? ' s' : '/s');
+}
+
+// The alert engine's firing and pending alerts, as a strip at the top of the page.
+async function refreshAlerts() {
+  try {
+    const j = await fetch(withToken('/api/v1/alerts?state=all&limit=50')).then((r) => r.json());
+    const live = j.alerts.filter((a) => a.state === 'firing' || a.state === 'pending');
+    live.sort((x, y) => (x.state === y.state ? 0 : x.state === 'firing' ? -1 : 1) || x.since_ns - y.since_ns);
+    $('alerting').classList.toggle('on', live.some((a) => a.state === 'firing'));
+    $('alerting-list').innerHTML = !j.enabled
+      ? '<span class="dim">alerting is off (no --alert-rules)</span>'
+      : live.length === 0 ? '<span class="dim">nothing firing</span>'
+      : live.map((a) => `<span class="chip ${a.state}" data-asn="${a.asn || ''}" title="${esc(a.id)}: ${a.state} since ${new Date(a.since_ns / 1e6).toISOString().slice(11, 19)} UTC, ${a.samples} samples">` +
+          `<b>${a.asn ? 'AS' + a.asn : esc(a.probe || '')}</b> ${esc(a.rule)} ${fmtValue(a, a.value)}` +
+          (a.baseline !== null && a.baseline !== undefined ? ` (baseline ${fmtValue(a, a.baseline)})` : '') + `</span>`).join('');
   } catch (e) { /* shown by refresh() */ }
 }
 
@@ -286,6 +316,7 @@ function connectStream() {
     $('t-live').textContent = new Date(w.end_ns / 1e6).toISOString().slice(11, 19);
     refresh();
   });
+  es.addEventListener('alert', refreshAlerts);
   es.onerror = () => { $('t-live').textContent = 'reconnecting'; };
 }
 
@@ -296,6 +327,10 @@ for (const t of ['#asns tbody', '#regs tbody']) {
     if (tr) detail(Number(tr.dataset.asn), true);
   });
 }
+$('alerting-list').addEventListener('click', (ev) => {
+  const c = ev.target.closest('.chip');
+  if (c && c.dataset.asn) detail(Number(c.dataset.asn), true);
+});
 $('close').addEventListener('click', () => { state.selected = null; $('detail').hidden = true; render(); });
 for (const id of ['range', 'metric', 'probe']) $(id).addEventListener('change', refresh);
 $('filter').addEventListener('input', render);
@@ -303,5 +338,10 @@ $('filter').addEventListener('input', render);
 refresh();
 refreshProbes();
 connectStream();
+// An alert's link: /#asn=N opens that ISP.
+{
+  const asn = Number(new URLSearchParams(location.hash.slice(1)).get('asn'));
+  if (asn > 0) detail(asn, true);
+}
 setInterval(refresh, 1000);
 setInterval(refreshProbes, 5000);

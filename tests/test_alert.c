@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_alert.c - the alert engine on windows fed straight into the
+ * collector's roll-ups: a relative rule fires after its pending windows and
+ * resolves after its clean ones, exactly once per episode (flapping
+ * included); too few samples or no baseline yet give no verdict; absolute
+ * rules need no baseline; a removed rule resolves its alerts; the state
+ * table's cap is counted; rules files name the line of each error.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alert.h"
+#include "check.h"
+#include "collector.h"
+
+#define S 1000000000ull
+#define T0 (1767225600ull * S)
+
+struct events {
+	int firing, resolved, refresh;
+	char last_key[200];
+	double last_value;
+	char last_json[4096];
+};
+
+static struct ep_alerts *g_alerts;
+static struct events g_ev;
+static uint64_t g_wall;
+
+static void on_event(const struct ep_alert_event *ev, void *ctx)
+{
+	struct events *e = ctx;
+
+	if (ev->kind == EP_AE_FIRING)
+		e->firing++;
+	else if (ev->kind == EP_AE_RESOLVED)
+		e->resolved++;
+	else
+		e->refresh++;
+	snprintf(e->last_key, sizeof(e->last_key), "%s", ev->key);
+	snprintf(e->last_json, sizeof(e->last_json), "%.*s", (int)ev->json_len, ev->json);
+}
+
+static void on_publish(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
+{
+	ep_alerts_window(g_alerts, ctx, b, step_ns, g_wall);
+}
+
+/*
+ * One second [t, t + 1 s) of nasn ASNs (65001...): n in-flow samples of rtt_us each (in
+ * its first 100 ms), segs segments of which retx retransmitted, as ten 100 ms windows.
+ * Then close what it can.
+ */
+static void second(struct ep_collector *c, uint64_t t, uint32_t nasn, const uint32_t *rtt_us,
+		   uint32_t n, uint64_t segs, uint64_t retx)
+{
+	static struct ep_crec recs[64];
+	static struct ep_hbin bins[64];
+	int w;
+	uint32_t i;
+
+	for (w = 0; w < 10; w++) {
+		uint64_t s = t + (uint64_t)w * (S / 10);
+
+		memset(recs, 0, sizeof(recs));
+		for (i = 0; i < nasn; i++) {
+			recs[i].asn = 65001 + i;
+			recs[i].c[EP_AC_segs_out] = segs / 10;
+			recs[i].c[EP_AC_retx_out] = retx / 10;
+			/* The second's samples all in its first window. */
+			bins[i] = (struct ep_hbin){ep_hdr_index(&c->hcfg, rtt_us[i]), n};
+			recs[i].bins[EP_AH_RTT_DATA] = &bins[i];
+			recs[i].nbins[EP_AH_RTT_DATA] = w == 0 && n ? 1 : 0;
+		}
+		ep_view_add(&c->all, s, s + S / 10, recs, nasn);
+	}
+	g_wall += S;
+	ep_view_advance(&c->all, t + S);
+}
+
+static void setup(struct ep_collector *c, const char *rules_text, uint32_t max_states)
+{
+	struct ep_collector_cfg cfg;
+	struct ep_alert_rules rules;
+	struct ep_alerts_cfg acfg = {.external_url = "http://noc", .max_states = max_states,
+				     .emit = on_event, .emit_ctx = &g_ev};
+	char err[300] = "";
+
+	ep_collector_cfg_default(&cfg);
+	CHECK_EQ(ep_collector_init(c, &cfg), 0);
+	c->publish = on_publish;
+	c->publish_ctx = c;
+	CHECK_EQ(ep_alerts_new(&g_alerts, &acfg), 0);
+	CHECK_EQ(ep_alert_rules_parse(rules_text, "t.ini", &rules, err, sizeof(err)), 0);
+	if (err[0])
+		fprintf(stderr, "%s\n", err);
+	ep_alerts_set_rules(g_alerts, &rules, g_wall);
+	c->alerts = g_alerts;
+	memset(&g_ev, 0, sizeof(g_ev));
+}
+
+static void teardown(struct ep_collector *c)
+{
+	ep_alerts_free(g_alerts);
+	g_alerts = NULL;
+	ep_collector_fini(c);
+}
+
+static const char *RELATIVE = "[up]\nmetric = rtt_data:p90\nover = 5s\nbaseline = 60s\n"
+			      "ratio = 1.5\nmargin = 10ms\nmin_samples = 30\npending = 2\n"
+			      "resolve = 5\n";
+
+/* 20 ms for 90 s, 60 ms for 20 s, 20 ms again: one alert, fired and resolved on time. */
+static void test_episode(void)
+{
+	struct ep_collector c;
+	uint32_t base[1] = {20000}, bad[1] = {60000};
+	uint64_t t = T0, fired_at = 0, resolved_at = 0;
+	int i;
+
+	setup(&c, RELATIVE, 0);
+	for (i = 0; i < 90; i++, t += S)
+		second(&c, t, 1, base, 100, 1000, 1);
+	CHECK_EQ(g_ev.firing, 0);
+	for (i = 0; i < 20; i++, t += S) {
+		second(&c, t, 1, bad, 100, 1000, 1);
+		if (g_ev.firing && !fired_at)
+			fired_at = (t - T0) / S - 90;
+	}
+	/* The first bad window goes pending, two more fire it: the third bad second. */
+	CHECK_EQ(fired_at, 2);
+	CHECK_EQ(g_ev.firing, 1);
+	CHECK(!strcmp(g_ev.last_key, "up/asn=65001"));
+	CHECK(strstr(g_ev.last_json, "\"baseline\":20095") != NULL); /* HDR top of 20 ms */
+	CHECK(strstr(g_ev.last_json, "\"url\":\"http://noc/#asn=65001\"") != NULL);
+	CHECK_EQ(ep_alerts_firing(g_alerts), 1);
+	for (i = 0; i < 30; i++, t += S) {
+		second(&c, t, 1, base, 100, 1000, 1);
+		if (g_ev.resolved && !resolved_at)
+			resolved_at = (t - T0) / S - 110;
+	}
+	/* The 5 s span holds bad seconds for 4 more windows, then 5 clean ones resolve. */
+	CHECK_EQ(resolved_at, 8);
+	CHECK_EQ(g_ev.firing, 1);
+	CHECK_EQ(g_ev.resolved, 1);
+	CHECK_EQ(ep_alerts_firing(g_alerts), 0);
+	CHECK_EQ(ep_alerts_counters(g_alerts)[EP_ALC_alerts_fired], 1);
+	teardown(&c);
+}
+
+/* 3 s bad, 3 s good for a minute: one episode. */
+static void test_flapping(void)
+{
+	struct ep_collector c;
+	uint32_t base[1] = {20000}, bad[1] = {60000};
+	uint64_t t = T0;
+	int i;
+
+	setup(&c, RELATIVE, 0);
+	for (i = 0; i < 90; i++, t += S)
+		second(&c, t, 1, base, 100, 1000, 1);
+	for (i = 0; i < 60; i++, t += S)
+		second(&c, t, 1, (i / 3) % 2 ? base : bad, 100, 1000, 1);
+	for (i = 0; i < 30; i++, t += S)
+		second(&c, t, 1, base, 100, 1000, 1);
+	CHECK_EQ(g_ev.firing, 1);
+	CHECK_EQ(g_ev.resolved, 1);
+	teardown(&c);
+}
+
+/* Too few samples, or no baseline yet: no verdict (counted); an absolute rule needs none. */
+static void test_no_verdict(void)
+{
+	struct ep_collector c;
+	uint32_t base[2] = {20000, 20000}, bad[2] = {60000, 60000};
+	uint64_t t = T0;
+	const uint64_t *ctr;
+	int i;
+
+	setup(&c, "[up]\nmetric = rtt_data:p90\nover = 5s\nbaseline = 60s\nmin_samples = 30\n"
+		  "margin = 10ms\n[abs]\nmetric = rtt_data:p90\nover = 5s\nabove = 50ms\n"
+		  "min_samples = 30\npending = 0\n", 0);
+	/* Degraded from the start: the relative rule has no baseline, the absolute one fires. */
+	for (i = 0; i < 10; i++, t += S)
+		second(&c, t, 2, bad, 100, 1000, 1);
+	ctr = ep_alerts_counters(g_alerts);
+	CHECK(ctr[EP_ALC_alert_no_baseline] > 0);
+	CHECK_EQ(g_ev.firing, 2); /* abs, for both ASNs */
+	CHECK(strstr(g_ev.last_key, "abs/asn=") == g_ev.last_key);
+	teardown(&c);
+
+	setup(&c, RELATIVE, 0);
+	for (i = 0; i < 90; i++, t += S)
+		second(&c, t, 1, base, 100, 1000, 1);
+	for (i = 0; i < 20; i++, t += S)
+		second(&c, t, 1, bad, 5, 1000, 1); /* 5 samples a second: 25 < 30 in 5 s */
+	ctr = ep_alerts_counters(g_alerts);
+	CHECK_EQ(g_ev.firing, 0);
+	/* The first 4 bad seconds share their span with 100-sample ones: 16 without a verdict. */
+	CHECK_EQ(ctr[EP_ALC_alert_few_samples], 16);
+	teardown(&c);
+}
+
+/* Retransmissions, a removed rule, and the state cap. */
+static void test_retx_reload_cap(void)
+{
+	struct ep_collector c;
+	struct ep_alert_rules r;
+	uint32_t rtt[40];
+	uint64_t t = T0;
+	char err[300];
+	int i;
+
+	for (i = 0; i < 40; i++)
+		rtt[i] = 20000;
+	setup(&c, "[retx]\nmetric = retx_rate\nover = 5s\nbaseline = 60s\nratio = 3\nmargin = 2%\n"
+		  "min_samples = 1000\npending = 0\n", 0);
+	for (i = 0; i < 90; i++, t += S)
+		second(&c, t, 1, rtt, 10, 1000, 5); /* 0.5 % */
+	for (i = 0; i < 3; i++, t += S)
+		second(&c, t, 1, rtt, 10, 1000, 80); /* 8 % */
+	CHECK_EQ(g_ev.firing, 1);
+	CHECK(strstr(g_ev.last_json, "\"metric\":\"retx_rate\"") != NULL);
+	/* Removing the rule resolves its alert. */
+	CHECK_EQ(ep_alert_rules_parse("[other]\nmetric = probe_silent\nabove = 10s\n", "t.ini", &r,
+				      err, sizeof(err)), 0);
+	ep_alerts_set_rules(g_alerts, &r, g_wall);
+	CHECK_EQ(g_ev.resolved, 1);
+	CHECK_EQ(ep_alerts_firing(g_alerts), 0);
+	teardown(&c);
+
+	setup(&c, "[abs]\nmetric = rtt_data:p90\nabove = 1ms\nmin_samples = 1\n", 16);
+	for (i = 0; i < 3; i++, t += S)
+		second(&c, t, 40, rtt, 10, 1000, 1);
+	CHECK(ep_alerts_counters(g_alerts)[EP_ALC_alert_states_cap] > 0);
+	CHECK(g_ev.firing > 0 && g_ev.firing <= 16);
+	teardown(&c);
+}
+
+static void test_rules_errors(void)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{"[a]\nmetric = rtt_data:p90\nabove = 20\n", "t.ini:3: bad above '20'"},
+		{"[a]\nmetric = rtt_data:p101\nabove = 20ms\n", "t.ini:2: metric 'rtt_data:p101'"},
+		{"[a]\nmetric = retx_rate\nover = 61s\nabove = 1%\n", "t.ini:3: bad over"},
+		{"[a]\nmetric = retx_rate\nbaseline = 10s\nover = 10s\n", "t.ini:1: rule 'a': the baseline"},
+		{"[a]\nmetric = retx_rate\nabove = 101%\n", "t.ini:3: bad above"},
+		{"[a b]\nmetric = retx_rate\nabove = 1%\n", "t.ini:1: rule name 'a b'"},
+		{"[a]\nmetric = retx_rate\nabove = 1%\nresolve = 0\n", "t.ini:4: bad resolve"},
+		{"[a]\nmetric = retx_rate\n", "t.ini:1: rule 'a' needs 'above'"},
+	};
+	struct ep_alert_rules r;
+	char err[300];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		CHECK_EQ(ep_alert_rules_parse(cases[i].text, "t.ini", &r, err, sizeof(err)), -22);
+		if (strncmp(err, cases[i].want, strlen(cases[i].want))) {
+			fprintf(stderr, "rules error '%s', wanted '%s...'\n", err, cases[i].want);
+			CHECK(0);
+		}
+	}
+	CHECK_EQ(ep_alert_rules_parse("; nothing\n", "t.ini", &r, err, sizeof(err)), 0);
+	CHECK_EQ(r.n, 0);
+	CHECK_EQ(ep_alert_rules_parse("[x]\nmetric = rtt_hs:p99.9\nabove = 300ms\n", "t.ini", &r,
+				      err, sizeof(err)), 0);
+	CHECK(fabs(r.r[0].q - 0.999) < 1e-9 && r.r[0].above == 300000.0);
+}
+
+int main(void)
+{
+	g_wall = 1764547200ull * S;
+	test_rules_errors();
+	test_episode();
+	test_flapping();
+	test_no_verdict();
+	test_retx_reload_cap();
+	CHECK_DONE();
+}
