@@ -76,6 +76,9 @@ void ep_api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64_t n
 				top[i].n = top[j].n;
 				top[j].n = t;
 			}
+	fprintf(o.fp, "# HELP edgeprobe_build_info the collector's version\n"
+		      "# TYPE edgeprobe_build_info gauge\nedgeprobe_build_info{version=\"%s\"} 1\n",
+		EP_VERSION);
 	for (i = 0; i < EP_CC__COUNT; i++)
 		fprintf(o.fp, "# HELP edgeprobe_collector_%s_total %s\n# TYPE edgeprobe_collector_%s_total counter\nedgeprobe_collector_%s_total %" PRIu64 "\n",
 			ep_cc_names[i], ep_cc_help[i], ep_cc_names[i], ep_cc_names[i], c->ctr[i]);
@@ -139,6 +142,24 @@ void ep_api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64_t n
 				fprintf(o.fp, "} %" PRIu64 "\n", v);
 			}
 		}
+		/* The probes' own counters, as last reported (they restart with the probe). */
+		for (k = 0; k < EP_ST__COUNT; k++) {
+			int gauge = k == EP_ST_flows_active || k == EP_ST_sink_backlog_bytes ||
+				    k == EP_ST_syn_admit_level;
+
+			if (k == EP_ST_windows_dropped) /* above, with earlier epochs' */
+				continue;
+			fprintf(o.fp, "# HELP edgeprobe_probe_%s%s the probe's %s counter (docs/operations.md)\n"
+				      "# TYPE edgeprobe_probe_%s%s %s\n",
+				ep_stat_names[k], gauge ? "" : "_total", ep_stat_names[k],
+				ep_stat_names[k], gauge ? "" : "_total", gauge ? "gauge" : "counter");
+			for (i = 0; i < c->nprobes; i++) {
+				fprintf(o.fp, "edgeprobe_probe_%s%s{probe=", ep_stat_names[k],
+					gauge ? "" : "_total");
+				prom_label(o.fp, c->probes[i].id);
+				fprintf(o.fp, "} %" PRIu64 "\n", c->probes[i].stats[k]);
+			}
+		}
 		fputs("# HELP edgeprobe_probe_last_seen_seconds when the probe's last message arrived (Unix time)\n"
 		      "# TYPE edgeprobe_probe_last_seen_seconds gauge\n", o.fp);
 		for (i = 0; i < c->nprobes; i++) {
@@ -147,6 +168,16 @@ void ep_api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64_t n
 			fprintf(o.fp, "} %.3f\n", (double)c->probes[i].last_seen / 1e9);
 		}
 	}
+	/* Names on one info series per ASN: every other label value is an identifier. */
+	fputs("# HELP edgeprobe_asn_info the organisation an ASN belongs to (join on asn)\n"
+	      "# TYPE edgeprobe_asn_info gauge\n", o.fp);
+	for (i = 0; i < ntop; i++) {
+		const struct ep_asn_total *t = &c->totals[top[i].n];
+
+		fprintf(o.fp, "edgeprobe_asn_info{asn=\"%" PRIu32 "\",org=", t->asn);
+		prom_label(o.fp, ep_collector_org(c, t->asn));
+		fputs("} 1\n", o.fp);
+	}
 	for (k = 0; k < EP_AC__COUNT; k++) {
 		fprintf(o.fp, "# HELP edgeprobe_asn_%s_total per-ASN %s (out: towards the ISP)\n"
 			      "# TYPE edgeprobe_asn_%s_total counter\n",
@@ -154,10 +185,8 @@ void ep_api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64_t n
 		for (i = 0; i < ntop; i++) {
 			const struct ep_asn_total *t = &c->totals[top[i].n];
 
-			fprintf(o.fp, "edgeprobe_asn_%s_total{asn=\"%" PRIu32 "\",org=",
-				ep_asn_counter_names[k], t->asn);
-			prom_label(o.fp, ep_collector_org(c, t->asn));
-			fprintf(o.fp, "} %" PRIu64 "\n", t->c[k]);
+			fprintf(o.fp, "edgeprobe_asn_%s_total{asn=\"%" PRIu32 "\"} %" PRIu64 "\n",
+				ep_asn_counter_names[k], t->asn, t->c[k]);
 		}
 	}
 	fputs("# HELP edgeprobe_rtt_seconds RTT towards the remote side per ASN (kind: handshake or "
@@ -173,8 +202,7 @@ void ep_api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64_t n
 
 			if (!lf)
 				continue;
-			fprintf(lf, "asn=\"%" PRIu32 "\",kind=\"%s\",org=", t->asn, kind[k]);
-			prom_label(lf, ep_collector_org(c, t->asn));
+			fprintf(lf, "asn=\"%" PRIu32 "\",kind=\"%s\"", t->asn, kind[k]);
 			fputc('\0', lf);
 			fclose(lf);
 			labels[sizeof(labels) - 1] = '\0';

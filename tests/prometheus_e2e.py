@@ -74,7 +74,13 @@ def main():
     time.sleep(0.3)
     subprocess.run([probe, "--read", os.path.join(out, "mixed.pcap"), "--asn-db", truth["asn_file"],
                     "--local-net", truth["local_net"], "--probe-id", "prom", "--collector",
-                    f"udp://127.0.0.1:{udp}", "--quiet"], check=True)
+                    f"udp://127.0.0.1:{udp}", "--json-out", os.path.join(out, "probe.jsonl"),
+                    "--quiet"], check=True)
+    # The probe's own packet count (its summary line) for edgeprobe_probe_packets_total.
+    with open(os.path.join(out, "probe.jsonl")) as fp:
+        last = json.loads(fp.read().splitlines()[-1])
+    json.dump({"packets": (last.get("stats") or last.get("summary", {}).get("stats", {})).get("packets")},
+              open(os.path.join(out, "probe.json"), "w"))
     cfg = os.path.join(out, "prometheus.yml")
     with open(cfg, "w") as fp:
         fp.write(f"""global:
@@ -125,9 +131,25 @@ scrape_configs:
         r = promql(pport, 'edgeprobe_probe_lost_messages_total{probe="prom"}')
         if not r or float(r[0]["value"][1]) != 0:
             fail(f"edgeprobe_probe_lost_messages_total: {r}")
+        # Names only on the info metric; the probe's own counters; the build.
+        r = promql(pport, 'count(edgeprobe_rtt_seconds_count{org!=""}) or vector(0)')
+        if float(r[0]["value"][1]) != 0:
+            fail("org is still a label of edgeprobe_rtt_seconds")
+        r = promql(pport, 'edgeprobe_asn_info')
+        if len(r) != len(truth["asns"]) or any(not x["metric"].get("org") for x in r):
+            fail(f"edgeprobe_asn_info: {r}")
+        r = promql(pport, 'edgeprobe_probe_packets_total{probe="prom"}')
+        pk = json.load(open(os.path.join(out, "probe.json")))["packets"] if os.path.exists(
+            os.path.join(out, "probe.json")) else None
+        if not r or float(r[0]["value"][1]) < 1 or (pk is not None and float(r[0]["value"][1]) != pk):
+            fail(f"edgeprobe_probe_packets_total: {r}, the probe counted {pk}")
+        r = promql(pport, 'edgeprobe_build_info')
+        if not r or not r[0]["metric"].get("version"):
+            fail(f"edgeprobe_build_info: {r}")
         if not FAILS:
             print(f"ok: Prometheus {checked} histogram_quantile queries over "
-                  f"{len(truth['asns'])} ASNs equal the truth's interpolation; counters equal")
+                  f"{len(truth['asns'])} ASNs equal the truth's interpolation; counters equal; "
+                  f"org only on edgeprobe_asn_info; the probe's packet count; build info")
     finally:
         p.terminate()
         c.terminate()
