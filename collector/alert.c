@@ -621,13 +621,14 @@ static void eval_asn(struct ep_alerts *a, const struct ep_collector *c, uint32_t
 
 		if (!s->base_at || end >= s->base_at + every) {
 			if (a->budget) {
-				uint64_t bs = start > r->baseline_ns ? start - r->baseline_ns : 0;
+				uint64_t be = start > r->offset_ns ? start - r->offset_ns : 0;
+				uint64_t bs = be > r->baseline_ns ? be - r->baseline_ns : 0;
 
 				a->budget--;
 				a->ctr[EP_ALC_alert_baselines]++;
 				s->base_samples = span_value(a, r, v,
 							     baseline_tier(v, r->baseline_ns, (uint32_t)ti),
-							     bs, start, asn, NULL, &s->baseline,
+							     bs, be, asn, NULL, &s->baseline,
 							     &s->base_cover);
 				s->base_at = end;
 			} else {
@@ -649,12 +650,22 @@ static void eval_asn(struct ep_alerts *a, const struct ep_collector *c, uint32_t
 	judge(a, c, s, bad, end - NS_PER_S, end, now_wall);
 }
 
+/*
+ * Once a minute (or when full): forget normal keys not evaluated for
+ * STALE_NS, rebuilding the table only when a quarter of it is stale.
+ */
 static void purge(struct ep_alerts *a, uint64_t end)
 {
+	uint32_t i, stale = 0;
+
 	if (end < a->last_purge + 60 * NS_PER_S && a->n < a->cfg.max_states)
 		return;
 	a->last_purge = end;
-	rebuild(a, NULL, end);
+	for (i = 0; i < a->cap; i++)
+		stale += a->st[i].used && a->st[i].st == ST_NORMAL &&
+			 end > a->st[i].window_end + STALE_NS;
+	if (stale && (stale >= a->n / 4 || a->n >= a->cfg.max_states))
+		rebuild(a, NULL, end);
 }
 
 void ep_alerts_window(struct ep_alerts *a, const struct ep_collector *c, const struct ep_bucket *b,
@@ -930,8 +941,9 @@ static void write_rule(FILE *fp, const struct ep_alert_rule *r)
 		ep_alert_metric_name(r, m, sizeof(m)), ep_alert_metric_unit(r->metric),
 		ep_alert_scope_name(r->scope), r->over);
 	if (r->baseline_ns)
-		fprintf(fp, ",\"baseline_ns\":%" PRIu64 ",\"ratio\":%.6g,\"margin\":%.6g",
-			r->baseline_ns, r->ratio, r->margin);
+		fprintf(fp, ",\"baseline_ns\":%" PRIu64 ",\"offset_ns\":%" PRIu64
+			",\"ratio\":%.6g,\"margin\":%.6g",
+			r->baseline_ns, r->offset_ns, r->ratio, r->margin);
 	else
 		fprintf(fp, ",\"above\":%.6g", r->above);
 	fprintf(fp, ",\"min_samples\":%" PRIu64 ",\"pending\":%" PRIu32 ",\"resolve\":%" PRIu32

@@ -243,6 +243,9 @@ static int finish(struct parse *p)
 	if (!r->baseline_ns && !p->raw[K_ABOVE][0])
 		return failf(p, r->line, "rule '%s' needs 'above' (absolute) or 'baseline' "
 			     "(relative)%s", r->name, "");
+	if (r->offset_ns && !r->baseline_ns)
+		return failf(p, r->line, "rule '%s': 'offset' moves a baseline: give 'baseline' too%s",
+			     r->name, "");
 	if (r->baseline_ns && r->baseline_ns < 2ull * r->over * 1000000000ull)
 		return failf(p, r->line, "rule '%s': the baseline must cover at least twice 'over'%s",
 			     r->name, "");
@@ -327,6 +330,13 @@ static int handler(void *user, const char *section, const char *name, const char
 		r->baseline_ns = u;
 		return 1;
 	}
+	if (!strcmp(name, "offset")) {
+		if (ep_parse_duration(value, &u) < 0 || u > 7 * 86400ull * 1000000000ull)
+			return failf(p, p->line, "bad offset '%s' (a span up to 7d, e.g. 1d: the same "
+				     "time yesterday)%s", value, "");
+		r->offset_ns = u;
+		return 1;
+	}
 	if (!strcmp(name, "ratio")) {
 		if (parse_double(value, &r->ratio) < 0 || r->ratio < 1.0 || r->ratio > 1000)
 			return failf(p, p->line, "bad ratio '%s' (1 to 1000)%s", value, "");
@@ -367,8 +377,8 @@ static int handler(void *user, const char *section, const char *name, const char
 		snprintf(r->severity, sizeof(r->severity), "%s", value);
 		return 1;
 	}
-	return failf(p, p->line, "unknown key '%s' (metric, scope, over, baseline, ratio, margin, "
-		     "above, min_samples, pending, resolve, severity)%s", name, "");
+	return failf(p, p->line, "unknown key '%s' (metric, scope, over, baseline, offset, ratio, "
+		     "margin, above, min_samples, pending, resolve, severity)%s", name, "");
 }
 
 int ep_alert_rules_parse(const char *text, const char *path, struct ep_alert_rules *out,

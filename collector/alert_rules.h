@@ -40,6 +40,7 @@ struct ep_alert_rule {
 	double q;              /* quantile of RTT metrics, (0, 1] */
 	uint32_t over;         /* whole 1 s windows the value covers */
 	uint64_t baseline_ns;  /* relative: the key's own span before `over`; 0: absolute */
+	uint64_t offset_ns;    /* the baseline ends this long before `over` starts (1d: yesterday) */
 	double ratio;          /* relative: value >= baseline * ratio ... */
 	double margin;         /* ... and value >= baseline + margin */
 	double above;          /* absolute: value >= above */

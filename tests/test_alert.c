@@ -240,6 +240,78 @@ static void test_retx_reload_cap(void)
 	teardown(&c);
 }
 
+/* One 1 s window for one ASN: n samples of rtt_us. */
+static void second1(struct ep_collector *c, uint64_t t, uint32_t rtt_us, uint32_t n)
+{
+	struct ep_crec rec = {.asn = 65001};
+	struct ep_hbin bin = {ep_hdr_index(&c->hcfg, rtt_us), n};
+
+	rec.c[EP_AC_segs_out] = 100;
+	rec.bins[EP_AH_RTT_DATA] = &bin;
+	rec.nbins[EP_AH_RTT_DATA] = 1;
+	ep_view_add(&c->all, t, t + S, &rec, 1);
+	g_wall += S;
+	ep_view_advance(&c->all, t + S);
+}
+
+/*
+ * The same time yesterday (offset = 1d): an evening peak that comes every day is not an
+ * alert for it, while the previous-hour rule fires at its start; a peak above yesterday's
+ * is.  A 1 min tier of 26 h keeps yesterday in memory.
+ */
+static void test_offset(void)
+{
+	static const char *rules =
+		"[hour]\nmetric = rtt_data:p90\nover = 5s\nbaseline = 1h\nmargin = 10ms\n"
+		"min_samples = 30\npending = 2\nresolve = 5\n"
+		"[yesterday]\nmetric = rtt_data:p90\nover = 5s\nbaseline = 1h\noffset = 1d\n"
+		"margin = 10ms\nmin_samples = 30\npending = 2\nresolve = 5\n";
+	struct ep_collector_cfg cfg;
+	struct ep_alert_rules r;
+	struct ep_alerts_cfg acfg = {.max_states = 64, .emit = on_event, .emit_ctx = &g_ev};
+	struct ep_collector c;
+	char err[300] = "";
+	uint64_t t = T0, s, hour_fired = 0, yest_fired = 0;
+
+	ep_collector_cfg_default(&cfg);
+	cfg.counts[2] = 26 * 60;
+	CHECK_EQ(ep_collector_init(&c, &cfg), 0);
+	c.publish = on_publish;
+	c.publish_ctx = &c;
+	CHECK_EQ(ep_alerts_new(&g_alerts, &acfg), 0);
+	CHECK_EQ(ep_alert_rules_parse(rules, "t.ini", &r, err, sizeof(err)), 0);
+	ep_alerts_set_rules(g_alerts, &r, g_wall);
+	memset(&g_ev, 0, sizeof(g_ev));
+	/* Yesterday: 2 h of the 60 ms peak, then 22 h at 20 ms; today the peak again. */
+	for (s = 0; s < 26 * 3600; s++, t += S) {
+		int before = g_ev.firing;
+
+		second1(&c, t, s < 7200 || s >= 86400 ? 60000 : 20000, 40);
+		if (g_ev.firing > before && !strncmp(g_ev.last_key, "hour/", 5) && !hour_fired)
+			hour_fired = s;
+		if (g_ev.firing > before && !strncmp(g_ev.last_key, "yesterday/", 10))
+			yest_fired = s;
+	}
+	CHECK(hour_fired >= 86400 && hour_fired < 86410); /* the previous hour says: alert */
+	CHECK_EQ(yest_fired, 0);                          /* yesterday had the same peak */
+	/* A peak above yesterday's: 150 ms. */
+	for (s = 0; s < 20; s++, t += S) {
+		int before = g_ev.firing;
+
+		second1(&c, t, 150000, 40);
+		if (g_ev.firing > before && !strncmp(g_ev.last_key, "yesterday/", 10) && !yest_fired)
+			yest_fired = s + 1;
+	}
+	CHECK(yest_fired >= 1 && yest_fired <= 5);
+	CHECK(strstr(g_ev.last_json, "\"baseline\":60") != NULL); /* yesterday's 60 ms peak */
+	ep_alerts_free(g_alerts);
+	g_alerts = NULL;
+	ep_collector_fini(&c);
+	CHECK_EQ(ep_alert_rules_parse("[a]\nmetric = retx_rate\noffset = 1d\nabove = 1%\n", "t.ini",
+				      &r, err, sizeof(err)), -22);
+	CHECK(strstr(err, "'offset' moves a baseline") != NULL);
+}
+
 static void test_rules_errors(void)
 {
 	static const struct {
@@ -281,5 +353,6 @@ int main(void)
 	test_flapping();
 	test_no_verdict();
 	test_retx_reload_cap();
+	test_offset();
 	CHECK_DONE();
 }
