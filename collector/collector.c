@@ -228,6 +228,7 @@ void ep_collector_fini(struct ep_collector *c)
 			ep_view_fini(c->probes[i].view);
 			free(c->probes[i].view);
 		}
+		free(c->probes[i].totals);
 	}
 	for (i = 0; c->orgs && i <= c->orgs_mask; i++)
 		free(c->orgs[i].org);
@@ -242,34 +243,33 @@ void ep_collector_fini(struct ep_collector *c)
 	c->orgs = NULL;
 }
 
-static struct ep_asn_total *total_get(struct ep_collector *c, uint32_t asn)
+/* The totals of asn in a table sorted by ASN, added when new. @return NULL when full */
+static struct ep_asn_total *total_get(struct ep_asn_total *tab, uint32_t *n, uint32_t cap,
+				      uint32_t asn)
 {
-	uint32_t lo = 0, hi = c->ntotals;
+	uint32_t lo = 0, hi = *n;
 
 	while (lo < hi) {
 		uint32_t mid = (lo + hi) / 2;
 
-		if (c->totals[mid].asn < asn)
+		if (tab[mid].asn < asn)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < c->ntotals && c->totals[lo].asn == asn)
-		return &c->totals[lo];
-	if (c->ntotals >= c->cfg.max_asns) {
-		c->ctr[EP_CC_metrics_asn_cap]++;
+	if (lo < *n && tab[lo].asn == asn)
+		return &tab[lo];
+	if (*n >= cap)
 		return NULL;
-	}
-	memmove(&c->totals[lo + 1], &c->totals[lo], (c->ntotals - lo) * sizeof(*c->totals));
-	memset(&c->totals[lo], 0, sizeof(*c->totals));
-	c->totals[lo].asn = asn;
-	c->ntotals++;
-	return &c->totals[lo];
+	memmove(&tab[lo + 1], &tab[lo], (*n - lo) * sizeof(*tab));
+	memset(&tab[lo], 0, sizeof(*tab));
+	tab[lo].asn = asn;
+	(*n)++;
+	return &tab[lo];
 }
 
-static void add_totals(struct ep_collector *c, const struct ep_crec *r)
+static void add_totals(struct ep_collector *c, struct ep_asn_total *t, const struct ep_crec *r)
 {
-	struct ep_asn_total *t = total_get(c, r->asn);
 	uint32_t k, j;
 
 	if (!t)
@@ -518,9 +518,26 @@ int ep_collector_ingest(struct ep_collector *c, const uint8_t *buf, size_t len, 
 		p->windows++;
 	if (m.end_ns > p->newest_end)
 		p->newest_end = m.end_ns;
+	if (c->cfg.metrics_probe_asns && p->view && !p->totals) {
+		p->totals = calloc(c->cfg.metrics_probe_asns, sizeof(*p->totals));
+		if (p->totals)
+			c->mem_views += (uint64_t)c->cfg.metrics_probe_asns * sizeof(*p->totals);
+	}
 	for (i = 0; i < m.nasns; i++) {
+		struct ep_asn_total *t;
+
 		ep_collector_name_asn(c, m.asns[i].asn, m.asns[i].org);
-		add_totals(c, &c->recs[i]);
+		t = total_get(c->totals, &c->ntotals, c->cfg.max_asns, c->recs[i].asn);
+		if (!t)
+			c->ctr[EP_CC_metrics_asn_cap]++;
+		add_totals(c, t, &c->recs[i]);
+		if (p->totals) {
+			t = total_get(p->totals, &p->ntotals, c->cfg.metrics_probe_asns,
+				      c->recs[i].asn);
+			if (!t)
+				c->ctr[EP_CC_metrics_probe_asn_cap]++;
+			add_totals(c, t, &c->recs[i]);
+		}
 	}
 	ep_view_add(&c->all, m.start_ns, m.end_ns, c->recs, m.nasns);
 	if (p->view) {

@@ -31,6 +31,7 @@
 	X(probe_views_cap, "probes without a per-probe view (beyond --max-probe-views)")              \
 	X(orgs_cap, "ASN names not kept (table full)")                                              \
 	X(metrics_asn_cap, "ASNs without cumulative metrics (beyond --max-asns)")                    \
+	X(metrics_probe_asn_cap, "probe x ASN pairs without metrics (beyond --metrics-probe-asns)")   \
 	X(frames_oversized, "TCP frames longer than a message may be")                              \
 	X(tcp_connections, "TCP connections accepted")                                              \
 	X(tcp_refused, "TCP connections refused (limit)")                                           \
@@ -74,6 +75,7 @@ extern const char *const ep_cc_names[EP_CC__COUNT];
 extern const char *const ep_cc_help[EP_CC__COUNT];
 
 struct ep_alerts;
+struct ep_asn_total;
 
 struct ep_cprobe {
 	char id[EP_WIRE_PROBE_MAX + 1];
@@ -86,6 +88,8 @@ struct ep_cprobe {
 	uint64_t stats[EP_ST__COUNT];    /* last reported (cumulative within the epoch) */
 	uint64_t dropped_prev_epochs;    /* windows_dropped of earlier epochs */
 	struct ep_view *view;            /* per-probe roll-ups, NULL when capped */
+	struct ep_asn_total *totals;     /* --metrics-probe-asns: this probe's cumulative totals */
+	uint32_t ntotals;
 	struct ep_collector *owner;
 };
 
@@ -118,6 +122,7 @@ struct ep_collector_cfg {
 	uint32_t max_probes;
 	uint32_t max_probe_views;
 	uint32_t metrics_top;       /* ASNs exported on /metrics, by samples */
+	uint32_t metrics_probe_asns; /* per probe with a view: ASNs with RTT metrics (0: none) */
 	uint64_t grace_ns;          /* watermark = newest end - grace */
 	uint64_t max_skew_ns;       /* messages further ahead of the collector's clock are refused */
 	uint64_t memcap;            /* bytes for everything that grows with input (0: no cap) */

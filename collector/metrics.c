@@ -41,9 +41,44 @@ static int cmp_top(const void *a, const void *b)
 	return x->i < y->i ? -1 : x->i > y->i;
 }
 
-void ep_api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64_t now)
+/* One ASN's two RTT histograms (handshake, data) as Prometheus series of family name. */
+static void write_rtt(FILE *fp, const struct ep_collector *c, const char *name,
+		      const struct ep_asn_total *t, const char *probe)
 {
 	static const char *const kind[2] = {"handshake", "data"};
+	uint32_t k, j;
+
+	for (k = 0; k < 2; k++) {
+		uint64_t cum = 0;
+		char labels[400];
+		FILE *lf = fmemopen(labels, sizeof(labels), "w");
+
+		if (!lf)
+			continue;
+		if (probe) {
+			fputs("probe=", lf);
+			prom_label(lf, probe);
+			fputc(',', lf);
+		}
+		fprintf(lf, "asn=\"%" PRIu32 "\",kind=\"%s\"", t->asn, kind[k]);
+		fputc('\0', lf);
+		fclose(lf);
+		labels[sizeof(labels) - 1] = '\0';
+		for (j = 0; j < EP_PROM_NLE; j++) {
+			cum += t->rtt[k][j];
+			if (j < EP_PROM_NLE - 1)
+				fprintf(fp, "%s_bucket{%s,le=\"%.6f\"} %" PRIu64 "\n", name, labels,
+					(double)c->prom_le[j] / 1e6, cum);
+			else
+				fprintf(fp, "%s_bucket{%s,le=\"+Inf\"} %" PRIu64 "\n", name, labels, cum);
+		}
+		fprintf(fp, "%s_sum{%s} %.6f\n%s_count{%s} %" PRIu64 "\n", name, labels,
+			(double)t->rtt_sum_us[k] / 1e6, name, labels, cum);
+	}
+}
+
+void ep_api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64_t now)
+{
 	struct top *top = NULL;
 	uint32_t i, k, j, ntop;
 	struct out o;
@@ -192,32 +227,16 @@ void ep_api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64_t n
 	fputs("# HELP edgeprobe_rtt_seconds RTT towards the remote side per ASN (kind: handshake or "
 	      "data = in-flow); bounds are HDR bucket tops\n# TYPE edgeprobe_rtt_seconds histogram\n",
 	      o.fp);
-	for (i = 0; i < ntop; i++) {
-		const struct ep_asn_total *t = &c->totals[top[i].n];
-
-		for (k = 0; k < 2; k++) {
-			uint64_t cum = 0;
-			char labels[400];
-			FILE *lf = fmemopen(labels, sizeof(labels), "w");
-
-			if (!lf)
-				continue;
-			fprintf(lf, "asn=\"%" PRIu32 "\",kind=\"%s\"", t->asn, kind[k]);
-			fputc('\0', lf);
-			fclose(lf);
-			labels[sizeof(labels) - 1] = '\0';
-			for (j = 0; j < EP_PROM_NLE; j++) {
-				cum += t->rtt[k][j];
-				if (j < EP_PROM_NLE - 1)
-					fprintf(o.fp, "edgeprobe_rtt_seconds_bucket{%s,le=\"%.6f\"} %" PRIu64 "\n",
-						labels, (double)c->prom_le[j] / 1e6, cum);
-				else
-					fprintf(o.fp, "edgeprobe_rtt_seconds_bucket{%s,le=\"+Inf\"} %" PRIu64 "\n",
-						labels, cum);
-			}
-			fprintf(o.fp, "edgeprobe_rtt_seconds_sum{%s} %.6f\nedgeprobe_rtt_seconds_count{%s} %" PRIu64 "\n",
-				labels, (double)t->rtt_sum_us[k] / 1e6, labels, cum);
-		}
+	for (i = 0; i < ntop; i++)
+		write_rtt(o.fp, c, "edgeprobe_rtt_seconds", &c->totals[top[i].n], NULL);
+	if (c->cfg.metrics_probe_asns) {
+		fputs("# HELP edgeprobe_probe_rtt_seconds RTT per probe and ASN (--metrics-probe-asns "
+		      "ASNs per probe with a view; the all-probes sums are edgeprobe_rtt_seconds)\n"
+		      "# TYPE edgeprobe_probe_rtt_seconds histogram\n", o.fp);
+		for (j = 0; j < c->nprobes; j++)
+			for (i = 0; i < c->probes[j].ntotals; i++)
+				write_rtt(o.fp, c, "edgeprobe_probe_rtt_seconds",
+					  &c->probes[j].totals[i], c->probes[j].id);
 	}
 	free(top);
 	ep_api_out_finish(&o, resp, 200, "text/plain; version=0.0.4");

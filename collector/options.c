@@ -69,6 +69,8 @@ static void usage(FILE *fp)
 		"  --kafka-mock N         use librdkafka's built-in mock cluster of N brokers (tests)\n"
 		"  --kafka-queue N        messages held while brokers are slow or down (default 100000)\n"
 		"  --kafka-timeout-ms MS  give up delivering a message after MS (default 30000)\n"
+		"  --metrics-probe-asns N /metrics also per probe: edgeprobe_probe_rtt_seconds for the\n"
+		"                         first N ASNs of each probe with a view (default 0: none)\n"
 		"  --alert-rules FILE     alert rules (INI; default %s; 'none': no alerts;\n"
 		"                         SIGHUP reloads it)\n"
 		"  --alertmanager URL     send alerts to this Alertmanager (v2 API; repeatable)\n"
@@ -224,7 +226,7 @@ enum {
 	O_HTTPADDR, O_HTTPTIMEOUT, O_SSEMAX, O_SSEADDR, O_HTTPHOST, O_TOKEN, O_TLSCERT, O_TLSKEY,
 	O_TCPADDR, O_TCPIDLE, O_QBUDGET, O_PORTS, O_KBROKERS, O_KTOPIC, O_KMOCK, O_KQUEUE, O_KTIMEOUT,
 	O_RUN, O_QUIET, O_CONFIG, O_HELP, O_VERSION, O_HISTORY, O_RETAIN, O_HQUEUE, O_HISTID,
-	O_ARULES, O_AM, O_AHOOK, O_AQUEUE, O_ARESEND, O_ASTATES, O_KATOPIC, O_EXTURL
+	O_ARULES, O_AM, O_AHOOK, O_AQUEUE, O_ARESEND, O_ASTATES, O_KATOPIC, O_EXTURL, O_MPROBE
 };
 
 /* The options' state: set from the configuration file, then the command line. */
@@ -267,6 +269,7 @@ static const struct option opts[] = {
 	{"kafka-mock", required_argument, NULL, O_KMOCK},
 	{"kafka-queue", required_argument, NULL, O_KQUEUE},
 	{"kafka-timeout-ms", required_argument, NULL, O_KTIMEOUT},
+	{"metrics-probe-asns", required_argument, NULL, O_MPROBE},
 	{"alert-rules", required_argument, NULL, O_ARULES},
 	{"alertmanager", required_argument, NULL, O_AM},
 	{"alert-webhook", required_argument, NULL, O_AHOOK},
@@ -487,6 +490,9 @@ static int apply(struct ep_coll_opts *o, int opt, const char *optarg)
 	case O_ARULES:
 		o->alert_rules = optarg;
 		return 0;
+	case O_MPROBE:
+		return parse_u32("--metrics-probe-asns", optarg, 0, 10000, &o->cfg.metrics_probe_asns) <
+			       0 ? -1 : 0;
 	case O_AM:
 	case O_AHOOK:
 		if ((opt == O_AM ? o->nalertmanagers : o->nwebhooks) == MAX_ALERT_URLS) {

@@ -142,6 +142,13 @@ static struct ep_cprobe *probe_evict(struct ep_collector *c, uint64_t now)
 		free(victim->view);
 		c->nviews--;
 	}
+	if (victim->totals) {
+		uint64_t b = (uint64_t)c->cfg.metrics_probe_asns * sizeof(*victim->totals);
+
+		c->mem_views -= b > c->mem_views ? c->mem_views : b;
+		free(victim->totals);
+		victim->totals = NULL;
+	}
 	victim->id[0] = '\0'; /* out of the index until it is rebuilt */
 	c->ctr[EP_CC_probes_evicted]++;
 	return victim;

@@ -70,7 +70,7 @@ def main():
     truth = json.load(open(os.path.join(out, "mixed.truth.json")))
     pport = free_port()  # Prometheus's own (it cannot report a port it chose)
     c, (udp,), http = spawn_collector(collector, out, "collector", ["udp://127.0.0.1:0"],
-                                      ["--quiet"])
+                                      ["--quiet", "--metrics-probe-asns", "100"])
     time.sleep(0.3)
     subprocess.run([probe, "--read", os.path.join(out, "mixed.pcap"), "--asn-db", truth["asn_file"],
                     "--local-net", truth["local_net"], "--probe-id", "prom", "--collector",
@@ -143,13 +143,20 @@ scrape_configs:
             os.path.join(out, "probe.json")) else None
         if not r or float(r[0]["value"][1]) < 1 or (pk is not None and float(r[0]["value"][1]) != pk):
             fail(f"edgeprobe_probe_packets_total: {r}, the probe counted {pk}")
+        # One probe: its own RTT family (--metrics-probe-asns) equals the all-probes one.
+        a = promql(pport, 'sum by (asn, kind, le) (edgeprobe_rtt_seconds_bucket)')
+        b = promql(pport, 'sum by (asn, kind, le) (edgeprobe_probe_rtt_seconds_bucket{probe="prom"})')
+        key = lambda r: sorted((tuple(sorted(x["metric"].items())), x["value"][1]) for x in r)  # noqa: E731
+        if not a or key(a) != key(b):
+            fail(f"edgeprobe_probe_rtt_seconds: {len(b)} series differ from edgeprobe_rtt_seconds ({len(a)})")
         r = promql(pport, 'edgeprobe_build_info')
         if not r or not r[0]["metric"].get("version"):
             fail(f"edgeprobe_build_info: {r}")
         if not FAILS:
             print(f"ok: Prometheus {checked} histogram_quantile queries over "
                   f"{len(truth['asns'])} ASNs equal the truth's interpolation; counters equal; "
-                  f"org only on edgeprobe_asn_info; the probe's packet count; build info")
+                  f"org only on edgeprobe_asn_info; the probe's packet count; build info; the "
+                  f"per-probe RTT family equals the all-probes one")
     finally:
         p.terminate()
         c.terminate()
