@@ -571,6 +571,8 @@ done:
 	ep_cset_free(&a.set);
 }
 
+#define EP_REGRESSION_MIN_SEGS 1000 /* segments each side before retransmissions compare */
+
 struct regression {
 	const struct ep_centry *now, *base;
 	double p_now, p_base, r_now, r_base, score;
@@ -641,8 +643,15 @@ static void api_regressions(struct ep_collector *c, const struct ep_api_req *q,
 		g->r_now = ep_api_retx_rate(e);
 		g->r_base = ep_api_retx_rate(b);
 		pr = g->p_base > 0 ? g->p_now / g->p_base : 1.0;
-		/* Retransmission rates compare with a floor of 0.1 %: 0 -> 0.05 % is not a jump. */
-		rr = (g->r_now + 0.001) / (g->r_base + 0.001);
+		/*
+		 * Retransmission rates compare with a floor of 0.1 % (0 -> 0.05 % is not a jump),
+		 * and only over 1,000 segments on both sides: losses come in bursts, and a few
+		 * hundred segments swing from 0 to 7 % on a steady path.
+		 */
+		rr = e->c[EP_AC_segs_out] >= EP_REGRESSION_MIN_SEGS &&
+				     b->c[EP_AC_segs_out] >= EP_REGRESSION_MIN_SEGS
+			     ? (g->r_now + 0.001) / (g->r_base + 0.001)
+			     : 0.0;
 		g->score = pr > rr ? pr : rr;
 		n++;
 	}
