@@ -34,7 +34,7 @@ struct ep_alert_out {
 int ep_alert_out_start(struct ep_alert_out *ao, const struct ep_coll_opts *o,
 		       struct ep_collector *c, char *err, size_t errlen);
 
-/* SIGHUP: load the rules file again (under the collector's lock); a bad file keeps the old rules. */
+/* SIGHUP: load the rules file again (under the collector's lock); a bad file keeps the old. */
 void ep_alert_out_reload(struct ep_alert_out *ao);
 
 /* The receivers' counters into the collector's (under its lock). */

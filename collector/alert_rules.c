@@ -137,7 +137,7 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-/* A value in the metric's unit: a duration for RTT (us) and silence (s), "3%" or 0.03 for ratios. */
+/* A value in the metric's unit: a duration for RTT (us) and silence (s), 3% or 0.03 for ratios. */
 static int parse_value(enum ep_alert_metric m, const char *s, double *out)
 {
 	uint64_t ns;
