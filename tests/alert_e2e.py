@@ -391,7 +391,7 @@ def am_outage():
                                            ["tcp://127.0.0.1:0"],
                                            ["--grace-ms", "200", "--alert-rules", rules,
                                             "--alertmanager", f"http://127.0.0.1:{am_port}",
-                                            "--alert-resend-s", "3600"])
+                                            "--alert-resend-s", "1"])
     subprocess.run([probe, "--read", pcap, "--asn-db", asns_f, "--local-net", LOCAL,
                     "--probe-id", "edge-o", "--collector", f"tcp://127.0.0.1:{tcp}", "--quiet"],
                    check=True)
@@ -421,6 +421,19 @@ def am_outage():
         ok(f"Alertmanager down: {col['alert_send_failures']} failed POSTs counted, the "
            f"{len(firing)} alerts queued; up again: all delivered "
            f"{time.time() - t0:.1f} s later (backoff)")
+        # Re-sent while firing (--alert-resend-s 1): Alertmanager's copies are refreshed, and
+        # each stays valid for four re-send periods.
+        before = {a["fingerprint"]: iso(a["updatedAt"]) for a in listed}
+        time.sleep(2.5)
+        after = am_alerts(am_port)
+        stale = [a["labels"]["asn"] for a in after
+                 if iso(a["updatedAt"]) <= before.get(a["fingerprint"], 0)]
+        ends = [iso(a["endsAt"]) - time.time() for a in after]
+        if stale or len(after) != len(listed) or min(ends) < 1.0 or max(ends) > 5.0:
+            fail(f"re-sends: not refreshed {stale}, endsAt in {ends} s")
+        else:
+            ok(f"firing alerts re-sent every second: all {len(after)} refreshed in "
+               f"Alertmanager, endsAt {min(ends):.1f}-{max(ends):.1f} s ahead")
     c.terminate()
     c.wait(timeout=15)
     # A queue of 2 while Alertmanager is down: the oldest are dropped and counted.
