@@ -13,8 +13,6 @@
 #include "stats.h"
 #include "wallclock.h"
 
-#define EP_API_DEFAULT_LIMIT 1000 /* list entries per page when no limit= is given */
-
 int ep_parse_duration(const char *s, uint64_t *ns)
 {
 	char *end;
@@ -158,14 +156,7 @@ void ep_api_write_asn(FILE *fp, const struct ep_collector *c, const struct ep_ce
 /* Aggregation over a range                                                   */
 /* ------------------------------------------------------------------------ */
 
-struct agg {
-	struct ep_cset set;
-	uint64_t bytes, saturated, windows;
-	uint32_t only_asn; /* 0: every ASN */
-	int nomem;
-};
-
-static void agg_bucket(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
+void ep_api_agg_bucket(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
 {
 	struct agg *a = ctx;
 	uint32_t i;
@@ -337,7 +328,7 @@ double ep_api_quantile_of(struct ep_hist *h, const struct ep_shist *s, double q)
 	return v;
 }
 
-static int parse_limit(const struct ep_api_req *q, uint32_t *limit, struct ep_api_resp *resp)
+int ep_api_parse_limit(const struct ep_api_req *q, uint32_t *limit, struct ep_api_resp *resp)
 {
 	const char *s = q->arg(q->ctx, "limit");
 	char *end;
@@ -356,7 +347,7 @@ static int parse_limit(const struct ep_api_req *q, uint32_t *limit, struct ep_ap
 }
 
 /* cursor=N: where a list resumes (the next_cursor of the previous page). */
-static int parse_cursor(const struct ep_api_req *q, uint32_t *cursor, struct ep_api_resp *resp)
+int ep_api_parse_cursor(const struct ep_api_req *q, uint32_t *cursor, struct ep_api_resp *resp)
 {
 	const char *s = q->arg(q->ctx, "cursor");
 	char *end;
@@ -375,7 +366,7 @@ static int parse_cursor(const struct ep_api_req *q, uint32_t *cursor, struct ep_
 	return 0;
 }
 
-static void write_page(FILE *fp, uint32_t total, uint32_t cursor, uint32_t limit)
+void ep_api_write_page(FILE *fp, uint32_t total, uint32_t cursor, uint32_t limit)
 {
 	fprintf(fp, ",\"total\":%" PRIu32 ",\"next_cursor\":", total);
 	if ((uint64_t)cursor + limit < total)
@@ -398,8 +389,8 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 	int mk = ep_api_metric_index(metric);
 	struct out o;
 
-	if (ep_api_get_range(c, q, "5m", &r, resp) < 0 || parse_limit(q, &limit, resp) < 0 ||
-	    parse_cursor(q, &cursor, resp) < 0)
+	if (ep_api_get_range(c, q, "5m", &r, resp) < 0 || ep_api_parse_limit(q, &limit, resp) < 0 ||
+	    ep_api_parse_cursor(q, &cursor, resp) < 0)
 		return;
 	if (limit == UINT32_MAX)
 		limit = EP_API_DEFAULT_LIMIT;
@@ -425,7 +416,7 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 		sp.n = (uint32_t)n;
 	}
 	r.sum = 1;
-	step = ep_api_visit(c, &r, r.start, r.end, 0, c->cfg.query_budget, agg_bucket, &a);
+	step = ep_api_visit(c, &r, r.start, r.end, 0, c->cfg.query_budget, ep_api_agg_bucket, &a);
 	r.sum = 0;
 	if (sp.n && step) {
 		/* Slots of whole buckets of the tier used, so that each bucket falls in one slot. */
@@ -471,7 +462,7 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 	fputc('{', o.fp);
 	ep_api_write_range(o.fp, &r, step);
 	fprintf(o.fp, ",\"windows\":%" PRIu64, a.windows);
-	write_page(o.fp, a.set.n, cursor, limit);
+	ep_api_write_page(o.fp, a.set.n, cursor, limit);
 	fputs(",\"asns\":[", o.fp);
 	for (i = cursor; i < a.set.n && i - cursor < limit; i++) {
 		if (i > cursor)
@@ -542,7 +533,7 @@ static void api_histogram(struct ep_collector *c, const struct ep_api_req *q, ui
 		return;
 	a.only_asn = r.asn = asn;
 	r.sum = 1;
-	step = ep_api_visit(c, &r, r.start, r.end, 0, 0, agg_bucket, &a);
+	step = ep_api_visit(c, &r, r.start, r.end, 0, 0, ep_api_agg_bucket, &a);
 	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0 ||
 	    ep_api_out_open(&o) < 0 || a.nomem) {
 		ep_api_error(resp, 500, NULL, "out of memory%s", "");
@@ -571,187 +562,6 @@ done:
 	ep_cset_free(&a.set);
 }
 
-#define EP_REGRESSION_MIN_SEGS 1000 /* segments each side before retransmissions compare */
-
-struct regression {
-	const struct ep_centry *now, *base;
-	double p_now, p_base, r_now, r_base, score;
-};
-
-static int cmp_reg(const void *a, const void *b)
-{
-	const struct regression *x = a, *y = b;
-
-	if (x->score != y->score)
-		return x->score < y->score ? 1 : -1;
-	return x->now->asn < y->now->asn ? -1 : x->now->asn > y->now->asn;
-}
-
-static void api_regressions(struct ep_collector *c, const struct ep_api_req *q,
-			    struct ep_api_resp *resp)
-{
-	const char *bs = q->arg(q->ctx, "baseline"), *ms = q->arg(q->ctx, "min_samples"),
-		   *metric = q->arg(q->ctx, "metric");
-	struct agg now = {0}, base = {0};
-	struct regression *regs = NULL;
-	struct ep_hist *h = NULL;
-	uint64_t baseline, min_samples = 20;
-	uint32_t i, n = 0, limit;
-	int mk = ep_api_metric_index(metric);
-	struct range r;
-	struct out o;
-	char *end;
-
-	if (ep_api_get_range(c, q, "5m", &r, resp) < 0 || parse_limit(q, &limit, resp) < 0)
-		return;
-	if (mk < 0) {
-		ep_api_error(resp, 400, "metric", "bad metric '%s' (rtt_data, rtt_hs)", metric);
-		return;
-	}
-	if (ep_parse_duration(bs ? bs : "1h", &baseline) < 0 || baseline == 0) {
-		ep_api_error(resp, 400, "baseline", "bad baseline '%s' (e.g. 1h)", bs);
-		return;
-	}
-	if (ms) {
-		min_samples = strtoull(ms, &end, 10);
-		if (end == ms || *end) {
-			ep_api_error(resp, 400, "min_samples", "bad min_samples '%s'", ms);
-			return;
-		}
-	}
-	r.sum = 1;
-	ep_api_visit(c, &r, r.start, r.end, 0, c->cfg.query_budget, agg_bucket, &now);
-	ep_api_visit(c, &r, r.start > baseline ? r.start - baseline : 0, r.start, 0,
-		     c->cfg.query_budget, agg_bucket, &base);
-	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0 ||
-	    !(regs = calloc(now.set.n + 1, sizeof(*regs))) || ep_api_out_open(&o) < 0 || now.nomem ||
-	    base.nomem) {
-		ep_api_error(resp, 500, NULL, "out of memory%s", "");
-		goto done;
-	}
-	for (i = 0; i < now.set.n; i++) {
-		const struct ep_centry *e = &now.set.e[i], *b = ep_cset_find(&base.set, e->asn);
-		struct regression *g = &regs[n];
-		double pr, rr;
-
-		if (!b || e->h[mk].total < min_samples || b->h[mk].total < min_samples)
-			continue;
-		g->now = e;
-		g->base = b;
-		g->p_now = ep_api_quantile_of(h, &e->h[mk], 0.9);
-		g->p_base = ep_api_quantile_of(h, &b->h[mk], 0.9);
-		g->r_now = ep_api_retx_rate(e);
-		g->r_base = ep_api_retx_rate(b);
-		pr = g->p_base > 0 ? g->p_now / g->p_base : 1.0;
-		/*
-		 * Retransmission rates compare with a floor of 0.1 % (0 -> 0.05 % is not a jump),
-		 * and only over 1,000 segments on both sides: losses come in bursts, and a few
-		 * hundred segments swing from 0 to 7 % on a steady path.
-		 */
-		rr = e->c[EP_AC_segs_out] >= EP_REGRESSION_MIN_SEGS &&
-				     b->c[EP_AC_segs_out] >= EP_REGRESSION_MIN_SEGS
-			     ? (g->r_now + 0.001) / (g->r_base + 0.001)
-			     : 0.0;
-		g->score = pr > rr ? pr : rr;
-		n++;
-	}
-	qsort(regs, n, sizeof(*regs), cmp_reg);
-	fputc('{', o.fp);
-	ep_api_write_range(o.fp, &r, 0);
-	fprintf(o.fp, ",\"baseline_ns\":%" PRIu64 ",\"metric\":\"%s\",\"min_samples\":%" PRIu64
-		      ",\"regressions\":[",
-		baseline, ep_asn_hist_names[mk], min_samples);
-	for (i = 0; i < n && i < limit; i++) {
-		const struct regression *g = &regs[i];
-
-		fprintf(o.fp, "%s{\"asn\":%" PRIu32 ",\"org\":", i ? "," : "", g->now->asn);
-		ep_json_write_string(o.fp, ep_collector_org(c, g->now->asn));
-		fprintf(o.fp,
-			",\"score\":%.4g,\"p90_us\":%.0f,\"baseline_p90_us\":%.0f,\"p90_ratio\":%.4g"
-			",\"retx_rate\":%.6g,\"baseline_retx_rate\":%.6g,\"samples\":%" PRIu64
-			",\"baseline_samples\":%" PRIu64 "}",
-			g->score, g->p_now, g->p_base, g->p_base > 0 ? g->p_now / g->p_base : 1.0,
-			g->r_now, g->r_base, g->now->h[mk].total, g->base->h[mk].total);
-	}
-	fputs("]}\n", o.fp);
-	ep_api_out_finish(&o, resp, 200, "application/json");
-done:
-	free(regs);
-	ep_hist_free(h);
-	ep_cset_free(&now.set);
-	ep_cset_free(&base.set);
-}
-
-static void write_counters(FILE *fp, const struct ep_collector *c)
-{
-	uint32_t i;
-
-	fputs("\"collector\":{", fp);
-	for (i = 0; i < EP_CC__COUNT; i++)
-		fprintf(fp, "%s\"%s\":%" PRIu64, i ? "," : "", ep_cc_names[i], c->ctr[i]);
-	fputs(",\"rejected\":{", fp);
-	for (i = 1; i < EP_WIRE_E__COUNT; i++)
-		fprintf(fp, "%s\"%s\":%" PRIu64, i > 1 ? "," : "", ep_wire_err_names[i],
-			c->rejected[i]);
-	fprintf(fp,
-		"},\"store\":{\"records\":%" PRIu64 ",\"too_old\":%" PRIu64 ",\"asn_cap\":%" PRIu64
-		",\"late\":%" PRIu64 ",\"forced_close\":%" PRIu64 ",\"nomem\":%" PRIu64
-		",\"bytes\":%" PRIu64 ",\"newest_end_ns\":%" PRIu64 ",\"oldest_ns\":%" PRIu64
-		",\"shed\":%" PRIu64 "},\"memory\":{\"used\":%" PRIu64 ",\"cap\":%" PRIu64 "}}",
-		c->all.ctr.records, c->all.ctr.too_old, c->all.ctr.asn_cap, c->all.ctr.late,
-		c->all.ctr.forced_close, c->all.ctr.nomem, c->all.bytes, c->all.newest_end,
-		ep_view_oldest(&c->all), c->all.ctr.shed, ep_collector_mem(c), c->cfg.memcap);
-}
-
-static void api_probes(struct ep_collector *c, const struct ep_api_req *q,
-		       struct ep_api_resp *resp, uint64_t now)
-{
-	struct out o;
-	uint32_t i, k, limit, cursor;
-
-	if (parse_limit(q, &limit, resp) < 0 || parse_cursor(q, &cursor, resp) < 0)
-		return;
-	if (limit == UINT32_MAX)
-		limit = EP_API_DEFAULT_LIMIT;
-	if (ep_api_out_open(&o) < 0) {
-		ep_api_error(resp, 500, NULL, "out of memory%s", "");
-		return;
-	}
-	fputs("{\"probes\":[", o.fp);
-	for (i = cursor; i < c->nprobes && i - cursor < limit; i++) {
-		const struct ep_cprobe *p = &c->probes[i];
-		char age[32] = "null"; /* not heard since this collector started (restored) */
-
-		if (p->last_seen)
-			snprintf(age, sizeof(age), "%.3f",
-				 now > p->last_seen ? (double)(now - p->last_seen) / 1e9 : 0.0);
-		fprintf(o.fp, "%s{\"id\":", i > cursor ? "," : "");
-		ep_json_write_string(o.fp, p->id);
-		fprintf(o.fp,
-			",\"epoch\":%" PRIu64 ",\"first_seen_ns\":%" PRIu64 ",\"last_seen_ns\":%" PRIu64
-			",\"age_s\":%s,\"newest_end_ns\":%" PRIu64 ",\"msgs\":%" PRIu64
-			",\"bytes\":%" PRIu64 ",\"windows\":%" PRIu64 ",\"summaries\":%" PRIu64
-			",\"seq_max\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"duplicates\":%" PRIu64
-			",\"reordered\":%" PRIu64 ",\"too_old\":%" PRIu64 ",\"stale_epoch\":%" PRIu64
-			",\"restarts\":%" PRIu64 ",\"windows_dropped\":%" PRIu64 ",\"view\":%s",
-			p->seq.epoch, p->first_seen, p->last_seen, age, p->newest_end,
-			p->msgs, p->bytes, p->windows, p->summaries, p->seq.max_seq, p->seq.lost,
-			p->seq.dups, p->seq.reordered, p->seq.too_old, p->seq.stale, p->seq.restarts,
-			p->dropped_prev_epochs + p->stats[EP_ST_windows_dropped],
-			p->view ? "true" : "false");
-		fputs(",\"stats\":{", o.fp);
-		for (k = 0; k < EP_ST__COUNT; k++)
-			fprintf(o.fp, "%s\"%s\":%" PRIu64, k ? "," : "", ep_stat_names[k], p->stats[k]);
-		fputs("}}", o.fp);
-	}
-	fputs("]", o.fp);
-	write_page(o.fp, c->nprobes, cursor, limit);
-	fputc(',', o.fp);
-	write_counters(o.fp, c);
-	fputs("}\n", o.fp);
-	ep_api_out_finish(&o, resp, 200, "application/json");
-}
-
 /* ------------------------------------------------------------------------ */
 /* Dispatch                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -772,9 +582,9 @@ int ep_api_handle(struct ep_collector *c, const struct ep_api_req *q, struct ep_
 	if (!strcmp(p, "/api/v1/asns")) {
 		api_asns(c, q, resp);
 	} else if (!strcmp(p, "/api/v1/probes")) {
-		api_probes(c, q, resp, now);
+		ep_api_probes(c, q, resp, now);
 	} else if (!strcmp(p, "/api/v1/regressions")) {
-		api_regressions(c, q, resp);
+		ep_api_regressions(c, q, resp);
 	} else if (!strcmp(p, "/api/v1/alerts")) {
 		ep_api_alerts(c, q, resp);
 	} else if (!strncmp(p, "/api/v1/asns/", 13)) {

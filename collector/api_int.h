@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * api_int.h - what the API's files (api.c, api_series.c, api_alerts.c, metrics.c) share:
+ * api_int.h - what the API's files (api.c, api_series.c, api_alerts.c,
+ * api_regressions.c, api_probes.c, metrics.c) share:
  * the response buffer, JSON errors, and the range= / end= / probe= arguments.
  * Not for use outside the API.
  */
@@ -14,6 +15,7 @@
 
 #define NS_PER_S 1000000000ull
 #define MAX_POINTS 20000
+#define EP_API_DEFAULT_LIMIT 1000 /* list entries per page when no limit= is given */
 
 /* A response body being written (open_memstream). */
 struct out {
@@ -31,6 +33,24 @@ struct range {
 	uint32_t asn; /* the visitor reads only this ASN (0: every ASN) */
 	int sum;      /* the visitor only adds up: the history may sum over time */
 };
+
+/* What a visitor adds up over a range: the merged entries per ASN. */
+struct agg {
+	struct ep_cset set;
+	uint64_t bytes, saturated, windows;
+	uint32_t only_asn; /* 0: every ASN */
+	int nomem;
+};
+
+/* Visitor: add a bucket's entries into the struct agg at ctx. */
+void ep_api_agg_bucket(const struct ep_bucket *b, uint64_t step_ns, void *ctx);
+/* limit= (UINT32_MAX when absent). @return 0, or -1 with an error response */
+int ep_api_parse_limit(const struct ep_api_req *q, uint32_t *limit, struct ep_api_resp *resp);
+
+/* cursor= (default 0). @return 0, or -1 with an error response */
+int ep_api_parse_cursor(const struct ep_api_req *q, uint32_t *cursor, struct ep_api_resp *resp);
+/* A paged list's "total" and "next_cursor" fields (no braces). */
+void ep_api_write_page(FILE *fp, uint32_t total, uint32_t cursor, uint32_t limit);
 
 /* @return 0, -ENOMEM */
 int ep_api_out_open(struct out *o);
@@ -67,5 +87,9 @@ void ep_api_heatmap(struct ep_collector *c, const struct ep_api_req *q, uint32_t
 		    struct ep_api_resp *resp);
 void ep_api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64_t now);
 void ep_api_alerts(struct ep_collector *c, const struct ep_api_req *q, struct ep_api_resp *resp);
+void ep_api_regressions(struct ep_collector *c, const struct ep_api_req *q,
+			struct ep_api_resp *resp);
+void ep_api_probes(struct ep_collector *c, const struct ep_api_req *q, struct ep_api_resp *resp,
+		   uint64_t now);
 
 #endif
