@@ -24,6 +24,7 @@ struct events {
 	char last_key[200];
 	double last_value;
 	char last_json[4096];
+	char fired[512]; /* keys fired by the latest tick or window, ';'-separated */
 };
 
 static struct ep_alerts *g_alerts;
@@ -34,8 +35,13 @@ static void on_event(const struct ep_alert_event *ev, void *ctx)
 {
 	struct events *e = ctx;
 
-	if (ev->kind == EP_AE_FIRING)
+	if (ev->kind == EP_AE_FIRING) {
 		e->firing++;
+		if (strlen(e->fired) + strlen(ev->key) + 2 < sizeof(e->fired)) {
+			strcat(e->fired, ev->key);
+			strcat(e->fired, ";");
+		}
+	}
 	else if (ev->kind == EP_AE_RESOLVED)
 		e->resolved++;
 	else
@@ -312,6 +318,66 @@ static void test_offset(void)
 	CHECK(strstr(err, "'offset' moves a baseline") != NULL);
 }
 
+/* Probe health, once a wall second: silence, message loss, capture drops, evictions. */
+static void test_probe_health(void)
+{
+	static const char *rules =
+		"[silent]\nmetric = probe_silent\nabove = 5s\npending = 0\nresolve = 1\n"
+		"[loss]\nmetric = msg_loss\nover = 5s\nabove = 1%\nmin_samples = 100\npending = 1\n"
+		"resolve = 3\n"
+		"[drops]\nmetric = src_drops\nover = 5s\nabove = 0.1%\nmin_samples = 1000\n"
+		"pending = 1\nresolve = 3\n"
+		"[evict]\nmetric = evictions\nover = 5s\nabove = 100\nmin_samples = 1\npending = 1\n"
+		"resolve = 3\n";
+	struct ep_collector c;
+	struct ep_cprobe *p;
+	int i, silent_at = -1, loss_at = -1, drops_at = -1, evict_at = -1;
+
+	setup(&c, rules, 0);
+	p = ep_collector_probe_add(&c, "edge-1");
+	CHECK(p != NULL);
+	p->last_seen = g_wall;
+	for (i = 0; i < 20; i++) {
+		g_wall += S;
+		g_ev.fired[0] = '\0';
+		if (i < 12) { /* heard every second until 12 s, then silent */
+			p->last_seen = g_wall;
+			p->seq.accepted += 100;
+			p->stats[EP_ST_packets] += 100000;
+		}
+		if (i >= 6 && i < 12) { /* from 6 s: 5 % message loss, 1 % drops, 500 evictions/s */
+			p->seq.lost += 5;
+			p->stats[EP_ST_src_drops] += 1000;
+			p->stats[EP_ST_flows_evicted] += 500;
+		}
+		ep_alerts_tick(g_alerts, &c, g_wall);
+		if (strstr(g_ev.fired, "silent/probe=edge-1;"))
+			silent_at = i;
+		if (strstr(g_ev.fired, "loss/probe=edge-1;"))
+			loss_at = i;
+		if (strstr(g_ev.fired, "drops/probe=edge-1;"))
+			drops_at = i;
+		if (strstr(g_ev.fired, "evict/probe=edge-1;"))
+			evict_at = i;
+	}
+	/*
+	 * One bad second goes pending, the second fires (pending = 1).  The first lossy second
+	 * is 5 of 505 messages over the 5 s span: 0.99 %, under 1 %; the loss fires a second
+	 * after the others.
+	 */
+	CHECK_EQ(loss_at, 8);
+	CHECK_EQ(drops_at, 7);
+	CHECK_EQ(evict_at, 7);
+	CHECK(strstr(g_ev.last_key, "probe=edge-1") != NULL);
+	/* Last heard at 11 s: 5 s of silence at 16 s. */
+	CHECK_EQ(silent_at, 16);
+	/* Loss, drops and evictions stopped at 12 s: resolved by now (3 clean seconds). */
+	CHECK_EQ(g_ev.firing, 4);
+	CHECK_EQ(g_ev.resolved, 3);
+	CHECK_EQ(ep_alerts_firing(g_alerts), 1);
+	teardown(&c);
+}
+
 static void test_rules_errors(void)
 {
 	static const struct {
@@ -354,5 +420,6 @@ int main(void)
 	test_no_verdict();
 	test_retx_reload_cap();
 	test_offset();
+	test_probe_health();
 	CHECK_DONE();
 }
