@@ -387,14 +387,19 @@ def am_outage():
     open(rules, "w").write("[always]\nmetric = rtt_data:p50\nover = 2s\nabove = 1us\n"
                            "min_samples = 1\npending = 0\nresolve = 600\n")
     am_port = free_port()
-    c, (tcp,), http_port = spawn_collector(collector, out, "collector-amdown",
-                                           ["tcp://127.0.0.1:0"],
-                                           ["--grace-ms", "200", "--alert-rules", rules,
-                                            "--alertmanager", f"http://127.0.0.1:{am_port}",
-                                            "--alert-resend-s", "1"])
-    subprocess.run([probe, "--read", pcap, "--asn-db", asns_f, "--local-net", LOCAL,
-                    "--probe-id", "edge-o", "--collector", f"tcp://127.0.0.1:{tcp}", "--quiet"],
-                   check=True)
+
+    def replay_into(name, pid, extra):
+        """A collector alerting to am_port (extra options), the short capture replayed in."""
+        c, (tcp,), http_port = spawn_collector(
+            collector, out, name, ["tcp://127.0.0.1:0"],
+            ["--grace-ms", "200", "--alert-rules", rules, "--alertmanager",
+             f"http://127.0.0.1:{am_port}"] + extra)
+        subprocess.run([probe, "--read", pcap, "--asn-db", asns_f, "--local-net", LOCAL,
+                        "--probe-id", pid, "--collector", f"tcp://127.0.0.1:{tcp}", "--quiet"],
+                       check=True)
+        return c, http_port
+
+    c, http_port = replay_into("collector-amdown", "edge-o", ["--alert-resend-s", "1"])
     firing, col = [], {}
     for _ in range(100):
         firing = get(http_port, "/api/v1/alerts?state=firing")["alerts"]
@@ -439,14 +444,7 @@ def am_outage():
     # A queue of 2 while Alertmanager is down: the oldest are dropped and counted.
     am.terminate()
     am.wait(timeout=15)
-    c, (tcp,), http_port = spawn_collector(collector, out, "collector-amqueue",
-                                           ["tcp://127.0.0.1:0"],
-                                           ["--grace-ms", "200", "--alert-rules", rules,
-                                            "--alertmanager", f"http://127.0.0.1:{am_port}",
-                                            "--alert-queue", "2"])
-    subprocess.run([probe, "--read", pcap, "--asn-db", asns_f, "--local-net", LOCAL,
-                    "--probe-id", "edge-q", "--collector", f"tcp://127.0.0.1:{tcp}", "--quiet"],
-                   check=True)
+    c, http_port = replay_into("collector-amqueue", "edge-q", ["--alert-queue", "2"])
     for _ in range(100):
         firing = get(http_port, "/api/v1/alerts?state=firing")["alerts"]
         col = get(http_port, "/api/v1/probes")["collector"]
