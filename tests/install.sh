@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # install.sh - `meson install` into a scratch DESTDIR puts the binaries, the dashboard, the
-# docs, the Prometheus rules and the systemd units in place, and systemd-analyze accepts
+# docs, the Prometheus and alert rules and the systemd units in place, and systemd-analyze accepts
 # the units (their ExecStart pointed at the staged binaries).   Usage: install.sh BUILDDIR OUT
 set -u
 B=$1 OUT=$2
@@ -29,5 +29,13 @@ if command -v systemd-analyze >/dev/null; then
 		[ -z "$msg" ] || { echo "FAIL: systemd-analyze verify $(basename "$u"): $msg"; fail=1; }
 	done
 fi
-[ $fail = 0 ] && echo "ok: installed under $prefix; units verified by systemd-analyze"
+# The shipped alert rules land where the collector looks for them by default, and load.
+rules=$("$B/collector/edgeprobe-collector" --help | sed -n 's/.*default \(.*alerts\.ini\) when it exists/\1/p')
+if [ -z "$rules" ] || [ ! -f "$OUT/root$rules" ]; then
+	echo "FAIL: the default alert rules '$rules' are not installed"; fail=1
+elif ! "$B/collector/edgeprobe-collector" --alert-rules "$OUT/root$rules" --listen udp://127.0.0.1:0 \
+		--http off --run-seconds 1 --quiet; then
+	echo "FAIL: the installed alert rules do not load"; fail=1
+fi
+[ $fail = 0 ] && echo "ok: installed under $prefix; units verified by systemd-analyze; alert rules at $rules"
 exit $fail
