@@ -15,6 +15,7 @@ const char *const ep_alc_names[EP_ALC__COUNT] = {EP_ALERT_COUNTERS(EP_X)};
 #define EP_X(n, h) h,
 const char *const ep_alc_help[EP_ALC__COUNT] = {EP_ALERT_COUNTERS(EP_X)};
 #undef EP_X
+
 /* ------------------------------------------------------------------------ */
 /* The state table                                                            */
 /* ------------------------------------------------------------------------ */
@@ -82,8 +83,9 @@ static struct astate *find(struct ep_alerts *a, uint32_t rule, uint32_t asn, uin
 }
 
 /*
- * Rebuild the table keeping what keep() allows, with rule indexes remapped
- * (map[old] = new index, or -1: dropped).
+ * Rebuild the table without the normal keys not evaluated for STALE_NS
+ * before now_end, with rule indexes remapped (map: map[old] = new index, or
+ * -1: dropped; NULL: unchanged).
  */
 static void rebuild(struct ep_alerts *a, const int *map, uint64_t now_end)
 {

@@ -85,20 +85,26 @@ int ep_alert_out_start(struct ep_alert_out *ao, const struct ep_coll_opts *o,
 	return 0;
 }
 
-void ep_alert_out_reload(struct ep_alert_out *ao)
+void ep_alert_out_reload(struct ep_alert_out *ao, pthread_mutex_t *lock)
 {
-	static struct ep_alert_rules rules;
+	static struct ep_alert_rules rules; /* the main thread's alone */
 	char err[400];
+	int ret;
 
 	if (!ao->engine)
 		return;
-	if (ep_alert_rules_load(ao->rules_path, &rules, err, sizeof(err)) < 0) {
+	/* The file is read without the lock; only the swap holds it. */
+	ret = ep_alert_rules_load(ao->rules_path, &rules, err, sizeof(err));
+	pthread_mutex_lock(lock);
+	if (ret < 0)
 		ep_alerts_rule_error(ao->engine);
+	else
+		ep_alerts_set_rules(ao->engine, &rules, ep_wall_ns());
+	pthread_mutex_unlock(lock);
+	if (ret < 0)
 		ep_log_warn("alerts: reload refused, the previous rules stay: %s", err);
-		return;
-	}
-	ep_alerts_set_rules(ao->engine, &rules, ep_wall_ns());
-	ep_log_info("alerts: %u rules reloaded from %s", rules.n, ao->rules_path);
+	else
+		ep_log_info("alerts: %u rules reloaded from %s", rules.n, ao->rules_path);
 }
 
 void ep_alert_out_counters(struct ep_alert_out *ao, struct ep_collector *c)

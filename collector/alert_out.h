@@ -7,6 +7,8 @@
 #ifndef EP_ALERT_OUT_H
 #define EP_ALERT_OUT_H
 
+#include <pthread.h>
+
 #include "alert.h"
 #include "alert_send.h"
 #include "http.h"
@@ -34,8 +36,8 @@ struct ep_alert_out {
 int ep_alert_out_start(struct ep_alert_out *ao, const struct ep_coll_opts *o,
 		       struct ep_collector *c, char *err, size_t errlen);
 
-/* SIGHUP: load the rules file again (under the collector's lock); a bad file keeps the old. */
-void ep_alert_out_reload(struct ep_alert_out *ao);
+/* SIGHUP: read the rules file again, then swap them in under lock; a bad file keeps the old. */
+void ep_alert_out_reload(struct ep_alert_out *ao, pthread_mutex_t *lock);
 
 /* The receivers' counters into the collector's (under its lock). */
 void ep_alert_out_counters(struct ep_alert_out *ao, struct ep_collector *c);

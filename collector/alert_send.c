@@ -110,11 +110,21 @@ static char *batch_body(struct ep_asend *s, uint32_t n, size_t *len)
 	return buf;
 }
 
-static void sleep_ms(unsigned ms)
+/* Wait ms with the lock held (released meanwhile), or less when stopping. */
+static void backoff_wait(struct ep_asend *s, unsigned ms)
 {
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	struct timespec until;
 
-	nanosleep(&ts, NULL);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	/* New alerts signal too: keep waiting until the time is up or the sender stops. */
+	while (!s->stop && pthread_cond_timedwait(&s->cond, &s->lock, &until) == 0)
+		;
 }
 
 static void *run(void *arg)
@@ -147,9 +157,7 @@ static void *run(void *arg)
 			backoff = backoff ? backoff * 2 : BACKOFF_MIN_MS;
 			if (backoff > BACKOFF_MAX_MS)
 				backoff = BACKOFF_MAX_MS;
-			pthread_mutex_unlock(&s->lock);
-			sleep_ms(backoff);
-			pthread_mutex_lock(&s->lock);
+			backoff_wait(s, backoff);
 			s->st.retries++;
 			continue;
 		}

@@ -396,6 +396,10 @@ int main(int argc, char **argv)
 		uint64_t now;
 
 		ep_net_poll(net, 50, on_msg, &app);
+		if (g_reload) {
+			g_reload = 0;
+			ep_alert_out_reload(&app.alerts, &app.c.lock);
+		}
 		now = ep_wall_ns();
 		/* A reader holding the lock: tick on the next round (ingest does not wait). */
 		if (now - last_tick >= 20000000ull && pthread_mutex_trylock(&app.c.lock) == 0) {
@@ -409,10 +413,6 @@ int main(int argc, char **argv)
 			app.c.ctr[EP_CC_tcp_idle_closed] = ns->tcp_idle_closed;
 			app.c.ctr[EP_CC_tcp_addr_refused] = ns->tcp_addr_refused;
 			ep_collector_tick(&app.c, now, 0);
-			if (g_reload) {
-				g_reload = 0;
-				ep_alert_out_reload(&app.alerts);
-			}
 			ep_alerts_tick(app.c.alerts, &app.c, now);
 			ep_alert_out_counters(&app.alerts, &app.c);
 			history_counters(&app, now);
