@@ -36,6 +36,7 @@ function pct(samples, p) {
   return he(s[Math.max(1, Math.ceil(p / 100 * s.length)) - 1]);
 }
 const ms = (us) => (us / 1000).toFixed(1);
+const fmt = ms;
 
 mkdirSync(out, { recursive: true });
 spawnSync(gen, [out], { stdio: 'ignore' });
@@ -150,6 +151,26 @@ try {
   if (probeRows.sort().join(',') !== 'edge-a,edge-b') fail(`probe panel rows ${probeRows}`);
   if (heat >= 20 && sparks === Object.keys(want).length) ok(`heatmap drawn (${heat} px), ${sparks} sparklines, probe panel ${probeRows}`);
   await page.screenshot({ path: path.join(out, 'dashboard.png') });
+
+  // The heatmap's latency labels are upper bounds: the band holding 307 ms lies between the
+  // labels of its lower and upper bounds (issue 19: it was drawn above its upper bound's label).
+  const axis = await page.evaluate(() => {
+    const bounds = []; for (let b = 100; bounds.length < 30; b *= 1.5) bounds.push(Math.round(b));
+    const k = bounds.findIndex((u) => u >= 307000);
+    const col = [0, ...bounds.map((_, i) => (i === k ? 5 : 0))];
+    const c = document.createElement('canvas'); c.width = 560; c.height = 170;
+    const ctx = c.getContext('2d'), texts = [], rects = [];
+    const ft = ctx.fillText.bind(ctx), fr = ctx.fillRect.bind(ctx);
+    ctx.fillText = (t, x, y) => { texts.push([t, y]); ft(t, x, y); };
+    ctx.fillRect = (x, y, w, h) => { rects.push([y, h]); fr(x, y, w, h); };
+    heatmap(c, { bounds_us: bounds, columns: [col] });
+    const at = (us) => (texts.find(([t]) => t === fmtMs(us) + ' ms') || [])[1];
+    return { top: rects[0][0], bottom: rects[0][0] + rects[0][1], upper: at(bounds[k]), lower: at(bounds[k - 1]),
+      k, ub: bounds[k], lb: bounds[k - 1] };
+  });
+  if (!(axis.upper <= axis.top + 1 && axis.lower >= axis.bottom - 1))
+    fail(`heatmap axis: band ${axis.lb}-${axis.ub} us drawn at y ${axis.top}-${axis.bottom}, labels at ${axis.lower} / ${axis.upper}`);
+  else ok(`heatmap axis: 307 ms is drawn between the ${fmt(axis.lb)} and ${fmt(axis.ub)} ms labels`);
 
   // The "alerting now" strip: one chip per firing alert; a chip opens its ISP.
   const api = await fetch(base + '/api/v1/alerts?state=firing').then((x) => x.json());

@@ -260,10 +260,14 @@ function heatmap(canvas, j) {
       ctx.fillRect(L + x * cw, H - B - (b - lo + 1) * rh, Math.max(1, cw - 0.5), Math.max(1, rh - 0.5));
     }
   });
-  ctx.fillStyle = '#8a96a3';
-  for (let b = lo; b <= hi; b += Math.max(1, Math.ceil(rows / 6))) {
-    ctx.fillText(fmtMs(j.bounds_us[b]) + ' ms', 2, H - B - (b - lo) * rh - 2);
+  // bounds_us are upper bounds: each label sits on its band's top edge (the last band is open).
+  ctx.fillStyle = '#8a96a3'; ctx.strokeStyle = '#8a96a3'; ctx.textBaseline = 'middle';
+  for (let b = lo; b <= hi && b < nb - 1; b += Math.max(1, Math.ceil(rows / 6))) {
+    const y = H - B - (b - lo + 1) * rh;
+    ctx.beginPath(); ctx.moveTo(L - 4, y); ctx.lineTo(L, y); ctx.stroke();
+    ctx.fillText(fmtMs(j.bounds_us[b]) + ' ms', 2, Math.max(6, y));
   }
+  ctx.textBaseline = 'alphabetic';
   ctx.fillText(new Date(cols[0][0] / 1e6).toISOString().slice(11, 19), L, H - 4);
   ctx.fillText(new Date(cols[cols.length - 1][0] / 1e6).toISOString().slice(11, 19), W - R - 48, H - 4);
 }
