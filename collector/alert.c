@@ -239,17 +239,6 @@ static void add_entry(const struct ep_centry *e, void *ctx)
 	}
 }
 
-static void hist_clear(struct ep_hist *h)
-{
-	if (h->max_idx >= h->min_idx)
-		memset(h->counts + h->min_idx, 0,
-		       (size_t)(h->max_idx - h->min_idx + 1) * sizeof(*h->counts));
-	h->total = 0;
-	h->clamped = 0;
-	h->min_idx = h->cfg.counts_len;
-	h->max_idx = -1;
-}
-
 /*
  * The ASN's entries in the 1 s tier ti of v for the n seconds before end
  * (ent[k]: the second ending k seconds before end; NULL: none), looked up
@@ -299,7 +288,7 @@ static uint64_t span_value(struct ep_alerts *a, const struct ep_alert_rule *r,
 	}
 	n = (uint64_t)u.h->total;
 	*value = n ? (double)ep_hist_percentile(u.h, r->q * 100.0) : 0.0;
-	hist_clear(u.h);
+	ep_hist_reset(u.h);
 	return n;
 }
 
@@ -569,29 +558,30 @@ void ep_alerts_tick(struct ep_alerts *a, const struct ep_collector *c, uint64_t 
 
 	if (!a || !a->rules.n)
 		return;
-	if (now_wall / NS_PER_S != a->last_tick) {
-		a->last_tick = now_wall / NS_PER_S;
-		for (ri = 0; ri < a->rules.n; ri++) {
-			if (a->rules.r[ri].scope != EP_AS_PROBE)
-				continue;
-			for (i = 0; i < c->nprobes; i++)
-				if (c->probes[i].last_seen)
-					eval_probe(a, c, ri, &c->probes[i], now_wall);
-		}
-		/* A probe forgotten while its alert was on: nothing bad is known any more. */
-		for (i = 0; a->active && i < a->cap; i++) {
-			struct astate *s = &a->st[i];
-			uint64_t end = now_wall - now_wall % NS_PER_S;
-
-			if (s->used && (s->st == ST_PENDING || s->st == ST_FIRING) &&
-			    a->rules.r[s->rule].scope == EP_AS_PROBE && s->window_end != end)
-				judge(a, c, s, 0, end - NS_PER_S, end, now_wall);
-		}
+	if (now_wall / NS_PER_S == a->last_tick)
+		return;
+	a->last_tick = now_wall / NS_PER_S;
+	for (ri = 0; ri < a->rules.n; ri++) {
+		if (a->rules.r[ri].scope != EP_AS_PROBE)
+			continue;
+		for (i = 0; i < c->nprobes; i++)
+			if (c->probes[i].last_seen)
+				eval_probe(a, c, ri, &c->probes[i], now_wall);
 	}
-	for (i = 0; a->firing && i < a->cap; i++) {
+	/*
+	 * One pass over the table a second: a probe forgotten while its alert was on
+	 * resolves (nothing bad is known any more), and firing alerts due for a re-send
+	 * are re-sent (up to half a second early: the pass runs once a second).
+	 */
+	for (i = 0; a->active && i < a->cap; i++) {
 		struct astate *s = &a->st[i];
+		uint64_t end = now_wall - now_wall % NS_PER_S;
 
-		if (s->used && s->st == ST_FIRING && now_wall >= s->last_sent + a->cfg.resend_ns)
+		if (!s->used || (s->st != ST_PENDING && s->st != ST_FIRING))
+			continue;
+		if (a->rules.r[s->rule].scope == EP_AS_PROBE && s->window_end != end)
+			judge(a, c, s, 0, end - NS_PER_S, end, now_wall);
+		if (s->st == ST_FIRING && now_wall + NS_PER_S / 2 >= s->last_sent + a->cfg.resend_ns)
 			ep_alert_emit(a, c, s, EP_AE_REFRESH, now_wall);
 	}
 }
