@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "kafka.h"
+#include "log.h"
 
 struct ep_kafka {
 	rd_kafka_t *rk;
@@ -45,6 +46,15 @@ static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char 
 	return 0;
 }
 
+/* librdkafka's own lines (syslog levels) go through the program's log, so --quiet holds. */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	ep_log(level <= 3 ? EP_LOG_ERR : level == 4 ? EP_LOG_WARN : level <= 6 ? EP_LOG_INFO
+								  : EP_LOG_DEBUG,
+	       "kafka: %s: %s", fac, buf);
+}
+
 int ep_kafka_open(const char *brokers, const char *topic, const char *alert_topic,
 		  int mock_brokers, unsigned queue_max, unsigned timeout_ms, struct ep_kafka **out,
 		  char *err, size_t errlen)
@@ -73,6 +83,7 @@ int ep_kafka_open(const char *brokers, const char *topic, const char *alert_topi
 			goto fail;
 	}
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+	rd_kafka_conf_set_log_cb(conf, on_log);
 	rd_kafka_conf_set_opaque(conf, k);
 	k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e));
 	if (!k->rk) {

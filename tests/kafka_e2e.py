@@ -145,6 +145,17 @@ def main():
         else:
             print(f"ok: Kafka down: replay ingested in {elapsed:.2f} s, API complete, "
                   f"{col['kafka_failed']} undeliverable messages counted")
+        # librdkafka's own lines come through the collector's log (its format, its --quiet).
+        text = open(os.path.join(out, "collector-nobroker.log")).read()
+        raw = [l for l in text.splitlines() if re.match(r"%\d\|", l)]
+        ours = [l for l in text.splitlines() if re.search(r"Z error: kafka: \w+: ", l)]
+        info = [l for l in text.splitlines() if " info: " in l]
+        if raw or not ours or info:
+            fail(f"librdkafka's lines bypass the log: {len(raw)} raw, {len(ours)} routed, "
+                 f"{len(info)} info lines despite --quiet: {(raw or info or [''])[0]!r}")
+        else:
+            print(f"ok: Kafka down: {len(ours)} librdkafka lines routed through the log as "
+                  f"errors (e.g. {ours[0][25:110]!r}), none raw, no info under --quiet")
     finally:
         c.terminate()
         c.wait(timeout=15)

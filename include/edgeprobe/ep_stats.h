@@ -46,7 +46,10 @@
 	X(syn_unsampled)      /* SYNs not admitted under a flood (ep_admit.h): no handshake */ \
 	X(syn_admit_level)    /* gauge: new half-open flows admitted at 2^-level */          \
 	X(syn_new)            /* SYNs that found no flow (connections opened, flood SYNs) */ \
-	X(bpf_acache_spill)   /* BPF: per-ASN counts moved out of a per-CPU cache slot (ep_bpf.h) */
+	X(bpf_acache_spill)   /* BPF: per-ASN counts moved out of a per-CPU cache slot (ep_bpf.h) */ \
+	X(flows_one_way)      /* flows ended having heard one side only (asymmetric path, scan) */ \
+	X(json_reopens)       /* --json-out reopened on SIGHUP/SIGUSR1 (log rotation) */       \
+	X(json_reopen_errors) /* reopen refused (kept writing to the old file) */
 
 enum ep_stat {
 #define EP_X(n) EP_ST_##n,

@@ -62,6 +62,8 @@ EP_INLINE void ep_tcp_end(struct ep_track_env *env, struct ep_tcp *f)
 	f->flags |= EP_TF_FINAL;
 	ep_track_stat(env, EP_ST_flows_closed);
 	ep_track_count(env, EP_AC_flows_closed, 1);
+	if ((f->flags & EP_TF_BOTH(EP_TF_NXT0)) != EP_TF_BOTH(EP_TF_NXT0))
+		ep_track_stat(env, EP_ST_flows_one_way);
 	if (f->data_out)
 		ep_track_sample(env, EP_AH_RETX_PPM,
 				(uint32_t)((uint64_t)f->retx_out * 1000000u / f->data_out));

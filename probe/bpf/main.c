@@ -41,7 +41,7 @@
 
 enum { O_IFACE = 1, O_XDP, O_HELP, O_VERSION };
 
-static volatile sig_atomic_t g_stop, g_reload;
+static volatile sig_atomic_t g_stop, g_reload, g_reopen;
 
 static void on_signal(int sig)
 {
@@ -53,6 +53,14 @@ static void on_hup(int sig)
 {
 	(void)sig;
 	g_reload = 1;
+	g_reopen = 1;
+}
+
+/* SIGUSR1: reopen --json-out only (log rotation without a reload). */
+static void on_usr1(int sig)
+{
+	(void)sig;
+	g_reopen = 1;
 }
 
 static void usage(FILE *fp)
@@ -380,12 +388,20 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_hup);
+	signal(SIGUSR1, on_usr1);
 	interval = (uint64_t)po.interval_ms * 1000000ull;
 	start = ep_wall_ns();
 	start -= start % interval;
 	while (!g_stop) {
 		uint64_t now = ep_wall_ns(), end = start + interval;
 
+		if (g_reopen) {
+			char rerr[512];
+
+			g_reopen = 0;
+			if (ep_probe_reopen_json(&p, &po, rerr, sizeof(rerr)) < 0)
+				ep_log_err("%s", rerr);
+		}
 		if (g_reload) {
 			g_reload = 0;
 			reload_asn(skel, &p, &po, &cfg, &wn.d);

@@ -13,6 +13,7 @@ struct ep_exporter {
 	struct ep_exporter_cfg cfg;
 	uint64_t seq;
 	uint64_t msgs_sent, send_errors, windows_dropped;
+	uint64_t json_reopens, json_reopen_errors;
 	uint64_t win_tag;            /* the window being sent (its first sequence number) */
 	int window_failed;
 	uint64_t first_start, last_end;
@@ -79,6 +80,16 @@ void ep_exporter_count_dropped(struct ep_exporter *e, uint64_t n)
 	e->windows_dropped += n;
 }
 
+void ep_exporter_set_json(struct ep_exporter *e, FILE *json, int reopened)
+{
+	if (json)
+		e->cfg.json = json;
+	if (reopened)
+		e->json_reopens++;
+	else
+		e->json_reopen_errors++;
+}
+
 void ep_exporter_patch_stats(const struct ep_exporter *e, uint64_t *stats)
 {
 	uint64_t dropped = e->windows_dropped, connects = 0, backlog = 0;
@@ -96,6 +107,8 @@ void ep_exporter_patch_stats(const struct ep_exporter *e, uint64_t *stats)
 	stats[EP_ST_msgs_sent] = e->msgs_sent;
 	stats[EP_ST_send_errors] = e->send_errors;
 	stats[EP_ST_windows_dropped] = dropped;
+	stats[EP_ST_json_reopens] = e->json_reopens;
+	stats[EP_ST_json_reopen_errors] = e->json_reopen_errors;
 	stats[EP_ST_sink_connects] = connects;
 	stats[EP_ST_sink_backlog_bytes] = backlog;
 }

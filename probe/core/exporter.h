@@ -45,6 +45,13 @@ int ep_exporter_finish(struct ep_exporter *e, const uint64_t *stats);
  */
 int ep_exporter_summary(const struct ep_exporter *e, struct ep_window *w);
 
+/*
+ * Log rotation: write the JSON lines to json from now on (the caller closes the
+ * old stream) and count it as a reopen, or with reopened 0 count a refused one
+ * (json NULL: keep the current stream).
+ */
+void ep_exporter_set_json(struct ep_exporter *e, FILE *json, int reopened);
+
 /* Per-source counters for the summary (copied). */
 void ep_exporter_set_sources(struct ep_exporter *e, const struct ep_source_stats *src, uint32_t n);
 

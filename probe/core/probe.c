@@ -466,6 +466,32 @@ void ep_probe_tracker_cfg(const struct ep_probe *p, const struct ep_probe_opts *
 	cfg->local = &p->local;
 }
 
+int ep_probe_reopen_json(struct ep_probe *p, const struct ep_probe_opts *o, char *err,
+			 size_t errlen)
+{
+	FILE *nf;
+	int ret;
+
+	if (!p->json || p->json == stdout || !o->json_out)
+		return 0;
+	/* Whole lines only: every window is flushed as it is written. */
+	nf = fopen(o->json_out, "a");
+	if (!nf) {
+		ret = -errno;
+		ep_exporter_set_json(p->exporter, NULL, 0);
+		snprintf(err, errlen, "--json-out %s: not reopened, still writing the old file: %s",
+			 o->json_out, strerror(errno));
+		return ret;
+	}
+	ret = fclose(p->json) == 0 ? 0 : -EIO;
+	p->json = nf;
+	ep_exporter_set_json(p->exporter, nf, 1);
+	if (ret < 0)
+		snprintf(err, errlen, "--json-out: closing the rotated file failed: %s",
+			 strerror(errno));
+	return ret;
+}
+
 int ep_probe_finish(struct ep_probe *p)
 {
 	uint64_t stats[EP_ST__COUNT];

@@ -123,6 +123,15 @@ void ep_probe_tracker_cfg(const struct ep_probe *p, const struct ep_probe_opts *
 int ep_probe_finish(struct ep_probe *p);
 
 /*
+ * Log rotation (SIGHUP, SIGUSR1): close --json-out and open its path again for
+ * appending.  If the path cannot be opened the old stream is kept (counted in
+ * json_reopen_errors).  Standard output is left alone.
+ * @return 0, or a negative errno with err set.
+ */
+int ep_probe_reopen_json(struct ep_probe *p, const struct ep_probe_opts *o, char *err,
+			 size_t errlen);
+
+/*
  * --user: once setup is done, become that user keeping only the n capabilities
  * in keep, and log the result (or the error).  No-op without --user.
  * @return 0, or < 0 after logging why.

@@ -37,7 +37,7 @@
 #include "wallclock.h"
 
 /* Set by signal handlers, read by the main lcore's loop. */
-static volatile sig_atomic_t g_stop, g_reload;
+static volatile sig_atomic_t g_stop, g_reload, g_reopen;
 
 static void on_signal(int sig)
 {
@@ -49,6 +49,14 @@ static void on_hup(int sig)
 {
 	(void)sig;
 	g_reload = 1;
+	g_reopen = 1;
+}
+
+/* SIGUSR1: reopen --json-out only (log rotation without a reload). */
+static void on_usr1(int sig)
+{
+	(void)sig;
+	g_reopen = 1;
 }
 
 static void usage(FILE *fp)
@@ -329,6 +337,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_hup);
+	signal(SIGUSR1, on_usr1);
 	for (i = 0; i < dp.nworkers; i++)
 		rte_eal_remote_launch(ep_dpdk_worker_main, &dp.workers[i], dp.workers[i].lcore);
 
@@ -340,6 +349,13 @@ int main(int argc, char **argv)
 		rte_delay_us_sleep(1000);
 		if (g_stop)
 			dp.stop = 1;
+		if (g_reopen) {
+			char rerr[512];
+
+			g_reopen = 0;
+			if (ep_probe_reopen_json(&probe, &po, rerr, sizeof(rerr)) < 0)
+				ep_log_err("%s", rerr);
+		}
 		if (g_reload) {
 			g_reload = 0;
 			reload_asn(&dp, &probe, &po, &x);

@@ -49,21 +49,37 @@ struct src {
 	const struct ep_probe_opts *po;
 };
 
-static volatile sig_atomic_t g_reload;
+static volatile sig_atomic_t g_reload, g_reopen;
 
 static void on_hup(int sig)
 {
 	(void)sig;
 	g_reload = 1;
+	g_reopen = 1;
 }
 
-/* SIGHUP: load the ASN data again; a bad file is refused and the current table kept. */
+/* SIGUSR1: reopen --json-out only (log rotation without a reload). */
+static void on_usr1(int sig)
+{
+	(void)sig;
+	g_reopen = 1;
+}
+
+/*
+ * SIGHUP: reopen --json-out, load the ASN data again (a bad file is refused and
+ * the current table kept).  SIGUSR1: reopen only.
+ */
 static void maybe_reload(struct src *s)
 {
 	struct ep_asn_map *m;
 	struct ep_asn_map_info info;
 	char err[512];
 
+	if (g_reopen) {
+		g_reopen = 0;
+		if (ep_probe_reopen_json(&s->probe, s->po, err, sizeof(err)) < 0)
+			ep_log_err("%s", err);
+	}
 	if (!g_reload)
 		return;
 	g_reload = 0;
@@ -614,6 +630,7 @@ int main(int argc, char **argv)
 	g_src = &s;
 	s.po = &po;
 	signal(SIGHUP, on_hup);
+	signal(SIGUSR1, on_usr1);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if (a.iface)

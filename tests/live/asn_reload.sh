@@ -6,6 +6,9 @@
 # is rewritten (AS64551 "After") and SIGHUP sent, two more connections, then a malformed
 # file and SIGHUP: refused with FILE:LINE in the log, the table kept, one more connection.
 # The summary must hold AS64550 with 2 flows and AS64551 with 3.
+# Log rotation on the way: the --json-out file is moved away before each SIGHUP and before
+# a SIGUSR1 (reopen only); every line of the four files must parse, the windows' per-ASN
+# flows must add up to the summary's (no line lost), and the summary counts 3 reopens.
 #
 # Usage: asn_reload.sh EDGEPROBE_PCAP EDGEPROBE_BPF|none EDGEPROBE|none WORKDIR (77 without root)
 set -u
@@ -34,22 +37,50 @@ run() { # name cmd...
 	curls 2
 	sleep 0.3
 	printf '192.0.2.2,192.0.2.2,64551,After\n' > "$OUT/asn.csv"
+	mv "$OUT/$name.json" "$OUT/$name.json.1"
 	kill -HUP $pid
 	for i in $(seq 50); do grep -q "ASN data reloaded" "$OUT/$name.log" && break; sleep 0.1; done
 	grep -q "ASN data reloaded" "$OUT/$name.log" || die "$name: no reload: $(tail -3 "$OUT/$name.log")"
 	curls 2
 	printf '192.0.2.2,192.0.2.2,not-a-number,Broken\n' > "$OUT/asn.csv"
+	mv "$OUT/$name.json" "$OUT/$name.json.2"
 	kill -HUP $pid
 	for i in $(seq 50); do grep -q "not reloaded" "$OUT/$name.log" && break; sleep 0.1; done
 	grep -q "not reloaded, keeping the current table: .*asn.csv:1" "$OUT/$name.log" ||
 		die "$name: a bad file was not refused with FILE:LINE: $(tail -3 "$OUT/$name.log")"
 	curls 1
-	sleep 0.5
+	sleep 0.3
+	mv "$OUT/$name.json" "$OUT/$name.json.3"
+	kill -USR1 $pid
+	sleep 0.3
 	kill -TERM $pid
 	wait $pid || die "$name exited with an error: $(tail -3 "$OUT/$name.log")"
 	python3 - "$OUT/$name.json" "$name" <<'PY' || exit 1
 import json, sys
-a = {x["asn"]: x for x in [json.loads(l) for l in open(sys.argv[1])][-1]["asns"]}
+lines = []
+for f in [sys.argv[1] + s for s in (".1", ".2", ".3", "")]:
+    for i, l in enumerate(open(f)):
+        try:
+            lines.append(json.loads(l))
+        except ValueError:
+            print(f"FAIL: {f}:{i + 1}: torn or not JSON: {l[:80]!r}")
+            sys.exit(1)
+summ = lines[-1]
+if summ["type"] != "summary" or sum(x["type"] == "summary" for x in lines) != 1:
+    print(f"FAIL: {sys.argv[2]}: the summary is not the one last line of the last file")
+    sys.exit(1)
+got = {}
+for w in lines[:-1]:
+    for x in w["asns"]:
+        got[x["asn"]] = got.get(x["asn"], 0) + x["flows_new"]
+want = {x["asn"]: x["flows_new"] for x in summ["asns"] if x["flows_new"]}
+if {k: v for k, v in got.items() if v} != want or summ["stats"]["json_reopens"] != 3:
+    print(f"FAIL: {sys.argv[2]}: windows over the rotated files hold flows {got}, the summary "
+          f"{want}; reopens {summ['stats']['json_reopens']} (want 3): a line was lost")
+    sys.exit(1)
+print(f"ok: {sys.argv[2]}: {len(lines)} lines over 4 files (moved before 2 SIGHUPs and a "
+      f"SIGUSR1), all whole, windows' flows {got} equal the summary's, 3 reopens counted")
+a = {x["asn"]: x for x in summ["asns"]}
 b, c = a.get(64550, {}), a.get(64551, {})
 if b.get("flows_new") != 2 or c.get("flows_new") != 3 or c.get("org") != "After":
     print(f"FAIL: {sys.argv[2]}: AS64550 {b.get('flows_new')} flows, AS64551 {c.get('flows_new')} "
