@@ -262,6 +262,7 @@ int main(int argc, char **argv)
 		{"until-summary", no_argument, NULL, 's'},
 		{"timeout-ms", required_argument, NULL, 't'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *listen_url = NULL, *file = NULL;
@@ -298,10 +299,13 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			printf("usage: edgeprobe-dump (--listen URL | --read FILE) [--count N] "
-			       "[--until-summary] [--timeout-ms MS]\n"
+			       "[--until-summary] [--timeout-ms MS] [--version]\n"
 			       "Prints every received window as the probe's JSON line.\n"
 			       "URL: udp://HOST:PORT, tcp://HOST:PORT or unix:PATH; FILE: what a "
 			       "probe wrote with --collector file:PATH\n");
+			return 0;
+		case 'V':
+			printf("edgeprobe-dump %s\n", EP_VERSION);
 			return 0;
 		default:
 			fprintf(stderr, "edgeprobe-dump: bad option (see --help)\n");

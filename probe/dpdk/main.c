@@ -25,6 +25,7 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_version.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
@@ -75,6 +76,7 @@ static void usage(FILE *fp)
 		"  --mbufs N              mbuf pool size (default 8191 per worker + 4095)\n"
 		"  --test-export-delay-ms MS  (tests) sleep MS after exporting each window\n"
 		"  --stats-interval S     log per-worker counters every S seconds (default 10, 0: off)\n"
+		"  --version              print the version and DPDK's, and exit\n"
 		"\n%s",
 		ep_probe_usage);
 }
@@ -174,6 +176,9 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("edgeprobe %s (%s)\n", EP_VERSION, rte_version());
 			return 0;
 		}
 	ret = rte_eal_init(argc, argv);

@@ -152,7 +152,7 @@ int ep_dpdk_worker_main(void *arg)
 		for (qi = 0; qi < w->nq; qi++) {
 			const struct rxq *q = &w->q[qi];
 			uint16_t n = rte_eth_rx_burst(q->port, q->queue, pk, EP_MAX_BURST), j, ntcp = 0;
-			struct ep_devclock dc;
+			struct ep_devclock dc = {0, 0, 0};
 
 			if (n == 0)
 				continue;
