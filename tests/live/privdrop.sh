@@ -7,6 +7,9 @@
 #  - edgeprobe-bpf: uid nobody, only CAP_NET_ADMIN (to detach at exit), still reading maps;
 # each measures 3 connections and, stopped with SIGTERM, writes its summary (edgeprobe-bpf
 # also removes its filters).  The kernel's view (/proc/PID/status) is what is checked.
+# Then as the systemd units run them (deploy/systemd): edgeprobe-pcap and edgeprobe-bpf
+# started as nobody from the start, with only the units' AmbientCapabilities (setpriv),
+# must attach, measure the same 3 connections and exit cleanly.
 #
 # Usage: privdrop.sh EDGEPROBE_PCAP EDGEPROBE_BPF|none EDGEPROBE|none WORKDIR  (77 without root)
 set -u
@@ -25,13 +28,14 @@ printf '192.0.2.2,192.0.2.2,64540,Client\n' > "$OUT/asn.csv"
 http_server $NS_S 192.0.2.1 "$OUT" $NS_C f
 common=(--asn-db "$OUT/asn.csv" --local-net 192.0.2.1/32 --user nobody)
 
-check() { # name cmd... ; sets nothing, dies on failure
-	local name=$1 want_caps=$2
+check() { # name want_caps cmd... ; sets nothing, dies on failure
+	local name=$1 want_caps=$2 ready="running as nobody"
 	shift 2
+	case $name in unit-*) ready="capturing on\|attached to" ;; esac
 	ip netns exec $NS_S "$@" --json-out "$OUT/$name.json" 2>"$OUT/$name.log" &
 	local pid=$! i
-	for i in $(seq 150); do grep -q "running as nobody" "$OUT/$name.log" && break; sleep 0.1; done
-	grep -q "running as nobody" "$OUT/$name.log" || die "$name did not drop privileges: $(tail -5 "$OUT/$name.log")"
+	for i in $(seq 300); do grep -q "$ready" "$OUT/$name.log" && break; sleep 0.1; done
+	grep -q "$ready" "$OUT/$name.log" || die "$name did not start as expected: $(tail -5 "$OUT/$name.log")"
 	local uid caps
 	uid=$(awk '/^Uid:/ {print $2, $3, $4, $5}' /proc/$pid/status)
 	caps=$(awk '/^CapEff:/ {print $2}' /proc/$pid/status)
@@ -63,4 +67,22 @@ if [ "$BPF" != none ] && [ -x "$BPF" ]; then
 	check bpf 0000000000001000 "$BPF" --iface eppd$$ "${common[@]}"
 	ip netns exec $NS_S tc filter show dev eppd$$ ingress | grep -q . && die "bpf: filters left after SIGTERM as nobody"
 	echo "ok: bpf: its filters were removed at exit with the one capability it kept"
+fi
+
+# As the units run them: nobody from the start, only the ambient capabilities of
+# edgeprobe-pcap.service (NET_RAW, NET_ADMIN) and edgeprobe-bpf.service (BPF, PERFMON,
+# NET_ADMIN).  setpriv execs the probe, so $! is the probe itself.
+unit() { # caps(setpriv list): the command prefix in U
+	U=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,$1
+		--ambient-caps=-all,$1 --bounding-set=-all,$1)
+}
+ucommon=(--asn-db "$OUT/asn.csv" --local-net 192.0.2.1/32)
+chmod 0777 "$OUT" # the units write --json-out into their LogsDirectory, owned by the user
+unit +net_raw,+net_admin
+check unit-pcap 0000000000003000 "${U[@]}" "$PCAPP" --iface eppd$$ "${ucommon[@]}"
+if [ "$BPF" != none ] && [ -x "$BPF" ]; then
+	unit +bpf,+perfmon,+net_admin
+	check unit-bpf 000000c000001000 "${U[@]}" "$BPF" --iface eppd$$ "${ucommon[@]}"
+	ip netns exec $NS_S tc filter show dev eppd$$ ingress | grep -q . && die "unit-bpf: filters left after SIGTERM"
+	echo "ok: unit-bpf: started as nobody with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN only, filters removed at exit"
 fi
