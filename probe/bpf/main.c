@@ -264,6 +264,10 @@ int main(int argc, char **argv)
 	char err[512] = "";
 	int ret;
 
+	/* Before anything slow: a rotation or reload asked during start-up must not kill. */
+	signal(SIGHUP, on_hup);
+	signal(SIGUSR1, on_usr1);
+
 	memset(&p, 0, sizeof(p));
 	memset(&wn, 0, sizeof(wn));
 	ep_probe_opts_defaults(&po);
@@ -387,8 +391,6 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_hup);
-	signal(SIGUSR1, on_usr1);
 	interval = (uint64_t)po.interval_ms * 1000000ull;
 	start = ep_wall_ns();
 	start -= start % interval;

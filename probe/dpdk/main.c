@@ -171,6 +171,10 @@ int main(int argc, char **argv)
 	char err[512] = "";
 	uint64_t last_stats, started, last_rebase;
 
+	/* Before anything slow: a rotation or reload asked during start-up must not kill. */
+	signal(SIGHUP, on_hup);
+	signal(SIGUSR1, on_usr1);
+
 	memset(&x, 0, sizeof(x));
 	memset(&probe, 0, sizeof(probe));
 	for (i = 1; i < argc; i++)
@@ -341,8 +345,6 @@ int main(int argc, char **argv)
 		goto fail;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_hup);
-	signal(SIGUSR1, on_usr1);
 	for (i = 0; i < dp.nworkers; i++)
 		rte_eal_remote_launch(ep_dpdk_worker_main, &dp.workers[i], dp.workers[i].lcore);
 

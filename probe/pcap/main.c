@@ -585,6 +585,10 @@ int main(int argc, char **argv)
 	int ret = 1;
 	struct src s;
 
+	/* Before anything slow: a rotation or reload asked during start-up must not kill. */
+	signal(SIGHUP, on_hup);
+	signal(SIGUSR1, on_usr1);
+
 	memset(&s, 0, sizeof(s));
 	ep_probe_opts_defaults(&po);
 	ret = ep_probe_parse_args(argc, argv, own, sizeof(own) / sizeof(own[0]), own_opt, &a, &po,
@@ -629,8 +633,6 @@ int main(int argc, char **argv)
 		goto cleanup;
 	g_src = &s;
 	s.po = &po;
-	signal(SIGHUP, on_hup);
-	signal(SIGUSR1, on_usr1);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if (a.iface)
