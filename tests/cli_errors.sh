@@ -33,6 +33,10 @@ expect 1 "--read -: truncated dump file" sh -c "exec \"\$0\" --read - --asn-db n
 expect 1 "--read /nonexistent/trace.pcap" "$PROBE" --read /nonexistent/trace.pcap --asn-db none
 expect 1 "$OUT/bad.pcap" "$PROBE" --read "$OUT/bad.pcap" --asn-db none
 expect 1 "$OUT/bad.csv:2: bad ASN 'x'" "$PROBE" --read "$OUT/empty.pcap" --asn-db "$OUT/bad.csv"
+printf '1.0.0.0,1.0.0.255,AU\n1.0.1.0,1.0.3.255,XK\n' > "$OUT/bad-cc.csv"
+printf '1.0.0.0,1.0.0.255,13335,A\n' > "$OUT/good.csv"
+expect 1 "$OUT/bad-cc.csv:2: 'XK' is not an ISO 3166-1 alpha-2 country code" \
+	"$PROBE" --read "$OUT/empty.pcap" --asn-db "$OUT/good.csv,$OUT/bad-cc.csv"
 expect 2 "--interval-ms: '0'" "$PROBE" --read x --interval-ms 0
 expect 2 "--max-flows: 'lots'" "$PROBE" --read x --max-flows lots
 expect 2 "unknown option" "$PROBE" --read x --frobnicate

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* test_asn.c - ASN loaders (CSV, numeric CSV, pfx2as), longest-prefix match, bad lines. */
+/*
+ * test_asn.c - ASN loaders (CSV, numeric CSV, pfx2as), country files and their join
+ * with the ASN ranges, longest-prefix match, bad lines, ISO 3166 codes.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
@@ -7,6 +10,7 @@
 
 #include "asn_map.h"
 #include "check.h"
+#include "country.h"
 #include "netset.h"
 
 static char dir[] = "/tmp/ep_asn_test_XXXXXX";
@@ -180,6 +184,14 @@ static void test_bad_files(void)
 	expect_error("10.0.0.1\t8\t5\n", "b9.pfx2as", 1, "prefix 10.0.0.1/8 has host bits set");
 	expect_error("10.0.0.0\t8\n", "b10.pfx2as", 1, "expected 3 tab-separated fields");
 	expect_error("10.0.0.0\t8\tx\n", "b11.pfx2as", 1, "bad origin AS");
+	expect_error("1.0.0.0,1.0.0.255,DE\n1.0.1.0,1.0.1.255,XX\n", "c1.csv", 2,
+		     "'XX' is not an ISO 3166-1 alpha-2 country code");
+	expect_error("1.0.0.0,1.0.0.255,DE\n1.0.1.0,1.0.1.255,de\n", "c2.csv", 2,
+		     "'de' is not an ISO 3166-1 alpha-2 country code");
+	expect_error("1.0.0.0,1.0.0.255,DE\n1.0.1.0,1.0.1.255,DE,x\n", "c3.csv", 2,
+		     "expected 3 fields");
+	expect_error("1.0.0.0,1.0.0.255,DE\n1.0.2.0,1.0.1.255,FR\n", "c4.csv", 2,
+		     "last address is below the first");
 	CHECK_EQ(ep_asn_map_load(missing, &m, err, sizeof(err)), -ENOENT);
 	CHECK(strstr(err, "/nonexistent/asn.csv") != NULL);
 }
@@ -200,10 +212,110 @@ static void test_netset(void)
 	CHECK(strstr(err, "192.0.2.0/33") != NULL);
 }
 
+static uint16_t cc_of(const char *a)
+{
+	return ep_cc_parse(a, strlen(a));
+}
+
+/* The country of addr in m as two letters ("" for none), with its ASN into *asn. */
+static const char *look_cc(const struct ep_asn_map *m, const char *addr, uint32_t *asn)
+{
+	static char out[3];
+	uint8_t b[16] = {0};
+	int fam = strchr(addr, ':') ? 6 : 4;
+	uint16_t cc = 0xffff;
+
+	inet_pton(fam == 4 ? AF_INET : AF_INET6, addr, b);
+	*asn = ep_asn_map_lookup_cc(m, fam, b, NULL, &cc);
+	return ep_cc_str(cc, out);
+}
+
+static void test_country_codes(void)
+{
+	char s[3];
+
+	CHECK_EQ(ep_cc_parse("AA", 2), 0); /* not assigned */
+	CHECK_EQ(ep_cc_parse("ZZ", 2), 0);
+	CHECK_EQ(ep_cc_parse("de", 2), 0);
+	CHECK_EQ(ep_cc_parse("DEU", 3), 0);
+	CHECK_EQ(ep_cc_parse("D", 1), 0);
+	CHECK_EQ(ep_cc_parse("AD", 2), 4);   /* A=0, D=3: 0 * 26 + 3 + 1 */
+	CHECK_EQ(ep_cc_parse("ZW", 2), 25 * 26 + 22 + 1);
+	CHECK(strcmp(ep_cc_str(cc_of("DE"), s), "DE") == 0);
+	CHECK(strcmp(ep_cc_str(0, s), "") == 0);
+	CHECK(strcmp(ep_cc_name(cc_of("DE")), "Germany") == 0);
+	CHECK(strcmp(ep_cc_name(0), "") == 0);
+	CHECK(ep_ncountries >= 249);
+	for (unsigned i = 0; i < ep_ncountries; i++) { /* every code round-trips */
+		uint16_t cc = ep_cc_parse(ep_countries[i].alpha2, 2);
+
+		if (!cc || strcmp(ep_cc_str(cc, s), ep_countries[i].alpha2) != 0)
+			CHECK(!"a code does not round-trip");
+	}
+}
+
+/*
+ * ASN ranges joined with country ranges: an ASN range across two countries splits,
+ * a country range without an ASN gives AS 0 with its country, an ASN range
+ * without a country keeps its ASN with none; lookups, prefixes and counts agree.
+ */
+static void test_countries(void)
+{
+	const char *f[5] = {
+		write_file("asn4.csv", "10.0.0.0,10.0.255.255,64500,Two Lands\n"
+				       "10.1.0.0,10.1.0.255,64501,Nowhere\n"
+				       "10.2.0.0,10.2.0.255,64502,Inner\n"),
+		write_file("cc4.csv", "10.0.0.0,10.0.127.255,DE\n"
+				      "10.0.128.0,10.0.255.255,FR\n"
+				      "10.3.0.0,10.3.0.255,JP\n"
+				      "10.2.0.0,10.2.255.255,BR\n"),
+		write_file("asn6.csv", "2001:db8::,2001:db8:ffff:ffff:ffff:ffff:ffff:ffff,64496,Doc\n"),
+		write_file("cc6.csv", "2001:db8:8000::,2001:db8:ffff:ffff:ffff:ffff:ffff:ffff,NL\n"),
+		NULL};
+	struct ep_asn_map *m;
+	struct ep_asn_map_info info;
+	char err[256];
+	uint32_t asn;
+
+	CHECK_EQ(ep_asn_map_load(f, &m, err, sizeof(err)), 0);
+	if (!m)
+		return;
+	CHECK(strcmp(look_cc(m, "10.0.0.1", &asn), "DE") == 0 && asn == 64500);
+	CHECK(strcmp(look_cc(m, "10.0.127.255", &asn), "DE") == 0 && asn == 64500);
+	CHECK(strcmp(look_cc(m, "10.0.128.0", &asn), "FR") == 0 && asn == 64500);
+	CHECK(strcmp(look_cc(m, "10.0.255.255", &asn), "FR") == 0 && asn == 64500);
+	CHECK(strcmp(look_cc(m, "10.1.0.7", &asn), "") == 0 && asn == 64501);
+	CHECK(strcmp(look_cc(m, "10.2.0.9", &asn), "BR") == 0 && asn == 64502);
+	CHECK(strcmp(look_cc(m, "10.2.1.0", &asn), "BR") == 0 && asn == 0);
+	CHECK(strcmp(look_cc(m, "10.3.0.1", &asn), "JP") == 0 && asn == 0);
+	CHECK(strcmp(look_cc(m, "10.4.0.1", &asn), "") == 0 && asn == 0);
+	CHECK(strcmp(look_cc(m, "2001:db8::1", &asn), "") == 0 && asn == 64496);
+	CHECK(strcmp(look_cc(m, "2001:db8:8000::1", &asn), "NL") == 0 && asn == 64496);
+	CHECK(strcmp(ep_asn_map_org(m, 64500), "Two Lands") == 0);
+	ep_asn_map_info(m, &info);
+	CHECK_EQ(info.lines, 4);
+	CHECK_EQ(info.cc_lines, 5);
+	CHECK_EQ(info.countries, 5);
+	/* DE, FR | none | BR+64502, BR alone | JP */
+	CHECK_EQ(info.intervals4, 6);
+	CHECK_EQ(info.intervals6, 2);
+	{
+		struct pfx_check pc = {m, 4, 0, 0, 0};
+
+		/* Prefixes still give the ASN; AS 0 ranges (country only) are not prefixes. */
+		CHECK_EQ(ep_asn_map_prefixes(m, 4, check_prefix, &pc), 0);
+		CHECK_EQ(pc.bad, 0);
+		CHECK_EQ(pc.v4_addrs, 65536 + 256 + 256);
+	}
+	ep_asn_map_free(m);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
 		return 1;
+	test_country_codes();
+	test_countries();
 	test_csv();
 	test_pfx2as_and_numeric();
 	test_bad_files();

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * asn_map.h - IP prefix -> (ASN, organisation) map with longest-prefix match
- * for IPv4 and IPv6.
+ * asn_map.h - IP prefix -> (ASN, organisation, country) map with longest-prefix
+ * match for IPv4 and IPv6.
  *
  * Loads the ip-location-db CSV layout (first_ip,last_ip,asn,org; dotted or
- * numeric IPv4, IPv6) and CAIDA's RouteViews pfx2as layout
- * (prefix<TAB>length<TAB>asn).  Ranges are split into CIDR prefixes, and the
- * prefixes flattened into sorted disjoint intervals where the longest prefix
- * wins, so a lookup is one binary search (IPv4: narrowed by a 64Ki index).
+ * numeric IPv4, IPv6), CAIDA's RouteViews pfx2as layout
+ * (prefix<TAB>length<TAB>asn) and ip-location-db's country layout
+ * (first_ip,last_ip,CC: asn-country, geo-whois-asn-country), detected per file.
+ * Ranges are split into CIDR prefixes, and the prefixes flattened into sorted
+ * disjoint intervals where the longest prefix wins; with country files, the
+ * ASN and country intervals are joined (an ASN range that spans countries is
+ * split), so a lookup is one binary search (IPv4: narrowed by a 64Ki index).
  */
 #ifndef EP_ASN_MAP_H
 #define EP_ASN_MAP_H
@@ -45,6 +48,10 @@ void ep_asn_map_free(struct ep_asn_map *m);
 uint32_t ep_asn_map_lookup(const struct ep_asn_map *m, int family, const uint8_t *addr,
 			   const char **org);
 
+/* The same, with the country (country.h) into cc: EP_CC_NONE when unknown. */
+uint32_t ep_asn_map_lookup_cc(const struct ep_asn_map *m, int family, const uint8_t *addr,
+			      const char **org, uint16_t *cc);
+
 /* The organisation recorded for asn, or "" */
 const char *ep_asn_map_org(const struct ep_asn_map *m, uint32_t asn);
 
@@ -68,6 +75,9 @@ struct ep_asn_map_info {
 	size_t intervals4, intervals6;
 	size_t asns;
 	size_t bytes;
+	size_t cc_lines;                   /* lines of country files */
+	size_t cc_prefixes4, cc_prefixes6; /* their prefixes */
+	size_t countries;                  /* distinct countries in them */
 };
 void ep_asn_map_info(const struct ep_asn_map *m, struct ep_asn_map_info *info);
 
