@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "alert_int.h"
+#include "isotime.h"
 #include "json_out.h"
 
 const char *const ep_alert_state_names[4] = {"normal", "pending", "firing", "resolved"};
@@ -18,13 +18,9 @@ const char *const ep_alert_state_names[4] = {"normal", "pending", "firing", "res
 
 static void write_time(FILE *fp, uint64_t ns)
 {
-	time_t t = (time_t)(ns / NS_PER_S);
-	struct tm tm;
-	char buf[40];
+	char buf[EP_ISO_TIME_LEN];
 
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(fp, "\"%s.%03uZ\"", buf, (unsigned)(ns % NS_PER_S / 1000000));
+	fprintf(fp, "\"%s\"", ep_iso_time(ns, 1, buf));
 }
 
 static void write_num(FILE *fp, double v)

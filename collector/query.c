@@ -11,10 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
+
+#include "isotime.h"
 
 #ifndef EP_VERSION
 #define EP_VERSION "0.0.0"
@@ -372,18 +373,13 @@ int main(int argc, char **argv)
 			json_array_foreach(json_object_get(j, "points"), i, pt) {
 				double t = json_number_value(json_array_get(pt, 0));
 				json_t *v = json_array_get(pt, 1);
-				time_t sec = (time_t)(t / 1e9);
-				struct tm tm;
-				char ts[40];
+				char ts[EP_ISO_TIME_LEN];
 
-				gmtime_r(&sec, &tm);
-				strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+				ep_iso_time((uint64_t)t, 1, ts);
 				if (json_is_null(v))
-					printf("%s.%03dZ %12s %10.0f\n", ts,
-					       (int)((uint64_t)t / 1000000 % 1000), "-", 0.0);
+					printf("%s %12s %10.0f\n", ts, "-", 0.0);
 				else
-					printf("%s.%03dZ %12.*f %10.0f\n", ts,
-					       (int)((uint64_t)t / 1000000 % 1000), rate ? 4 : 1,
+					printf("%s %12.*f %10.0f\n", ts, rate ? 4 : 1,
 					       rate ? 100 * json_number_value(v)
 						    : json_number_value(v) / 1000.0,
 					       json_number_value(json_array_get(pt, 2)));
@@ -468,14 +464,11 @@ int main(int argc, char **argv)
 				double scale = unit && !strcmp(unit, "us") ? 1000.0
 					       : unit && !strcmp(unit, "ratio") ? 0.01 : 1.0;
 				json_t *base = json_object_get(a, "baseline");
-				char asn_s[16] = "-", ts[32];
-				time_t t = (time_t)(num(a, "since_ns") / 1e9);
-				struct tm tm;
+				char asn_s[16] = "-", ts[EP_ISO_TIME_LEN];
 
 				if (json_object_get(a, "asn"))
 					snprintf(asn_s, sizeof(asn_s), "AS%.0f", num(a, "asn"));
-				gmtime_r(&t, &tm);
-				strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+				ep_iso_time((uint64_t)num(a, "since_ns"), 0, ts);
 				printf("%-8s %-24.24s %-10s %-16.16s %12.3f ",
 				       json_string_value(json_object_get(a, "state")),
 				       json_string_value(json_object_get(a, "rule")), asn_s,

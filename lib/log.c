@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "isotime.h"
 #include "log.h"
 
 enum ep_log_level ep_log_max = EP_LOG_INFO;
@@ -12,16 +13,15 @@ void ep_log(enum ep_log_level lvl, const char *fmt, ...)
 {
 	static const char *const names[] = {"error", "warn", "info", "debug"};
 	struct timespec ts;
-	struct tm tm;
-	char when[32];
+	char when[EP_ISO_TIME_LEN];
 	va_list ap;
 
 	if (lvl > ep_log_max)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ldZ %s: ", when, ts.tv_nsec / 1000000, names[lvl]);
+	fprintf(stderr, "%s %s: ",
+		ep_iso_time((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, 1, when),
+		names[lvl]);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
