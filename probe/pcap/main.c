@@ -203,7 +203,10 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	if (a.iface)
 		ep_log_info("capturing on %s (probe %s)", a.iface, s.probe.probe_id);
-	ret = (a.file ? ep_pcap_run_file(&s, a.file, a.filter, a.loops) : ep_pcap_run_live(&s)) < 0 ? 1 : 0;
+	if (a.file)
+		ret = ep_pcap_run_file(&s, a.file, a.filter, a.loops) < 0 ? 1 : 0;
+	else
+		ret = ep_pcap_run_live(&s) < 0 ? 1 : 0;
 	if (ep_probe_finish(&s.probe) < 0) {
 		ep_log_err("--json-out: write error");
 		ret = 1;
