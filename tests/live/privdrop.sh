@@ -32,7 +32,7 @@ check() { # name want_caps cmd... ; sets nothing, dies on failure
 	local name=$1 want_caps=$2 ready="running as nobody"
 	shift 2
 	case $name in unit-*) ready="capturing on\|attached to" ;; esac
-	ip netns exec $NS_S "$@" --json-out "$OUT/$name.json" 2>"$OUT/$name.log" &
+	ip netns exec $NS_S "$@" --json-out "${JDIR:-$OUT}/$name.json" 2>"$OUT/$name.log" &
 	local pid=$! i
 	for i in $(seq 300); do grep -q "$ready" "$OUT/$name.log" && break; sleep 0.1; done
 	grep -q "$ready" "$OUT/$name.log" || die "$name did not start as expected: $(tail -5 "$OUT/$name.log")"
@@ -46,7 +46,7 @@ check() { # name want_caps cmd... ; sets nothing, dies on failure
 	sleep 0.5
 	kill -TERM $pid
 	wait $pid || die "$name exited with an error after dropping privileges: $(tail -3 "$OUT/$name.log")"
-	python3 - "$OUT/$name.json" "$name" "$caps" <<'PY' || exit 1
+	python3 - "${JDIR:-$OUT}/$name.json" "$name" "$caps" <<'PY' || exit 1
 import json, sys
 s = [json.loads(l) for l in open(sys.argv[1])][-1]
 a = {x["asn"]: x for x in s["asns"]}.get(64540)
@@ -76,8 +76,13 @@ unit() { # caps(setpriv list): the command prefix in U
 	U=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,$1
 		--ambient-caps=-all,$1 --bounding-set=-all,$1)
 }
-ucommon=(--asn-db "$OUT/asn.csv" --local-net 192.0.2.1/32)
-chmod 0777 "$OUT" # the units write --json-out into their LogsDirectory, owned by the user
+# Their files in a directory of their own that the user can reach (the work directory may
+# sit under one that only root can enter), as the units' LogsDirectory is.
+JDIR=$(mktemp -d /tmp/ep-privdrop-XXXXXX) || die "mktemp"
+chmod 0777 "$JDIR"
+cp "$OUT/asn.csv" "$JDIR/asn.csv" && chmod 0644 "$JDIR/asn.csv"
+trap 'rm -rf "$JDIR"; live_cleanup' EXIT
+ucommon=(--asn-db "$JDIR/asn.csv" --local-net 192.0.2.1/32)
 unit +net_raw,+net_admin
 check unit-pcap 0000000000003000 "${U[@]}" "$PCAPP" --iface eppd$$ "${ucommon[@]}"
 if [ "$BPF" != none ] && [ -x "$BPF" ]; then
