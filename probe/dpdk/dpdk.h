@@ -23,6 +23,7 @@
 #define MAX_WORKERS 16
 #define MAX_WORKER_QUEUES 16
 #define SLOTS_PER_WORKER 16
+#define MAX_XSK 64 /* AF_XDP sockets whose ring-full drops are counted */
 #define SET_BINS 65536 /* histogram buckets a hand-off set holds at first (grows) */
 #define NB_RXD 4096 /* per queue: ~2 ms of a 10 Mpps burst while a worker is descheduled */
 #define IDLE_ROUNDS 256 /* consecutive empty poll rounds that make a worker idle */
@@ -116,6 +117,8 @@ struct ep_dpdk {
 	int ts_dynoff;
 	uint64_t tsc_hz, tsc_base, wall_base_ns;
 	struct port_clock port_clocks[RTE_MAX_ETHPORTS];
+	int xsk_fds[MAX_XSK];            /* the af_xdp PMD's sockets (xsk.c) */
+	int nxsk;
 };
 
 /* Nanoseconds from TSC value then to now; 0 when then is later (another core's read). */
@@ -135,6 +138,12 @@ int ep_dpdk_port_setup(struct ep_dpdk *dp, uint16_t port, struct rte_mempool *po
 		       uint16_t *ts_mult, uint8_t *devclock);
 /* A new device clock reading (main lcore, every second). @return 0 or < 0. */
 int ep_dpdk_devclock_rebase(struct ep_dpdk *dp, uint16_t port, int first);
+
+/* xsk.c */
+/* Find the AF_XDP sockets the af_xdp PMD opened.  @return how many, or -errno. */
+int ep_dpdk_xsk_find(struct ep_dpdk *dp);
+/* Packets dropped so far because their sockets' RX rings were full (not in imissed). */
+uint64_t ep_dpdk_xsk_ring_full(const struct ep_dpdk *dp);
 
 /* worker.c */
 /* The tracker's window callback (ctx: the worker). */

@@ -54,6 +54,8 @@ void ep_dpdk_sum_stats(struct exporter_state *x, uint64_t *out)
 			out[EP_ST_src_ifdrops] += ps.ierrors;
 		}
 	}
+	if (x->dp->nxsk) /* not in the af_xdp PMD's imissed (DPDK 22.11) */
+		out[EP_ST_src_drops] += ep_dpdk_xsk_ring_full(x->dp);
 	out[EP_ST_windows] = x->windows;
 }
 

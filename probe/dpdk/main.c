@@ -320,6 +320,8 @@ int main(int argc, char **argv)
 			w->nq++;
 		}
 	}
+	if (ep_dpdk_xsk_find(&dp) > 0)
+		ep_log_info("%d AF_XDP sockets: RX-ring-full drops counted in src_drops", dp.nxsk);
 	ep_log_info("%d workers; windows on the %s clock", dp.nworkers,
 		    packet_clock ? "ports' RX timestamp" : "TSC (wall)");
 	for (i = 0; i < dp.nworkers; i++) {
