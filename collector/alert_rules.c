@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "alert_rules.h"
+#include "ini_text.h"
 #include "api.h"
 
 #define RULES_FILE_MAX (1 << 20)
@@ -18,10 +19,7 @@ enum { K_MARGIN, K_ABOVE, K__RAW };
 
 struct parse {
 	const char *path;
-	const char *text;     /* the reader's position */
-	unsigned line;        /* of the line last read */
-	unsigned sect_line;   /* of the newest [section] header */
-	unsigned nsect;       /* [section] headers read */
+	struct ep_ini_text in; /* the text, its line and section counts */
 	unsigned cur_sect;    /* the header the current rule started at */
 	struct ep_alert_rules *out;
 	struct ep_alert_rule *cur;
@@ -81,36 +79,6 @@ static int failf(struct parse *p, unsigned line, const char *fmt, const char *a,
 	snprintf(p->err, p->errlen, "%s:%u: %s", p->path, line, msg);
 	p->failed = 1;
 	return 0;
-}
-
-/* inih's reader: one line of text per call, counted. */
-static char *read_line(char *str, int num, void *stream)
-{
-	struct parse *p = stream;
-	const char *nl;
-	size_t n;
-
-	if (!*p->text)
-		return NULL;
-	nl = strchr(p->text, '\n');
-	n = nl ? (size_t)(nl - p->text) + 1 : strlen(p->text);
-	if (n > (size_t)num - 1)
-		n = (size_t)num - 1;
-	memcpy(str, p->text, n);
-	str[n] = '\0';
-	p->text += n;
-	p->line++;
-	{
-		const char *s = str;
-
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (*s == '[') {
-			p->sect_line = p->line;
-			p->nsect++;
-		}
-	}
-	return str;
 }
 
 static int parse_double(const char *s, double *out)
@@ -187,7 +155,7 @@ static int set_metric(struct parse *p, struct ep_alert_rule *r, const char *v)
 		if (strlen(metric_names[m]) == n && !strncmp(v, metric_names[m], n))
 			break;
 	if (m == EP_AM__COUNT)
-		return failf(p, p->line,
+		return failf(p, p->in.line,
 			     "unknown metric '%s' (rtt_hs:pNN, rtt_data:pNN, retx_rate, probe_silent, "
 			     "msg_loss, src_drops, evictions)%s", v, "");
 	r->metric = (enum ep_alert_metric)m;
@@ -196,11 +164,11 @@ static int set_metric(struct parse *p, struct ep_alert_rule *r, const char *v)
 
 		if (!colon || colon[1] != 'p' || parse_double(colon + 2, &q) < 0 || !(q > 0) ||
 		    q > 100)
-			return failf(p, p->line, "metric '%s' needs a quantile, e.g. %s:p90", v,
+			return failf(p, p->in.line, "metric '%s' needs a quantile, e.g. %s:p90", v,
 				     metric_names[m]);
 		r->q = q / 100.0;
 	} else if (colon) {
-		return failf(p, p->line, "metric '%s' takes no quantile%s", v, "");
+		return failf(p, p->in.line, "metric '%s' takes no quantile%s", v, "");
 	}
 	if (is_health(r->metric))
 		r->scope = EP_AS_PROBE;
@@ -263,24 +231,24 @@ static int handler(void *user, const char *section, const char *name, const char
 	if (p->failed)
 		return 0;
 	if (!section[0])
-		return failf(p, p->line, "'%s' outside a [rule] section%s", name, "");
-	if (!p->cur || p->cur_sect != p->nsect) {
+		return failf(p, p->in.line, "'%s' outside a [rule] section%s", name, "");
+	if (!p->cur || p->cur_sect != p->in.nsect) {
 		const char *s;
 
 		if (!finish(p))
 			return 0;
 		if (strlen(section) > EP_ALERT_NAME_MAX)
-			return failf(p, p->sect_line, "rule name '%s' is longer than 63 characters%s",
+			return failf(p, p->in.sect_line, "rule name '%s' is longer than 63 characters%s",
 				     section, "");
 		for (s = section; *s; s++)
 			if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
-				return failf(p, p->sect_line, "rule name '%s': letters, digits, '_', "
+				return failf(p, p->in.sect_line, "rule name '%s': letters, digits, '_', "
 					     "'-' and '.' only%s", section, "");
 		for (i = 0; i < p->out->n; i++)
 			if (!strcmp(p->out->r[i].name, section))
-				return failf(p, p->sect_line, "rule '%s' is defined twice%s", section, "");
+				return failf(p, p->in.sect_line, "rule '%s' is defined twice%s", section, "");
 		if (p->out->n == EP_ALERT_RULES_MAX)
-			return failf(p, p->sect_line, "more than 64 rules%s%s", "", "");
+			return failf(p, p->in.sect_line, "more than 64 rules%s%s", "", "");
 		r = &p->out->r[p->out->n++];
 		memset(r, 0, sizeof(*r));
 		snprintf(r->name, sizeof(r->name), "%s", section);
@@ -291,9 +259,9 @@ static int handler(void *user, const char *section, const char *name, const char
 		r->pending = 2;
 		r->resolve = 5;
 		snprintf(r->severity, sizeof(r->severity), "warning");
-		r->line = p->sect_line;
+		r->line = p->in.sect_line;
 		p->cur = r;
-		p->cur_sect = p->nsect;
+		p->cur_sect = p->in.nsect;
 		p->have_metric = 0;
 		memset(p->raw, 0, sizeof(p->raw));
 	}
@@ -307,13 +275,13 @@ static int handler(void *user, const char *section, const char *name, const char
 			r->scope = p->have_metric && is_health(r->metric) ? EP_AS_PROBE
 									 : EP_AS_PROBE_ASN;
 		else
-			return failf(p, p->line, "bad scope '%s' (asn, probe)%s", value, "");
+			return failf(p, p->in.line, "bad scope '%s' (asn, probe)%s", value, "");
 		return 1;
 	}
 	if (!strcmp(name, "over")) {
 		if (ep_parse_duration(value, &u) < 0 || u % 1000000000ull || u == 0 ||
 		    u > EP_ALERT_OVER_MAX_S * 1000000000ull)
-			return failf(p, p->line, "bad over '%s' (whole seconds, 1s to 60s)%s", value,
+			return failf(p, p->in.line, "bad over '%s' (whole seconds, 1s to 60s)%s", value,
 				     "");
 		r->over = (uint32_t)(u / 1000000000ull);
 		return 1;
@@ -325,40 +293,40 @@ static int handler(void *user, const char *section, const char *name, const char
 		}
 		if (ep_parse_duration(value, &u) < 0 || u < 1000000000ull ||
 		    u > 86400ull * 1000000000ull)
-			return failf(p, p->line, "bad baseline '%s' (a span such as 1h, up to 1d, or "
+			return failf(p, p->in.line, "bad baseline '%s' (a span such as 1h, up to 1d, or "
 				     "none)%s", value, "");
 		r->baseline_ns = u;
 		return 1;
 	}
 	if (!strcmp(name, "offset")) {
 		if (ep_parse_duration(value, &u) < 0 || u > 7 * 86400ull * 1000000000ull)
-			return failf(p, p->line, "bad offset '%s' (a span up to 7d, e.g. 1d: the same "
+			return failf(p, p->in.line, "bad offset '%s' (a span up to 7d, e.g. 1d: the same "
 				     "time yesterday)%s", value, "");
 		r->offset_ns = u;
 		return 1;
 	}
 	if (!strcmp(name, "ratio")) {
 		if (parse_double(value, &r->ratio) < 0 || r->ratio < 1.0 || r->ratio > 1000)
-			return failf(p, p->line, "bad ratio '%s' (1 to 1000)%s", value, "");
+			return failf(p, p->in.line, "bad ratio '%s' (1 to 1000)%s", value, "");
 		return 1;
 	}
 	if (!strcmp(name, "margin") || !strcmp(name, "above")) {
 		int k = name[0] == 'm' ? K_MARGIN : K_ABOVE;
 
 		if (strlen(value) >= sizeof(p->raw[k]) || !value[0])
-			return failf(p, p->line, "bad %s '%s'", name, value);
+			return failf(p, p->in.line, "bad %s '%s'", name, value);
 		snprintf(p->raw[k], sizeof(p->raw[k]), "%s", value);
-		p->raw_line[k] = p->line;
+		p->raw_line[k] = p->in.line;
 		return 1;
 	}
 	if (!strcmp(name, "min_samples")) {
 		if (parse_u64(value, 1000000000ull, &r->min_samples) < 0)
-			return failf(p, p->line, "bad min_samples '%s'%s", value, "");
+			return failf(p, p->in.line, "bad min_samples '%s'%s", value, "");
 		return 1;
 	}
 	if (!strcmp(name, "pending") || !strcmp(name, "resolve")) {
 		if (parse_u64(value, 3600, &u) < 0 || (name[0] == 'r' && u == 0))
-			return failf(p, p->line, "bad %s '%s' (windows: 0 to 3600; resolve >= 1)", name,
+			return failf(p, p->in.line, "bad %s '%s' (windows: 0 to 3600; resolve >= 1)", name,
 				     value);
 		if (name[0] == 'p')
 			r->pending = (uint32_t)u;
@@ -370,25 +338,25 @@ static int handler(void *user, const char *section, const char *name, const char
 		const char *s;
 
 		if (!value[0] || strlen(value) >= sizeof(r->severity))
-			return failf(p, p->line, "bad severity '%s'%s", value, "");
+			return failf(p, p->in.line, "bad severity '%s'%s", value, "");
 		for (s = value; *s; s++)
 			if (!isalnum((unsigned char)*s) && *s != '_')
-				return failf(p, p->line, "bad severity '%s' (a word)%s", value, "");
+				return failf(p, p->in.line, "bad severity '%s' (a word)%s", value, "");
 		snprintf(r->severity, sizeof(r->severity), "%s", value);
 		return 1;
 	}
-	return failf(p, p->line, "unknown key '%s' (metric, scope, over, baseline, offset, ratio, "
+	return failf(p, p->in.line, "unknown key '%s' (metric, scope, over, baseline, offset, ratio, "
 		     "margin, above, min_samples, pending, resolve, severity)%s", name, "");
 }
 
 int ep_alert_rules_parse(const char *text, const char *path, struct ep_alert_rules *out,
 			 char *err, size_t errlen)
 {
-	struct parse p = {.path = path, .text = text, .out = out, .err = err, .errlen = errlen};
+	struct parse p = {.path = path, .in = {.text = text}, .out = out, .err = err, .errlen = errlen};
 	int ret;
 
 	out->n = 0;
-	ret = ini_parse_stream(read_line, &p, handler, &p);
+	ret = ini_parse_stream(ep_ini_read_line, &p.in, handler, &p);
 	if (!p.failed && ret > 0)
 		failf(&p, (unsigned)ret, "not an INI line (expected [rule] or key = value)%s%s", "",
 		      "");
@@ -399,35 +367,11 @@ int ep_alert_rules_parse(const char *text, const char *path, struct ep_alert_rul
 
 int ep_alert_rules_load(const char *path, struct ep_alert_rules *out, char *err, size_t errlen)
 {
-	FILE *fp = fopen(path, "r");
 	char *text;
-	size_t n;
-	int ret;
+	int ret = ep_ini_read_file(path, RULES_FILE_MAX, &text, err, errlen);
 
-	if (!fp) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (ret < 0)
 		return ret;
-	}
-	text = malloc(RULES_FILE_MAX + 1);
-	if (!text) {
-		fclose(fp);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	n = fread(text, 1, RULES_FILE_MAX + 1, fp);
-	fclose(fp);
-	if (n > RULES_FILE_MAX) {
-		free(text);
-		snprintf(err, errlen, "%s: larger than 1 MiB", path);
-		return -EINVAL;
-	}
-	text[n] = '\0';
-	if (memchr(text, '\0', n)) {
-		free(text);
-		snprintf(err, errlen, "%s: not a text file (a NUL byte)", path);
-		return -EINVAL;
-	}
 	ret = ep_alert_rules_parse(text, path, out, err, errlen);
 	free(text);
 	return ret;
