@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* pcapfile.c - open a classic pcap file; refill the block buffer; bad records. */
+/* pcapfile.c - open a classic pcap or pcapng file; refill the block buffer; bad records. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,8 +13,7 @@
 #define MAGIC_US 0xa1b2c3d4u
 #define MAGIC_NS 0xa1b23c4du
 /* The buffer: a block, or the largest possible record when that is longer. */
-#define BUF_SIZE (EP_PCAPFILE_BLOCK > 16 + EP_PCAPFILE_MAX_CAPLEN ? EP_PCAPFILE_BLOCK \
-							      : 16 + EP_PCAPFILE_MAX_CAPLEN)
+#define BUF_SIZE (EP_PCAPFILE_BLOCK > EP_PCAPNG_MAX_BLOCK ? EP_PCAPFILE_BLOCK : EP_PCAPNG_MAX_BLOCK)
 
 /* The format of a file's first four bytes: 0 native, 1 swapped, -1 not classic pcap. */
 static int classify(uint32_t magic, uint32_t *ts_mult)
@@ -37,6 +36,12 @@ int ep_pcapfile_init(struct ep_pcapfile *pf, const uint8_t *buf, size_t len)
 
 	memset(pf, 0, sizeof(*pf));
 	pf->fd = -1;
+	if (ep_pcapng_sniff(pf, buf, len)) {
+		pf->ng = 1;
+		pf->base = buf;
+		pf->size = len;
+		return 0;
+	}
 	if (len < 24)
 		return 1;
 	memcpy(&magic, buf, 4);
@@ -54,8 +59,9 @@ int ep_pcapfile_init(struct ep_pcapfile *pf, const uint8_t *buf, size_t len)
 int ep_pcapfile_open(const char *path, struct ep_pcapfile *pf, char *err, size_t errlen)
 {
 	struct stat st;
-	uint32_t magic, mult;
-	int fd, swap;
+	uint32_t magic, mult = 0;
+	uint8_t head[12];
+	int fd, swap = 0, ng = 0;
 
 	memset(pf, 0, sizeof(*pf));
 	pf->fd = -1;
@@ -67,9 +73,15 @@ int ep_pcapfile_open(const char *path, struct ep_pcapfile *pf, char *err, size_t
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 24 ||
-	    pread(fd, &magic, 4, 0) != 4 || (swap = classify(magic, &mult)) < 0) {
+	    pread(fd, head, 12, 0) != 12) {
 		close(fd);
-		return 1; /* a pipe, pcapng, or not a capture: libpcap says which */
+		return 1; /* a pipe, or not a capture: libpcap says which */
+	}
+	memcpy(&magic, head, 4);
+	ng = ep_pcapng_sniff(pf, head, 12);
+	if (!ng && (swap = classify(magic, &mult)) < 0) {
+		close(fd);
+		return 1;
 	}
 	pf->buf = malloc(BUF_SIZE);
 	if (!pf->buf) {
@@ -80,6 +92,10 @@ int ep_pcapfile_open(const char *path, struct ep_pcapfile *pf, char *err, size_t
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	pf->fd = fd;
 	pf->base = pf->buf;
+	if (ng) {
+		pf->ng = 1; /* swap set by the sniff; the section header is a block like others */
+		return 0;
+	}
 	pf->swap = swap;
 	pf->ts_mult = mult;
 	pf->skip = 24; /* the header, read with the first block */
@@ -91,7 +107,7 @@ int ep_pcapfile_open(const char *path, struct ep_pcapfile *pf, char *err, size_t
  * whole of a longer record that the tail starts) or the file ends.  Only a
  * record longer than a block touches the buffer's last pages.
  */
-static int refill(struct ep_pcapfile *pf, char *err, size_t errlen)
+int ep_pcapfile_refill(struct ep_pcapfile *pf, char *err, size_t errlen)
 {
 	size_t tail = pf->size - pf->off, want = EP_PCAPFILE_BLOCK;
 
@@ -99,7 +115,12 @@ static int refill(struct ep_pcapfile *pf, char *err, size_t errlen)
 	pf->file_off += pf->off;
 	pf->off = 0;
 	pf->size = tail;
-	if (tail >= 16) {
+	if (pf->ng && tail >= 8) {
+		uint32_t len = ep_pcapfile_u32(pf, pf->buf + 4);
+
+		if (len <= EP_PCAPNG_MAX_BLOCK && (size_t)len > want)
+			want = len;
+	} else if (!pf->ng && tail >= 16) {
 		uint32_t caplen = ep_pcapfile_u32(pf, pf->buf + 8);
 
 		if (caplen <= EP_PCAPFILE_MAX_CAPLEN && 16 + (size_t)caplen > want)
@@ -138,7 +159,7 @@ int ep_pcapfile_next_slow(struct ep_pcapfile *pf, struct ep_pcaprec *r, char *er
 		 */
 		int first = pf->skip != 0;
 
-		if (refill(pf, err, errlen) < 0)
+		if (ep_pcapfile_refill(pf, err, errlen) < 0)
 			return -1;
 		if (first) {
 			pf->off = pf->size < pf->skip ? pf->size : pf->skip;

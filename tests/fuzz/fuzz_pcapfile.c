@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fuzz_pcapfile.c - libFuzzer target: a classic pcap file read in place
+ * fuzz_pcapfile.c - libFuzzer target: a classic pcap or pcapng file read in place
  * (probe/pcap/pcapfile.h); every record it hands out must lie inside the input,
  * and each goes through the parser.  The walk must end.
  */

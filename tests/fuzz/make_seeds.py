@@ -29,6 +29,22 @@ for i in range(0, min(len(frames), 96), 12):
     sw = struct.pack(">IHHiIII", *struct.unpack("<IHHiIII", hdr))
     open(f"{out}/pcapfile/seed{i // 12}.be", "wb").write(
         sw + b"".join(struct.pack(">IIII", *struct.unpack("<IIII", r[:16])) + r[16:] for r in recs))
+# The same frames as small pcapng files: a section, two interfaces (microseconds and
+# nanoseconds), enhanced packet blocks, a statistics block and a simple packet block.
+def ng_block(t, body):
+    body += b"\0" * (-len(body) % 4)
+    return struct.pack("<II", t, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+for i in range(0, min(len(frames), 96), 12):
+    ng = ng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    ng += ng_block(1, struct.pack("<HHI", 1, 0, 65535))
+    ng += ng_block(1, struct.pack("<HHI", 1, 0, 65535) + struct.pack("<HHB3x", 9, 1, 9) + b"\0" * 4)
+    for k, f in enumerate(frames[i:i + 12]):
+        t = (1700000000 + i) * 10**(9 if k % 2 else 6) + k
+        ng += ng_block(6, struct.pack("<IIIII", k % 2, t >> 32, t & 0xffffffff, len(f), len(f)) + f)
+    ng += ng_block(5, struct.pack("<III", 0, 0, 0))
+    if frames[i:i + 1]:
+        ng += ng_block(3, struct.pack("<I", len(frames[i])) + frames[i])
+    open(f"{out}/pcapfile/seed{i // 12}.ng", "wb").write(ng)
 for i in range(0, len(frames), 24):
     rec = b"".join(bytes([1]) + struct.pack(">H", len(f)) + f for f in frames[i:i + 24])
     open(f"{out}/packets/seed{i // 24}", "wb").write(rec)
