@@ -205,6 +205,21 @@ static int add_range(struct loader *ld, int family, u128 first, u128 last, uint3
 /* Line parsers                                                               */
 /* ------------------------------------------------------------------------ */
 
+static int parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || v > 0xffffffffull)
+		return -1;
+	*out = (uint32_t)v;
+	return (int)(end - s);
+}
+
 static int parse_addr(const char *s, int *family, u128 *out)
 {
 	uint8_t b[16];
@@ -228,34 +243,15 @@ static int parse_addr(const char *s, int *family, u128 *out)
 	}
 	/* Numeric IPv4 (asn-ipv4-num.csv). */
 	{
-		char *end;
-		unsigned long long v;
+		uint32_t v;
+		int n = parse_u32(s, &v);
 
-		if (!isdigit((unsigned char)s[0]))
+		if (n < 0 || s[n])
 			return -1;
-		errno = 0;
-		v = strtoull(s, &end, 10);
-		if (errno || *end || v > 0xffffffffull)
-			return -2;
 		*family = 4;
 		*out = v;
 		return 0;
 	}
-}
-
-static int parse_u32(const char *s, uint32_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!isdigit((unsigned char)s[0]))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || v > 0xffffffffull)
-		return -1;
-	*out = (uint32_t)v;
-	return (int)(end - s);
 }
 
 /* Split one CSV line in place (RFC 4180 quoting).  @return field count or -1. */
