@@ -397,13 +397,7 @@ int main(int argc, char **argv)
 	while (!g_stop) {
 		uint64_t now = ep_wall_ns(), end = start + interval;
 
-		if (g_reopen) {
-			char rerr[512];
-
-			g_reopen = 0;
-			if (ep_probe_reopen_json(&p, &po, rerr, sizeof(rerr)) < 0)
-				ep_log_err("%s", rerr);
-		}
+		ep_probe_rotate(&p, &po, &g_reopen);
 		if (g_reload) {
 			g_reload = 0;
 			reload_asn(skel, &p, &po, &cfg, &wn.d);

@@ -492,6 +492,18 @@ int ep_probe_reopen_json(struct ep_probe *p, const struct ep_probe_opts *o, char
 	return ret;
 }
 
+void ep_probe_rotate(struct ep_probe *p, const struct ep_probe_opts *o,
+		     volatile sig_atomic_t *asked)
+{
+	char err[512];
+
+	if (!*asked)
+		return;
+	*asked = 0;
+	if (ep_probe_reopen_json(p, o, err, sizeof(err)) < 0)
+		ep_log_err("%s", err);
+}
+
 int ep_probe_finish(struct ep_probe *p)
 {
 	uint64_t stats[EP_ST__COUNT];

@@ -9,6 +9,7 @@
 #define EP_PROBE_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "asn_map.h"
@@ -130,6 +131,13 @@ int ep_probe_finish(struct ep_probe *p);
  */
 int ep_probe_reopen_json(struct ep_probe *p, const struct ep_probe_opts *o, char *err,
 			 size_t errlen);
+
+/*
+ * From a probe's loop: when *asked (set by its signal handler), clear it and
+ * reopen --json-out, logging a refusal.
+ */
+void ep_probe_rotate(struct ep_probe *p, const struct ep_probe_opts *o,
+		     volatile sig_atomic_t *asked);
 
 /*
  * --user: once setup is done, become that user keeping only the n capabilities

@@ -358,13 +358,7 @@ int main(int argc, char **argv)
 		rte_delay_us_sleep(1000);
 		if (g_stop)
 			dp.stop = 1;
-		if (g_reopen) {
-			char rerr[512];
-
-			g_reopen = 0;
-			if (ep_probe_reopen_json(&probe, &po, rerr, sizeof(rerr)) < 0)
-				ep_log_err("%s", rerr);
-		}
+		ep_probe_rotate(&probe, &po, &g_reopen);
 		if (g_reload) {
 			g_reload = 0;
 			reload_asn(&dp, &probe, &po, &x);

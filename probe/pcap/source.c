@@ -24,11 +24,7 @@ static void maybe_reload(struct src *s)
 	struct ep_asn_map_info info;
 	char err[512];
 
-	if (*s->reopen) {
-		*s->reopen = 0;
-		if (ep_probe_reopen_json(&s->probe, s->po, err, sizeof(err)) < 0)
-			ep_log_err("%s", err);
-	}
+	ep_probe_rotate(&s->probe, s->po, s->reopen);
 	if (!*s->reload)
 		return;
 	*s->reload = 0;
