@@ -21,37 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "history_int.h"
-
-#define CH_SCHEMA 2 /* 2: bucket.dup */
-#define CH_DAY_NS (86400ull * 1000000000ull)
-#define CH_HOUR_NS (3600ull * 1000000000ull)
-/* Partitions: a day of a step of 1 s or more, an hour of a finer one (kept minutes, not days). */
-#define CH_PERIOD "intDiv(start, if(step < 1000000000, 3600000000000, 86400000000000))"
-#define CH_RESPONSE_MAX (512u << 20) /* a larger answer is an error, not an allocation */
-
-/* A growing text buffer (request bodies, responses). */
-struct buf {
-	char *p;
-	size_t len, cap;
-	int nomem;
-};
-
-struct ch_be {
-	CURL *w, *r;           /* the writer's and the readers' handles */
-	char url[256];         /* http://HOST:PORT/ */
-	char db[64];
-	char cluster[64];      /* "": one server */
-	const char *wsfx;      /* the tables written: "_local" in a cluster, else "" */
-	char id[128];          /* this collector's name, SQL-escaped */
-	struct ep_hdr_cfg hcfg;
-	struct buf req, resp, rbuf; /* the writer's request, and the readers' response */
-	struct ep_hbin *bins;  /* the readers' scratch */
-	size_t bins_cap;
-	uint64_t *nums;        /* one map's indexes and counts as parsed (2 x counts_len) */
-	struct ep_centry *ent;
-	uint32_t ent_cap;
-};
+#include "history_clickhouse_int.h"
 
 static void buf_reserve(struct buf *b, size_t more)
 {
@@ -81,7 +51,7 @@ static void buf_add(struct buf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static void buf_fmt(struct buf *b, const char *fmt, ...)
+void ep_ch_buf_fmt(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -115,7 +85,7 @@ static void buf_tsv(struct buf *b, const char *s)
 }
 
 /* s as the inside of a quoted SQL string. */
-static void buf_sql(struct buf *b, const char *s)
+void ep_ch_buf_sql(struct buf *b, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '\\' || *s == '\'')
@@ -136,8 +106,8 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
  * POST body (a query, or "INSERT ... FORMAT TabSeparated\n" and its rows) and
  * read the answer into resp.  @return 0, or -EIO with the server's message in err
  */
-static int ch_post(struct ch_be *c, CURL *h, const struct buf *body, struct buf *resp, char *err,
-		   size_t errlen)
+int ep_ch_post(struct ch_be *c, CURL *h, const struct buf *body, struct buf *resp, char *err,
+	       size_t errlen)
 {
 	long status = 0;
 	CURLcode rc;
@@ -168,7 +138,7 @@ static int ch_post(struct ch_be *c, CURL *h, const struct buf *body, struct buf 
 }
 
 /* One statement, no answer wanted. */
-static int ch_exec(struct ch_be *c, CURL *h, char *err, size_t errlen, const char *fmt, ...)
+int ep_ch_exec(struct ch_be *c, CURL *h, char *err, size_t errlen, const char *fmt, ...)
 {
 	struct buf q = {0};
 	va_list ap;
@@ -184,7 +154,7 @@ static int ch_exec(struct ch_be *c, CURL *h, char *err, size_t errlen, const cha
 	vsnprintf(q.p, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	q.len = (size_t)n;
-	ret = ch_post(c, h, &q, &c->resp, err, errlen);
+	ret = ep_ch_post(c, h, &q, &c->resp, err, errlen);
 	free(q.p);
 	return ret;
 }
@@ -306,7 +276,7 @@ static int ch_open(void **out, const struct ep_history_cfg *cfg, const struct ep
 		ret = -EINVAL;
 		goto out;
 	}
-	buf_sql(&id, cfg->id && *cfg->id ? cfg->id : "collector");
+	ep_ch_buf_sql(&id, cfg->id && *cfg->id ? cfg->id : "collector");
 	if (id.nomem || id.len >= sizeof(c->id)) {
 		free(id.p);
 		snprintf(err, errlen, "--history-id: at most %zu bytes", sizeof(c->id) / 2);
@@ -322,18 +292,18 @@ static int ch_open(void **out, const struct ep_history_cfg *cfg, const struct ep
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = ch_exec(c, c->w, err, errlen, "CREATE DATABASE IF NOT EXISTS %s", c->db);
+	ret = ep_ch_exec(c, c->w, err, errlen, "CREATE DATABASE IF NOT EXISTS %s", c->db);
 	for (i = 0; ret == 0 && i < sizeof(ch_tables) / sizeof(ch_tables[0]); i++)
-		ret = ch_exec(c, c->w, err, errlen, ch_tables[i], c->db, c->wsfx);
+		ret = ep_ch_exec(c, c->w, err, errlen, ch_tables[i], c->db, c->wsfx);
 	for (i = 0; ret == 0 && *c->cluster && i < 3; i++)
-		ret = ch_exec(c, c->w, err, errlen, "CREATE TABLE IF NOT EXISTS %s.%s AS %s.%s_local"
+		ret = ep_ch_exec(c, c->w, err, errlen, "CREATE TABLE IF NOT EXISTS %s.%s AS %s.%s_local"
 			      " ENGINE = Distributed(%s, %s, %s_local)", c->db, ch_distributed[i],
 			      c->db, ch_distributed[i], c->cluster, c->db, ch_distributed[i]);
 	if (ret < 0)
 		goto out;
 	snprintf(want, sizeof(want), "schema %d, hist %" PRId64 " %" PRId64 " %d", CH_SCHEMA,
 		 hcfg->lowest, hcfg->highest, hcfg->sig_digits);
-	ret = ch_exec(c, c->w, err, errlen, "SELECT v FROM %s.meta WHERE k = 'format' LIMIT 1",
+	ret = ep_ch_exec(c, c->w, err, errlen, "SELECT v FROM %s.meta WHERE k = 'format' LIMIT 1",
 		      c->db);
 	if (ret < 0)
 		goto out;
@@ -345,7 +315,7 @@ static int ch_open(void **out, const struct ep_history_cfg *cfg, const struct ep
 		goto out;
 	}
 	if (!c->resp.p[0])
-		ret = ch_exec(c, c->w, err, errlen, "INSERT INTO %s.meta VALUES ('format', '%s')",
+		ret = ep_ch_exec(c, c->w, err, errlen, "INSERT INTO %s.meta VALUES ('format', '%s')",
 			      c->db, want);
 	if (ret == 0) {
 		*out = c;
@@ -362,7 +332,7 @@ static void add_array_i(struct buf *b, const struct ep_hbin *bins, uint32_t n, i
 
 	buf_add(b, "\t[", 2);
 	for (i = 0; i < n; i++)
-		buf_fmt(b, i ? ",%" PRIu64 : "%" PRIu64,
+		ep_ch_buf_fmt(b, i ? ",%" PRIu64 : "%" PRIu64,
 			idx ? (uint64_t)(uint32_t)bins[i].idx : (uint64_t)bins[i].count);
 	buf_add(b, "]", 1);
 }
@@ -387,7 +357,7 @@ static int ch_write(void *be, const struct ep_hbatch *list, struct ep_hist_codec
 
 		q->len = 0;
 		q->nomem = 0;
-		buf_fmt(q, "INSERT INTO %s.%s%s FORMAT TabSeparated\n", c->db,
+		ep_ch_buf_fmt(q, "INSERT INTO %s.%s%s FORMAT TabSeparated\n", c->db,
 			kind == 0 ? "bucket" : kind == 1 ? "asn" : "org", c->wsfx);
 		/*
 		 * Versions: the write's wall time plus the batch's place in it, so that a
@@ -401,26 +371,26 @@ static int ch_write(void *be, const struct ep_hbatch *list, struct ep_hist_codec
 				continue;
 			any = 1;
 			if (kind == 2) {
-				buf_fmt(q, "%u\t", b->org_asn);
+				ep_ch_buf_fmt(q, "%u\t", b->org_asn);
 				buf_tsv(q, b->org);
-				buf_fmt(q, "\t%" PRIu64 "\n", written);
+				ep_ch_buf_fmt(q, "\t%" PRIu64 "\n", written);
 				continue;
 			}
 			if (kind == 0) {
-				buf_fmt(q, "%" PRIu64 "\t%s\t", b->step_ns, c->id);
+				ep_ch_buf_fmt(q, "%" PRIu64 "\t%s\t", b->step_ns, c->id);
 				buf_tsv(q, b->probe);
-				buf_fmt(q, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%d\n",
+				ep_ch_buf_fmt(q, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%d\n",
 					b->start_ns, b->newest_end_ns, b->windows, written, !!b->dup);
 				continue;
 			}
 			for (i = 0; i < b->n; i++) {
 				const struct ep_hrow *r = &b->rows[i];
 
-				buf_fmt(q, "%" PRIu64 "\t%s\t", b->step_ns, c->id);
+				ep_ch_buf_fmt(q, "%" PRIu64 "\t%s\t", b->step_ns, c->id);
 				buf_tsv(q, b->probe);
-				buf_fmt(q, "\t%" PRIu64 "\t%u\t%" PRIu64 "\t[", b->start_ns, r->asn, written);
+				ep_ch_buf_fmt(q, "\t%" PRIu64 "\t%u\t%" PRIu64 "\t[", b->start_ns, r->asn, written);
 				for (k = 0; k < EP_AC__COUNT; k++)
-					buf_fmt(q, k ? ",%" PRIu64 : "%" PRIu64, r->c[k]);
+					ep_ch_buf_fmt(q, k ? ",%" PRIu64 : "%" PRIu64, r->c[k]);
 				buf_add(q, "]", 1);
 				for (k = 0; k < EP_AH__COUNT; k++) {
 					add_array_i(q, b->bins + r->off[k], r->nb[k], 1);
@@ -435,7 +405,7 @@ static int ch_write(void *be, const struct ep_hbatch *list, struct ep_hist_codec
 			return -ENOMEM;
 		}
 		if (any)
-			ret = ch_post(c, c->w, q, &c->resp, err, errlen);
+			ret = ep_ch_post(c, c->w, q, &c->resp, err, errlen);
 	}
 	if (ret < 0)
 		*rows = 0;
@@ -454,7 +424,7 @@ static long ch_expire(void *be, uint64_t step_ns, uint64_t before_ns)
 	size_t t;
 
 	for (t = 0; t < 2; t++) {
-		if (ch_exec(c, c->w, err, sizeof(err),
+		if (ep_ch_exec(c, c->w, err, sizeof(err),
 			    "SELECT partition, sum(rows) FROM system.parts WHERE database = '%s' AND"
 			    " table = '%s%s' AND active GROUP BY partition FORMAT TabSeparated",
 			    c->db, tables[t], c->wsfx) < 0)
@@ -471,7 +441,7 @@ static long ch_expire(void *be, uint64_t step_ns, uint64_t before_ns)
 			    day >= keep)
 				continue;
 			/* A partition that will not drop now is tried again at the next expiry. */
-			if (ch_exec(c, c->w, err, sizeof(err),
+			if (ep_ch_exec(c, c->w, err, sizeof(err),
 				    "ALTER TABLE %s.%s%s DROP PARTITION (%llu, %llu)", c->db, tables[t],
 				    c->wsfx, step, day) == 0 && t == 0)
 				rows += (long)n;
@@ -482,320 +452,6 @@ static long ch_expire(void *be, uint64_t step_ns, uint64_t before_ns)
 }
 
 /* "[1,2,3]" into up to cap unsigned numbers. @return count, or -1 */
-static long parse_array(const char **pp, uint64_t *out, size_t cap, int sign)
-{
-	const char *p = *pp;
-	long n = 0;
-
-	if (*p++ != '[')
-		return -1;
-	while (*p && *p != ']') {
-		char *end;
-		long long v = sign ? strtoll(p, &end, 10) : (long long)strtoull(p, &end, 10);
-
-		if (end == p || (size_t)n >= cap)
-			return -1;
-		out[n++] = (uint64_t)v;
-		p = end;
-		if (*p == ',')
-			p++;
-	}
-	if (*p != ']')
-		return -1;
-	*pp = p + 1;
-	return n;
-}
-
-/* "([i,...],[n,...])" of sumMap into a sparse histogram in the scratch at *used. */
-static int parse_map(struct ch_be *c, const char **pp, struct ep_shist *h, size_t *used)
-{
-	size_t room = (size_t)c->hcfg.counts_len;
-	uint64_t *ix = c->nums, *ct;
-	const char *p = *pp;
-	long ni, nc, i;
-
-	if (*p++ != '(')
-		return -1;
-	ni = parse_array(&p, ix, room, 1);
-	if (ni < 0 || *p++ != ',')
-		return -1;
-	ct = ix + ni;
-	nc = parse_array(&p, ct, room, 0);
-	if (nc != ni || *p++ != ')')
-		return -1;
-	memset(h, 0, sizeof(*h));
-	h->b = c->bins + *used;
-	for (i = 0; i < ni; i++) {
-		int64_t idx = (int64_t)ix[i];
-		uint64_t cnt = ct[i];
-
-		if (idx < 0 || idx >= c->hcfg.counts_len || !cnt || cnt > UINT32_MAX ||
-		    (i && idx <= h->b[i - 1].idx))
-			return -1;
-		h->b[i].idx = (int32_t)idx;
-		h->b[i].count = (uint32_t)cnt;
-		h->total += cnt;
-	}
-	h->n = h->cap = (uint32_t)ni;
-	*used += (size_t)ni;
-	*pp = p;
-	return 0;
-}
-
-/* Room for entry n and the bins of three more histograms at their largest (pointers kept). */
-static int grow_scratch(struct ch_be *c, uint32_t n, size_t used)
-{
-	size_t need = used + EP_AH__COUNT * (size_t)c->hcfg.counts_len;
-
-	if (!c->nums && !(c->nums = malloc(2 * (size_t)c->hcfg.counts_len * sizeof(*c->nums))))
-		return -ENOMEM;
-
-	if (n + 1 > c->ent_cap) {
-		uint32_t cap = c->ent_cap ? 2 * c->ent_cap : 256;
-		struct ep_centry *e = realloc(c->ent, cap * sizeof(*e));
-
-		if (!e)
-			return -ENOMEM;
-		c->ent = e;
-		c->ent_cap = cap;
-	}
-	if (need > c->bins_cap) {
-		size_t cap = c->bins_cap ? 2 * c->bins_cap : 4 * need;
-		struct ep_hbin *b;
-		uint32_t i, k;
-
-		while (cap < need)
-			cap *= 2;
-		b = realloc(c->bins, cap * sizeof(*b));
-		if (!b)
-			return -ENOMEM;
-		for (i = 0; i < n; i++)
-			for (k = 0; k < EP_AH__COUNT; k++)
-				if (c->ent[i].h[k].b)
-					c->ent[i].h[k].b = b + (c->ent[i].h[k].b - c->bins);
-		c->bins = b;
-		c->bins_cap = cap;
-	}
-	return 0;
-}
-
-/* One answer row "START\tASN\t[counters]\t(map)\t(map)\t(map)". @return 0 or -1 */
-static int parse_row(struct ch_be *c, const char *p, uint64_t *start, struct ep_centry *e,
-		     size_t *used)
-{
-	uint64_t cv[EP_AC__COUNT];
-	unsigned long long asn;
-	char *end;
-	uint32_t k;
-
-	*start = strtoull(p, &end, 10);
-	if (end == p || *end != '\t')
-		return -1;
-	p = end + 1;
-	asn = strtoull(p, &end, 10);
-	if (end == p || *end != '\t' || asn > UINT32_MAX)
-		return -1;
-	p = end + 1;
-	memset(e, 0, sizeof(*e));
-	e->asn = (uint32_t)asn;
-	if (parse_array(&p, cv, EP_AC__COUNT, 0) != EP_AC__COUNT)
-		return -1;
-	memcpy(e->c, cv, sizeof(e->c));
-	for (k = 0; k < EP_AH__COUNT; k++)
-		if (*p++ != '\t' || parse_map(c, &p, &e->h[k], used) < 0)
-			return -1;
-	return *p ? -1 : 0;
-}
-
-/* "SELECT ... WHERE step = S AND probe = 'P' AND start in [a, b) [AND collector =/!= me]" tail. */
-static void where(struct ch_be *c, struct buf *q, const char *probe, uint64_t step_ns,
-		  uint64_t start_ns, uint64_t end_ns, enum ep_whose whose)
-{
-	buf_fmt(q, " WHERE step = %" PRIu64 " AND probe = '", step_ns);
-	buf_sql(q, probe);
-	buf_fmt(q, "' AND start >= %" PRIu64 " AND start < %" PRIu64, start_ns, end_ns);
-	if (whose != EP_WHOSE_EVERY)
-		buf_fmt(q, " AND collector %s '%s'", whose == EP_WHOSE_OWN ? "=" : "!=", c->id);
-}
-
-/*
- * The bucket list (start, newest end, windows) and the ASN rows, both ordered
- * by start, merged over the collectors want names by ClickHouse: sumForEach
- * adds the counters, sumMap the histograms, exactly.  A sum is one bucket
- * (start 0) grouped by ASN alone: ClickHouse adds up over time too.
- */
-static long ch_read(void *be, const char *probe, uint64_t step_ns, uint64_t start_ns,
-		    uint64_t end_ns, const struct ep_read *want, ep_history_cb cb, void *ctx,
-		    uint64_t *corrupt)
-{
-	struct ch_be *c = be;
-	struct buf q = {0}, *rb = &c->rbuf;
-	const char *sfx = want->whose == EP_WHOSE_OWN ? c->wsfx : "";
-	char err[512], *bk, *bsave = NULL, *line, *b;
-	long nb = 0;
-	int ret, dup;
-
-	buf_fmt(&q, "SELECT %s, max(newest_end), sum(windows), max(dup) FROM %s.bucket%s FINAL",
-		want->sum ? "0" : "start", c->db, sfx);
-	where(c, &q, probe, step_ns, start_ns, end_ns, want->whose);
-	buf_fmt(&q, want->sum ? " HAVING count() > 0 FORMAT TabSeparated" :
-				" GROUP BY start ORDER BY start FORMAT TabSeparated");
-	ret = q.nomem ? -ENOMEM : ch_post(c, c->r, &q, rb, err, sizeof(err));
-	if (ret < 0) {
-		free(q.p);
-		return ret;
-	}
-	bk = rb->p; /* kept while the rows are read into the buffer */
-	rb->p = NULL;
-	rb->len = rb->cap = 0;
-	/* Rows stored twice (a rewritten bucket, a retried insert) only where a bucket says so. */
-	for (line = bk, dup = 0; line && *line && !dup; line = strchr(line, '\n')) {
-		unsigned long long st, ne, w, d;
-
-		if (*line == '\n')
-			line++;
-		if (*line && sscanf(line, "%llu\t%llu\t%llu\t%llu", &st, &ne, &w, &d) == 4 && d)
-			dup = 1;
-	}
-	q.len = 0;
-	buf_fmt(&q, "SELECT %s, asn, sumForEach(c), sumMap(hs_i, hs_n), sumMap(hd_i, hd_n),"
-		" sumMap(hr_i, hr_n) FROM %s.asn%s%s", want->sum ? "0" : "start", c->db, sfx,
-		dup ? " FINAL" : "");
-	where(c, &q, probe, step_ns, start_ns, end_ns, want->whose);
-	if (want->asn)
-		buf_fmt(&q, " AND asn = %u", want->asn);
-	buf_fmt(&q, want->sum ? " GROUP BY asn ORDER BY asn FORMAT TabSeparated" :
-				" GROUP BY start, asn ORDER BY start, asn FORMAT TabSeparated");
-	ret = q.nomem ? -ENOMEM : ch_post(c, c->r, &q, rb, err, sizeof(err));
-	free(q.p);
-	if (ret < 0) {
-		free(bk);
-		return ret;
-	}
-	line = rb->p;
-	for (b = strtok_r(bk, "\n", &bsave); b && ret == 0; b = strtok_r(NULL, "\n", &bsave)) {
-		unsigned long long start, newest, windows;
-		uint32_t n = 0;
-		size_t used = 0;
-
-		if (sscanf(b, "%llu\t%llu\t%llu", &start, &newest, &windows) != 3) {
-			ret = -EIO;
-			break;
-		}
-		while (line && *line) {
-			char *next = strchr(line, '\n');
-			uint64_t s;
-
-			if (next)
-				*next = '\0';
-			if (grow_scratch(c, n, used) < 0) {
-				ret = -ENOMEM;
-				break;
-			}
-			if (parse_row(c, line, &s, &c->ent[n], &used) < 0) {
-				(*corrupt)++;
-			} else if (s > start) {
-				if (next)
-					*next = '\n';
-				break; /* the next bucket's first row */
-			} else if (s == start) {
-				n++;
-			} /* else: rows of a bucket the list did not name, skipped */
-			line = next ? next + 1 : NULL;
-		}
-		if (ret == 0 && cb(start, newest, windows, c->ent, n, ctx))
-			break;
-		nb++;
-	}
-	free(bk);
-	return ret < 0 ? ret : nb;
-}
-
-static int ch_bounds(void *be, const char *probe, uint64_t step_ns, enum ep_whose whose,
-		     uint64_t *oldest, uint64_t *newest)
-{
-	struct ch_be *c = be;
-	struct buf q = {0};
-	unsigned long long lo, hi, n;
-	char err[512];
-	int ret;
-
-	buf_fmt(&q, "SELECT min(start), max(start), count() FROM %s.bucket%s", c->db,
-		whose == EP_WHOSE_OWN ? c->wsfx : "");
-	where(c, &q, probe, step_ns, 0, INT64_MAX, whose);
-	buf_fmt(&q, " FORMAT TabSeparated");
-	ret = q.nomem ? -ENOMEM : ch_post(c, c->r, &q, &c->rbuf, err, sizeof(err));
-	free(q.p);
-	if (ret < 0)
-		return ret;
-	if (sscanf(c->rbuf.p, "%llu\t%llu\t%llu", &lo, &hi, &n) != 3)
-		return -EIO;
-	*oldest = lo;
-	*newest = hi;
-	return n ? 0 : -ENOENT;
-}
-
-/* ClickHouse's TabSeparated escapes, undone in place. */
-static void tsv_unescape(char *s)
-{
-	char *d = s;
-
-	for (; *s; s++) {
-		if (*s != '\\' || !s[1]) {
-			*d++ = *s;
-			continue;
-		}
-		s++;
-		*d++ = *s == 't' ? '\t' : *s == 'n' ? '\n' : *s == 'r' ? '\r' : *s == 'b' ? '\b' :
-		       *s == 'f' ? '\f' : *s == '0' ? '\0' : *s;
-	}
-	*d = '\0';
-}
-
-static int ch_probes(void *be, uint64_t step_ns, uint64_t since_ns,
-		     int (*cb)(const char *probe, void *ctx), void *ctx)
-{
-	struct ch_be *c = be;
-	char err[512], *line, *save = NULL;
-	int n = 0;
-
-	if (ch_exec(c, c->r, err, sizeof(err), "SELECT DISTINCT probe FROM %s.bucket%s WHERE step = %"
-		    PRIu64 " AND start >= %" PRIu64 " AND collector = '%s' FORMAT TabSeparated",
-		    c->db, c->wsfx, step_ns, since_ns, c->id) < 0)
-		return -EIO;
-	for (line = strtok_r(c->resp.p, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		tsv_unescape(line);
-		n++;
-		if (cb(line, ctx))
-			break;
-	}
-	return n;
-}
-
-static long ch_orgs(void *be, void (*cb)(uint32_t asn, const char *org, void *ctx), void *ctx)
-{
-	struct ch_be *c = be;
-	char err[512], *line, *save = NULL;
-	long n = 0;
-
-	/* Every shard's names; while another shard lacks the tables, this one's. */
-	if (ch_exec(c, c->r, err, sizeof(err), "SELECT asn, argMax(name, written) FROM %s.org"
-		    " GROUP BY asn FORMAT TabSeparated", c->db) < 0 &&
-	    (!*c->cluster || ch_exec(c, c->r, err, sizeof(err), "SELECT asn, argMax(name, written)"
-				     " FROM %s.org_local GROUP BY asn FORMAT TabSeparated", c->db) < 0))
-		return -EIO;
-	for (line = strtok_r(c->resp.p, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *tab = strchr(line, '\t'), *end;
-		unsigned long long asn = strtoull(line, &end, 10);
-
-		if (!tab || end != tab || asn > UINT32_MAX)
-			continue;
-		tsv_unescape(tab + 1);
-		cb((uint32_t)asn, tab + 1, ctx);
-		n++;
-	}
-	return n;
-}
 
 const struct ep_history_ops ep_history_clickhouse = {
 	.name = "clickhouse",
@@ -804,9 +460,9 @@ const struct ep_history_ops ep_history_clickhouse = {
 	.open = ch_open,
 	.write = ch_write,
 	.expire = ch_expire,
-	.read = ch_read,
-	.probes = ch_probes,
-	.bounds = ch_bounds,
-	.orgs = ch_orgs,
+	.read = ep_ch_read,
+	.probes = ep_ch_probes,
+	.bounds = ep_ch_bounds,
+	.orgs = ep_ch_orgs,
 	.close = ch_close,
 };
