@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* api_common.c - what every API endpoint uses: responses and errors, one ASN's JSON, ranges, pages. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "api_int.h"
+#include "edgeprobe/ep_wire.h"
+#include "json_out.h"
+#include "stats.h"
+#include "wallclock.h"
+
+int ep_parse_duration(const char *s, uint64_t *ns)
+{
+	char *end;
+	double v;
+	uint64_t unit = NS_PER_S;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !(v >= 0) || v > 1e7)
+		return -EINVAL;
+	if (!strcmp(end, "ms"))
+		unit = NS_PER_S / 1000;
+	else if (!strcmp(end, "s") || !*end)
+		unit = NS_PER_S;
+	else if (!strcmp(end, "m"))
+		unit = 60 * NS_PER_S;
+	else if (!strcmp(end, "h"))
+		unit = 3600 * NS_PER_S;
+	else if (!strcmp(end, "d"))
+		unit = 86400 * NS_PER_S;
+	else
+		return -EINVAL;
+	if (v * (double)unit >= 1.8e19) /* "1e7d": past 2^64 ns */
+		return -EINVAL;
+	*ns = (uint64_t)(v * (double)unit);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Responses                                                                  */
+/* ------------------------------------------------------------------------ */
+
+int ep_api_out_open(struct out *o)
+{
+	o->buf = NULL;
+	o->len = 0;
+	o->fp = open_memstream(&o->buf, &o->len);
+	return o->fp ? 0 : -ENOMEM;
+}
+
+void ep_api_out_finish(struct out *o, struct ep_api_resp *r, int status, const char *ctype)
+{
+	fclose(o->fp);
+	r->status = status;
+	r->body = o->buf;
+	r->len = o->len;
+	r->ctype = ctype;
+}
+
+void ep_api_error(struct ep_api_resp *r, int status, const char *param, const char *fmt,
+		       const char *detail)
+{
+	struct out o;
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, detail ? detail : "");
+	if (ep_api_out_open(&o) < 0) {
+		r->status = 500;
+		r->body = NULL;
+		r->len = 0;
+		return;
+	}
+	fputs("{\"error\":", o.fp);
+	ep_json_write_string(o.fp, msg);
+	if (param) {
+		fputs(",\"param\":", o.fp);
+		ep_json_write_string(o.fp, param);
+	}
+	fprintf(o.fp, ",\"status\":%d}\n", status);
+	ep_api_out_finish(&o, r, status, "application/json");
+}
+
+/* ------------------------------------------------------------------------ */
+/* ASN objects                                                                */
+/* ------------------------------------------------------------------------ */
+
+double ep_api_retx_rate(const struct ep_centry *e)
+{
+	return e->c[EP_AC_segs_out] ? (double)e->c[EP_AC_retx_out] / (double)e->c[EP_AC_segs_out]
+				    : 0.0;
+}
+
+static void fill(struct ep_hist *h, const struct ep_shist *s)
+{
+	ep_hist_reset(h);
+	ep_shist_to_hist(s, h);
+}
+
+/* A histogram's count and quantiles; with no sample, the quantiles are null (not 0: not "fast"). */
+static void write_hist(FILE *fp, const char *name, const struct ep_shist *s, struct ep_hist *h,
+		       const char *unit, struct ep_hist_codec *hdr)
+{
+	fill(h, s);
+	if (!h->total)
+		fprintf(fp,
+			"\"%s\":{\"n\":0,\"min%s\":null,\"p50%s\":null,\"p90%s\":null,"
+			"\"p99%s\":null,\"max%s\":null",
+			name, unit, unit, unit, unit, unit);
+	else
+		fprintf(fp,
+			"\"%s\":{\"n\":%" PRId64 ",\"min%s\":%" PRId64 ",\"p50%s\":%" PRId64
+			",\"p90%s\":%" PRId64 ",\"p99%s\":%" PRId64 ",\"max%s\":%" PRId64,
+			name, h->total, unit, ep_hist_min(h), unit, ep_hist_percentile(h, 50.0), unit,
+			ep_hist_percentile(h, 90.0), unit, ep_hist_percentile(h, 99.0), unit,
+			ep_hist_max(h));
+	if (hdr) {
+		long cap = h->total ? ep_hist_encode(hdr, h, NULL, 0) / 3 * 4 + 8 : 8;
+		char *b64 = malloc((size_t)cap);
+
+		fputs(",\"hdr\":\"", fp);
+		if (b64 && h->total && ep_hist_encode_b64(hdr, h, b64, (size_t)cap) > 0)
+			fputs(b64, fp);
+		fputc('"', fp);
+		free(b64);
+	}
+	fputc('}', fp);
+	ep_hist_reset(h);
+}
+
+void ep_api_write_asn(FILE *fp, const struct ep_collector *c, const struct ep_centry *e,
+		      struct ep_hist *scratch, struct ep_hist_codec *hdr)
+{
+	uint32_t k;
+
+	fprintf(fp, "{\"asn\":%" PRIu32 ",\"org\":", e->asn);
+	ep_json_write_string(fp, ep_collector_org(c, e->asn));
+	for (k = 0; k < EP_AC__COUNT; k++)
+		fprintf(fp, ",\"%s\":%" PRIu64, ep_asn_counter_names[k], e->c[k]);
+	fprintf(fp, ",\"retx_rate\":%.6g", ep_api_retx_rate(e));
+	for (k = 0; k < EP_AH__COUNT; k++) {
+		fputc(',', fp);
+		write_hist(fp, ep_asn_hist_names[k], &e->h[k], scratch,
+			   k == EP_AH_RETX_PPM ? "" : "_us", hdr);
+	}
+	fputc('}', fp);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Aggregation over a range                                                   */
+/* ------------------------------------------------------------------------ */
+
+void ep_api_agg_bucket(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
+{
+	struct agg *a = ctx;
+	uint32_t i;
+
+	(void)step_ns;
+	a->windows += b->windows;
+	for (i = 0; i < b->set.n; i++) {
+		const struct ep_centry *src = &b->set.e[i];
+		struct ep_centry *dst;
+
+		if (a->only_asn && src->asn != a->only_asn)
+			continue;
+		dst = ep_cset_get(&a->set, src->asn, &a->bytes);
+		if (!dst || ep_centry_add(dst, src, &a->bytes, &a->saturated) < 0)
+			a->nomem = 1;
+	}
+}
+
+static uint64_t parse_end(const char *s, int *bad)
+{
+	char *end;
+	double v;
+
+	*bad = 0;
+	if (!s)
+		return 0;
+	v = strtod(s, &end);
+	if (end == s || *end || !(v > 0) || !isfinite(v)) {
+		*bad = 1;
+		return 0;
+	}
+	/* Unix seconds (possibly fractional), or nanoseconds when that large. */
+	if (v <= 1e14)
+		v *= 1e9;
+	if (v >= 1.8e19) { /* past 2^64 ns (year 2554): not a time */
+		*bad = 1;
+		return 0;
+	}
+	return (uint64_t)v;
+}
+
+/* Resolve range=, end= and probe= into r. @return 0, or fills an error response. */
+int ep_api_get_range(struct ep_collector *c, const struct ep_api_req *q, const char *dflt,
+		     struct range *r, struct ep_api_resp *resp)
+{
+	const char *range = q->arg(q->ctx, "range"), *probe = q->arg(q->ctx, "probe");
+	int bad;
+
+	if (ep_parse_duration(range ? range : dflt, &r->len) < 0 || r->len == 0) {
+		ep_api_error(resp, 400, "range", "bad range '%s' (e.g. 500ms, 30s, 5m, 1h, 1d)", range);
+		return -1;
+	}
+	r->view = &c->all;
+	r->probe = NULL;
+	r->asn = 0;
+	r->sum = 0;
+	r->remote = NULL;
+	if (probe) {
+		struct ep_cprobe *p = ep_collector_probe(c, probe);
+		const struct ep_view *a = &c->all;
+
+		if (!p && c->others && c->stored) {
+			/* another collector's probe, if the shared store has it */
+			int held;
+
+			pthread_mutex_unlock(&c->lock);
+			held = c->stored(c->older_ctx, probe, a->t[a->ntiers - 1].step_ns);
+			pthread_mutex_lock(&c->lock);
+			if (held) {
+				r->remote = probe;
+				goto when;
+			}
+		}
+		if (!p) {
+			ep_api_error(resp, 404, "probe", "unknown probe '%s'", probe);
+			return -1;
+		}
+		if (!p->view) {
+			ep_api_error(resp, 409, "probe",
+				   "no per-probe view is kept for '%s' (--max-probe-views)", probe);
+			return -1;
+		}
+		r->view = p->view;
+		r->probe = p->id;
+	}
+when:
+	r->end = parse_end(q->arg(q->ctx, "end"), &bad);
+	if (bad) {
+		ep_api_error(resp, 400, "end", "bad end '%s' (Unix seconds or nanoseconds)",
+			   q->arg(q->ctx, "end"));
+		return -1;
+	}
+	if (!r->end)
+		r->end = r->view->newest_end;
+	r->start = r->end > r->len ? r->end - r->len : 0;
+	return 0;
+}
+
+void ep_api_write_range(FILE *fp, const struct range *r, uint64_t step)
+{
+	fprintf(fp, "\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 ",\"range_ns\":%" PRIu64
+		    ",\"resolution_ns\":%" PRIu64 ",\"probe\":",
+		r->start, r->end, r->len, step);
+	if (r->probe || r->remote)
+		ep_json_write_string(fp, r->probe ? r->probe : r->remote);
+	else
+		fputs("null", fp);
+}
+
+int ep_api_metric_index(const char *m)
+{
+	if (!m || !strcmp(m, "rtt_data"))
+		return EP_AH_RTT_DATA;
+	if (!strcmp(m, "rtt_hs"))
+		return EP_AH_RTT_HS;
+	return -1;
+}
+
+double ep_api_quantile_of(struct ep_hist *h, const struct ep_shist *s, double q)
+{
+	double v;
+
+	fill(h, s);
+	v = h->total ? (double)(q >= 1.0 ? ep_hist_max(h) : ep_hist_percentile(h, q * 100.0)) : 0;
+	ep_hist_reset(h);
+	return v;
+}
+
+int ep_api_parse_limit(const struct ep_api_req *q, uint32_t *limit, struct ep_api_resp *resp)
+{
+	const char *s = q->arg(q->ctx, "limit");
+	char *end;
+	unsigned long v;
+
+	*limit = UINT32_MAX;
+	if (!s)
+		return 0;
+	v = strtoul(s, &end, 10);
+	if (end == s || *end || v == 0 || v > 1000000) {
+		ep_api_error(resp, 400, "limit", "bad limit '%s' (1 .. 1000000)", s);
+		return -1;
+	}
+	*limit = (uint32_t)v;
+	return 0;
+}
+
+/* cursor=N: where a list resumes (the next_cursor of the previous page). */
+int ep_api_parse_cursor(const struct ep_api_req *q, uint32_t *cursor, struct ep_api_resp *resp)
+{
+	const char *s = q->arg(q->ctx, "cursor");
+	char *end;
+	unsigned long v;
+
+	*cursor = 0;
+	if (!s)
+		return 0;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v > UINT32_MAX) {
+		ep_api_error(resp, 400, "cursor", "bad cursor '%s' (the next_cursor of a page)", s);
+		return -1;
+	}
+	*cursor = (uint32_t)v;
+	return 0;
+}
+
+void ep_api_write_page(FILE *fp, uint32_t total, uint32_t cursor, uint32_t limit)
+{
+	fprintf(fp, ",\"total\":%" PRIu32 ",\"next_cursor\":", total);
+	if ((uint64_t)cursor + limit < total)
+		fprintf(fp, "\"%" PRIu32 "\"", cursor + limit);
+	else
+		fputs("null", fp);
+}
