@@ -107,6 +107,33 @@ static int handler(void *user, const char *section, const char *name, const char
 	return 1;
 }
 
+/* The first [header] whose region was never opened (it had no keys), named with its line. */
+static void empty_section(struct rparse *p, const char *text)
+{
+	const char *l = text;
+	unsigned line = 1;
+
+	for (; *l; line++) {
+		const char *end = strchr(l, '\n'), *s = l, *close;
+		char name[EP_REGION_NAME_MAX + 2];
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		close = *s == '[' ? strchr(s, ']') : NULL;
+		if (close && (!end || close < end) && (size_t)(close - s - 1) < sizeof(name)) {
+			snprintf(name, sizeof(name), "%.*s", (int)(close - s - 1), s + 1);
+			if (!ep_region_find(p->out, name)) {
+				failf(p, line, "region '%s' has no countries%s", name, "");
+				return;
+			}
+		}
+		if (!end)
+			break;
+		l = end + 1;
+	}
+	failf(p, p->in.sect_line, "a region has no countries%s%s", "", "");
+}
+
 unsigned ep_region_find(const struct ep_regions *r, const char *name)
 {
 	unsigned i;
@@ -138,9 +165,9 @@ int ep_regions_parse(const char *text, const char *path, struct ep_regions *out,
 	if (!p->failed && ret > 0)
 		failf(p, (unsigned)ret, "not an INI line (a [region] header or countries = ...)%s%s",
 		      "", "");
-	/* A section with no keys never reaches the handler: count the headers. */
+	/* A section with no keys never reaches the handler: find its header. */
 	if (!p->failed && p->in.nsect != out->n)
-		failf(p, p->in.sect_line, "a region has no countries%s%s", "", "");
+		empty_section(p, text);
 	for (i = 1; !p->failed && i <= out->n; i++)
 		if (!p->ncc[i])
 			failf(p, p->sect_line[i], "region '%s' has no countries%s", out->name[i], "");

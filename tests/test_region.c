@@ -73,7 +73,8 @@ int main(int argc, char **argv)
 	expect("[EU]\nmembers = DE\n", "r.ini:2: unknown key 'members'");
 	expect("[EU]\ncountries = DE\n[US]\ncountries = US\n[EU]\ncountries = FR\n",
 	       "r.ini:5: region 'EU' is defined twice");
-	expect("[EU]\ncountries = DE\n[Empty]\n", "r.ini:3: a region has no countries");
+	expect("[EU]\ncountries = DE\n[Empty]\n", "r.ini:3: region 'Empty' has no countries");
+	expect("[Empty]\n# nothing\n[EU]\ncountries = DE\n", "r.ini:1: region 'Empty' has no countries");
 	expect("[EU]\ncountries = , ,\n", "r.ini:1: region 'EU' has no countries");
 	expect("[EU]\ncountries = DE\njunk\n", "r.ini:3: not an INI line");
 	expect("[This name is far too long for a region because it goes on and on and on]\n"
