@@ -223,14 +223,12 @@ struct sum {
 	struct ep_hist *h;
 	int hk;          /* histogram index, -1: counters */
 	uint64_t segs, retx;
-	uint32_t entries; /* buckets that held the ASN */
 };
 
 static void add_entry(const struct ep_centry *e, void *ctx)
 {
 	struct sum *u = ctx;
 
-	u->entries++;
 	if (u->hk >= 0) {
 		ep_shist_to_hist(&e->h[u->hk], u->h);
 	} else {
@@ -240,13 +238,13 @@ static void add_entry(const struct ep_centry *e, void *ctx)
 }
 
 /*
- * The ASN's entries in the 1 s tier ti of v for the n seconds before end
- * (ent[k]: the second ending k seconds before end; NULL: none), looked up
- * once for every rule of the ASN.  At a window's close the 1 s tier holds
- * those seconds whole (the finer tier's buckets are closed into it).
+ * The buckets of the 1 s tier ti of v for the n seconds before end (ent[k]:
+ * the second ending k seconds before end; NULL: none), looked up once for
+ * every rule of an ASN.  At a window's close the 1 s tier holds those seconds
+ * whole (the finer tier's buckets are closed into it).
  */
-static void gather(const struct ep_view *v, uint32_t ti, uint64_t end, uint32_t asn, uint32_t n,
-		   const struct ep_centry **ent)
+static void gather(const struct ep_view *v, uint32_t ti, uint64_t end, uint32_t n,
+		   const struct ep_cset **ent)
 {
 	const struct ep_tier *t = &v->t[ti];
 	uint32_t k;
@@ -255,7 +253,7 @@ static void gather(const struct ep_view *v, uint32_t ti, uint64_t end, uint32_t 
 		uint64_t st = end - (uint64_t)(k + 1) * t->step_ns;
 		const struct ep_bucket *b = &t->b[(st / t->step_ns) % t->count];
 
-		ent[k] = b->used && b->start == st ? ep_cset_find(&b->set, asn) : NULL;
+		ent[k] = b->used && b->start == st && b->set.n ? &b->set : NULL;
 	}
 }
 
@@ -265,23 +263,24 @@ static void gather(const struct ep_view *v, uint32_t ti, uint64_t end, uint32_t 
  */
 static uint64_t span_value(struct ep_alerts *a, const struct ep_alert_rule *r,
 			   const struct ep_view *v, uint32_t ti, uint64_t start, uint64_t end,
-			   uint32_t asn, const struct ep_centry *const *ent, double *value,
+			   uint32_t asn, const struct ep_cset *const *ent, double *value,
 			   uint64_t *cover)
 {
 	struct sum u = {.h = a->h, .hk = r->metric == EP_AM_RTT_HS ? EP_AH_RTT_HS
 					  : r->metric == EP_AM_RTT_DATA ? EP_AH_RTT_DATA : -1};
 	uint64_t n;
-	uint32_t k;
+	uint32_t k, buckets = 0;
 
+	/* Every country's entry of the ASN: the rules are per ASN. */
 	if (ent) {
 		for (k = 0; k < r->over; k++)
 			if (ent[k])
-				add_entry(ent[k], &u);
+				buckets += ep_cset_each_asn(ent[k], asn, add_entry, &u) > 0;
 	} else {
-		ep_view_visit_asn(v, ti, start, end, asn, add_entry, &u);
+		buckets = ep_view_visit_asn(v, ti, start, end, asn, add_entry, &u);
 	}
 	if (cover)
-		*cover = (uint64_t)u.entries * v->t[ti].step_ns;
+		*cover = (uint64_t)buckets * v->t[ti].step_ns;
 	if (u.hk < 0) {
 		*value = u.segs ? (double)u.retx / (double)u.segs : 0.0;
 		return u.segs;
@@ -317,7 +316,7 @@ static uint32_t baseline_tier(const struct ep_view *v, uint64_t span, uint32_t m
 /* Evaluate rule ri for asn (of probe's view v, "" all) on the window ending at end. */
 static void eval_asn(struct ep_alerts *a, const struct ep_collector *c, uint32_t ri,
 		     const struct ep_view *v, uint32_t probe, uint32_t asn,
-		     const struct ep_centry *const *ent, uint64_t end, uint64_t now_wall)
+		     const struct ep_cset *const *ent, uint64_t end, uint64_t now_wall)
 {
 	const struct ep_alert_rule *r = &a->rules.r[ri];
 	int ti = tier_of(v, NS_PER_S);
@@ -384,7 +383,7 @@ static void purge(struct ep_alerts *a, uint64_t end)
 void ep_alerts_window(struct ep_alerts *a, const struct ep_collector *c, const struct ep_bucket *b,
 		      uint64_t step_ns, uint64_t now_wall)
 {
-	const struct ep_centry *ent[EP_ALERT_OVER_MAX_S];
+	const struct ep_cset *ent[EP_ALERT_OVER_MAX_S];
 	uint64_t end = b->start + step_ns;
 	uint32_t ri, i, p, over_asn = 0, over_probe = 0;
 
@@ -413,12 +412,12 @@ void ep_alerts_window(struct ep_alerts *a, const struct ep_collector *c, const s
 	if (over_asn && c->all.t[tier_of(&c->all, NS_PER_S)].step_ns == NS_PER_S) {
 		uint32_t ti = (uint32_t)tier_of(&c->all, NS_PER_S);
 
+		gather(&c->all, ti, end, over_asn, ent);
 		for (i = 0; i < b->set.n; i++) {
 			uint32_t asn = b->set.e[i].asn;
 
-			if (asn == EP_ASN_OTHER)
+			if (asn == EP_ASN_OTHER || !ep_cset_first_of_asn(&b->set, &b->set.e[i]))
 				continue;
-			gather(&c->all, ti, end, asn, over_asn, ent);
 			for (ri = 0; ri < a->rules.n; ri++)
 				if (a->rules.r[ri].scope == EP_AS_ASN)
 					eval_asn(a, c, ri, &c->all, 0, asn, ent, end, now_wall);
@@ -444,12 +443,12 @@ void ep_alerts_window(struct ep_alerts *a, const struct ep_collector *c, const s
 			a->ctr[EP_ALC_alert_states_cap]++;
 			continue;
 		}
+		gather(v, (uint32_t)ti, end, over_probe, ent);
 		for (i = 0; i < pb->set.n; i++) {
 			uint32_t asn = pb->set.e[i].asn;
 
-			if (asn == EP_ASN_OTHER)
+			if (asn == EP_ASN_OTHER || !ep_cset_first_of_asn(&pb->set, &pb->set.e[i]))
 				continue;
-			gather(v, (uint32_t)ti, end, asn, over_probe, ent);
 			for (ri = 0; ri < a->rules.n; ri++)
 				if (a->rules.r[ri].scope == EP_AS_PROBE_ASN)
 					eval_asn(a, c, ri, v, pn, asn, ent, end, now_wall);

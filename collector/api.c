@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* api.c - the API's dispatch, the ASN list and one ASN's histogram (helpers: api_common.c). */
+/*
+ * api.c - the API's dispatch, the lists (ASNs, countries, regions, (ASN,
+ * country) pairs) and one ASN's histogram (helpers: api_common.c).
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -17,6 +20,9 @@
 struct spark {
 	uint64_t start, slot_ns;
 	uint32_t n;
+	const struct ep_where *where;
+	struct ep_where where_copy;
+	enum ep_group group;
 	struct ep_cset *sets;
 	uint64_t bytes, saturated;
 	int nomem;
@@ -35,8 +41,14 @@ static void spark_bucket(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
 	if (slot >= sp->n)
 		slot = sp->n - 1;
 	for (i = 0; i < b->set.n; i++) {
-		struct ep_centry *e = ep_cset_get(&sp->sets[slot], b->set.e[i].asn, &sp->bytes);
+		struct ep_centry *e;
+		uint32_t asn;
+		uint16_t cc;
 
+		if (!ep_where_ok(sp->where, &b->set.e[i]))
+			continue;
+		ep_api_group_key(sp->group, sp->where, &b->set.e[i], &asn, &cc);
+		e = ep_cset_get(&sp->sets[slot], asn, cc, &sp->bytes);
 		if (!e || ep_centry_add(e, &b->set.e[i], &sp->bytes, &sp->saturated) < 0)
 			sp->nomem = 1;
 	}
@@ -53,10 +65,20 @@ static int cmp_desc(const void *a, const void *b)
 
 	if (x->key != y->key)
 		return x->key < y->key ? 1 : -1;
-	return x->e->asn < y->e->asn ? -1 : x->e->asn > y->e->asn;
+	if (x->e->asn != y->e->asn)
+		return x->e->asn < y->e->asn ? -1 : 1;
+	return x->e->cc < y->e->cc ? -1 : x->e->cc > y->e->cc;
 }
 
-static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct ep_api_resp *resp)
+static const char *const group_field[] = {"asns", "pairs", "countries", "regions"};
+
+/*
+ * A list of groups over a range: ASNs (merged over their countries),
+ * (ASN, country) pairs, countries (merged over their ASNs) or regions.
+ * sort=asn sorts by the group's key.
+ */
+static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep_group group,
+		     struct ep_api_resp *resp)
 {
 	const char *sort = q->arg(q->ctx, "sort"), *metric = q->arg(q->ctx, "metric"),
 		   *spark_s = q->arg(q->ctx, "spark");
@@ -73,6 +95,9 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 	if (ep_api_get_range(c, q, "5m", &r, resp) < 0 || ep_api_parse_limit(q, &limit, resp) < 0 ||
 	    ep_api_parse_cursor(q, &cursor, resp) < 0)
 		return;
+	a.where = sp.where_copy = r.where;
+	a.group = sp.group = group;
+	sp.where = &sp.where_copy;
 	if (limit == UINT32_MAX)
 		limit = EP_API_DEFAULT_LIMIT;
 	if (mk < 0) {
@@ -136,7 +161,7 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 		else if (!strcmp(sort, "flows"))
 			k = (double)e->c[EP_AC_flows_new];
 		else
-			k = -(double)e->asn;
+			k = -((double)e->asn * 1024.0 + e->cc);
 		keys[i].key = k;
 	}
 	qsort(keys, a.set.n, sizeof(*keys), cmp_desc);
@@ -144,11 +169,11 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 	ep_api_write_range(o.fp, &r, step);
 	fprintf(o.fp, ",\"windows\":%" PRIu64, a.windows);
 	ep_api_write_page(o.fp, a.set.n, cursor, limit);
-	fputs(",\"asns\":[", o.fp);
+	fprintf(o.fp, ",\"%s\":[", group_field[group]);
 	for (i = cursor; i < a.set.n && i - cursor < limit; i++) {
 		if (i > cursor)
 			fputc(',', o.fp);
-		ep_api_write_asn(o.fp, c, keys[i].e, h, NULL);
+		ep_api_write_entry(o.fp, c, group, keys[i].e, h, NULL);
 		if (sp.n && step) {
 			uint32_t k;
 
@@ -156,7 +181,8 @@ static void api_asns(struct ep_collector *c, const struct ep_api_req *q, struct 
 			fseek(o.fp, -1, SEEK_CUR);
 			fputs(",\"spark\":[", o.fp);
 			for (k = 0; k < sp.n; k++) {
-				const struct ep_centry *e = ep_cset_find(&sp.sets[k], keys[i].e->asn);
+				const struct ep_centry *e =
+					ep_cset_find(&sp.sets[k], keys[i].e->asn, keys[i].e->cc);
 
 				if (k)
 					fputc(',', o.fp);
@@ -212,7 +238,8 @@ static void api_histogram(struct ep_collector *c, const struct ep_api_req *q, ui
 
 	if (ep_api_get_range(c, q, "1m", &r, resp) < 0)
 		return;
-	a.only_asn = r.asn = asn;
+	a.where = r.where;
+	a.where.asn = r.asn = asn;
 	r.sum = 1;
 	step = ep_api_visit(c, &r, r.start, r.end, 0, 0, ep_api_agg_bucket, &a);
 	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0 ||
@@ -220,7 +247,7 @@ static void api_histogram(struct ep_collector *c, const struct ep_api_req *q, ui
 		ep_api_error(resp, 500, NULL, "out of memory%s", "");
 		goto done;
 	}
-	e = ep_cset_find(&a.set, asn);
+	e = ep_cset_find(&a.set, asn, 0);
 	if (!e) {
 		char what[48];
 
@@ -234,7 +261,7 @@ static void api_histogram(struct ep_collector *c, const struct ep_api_req *q, ui
 	fputc('{', o.fp);
 	ep_api_write_range(o.fp, &r, step);
 	fputs(",\"asn\":", o.fp);
-	ep_api_write_asn(o.fp, c, e, h, &codec);
+	ep_api_write_entry(o.fp, c, EP_GROUP_ASN, e, h, &codec);
 	fputs("}\n", o.fp);
 	ep_api_out_finish(&o, resp, 200, "application/json");
 done:
@@ -261,7 +288,18 @@ int ep_api_handle(struct ep_collector *c, const struct ep_api_req *q, struct ep_
 	if (strncmp(p, "/api/", 5))
 		return 0;
 	if (!strcmp(p, "/api/v1/asns")) {
-		api_asns(c, q, resp);
+		const char *by = q->arg(q->ctx, "by");
+
+		if (by && !strcmp(by, "country"))
+			api_list(c, q, EP_GROUP_PAIR, resp);
+		else if (by && strcmp(by, "asn"))
+			ep_api_error(resp, 400, "by", "bad by '%s' (asn, country)", by);
+		else
+			api_list(c, q, EP_GROUP_ASN, resp);
+	} else if (!strcmp(p, "/api/v1/countries")) {
+		api_list(c, q, EP_GROUP_COUNTRY, resp);
+	} else if (!strcmp(p, "/api/v1/regions")) {
+		api_list(c, q, EP_GROUP_REGION, resp);
 	} else if (!strcmp(p, "/api/v1/probes")) {
 		ep_api_probes(c, q, resp, now);
 	} else if (!strcmp(p, "/api/v1/regressions")) {

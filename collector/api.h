@@ -33,8 +33,9 @@ int ep_api_handle(struct ep_collector *c, const struct ep_api_req *req, struct e
 int ep_parse_duration(const char *s, uint64_t *ns);
 
 /*
- * Write the JSON object of one aggregated ASN entry (the probe's field names,
- * plus retx_rate; with a codec, each histogram's "hdr" encoded with it).
+ * Write the JSON object of one stored (ASN, country) entry: "asn", "country"
+ * (null when unknown), "org", the probe's field names, plus retx_rate; with a
+ * codec, each histogram's "hdr" encoded with it.
  * scratch: a dense histogram of the collector's configuration, left reset.
  */
 void ep_api_write_asn(FILE *fp, const struct ep_collector *c, const struct ep_centry *e,

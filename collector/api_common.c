@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* api_common.c - what every API endpoint uses: responses and errors, one ASN's JSON, ranges, pages. */
+/*
+ * api_common.c - what every API endpoint uses: responses and errors, one
+ * entry's JSON, groups and country=/region= filters, ranges, pages.
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -8,6 +11,7 @@
 
 #include "api.h"
 #include "api_int.h"
+#include "country.h"
 #include "edgeprobe/ep_wire.h"
 #include "json_out.h"
 #include "stats.h"
@@ -134,13 +138,54 @@ static void write_hist(FILE *fp, const char *name, const struct ep_shist *s, str
 	ep_hist_reset(h);
 }
 
-void ep_api_write_asn(FILE *fp, const struct ep_collector *c, const struct ep_centry *e,
-		      struct ep_hist *scratch, struct ep_hist_codec *hdr)
+/* "country":"DE" or null (unknown), without the comma. */
+static void write_cc(FILE *fp, uint16_t cc)
+{
+	char s[3];
+
+	if (cc)
+		fprintf(fp, "\"country\":\"%s\"", ep_cc_str(cc, s));
+	else
+		fputs("\"country\":null", fp);
+}
+
+void ep_api_write_entry(FILE *fp, const struct ep_collector *c, enum ep_group g,
+			const struct ep_centry *e, struct ep_hist *scratch,
+			struct ep_hist_codec *hdr)
 {
 	uint32_t k;
 
-	fprintf(fp, "{\"asn\":%" PRIu32 ",\"org\":", e->asn);
-	ep_json_write_string(fp, ep_collector_org(c, e->asn));
+	switch (g) {
+	case EP_GROUP_COUNTRY:
+		fputc('{', fp);
+		write_cc(fp, e->cc);
+		fputs(",\"name\":", fp);
+		ep_json_write_string(fp, ep_cc_name(e->cc));
+		fputs(",\"region\":", fp);
+		if (ep_region_of(&c->regions, e->cc))
+			ep_json_write_string(fp,
+					     ep_region_name(&c->regions, ep_region_of(&c->regions, e->cc)));
+		else
+			fputs("null", fp);
+		break;
+	case EP_GROUP_REGION:
+		fputs("{\"region\":", fp);
+		if (e->asn)
+			ep_json_write_string(fp, ep_region_name(&c->regions, e->asn));
+		else
+			fputs("null", fp); /* countries in no region, or unknown */
+		break;
+	case EP_GROUP_PAIR:
+		fprintf(fp, "{\"asn\":%" PRIu32 ",", e->asn);
+		write_cc(fp, e->cc);
+		fputs(",\"org\":", fp);
+		ep_json_write_string(fp, ep_collector_org(c, e->asn));
+		break;
+	default:
+		fprintf(fp, "{\"asn\":%" PRIu32 ",\"org\":", e->asn);
+		ep_json_write_string(fp, ep_collector_org(c, e->asn));
+		break;
+	}
 	for (k = 0; k < EP_AC__COUNT; k++)
 		fprintf(fp, ",\"%s\":%" PRIu64, ep_asn_counter_names[k], e->c[k]);
 	fprintf(fp, ",\"retx_rate\":%.6g", ep_api_retx_rate(e));
@@ -150,6 +195,35 @@ void ep_api_write_asn(FILE *fp, const struct ep_collector *c, const struct ep_ce
 			   k == EP_AH_RETX_PPM ? "" : "_us", hdr);
 	}
 	fputc('}', fp);
+}
+
+void ep_api_write_asn(FILE *fp, const struct ep_collector *c, const struct ep_centry *e,
+		      struct ep_hist *scratch, struct ep_hist_codec *hdr)
+{
+	ep_api_write_entry(fp, c, EP_GROUP_PAIR, e, scratch, hdr);
+}
+
+void ep_api_group_key(enum ep_group g, const struct ep_where *w, const struct ep_centry *e,
+		      uint32_t *asn, uint16_t *cc)
+{
+	switch (g) {
+	case EP_GROUP_PAIR:
+		*asn = e->asn;
+		*cc = e->cc;
+		break;
+	case EP_GROUP_COUNTRY:
+		*asn = 0;
+		*cc = e->cc;
+		break;
+	case EP_GROUP_REGION:
+		*asn = w->regions ? ep_region_of(w->regions, e->cc) : 0;
+		*cc = 0;
+		break;
+	default:
+		*asn = e->asn;
+		*cc = 0;
+		break;
+	}
 }
 
 /* ------------------------------------------------------------------------ */
@@ -166,10 +240,13 @@ void ep_api_agg_bucket(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
 	for (i = 0; i < b->set.n; i++) {
 		const struct ep_centry *src = &b->set.e[i];
 		struct ep_centry *dst;
+		uint32_t asn;
+		uint16_t cc;
 
-		if (a->only_asn && src->asn != a->only_asn)
+		if (!ep_where_ok(&a->where, src))
 			continue;
-		dst = ep_cset_get(&a->set, src->asn, &a->bytes);
+		ep_api_group_key(a->group, &a->where, src, &asn, &cc);
+		dst = ep_cset_get(&a->set, asn, cc, &a->bytes);
 		if (!dst || ep_centry_add(dst, src, &a->bytes, &a->saturated) < 0)
 			a->nomem = 1;
 	}
@@ -198,6 +275,33 @@ static uint64_t parse_end(const char *s, int *bad)
 	return (uint64_t)v;
 }
 
+int ep_api_get_where(const struct ep_collector *c, const struct ep_api_req *q,
+		     struct ep_where *w, struct ep_api_resp *resp)
+{
+	const char *cs = q->arg(q->ctx, "country"), *rs = q->arg(q->ctx, "region");
+
+	memset(w, 0, sizeof(*w));
+	w->regions = &c->regions;
+	if (cs) {
+		char up[3] = {0};
+
+		if (strlen(cs) == 2) {
+			up[0] = (char)(cs[0] & ~0x20);
+			up[1] = (char)(cs[1] & ~0x20);
+		}
+		if (!(w->cc = ep_cc_parse(up, strlen(up)))) {
+			ep_api_error(resp, 400, "country",
+				     "bad country '%s' (an ISO 3166-1 alpha-2 code, e.g. DE)", cs);
+			return -1;
+		}
+	}
+	if (rs && !(w->region = ep_region_find(&c->regions, rs))) {
+		ep_api_error(resp, 400, "region", "unknown region '%s' (see /api/v1/regions)", rs);
+		return -1;
+	}
+	return 0;
+}
+
 /* Resolve range=, end= and probe= into r. @return 0, or fills an error response. */
 int ep_api_get_range(struct ep_collector *c, const struct ep_api_req *q, const char *dflt,
 		     struct range *r, struct ep_api_resp *resp)
@@ -205,6 +309,8 @@ int ep_api_get_range(struct ep_collector *c, const struct ep_api_req *q, const c
 	const char *range = q->arg(q->ctx, "range"), *probe = q->arg(q->ctx, "probe");
 	int bad;
 
+	if (ep_api_get_where(c, q, &r->where, resp) < 0)
+		return -1;
 	if (ep_parse_duration(range ? range : dflt, &r->len) < 0 || r->len == 0) {
 		ep_api_error(resp, 400, "range", "bad range '%s' (e.g. 500ms, 30s, 5m, 1h, 1d)", range);
 		return -1;

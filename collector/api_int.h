@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "api.h"
+#include "region.h"
 
 #define NS_PER_S 1000000000ull
 #define MAX_POINTS 20000
@@ -24,6 +25,29 @@ struct out {
 	size_t len;
 };
 
+/*
+ * Which entries a request reads (country= and region=, the ASN of a path):
+ * 0 for any.  Every endpoint honours them.
+ */
+struct ep_where {
+	uint32_t asn;
+	uint16_t cc;
+	unsigned region;                  /* with regions */
+	const struct ep_regions *regions;
+};
+
+static inline int ep_where_ok(const struct ep_where *w, const struct ep_centry *e)
+{
+	return (!w->asn || e->asn == w->asn) && (!w->cc || e->cc == w->cc) &&
+	       (!w->region || ep_region_of(w->regions, e->cc) == w->region);
+}
+
+/*
+ * What a list merges entries into.  A result entry holds its group's key:
+ * ASN (asn, 0), pair (asn, cc), country (0, cc), region (region id, 0).
+ */
+enum ep_group { EP_GROUP_ASN, EP_GROUP_PAIR, EP_GROUP_COUNTRY, EP_GROUP_REGION };
+
 /* The time range and view a request asks for. */
 struct range {
 	uint64_t start, end, len;
@@ -32,15 +56,25 @@ struct range {
 	const char *remote; /* a probe of another collector: answered from the shared store */
 	uint32_t asn; /* the visitor reads only this ASN (0: every ASN) */
 	int sum;      /* the visitor only adds up: the history may sum over time */
+	struct ep_where where; /* country= and region= (the caller sets where.asn) */
 };
 
-/* What a visitor adds up over a range: the merged entries per ASN. */
+/* What a visitor adds up over a range: the merged entries per group. */
 struct agg {
 	struct ep_cset set;
 	uint64_t bytes, saturated, windows;
-	uint32_t only_asn; /* 0: every ASN */
+	struct ep_where where;
+	enum ep_group group;
 	int nomem;
 };
+
+/* The group entry e is merged into. */
+void ep_api_group_key(enum ep_group g, const struct ep_where *w, const struct ep_centry *e,
+		      uint32_t *asn, uint16_t *cc);
+/* One result entry of a group as a JSON object. */
+void ep_api_write_entry(FILE *fp, const struct ep_collector *c, enum ep_group g,
+			const struct ep_centry *e, struct ep_hist *scratch,
+			struct ep_hist_codec *hdr);
 
 /* Visitor: add a bucket's entries into the struct agg at ctx. */
 void ep_api_agg_bucket(const struct ep_bucket *b, uint64_t step_ns, void *ctx);
@@ -61,7 +95,10 @@ void ep_api_error(struct ep_api_resp *r, int status, const char *param, const ch
 		  const char *detail);
 /* Retransmitted share of the segments sent towards the ASN. */
 double ep_api_retx_rate(const struct ep_centry *e);
-/* Resolve range=, end= and probe= into r. @return 0, or -1 with an error response. */
+/* country= and region= into w (regions of c). @return 0, or -1 with an error response */
+int ep_api_get_where(const struct ep_collector *c, const struct ep_api_req *q,
+		     struct ep_where *w, struct ep_api_resp *resp);
+/* Resolve range=, end= and probe= (and country=, region=) into r. @return 0, or -1 with an error response. */
 int ep_api_get_range(struct ep_collector *c, const struct ep_api_req *q, const char *dflt,
 		     struct range *r, struct ep_api_resp *resp);
 /*

@@ -59,6 +59,7 @@ void ep_api_regressions(struct ep_collector *c, const struct ep_api_req *q,
 			return;
 		}
 	}
+	now.where = base.where = r.where; /* per ASN, over the countries asked for */
 	r.sum = 1;
 	ep_api_visit(c, &r, r.start, r.end, 0, c->cfg.query_budget, ep_api_agg_bucket, &now);
 	ep_api_visit(c, &r, r.start > baseline ? r.start - baseline : 0, r.start, 0,
@@ -70,7 +71,7 @@ void ep_api_regressions(struct ep_collector *c, const struct ep_api_req *q,
 		goto done;
 	}
 	for (i = 0; i < now.set.n; i++) {
-		const struct ep_centry *e = &now.set.e[i], *b = ep_cset_find(&base.set, e->asn);
+		const struct ep_centry *e = &now.set.e[i], *b = ep_cset_find(&base.set, e->asn, 0);
 		struct regression *g = &regs[n];
 		double pr, rr;
 

@@ -14,26 +14,37 @@
 struct series {
 	uint64_t start, step;
 	uint32_t n, asn;
+	struct ep_where where; /* country=, region= */
+	struct ep_centry *into; /* the slot being added to */
 	int metric; /* histogram index, or -1 for retx_rate */
 	struct ep_centry *slots;
 	uint64_t bytes, saturated;
 	int nomem;
 };
 
+/* One country's entry of the ASN into the current slot, when the request takes it. */
+static void series_entry(const struct ep_centry *e, void *ctx)
+{
+	struct series *s = ctx;
+
+	if (ep_where_ok(&s->where, e) &&
+	    ep_centry_add(s->into, e, &s->bytes, &s->saturated) < 0)
+		s->nomem = 1;
+}
+
 static void series_bucket(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
 {
 	struct series *s = ctx;
-	const struct ep_centry *e = ep_cset_find(&b->set, s->asn);
 	uint64_t slot;
 
 	(void)step_ns;
-	if (!e || b->start < s->start)
+	if (b->start < s->start)
 		return;
 	slot = (b->start - s->start) / s->step;
 	if (slot >= s->n)
 		return;
-	if (ep_centry_add(&s->slots[slot], e, &s->bytes, &s->saturated) < 0)
-		s->nomem = 1;
+	s->into = &s->slots[slot];
+	ep_cset_each_asn(&b->set, s->asn, series_entry, s);
 }
 
 /* step= over the range: slot start, count and storage. @return 0, or -1 with resp filled. */
@@ -54,6 +65,7 @@ static int series_init(struct series *s, const struct range *r, const char *step
 	}
 	s->n = (uint32_t)((r->end - s->start + s->step - 1) / s->step);
 	s->asn = asn;
+	s->where = r->where;
 	s->slots = calloc(s->n + 1, sizeof(*s->slots));
 	if (!s->slots) {
 		ep_api_error(resp, 500, NULL, "out of memory%s", "");

@@ -24,7 +24,7 @@ static int older_bucket(uint64_t start, uint64_t newest_end, uint64_t windows,
 	uint32_t i;
 
 	for (i = 0; i < n && !o->nomem; i++) {
-		struct ep_centry *d = ep_cset_get(&b.set, e[i].asn, &bytes);
+		struct ep_centry *d = ep_cset_get(&b.set, e[i].asn, e[i].cc, &bytes);
 
 		if (!d || ep_centry_add(d, &e[i], &bytes, &saturated) < 0)
 			o->nomem = 1;

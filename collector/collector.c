@@ -430,6 +430,7 @@ int ep_collector_ingest(struct ep_collector *c, const uint8_t *buf, size_t len, 
 		struct ep_crec *r = &c->recs[i];
 
 		r->asn = m.asns[i].asn;
+		r->cc = m.asns[i].cc;
 		memcpy(r->c, m.asns[i].c, sizeof(r->c));
 		for (k = 0; k < EP_AH__COUNT; k++) {
 			struct ep_hdr_cfg hc;

@@ -14,6 +14,7 @@
 #include "edgeprobe/ep_stats.h"
 #include "edgeprobe/ep_wire.h"
 #include "seqwin.h"
+#include "region.h"
 #include "store.h"
 #include "wire.h"
 
@@ -159,6 +160,7 @@ struct ep_collector {
 	pthread_mutex_t lock;
 	struct ep_collector_cfg cfg;
 	struct ep_hdr_cfg hcfg;
+	struct ep_regions regions;       /* countries -> regions (the API's region=) */
 	struct ep_hist_codec codec;        /* ingest's histogram decoder (under lock) */
 	struct ep_view all;
 	struct ep_cprobe *probes;

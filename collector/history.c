@@ -400,6 +400,7 @@ void ep_history_put(struct ep_history *h, const char *probe, const struct ep_buc
 		struct ep_hrow *r = &q->rows[i];
 
 		r->asn = e->asn;
+		r->cc = e->cc;
 		memcpy(r->c, e->c, sizeof(r->c));
 		for (k = 0; k < EP_AH__COUNT; k++) {
 			r->off[k] = off;

@@ -196,18 +196,40 @@ static const char *const ch_tables[] = {
 	" start UInt64, newest_end UInt64, windows UInt64, written UInt64, dup UInt8)"
 	" ENGINE = ReplacingMergeTree(written) PARTITION BY (step, " CH_PERIOD ")"
 	" ORDER BY (step, probe, start, collector)",
-	"CREATE TABLE IF NOT EXISTS %1$s.asn%2$s (step UInt64, collector String, probe String,"
-	" start UInt64, asn UInt32, written UInt64, c Array(UInt64),"
+	"CREATE TABLE IF NOT EXISTS %1$s.pair%2$s (step UInt64, collector String, probe String,"
+	" start UInt64, asn UInt32, cc UInt16, written UInt64, c Array(UInt64),"
 	" hs_i Array(Int32), hs_n Array(UInt64), hd_i Array(Int32), hd_n Array(UInt64),"
 	" hr_i Array(Int32), hr_n Array(UInt64))"
 	" ENGINE = ReplacingMergeTree(written) PARTITION BY (step, " CH_PERIOD ")"
-	" ORDER BY (step, probe, asn, start, collector)",
+	" ORDER BY (step, probe, asn, cc, start, collector)",
 	"CREATE TABLE IF NOT EXISTS %1$s.org%2$s (asn UInt32, name String, written UInt64)"
 	" ENGINE = ReplacingMergeTree(written) ORDER BY asn",
 };
 
 /* In a cluster, the tables read: every shard's *_local table. */
-static const char *const ch_distributed[] = {"bucket", "asn", "org"};
+static const char *const ch_distributed[] = {"bucket", "pair", "org"};
+
+/*
+ * Schema 2 kept rows per ASN in table asn: copied into pair as of no known
+ * country (cc 0), then the format stamp replaced (meta is a TinyLog: dropped
+ * and made again).  The old table is left for the operator to drop.
+ */
+static int migrate_2(struct ch_be *c, const char *want, char *err, size_t errlen)
+{
+	int ret = ep_ch_exec(c, c->w, err, errlen,
+			     "INSERT INTO %1$s.pair%2$s SELECT step, collector, probe, start, asn, 0,"
+			     " written, c, hs_i, hs_n, hd_i, hd_n, hr_i, hr_n FROM %1$s.asn%2$s",
+			     c->db, c->wsfx);
+
+	if (ret == 0)
+		ret = ep_ch_exec(c, c->w, err, errlen, "DROP TABLE %s.meta", c->db);
+	if (ret == 0)
+		ret = ep_ch_exec(c, c->w, err, errlen, ch_tables[0], c->db, c->wsfx);
+	if (ret == 0)
+		ret = ep_ch_exec(c, c->w, err, errlen, "INSERT INTO %s.meta VALUES ('format', '%s')",
+				 c->db, want);
+	return ret;
+}
 
 static int name_ok(const char *s, size_t n)
 {
@@ -309,6 +331,18 @@ static int ch_open(void **out, const struct ep_history_cfg *cfg, const struct ep
 		goto out;
 	c->resp.p[strcspn(c->resp.p, "\n")] = '\0';
 	if (c->resp.p[0] && strcmp(c->resp.p, want)) {
+		char v2[96];
+
+		snprintf(v2, sizeof(v2), "schema 2, hist %" PRId64 " %" PRId64 " %d", hcfg->lowest,
+			 hcfg->highest, hcfg->sig_digits);
+		if (!strcmp(c->resp.p, v2)) {
+			if ((ret = migrate_2(c, want, err, errlen)) < 0)
+				goto out;
+			c->resp.p[0] = '\0';
+			goto stamped;
+		}
+	}
+	if (c->resp.p[0] && strcmp(c->resp.p, want)) {
 		snprintf(err, errlen, "database %s was written as '%s', this collector uses '%s'",
 			 c->db, c->resp.p, want);
 		ret = -EINVAL;
@@ -317,6 +351,7 @@ static int ch_open(void **out, const struct ep_history_cfg *cfg, const struct ep
 	if (!c->resp.p[0])
 		ret = ep_ch_exec(c, c->w, err, errlen, "INSERT INTO %s.meta VALUES ('format', '%s')",
 			      c->db, want);
+stamped:
 	if (ret == 0) {
 		*out = c;
 		return 0;
@@ -358,7 +393,7 @@ static int ch_write(void *be, const struct ep_hbatch *list, struct ep_hist_codec
 		q->len = 0;
 		q->nomem = 0;
 		ep_ch_buf_fmt(q, "INSERT INTO %s.%s%s FORMAT TabSeparated\n", c->db,
-			kind == 0 ? "bucket" : kind == 1 ? "asn" : "org", c->wsfx);
+			kind == 0 ? "bucket" : kind == 1 ? "pair" : "org", c->wsfx);
 		/*
 		 * Versions: the write's wall time plus the batch's place in it, so that a
 		 * bucket written twice in one insert (late data) keeps its newer version
@@ -388,7 +423,8 @@ static int ch_write(void *be, const struct ep_hbatch *list, struct ep_hist_codec
 
 				ep_ch_buf_fmt(q, "%" PRIu64 "\t%s\t", b->step_ns, c->id);
 				buf_tsv(q, b->probe);
-				ep_ch_buf_fmt(q, "\t%" PRIu64 "\t%u\t%" PRIu64 "\t[", b->start_ns, r->asn, written);
+				ep_ch_buf_fmt(q, "\t%" PRIu64 "\t%u\t%u\t%" PRIu64 "\t[", b->start_ns, r->asn,
+					      (unsigned)r->cc, written);
 				for (k = 0; k < EP_AC__COUNT; k++)
 					ep_ch_buf_fmt(q, k ? ",%" PRIu64 : "%" PRIu64, r->c[k]);
 				buf_add(q, "]", 1);
@@ -420,7 +456,7 @@ static long ch_expire(void *be, uint64_t step_ns, uint64_t before_ns)
 	uint64_t keep = before_ns / (step_ns < 1000000000ull ? CH_HOUR_NS : CH_DAY_NS);
 	long rows = 0;
 	struct buf list = {0};
-	const char *const tables[] = {"asn", "bucket"};
+	const char *const tables[] = {"pair", "bucket"};
 	size_t t;
 
 	for (t = 0; t < 2; t++) {

@@ -11,7 +11,7 @@
 
 #include "history_int.h"
 
-#define CH_SCHEMA 2 /* 2: bucket.dup */
+#define CH_SCHEMA 3 /* 2: bucket.dup; 3: rows per (ASN, country) in table pair */
 #define CH_DAY_NS (86400ull * 1000000000ull)
 #define CH_HOUR_NS (3600ull * 1000000000ull)
 /* Partitions: a day of a step of 1 s or more, an hour of a finer one (kept minutes, not days). */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "country.h"
 #include "history_clickhouse_int.h"
 
 static long parse_array(const char **pp, uint64_t *out, size_t cap, int sign)
@@ -110,12 +111,12 @@ static int grow_scratch(struct ch_be *c, uint32_t n, size_t used)
 	return 0;
 }
 
-/* One answer row "START\tASN\t[counters]\t(map)\t(map)\t(map)". @return 0 or -1 */
+/* One answer row "START\tASN\tCC\t[counters]\t(map)\t(map)\t(map)". @return 0 or -1 */
 static int parse_row(struct ch_be *c, const char *p, uint64_t *start, struct ep_centry *e,
 		     size_t *used)
 {
 	uint64_t cv[EP_AC__COUNT];
-	unsigned long long asn;
+	unsigned long long asn, cc;
 	char *end;
 	uint32_t k;
 
@@ -127,8 +128,13 @@ static int parse_row(struct ch_be *c, const char *p, uint64_t *start, struct ep_
 	if (end == p || *end != '\t' || asn > UINT32_MAX)
 		return -1;
 	p = end + 1;
+	cc = strtoull(p, &end, 10);
+	if (end == p || *end != '\t' || cc > EP_CC_MAX)
+		return -1;
+	p = end + 1;
 	memset(e, 0, sizeof(*e));
 	e->asn = (uint32_t)asn;
+	e->cc = (uint16_t)cc;
 	if (parse_array(&p, cv, EP_AC__COUNT, 0) != EP_AC__COUNT)
 		return -1;
 	memcpy(e->c, cv, sizeof(e->c));
@@ -188,14 +194,14 @@ long ep_ch_read(void *be, const char *probe, uint64_t step_ns, uint64_t start_ns
 			dup = 1;
 	}
 	q.len = 0;
-	ep_ch_buf_fmt(&q, "SELECT %s, asn, sumForEach(c), sumMap(hs_i, hs_n), sumMap(hd_i, hd_n),"
-		" sumMap(hr_i, hr_n) FROM %s.asn%s%s", want->sum ? "0" : "start", c->db, sfx,
+	ep_ch_buf_fmt(&q, "SELECT %s, asn, cc, sumForEach(c), sumMap(hs_i, hs_n), sumMap(hd_i, hd_n),"
+		" sumMap(hr_i, hr_n) FROM %s.pair%s%s", want->sum ? "0" : "start", c->db, sfx,
 		dup ? " FINAL" : "");
 	where(c, &q, probe, step_ns, start_ns, end_ns, want->whose);
 	if (want->asn)
 		ep_ch_buf_fmt(&q, " AND asn = %u", want->asn);
-	ep_ch_buf_fmt(&q, want->sum ? " GROUP BY asn ORDER BY asn FORMAT TabSeparated" :
-				" GROUP BY start, asn ORDER BY start, asn FORMAT TabSeparated");
+	ep_ch_buf_fmt(&q, want->sum ? " GROUP BY asn, cc ORDER BY asn, cc FORMAT TabSeparated" :
+				" GROUP BY start, asn, cc ORDER BY start, asn, cc FORMAT TabSeparated");
 	ret = q.nomem ? -ENOMEM : ep_ch_post(c, c->r, &q, rb, err, sizeof(err));
 	free(q.p);
 	if (ret < 0) {

@@ -10,6 +10,7 @@
 /* One ASN's row of a queued bucket: counters, and its bins in the batch's bins array. */
 struct ep_hrow {
 	uint32_t asn;
+	uint16_t cc;        /* country.h, 0 unknown */
 	uint64_t c[EP_AC__COUNT];
 	uint32_t off[EP_AH__COUNT], nb[EP_AH__COUNT];
 };

@@ -10,11 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "country.h"
 #include "history_int.h"
 
 /* PRAGMA application_id of an edgeprobe history: "EPH1". */
 #define EP_SQLITE_APP_ID 0x45504831
-#define EP_SQLITE_SCHEMA 1
+#define EP_SQLITE_SCHEMA 2 /* 2: a country per row (1 is migrated) */
 
 struct sqlite_be {
 	sqlite3 *w, *r;           /* the writer's and the readers' connections */
@@ -29,18 +30,31 @@ struct sqlite_be {
 	uint32_t rent_cap;
 };
 
+/* Rows of (ASN, country): cc is country.h's number, 0 unknown. */
+#define ASN_TABLE                                                                                  \
+	"(step_ns INTEGER NOT NULL, probe TEXT NOT NULL,"                                          \
+	" start_ns INTEGER NOT NULL, asn INTEGER NOT NULL, cc INTEGER NOT NULL,"                   \
+	" flows_new INTEGER, flows_closed INTEGER, segs_out INTEGER, segs_in INTEGER,"             \
+	" retx_out INTEGER, retx_in INTEGER, syn_unsampled INTEGER,"                               \
+	" rtt_hs BLOB, rtt_data BLOB, retx_ppm BLOB,"                                              \
+	" PRIMARY KEY(step_ns, probe, start_ns, asn, cc)) WITHOUT ROWID"
+
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS org(asn INTEGER PRIMARY KEY, name TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS bucket(step_ns INTEGER NOT NULL, probe TEXT NOT NULL,"
 	" start_ns INTEGER NOT NULL, newest_end_ns INTEGER NOT NULL, windows INTEGER NOT NULL,"
 	" PRIMARY KEY(step_ns, probe, start_ns)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS asn(step_ns INTEGER NOT NULL, probe TEXT NOT NULL,"
-	" start_ns INTEGER NOT NULL, asn INTEGER NOT NULL,"
-	" flows_new INTEGER, flows_closed INTEGER, segs_out INTEGER, segs_in INTEGER,"
-	" retx_out INTEGER, retx_in INTEGER, syn_unsampled INTEGER,"
-	" rtt_hs BLOB, rtt_data BLOB, retx_ppm BLOB,"
-	" PRIMARY KEY(step_ns, probe, start_ns, asn)) WITHOUT ROWID;";
+	"CREATE TABLE IF NOT EXISTS asn" ASN_TABLE ";";
+
+/* Schema 1 had no cc column: its rows are of no known country. */
+static const char migrate_1[] =
+	"ALTER TABLE asn RENAME TO asn_schema1;"
+	"CREATE TABLE asn" ASN_TABLE ";"
+	"INSERT INTO asn SELECT step_ns, probe, start_ns, asn, 0, flows_new, flows_closed,"
+	" segs_out, segs_in, retx_out, retx_in, syn_unsampled, rtt_hs, rtt_data, retx_ppm"
+	" FROM asn_schema1;"
+	"DROP TABLE asn_schema1;";
 
 /* The columns above follow the counters and histograms of the wire protocol. */
 _Static_assert(EP_AC__COUNT == 7 && EP_AH__COUNT == 3, "history columns follow ep_tcp.h");
@@ -104,6 +118,23 @@ static int check_identity(struct sqlite_be *s, char *err, size_t errlen)
 		if (sqlite3_step(st) == SQLITE_ROW)
 			snprintf(have, sizeof(have), "%s", (const char *)sqlite3_column_text(st, 0));
 		sqlite3_finalize(st);
+	}
+	if (have[0] && strcmp(have, want)) {
+		char v1[96];
+
+		snprintf(v1, sizeof(v1), "schema 1, hist %" PRId64 " %" PRId64 " %d", s->hcfg.lowest,
+			 s->hcfg.highest, s->hcfg.sig_digits);
+		if (!strcmp(have, v1)) {
+			char sql[160];
+
+			snprintf(sql, sizeof(sql), "UPDATE meta SET v = '%s' WHERE k = 'format'", want);
+			if (exec(s->w, migrate_1) < 0 || exec(s->w, sql) < 0) {
+				fail(err, errlen, s->w, "migrating schema 1 to 2", -EIO);
+				exec(s->w, "ROLLBACK");
+				return -EIO;
+			}
+			snprintf(have, sizeof(have), "%s", want);
+		}
 	}
 	if (have[0] && strcmp(have, want)) {
 		exec(s->w, "ROLLBACK");
@@ -173,7 +204,7 @@ static int sq_open(void **out, const struct ep_history_cfg *cfg, const struct ep
 	if (sqlite3_prepare_v2(s->w, "INSERT OR REPLACE INTO bucket VALUES(?1, ?2, ?3, ?4, ?5)", -1,
 			       &s->ins_bucket, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->w, "INSERT OR REPLACE INTO asn VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-			       " ?8, ?9, ?10, ?11, ?12, ?13, ?14)", -1, &s->ins_row, NULL) != SQLITE_OK ||
+			       " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)", -1, &s->ins_row, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->w, "INSERT OR REPLACE INTO org VALUES(?1, ?2)", -1, &s->ins_org,
 			       NULL) != SQLITE_OK) {
 		ret = fail(err, errlen, s->w, "cannot prepare", -EIO);
@@ -237,10 +268,11 @@ static int write_bucket(struct sqlite_be *s, const struct ep_hbatch *b, struct e
 		sqlite3_bind_text(st, 2, b->probe, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, (int64_t)b->start_ns);
 		sqlite3_bind_int64(st, 4, r->asn);
+		sqlite3_bind_int64(st, 5, r->cc);
 		for (k = 0; k < EP_AC__COUNT; k++)
-			sqlite3_bind_int64(st, 5 + (int)k, (int64_t)r->c[k]);
+			sqlite3_bind_int64(st, 6 + (int)k, (int64_t)r->c[k]);
 		for (k = 0; k < EP_AH__COUNT && ret == 0; k++)
-			ret = bind_hist(s, codec, 5 + EP_AC__COUNT + (int)k, b->bins + r->off[k],
+			ret = bind_hist(s, codec, 6 + EP_AC__COUNT + (int)k, b->bins + r->off[k],
 					r->nb[k]);
 		if (ret == 0 && sqlite3_step(st) != SQLITE_DONE)
 			ret = -EIO;
@@ -389,6 +421,7 @@ static int read_bucket(struct sqlite_be *s, sqlite3_stmt *rows, sqlite3_stmt *bk
 		       ep_history_cb cb, void *ctx, uint64_t *corrupt)
 {
 	uint32_t n = 0, k;
+	int64_t cc;
 	int rc, bad;
 
 	s->rbins_n = 0;
@@ -415,11 +448,13 @@ static int read_bucket(struct sqlite_be *s, sqlite3_stmt *rows, sqlite3_stmt *bk
 		e = &s->rent[n];
 		memset(e, 0, sizeof(*e));
 		e->asn = (uint32_t)sqlite3_column_int64(rows, 0);
+		cc = sqlite3_column_int64(rows, 1);
+		e->cc = cc >= 0 && cc <= EP_CC_MAX ? (uint16_t)cc : 0;
 		for (k = 0; k < EP_AC__COUNT; k++)
-			e->c[k] = (uint64_t)sqlite3_column_int64(rows, 1 + (int)k);
-		bad = 0;
+			e->c[k] = (uint64_t)sqlite3_column_int64(rows, 2 + (int)k);
+		bad = cc < 0 || cc > EP_CC_MAX;
 		for (k = 0; k < EP_AH__COUNT && !bad; k++)
-			bad = read_hist(s, rows, 1 + EP_AC__COUNT + (int)k, &e->h[k]) < 0;
+			bad = read_hist(s, rows, 2 + EP_AC__COUNT + (int)k, &e->h[k]) < 0;
 		if (bad) {
 			(*corrupt)++;
 			continue;
@@ -447,7 +482,7 @@ static long sq_read(void *be, const char *probe, uint64_t step_ns, uint64_t star
 	if (sqlite3_prepare_v2(s->r, "SELECT start_ns, newest_end_ns, windows FROM bucket WHERE step_ns = ?1 AND"
 			       " probe = ?2 AND start_ns >= ?3 AND start_ns < ?4 ORDER BY start_ns",
 			       -1, &bk, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->r, "SELECT asn, flows_new, flows_closed, segs_out, segs_in,"
+	    sqlite3_prepare_v2(s->r, "SELECT asn, cc, flows_new, flows_closed, segs_out, segs_in,"
 			       " retx_out, retx_in, syn_unsampled, rtt_hs, rtt_data, retx_ppm FROM asn"
 			       " WHERE step_ns = ?1 AND probe = ?2 AND start_ns = ?3 AND"
 			       " (?4 = 0 OR asn = ?4)", -1, &rows,

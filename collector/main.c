@@ -46,6 +46,7 @@ struct app {
 	struct ep_history *history;      /* NULL: memory only */
 	struct ep_backlog backlog;       /* messages held while a reader has the lock */
 	uint64_t deferred, waited;       /* counted outside the lock, published under it */
+	uint64_t version_said;           /* when another wire version was last logged */
 	struct ep_http *http;
 	struct ep_alert_out alerts;
 #ifdef EP_HAVE_KAFKA
@@ -53,11 +54,24 @@ struct app {
 #endif
 };
 
+/*
+ * Merge one message.  One of another wire version is refused (counted as
+ * version); its sender is named in the log, at most once a minute.
+ */
+static void ingest(struct app *a, const uint8_t *msg, size_t len, uint64_t now)
+{
+	if (ep_collector_ingest(&a->c, msg, len, now) == EP_WIRE_E_VERSION &&
+	    now - a->version_said >= 60 * 1000000000ull) {
+		a->version_said = now;
+		ep_log_warn("refused a message of wire version %u: this collector speaks version %u "
+			    "(probe and collector must be of releases with the same wire version; "
+			    "docs/wire-protocol.md)", len > 4 ? msg[4] : 0, EP_WIRE_VERSION);
+	}
+}
+
 static void ingest_held(const uint8_t *msg, size_t len, uint64_t now_ns, void *ctx)
 {
-	struct app *a = ctx;
-
-	ep_collector_ingest(&a->c, msg, len, now_ns);
+	ingest(ctx, msg, len, now_ns);
 }
 
 /* Under the lock: merge what was held, in order, and publish the ingest thread's counts. */
@@ -87,7 +101,7 @@ static void on_msg(const uint8_t *msg, size_t len, void *ctx)
 		pthread_mutex_lock(&a->c.lock);
 	}
 	catch_up(a);
-	ep_collector_ingest(&a->c, msg, len, now);
+	ingest(a, msg, len, now);
 	pthread_mutex_unlock(&a->c.lock);
 }
 
@@ -262,6 +276,26 @@ static int history_start(struct app *a, const struct ep_history_cfg *cfg)
 	return 0;
 }
 
+/* --regions, or the installed default when present. @return 0, or -1 (said) */
+static int load_regions(struct ep_collector *c, const char *path)
+{
+	char err[512];
+
+	if (!path && access(EP_DEFAULT_REGIONS, R_OK) == 0)
+		path = EP_DEFAULT_REGIONS;
+	if (!path || !strcmp(path, "none")) {
+		ep_log_info("no --regions (and none at %s): region= knows no region",
+			    EP_DEFAULT_REGIONS);
+		return 0;
+	}
+	if (ep_regions_load(path, &c->regions, err, sizeof(err)) < 0) {
+		fprintf(stderr, "edgeprobe-collector: --regions: %s\n", err);
+		return -1;
+	}
+	ep_log_info("regions: %u from %s (%u countries)", c->regions.n, path, c->regions.countries);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct app app;
@@ -294,6 +328,8 @@ int main(int argc, char **argv)
 				"at least one window of the next)\n");
 		return 2;
 	}
+	if (load_regions(&app.c, o.regions) < 0)
+		return 2;
 	ret = 1;
 	app.c.publish = on_publish;
 	app.c.publish_ctx = &app;

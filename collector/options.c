@@ -73,6 +73,8 @@ static void usage(FILE *fp)
 		"                         first N ASNs of each probe with a view (default 0: none)\n"
 		"  --alert-rules FILE     alert rules (INI; SIGHUP reloads them; 'none': no alerts);\n"
 		"                         default %s when it exists\n"
+		"  --regions FILE         countries grouped into regions (INI; the API's region=);\n"
+		"                         default %s (UN M49 sub-regions) when it exists\n"
 		"  --alertmanager URL     send alerts to this Alertmanager (v2 API; repeatable)\n"
 		"  --alert-webhook URL    POST alerts as JSON to this URL (repeatable)\n"
 		"  --alert-queue N        alerts held per receiver while it is down (default 10000)\n"
@@ -87,7 +89,8 @@ static void usage(FILE *fp)
 		"  --config FILE          options from an INI file (keys = option names, section\n"
 		"                         [edgeprobe-collector] or [collector]; the command line wins)\n"
 		"  --version, --help\n",
-		EP_DEFAULT_WEB_DIR[0] ? EP_DEFAULT_WEB_DIR : "none", EP_DEFAULT_ALERT_RULES);
+		EP_DEFAULT_WEB_DIR[0] ? EP_DEFAULT_WEB_DIR : "none", EP_DEFAULT_ALERT_RULES,
+		EP_DEFAULT_REGIONS);
 }
 
 /* A whole number within [min, max] (the probes' helper); the message names the flag. */
@@ -226,7 +229,8 @@ enum {
 	O_HTTPADDR, O_HTTPTIMEOUT, O_SSEMAX, O_SSEADDR, O_HTTPHOST, O_TOKEN, O_TLSCERT, O_TLSKEY,
 	O_TCPADDR, O_TCPIDLE, O_QBUDGET, O_PORTS, O_KBROKERS, O_KTOPIC, O_KMOCK, O_KQUEUE, O_KTIMEOUT,
 	O_RUN, O_QUIET, O_CONFIG, O_HELP, O_VERSION, O_HISTORY, O_RETAIN, O_HQUEUE, O_HISTID,
-	O_ARULES, O_AM, O_AHOOK, O_AQUEUE, O_ARESEND, O_ASTATES, O_KATOPIC, O_EXTURL, O_MPROBE
+	O_ARULES, O_AM, O_AHOOK, O_AQUEUE, O_ARESEND, O_ASTATES, O_KATOPIC, O_EXTURL, O_MPROBE,
+	O_REGIONS
 };
 
 /* The options' state: set from the configuration file, then the command line. */
@@ -271,6 +275,7 @@ static const struct option opts[] = {
 	{"kafka-timeout-ms", required_argument, NULL, O_KTIMEOUT},
 	{"metrics-probe-asns", required_argument, NULL, O_MPROBE},
 	{"alert-rules", required_argument, NULL, O_ARULES},
+	{"regions", required_argument, NULL, O_REGIONS},
 	{"alertmanager", required_argument, NULL, O_AM},
 	{"alert-webhook", required_argument, NULL, O_AHOOK},
 	{"alert-queue", required_argument, NULL, O_AQUEUE},
@@ -489,6 +494,9 @@ static int apply(struct ep_coll_opts *o, int opt, const char *optarg)
 		return 0;
 	case O_ARULES:
 		o->alert_rules = optarg;
+		return 0;
+	case O_REGIONS:
+		o->regions = optarg;
 		return 0;
 	case O_MPROBE:
 		return parse_u32("--metrics-probe-asns", optarg, 0, 10000, &o->cfg.metrics_probe_asns) <

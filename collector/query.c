@@ -25,12 +25,15 @@ static void usage(FILE *fp)
 {
 	fputs("usage: edgeprobe-query [--server URL] [--token-file F] [--cacert F] [--json] COMMAND [options]\n"
 	      "  top [--by p50|p90|p99|max|retx_rate|samples|flows] [--metric rtt_data|rtt_hs]\n"
-	      "      [--range 5m] [--limit 20] [--probe ID] [--end T]\n"
+	      "      [--group asn|country|region|pair] [--range 5m] [--limit 20] [--probe ID]\n"
+	      "      [--end T]\n"
 	      "  series ASN [--metric rtt_data|rtt_hs|retx_rate] [--q 0.99] [--step 1s] [--range 15m]\n"
 	      "  regressions [--range 5m] [--baseline 1h] [--metric rtt_data] [--limit 20]\n"
 	      "  histogram ASN [--range 1m]\n"
 	      "  probes\n"
 	      "  alerts [--state firing|pending|resolved|all]\n"
+	      "Every command takes --country CC and --region NAME (only that country's or\n"
+	      "region's entries).\n"
 	      "The server defaults to $EDGEPROBE_COLLECTOR or http://127.0.0.1:8080 (https:// with\n"
 	      "the collector's --tls-cert; --cacert for a certificate the system does not trust).\n"
 	      "--token-file: the first line is sent as the bearer token (the collector's\n"
@@ -208,46 +211,74 @@ static void ms(char *buf, size_t n, json_t *us)
 		snprintf(buf, n, "%.1f", json_number_value(us) / 1000.0);
 }
 
-static void print_asn_table(json_t *asns, const char *metric)
+static const char *str(json_t *o, const char *k, const char *dflt)
 {
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : dflt;
+}
+
+/* A list: g 0 ASNs, 1 (ASN, country) pairs, 2 countries, 3 regions. */
+static void print_table(json_t *rows, int g, const char *metric)
+{
+	static const char *const head[] = {"ASN        ORG                         ",
+					   "ASN        CC ORG                         ",
+					   "CC NAME                      REGION                   ",
+					   "REGION                        "};
 	size_t i;
 	json_t *a;
 
-	printf("%-10s %-28s %8s %8s %9s %9s %9s %9s %7s\n", "ASN", "ORG", "FLOWS", "SAMPLES",
-	       "P50_MS", "P90_MS", "P99_MS", "MAX_MS", "RETX%");
-	json_array_foreach(asns, i, a) {
+	printf("%s %8s %8s %9s %9s %9s %9s %7s\n", head[g], "FLOWS", "SAMPLES", "P50_MS", "P90_MS",
+	       "P99_MS", "MAX_MS", "RETX%");
+	json_array_foreach(rows, i, a) {
 		json_t *h = json_object_get(a, metric);
 		char p50[32], p90[32], p99[32], mx[32];
-		const char *org = json_string_value(json_object_get(a, "org"));
 
 		ms(p50, sizeof(p50), json_object_get(h, "p50_us"));
 		ms(p90, sizeof(p90), json_object_get(h, "p90_us"));
 		ms(p99, sizeof(p99), json_object_get(h, "p99_us"));
 		ms(mx, sizeof(mx), json_object_get(h, "max_us"));
-		printf("AS%-8.0f %-28.28s %8.0f %8.0f %9s %9s %9s %9s %7.3f\n", num(a, "asn"),
-		       org ? org : "", num(a, "flows_new"), num(h, "n"), p50, p90, p99, mx,
-		       100.0 * num(a, "retx_rate"));
+		if (g == 0)
+			printf("AS%-8.0f %-28.28s", num(a, "asn"), str(a, "org", ""));
+		else if (g == 1)
+			printf("AS%-8.0f %-2s %-28.28s", num(a, "asn"), str(a, "country", "-"),
+			       str(a, "org", ""));
+		else if (g == 2)
+			printf("%-2s %-24.24s %-24.24s", str(a, "country", "-"), str(a, "name", "unknown"),
+			       str(a, "region", "-"));
+		else
+			printf("%-30.30s", str(a, "region", "(none)"));
+		printf(" %8.0f %8.0f %9s %9s %9s %9s %7.3f\n", num(a, "flows_new"), num(h, "n"), p50,
+		       p90, p99, mx, 100.0 * num(a, "retx_rate"));
 	}
 }
 
+/* Add k=v (percent-encoded) to the query of q. @return 0, or -1 (said why) */
 static int append(char *q, size_t n, const char *k, const char *v)
 {
 	size_t len = strlen(q);
-	const char *s;
-	char *o;
+	char *e;
+	int w;
 
 	if (!v)
 		return 0;
-	for (s = v; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      strchr("._-:", *s))) {
-			fprintf(stderr, "edgeprobe-query: --%s '%s': unexpected character '%c'\n", k, v,
-				*s);
-			return -1;
-		}
-	o = q + len;
-	snprintf(o, n - len, "%s%s=%s", strchr(q, '?') ? "&" : "?", k, v);
+	if (!(e = curl_easy_escape(NULL, v, 0))) {
+		fprintf(stderr, "edgeprobe-query: --%s: out of memory\n", k);
+		return -1;
+	}
+	w = snprintf(q + len, n - len, "%s%s=%s", strchr(q, '?') ? "&" : "?", k, e);
+	curl_free(e);
+	if (w < 0 || (size_t)w >= n - len) {
+		fprintf(stderr, "edgeprobe-query: --%s: too long\n", k);
+		return -1;
+	}
 	return 0;
+}
+
+/* --country and --region, which every command passes on. */
+static int append_where(char *q, size_t n, const char *country, const char *region)
+{
+	return append(q, n, "country", country) || append(q, n, "region", region) ? -1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -261,12 +292,15 @@ int main(int argc, char **argv)
 		{"baseline", required_argument, NULL, 'B'}, {"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},      {"state", required_argument, NULL, 'S'},
 		{"token-file", required_argument, NULL, 'T'}, {"cacert", required_argument, NULL, 'C'},
+		{"group", required_argument, NULL, 'g'},  {"country", required_argument, NULL, 'c'},
+		{"region", required_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *server = getenv("EDGEPROBE_COLLECTOR"), *token = getenv("EDGEPROBE_TOKEN_FILE"),
 		   *by = NULL, *metric = NULL,
 		   *range = NULL, *limit = NULL, *probe = NULL, *end = NULL, *q = NULL, *step = NULL,
-		   *baseline = NULL, *cmd, *asn = NULL, *state = NULL;
+		   *baseline = NULL, *cmd, *asn = NULL, *state = NULL, *group = NULL,
+		   *country = NULL, *region = NULL;
 	char path[1024];
 	int opt, raw = 0, ret = 1;
 	json_t *j = NULL;
@@ -291,6 +325,9 @@ int main(int argc, char **argv)
 		case 't': step = optarg; break;
 		case 'B': baseline = optarg; break;
 		case 'S': state = optarg; break;
+		case 'g': group = optarg; break;
+		case 'c': country = optarg; break;
+		case 'R': region = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("edgeprobe-query %s\n", EP_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -342,8 +379,22 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(cmd, "top")) {
-		snprintf(path, sizeof(path), "/api/v1/asns");
+		static const char *const groups[][3] = {{"asn", "/api/v1/asns", "asns"},
+							{"pair", "/api/v1/asns?by=country", "pairs"},
+							{"country", "/api/v1/countries", "countries"},
+							{"region", "/api/v1/regions", "regions"}};
+		int g;
+
+		for (g = 0; g < 4 && strcmp(group ? group : "asn", groups[g][0]); g++)
+			;
+		if (g == 4) {
+			fprintf(stderr, "edgeprobe-query: --group '%s': asn, country, region or pair\n",
+				group);
+			return 2;
+		}
+		snprintf(path, sizeof(path), "%s", groups[g][1]);
 		if (append(path, sizeof(path), "sort", by ? by : "samples") ||
+		    append_where(path, sizeof(path), country, region) ||
 		    append(path, sizeof(path), "metric", metric) ||
 		    append(path, sizeof(path), "range", range) ||
 		    append(path, sizeof(path), "limit", limit ? limit : "20") ||
@@ -352,13 +403,14 @@ int main(int argc, char **argv)
 		if (!(j = fetch(&cl, path, raw)))
 			return 1;
 		if (!raw)
-			print_asn_table(json_object_get(j, "asns"), metric ? metric : "rtt_data");
+			print_table(json_object_get(j, groups[g][2]), g, metric ? metric : "rtt_data");
 	} else if (!strcmp(cmd, "series")) {
 		size_t i;
 		json_t *pt;
 
 		snprintf(path, sizeof(path), "/api/v1/asns/%s/series", asn);
-		if (append(path, sizeof(path), "metric", metric) || append(path, sizeof(path), "q", q) ||
+		if (append_where(path, sizeof(path), country, region) ||
+		    append(path, sizeof(path), "metric", metric) || append(path, sizeof(path), "q", q) ||
 		    append(path, sizeof(path), "step", step) ||
 		    append(path, sizeof(path), "range", range) ||
 		    append(path, sizeof(path), "probe", probe) || append(path, sizeof(path), "end", end))
@@ -390,7 +442,8 @@ int main(int argc, char **argv)
 		json_t *g;
 
 		snprintf(path, sizeof(path), "/api/v1/regressions");
-		if (append(path, sizeof(path), "range", range) ||
+		if (append_where(path, sizeof(path), country, region) ||
+		    append(path, sizeof(path), "range", range) ||
 		    append(path, sizeof(path), "baseline", baseline) ||
 		    append(path, sizeof(path), "metric", metric) ||
 		    append(path, sizeof(path), "limit", limit ? limit : "20") ||
@@ -412,7 +465,8 @@ int main(int argc, char **argv)
 		}
 	} else if (!strcmp(cmd, "histogram")) {
 		snprintf(path, sizeof(path), "/api/v1/asns/%s/histogram", asn);
-		if (append(path, sizeof(path), "range", range) ||
+		if (append_where(path, sizeof(path), country, region) ||
+		    append(path, sizeof(path), "range", range) ||
 		    append(path, sizeof(path), "probe", probe) || append(path, sizeof(path), "end", end))
 			return 2;
 		if (!(j = fetch(&cl, path, raw)))
@@ -421,7 +475,7 @@ int main(int argc, char **argv)
 			json_t *a = json_object_get(j, "asn"), *arr = json_array();
 
 			json_array_append(arr, a);
-			print_asn_table(arr, metric ? metric : "rtt_data");
+			print_table(arr, 0, metric ? metric : "rtt_data");
 			json_decref(arr);
 			printf("rtt_hs   %s\nrtt_data %s\n",
 			       json_string_value(json_object_get(json_object_get(a, "rtt_hs"), "hdr")),

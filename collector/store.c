@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* store.c - tiered roll-ups of per-ASN counters and histograms. */
+/* store.c - tiered roll-ups of per-(ASN, country) counters and histograms. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,21 +44,60 @@ static int cset_grow(struct ep_cset *s, uint64_t *bytes)
 	return 0;
 }
 
-const struct ep_centry *ep_cset_find(const struct ep_cset *s, uint32_t asn)
+/*
+ * Entries are hashed by ASN alone, so that an ASN's entries (one per country)
+ * lie in one probe run: every entry whose hash slot is h sits between h and
+ * the first empty slot after it.
+ */
+const struct ep_centry *ep_cset_find(const struct ep_cset *s, uint32_t asn, uint16_t cc)
 {
 	uint32_t h;
 
 	if (!s->cap)
 		return NULL;
-	for (h = asn_hash(asn) & s->mask; s->index[h]; h = (h + 1) & s->mask)
-		if (s->e[s->index[h] - 1].asn == asn)
-			return &s->e[s->index[h] - 1];
+	for (h = asn_hash(asn) & s->mask; s->index[h]; h = (h + 1) & s->mask) {
+		const struct ep_centry *e = &s->e[s->index[h] - 1];
+
+		if (e->asn == asn && e->cc == cc)
+			return e;
+	}
 	return NULL;
 }
 
-struct ep_centry *ep_cset_get(struct ep_cset *s, uint32_t asn, uint64_t *bytes)
+uint32_t ep_cset_each_asn(const struct ep_cset *s, uint32_t asn,
+			  void (*cb)(const struct ep_centry *e, void *ctx), void *ctx)
 {
-	struct ep_centry *e = (struct ep_centry *)ep_cset_find(s, asn);
+	uint32_t h, n = 0;
+
+	if (!s->cap)
+		return 0;
+	for (h = asn_hash(asn) & s->mask; s->index[h]; h = (h + 1) & s->mask) {
+		const struct ep_centry *e = &s->e[s->index[h] - 1];
+
+		if (e->asn == asn) {
+			cb(e, ctx);
+			n++;
+		}
+	}
+	return n;
+}
+
+int ep_cset_first_of_asn(const struct ep_cset *s, const struct ep_centry *e)
+{
+	uint32_t h;
+
+	for (h = asn_hash(e->asn) & s->mask; s->index[h]; h = (h + 1) & s->mask) {
+		const struct ep_centry *o = &s->e[s->index[h] - 1];
+
+		if (o->asn == e->asn)
+			return o == e;
+	}
+	return 0;
+}
+
+struct ep_centry *ep_cset_get(struct ep_cset *s, uint32_t asn, uint16_t cc, uint64_t *bytes)
+{
+	struct ep_centry *e = (struct ep_centry *)ep_cset_find(s, asn, cc);
 	uint32_t h;
 
 	if (e)
@@ -68,6 +107,7 @@ struct ep_centry *ep_cset_get(struct ep_cset *s, uint32_t asn, uint64_t *bytes)
 	e = &s->e[s->n];
 	memset(e, 0, sizeof(*e));
 	e->asn = asn;
+	e->cc = cc;
 	for (h = asn_hash(asn) & s->mask; s->index[h]; h = (h + 1) & s->mask)
 		;
 	s->index[h] = ++s->n;
@@ -246,11 +286,11 @@ static void add_entry(struct ep_view *v, uint32_t ti, uint64_t start, uint64_t e
 		v->t[ti].persist_dirty = 1;
 	}
 	e = NULL;
-	if (b->set.n >= v->max_asns && !ep_cset_find(&b->set, src->asn)) {
+	if (b->set.n >= v->max_asns && !ep_cset_find(&b->set, src->asn, src->cc)) {
 		v->ctr.asn_cap++;
-		e = ep_cset_get(&b->set, EP_ASN_OTHER, &v->bytes);
+		e = ep_cset_get(&b->set, EP_ASN_OTHER, 0, &v->bytes);
 	} else {
-		e = ep_cset_get(&b->set, src->asn, &v->bytes);
+		e = ep_cset_get(&b->set, src->asn, src->cc, &v->bytes);
 	}
 	if (!e || ep_centry_add(e, src, &v->bytes, &v->ctr.saturated) < 0) {
 		v->ctr.nomem++;
@@ -272,6 +312,7 @@ void ep_view_add(struct ep_view *v, uint64_t start_ns, uint64_t end_ns,
 	for (i = 0; i < n; i++) {
 		memset(&tmp, 0, sizeof(tmp));
 		tmp.asn = recs[i].asn;
+		tmp.cc = recs[i].cc;
 		memcpy(tmp.c, recs[i].c, sizeof(tmp.c));
 		for (k = 0; k < EP_AH__COUNT; k++) {
 			uint32_t j;
@@ -409,7 +450,7 @@ int ep_view_load(struct ep_view *v, uint32_t ti, uint64_t start, uint64_t newest
 		return -ERANGE;
 	b->windows += windows;
 	for (i = 0; i < n; i++) {
-		struct ep_centry *d = ep_cset_get(&b->set, e[i].asn, &v->bytes);
+		struct ep_centry *d = ep_cset_get(&b->set, e[i].asn, e[i].cc, &v->bytes);
 
 		if (!d || ep_centry_add(d, &e[i], &v->bytes, &v->ctr.saturated) < 0) {
 			v->ctr.nomem++;
@@ -605,10 +646,10 @@ uint64_t ep_view_visit_tier(const struct ep_view *v, uint32_t chosen, uint64_t s
 	return v->t[chosen].step_ns;
 }
 
-void ep_view_visit_asn(const struct ep_view *v, uint32_t ti, uint64_t start, uint64_t end,
-		       uint32_t asn, void (*cb)(const struct ep_centry *e, void *ctx), void *ctx)
+uint32_t ep_view_visit_asn(const struct ep_view *v, uint32_t ti, uint64_t start, uint64_t end,
+			   uint32_t asn, void (*cb)(const struct ep_centry *e, void *ctx), void *ctx)
 {
-	uint32_t t;
+	uint32_t t, n = 0;
 
 	for (t = 0; t <= ti && t < v->ntiers; t++) {
 		const struct ep_tier *tr = &v->t[t];
@@ -626,15 +667,13 @@ void ep_view_visit_asn(const struct ep_view *v, uint32_t ti, uint64_t start, uin
 			s = end - (uint64_t)tr->count * step - (end - (uint64_t)tr->count * step) % step;
 		for (; s + step <= end; s += step) {
 			const struct ep_bucket *b = &tr->b[(s / step) % tr->count];
-			const struct ep_centry *e;
 
 			if (!b->used || b->start != s || (t < ti && b->closed))
 				continue;
-			e = ep_cset_find(&b->set, asn);
-			if (e)
-				cb(e, ctx);
+			n += ep_cset_each_asn(&b->set, asn, cb, ctx) > 0;
 		}
 	}
+	return n;
 }
 
 uint64_t ep_view_visit(const struct ep_view *v, uint64_t start, uint64_t end, uint64_t min_step,

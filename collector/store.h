@@ -2,8 +2,8 @@
 /*
  * store.h - the collector's roll-ups of one view (all probes, or one probe):
  * tiers of ring buffers of time buckets (e.g. 100 ms for minutes, 1 s for an
- * hour, 1 min for a day), each bucket holding per-ASN counters and sparse
- * histograms.
+ * hour, 1 min for a day), each bucket holding per-(ASN, country) counters
+ * and sparse histograms.
  *
  * Data enters the finest tier.  When the watermark (newest data minus a
  * grace) passes the end of a coarser window, the finer buckets inside it are
@@ -24,14 +24,18 @@
 
 #define EP_STORE_MAX_TIERS 4
 
-/* One ASN's numbers in a bucket or a query result. */
+/*
+ * One (ASN, country)'s numbers in a bucket, or a group's in a query result
+ * (api_int.h: an ASN's, a country's, a region's).
+ */
 struct ep_centry {
 	uint32_t asn;
+	uint16_t cc;     /* country.h, 0 unknown */
 	uint64_t c[EP_AC__COUNT];
 	struct ep_shist h[EP_AH__COUNT];
 };
 
-/* Open-addressed set of entries keyed by ASN. */
+/* Open-addressed set of entries keyed by (ASN, country), hashed by ASN. */
 struct ep_cset {
 	struct ep_centry *e;
 	uint32_t n, cap;
@@ -95,9 +99,10 @@ struct ep_view {
 	void *persist_ctx;
 };
 
-/* One incoming ASN record: counters and ascending sparse histogram bins. */
+/* One incoming (ASN, country) record: counters and ascending sparse histogram bins. */
 struct ep_crec {
 	uint32_t asn;
+	uint16_t cc;
 	uint64_t c[EP_AC__COUNT];
 	const struct ep_hbin *bins[EP_AH__COUNT];
 	uint32_t nbins[EP_AH__COUNT];
@@ -182,12 +187,13 @@ uint64_t ep_view_visit_tier(const struct ep_view *v, uint32_t ti, uint64_t start
 			    ep_view_visit_cb cb, void *ctx);
 
 /*
- * Call cb with asn's entry in every bucket that lies wholly in [start, end)
+ * Call cb with asn's entries (every country's) in every bucket that lies wholly in [start, end)
  * and holds its data once: tier ti's, and the finer tiers' unclosed ones.
  * Buckets are looked up by slot: the cost is the buckets in the range.
+ * @return the buckets that held the ASN
  */
-void ep_view_visit_asn(const struct ep_view *v, uint32_t ti, uint64_t start, uint64_t end,
-		       uint32_t asn, void (*cb)(const struct ep_centry *e, void *ctx), void *ctx);
+uint32_t ep_view_visit_asn(const struct ep_view *v, uint32_t ti, uint64_t start, uint64_t end,
+			   uint32_t asn, void (*cb)(const struct ep_centry *e, void *ctx), void *ctx);
 
 /*
  * Start of the newest unbroken run of buckets of tier ti (0 when empty): a
@@ -201,9 +207,14 @@ uint64_t ep_view_tier_oldest(const struct ep_view *v, uint32_t ti);
 /* Oldest bucket start still held by any tier (0 when empty). */
 uint64_t ep_view_oldest(const struct ep_view *v);
 
-/* Sets: find or create the entry of asn. @return NULL on allocation failure. */
-struct ep_centry *ep_cset_get(struct ep_cset *s, uint32_t asn, uint64_t *bytes);
-const struct ep_centry *ep_cset_find(const struct ep_cset *s, uint32_t asn);
+/* Sets: find or create the entry of (asn, cc). @return NULL on allocation failure. */
+struct ep_centry *ep_cset_get(struct ep_cset *s, uint32_t asn, uint16_t cc, uint64_t *bytes);
+const struct ep_centry *ep_cset_find(const struct ep_cset *s, uint32_t asn, uint16_t cc);
+/* cb on each entry of asn, whatever its country. @return how many */
+uint32_t ep_cset_each_asn(const struct ep_cset *s, uint32_t asn,
+			  void (*cb)(const struct ep_centry *e, void *ctx), void *ctx);
+/* 1 when e (of s) is the first of its ASN's entries: to take each ASN once. */
+int ep_cset_first_of_asn(const struct ep_cset *s, const struct ep_centry *e);
 /* Add src's counters and histograms into dst. @return 0 or -ENOMEM. */
 int ep_centry_add(struct ep_centry *dst, const struct ep_centry *src, uint64_t *bytes,
 		  uint64_t *saturated);

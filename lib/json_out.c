@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "country.h"
 #include "json_out.h"
 #include "utf8.h"
 #include "stats.h"
@@ -114,7 +115,14 @@ int ep_json_write_window(FILE *fp, const struct ep_window *w, struct ep_hist_cod
 	for (i = 0; i < w->nasns && !ret; i++) {
 		const struct ep_window_asn *a = &w->asns[i];
 
-		fprintf(fp, "%s{\"asn\":%" PRIu32 ",\"org\":", i ? "," : "", a->asn);
+		char cc[3];
+
+		fprintf(fp, "%s{\"asn\":%" PRIu32 ",\"country\":", i ? "," : "", a->asn);
+		if (a->cc)
+			fprintf(fp, "\"%s\"", ep_cc_str(a->cc, cc));
+		else
+			fputs("null", fp);
+		fputs(",\"org\":", fp);
 		ep_json_write_string(fp, a->org ? a->org : "");
 		for (k = 0; k < EP_AC__COUNT; k++)
 			fprintf(fp, ",\"%s\":%" PRIu64, ep_asn_counter_names[k], a->c[k]);

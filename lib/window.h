@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * window.h - one closed window (or the run's summary) as every output sees
- * it: the per-ASN counters and histograms, plus the probe's counters.
+ * it: the per-(ASN, country) counters and histograms, plus the probe's counters.
  * Producers fill it, the JSON writer and the wire encoder read it.
  */
 #ifndef EP_WINDOW_H
@@ -25,8 +25,16 @@ struct ep_source_stats {
 	uint64_t v[4];
 };
 
+/* The key of an aggregate: its ASN, then its country (country.h, 0 unknown). */
+static inline uint64_t ep_akey(uint32_t asn, uint16_t cc)
+{
+	return (uint64_t)asn << 16 | cc;
+}
+
+/* One aggregate of a window: an (ASN, country) pair's counters and histograms. */
 struct ep_window_asn {
 	uint32_t asn;
+	uint16_t cc;                           /* country.h: 0 when unknown */
 	const char *org;
 	uint64_t c[EP_AC__COUNT];
 	const struct ep_hist *h[EP_AH__COUNT]; /* NULL when empty */

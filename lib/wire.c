@@ -6,6 +6,7 @@
 
 #include "hmac.h"
 #include "utf8.h"
+#include "country.h"
 #include "wire.h"
 
 const char *const ep_wire_err_names[EP_WIRE_E__COUNT] = {
@@ -190,6 +191,11 @@ static int encode_asn(struct ep_hist_codec *hc, struct buf *b, const struct ep_w
 	put_u8(b, 0);
 	put_u16(b, 0);
 	put_u32(b, a->asn);
+	{
+		char cc[3];
+
+		put_bytes(b, a->cc ? ep_cc_str(a->cc, cc) : "\0\0", 2);
+	}
 	put_u8(b, (uint8_t)org_len);
 	put_bytes(b, a->org, org_len);
 	for (k = 0; k < EP_AC__COUNT; k++)
@@ -375,19 +381,22 @@ static enum ep_wire_err decode_asn(struct ep_hist_codec *hc, const uint8_t *p, s
 	size_t org_len, off;
 	uint32_t k;
 
-	if (len < 5)
+	if (len < 7)
 		return EP_WIRE_E_ASN;
 	memset(a, 0, sizeof(*a));
 	a->asn = ep_be32(p);
-	org_len = p[4];
-	off = 5 + org_len;
+	/* Two zero bytes, or an assigned ISO 3166-1 alpha-2 code. */
+	if ((p[4] || p[5]) && !(a->cc = ep_cc_parse((const char *)p + 4, 2)))
+		return EP_WIRE_E_COUNTRY;
+	org_len = p[6];
+	off = 7 + org_len;
 	if (off + 8 * EP_AC__COUNT > len)
 		return EP_WIRE_E_ASN;
-	memcpy(m->orgs[m->nasns], p + 5, org_len);
+	memcpy(m->orgs[m->nasns], p + 7, org_len);
 	m->orgs[m->nasns][org_len] = '\0';
-	if (memchr(p + 5, '\0', org_len))
+	if (memchr(p + 7, '\0', org_len))
 		return EP_WIRE_E_ASN;
-	if (!ep_utf8_valid((const char *)p + 5, org_len))
+	if (!ep_utf8_valid((const char *)p + 7, org_len))
 		return EP_WIRE_E_TEXT;
 	a->org = m->orgs[m->nasns];
 	for (k = 0; k < EP_AC__COUNT; k++, off += 8)

@@ -69,7 +69,8 @@ struct ep_wire_msg {
 	X(HIST, "malformed histogram")                                                             \
 	X(NOMEM, "out of memory")                                                                  \
 	X(AUTH, "missing or bad signature")                                                        \
-	X(TEXT, "probe id or ASN name not printable UTF-8")
+	X(TEXT, "probe id or ASN name not printable UTF-8")                                        \
+	X(COUNTRY, "unknown country code")
 
 enum ep_wire_err {
 	EP_WIRE_OK = 0,

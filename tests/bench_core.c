@@ -61,12 +61,13 @@ struct pick {
 	uint32_t set[PICK_SET]; /* ASNs taken (open addressing; cap is well below PICK_SET) */
 };
 
-static int pick_prefix(void *ctx, const uint8_t *addr, int len, uint32_t asn)
+static int pick_prefix(void *ctx, const uint8_t *addr, int len, uint32_t asn, uint16_t cc)
 {
 	struct pick *p = ctx;
 	uint32_t h = (asn * 2654435761u) & (PICK_SET - 1);
 
 	(void)len;
+	(void)cc;
 	if (p->n == p->cap)
 		return 1;
 	if (asn == 0)

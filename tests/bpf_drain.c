@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "country.h"
 #include "drain.h"
 #include "edgeprobe.skel.h"
 #include "edgeprobe/ep_bpf.h"
@@ -88,7 +89,9 @@ static int check_window(struct ep_bpf_drain *d, uint32_t n, int w)
 	for (i = 0; i < n; i++) {
 		uint64_t want_in = 1 + 1 + i % 4;
 
-		if (a[i].asn != ASN0 + i || a[i].c[EP_AC_flows_new] != 1 ||
+		/* Odd ASNs are in a country: the trie's id carries it through. */
+		if (a[i].asn != ASN0 + i || a[i].cc != (i & 1 ? ep_cc_parse("DE", 2) : 0) ||
+		    a[i].c[EP_AC_flows_new] != 1 ||
 		    a[i].c[EP_AC_segs_in] != want_in || a[i].c[EP_AC_segs_out] != 1 ||
 		    !a[i].h[EP_AH_RTT_HS] || a[i].h[EP_AH_RTT_HS]->total != 1) {
 			if (bad++ < 5)
@@ -144,9 +147,10 @@ int main(int argc, char **argv)
 	bpf_map_update_elem(bpf_map__fd(skel->maps.ep_local4), &k, &one, BPF_ANY);
 	for (i = 0; i < n; i++) {
 		struct ep_bpf_lpm4 p = {24, {10, (uint8_t)(i >> 8), (uint8_t)i, 0}};
-		uint32_t asn = ASN0 + i;
+		uint32_t id;
 
-		if (bpf_map_update_elem(bpf_map__fd(skel->maps.ep_asn4), &p, &asn, BPF_ANY) < 0) {
+		if (ep_bpf_ids_get(&d.ids, ASN0 + i, i & 1 ? ep_cc_parse("DE", 2) : 0, &id) < 0 ||
+		    bpf_map_update_elem(bpf_map__fd(skel->maps.ep_asn4), &p, &id, BPF_ANY) < 0) {
 			fprintf(stderr, "bpf_drain: filling the ASN trie: %s\n", strerror(errno));
 			return 1;
 		}

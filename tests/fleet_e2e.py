@@ -148,9 +148,9 @@ def run(shards):
     settle(b, N - 300)
     settle(m, 3 * N - 300)
 
-    per = [s.query("SELECT collector, count() FROM edgeprobe_fleet.asn_local GROUP BY collector"
+    per = [s.query("SELECT collector, count() FROM edgeprobe_fleet.pair_local GROUP BY collector"
                    " ORDER BY collector FORMAT TSV").split() for s in shards]
-    both = shards[0].query("SELECT collector, count() FROM edgeprobe_fleet.asn GROUP BY "
+    both = shards[0].query("SELECT collector, count() FROM edgeprobe_fleet.pair GROUP BY "
                            "collector ORDER BY collector FORMAT TSV").split()
     if len(per[0]) == 2 and per[0][0] == "a" and len(per[1]) == 2 and per[1][0] == "b" and \
             both == per[0] + per[1]:

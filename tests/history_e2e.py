@@ -133,7 +133,7 @@ def old_rows(backend, target, ch):
         con.close()
         return n, m
     n = int(ch.query(f"SELECT count() FROM edgeprobe_test.bucket WHERE start < {cut}")) + \
-        int(ch.query(f"SELECT count() FROM edgeprobe_test.asn WHERE start < {cut}"))
+        int(ch.query(f"SELECT count() FROM edgeprobe_test.pair WHERE start < {cut}"))
     m = int(ch.query(f"SELECT count() FROM edgeprobe_test.bucket WHERE start >= {cut}"))
     return n, m
 

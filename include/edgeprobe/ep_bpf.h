@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ep_bpf.h - what the BPF programs (ebpf/) and their loader (probe/bpf/) share:
- * map keys and values, the configuration, and the counter layout.  The
+ * map keys and values, the configuration, and the counter layout.  What the
+ * programs call an "asn" is the value of the ASN tries: the id of an (ASN,
+ * country) pair that the loader assigned (probe/bpf/tries.h).  The
  * counters are the probe's own (enum ep_stat, the same wire ids) followed by
  * the BPF path's extra ones.
  */

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ep_wire.h - constants of the probe -> collector wire protocol (version 2).
+ * ep_wire.h - constants of the probe -> collector wire protocol (version 3).
  * docs/wire-protocol.md is the specification; all integers are big-endian.
  */
 #ifndef EP_WIRE_CONST_H
 #define EP_WIRE_CONST_H
 
 #define EP_WIRE_MAGIC 0x45505031u /* "EPP1" */
-#define EP_WIRE_VERSION 2
+#define EP_WIRE_VERSION 3
 #define EP_WIRE_FIXED_BYTES 49    /* header up to and including probe_len */
 #define EP_WIRE_PROBE_MAX 64
 #define EP_WIRE_DEFAULT_PAYLOAD 1400
@@ -24,7 +24,7 @@
 
 /* Record types. */
 #define EP_WIRE_R_STATS 1 /* repeated { u16 stat id, u64 value }, zero values omitted */
-#define EP_WIRE_R_ASN 2   /* u32 asn, u8 org_len, org, u64 counters[6], 3 x { u16 len, hist } */
+#define EP_WIRE_R_ASN 2   /* u32 asn, u8 cc[2], u8 org_len, org, u64 counters[], 3 x { u16 len, hist } */
 #define EP_WIRE_R_SOURCE 3 /* u8 kind, u8 0, u16 id, u64 v[4]: a port's or a worker's counters */
 
 #define EP_WIRE_ORG_MAX 255

@@ -25,16 +25,26 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* The aggregate slot of asn; a new slot gets its organisation name. */
-static uint32_t slot_of(struct ep_bpf_drain *d, uint32_t asn)
+/* The aggregate slot of a trie value (an id); a new slot gets its organisation name. */
+static uint32_t slot_of(struct ep_bpf_drain *d, uint32_t id)
 {
-	uint32_t n = d->agg.nslots, s = ep_asn_agg_slot(&d->agg, asn, NULL);
+	uint32_t n = d->agg.nslots, s, asn;
+	const char *org;
 
+	if (id >= d->ids.n) {
+		d->bad_id++;
+		return d->agg.other;
+	}
+	if (d->ids.slot[id])
+		return d->ids.slot[id] - 1;
+	asn = d->ids.asn[id];
+	s = ep_asn_agg_slot(&d->agg, asn, d->ids.cc[id], NULL);
 	if (d->agg.nslots != n) {
-		const char *org = d->asn ? ep_asn_map_org(d->asn, asn) : NULL;
-
+		org = d->asn ? ep_asn_map_org(d->asn, asn) : NULL;
 		d->agg.slots[s].org = org ? org : "";
 	}
+	if (s != d->agg.other)
+		d->ids.slot[id] = s + 1;
 	return s;
 }
 
@@ -74,6 +84,8 @@ int ep_bpf_drain_init(struct ep_bpf_drain *d, struct edgeprobe_bpf *skel, uint32
 	ep_hdr_cfg_init(&hcfg, EP_HIST_DEFAULT_LOWEST, EP_HIST_DEFAULT_HIGHEST,
 			EP_HIST_DEFAULT_DIGITS);
 	ret = ep_asn_agg_init(&d->agg, max_asns, &hcfg);
+	if (!ret)
+		ret = ep_bpf_ids_init(&d->ids);
 	d->cache = calloc((size_t)d->ncpu, sizeof(struct ep_bpf_acache));
 	d->stats = calloc((size_t)d->ncpu, sizeof(struct ep_bpf_stats));
 	if (ret < 0 || !d->cache || !d->stats || batch_grow(d, BATCH_FIRST) < 0) {
@@ -95,6 +107,7 @@ int ep_bpf_drain_init(struct ep_bpf_drain *d, struct edgeprobe_bpf *skel, uint32
 void ep_bpf_drain_fini(struct ep_bpf_drain *d)
 {
 	ep_asn_agg_fini(&d->agg);
+	ep_bpf_ids_fini(&d->ids);
 	free(d->cache);
 	free(d->stats);
 	free(d->keys);

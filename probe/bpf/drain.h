@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * drain.h - one finished epoch of the BPF maps into per-ASN window aggregates:
+ * drain.h - one finished epoch of the BPF maps into per-(ASN, country) window
+ * aggregates:
  * the per-CPU counter caches in one read, the moved counters and histogram
  * buckets with batch look-up-and-delete, the ASNs by hash (ep_asn_agg).
  */
@@ -12,12 +13,14 @@
 
 #include "asn_agg.h"
 #include "asn_map.h"
+#include "tries.h"
 
 struct edgeprobe_bpf;
 
 struct ep_bpf_drain {
 	struct ep_asn_agg agg;          /* the window being drained */
 	const struct ep_asn_map *asn;   /* organisation names of new slots */
+	struct ep_bpf_ids ids;          /* the tries' values: (ASN, country) ids */
 	int ncpu;
 	int fd_cfg, fd_stats, fd_acache, fd_actr[2], fd_hist[2];
 	void *cache;                    /* ncpu x struct ep_bpf_acache */
@@ -26,6 +29,7 @@ struct ep_bpf_drain {
 	uint32_t batch;
 	uint64_t last_ns;               /* the last drain's duration */
 	uint64_t hist_err;              /* buckets that did not fit a histogram */
+	uint64_t bad_id;                /* keys naming no id (counted into "other") */
 };
 
 /* @return 0, or -errno (err says what) */

@@ -183,6 +183,7 @@ static void reload_asn(struct edgeprobe_bpf *skel, struct ep_probe *p,
 	uint32_t zero = 0, next = cfg->asn_set ^ 1;
 	char err[512];
 
+	f.ids = &d->ids;
 	if (ep_probe_load_asn(po, &m, err, sizeof(err)) < 0) {
 		ep_log_err("SIGHUP: ASN data not reloaded, keeping the current table: %s", err);
 		return;
@@ -354,6 +355,7 @@ int main(int argc, char **argv)
 	}
 	fill.fd4 = bpf_map__fd(skel->maps.ep_asn4);
 	fill.fd6 = bpf_map__fd(skel->maps.ep_asn6);
+	fill.ids = &wn.d.ids;
 	fill.n = 0;
 	fill.family = 4;
 	ep_asn_map_prefixes(p.asn, 4, ep_bpf_put_prefix, &fill);

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* asn_agg.c - per-ASN window aggregates with a dirty list and a histogram pool. */
+/* asn_agg.c - per-(ASN, country) window aggregates with a dirty list and a histogram pool. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "asn_agg.h"
+#include "country.h"
 #include "edgeprobe/ep_flow_key.h"
 
-static uint32_t hash_asn(uint32_t asn)
+static uint32_t hash_key(uint32_t asn, uint16_t cc)
 {
-	return (uint32_t)(ep_mix64(asn) >> 32);
+	return (uint32_t)(ep_mix64(ep_akey(asn, cc)) >> 32);
 }
 
 int ep_asn_agg_init(struct ep_asn_agg *a, uint32_t max_asns, const struct ep_hdr_cfg *cfg)
@@ -65,14 +66,14 @@ void ep_asn_agg_fini(struct ep_asn_agg *a)
 	memset(a, 0, sizeof(*a));
 }
 
-uint32_t ep_asn_agg_slot(struct ep_asn_agg *a, uint32_t asn, const char *org)
+uint32_t ep_asn_agg_slot(struct ep_asn_agg *a, uint32_t asn, uint16_t cc, const char *org)
 {
-	uint32_t i = hash_asn(asn) & a->index_mask;
+	uint32_t i = hash_key(asn, cc) & a->index_mask;
 
 	while (a->index[i]) {
 		uint32_t s = a->index[i] - 1;
 
-		if (a->slots[s].asn == asn)
+		if (a->slots[s].asn == asn && a->slots[s].cc == cc)
 			return s;
 		i = (i + 1) & a->index_mask;
 	}
@@ -81,6 +82,7 @@ uint32_t ep_asn_agg_slot(struct ep_asn_agg *a, uint32_t asn, const char *org)
 		return a->other;
 	}
 	a->slots[a->nslots].asn = asn;
+	a->slots[a->nslots].cc = cc;
 	a->slots[a->nslots].org = org ? org : "";
 	a->index[i] = a->nslots + 1;
 	return a->nslots++;
@@ -116,40 +118,63 @@ int ep_asn_agg_add_bins(struct ep_asn_agg *a, uint32_t slot, enum ep_asn_hist k,
 	return ep_hist_add_bins(s->h[k], b, n, 0);
 }
 
-/*
- * Sort n keys (asn << 32 | slot) by ASN: insertion sort when few, else an LSD
- * radix sort on the ASN's four bytes (tmp: n more).  The slot makes keys unique.
- */
-static void sort_keys(uint64_t *a, uint64_t *tmp, uint32_t n)
+/* (ASN, country) of a sort key (asn << 32 | slot). */
+static inline uint64_t key_of(const struct ep_asn_agg *a, uint64_t k)
 {
-	uint32_t i, pass;
+	return ep_akey((uint32_t)(k >> 32), a->slots[(uint32_t)k].cc);
+}
+
+/*
+ * Sort n keys (asn << 32 | slot) by (ASN, country): insertion sort when few,
+ * else LSD radix sort: one counting pass on the country (skipped when every
+ * key has the same), then the ASN's four bytes (tmp: n more).
+ */
+static void sort_keys(const struct ep_asn_agg *a, uint64_t *k, uint64_t *tmp, uint32_t n)
+{
+	uint64_t *in = k, *t;
+	uint32_t i, pass, mixed = 0;
 
 	if (n <= 64) {
 		for (i = 1; i < n; i++) {
-			uint64_t v = a[i];
+			uint64_t v = k[i], kv = key_of(a, v);
 			uint32_t j = i;
 
-			for (; j > 0 && a[j - 1] > v; j--)
-				a[j] = a[j - 1];
-			a[j] = v;
+			for (; j > 0 && key_of(a, k[j - 1]) > kv; j--)
+				k[j] = k[j - 1];
+			k[j] = v;
 		}
 		return;
 	}
-	for (pass = 0; pass < 4; pass++) {
-		uint32_t count[257] = {0}, shift = 32 + 8 * pass;
-		uint64_t *t;
+	for (i = 1; i < n && !mixed; i++)
+		mixed = a->slots[(uint32_t)k[i]].cc != a->slots[(uint32_t)k[0]].cc;
+	if (mixed) {
+		uint32_t count[EP_CC_MAX + 2] = {0};
 
 		for (i = 0; i < n; i++)
-			count[((a[i] >> shift) & 0xff) + 1]++;
+			count[a->slots[(uint32_t)k[i]].cc + 1]++;
+		for (i = 0; i <= EP_CC_MAX; i++)
+			count[i + 1] += count[i];
+		for (i = 0; i < n; i++)
+			tmp[count[a->slots[(uint32_t)k[i]].cc]++] = k[i];
+		t = k;
+		k = tmp;
+		tmp = t;
+	}
+	for (pass = 0; pass < 4; pass++) {
+		uint32_t count[257] = {0}, shift = 32 + 8 * pass;
+
+		for (i = 0; i < n; i++)
+			count[((k[i] >> shift) & 0xff) + 1]++;
 		for (i = 0; i < 256; i++)
 			count[i + 1] += count[i];
 		for (i = 0; i < n; i++)
-			tmp[count[(a[i] >> shift) & 0xff]++] = a[i];
-		t = a;
-		a = tmp;
+			tmp[count[(k[i] >> shift) & 0xff]++] = k[i];
+		t = k;
+		k = tmp;
 		tmp = t;
 	}
-	/* Four passes: the result is back in the caller's array. */
+	if (k != in)
+		memcpy(in, k, (size_t)n * sizeof(*k));
 }
 
 uint32_t ep_asn_agg_view(struct ep_asn_agg *a, struct ep_window_asn **out)
@@ -159,12 +184,13 @@ uint32_t ep_asn_agg_view(struct ep_asn_agg *a, struct ep_window_asn **out)
 	/* Sort small keys, then fill the records once, in place. */
 	for (i = 0; i < a->ndirty; i++)
 		a->order[i] = (uint64_t)a->slots[a->dirty[i]].asn << 32 | a->dirty[i];
-	sort_keys(a->order, a->order_tmp, a->ndirty);
+	sort_keys(a, a->order, a->order_tmp, a->ndirty);
 	for (i = 0; i < a->ndirty; i++) {
 		const struct ep_asn_slot *s = &a->slots[(uint32_t)a->order[i]];
 		struct ep_window_asn *o = &a->out[i];
 
 		o->asn = s->asn;
+		o->cc = s->cc;
 		o->org = s->org;
 		memcpy(o->c, s->c, sizeof(o->c));
 		for (k = 0; k < EP_AH__COUNT; k++) {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * asn_agg.h - per-ASN window aggregates of one worker: counters and the
- * rtt_hs / rtt_data / retx_ppm histograms, with a dirty list so that a
- * window flush walks only the ASNs that changed.
+ * asn_agg.h - per-(ASN, country) window aggregates of one worker: counters
+ * and the rtt_hs / rtt_data / retx_ppm histograms, with a dirty list so that
+ * a window flush walks only the aggregates that changed.  An ASN seen in two
+ * countries is two slots; max_asns bounds the slots.
  *
  * Slots are stable for the life of the worker (flows keep their slot index);
  * histogram storage is taken from a pool when an ASN first records in a
@@ -27,6 +28,7 @@
 
 struct ep_asn_slot {
 	uint32_t asn;
+	uint16_t cc;                         /* country.h, 0 unknown */
 	uint32_t gen;                        /* window generation of the last change */
 	const char *org;                     /* owned by the ASN map or static */
 	uint64_t c[EP_AC__COUNT];
@@ -59,8 +61,8 @@ struct ep_asn_agg {
 int ep_asn_agg_init(struct ep_asn_agg *a, uint32_t max_asns, const struct ep_hdr_cfg *cfg);
 void ep_asn_agg_fini(struct ep_asn_agg *a);
 
-/* Slot of asn, created on first use; the "other" slot when full. */
-uint32_t ep_asn_agg_slot(struct ep_asn_agg *a, uint32_t asn, const char *org);
+/* Slot of (asn, cc), created on first use; the "other" slot when full. */
+uint32_t ep_asn_agg_slot(struct ep_asn_agg *a, uint32_t asn, uint16_t cc, const char *org);
 
 static inline struct ep_asn_slot *ep_asn_agg_touch(struct ep_asn_agg *a, uint32_t slot)
 {
@@ -103,7 +105,7 @@ int ep_asn_agg_add_bins(struct ep_asn_agg *a, uint32_t slot, enum ep_asn_hist k,
 			const struct ep_hbin *b, uint32_t n);
 
 /*
- * The window's records of every dirty slot, in ASN order, in a->out (valid
+ * The window's records of every dirty slot, in (ASN, country) order, in a->out (valid
  * until ep_asn_agg_clear()); histograms that recorded nothing are NULL.
  * @return the number of records
  */

@@ -304,8 +304,8 @@ uint32_t ep_asn_map_lookup_cc(const struct ep_asn_map *m, int family, const uint
 	if (pos > 0 && key <= t->iv[pos - 1].last) {
 		if (org)
 			*org = m->pool + t->iv[pos - 1].org;
-		if (cc)
-			*cc = t->iv[pos - 1].cc;
+		if (cc) /* AS 0 has no country: the BPF tries hold only ASN prefixes */
+			*cc = t->iv[pos - 1].asn ? t->iv[pos - 1].cc : EP_CC_NONE;
 		return t->iv[pos - 1].asn;
 	}
 	if (org)
@@ -379,7 +379,7 @@ int ep_asn_map_prefixes(const struct ep_asn_map *m, int family, ep_asn_prefix_cb
 			size = (u128)1 << (bits - len);
 			for (j = 0; j < bits / 8; j++)
 				addr[j] = (uint8_t)(first >> (bits - 8 - 8 * j));
-			ret = cb(ctx, addr, len, t->iv[i].asn);
+			ret = cb(ctx, addr, len, t->iv[i].asn, t->iv[i].cc);
 			if (ret)
 				return ret;
 			if (first + size - 1 >= last)

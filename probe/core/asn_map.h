@@ -48,7 +48,11 @@ void ep_asn_map_free(struct ep_asn_map *m);
 uint32_t ep_asn_map_lookup(const struct ep_asn_map *m, int family, const uint8_t *addr,
 			   const char **org);
 
-/* The same, with the country (country.h) into cc: EP_CC_NONE when unknown. */
+/*
+ * The same, with the country (country.h) into cc: EP_CC_NONE when unknown,
+ * and for AS 0 (an address no ASN range covers has no country either, in
+ * every probe: the BPF tries hold only the ASN prefixes).
+ */
 uint32_t ep_asn_map_lookup_cc(const struct ep_asn_map *m, int family, const uint8_t *addr,
 			      const char **org, uint16_t *cc);
 
@@ -56,12 +60,14 @@ uint32_t ep_asn_map_lookup_cc(const struct ep_asn_map *m, int family, const uint
 const char *ep_asn_map_org(const struct ep_asn_map *m, uint32_t asn);
 
 /*
- * Every address range of family (4 or 6) with its ASN, as CIDR prefixes that
- * cover the flattened intervals exactly (for the BPF probe's LPM tries).
- * addr: 4 or 16 bytes in network order.  cb returns non-zero to stop.
+ * Every address range of family (4 or 6) with its ASN and country, as CIDR
+ * prefixes that cover the flattened intervals exactly (for the BPF probe's LPM
+ * tries); AS 0 ranges are left out.  addr: 4 or 16 bytes in network order.
+ * cb returns non-zero to stop.
  * @return 0, or cb's value.
  */
-typedef int (*ep_asn_prefix_cb)(void *ctx, const uint8_t *addr, int len, uint32_t asn);
+typedef int (*ep_asn_prefix_cb)(void *ctx, const uint8_t *addr, int len, uint32_t asn,
+				uint16_t cc);
 int ep_asn_map_prefixes(const struct ep_asn_map *m, int family, ep_asn_prefix_cb cb, void *ctx);
 
 /* Longest line of an ASN file; longer lines (or a device such as /dev/zero) are an error. */

@@ -9,7 +9,7 @@
 struct mwin {
 	int used;
 	uint64_t start_ns, end_ns;
-	struct ep_window_asn *asns; /* sorted by asn; histograms and org owned */
+	struct ep_window_asn *asns; /* sorted by ep_akey; histograms and org owned */
 	uint32_t n, cap;
 };
 
@@ -127,7 +127,12 @@ static struct mwin *find_window(struct ep_merge *m, uint64_t start, uint64_t end
 	return free_w;
 }
 
-static struct ep_window_asn *find_asn(struct mwin *w, uint32_t asn, const char *org)
+static inline uint64_t wkey(const struct ep_window_asn *a)
+{
+	return ep_akey(a->asn, a->cc);
+}
+
+static struct ep_window_asn *find_asn(struct mwin *w, uint64_t key, const char *org)
 {
 	uint32_t lo = 0, hi = w->n;
 	struct ep_window_asn *a;
@@ -135,12 +140,12 @@ static struct ep_window_asn *find_asn(struct mwin *w, uint32_t asn, const char *
 	while (lo < hi) {
 		uint32_t mid = (lo + hi) / 2;
 
-		if (w->asns[mid].asn < asn)
+		if (wkey(&w->asns[mid]) < key)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < w->n && w->asns[lo].asn == asn)
+	if (lo < w->n && wkey(&w->asns[lo]) == key)
 		return &w->asns[lo];
 	if (w->n == w->cap) {
 		uint32_t cap = w->cap ? w->cap * 2 : 64;
@@ -154,7 +159,8 @@ static struct ep_window_asn *find_asn(struct mwin *w, uint32_t asn, const char *
 	memmove(&w->asns[lo + 1], &w->asns[lo], (w->n - lo) * sizeof(*w->asns));
 	a = &w->asns[lo];
 	memset(a, 0, sizeof(*a));
-	a->asn = asn;
+	a->asn = (uint32_t)(key >> 16);
+	a->cc = (uint16_t)key;
 	a->org = strdup(org ? org : "");
 	if (!a->org) {
 		memmove(&w->asns[lo], &w->asns[lo + 1], (w->n - lo) * sizeof(*w->asns));
@@ -223,9 +229,10 @@ struct src {
 	const struct ep_hdr_cfg *cfg;
 };
 
-static inline uint32_t src_asn(const struct src *s, uint32_t i)
+/* The (ASN, country) key of record i. */
+static inline uint64_t src_key(const struct src *s, uint32_t i)
 {
-	return s->dense ? s->dense[i].asn : s->sparse[i].asn;
+	return s->dense ? wkey(&s->dense[i]) : ep_akey(s->sparse[i].asn, s->sparse[i].cc);
 }
 
 static inline const char *src_org(const struct src *s, uint32_t i)
@@ -239,7 +246,7 @@ static int src_add(struct ep_merge *m, struct ep_window_asn *a, const struct src
 }
 
 /*
- * Merge n ASN records sorted by ASN into w (also sorted): count the new ones,
+ * Merge n records sorted by (ASN, country) into w (also sorted): count the new ones,
  * make room, and merge from the back, so that each record moves once
  * (inserting one by one moved the tail of the array for every new ASN).
  */
@@ -250,10 +257,10 @@ static int add_sorted(struct ep_merge *m, struct mwin *w, const struct src *src,
 	int ret = 0;
 
 	while (j < n) {
-		if (i < w->n && w->asns[i].asn < src_asn(src, j)) {
+		if (i < w->n && wkey(&w->asns[i]) < src_key(src, j)) {
 			i++;
 		} else {
-			fresh += !(i < w->n && w->asns[i].asn == src_asn(src, j));
+			fresh += !(i < w->n && wkey(&w->asns[i]) == src_key(src, j));
 			j++;
 		}
 	}
@@ -273,11 +280,11 @@ static int add_sorted(struct ep_merge *m, struct mwin *w, const struct src *src,
 	s = (int64_t)n - 1;
 	d = (int64_t)total - 1;
 	while (s >= 0 && !ret) {
-		uint32_t sa = src_asn(src, (uint32_t)s);
+		uint64_t sa = src_key(src, (uint32_t)s);
 
-		if (e >= 0 && w->asns[e].asn > sa) {
+		if (e >= 0 && wkey(&w->asns[e]) > sa) {
 			w->asns[d--] = w->asns[e--];
-		} else if (e >= 0 && w->asns[e].asn == sa) {
+		} else if (e >= 0 && wkey(&w->asns[e]) == sa) {
 			ret = src_add(m, &w->asns[e], src, (uint32_t)s);
 			w->asns[d--] = w->asns[e--];
 			s--;
@@ -286,7 +293,8 @@ static int add_sorted(struct ep_merge *m, struct mwin *w, const struct src *src,
 			const char *org = src_org(src, (uint32_t)s);
 
 			memset(a, 0, sizeof(*a));
-			a->asn = sa;
+			a->asn = (uint32_t)(sa >> 16);
+			a->cc = (uint16_t)sa;
 			a->org = strdup(org ? org : "");
 			if (!a->org) {
 				ret = -ENOMEM;
@@ -310,14 +318,14 @@ static int add_src(struct ep_merge *m, uint64_t start_ns, uint64_t end_ns, const
 	struct mwin *w = find_window(m, start_ns, end_ns, &dropped);
 	uint32_t i;
 
-	for (i = 1; i < n && src_asn(src, i - 1) < src_asn(src, i); i++)
+	for (i = 1; i < n && src_key(src, i - 1) < src_key(src, i); i++)
 		;
 	if (i >= n) {
 		ret = add_sorted(m, w, src, n);
 	} else {
 		/* Not in order (not what the probes send): one by one. */
 		for (i = 0; i < n && !ret; i++) {
-			struct ep_window_asn *a = find_asn(w, src_asn(src, i), src_org(src, i));
+			struct ep_window_asn *a = find_asn(w, src_key(src, i), src_org(src, i));
 
 			ret = a ? src_add(m, a, src, i) : -ENOMEM;
 		}

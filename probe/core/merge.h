@@ -34,6 +34,7 @@ int ep_merge_add(struct ep_merge *m, uint64_t start_ns, uint64_t end_ns,
  */
 struct ep_sparse_asn {
 	uint32_t asn;
+	uint16_t cc;
 	const char *org;
 	uint64_t c[EP_AC__COUNT];
 	const struct ep_hbin *bins[EP_AH__COUNT];

@@ -244,7 +244,7 @@ int ep_probe_load_asn(const struct ep_probe_opts *o, struct ep_asn_map **out, ch
 		      size_t errlen)
 {
 	const char *files[EP_PROBE_MAX_FILES * 4 + 1];
-	char *copies[EP_PROBE_MAX_FILES] = {0}, v4[512], v6[512];
+	char *copies[EP_PROBE_MAX_FILES] = {0}, v4[512], v6[512], c4[512], c6[512];
 	int n = 0, i, ret, none = 0;
 
 	for (i = 0; i < o->n_asn_db; i++) {
@@ -281,6 +281,13 @@ int ep_probe_load_asn(const struct ep_probe_opts *o, struct ep_asn_map **out, ch
 		files[n++] = v4;
 		if (access(v6, R_OK) == 0)
 			files[n++] = v6;
+		/* The countries of the same release (scripts/setup), when present. */
+		snprintf(c4, sizeof(c4), "%s/asn-country-ipv4.csv", dir);
+		snprintf(c6, sizeof(c6), "%s/asn-country-ipv6.csv", dir);
+		if (access(c4, R_OK) == 0)
+			files[n++] = c4;
+		if (access(c6, R_OK) == 0)
+			files[n++] = c6;
 	}
 	files[n] = NULL;
 	if (none && n == 0)

@@ -235,13 +235,15 @@ static void syn_unsampled(struct ep_tracker *t, const struct ep_pkt *pkt,
 {
 	const char *org;
 	uint32_t asn;
+	uint16_t cc;
 
 	if (pkt->flags & EP_TCP_ACK)
 		return; /* a SYN-ACK: its SYN was counted */
 	t->stats[EP_ST_syn_unsampled]++;
-	asn = ep_asn_map_lookup(t->cfg.asn, key->family,
-				pick_remote(t, key, pkt, side) ? key->addr_b : key->addr_a, &org);
-	ep_asn_agg_count(&t->agg, ep_asn_agg_slot(&t->agg, asn, org), EP_AC_syn_unsampled, 1);
+	asn = ep_asn_map_lookup_cc(t->cfg.asn, key->family,
+				   pick_remote(t, key, pkt, side) ? key->addr_b : key->addr_a, &org,
+				   &cc);
+	ep_asn_agg_count(&t->agg, ep_asn_agg_slot(&t->agg, asn, cc, org), EP_AC_syn_unsampled, 1);
 }
 
 static struct ep_flow *flow_create(struct ep_tracker *t, const struct ep_pkt *pkt,
@@ -253,6 +255,7 @@ static struct ep_flow *flow_create(struct ep_tracker *t, const struct ep_pkt *pk
 	struct ep_flow *f;
 	const char *org;
 	uint32_t asn;
+	uint16_t cc;
 	int err, tries;
 
 	for (tries = 0; tries < 3; tries++) {
@@ -272,9 +275,9 @@ static struct ep_flow *flow_create(struct ep_tracker *t, const struct ep_pkt *pk
 	if (!f)
 		return NULL;
 	ep_tcp_init(&f->tcp, pick_remote(t, key, pkt, side));
-	asn = ep_asn_map_lookup(t->cfg.asn, key->family, f->tcp.remote ? key->addr_b : key->addr_a,
-				&org);
-	ep_flow_set_agg(f, ep_asn_agg_slot(&t->agg, asn, org));
+	asn = ep_asn_map_lookup_cc(t->cfg.asn, key->family,
+				   f->tcp.remote ? key->addr_b : key->addr_a, &org, &cc);
+	ep_flow_set_agg(f, ep_asn_agg_slot(&t->agg, asn, cc, org));
 	t->stats[EP_ST_flows_created]++;
 	ep_asn_agg_count(&t->agg, ep_flow_agg(f), EP_AC_flows_new, 1);
 	return f;

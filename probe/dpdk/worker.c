@@ -84,6 +84,7 @@ void ep_dpdk_worker_window(const struct ep_window *win, void *ctx)
 		struct ep_sparse_asn *r = &set->asns[i];
 
 		r->asn = a->asn;
+		r->cc = a->cc;
 		r->org = a->org;
 		memcpy(r->c, a->c, sizeof(r->c));
 		for (k = 0; k < EP_AH__COUNT; k++) {
