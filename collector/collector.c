@@ -370,13 +370,36 @@ static int seq_gate(struct ep_collector *c, struct ep_cprobe *p, const struct ep
 	return 1;
 }
 
+/* --accept-region: is a record of country cc kept? (unknown countries are in no region) */
+static int accepted(const struct ep_collector *c, uint16_t cc)
+{
+	return c->accept_region[ep_region_of(&c->regions, cc)];
+}
+
+/* Drop the records of countries outside the accepted regions (counted). @return those kept */
+static uint32_t keep_accepted(struct ep_collector *c, const struct ep_wire_msg *m)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < m->nasns; i++) {
+		if (!accepted(c, c->recs[i].cc)) {
+			c->ctr[EP_CC_records_refused_region]++;
+			continue;
+		}
+		if (n != i)
+			c->recs[n] = c->recs[i];
+		n++;
+	}
+	return n;
+}
+
 int ep_collector_ingest(struct ep_collector *c, const uint8_t *buf, size_t len, uint64_t now)
 {
 	struct ep_wire_msg m;
 	enum ep_wire_err err;
 	struct ep_cprobe *p;
 	size_t used = 0;
-	uint32_t i, k;
+	uint32_t i, k, nrecs;
 	int ret = EP_WIRE_OK;
 
 	c->ctr[EP_CC_msgs_received]++;
@@ -524,10 +547,17 @@ int ep_collector_ingest(struct ep_collector *c, const uint8_t *buf, size_t len, 
 		if (p->totals)
 			c->mem_views += (uint64_t)c->cfg.metrics_probe_asns * sizeof(*p->totals);
 	}
+	nrecs = m.nasns;
+	if (c->accept_limited)
+		nrecs = keep_accepted(c, &m);
 	for (i = 0; i < m.nasns; i++) {
+		if (c->accept_limited && !accepted(c, m.asns[i].cc))
+			continue;
+		ep_collector_name_asn(c, m.asns[i].asn, m.asns[i].org);
+	}
+	for (i = 0; i < nrecs; i++) {
 		struct ep_asn_total *t;
 
-		ep_collector_name_asn(c, m.asns[i].asn, m.asns[i].org);
 		t = total_get(c->totals, &c->ntotals, c->cfg.max_asns, c->recs[i].asn);
 		if (!t)
 			c->ctr[EP_CC_metrics_asn_cap]++;
@@ -540,11 +570,11 @@ int ep_collector_ingest(struct ep_collector *c, const uint8_t *buf, size_t len, 
 			add_totals(c, t, &c->recs[i]);
 		}
 	}
-	ep_view_add(&c->all, m.start_ns, m.end_ns, c->recs, m.nasns);
+	ep_view_add(&c->all, m.start_ns, m.end_ns, c->recs, nrecs);
 	if (p->view) {
 		uint64_t before = p->view->bytes;
 
-		ep_view_add(p->view, m.start_ns, m.end_ns, c->recs, m.nasns);
+		ep_view_add(p->view, m.start_ns, m.end_ns, c->recs, nrecs);
 		c->mem_views += p->view->bytes - before;
 	}
 accepted:

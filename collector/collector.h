@@ -63,7 +63,8 @@
 	X(history_rows_corrupt, "rows of --history that did not decode (skipped)")               \
 	X(alerts_sent, "alerts delivered to Alertmanager and webhooks (2xx)")                       \
 	X(alert_send_failures, "failed POSTs to alert receivers (retried with backoff)")          \
-	X(alerts_dropped, "alerts not delivered: a receiver's queue was full (--alert-queue)")
+	X(alerts_dropped, "alerts not delivered: a receiver's queue was full (--alert-queue)")     \
+	X(records_refused_region, "(ASN, country) records dropped: their country is in no --accept-region")
 
 enum ep_collector_counter {
 #define EP_X(n, h) EP_CC_##n,
@@ -161,6 +162,8 @@ struct ep_collector {
 	struct ep_collector_cfg cfg;
 	struct ep_hdr_cfg hcfg;
 	struct ep_regions regions;       /* countries -> regions (the API's region=) */
+	uint8_t accept_region[EP_REGION_MAX + 1]; /* --accept-region: regions kept, by id */
+	int accept_limited;              /* records of other countries are dropped */
 	struct ep_hist_codec codec;        /* ingest's histogram decoder (under lock) */
 	struct ep_view all;
 	struct ep_cprobe *probes;

@@ -276,14 +276,20 @@ static int history_start(struct app *a, const struct ep_history_cfg *cfg)
 	return 0;
 }
 
-/* --regions, or the installed default when present. @return 0, or -1 (said) */
-static int load_regions(struct ep_collector *c, const char *path)
+/* --regions (or the installed default when present), then --accept-region. @return 0, -1 (said) */
+static int load_regions(struct ep_collector *c, const char *path, const char *const *accept,
+			int naccept)
 {
 	char err[512];
+	int i;
 
 	if (!path && access(EP_DEFAULT_REGIONS, R_OK) == 0)
 		path = EP_DEFAULT_REGIONS;
 	if (!path || !strcmp(path, "none")) {
+		if (naccept) {
+			fprintf(stderr, "edgeprobe-collector: --accept-region needs --regions\n");
+			return -1;
+		}
 		ep_log_info("no --regions (and none at %s): region= knows no region",
 			    EP_DEFAULT_REGIONS);
 		return 0;
@@ -293,6 +299,18 @@ static int load_regions(struct ep_collector *c, const char *path)
 		return -1;
 	}
 	ep_log_info("regions: %u from %s (%u countries)", c->regions.n, path, c->regions.countries);
+	for (i = 0; i < naccept; i++) {
+		unsigned id = ep_region_find(&c->regions, accept[i]);
+
+		if (!id) {
+			fprintf(stderr, "edgeprobe-collector: --accept-region '%s': no such region in "
+					"%s\n", accept[i], path);
+			return -1;
+		}
+		c->accept_region[id] = 1;
+		c->accept_limited = 1;
+		ep_log_info("keeping only records of countries in region '%s'", accept[i]);
+	}
 	return 0;
 }
 
@@ -328,7 +346,7 @@ int main(int argc, char **argv)
 				"at least one window of the next)\n");
 		return 2;
 	}
-	if (load_regions(&app.c, o.regions) < 0)
+	if (load_regions(&app.c, o.regions, o.accept_regions, o.naccept_regions) < 0)
 		return 2;
 	ret = 1;
 	app.c.publish = on_publish;

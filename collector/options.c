@@ -75,6 +75,8 @@ static void usage(FILE *fp)
 		"                         default %s when it exists\n"
 		"  --regions FILE         countries grouped into regions (INI; the API's region=);\n"
 		"                         default %s (UN M49 sub-regions) when it exists\n"
+		"  --accept-region NAME   keep only records of countries in this region (repeatable;\n"
+		"                         data residency: others are dropped and counted)\n"
 		"  --alertmanager URL     send alerts to this Alertmanager (v2 API; repeatable)\n"
 		"  --alert-webhook URL    POST alerts as JSON to this URL (repeatable)\n"
 		"  --alert-queue N        alerts held per receiver while it is down (default 10000)\n"
@@ -230,7 +232,7 @@ enum {
 	O_TCPADDR, O_TCPIDLE, O_QBUDGET, O_PORTS, O_KBROKERS, O_KTOPIC, O_KMOCK, O_KQUEUE, O_KTIMEOUT,
 	O_RUN, O_QUIET, O_CONFIG, O_HELP, O_VERSION, O_HISTORY, O_RETAIN, O_HQUEUE, O_HISTID,
 	O_ARULES, O_AM, O_AHOOK, O_AQUEUE, O_ARESEND, O_ASTATES, O_KATOPIC, O_EXTURL, O_MPROBE,
-	O_REGIONS
+	O_REGIONS, O_ACCEPTREG
 };
 
 /* The options' state: set from the configuration file, then the command line. */
@@ -276,6 +278,7 @@ static const struct option opts[] = {
 	{"metrics-probe-asns", required_argument, NULL, O_MPROBE},
 	{"alert-rules", required_argument, NULL, O_ARULES},
 	{"regions", required_argument, NULL, O_REGIONS},
+	{"accept-region", required_argument, NULL, O_ACCEPTREG},
 	{"alertmanager", required_argument, NULL, O_AM},
 	{"alert-webhook", required_argument, NULL, O_AHOOK},
 	{"alert-queue", required_argument, NULL, O_AQUEUE},
@@ -497,6 +500,13 @@ static int apply(struct ep_coll_opts *o, int opt, const char *optarg)
 		return 0;
 	case O_REGIONS:
 		o->regions = optarg;
+		return 0;
+	case O_ACCEPTREG:
+		if (o->naccept_regions == 16) {
+			fprintf(stderr, "edgeprobe-collector: --accept-region: at most 16\n");
+			return -1;
+		}
+		o->accept_regions[o->naccept_regions++] = optarg;
 		return 0;
 	case O_MPROBE:
 		return parse_u32("--metrics-probe-asns", optarg, 0, 10000, &o->cfg.metrics_probe_asns) <

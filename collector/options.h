@@ -28,6 +28,8 @@ struct ep_coll_opts {
 	const char *kbrokers, *ktopic, *kalert_topic;
 	const char *alert_rules;            /* NULL: the installed default, if any */
 	const char *regions;                /* NULL: the installed default, if any */
+	const char *accept_regions[16];     /* --accept-region */
+	int naccept_regions;
 	const char *alertmanagers[MAX_ALERT_URLS], *webhooks[MAX_ALERT_URLS];
 	const char *external_url;
 	uint32_t nalertmanagers, nwebhooks, alert_queue, alert_resend_s, alert_max_states;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* test_wire.c - window -> messages -> window round trip, part splitting, hostile messages. */
+#define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "check.h"
 #include "hmac.h"
+#include "country.h"
 #include "wire.h"
 
 /* The test's encoder (kept across windows, as the exporter keeps its own). */
@@ -60,6 +62,7 @@ static void test_round_trip(void)
 		for (k = 0; k <= i % 17; k++)
 			ep_hist_record(h[i], 1000 * (i + 1) + k * 37);
 		asns[i].asn = 64500 + i;
+		asns[i].cc = i % 3 ? ep_cc_parse(i % 3 == 1 ? "DE" : "BR", 2) : 0;
 		asns[i].org = i % 2 ? "Org \"quoted\"" : "";
 		for (k = 0; k < EP_AC__COUNT; k++)
 			asns[i].c[k] = i * 10 + k;
@@ -95,7 +98,7 @@ static void test_round_trip(void)
 		for (i = 0; i < d.nasns; i++, got++) {
 			const struct ep_window_asn *a = &d.asns[i], *o = &asns[got];
 
-			bad += a->asn != o->asn || strcmp(a->org, o->org) != 0 ||
+			bad += a->asn != o->asn || a->cc != o->cc || strcmp(a->org, o->org) != 0 ||
 			       a->c[EP_AC_retx_in] != o->c[EP_AC_retx_in] || a->h[EP_AH_RTT_HS] != NULL ||
 			       !a->h[EP_AH_RTT_DATA] || a->h[EP_AH_RTT_DATA]->total != o->h[EP_AH_RTT_DATA]->total ||
 			       ep_hist_percentile(a->h[EP_AH_RTT_DATA], 99) !=
@@ -132,6 +135,21 @@ static void test_round_trip(void)
 		s.msg[0][0] = 0x45;
 		s.msg[0][4] = 9;
 		CHECK_EQ(ep_wire_decode(&t_codec, s.msg[0], s.len[0], &d), EP_WIRE_E_VERSION);
+		s.msg[0][4] = 2; /* the previous version (no country): refused */
+		CHECK_EQ(ep_wire_decode(&t_codec, s.msg[0], s.len[0], &d), EP_WIRE_E_VERSION);
+		s.msg[0][4] = EP_WIRE_VERSION;
+	}
+	{
+		/* A country that ISO 3166-1 does not assign: refused with its own reason. */
+		struct ep_wire_msg d;
+		uint8_t *de = memmem(s.msg[1], s.len[1], "DE", 2);
+
+		CHECK(de != NULL);
+		if (de) {
+			de[0] = 'Q';
+			de[1] = 'Q';
+			CHECK_EQ(ep_wire_decode(&t_codec, s.msg[1], s.len[1], &d), EP_WIRE_E_COUNTRY);
+		}
 	}
 	for (m = 0; m < s.n; m++)
 		free(s.msg[m]);

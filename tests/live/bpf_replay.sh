@@ -7,7 +7,7 @@
 # (malformations included; not_ip/not_tcp may be higher: the kernel's own ICMPv6), flows
 # created, closed and active, and per ASN flows opened and closed, segments and
 # retransmissions each way, and the number of handshake, in-flow and retransmission-share
-# samples.  The two probes share the parser and the tracking rules as source, so any
+# samples, per (ASN, country) with the scenario's country file.  The two probes share the parser and the tracking rules as source, so any
 # difference is a bug.  (RTT values differ: the BPF path timestamps at replay time.)
 #
 # Usage: bpf_replay.sh EDGEPROBE_BPF EDGEPROBE_PCAP GEN WORKDIR   (exit 77 without root)
@@ -33,7 +33,8 @@ fails=0
 for mode in tc xdp; do
 xdp=; [ $mode = xdp ] && xdp=--xdp
 for name in mixed dense mutated; do
-	asnf=$(python3 -c "import json;print(json.load(open('$OUT/$name.truth.json'))['asn_file'])")
+	# The ASN data with its countries: AS64501 is two aggregates (DE, FR) in both probes.
+	asnf=$(python3 -c "import json;t=json.load(open('$OUT/$name.truth.json'));print(t['asn_file'] + ',' + t['country_file'])")
 	local_net=$(python3 -c "import json;print(json.load(open('$OUT/$name.truth.json'))['local_net'])")
 	"$PCAP_PROBE" --read "$OUT/$name.pcap" --asn-db "$asnf" --local-net "$local_net" \
 		--json-out "$OUT/$name.ref.json" --quiet || die "edgeprobe-pcap on $name"
@@ -52,8 +53,8 @@ for name in mixed dense mutated; do
 import json, sys
 rsum = [json.loads(l) for l in open(sys.argv[1])][-1]
 gsum = [json.loads(l) for l in open(sys.argv[2])][-1]
-ref = {a["asn"]: a for a in rsum["asns"]}
-got = {a["asn"]: a for a in gsum["asns"]}
+ref = {(a["asn"], a["country"]): a for a in rsum["asns"]}
+got = {(a["asn"], a["country"]): a for a in gsum["asns"]}
 name, bad = sys.argv[3], []
 for k, v in rsum["stats"].items():
     if not (k.startswith("parse_") or k in ("flows_created", "flows_closed", "flows_active")):
@@ -62,21 +63,23 @@ for k, v in rsum["stats"].items():
     if (g < v) if k in ("parse_not_ip", "parse_not_tcp") else (g != v):
         bad.append(f"{k} {g} != {v}")
 if set(ref) != set(got):
-    bad.append(f"ASNs {sorted(got)} != {sorted(ref)}")
+    bad.append(f"(ASN, country) keys {sorted(got, key=str)} != {sorted(ref, key=str)}")
+if (64501, "DE") not in ref or (64501, "FR") not in ref:
+    bad.append(f"AS64501 is not split into DE and FR: {sorted(ref, key=str)}")
 for asn, r in ref.items():
     g = got.get(asn)
     if not g:
         continue
     for k in ("flows_new", "flows_closed", "segs_out", "segs_in", "retx_out", "retx_in"):
         if g[k] != r[k]:
-            bad.append(f"AS{asn} {k} {g[k]} != {r[k]}")
+            bad.append(f"AS{asn[0]}/{asn[1]} {k} {g[k]} != {r[k]}")
     for h in ("rtt_hs", "rtt_data", "retx_ppm"):
         if g[h]["n"] != r[h]["n"]:
-            bad.append(f"AS{asn} {h} n {g[h]['n']} != {r[h]['n']}")
+            bad.append(f"AS{asn[0]}/{asn[1]} {h} n {g[h]['n']} != {r[h]['n']}")
 for b in bad:
     print(f"FAIL: {name}: {b}")
 if not bad:
-    print(f"ok: {name}: {len(ref)} ASNs, {rsum['stats']['packets']} frames: every parse class, "
+    print(f"ok: {name}: {len(ref)} (ASN, country) aggregates, {rsum['stats']['packets']} frames: every parse class, "
           f"flow count, per-ASN counter and sample count equal to edgeprobe-pcap --read")
 sys.exit(1 if bad else 0)
 PY

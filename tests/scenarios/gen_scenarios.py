@@ -35,6 +35,9 @@ def Ether(*args, **kw):
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ASN_FILE = os.path.join(HERE, "asn-test.csv")
+# Countries of the same ranges (ip-location-db's asn-country layout): AS64501 is in two
+# countries (DE, FR), AS64505 in none; with the M49 regions, four regions and none.
+COUNTRY_FILE = os.path.join(HERE, "country-test.csv")
 LOCAL_NETS = "192.0.2.0/25,2001:db8:ff::/48"
 
 # name, asn, remote address template, family, encapsulation, rtt ms, timestamps,
@@ -255,7 +258,8 @@ def malformed(cap, t, stats):
 def scenario(out, name, seed, rate_gap_us=3000):
     random.seed(seed)
     cap = Capture(os.path.join(out, name + ".pcap"))
-    truth = {"local_net": LOCAL_NETS, "asn_file": ASN_FILE, "asns": {}, "stats": {}}
+    truth = {"local_net": LOCAL_NETS, "asn_file": ASN_FILE, "country_file": COUNTRY_FILE,
+             "asns": {}, "stats": {}, "flows": []}
     stats = {k: 0 for k in ("parse_trunc_tcp", "parse_bad_ip_hlen", "parse_bad_tcp_doff",
                             "parse_bad_tcp_optlen", "parse_too_many_vlans", "parse_fragment",
                             "parse_not_ip", "parse_not_tcp")}
@@ -268,12 +272,21 @@ def scenario(out, name, seed, rate_gap_us=3000):
         for n in range(flows):
             remote = tmpl.format(HOST_BASE[iname] + n)
             t = t0 + idx * 7000 + n * rate_gap_us
+            # Each flow's own truth too (tests that split an ASN by country).
+            ft = {"remote": remote, "asn": asn, "flows_new": 1, "flows_closed": 1,
+                  "segs_out": 0, "segs_in": 0, "retx_out": 0, "retx_in": 0, "rtt_hs": [],
+                  "rtt_data": [], "retx_ppm": []}
             if client:
-                f, _ = remote_client_flow(cap, isp, remote, 40000 + n, t, tr)
+                f, _ = remote_client_flow(cap, isp, remote, 40000 + n, t, ft)
             else:
-                f, _ = remote_server_flow(cap, isp, remote, 50000 + n, t, tr)
-            tr["segs_out"] += f.segs["out"]
-            tr["segs_in"] += f.segs["in"]
+                f, _ = remote_server_flow(cap, isp, remote, 50000 + n, t, ft)
+            ft["segs_out"] = f.segs["out"]
+            ft["segs_in"] = f.segs["in"]
+            truth["flows"].append(ft)
+            for k in ("segs_out", "segs_in", "retx_out"):
+                tr[k] += ft[k]
+            for k in ("rtt_hs", "rtt_data", "retx_ppm"):
+                tr[k] += ft[k]
         segs_total += tr["segs_out"] + tr["segs_in"]
         truth["asns"][str(asn)] = tr
     malformed(cap, t0 + 5000, stats)
