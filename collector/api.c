@@ -300,6 +300,8 @@ int ep_api_handle(struct ep_collector *c, const struct ep_api_req *q, struct ep_
 		api_list(c, q, EP_GROUP_COUNTRY, resp);
 	} else if (!strcmp(p, "/api/v1/regions")) {
 		api_list(c, q, EP_GROUP_REGION, resp);
+	} else if (!strcmp(p, "/api/v1/report")) {
+		ep_api_report(c, q, resp);
 	} else if (!strcmp(p, "/api/v1/probes")) {
 		ep_api_probes(c, q, resp, now);
 	} else if (!strcmp(p, "/api/v1/regressions")) {

@@ -126,6 +126,7 @@ void ep_api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64_t n
 void ep_api_alerts(struct ep_collector *c, const struct ep_api_req *q, struct ep_api_resp *resp);
 void ep_api_regressions(struct ep_collector *c, const struct ep_api_req *q,
 			struct ep_api_resp *resp);
+void ep_api_report(struct ep_collector *c, const struct ep_api_req *q, struct ep_api_resp *resp);
 void ep_api_probes(struct ep_collector *c, const struct ep_api_req *q, struct ep_api_resp *resp,
 		   uint64_t now);
 

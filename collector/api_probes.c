@@ -65,6 +65,11 @@ void ep_api_probes(struct ep_collector *c, const struct ep_api_req *q,
 			p->seq.dups, p->seq.reordered, p->seq.too_old, p->seq.stale, p->seq.restarts,
 			p->dropped_prev_epochs + p->stats[EP_ST_windows_dropped],
 			p->view ? "true" : "false");
+		fputs(",\"dataset\":", o.fp);
+		if (p->dataset[0])
+			ep_json_write_string(o.fp, p->dataset);
+		else
+			fputs("null", o.fp);
 		fputs(",\"stats\":{", o.fp);
 		for (k = 0; k < EP_ST__COUNT; k++)
 			fprintf(o.fp, "%s\"%s\":%" PRIu64, k ? "," : "", ep_stat_names[k], p->stats[k]);

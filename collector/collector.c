@@ -532,6 +532,8 @@ int ep_collector_ingest(struct ep_collector *c, const uint8_t *buf, size_t len, 
 	p->last_seen = now;
 	if (m.has_stats)
 		memcpy(p->stats, m.stats, sizeof(p->stats));
+	if (m.dataset[0])
+		memcpy(p->dataset, m.dataset, sizeof(p->dataset));
 	if (m.type == EP_WIRE_T_SUMMARY) {
 		/* A summary repeats the run's totals: its counters are kept, its ASNs not re-merged. */
 		if (m.part == 0)

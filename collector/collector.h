@@ -89,6 +89,7 @@ struct ep_cprobe {
 	uint64_t msgs, bytes, windows, summaries;
 	uint64_t stats[EP_ST__COUNT];    /* last reported (cumulative within the epoch) */
 	uint64_t dropped_prev_epochs;    /* windows_dropped of earlier epochs */
+	char dataset[EP_WIRE_DATASET_MAX + 1]; /* the ASN/country data versions it last sent */
 	struct ep_view *view;            /* per-probe roll-ups, NULL when capped */
 	struct ep_asn_total *totals;     /* --metrics-probe-asns: this probe's cumulative totals */
 	uint32_t ntotals;

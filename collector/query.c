@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -32,6 +34,8 @@ static void usage(FILE *fp)
 	      "  histogram ASN [--range 1m]\n"
 	      "  probes\n"
 	      "  alerts [--state firing|pending|resolved|all]\n"
+	      "  report --period 2026-11|2026-11-30|yesterday|last-month [--format json|csv|html]\n"
+	      "      [--out DIR]: a compliance report per (country, ASN), to stdout or a file\n"
 	      "Every command takes --country CC and --region NAME (only that country's or\n"
 	      "region's entries).\n"
 	      "The server defaults to $EDGEPROBE_COLLECTOR or http://127.0.0.1:8080 (https:// with\n"
@@ -281,6 +285,102 @@ static int append_where(char *q, size_t n, const char *country, const char *regi
 	return append(q, n, "country", country) || append(q, n, "region", region) ? -1 : 0;
 }
 
+/* yesterday / last-month (UTC) into a period; others are passed as given. @return 0, -1 */
+static int resolve_period(const char *p, char *out, size_t n)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!p) {
+		fprintf(stderr, "edgeprobe-query: report: --period is required (2026-11, 2026-11-30, "
+				"yesterday, last-month)\n");
+		return -1;
+	}
+	if (!strcmp(p, "yesterday")) {
+		now -= 86400;
+		gmtime_r(&now, &tm);
+		strftime(out, n, "%Y-%m-%d", &tm);
+	} else if (!strcmp(p, "last-month")) {
+		gmtime_r(&now, &tm);
+		tm.tm_mday = 1;
+		tm.tm_mon--;
+		if (tm.tm_mon < 0) {
+			tm.tm_mon = 11;
+			tm.tm_year--;
+		}
+		strftime(out, n, "%Y-%m", &tm);
+	} else {
+		snprintf(out, n, "%s", p);
+	}
+	return 0;
+}
+
+/*
+ * The report endpoint's body to stdout, or to DIR/edgeprobe-report-PERIOD[-SCOPE].EXT
+ * (written to a temporary name and renamed: a reader never sees half a report).
+ */
+static int report(const struct client *cl, const char *period, const char *format,
+		  const char *outdir, const char *country, const char *region, const char *probe)
+{
+	char per[32], path[1024], file[1200], tmp[1300], scope[80] = "";
+	const char *ext = format ? format : "json";
+	char *body = NULL;
+	size_t len = 0, i;
+	int status;
+	FILE *fp;
+
+	if (resolve_period(period, per, sizeof(per)) < 0)
+		return 2;
+	snprintf(path, sizeof(path), "/api/v1/report");
+	if (append(path, sizeof(path), "period", per) || append(path, sizeof(path), "format", format) ||
+	    append_where(path, sizeof(path), country, region) ||
+	    append(path, sizeof(path), "probe", probe))
+		return 2;
+	status = http_get(cl, path, &body, &len);
+	if (status < 0)
+		return 1;
+	if (status != 200) {
+		json_error_t jerr;
+		json_t *j = json_loadb(body, len, 0, &jerr);
+		const char *msg = j ? json_string_value(json_object_get(j, "error")) : NULL;
+
+		fprintf(stderr, "edgeprobe-query: %s: HTTP %d: %s\n", path, status, msg ? msg : body);
+		json_decref(j);
+		free(body);
+		return 1;
+	}
+	if (!outdir) {
+		fwrite(body, 1, len, stdout);
+		free(body);
+		return 0;
+	}
+	/* The scope in the file name, as letters, digits and '-'. */
+	snprintf(scope, sizeof(scope), "%s%s", region || country ? "-" : "",
+		 region ? region : country ? country : "");
+	for (i = 1; scope[i]; i++)
+		if (!((scope[i] >= 'a' && scope[i] <= 'z') || (scope[i] >= 'A' && scope[i] <= 'Z') ||
+		      (scope[i] >= '0' && scope[i] <= '9')))
+			scope[i] = '-';
+	snprintf(file, sizeof(file), "%s/edgeprobe-report-%s%s.%s", outdir, per, scope, ext);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
+	fp = fopen(tmp, "w");
+	if (fp) {
+		int bad = fwrite(body, 1, len, fp) != len;
+
+		bad |= fclose(fp) != 0;
+		fp = bad ? NULL : fp;
+	}
+	if (!fp || rename(tmp, file) < 0) {
+		fprintf(stderr, "edgeprobe-query: report: writing %s: %s\n", file, strerror(errno));
+		unlink(tmp);
+		free(body);
+		return 1;
+	}
+	free(body);
+	printf("%s\n", file);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -293,14 +393,15 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},      {"state", required_argument, NULL, 'S'},
 		{"token-file", required_argument, NULL, 'T'}, {"cacert", required_argument, NULL, 'C'},
 		{"group", required_argument, NULL, 'g'},  {"country", required_argument, NULL, 'c'},
-		{"region", required_argument, NULL, 'R'},
+		{"region", required_argument, NULL, 'R'},  {"period", required_argument, NULL, 'P'},
+		{"format", required_argument, NULL, 'F'},  {"out", required_argument, NULL, 'O'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *server = getenv("EDGEPROBE_COLLECTOR"), *token = getenv("EDGEPROBE_TOKEN_FILE"),
 		   *by = NULL, *metric = NULL,
 		   *range = NULL, *limit = NULL, *probe = NULL, *end = NULL, *q = NULL, *step = NULL,
 		   *baseline = NULL, *cmd, *asn = NULL, *state = NULL, *group = NULL,
-		   *country = NULL, *region = NULL;
+		   *country = NULL, *region = NULL, *period = NULL, *format = NULL, *outdir = NULL;
 	char path[1024];
 	int opt, raw = 0, ret = 1;
 	json_t *j = NULL;
@@ -328,6 +429,9 @@ int main(int argc, char **argv)
 		case 'g': group = optarg; break;
 		case 'c': country = optarg; break;
 		case 'R': region = optarg; break;
+		case 'P': period = optarg; break;
+		case 'F': format = optarg; break;
+		case 'O': outdir = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("edgeprobe-query %s\n", EP_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -481,6 +585,8 @@ int main(int argc, char **argv)
 			       json_string_value(json_object_get(json_object_get(a, "rtt_hs"), "hdr")),
 			       json_string_value(json_object_get(json_object_get(a, "rtt_data"), "hdr")));
 		}
+	} else if (!strcmp(cmd, "report")) {
+		return report(&cl, period, format, outdir, country, region, probe);
 	} else if (!strcmp(cmd, "probes")) {
 		size_t i;
 		json_t *p;

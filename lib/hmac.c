@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* hmac.c - HMAC-SHA256 and its constant-time comparison, from libcrypto. */
+/* hmac.c - HMAC-SHA256 (and plain SHA-256) and a constant-time comparison, from libcrypto. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,6 +21,18 @@ int ep_hmac_sha256(const uint8_t *key, size_t keylen, const uint8_t *msg, size_t
 		return -1;
 	if (!HMAC(EVP_sha256(), key, (int)keylen, msg, len, out, &n) || n != EP_HMAC_SHA256_BYTES)
 		return -1;
+	return 0;
+}
+
+int ep_sha256_hex(const void *msg, size_t len, char out[2 * EP_HMAC_SHA256_BYTES + 1])
+{
+	uint8_t md[EP_HMAC_SHA256_BYTES];
+	unsigned int n = 0, i;
+
+	if (!EVP_Digest(msg, len, md, &n, EVP_sha256(), NULL) || n != EP_HMAC_SHA256_BYTES)
+		return -1;
+	for (i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
 	return 0;
 }
 

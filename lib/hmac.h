@@ -15,6 +15,9 @@
 int ep_hmac_sha256(const uint8_t *key, size_t keylen, const uint8_t *msg, size_t len,
 		   uint8_t out[EP_HMAC_SHA256_BYTES]);
 
+/* SHA-256 of msg as 64 lowercase hex digits (reports' audit digest). @return 0, -1 */
+int ep_sha256_hex(const void *msg, size_t len, char out[2 * EP_HMAC_SHA256_BYTES + 1]);
+
 /*
  * Read a shared key (--key-file, probes and collector alike): the first line of
  * a regular file, 1 .. cap-1 bytes, a trailing CR dropped.  *loose is set when

@@ -81,8 +81,14 @@ int ep_json_write_window(FILE *fp, const struct ep_window *w, struct ep_hist_cod
 	ep_json_write_string(fp, w->probe ? w->probe : "");
 	fprintf(fp,
 		",\"epoch\":%" PRIu64 ",\"seq\":%" PRIu64 ",\"start_ns\":%" PRIu64
-		",\"end_ns\":%" PRIu64 ",\"stats\":{",
+		",\"end_ns\":%" PRIu64,
 		w->epoch, w->seq, w->start_ns, w->end_ns);
+	if (w->type == EP_WIN_SUMMARY && w->dataset && *w->dataset) {
+		/* where the summary's (ASN, country) keys come from (windows: on the wire only) */
+		fputs(",\"dataset\":", fp);
+		ep_json_write_string(fp, w->dataset);
+	}
+	fputs(",\"stats\":{", fp);
 	for (i = 0; i < EP_ST__COUNT; i++) {
 		fprintf(fp, "%s\"%s\":%" PRIu64, first ? "" : ",", ep_stat_names[i], w->stats[i]);
 		first = 0;
@@ -114,7 +120,6 @@ int ep_json_write_window(FILE *fp, const struct ep_window *w, struct ep_hist_cod
 	fputs(",\"asns\":[", fp);
 	for (i = 0; i < w->nasns && !ret; i++) {
 		const struct ep_window_asn *a = &w->asns[i];
-
 		char cc[3];
 
 		fprintf(fp, "%s{\"asn\":%" PRIu32 ",\"country\":", i ? "," : "", a->asn);

@@ -53,6 +53,7 @@ struct ep_window {
 	uint32_t nasns;
 	struct ep_source_stats src[EP_WINDOW_MAX_SOURCES];
 	uint32_t nsrc;
+	const char *dataset;      /* "asn VERSION, country VERSION" of the data loaded, or NULL */
 };
 
 #endif

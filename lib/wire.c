@@ -160,6 +160,24 @@ static void encode_stats(struct buf *b, const struct ep_window *w)
 	}
 }
 
+/* The data versions, when known: one record of text. @return the records written */
+static uint32_t encode_dataset(struct buf *b, const struct ep_window *w)
+{
+	size_t n = w->dataset ? strlen(w->dataset) : 0;
+
+	if (!n)
+		return 0;
+	if (n > EP_WIRE_DATASET_MAX)
+		n = EP_WIRE_DATASET_MAX;
+	while (n && ((uint8_t)w->dataset[n] & 0xc0) == 0x80)
+		n--; /* cut at a character boundary */
+	put_u8(b, EP_WIRE_R_DATASET);
+	put_u8(b, 0);
+	put_u16(b, (uint16_t)n);
+	put_bytes(b, w->dataset, n);
+	return 1;
+}
+
 static void encode_sources(struct buf *b, const struct ep_window *w)
 {
 	uint32_t i, k;
@@ -316,6 +334,7 @@ int ep_wire_encode(struct ep_wire_enc *e, const struct ep_window *w, size_t max_
 	encode_sources(recs, w); /* part 0 carries all counters */
 	r[nrec].off = 0;
 	r[nrec].count = 1 + (w->nsrc < EP_WINDOW_MAX_SOURCES ? w->nsrc : EP_WINDOW_MAX_SOURCES);
+	r[nrec].count += encode_dataset(recs, w);
 	r[nrec++].len = recs->len;
 	for (i = 0; i < w->nasns; i++) {
 		size_t off = recs->len;
@@ -549,6 +568,17 @@ enum ep_wire_err ep_wire_decode_ex(struct ep_hist_codec *hc, const uint8_t *buf,
 			}
 		} else if (type == EP_WIRE_R_ASN) {
 			err = decode_asn(hc, buf + off, rl, m, dflags);
+		} else if (type == EP_WIRE_R_DATASET) {
+			if (rl > EP_WIRE_DATASET_MAX || memchr(buf + off, '\0', rl)) {
+				err = EP_WIRE_E_RECORD;
+				break;
+			}
+			if (!ep_utf8_valid((const char *)buf + off, rl)) {
+				err = EP_WIRE_E_TEXT;
+				break;
+			}
+			memcpy(m->dataset, buf + off, rl);
+			m->dataset[rl] = '\0';
 		} else if (type == EP_WIRE_R_SOURCE) {
 			struct ep_source_stats *s = &m->src[m->nsrc];
 			uint32_t k;

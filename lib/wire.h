@@ -54,6 +54,7 @@ struct ep_wire_msg {
 	uint32_t nasns;
 	struct ep_source_stats src[EP_WINDOW_MAX_SOURCES];
 	uint32_t nsrc;
+	char dataset[EP_WIRE_DATASET_MAX + 1]; /* "" when the message carries none */
 	int verified;                         /* the HMAC trailer was checked */
 };
 

@@ -16,6 +16,8 @@ scenario capture's per-flow truth and the country file (not from edgeprobe's cod
 
 Usage: country_e2e.py COLLECTOR PCAP_PROBE QUERY DUMP GEN REGIONS OUTDIR [EDGEPROBE_DPDK]
 """
+import csv as csv_mod
+import hashlib
 import ipaddress
 import json
 import os
@@ -221,6 +223,7 @@ def main():
         ok("edgeprobe-query --region with a space in its name")
     with urllib.request.urlopen(c.url("/metrics"), timeout=30) as resp:
         texts["metrics"] = resp.read().decode()
+    texts.update(check_reports(c, flows, by_cc))
     texts["API"] = json.dumps(api)
     c.stop()
 
@@ -283,6 +286,122 @@ def main():
            f"wire messages ({len(raw)} bytes)")
     print(f"{len(OKS)} ok, {len(FAILS)} failed")
     return 1 if FAILS else 0
+
+
+def raw(c, path):
+    with urllib.request.urlopen(c.url(path), timeout=30) as r:
+        return r.read().decode()
+
+
+def sha_ok(label, text, cut):
+    """The trailer's SHA-256 is that of every byte before it (cut: the trailer's start)."""
+    i = text.rfind(cut)
+    body, tail = text[:i], text[i:]
+    want = hashlib.sha256(body.encode()).hexdigest()
+    if want not in tail:
+        fail(f"{label}: trailer {tail[:120]!r} does not hold sha256 {want}")
+        return False
+    return True
+
+
+def check_reports(c, flows, by_cc):
+    """/api/v1/report for Western Europe in the three formats against the truth."""
+    we = [f for f in flows if M49.get(f["cc"]) == "Western Europe"]
+    truth = group(we, lambda f: (f["cc"], f["asn"]))
+    allwe = group(we, lambda f: 0)[0]
+    q = urllib.parse.quote("Western Europe")
+    period = "2023-11"  # the scenario's capture starts at 2023-11-14T22:13:20Z
+    texts = {}
+    j = raw(c, f"/api/v1/report?period={period}&region={q}")
+    texts["report (JSON)"] = j
+    rep = json.loads(j)
+    sha_ok("report JSON", j, ',"sha256":"')
+    bad = 0
+    rows = {(x["country"], x["asn"]): x for x in rep["report"]["rows"]}
+    if set(rows) != set(truth):
+        fail(f"report rows {sorted(rows)} != {sorted(truth)}")
+        bad += 1
+    for key, t in truth.items():
+        x = rows.get(key)
+        if not x:
+            continue
+        s = t["rtt_data"]
+        want = {"flows": t["flows_new"], "samples": len(s), "hours_with_data": 1,
+                "p50_ms": round(hdr_pct(s, 50) / 1000, 3), "p90_ms": round(hdr_pct(s, 90) / 1000, 3),
+                "p95_ms": round(hdr_pct(s, 95) / 1000, 3), "p99_ms": round(hdr_pct(s, 99) / 1000, 3),
+                "retx_rate": round(t["retx_out"] / t["segs_out"], 6)}
+        for k, v in want.items():
+            if abs(x[k] - v) > 1e-9:
+                fail(f"report {key} {k} {x[k]} != {v}")
+                bad += 1
+    tot = rep["report"]["totals"]
+    api = c.get(f"/api/v1/countries?range=3650d&end=1700086400&region={q}")["countries"]
+    if (tot["flows"] != sum(a["flows_new"] for a in api) or tot["flows"] != allwe["flows_new"] or
+            tot["samples"] != sum(a["rtt_data"]["n"] for a in api) or
+            tot["p99_ms"] != round(hdr_pct(allwe["rtt_data"], 99) / 1000, 3)):
+        fail(f"report totals {tot} != the API's {[(a['country'], a['flows_new']) for a in api]}")
+        bad += 1
+    if rep["report"]["datasets"] != ["asn unknown, country unknown"] or \
+            "methodology" not in rep["report"] or not rep["report"]["edgeprobe_version"]:
+        fail(f"report versions: {rep['report'].get('datasets')}")
+        bad += 1
+    if not bad:
+        ok(f"report JSON ({period}, Western Europe): {len(rows)} (country, ASN) rows and totals "
+           f"equal the truth and the API; SHA-256 of the body verified")
+    csv = raw(c, f"/api/v1/report?period={period}&region={q}&format=csv")
+    texts["report (CSV)"] = csv
+    sha_ok("report CSV", csv, "# sha256 ")
+    lines = [x for x in csv.splitlines() if not x.startswith("#")]
+    parsed = list(csv_mod.DictReader(lines))
+    got = {(r["country"], int(r["asn"])): r for r in parsed if r["country"] != "TOTAL"}
+    if set(got) != set(truth) or any(float(got[k]["p99_ms"]) != rows[k]["p99_ms"] or
+                                     int(got[k]["flows"]) != rows[k]["flows"] for k in got):
+        fail(f"report CSV rows differ from JSON: {parsed}")
+    else:
+        ok("report CSV: the same rows, a TOTAL line, SHA-256 verified")
+    rdir = os.path.join(out, "reports")
+    os.makedirs(rdir, exist_ok=True)
+    r = subprocess.run([query, "--server", c.url(""), "report", "--period", period, "--region",
+                        "Western Europe", "--format", "csv", "--out", rdir],
+                       capture_output=True, text=True)
+    f = os.path.join(rdir, f"edgeprobe-report-{period}-Western-Europe.csv")
+    if r.returncode or r.stdout.strip() != f or open(f).read() != csv:
+        fail(f"edgeprobe-query report --out: {r.returncode} {r.stdout} {r.stderr}")
+    else:
+        ok(f"edgeprobe-query report --out wrote {os.path.basename(f)}, the API's bytes")
+    html = raw(c, f"/api/v1/report?period={period}&region={q}&format=html")
+    texts["report (HTML)"] = html
+    sha_ok("report HTML", html, "<footer>")
+    page = os.path.join(out, "report.html")
+    pdf = os.path.join(out, "report.pdf")
+    open(page, "w").write(html)
+    for p in (pdf,):
+        if os.path.exists(p):
+            os.unlink(p)
+    r = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                        "--no-pdf-header-footer", f"--print-to-pdf={pdf}", "file://" + page],
+                       capture_output=True, text=True, timeout=120)
+    if not os.path.exists(pdf):
+        fail(f"chromium --print-to-pdf: {r.returncode} {r.stderr[-800:]}")
+        return texts
+    t = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True)
+    png = subprocess.run(["pdftoppm", "-png", "-r", "40", pdf, os.path.join(out, "report-page")],
+                         capture_output=True, text=True)
+    pages = [x for x in os.listdir(out) if x.startswith("report-page")]
+    want = ["Western Europe", "Germany", "France", "AS64501", "Total",
+            hashlib.sha256(html[:html.rfind("<footer>")].encode()).hexdigest()[:16]]
+    missing = [w for w in want if w not in t.stdout.replace("\n", "")]
+    if t.returncode or png.returncode or not pages or missing:
+        fail(f"report PDF: pdftotext {t.returncode}, pdftoppm {png.returncode}, pages "
+             f"{pages}, missing {missing}")
+    else:
+        ok(f"report HTML printed to PDF by Chromium: {len(pages)} page(s), rows, totals and the "
+           f"digest in the text")
+    code, body = c.get_err("/api/v1/report?period=2023-13")
+    code2, _ = c.get_err("/api/v1/report?period=2023-11&format=pdf")
+    if code != 400 or body.get("param") != "period" or code2 != 400:
+        fail(f"report bad period/format: {code} {body} {code2}")
+    return texts
 
 
 def eptest_wait(c, ids, timeout=20):

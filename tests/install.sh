@@ -15,17 +15,18 @@ for f in bin/edgeprobe-pcap bin/edgeprobe-dump bin/edgeprobe-collector bin/edgep
 	share/edgeprobe/web/index.html share/edgeprobe/web/app.js share/doc/edgeprobe/operations.md \
 	share/edgeprobe/prometheus/edgeprobe-rules.yml lib/systemd/system/edgeprobe-collector.service \
 	lib/systemd/system/edgeprobe-bpf.service lib/systemd/system/edgeprobe.service \
-	lib/systemd/system/edgeprobe-pcap.service etc/logrotate.d/edgeprobe; do
+	lib/systemd/system/edgeprobe-pcap.service lib/systemd/system/edgeprobe-report-daily.timer \
+	lib/systemd/system/edgeprobe-report-monthly.service etc/logrotate.d/edgeprobe; do
 	[ -e "$R/$f" ] || { echo "FAIL: not installed: $prefix/$f"; fail=1; }
 done
 if command -v systemd-analyze >/dev/null; then
 	mkdir -p "$OUT/units"
-	for u in "$R"/lib/systemd/system/*.service; do
+	for u in "$R"/lib/systemd/system/*.service "$R"/lib/systemd/system/*.timer; do
 		sed "s|$prefix/bin/|$R/bin/|" "$u" > "$OUT/units/$(basename "$u")"
 	done
 	# The probes' binaries may not be built here (DPDK, BPF): check the collector's unit fully,
 	# the others for syntax.
-	for u in "$OUT"/units/*.service; do
+	for u in "$OUT"/units/*.service "$OUT"/units/*.timer; do
 		msg=$(systemd-analyze verify "$u" 2>&1 | grep -v "is not executable" | grep -v "^$")
 		[ -z "$msg" ] || { echo "FAIL: systemd-analyze verify $(basename "$u"): $msg"; fail=1; }
 	done

@@ -26,6 +26,8 @@
 #define EP_WIRE_R_STATS 1 /* repeated { u16 stat id, u64 value }, zero values omitted */
 #define EP_WIRE_R_ASN 2   /* u32 asn, u8 cc[2], u8 org_len, org, u64 counters[], 3 x { u16 len, hist } */
 #define EP_WIRE_R_SOURCE 3 /* u8 kind, u8 0, u16 id, u64 v[4]: a port's or a worker's counters */
+#define EP_WIRE_R_DATASET 4 /* UTF-8 text: the versions of the ASN and country data loaded */
+#define EP_WIRE_DATASET_MAX 255
 
 #define EP_WIRE_ORG_MAX 255
 

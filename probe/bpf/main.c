@@ -211,6 +211,7 @@ static void reload_asn(struct edgeprobe_bpf *skel, struct ep_probe *p,
 	ep_bpf_drain_set_asn_map(d, m);
 	ep_asn_map_free(p->asn);
 	p->asn = m;
+	ep_probe_set_dataset(p, po);
 	ep_bpf_clear_trie(bpf_map__fd(next ? skel->maps.ep_asn4 : skel->maps.ep_asn4b));
 	ep_bpf_clear_trie(bpf_map__fd(next ? skel->maps.ep_asn6 : skel->maps.ep_asn6b));
 	ep_log_info("SIGHUP: ASN data reloaded (%zu prefixes)", f.n);

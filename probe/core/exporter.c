@@ -203,6 +203,7 @@ static void export(struct ep_exporter *e, struct ep_window *w)
 	int parts;
 
 	w->probe = e->cfg.probe;
+	w->dataset = e->cfg.dataset;
 	w->epoch = e->cfg.epoch;
 	w->seq = e->seq;
 	e->win_tag = e->seq;
@@ -238,6 +239,7 @@ int ep_exporter_summary(const struct ep_exporter *e, struct ep_window *w)
 	memset(w, 0, sizeof(*w));
 	w->type = EP_WIN_SUMMARY;
 	w->probe = e->cfg.probe;
+	w->dataset = e->cfg.dataset;
 	w->epoch = e->cfg.epoch;
 	w->start_ns = e->first_start;
 	w->end_ns = e->last_end;

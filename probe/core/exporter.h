@@ -14,6 +14,7 @@
 
 struct ep_exporter_cfg {
 	const char *probe;           /* probe id, 1..64 bytes */
+	const char *dataset;         /* data versions (the caller's; may change between windows) */
 	uint64_t epoch;              /* boot epoch, ns */
 	size_t max_payload;          /* bytes per message */
 	FILE *json;                  /* NULL: no JSON lines */

@@ -386,6 +386,57 @@ static void probe_on_window(const struct ep_window *w, void *ctx)
 	ep_probe_watch(p, stats);
 }
 
+/* The first line of dir/name into out ("unknown" when unreadable). */
+static void read_version(const char *dir, const char *name, char *out, size_t n)
+{
+	char path[600];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(out, n, "unknown");
+	fp = fopen(path, "r");
+	if (!fp)
+		return;
+	if (fgets(out, (int)n, fp))
+		out[strcspn(out, "\r\n")] = '\0';
+	if (!out[0] || !ep_utf8_valid(out, strlen(out)))
+		snprintf(out, n, "unknown");
+	fclose(fp);
+}
+
+void ep_probe_set_dataset(struct ep_probe *p, const struct ep_probe_opts *o)
+{
+	char dir[512], av[48], cv[48];
+	struct ep_asn_map_info info;
+	const char *d = getenv("EDGEPROBE_ASN_DIR");
+
+	if (o->n_asn_db) {
+		size_t n = strcspn(o->asn_db[0], ",");
+		const char *slash;
+
+		if (!strncmp(o->asn_db[0], "none", n) && n == 4) {
+			p->dataset[0] = '\0';
+			return;
+		}
+		snprintf(dir, sizeof(dir), "%.*s", (int)n, o->asn_db[0]);
+		slash = strrchr(dir, '/');
+		if (slash)
+			dir[slash - dir] = '\0';
+		else
+			snprintf(dir, sizeof(dir), ".");
+	} else {
+		snprintf(dir, sizeof(dir), "%s", d ? d : EP_DEFAULT_ASN_DIR);
+	}
+	read_version(dir, "VERSION", av, sizeof(av));
+	ep_asn_map_info(p->asn, &info);
+	if (info.cc_lines) {
+		read_version(dir, "COUNTRY_VERSION", cv, sizeof(cv));
+		snprintf(p->dataset, sizeof(p->dataset), "asn %s, country %s", av, cv);
+	} else {
+		snprintf(p->dataset, sizeof(p->dataset), "asn %s", av);
+	}
+}
+
 int ep_probe_setup(struct ep_probe *p, const struct ep_probe_opts *o, int reliable, int emit_empty,
 		   int with_tracker, char *err, size_t errlen)
 {
@@ -414,6 +465,7 @@ int ep_probe_setup(struct ep_probe *p, const struct ep_probe_opts *o, int reliab
 	ret = ep_probe_load_asn(o, &p->asn, err, errlen);
 	if (ret < 0)
 		return ret;
+	ep_probe_set_dataset(p, o);
 	if (o->probe_id)
 		snprintf(p->probe_id, sizeof(p->probe_id), "%s", o->probe_id);
 	else if (gethostname(p->probe_id, sizeof(p->probe_id) - 1) < 0 || !p->probe_id[0])
@@ -437,6 +489,7 @@ int ep_probe_setup(struct ep_probe *p, const struct ep_probe_opts *o, int reliab
 	clock_gettime(CLOCK_REALTIME, &now);
 	memset(&ecfg, 0, sizeof(ecfg));
 	ecfg.probe = p->probe_id;
+	ecfg.dataset = p->dataset;
 	ecfg.epoch = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 	ecfg.max_payload = o->max_payload;
 	ecfg.json = p->json;

@@ -92,6 +92,7 @@ struct ep_probe {
 	int nsinks;
 	FILE *json;
 	char probe_id[65];
+	char dataset[128];   /* versions of the ASN (and country) data loaded, for every summary */
 	uint64_t watch_last[EP_ST__COUNT];
 	struct ep_ratelimit watch_rl[EP_WATCH__COUNT];
 	uint64_t watch_connects, watch_backlog;
@@ -153,6 +154,13 @@ void ep_probe_teardown(struct ep_probe *p);
  * Load the ASN data the options name (--asn-db, or the default directory):
  * at start, and again on SIGHUP.  @return 0, or < 0 with err ("FILE:LINE: ...").
  */
+/*
+ * p->dataset from the VERSION (and COUNTRY_VERSION, when p->asn holds countries)
+ * files beside the ASN data: the default directory, or that of the first
+ * --asn-db file; "unknown" where a file is missing, "" with --asn-db none.
+ */
+void ep_probe_set_dataset(struct ep_probe *p, const struct ep_probe_opts *o);
+
 int ep_probe_load_asn(const struct ep_probe_opts *o, struct ep_asn_map **out, char *err,
 		      size_t errlen);
 

@@ -146,7 +146,8 @@ static void reload_asn(struct ep_dpdk *dp, struct ep_probe *p, const struct ep_p
 	ep_dpdk_drain(x, UINT64_MAX);
 	ep_asn_map_free(p->asn);
 	p->asn = m;
-	ep_log_info("SIGHUP: ASN data reloaded");
+	ep_probe_set_dataset(p, po);
+	ep_log_info("SIGHUP: ASN data reloaded (%s)", p->dataset);
 }
 
 int main(int argc, char **argv)

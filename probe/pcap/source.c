@@ -35,6 +35,7 @@ static void maybe_reload(struct src *s)
 	ep_tracker_set_asn_map(s->probe.tracker, m);
 	ep_asn_map_free(s->probe.asn);
 	s->probe.asn = m;
+	ep_probe_set_dataset(&s->probe, s->po);
 	ep_asn_map_info(m, &info);
 	ep_log_info("SIGHUP: ASN data reloaded (%zu prefixes)", info.prefixes4 + info.prefixes6);
 }
