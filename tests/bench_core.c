@@ -373,8 +373,8 @@ static void bench_flush(const struct ep_asn_map *map, uint32_t nasns, double tpn
 
 int main(int argc, char **argv)
 {
-	char v4[512], v6[512];
-	const char *files[3] = {v4, v6, NULL};
+	char v4[512], v6[512], c4[512], c6[512];
+	const char *files[5] = {v4, v6, NULL, NULL, NULL};
 	struct ep_asn_map *map;
 	struct ep_asn_map_info info;
 	struct ep_hist *h;
@@ -384,11 +384,19 @@ int main(int argc, char **argv)
 	const uint64_t N = 10000000;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: bench_core ASN_DIR [tracker FLOWS burst|single [NASNS]]\n");
+		fprintf(stderr, "usage: bench_core ASN_DIR [tracker FLOWS burst|single [NASNS] | flush "
+				"| flush-cc]\n");
 		return 2;
 	}
 	snprintf(v4, sizeof(v4), "%s/asn-ipv4.csv", argv[1]);
 	snprintf(v6, sizeof(v6), "%s/asn-ipv6.csv", argv[1]);
+	if (argc >= 3 && !strcmp(argv[2], "flush-cc")) {
+		/* The same flush with the country files: aggregates keyed by (ASN, country). */
+		snprintf(c4, sizeof(c4), "%s/asn-country-ipv4.csv", argv[1]);
+		snprintf(c6, sizeof(c6), "%s/asn-country-ipv6.csv", argv[1]);
+		files[2] = c4;
+		files[3] = c6;
+	}
 	printf("TSC: %.3f ticks/ns\n", tpn);
 
 	t0 = now_s();
@@ -397,7 +405,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	el = now_s() - t0;
-	if (argc >= 3 && !strcmp(argv[2], "flush")) {
+	if (argc >= 3 && (!strcmp(argv[2], "flush") || !strcmp(argv[2], "flush-cc"))) {
 		/* The three window flush runs alone. */
 		bench_flush(map, 10000, tpn, 0);
 		bench_flush(map, 10000, tpn, 1);
