@@ -52,23 +52,25 @@ writeFileSync(rulesFile, '[any_rtt]\nmetric = rtt_data:p50\nover = 2s\nabove = 1
   'pending = 0\nresolve = 3600\n');
 const coll = spawn(collector, ['--listen', 'udp://127.0.0.1:0', '--http', '127.0.0.1:0',
   '--ports-file', portsFile, '--web-dir', webDir, '--grace-ms', '200', '--alert-rules', rulesFile,
-  '--quiet'], { stdio: 'inherit' });
+  // The page is reloaded twice: each load's event stream counts until the server sees it close.
+  '--sse-max-per-addr', '8', '--quiet'], { stdio: 'inherit' });
 const sleep = (t) => new Promise((r) => setTimeout(r, t));
 for (let i = 0; i < 200 && !existsSync(portsFile); i++) await sleep(50);
 const ports = JSON.parse(readFileSync(portsFile));
 const udp = ports.listen[0];
 const http = ports.http;
 const base = `http://127.0.0.1:${http}`;
-function replay(name, id) {
+function replay(name, id, withCountries) {
   const t = truth[name];
-  const r = spawnSync(pcapProbe, ['--read', path.join(out, name + '.pcap'), '--asn-db', t.asn_file,
+  const db = withCountries ? t.asn_file + ',' + t.country_file : t.asn_file;
+  const r = spawnSync(pcapProbe, ['--read', path.join(out, name + '.pcap'), '--asn-db', db,
     '--local-net', t.local_net, '--probe-id', id, '--collector', `udp://127.0.0.1:${udp}`, '--quiet']);
   if (r.status !== 0) fail(`replay ${name}: exit ${r.status} ${r.stderr}`);
 }
 
 let browser;
 try {
-  replay('mixed', 'edge-a');
+  replay('mixed', 'edge-a', true); // with countries: AS64501 in DE and FR
   await sleep(1500);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -172,6 +174,18 @@ try {
     fail(`heatmap axis: band ${axis.lb}-${axis.ub} us drawn at y ${axis.top}-${axis.bottom}, labels at ${axis.lower} / ${axis.upper}`);
   else ok(`heatmap axis: 307 ms is drawn between the ${fmt(axis.lb)} and ${fmt(axis.ub)} ms labels`);
 
+  // Countries: the panel lists the API's countries; a shared URL reopens a view (country,
+  // sort, filter, minimum samples, selected ASN); the filter takes AS174 as well as 174.
+  const cApi = await fetch(base + '/api/v1/countries?range=1m&metric=rtt_data&limit=300').then((x) => x.json());
+  await page.waitForFunction((n) => document.querySelectorAll('#countries tbody tr').length === n,
+    cApi.countries.length, { timeout: 10000 }).catch(() => {});
+  const cRows = await page.$$eval('#countries tbody tr', (trs) => trs.map((tr) =>
+    [tr.dataset.country, tr.children[2].textContent]));
+  const de = cApi.countries.find((c) => c.country === 'DE');
+  const deRow = cRows.find((r) => r[0] === 'DE');
+  if (!de || cRows.length !== cApi.countries.length || !deRow || deRow[1] !== String(de.rtt_data.n))
+    fail(`countries panel ${JSON.stringify(cRows)} != API ${cApi.countries.map((c) => c.country)}`);
+  else ok(`countries panel: ${cRows.length} countries, DE with ${de.rtt_data.n} samples as the API`);
   // The "alerting now" strip: one chip per firing alert; a chip opens its ISP.
   const api = await fetch(base + '/api/v1/alerts?state=firing').then((x) => x.json());
   await page.waitForFunction((n) => document.querySelectorAll('#alerting-list .chip').length === n,
@@ -187,8 +201,40 @@ try {
     ok(`alert strip: ${chips.length} firing alerts as chips, a click opens AS${chips[0]}`);
   }
 
+  // (The same page, reloaded on the shared URL: the collector's connections stay few.)
+  const view = page;
+  await view.goto('about:blank');
+  await view.goto(base + '/#range=1d&country=DE&sort=p90&min=1&filter=AS6450&asn=64501');
+  const deApi = await fetch(base + '/api/v1/asns?range=1d&country=DE&limit=100').then((x) => x.json());
+  await view.waitForFunction((n) => document.querySelectorAll('#asns tbody tr').length === n &&
+    document.querySelector('#d-ladder div') !== null, deApi.asns.length, { timeout: 10000 })
+    .catch((e) => console.log('shared view: waiting:', String(e).split('\n')[0]));
+  const vRows = await view.$$eval('#asns tbody tr', (trs) => trs.map((tr) =>
+    [tr.dataset.asn, tr.children[3].textContent]));
+  const vState = await view.evaluate(() => ({ country: document.getElementById('country').value,
+    sort: new URLSearchParams(location.hash.slice(1)).get('sort'),
+    sorted: (document.querySelector('#asns th.sorted') || {}).textContent,
+    title: document.getElementById('d-title').textContent, range: document.getElementById('range').value }));
+  const wantRows = deApi.asns.map((a) => [String(a.asn), String(a.rtt_data.n)]).sort().join();
+  if (vRows.slice().sort().join() !== wantRows || vState.country !== 'DE' || vState.sort !== 'p90' || vState.sorted !== 'p90 ms' ||
+      vState.title !== 'AS64501' || vState.range !== '1d')
+    fail(`shared view: rows ${JSON.stringify(vRows)} (want ${wantRows}), state ${JSON.stringify(vState)}`);
+  else ok(`shared URL: country DE, sort p90, range 1d and AS64501 reopened; rows ${JSON.stringify(vRows)} as /api/v1/asns?country=DE`);
+  await view.fill('#filter', 'AS64506');
+  const one = await view.$$eval('#asns tbody tr', (trs) => trs.map((tr) => tr.dataset.asn));
+  const hash = await view.evaluate(() => location.hash);
+  if (one.join() !== '64506' || !hash.includes('filter=AS64506') || !hash.includes('country=DE'))
+    fail(`filter AS64506: rows ${one}, URL ${hash}`);
+  else ok(`filter 'AS64506': one row; the URL follows (${hash})`);
+  await view.fill('#min', '1000000');
+  const none = await view.$$eval('#asns tbody tr', (trs) => trs.length);
+  if (none !== 0) fail(`min samples 1000000: ${none} rows ranked`);
+  else ok('min samples: ISPs below it are left out of the ranking');
+
+  await page.goto('about:blank');
+  await page.goto(base + '/');
+  await page.waitForSelector('#asns tbody tr', { timeout: 10000 });
   // 1,200 more ASNs (a simulated probe, live clock): the table keeps up.
-  await page.click('#close');
   const r = spawnSync(loadgen, [`127.0.0.1:${udp}`, '1', '1200', '2'], { encoding: 'utf8' });
   if (r.status !== 0) fail(`load generator: ${r.stderr}`);
   let n = 0;

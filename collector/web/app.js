@@ -13,15 +13,43 @@ function fmtInt(n) { return n >= 1e6 ? (n / 1e6).toFixed(2) + 'M' : n >= 1e4 ? (
 function esc(s) { return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c])); }
 
 // A collector started with --api-token-file: open the dashboard as /#token=...
-const TOKEN = new URLSearchParams(location.hash.slice(1)).get('token');
+const HASH = new URLSearchParams(location.hash.slice(1));
+const TOKEN = HASH.get('token');
+// The view in the URL (#range=..&metric=..&probe=..&country=..&sort=..&filter=..&min=..&asn=..),
+// so that a link reopens it.
+const VIEW = ['range', 'metric', 'probe', 'country', 'filter', 'min'];
+function saveView() {
+  const p = new URLSearchParams();
+  if (TOKEN) p.set('token', TOKEN);
+  for (const id of VIEW) if ($(id).value) p.set(id, $(id).value);
+  if (state.sort !== 'samples') p.set('sort', state.sort);
+  if (state.selected !== null) p.set('asn', state.selected);
+  history.replaceState(null, '', '#' + p.toString());
+}
+function ensureOption(sel, value, text) {
+  if (value && ![...sel.options].some((o) => o.value === value)) {
+    const o = document.createElement('option');
+    o.value = value; o.textContent = text || value; sel.appendChild(o);
+  }
+}
+function loadView() {
+  for (const id of VIEW) {
+    const v = HASH.get(id);
+    if (v === null) continue;
+    if ($(id).tagName === 'SELECT') ensureOption($(id), v);
+    $(id).value = v;
+  }
+  if (HASH.get('sort')) state.sort = HASH.get('sort');
+}
 function withToken(url) {
   return TOKEN ? url + (url.includes('?') ? '&' : '?') + 'access_token=' + encodeURIComponent(TOKEN) : url;
 }
 
-function query(path, extra) {
+function query(path, extra, allCountries) {
   const p = new URLSearchParams(extra || {});
   if (!p.has('range')) p.set('range', $('range').value);
   if ($('probe').value) p.set('probe', $('probe').value);
+  if ($('country').value && !allCountries) p.set('country', $('country').value);
   return fetch(withToken(path + '?' + p.toString())).then((r) => r.json().then((j) => {
     if (!r.ok) throw new Error(j.error || r.statusText);
     return j;
@@ -50,10 +78,19 @@ function severity(asn) {
   return g.p90_ratio >= 2 ? 'sev2' : g.p90_ratio >= 1.3 ? 'sev1' : '';
 }
 
+// The filter: "AS174" or "174" (an ASN, or the start of one), or part of a name.
+function matches(a, f) {
+  if (!f) return true;
+  const num = /^(as)?(\d+)$/.exec(f);
+  if (num) return String(a.asn).startsWith(num[2]);
+  return (a.org || '').toLowerCase().includes(f) || ('as' + a.asn) === f;
+}
+
 function render() {
   const metric = $('metric').value;
   const f = $('filter').value.trim().toLowerCase();
-  let rows = state.asns.filter((a) => !f || String(a.asn).includes(f) || (a.org || '').toLowerCase().includes(f));
+  const min = Number($('min').value) || 0;
+  let rows = state.asns.filter((a) => matches(a, f) && a[metric].n >= min);
   if (state.sort === 'org') rows.sort((x, y) => (x.org || '').localeCompare(y.org || ''));
   else rows.sort((x, y) => sortKey(y, metric) - sortKey(x, metric) || x.asn - y.asn);
   const maxN = Math.max(1, ...rows.map((a) => a[metric].n));
@@ -130,6 +167,7 @@ async function refresh() {
     refreshProbes();
     refreshRegressions();
     refreshAlerts();
+    refreshCountries();
   } catch (e) {
     $('status').textContent = 'error: ' + e.message;
   } finally {
@@ -153,6 +191,28 @@ async function refreshRegressions() {
       ? `No ISP is worse than its baseline (${j.regressions.length} compared with the hour before).`
       : 'No baseline yet: no ISP has enough samples in the hour before this range.';
     render();
+  } catch (e) { /* shown by refresh() */ }
+}
+
+// Per country (all countries, whatever the country selected): the panel and the selector.
+async function refreshCountries() {
+  try {
+    const metric = $('metric').value;
+    const j = await query('/api/v1/countries', { metric, sort: 'samples', limit: 300 }, true);
+    const sel = $('country');
+    for (const c of j.countries) if (c.country) ensureOption(sel, c.country, `${c.country} ${c.name}`);
+    for (const o of sel.options) {
+      const c = j.countries.find((x) => x.country === o.value);
+      if (c) o.textContent = `${c.country} ${c.name}`;
+    }
+    document.querySelector('#countries tbody').innerHTML = j.countries.map((c) => {
+      const h = c[metric];
+      return `<tr data-country="${esc(c.country || '')}" class="${c.country && c.country === sel.value ? 'sel' : ''}">` +
+        `<td>${c.country ? esc(c.country + ' ' + c.name) : '<span class="dim">unknown</span>'}</td>` +
+        `<td>${esc(c.region || '–')}</td><td class="num">${fmtInt(h.n)}</td>` +
+        `<td class="num">${fmtMs(h.p50_us)}</td><td class="num">${fmtMs(h.p90_us)}</td><td class="num">${fmtMs(h.p99_us)}</td>` +
+        `<td class="num">${(100 * c.retx_rate).toFixed(2)}</td></tr>`;
+    }).join('');
   } catch (e) { /* shown by refresh() */ }
 }
 
@@ -279,6 +339,7 @@ function stepFor(range) {
 
 async function detail(asn, fresh) {
   state.selected = asn;
+  saveView();
   const metric = $('metric').value, range = $('range').value, step = stepFor(range);
   $('detail').hidden = false;
   document.querySelectorAll('tbody tr').forEach((tr) => tr.classList.toggle('sel', Number(tr.dataset.asn) === asn));
@@ -324,7 +385,7 @@ function connectStream() {
   es.onerror = () => { $('t-live').textContent = 'reconnecting'; };
 }
 
-document.querySelectorAll('th').forEach((th) => th.addEventListener('click', () => { state.sort = th.dataset.sort; render(); }));
+document.querySelectorAll('#asns th').forEach((th) => th.addEventListener('click', () => { state.sort = th.dataset.sort; saveView(); render(); }));
 for (const t of ['#asns tbody', '#regs tbody']) {
   document.querySelector(t).addEventListener('click', (ev) => {
     const tr = ev.target.closest('tr');
@@ -335,16 +396,24 @@ $('alerting-list').addEventListener('click', (ev) => {
   const c = ev.target.closest('.chip');
   if (c && c.dataset.asn) detail(Number(c.dataset.asn), true);
 });
-$('close').addEventListener('click', () => { state.selected = null; $('detail').hidden = true; render(); });
-for (const id of ['range', 'metric', 'probe']) $(id).addEventListener('change', refresh);
-$('filter').addEventListener('input', render);
+$('close').addEventListener('click', () => { state.selected = null; $('detail').hidden = true; saveView(); render(); });
+for (const id of ['range', 'metric', 'probe', 'country']) $(id).addEventListener('change', () => { saveView(); refresh(); });
+for (const id of ['filter', 'min']) $(id).addEventListener('input', () => { saveView(); render(); });
+document.querySelector('#countries tbody').addEventListener('click', (ev) => {
+  const tr = ev.target.closest('tr');
+  if (!tr || !tr.dataset.country) return;
+  $('country').value = $('country').value === tr.dataset.country ? '' : tr.dataset.country;
+  saveView();
+  refresh();
+});
 
+loadView();
 refresh();
 refreshProbes();
 connectStream();
-// An alert's link: /#asn=N opens that ISP.
+// An alert's link (or a shared view): #asn=N opens that ISP.
 {
-  const asn = Number(new URLSearchParams(location.hash.slice(1)).get('asn'));
+  const asn = Number(HASH.get('asn'));
   if (asn > 0) detail(asn, true);
 }
 setInterval(refresh, 1000);
