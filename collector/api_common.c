@@ -161,6 +161,11 @@ void ep_api_write_entry(FILE *fp, const struct ep_collector *c, enum ep_group g,
 		write_cc(fp, e->cc);
 		fputs(",\"name\":", fp);
 		ep_json_write_string(fp, ep_cc_name(e->cc));
+		/* ISO 3166-1 numeric (as world maps key countries), null when unknown */
+		if (ep_cc_numeric(e->cc))
+			fprintf(fp, ",\"numeric\":\"%03u\"", ep_cc_numeric(e->cc));
+		else
+			fputs(",\"numeric\":null", fp);
 		fputs(",\"region\":", fp);
 		if (ep_region_of(&c->regions, e->cc))
 			ep_json_write_string(fp,

@@ -51,3 +51,14 @@ const char *ep_cc_name(uint16_t cc)
 	c = find(a);
 	return c ? c->name : "";
 }
+
+unsigned ep_cc_numeric(uint16_t cc)
+{
+	const struct ep_country *c;
+	char a[3];
+
+	if (!ep_cc_str(cc, a)[0])
+		return 0;
+	c = find(a);
+	return c ? c->numeric : 0;
+}

@@ -16,6 +16,7 @@
 struct ep_country {
 	char alpha2[3];
 	const char *name; /* UTF-8, e.g. "Germany" */
+	uint16_t numeric; /* ISO 3166-1 numeric, e.g. 276 (what world maps key countries by) */
 };
 
 /* The generated table, sorted by alpha2. */
@@ -30,5 +31,8 @@ char *ep_cc_str(uint16_t cc, char out[3]);
 
 /* The country's name, or "" when cc is not an assigned code. */
 const char *ep_cc_name(uint16_t cc);
+
+/* The country's ISO 3166-1 numeric code, or 0 when cc is not an assigned code. */
+unsigned ep_cc_numeric(uint16_t cc);
 
 #endif

@@ -186,6 +186,37 @@ try {
   if (!de || cRows.length !== cApi.countries.length || !deRow || deRow[1] !== String(de.rtt_data.n))
     fail(`countries panel ${JSON.stringify(cRows)} != API ${cApi.countries.map((c) => c.country)}`);
   else ok(`countries panel: ${cRows.length} countries, DE with ${de.rtt_data.n} samples as the API`);
+  // The world map: the API's countries coloured by p90 (the slowest red, the fastest green),
+  // the others left as no data; a click on a country selects it.
+  const fills = await page.$$eval('#map path[data-numeric]', (ps) => Object.fromEntries(
+    ps.filter((p) => p.dataset.numeric).map((p) => [p.dataset.numeric, [p.getAttribute('fill'), p.dataset.country || '']])));
+  const known = cApi.countries.filter((c) => c.numeric && c.rtt_data.n);
+  const slow = known.reduce((a, c) => (c.rtt_data.p90_us > a.rtt_data.p90_us ? c : a));
+  const fast = known.reduce((a, c) => (c.rtt_data.p90_us < a.rtt_data.p90_us ? c : a));
+  const badFill = known.filter((c) => {
+    const f = fills[String(Number(c.numeric))];
+    return !f || f[0] === '#1e2630' || f[1] !== c.country;
+  }).map((c) => c.country);
+  const others = Object.entries(fills).filter(([n, f]) => f[0] !== '#1e2630' &&
+    !known.some((c) => Number(c.numeric) === Number(n)));
+  if (!known.length || badFill.length || others.length ||
+      fills[String(Number(slow.numeric))][0] !== 'rgb(255,92,92)' ||
+      fills[String(Number(fast.numeric))][0] !== 'rgb(62,207,142)')
+    fail(`map: uncoloured ${badFill}, coloured without data ${others.map((o) => o[0])}, slowest ${slow.country} ` +
+      `${JSON.stringify(fills[String(Number(slow.numeric))])}, fastest ${fast.country} ${JSON.stringify(fills[String(Number(fast.numeric))])}`);
+  else ok(`map: ${known.length} countries coloured by p90 (${slow.country} slowest, red; ${fast.country} fastest, ` +
+    `green), ${Object.keys(fills).length - known.length} outlines without data`);
+  // (A dispatched click: a country's bounding box centre may lie in another's outline or the sea.)
+  await page.$eval(`#map path[data-country="${fast.country}"]`,
+    (el) => el.dispatchEvent(new MouseEvent('click', { bubbles: true })));
+  await page.waitForFunction((cc) => document.getElementById('country').value === cc, fast.country,
+    { timeout: 5000 }).catch(() => {});
+  const afterClick = await page.evaluate(() => [document.getElementById('country').value, location.hash]);
+  if (afterClick[0] !== fast.country || !afterClick[1].includes('country=' + fast.country))
+    fail(`map click on ${fast.country}: selector ${afterClick[0]}, URL ${afterClick[1]}`);
+  else ok(`map click: ${fast.country} selected, in the URL too`);
+  await page.selectOption('#country', '');
+  await page.screenshot({ path: path.join(out, 'dashboard-map.png') });
   // The "alerting now" strip: one chip per firing alert; a chip opens its ISP.
   const api = await fetch(base + '/api/v1/alerts?state=firing').then((x) => x.json());
   await page.waitForFunction((n) => document.querySelectorAll('#alerting-list .chip').length === n,

@@ -12,7 +12,8 @@ prefix=$(meson introspect "$B" --buildoptions | python3 -c 'import json,sys; pri
 R="$OUT/root$prefix"
 fail=0
 for f in bin/edgeprobe-pcap bin/edgeprobe-dump bin/edgeprobe-collector bin/edgeprobe-query \
-	share/edgeprobe/web/index.html share/edgeprobe/web/app.js share/doc/edgeprobe/operations.md \
+	share/edgeprobe/web/index.html share/edgeprobe/web/app.js share/edgeprobe/web/vendor/d3-geo.min.js \
+	share/edgeprobe/web/vendor/countries-110m.json share/doc/edgeprobe/operations.md \
 	share/edgeprobe/prometheus/edgeprobe-rules.yml lib/systemd/system/edgeprobe-collector.service \
 	lib/systemd/system/edgeprobe-bpf.service lib/systemd/system/edgeprobe.service \
 	lib/systemd/system/edgeprobe-pcap.service lib/systemd/system/edgeprobe-report-daily.timer \

@@ -248,6 +248,9 @@ static void test_country_codes(void)
 	CHECK(strcmp(ep_cc_str(0, s), "") == 0);
 	CHECK(strcmp(ep_cc_name(cc_of("DE")), "Germany") == 0);
 	CHECK(strcmp(ep_cc_name(0), "") == 0);
+	CHECK_EQ(ep_cc_numeric(cc_of("DE")), 276);
+	CHECK_EQ(ep_cc_numeric(cc_of("AD")), 20);
+	CHECK_EQ(ep_cc_numeric(0), 0);
 	CHECK(ep_ncountries >= 249);
 	for (unsigned i = 0; i < ep_ncountries; i++) { /* every code round-trips */
 		uint16_t cc = ep_cc_parse(ep_countries[i].alpha2, 2);

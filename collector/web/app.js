@@ -194,6 +194,61 @@ async function refreshRegressions() {
   } catch (e) { /* shown by refresh() */ }
 }
 
+// The world map: country outlines (world-atlas, Natural Earth 1:110m) drawn once with
+// d3-geo, their fills updated from /api/v1/countries on every refresh.  No tiles.
+const NODATA = '#1e2630';
+const map = { features: null, paths: new Map() };
+async function loadMap() {
+  const svg = $('map');
+  if (typeof d3 === 'undefined' || typeof topojson === 'undefined') {
+    svg.innerHTML = '<text x="10" y="20" fill="#8a96a3">map unavailable (scripts/web-vendor)</text>';
+    return;
+  }
+  const t = await fetch('vendor/countries-110m.json').then((r) => r.json());
+  map.features = topojson.feature(t, t.objects.countries).features;
+  const proj = d3.geoNaturalEarth1().fitSize([560, 290], { type: 'Sphere' });
+  const path = d3.geoPath(proj);
+  svg.innerHTML = `<path d="${path({ type: 'Sphere' })}" fill="#10161d" stroke="#26303b"/>` +
+    map.features.map((f) => `<path data-numeric="${f.id === undefined ? '' : Number(f.id)}" d="${path(f)}" ` +
+      `fill="${NODATA}" stroke="#2c3845" stroke-width="0.4"><title>${esc(f.properties.name)}</title></path>`).join('');
+  for (const el of svg.querySelectorAll('path[data-numeric]')) if (el.dataset.numeric) map.paths.set(Number(el.dataset.numeric), el);
+}
+
+// Green (fast) -> amber -> red (slow) on a log scale between the fastest and slowest country.
+function heat(v, lo, hi) {
+  const t = hi > lo ? Math.log(v / lo) / Math.log(hi / lo) : 0;
+  const stops = [[62, 207, 142], [245, 184, 74], [255, 92, 92]];
+  const k = Math.min(1, Math.max(0, t)) * 2, i = Math.min(1, Math.floor(k)), f = k - i;
+  const c = stops[i].map((x, j) => Math.round(x + (stops[i + 1][j] - x) * f));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
+function drawMap(countries, metric) {
+  if (!map.features) return;
+  const have = countries.filter((c) => c.numeric && c[metric].n && c[metric].p90_us);
+  const vals = have.map((c) => c[metric].p90_us);
+  const lo = Math.min(...vals), hi = Math.max(...vals);
+  const seen = new Set();
+  for (const c of have) {
+    const el = map.paths.get(Number(c.numeric));
+    if (!el) continue;
+    seen.add(el);
+    el.setAttribute('fill', heat(c[metric].p90_us, lo, hi));
+    el.dataset.country = c.country;
+    el.querySelector('title').textContent = `${c.country} ${c.name}: p90 ${fmtMs(c[metric].p90_us)} ms, ${fmtInt(c[metric].n)} samples`;
+    el.classList.toggle('sel', c.country === $('country').value);
+  }
+  for (const el of map.paths.values()) {
+    if (seen.has(el)) continue;
+    el.setAttribute('fill', NODATA);
+    delete el.dataset.country;
+    el.classList.remove('sel');
+  }
+  $('map-legend').innerHTML = have.length
+    ? `p90 per country: <span style="color:${heat(lo, lo, hi)}">■</span> ${fmtMs(lo)} ms … <span style="color:${heat(hi, lo, hi)}">■</span> ${fmtMs(hi)} ms · <span style="color:#2c3845">■</span> no data`
+    : 'no country data yet (the probes need the country files of the ASN data)';
+}
+
 // Per country (all countries, whatever the country selected): the panel and the selector.
 async function refreshCountries() {
   try {
@@ -205,6 +260,7 @@ async function refreshCountries() {
       const c = j.countries.find((x) => x.country === o.value);
       if (c) o.textContent = `${c.country} ${c.name}`;
     }
+    drawMap(j.countries, metric);
     document.querySelector('#countries tbody').innerHTML = j.countries.map((c) => {
       const h = c[metric];
       return `<tr data-country="${esc(c.country || '')}" class="${c.country && c.country === sel.value ? 'sel' : ''}">` +
@@ -399,16 +455,19 @@ $('alerting-list').addEventListener('click', (ev) => {
 $('close').addEventListener('click', () => { state.selected = null; $('detail').hidden = true; saveView(); render(); });
 for (const id of ['range', 'metric', 'probe', 'country']) $(id).addEventListener('change', () => { saveView(); refresh(); });
 for (const id of ['filter', 'min']) $(id).addEventListener('input', () => { saveView(); render(); });
-document.querySelector('#countries tbody').addEventListener('click', (ev) => {
-  const tr = ev.target.closest('tr');
-  if (!tr || !tr.dataset.country) return;
-  $('country').value = $('country').value === tr.dataset.country ? '' : tr.dataset.country;
-  saveView();
-  refresh();
-});
+for (const t of ['#countries tbody', '#map']) {
+  document.querySelector(t).addEventListener('click', (ev) => {
+    const el = ev.target.closest('[data-country]');
+    if (!el || !el.dataset.country) return;
+    ensureOption($('country'), el.dataset.country);
+    $('country').value = $('country').value === el.dataset.country ? '' : el.dataset.country;
+    saveView();
+    refresh();
+  });
+}
 
 loadView();
-refresh();
+loadMap().catch(() => {}).then(refresh);
 refreshProbes();
 connectStream();
 // An alert's link (or a shared view): #asn=N opens that ISP.
