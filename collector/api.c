@@ -3,14 +3,17 @@
  * api.c - the API's dispatch, the lists (ASNs, countries, regions, (ASN,
  * country) pairs) and one ASN's histogram (helpers: api_common.c).
  */
+#define _GNU_SOURCE /* strcasestr */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api.h"
 #include "api_int.h"
+#include "country.h"
 #include "edgeprobe/ep_wire.h"
 #include "json_out.h"
 #include "stats.h"
@@ -57,12 +60,19 @@ static void spark_bucket(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
 struct sortkey {
 	const struct ep_centry *e;
 	double key;
+	const char *name; /* sort=name: the group's name (organisation, country, region) */
 };
 
 static int cmp_desc(const void *a, const void *b)
 {
 	const struct sortkey *x = a, *y = b;
 
+	if (x->name && y->name) {
+		int c = strcasecmp(x->name, y->name);
+
+		if (c)
+			return c;
+	}
 	if (x->key != y->key)
 		return x->key < y->key ? 1 : -1;
 	if (x->e->asn != y->e->asn)
@@ -71,6 +81,40 @@ static int cmp_desc(const void *a, const void *b)
 }
 
 static const char *const group_field[] = {"asns", "pairs", "countries", "regions"};
+
+/* A group's name: the ASN's organisation, the country's name, the region's. */
+static const char *group_name(const struct ep_collector *c, enum ep_group g,
+			      const struct ep_centry *e)
+{
+	if (g == EP_GROUP_COUNTRY)
+		return ep_cc_name(e->cc);
+	if (g == EP_GROUP_REGION)
+		return ep_region_name(&c->regions, e->asn);
+	return ep_collector_org(c, e->asn);
+}
+
+/*
+ * q=: "AS174" or "174" (ASNs starting with those digits; a country's two letters),
+ * else a case-insensitive part of the group's name.
+ */
+static int q_match(const struct ep_collector *c, enum ep_group g, const struct ep_centry *e,
+		   const char *q)
+{
+	const char *d = q;
+	char num[16], cc[3];
+
+	if (!q || !*q)
+		return 1;
+	if ((g == EP_GROUP_ASN || g == EP_GROUP_PAIR) && !strncasecmp(d, "AS", 2))
+		d += 2;
+	if ((g == EP_GROUP_ASN || g == EP_GROUP_PAIR) && *d && strspn(d, "0123456789") == strlen(d)) {
+		snprintf(num, sizeof(num), "%" PRIu32, e->asn);
+		return !strncmp(num, d, strlen(d));
+	}
+	if (g == EP_GROUP_COUNTRY && strlen(q) == 2 && !strcasecmp(ep_cc_str(e->cc, cc), q))
+		return 1;
+	return strcasestr(group_name(c, g, e), q) != NULL;
+}
 
 /*
  * A list of groups over a range: ASNs (merged over their countries),
@@ -81,8 +125,11 @@ static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep
 		     struct ep_api_resp *resp)
 {
 	const char *sort = q->arg(q->ctx, "sort"), *metric = q->arg(q->ctx, "metric"),
-		   *spark_s = q->arg(q->ctx, "spark");
+		   *spark_s = q->arg(q->ctx, "spark"), *qs = q->arg(q->ctx, "q"),
+		   *ms = q->arg(q->ctx, "min_samples");
 	struct spark sp = {0};
+	uint64_t min_samples = 0;
+	uint32_t nk = 0;
 	struct agg a = {0};
 	struct range r;
 	struct ep_hist *h = NULL;
@@ -106,9 +153,24 @@ static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep
 	}
 	if (sort && strcmp(sort, "p50") && strcmp(sort, "p90") && strcmp(sort, "p99") &&
 	    strcmp(sort, "max") && strcmp(sort, "retx_rate") && strcmp(sort, "samples") &&
-	    strcmp(sort, "flows") && strcmp(sort, "asn")) {
+	    strcmp(sort, "flows") && strcmp(sort, "asn") && strcmp(sort, "name")) {
 		ep_api_error(resp, 400, "sort",
-			   "bad sort '%s' (p50, p90, p99, max, retx_rate, samples, flows, asn)", sort);
+			   "bad sort '%s' (p50, p90, p99, max, retx_rate, samples, flows, asn, name)",
+			   sort);
+		return;
+	}
+	if (ms) {
+		char *end;
+
+		errno = 0;
+		min_samples = strtoull(ms, &end, 10);
+		if (errno || end == ms || *end || *ms == '-') {
+			ep_api_error(resp, 400, "min_samples", "bad min_samples '%s'", ms);
+			return;
+		}
+	}
+	if (qs && strlen(qs) > 100) {
+		ep_api_error(resp, 400, "q", "q longer than 100 bytes%s", "");
 		return;
 	}
 	if (spark_s) {
@@ -145,7 +207,11 @@ static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep
 		const struct ep_centry *e = &a.set.e[i];
 		double k = 0;
 
-		keys[i].e = e;
+		/* min_samples=: groups with fewer samples of the metric are left out of the ranking */
+		if ((uint64_t)e->h[mk].total < min_samples || !q_match(c, group, e, qs))
+			continue;
+		keys[nk].e = e;
+		keys[nk].name = sort && !strcmp(sort, "name") ? group_name(c, group, e) : NULL;
 		if (!sort || !strcmp(sort, "samples"))
 			k = (double)e->h[mk].total;
 		else if (!strcmp(sort, "p50"))
@@ -162,15 +228,15 @@ static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep
 			k = (double)e->c[EP_AC_flows_new];
 		else
 			k = -((double)e->asn * 1024.0 + e->cc);
-		keys[i].key = k;
+		keys[nk++].key = k;
 	}
-	qsort(keys, a.set.n, sizeof(*keys), cmp_desc);
+	qsort(keys, nk, sizeof(*keys), cmp_desc);
 	fputc('{', o.fp);
 	ep_api_write_range(o.fp, &r, step);
 	fprintf(o.fp, ",\"windows\":%" PRIu64, a.windows);
-	ep_api_write_page(o.fp, a.set.n, cursor, limit);
+	ep_api_write_page(o.fp, nk, cursor, limit);
 	fprintf(o.fp, ",\"%s\":[", group_field[group]);
-	for (i = cursor; i < a.set.n && i - cursor < limit; i++) {
+	for (i = cursor; i < nk && i - cursor < limit; i++) {
 		if (i > cursor)
 			fputc(',', o.fp);
 		ep_api_write_entry(o.fp, c, group, keys[i].e, h, NULL);

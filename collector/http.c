@@ -31,9 +31,17 @@
 #define EP_HTTP_MAX_ARGS 64    /* query parameters of one request */
 #define EP_HTTP_MAX_QUERY 4096 /* bytes of one query string */
 
+/* Event kinds, as bits of a subscriber's choice (?events=window,alert,tick). */
+#define EV_WINDOW 1u
+#define EV_ALERT 2u
+#define EV_TICK 4u
+#define EV_OTHER 8u
+#define EV_DEFAULT (EV_WINDOW | EV_ALERT | EV_OTHER)
+
 struct stream_item {
 	uint64_t id;
-	char *data; /* the whole SSE event */
+	unsigned kind; /* EV_* */
+	char *data;    /* the whole SSE event */
 	size_t len;
 };
 
@@ -80,6 +88,8 @@ void ep_http_publish_event(struct ep_http *h, const char *event, const char *jso
 	memcpy(data + n + len, "\n\n", 2);
 	it = &h->ring[h->next_id % STREAM_RING];
 	free(it->data);
+	it->kind = !strcmp(event, "window") ? EV_WINDOW : !strcmp(event, "alert") ? EV_ALERT
+		   : !strcmp(event, "tick") ? EV_TICK : EV_OTHER;
 	it->id = h->next_id++;
 	it->data = data;
 	it->len = (size_t)n + len + 2;
@@ -90,6 +100,7 @@ void ep_http_publish_event(struct ep_http *h, const char *event, const char *jso
 struct sub {
 	struct ep_http *h;
 	unsigned slot;  /* in h->subs */
+	unsigned mask;  /* EV_* the subscriber asked for */
 	uint64_t next;  /* next event id to send */
 	char *pending;
 	size_t len, off;
@@ -112,8 +123,15 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += STREAM_KEEPALIVE_S;
 		pthread_mutex_lock(&h->lock);
-		while (!h->stopping && s->next >= h->next_id && !timed_out)
+		for (;;) {
+			/* Events of kinds not asked for are passed over. */
+			while (s->next < h->next_id && h->next_id - s->next <= STREAM_RING &&
+			       !(h->ring[s->next % STREAM_RING].kind & s->mask))
+				s->next++;
+			if (h->stopping || s->next < h->next_id || timed_out)
+				break;
 			timed_out = pthread_cond_timedwait(&h->cond, &h->lock, &until) == ETIMEDOUT;
+		}
 		if (h->stopping) {
 			pthread_mutex_unlock(&h->lock);
 			return MHD_CONTENT_READER_END_OF_STREAM;
@@ -145,6 +163,21 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	memcpy(buf, s->pending + s->off, n);
 	s->off += n;
 	return (ssize_t)n;
+}
+
+/* ?events=window,alert,tick (default: window and alert; tick: {start_ns,end_ns,entries} only). */
+static unsigned stream_mask(const char *v)
+{
+	unsigned m = 0;
+	char buf[64], *tok, *save = NULL;
+
+	if (!v || !*v)
+		return EV_DEFAULT;
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		m |= !strcmp(tok, "window") ? EV_WINDOW : !strcmp(tok, "alert") ? EV_ALERT
+		     : !strcmp(tok, "tick") ? EV_TICK : 0;
+	return m ? m : EV_DEFAULT;
 }
 
 static void stream_free(void *cls)
@@ -464,6 +497,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 		}
 		s->h = h;
 		s->slot = (unsigned)slot;
+		s->mask = stream_mask(MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "events"));
 		pthread_mutex_lock(&h->lock);
 		s->next = h->next_id;
 		pthread_mutex_unlock(&h->lock);

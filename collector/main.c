@@ -174,6 +174,16 @@ static void on_publish(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
 		if (json)
 			ep_http_publish(a->http, json, len);
 		free(json);
+		{
+			/* The window's close alone, for pages that only need to know (?events=tick). */
+			char tick[128];
+			int n = snprintf(tick, sizeof(tick),
+					 "{\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64
+					 ",\"entries\":%" PRIu32 "}",
+					 b->start, b->start + step_ns, b->set.n);
+
+			ep_http_publish_event(a->http, "tick", tick, (size_t)n);
+		}
 	}
 #ifdef EP_HAVE_KAFKA
 	if (a->kafka)

@@ -4,9 +4,10 @@
 'use strict';
 
 const $ = (id) => document.getElementById(id);
-const state = { sort: 'samples', asns: [], selected: null, windows: 0, lastEnd: 0, regs: new Map(), base: new Map(), alerts: [] };
+const state = { sort: 'samples', page: 0, asns: [], selected: null, windows: 0, lastEnd: 0, regs: new Map(), base: new Map(), alerts: [] };
 const SPARK = 30;
-const MAX_ROWS = 2000; // ASN rows the table shows (the busiest)
+const MAX_ROWS = 2000; // rows asked of the other lists
+const PAGE = 500;      // ASN rows per page: the collector sorts, filters and pages (any number of ASNs)
 
 function fmtMs(us) { return us ? (us / 1000).toFixed(1) : '–'; }
 function fmtInt(n) { return n >= 1e6 ? (n / 1e6).toFixed(2) + 'M' : n >= 1e4 ? (n / 1e3).toFixed(1) + 'k' : String(n); }
@@ -45,6 +46,16 @@ function withToken(url) {
   return TOKEN ? url + (url.includes('?') ? '&' : '?') + 'access_token=' + encodeURIComponent(TOKEN) : url;
 }
 
+// At most one request of each kind in flight: a slow collector is not asked again meanwhile.
+const inflight = new Set();
+function once(name, fn) {
+  return async (...args) => {
+    if (inflight.has(name)) return;
+    inflight.add(name);
+    try { await fn(...args); } finally { inflight.delete(name); }
+  };
+}
+
 function query(path, extra, allCountries) {
   const p = new URLSearchParams(extra || {});
   if (!p.has('range')) p.set('range', $('range').value);
@@ -56,21 +67,6 @@ function query(path, extra, allCountries) {
   }));
 }
 
-function sortKey(a, metric) {
-  const h = a[metric];
-  switch (state.sort) {
-    case 'asn': return -a.asn;
-    case 'org': return 0;
-    case 'flows': return a.flows_new;
-    case 'p50': return h.p50_us;
-    case 'p90': return h.p90_us;
-    case 'p99': return h.p99_us;
-    case 'max': return h.max_us;
-    case 'retx_rate': return a.retx_rate;
-    default: return h.n;
-  }
-}
-
 // Colour by the ISP's deviation from its own baseline (the hour before), not from other ISPs.
 function severity(asn) {
   const g = state.base.get(asn);
@@ -78,21 +74,11 @@ function severity(asn) {
   return g.p90_ratio >= 2 ? 'sev2' : g.p90_ratio >= 1.3 ? 'sev1' : '';
 }
 
-// The filter: "AS174" or "174" (an ASN, or the start of one), or part of a name.
-function matches(a, f) {
-  if (!f) return true;
-  const num = /^(as)?(\d+)$/.exec(f);
-  if (num) return String(a.asn).startsWith(num[2]);
-  return (a.org || '').toLowerCase().includes(f) || ('as' + a.asn) === f;
-}
-
+// The page of ASNs as the collector sorted and filtered it (q=: "AS174", "174" or part of a
+// name; min_samples=), rendered as it is.
 function render() {
   const metric = $('metric').value;
-  const f = $('filter').value.trim().toLowerCase();
-  const min = Number($('min').value) || 0;
-  let rows = state.asns.filter((a) => matches(a, f) && a[metric].n >= min);
-  if (state.sort === 'org') rows.sort((x, y) => (x.org || '').localeCompare(y.org || ''));
-  else rows.sort((x, y) => sortKey(y, metric) - sortKey(x, metric) || x.asn - y.asn);
+  const rows = state.asns;
   const maxN = Math.max(1, ...rows.map((a) => a[metric].n));
   const tb = document.querySelector('#asns tbody');
   tb.innerHTML = rows.map((a) => {
@@ -112,6 +98,11 @@ function render() {
   }).join('');
   $('empty').hidden = rows.length > 0;
   document.querySelectorAll('th').forEach((th) => th.classList.toggle('sorted', th.dataset.sort === state.sort));
+  const first = state.page * PAGE;
+  $('page-info').textContent = state.totalAsns
+    ? `${fmtInt(first + 1)}–${fmtInt(first + rows.length)} of ${fmtInt(state.totalAsns)} ISPs` : '–';
+  $('prev').disabled = state.page === 0;
+  $('next').disabled = first + rows.length >= state.totalAsns;
 }
 
 // An inline SVG polyline of the p90 per slot (gaps where a slot has no samples).
@@ -134,20 +125,26 @@ function spark(vals) {
 
 function summarize() {
   const metric = $('metric').value;
-  let n = 0, segs = 0, retx = 0;
-  // The sample-weighted median of the ISPs' p90s (not a merged histogram).
+  let n = 0;
+  // The sample-weighted median of the listed ISPs' p90s (not a merged histogram).
   const pts = [];
   for (const a of state.asns) {
-    n += a[metric].n; segs += a.segs_out; retx += a.retx_out;
+    n += a[metric].n;
     if (a[metric].n) pts.push([a[metric].p90_us, a[metric].n]);
   }
   pts.sort((x, y) => x[0] - y[0]);
   let acc = 0, p90 = 0;
   for (const [v, w] of pts) { acc += w; if (acc >= 0.5 * n) { p90 = v; break; } }
   state.allP90 = p90;
-  $('t-asns').textContent = state.totalAsns > state.asns.length ? `${state.asns.length} of ${state.totalAsns}` : state.asns.length;
-  $('t-samples').textContent = fmtInt(n);
+  $('t-asns').textContent = fmtInt(state.totalAsns || 0);
   $('t-p90').textContent = p90 ? fmtMs(p90) + ' ms' : '–';
+}
+
+// Samples and retransmissions over every ISP: the countries' totals (every entry is in one).
+function summarizeAll(countries, metric) {
+  let n = 0, segs = 0, retx = 0;
+  for (const c of countries) { n += c[metric].n; segs += c.segs_out; retx += c.retx_out; }
+  $('t-samples').textContent = fmtInt(n);
   $('t-retx').textContent = segs ? (100 * retx / segs).toFixed(2) + ' %' : '–';
 }
 
@@ -155,10 +152,15 @@ async function refresh() {
   if (state.busy) return; // one refresh in flight at a time
   state.busy = true;
   try {
-    // The table shows the busiest ASNs: ask for those only (the total comes with the page).
-    const j = await query('/api/v1/asns', { metric: $('metric').value, sort: 'samples', spark: SPARK, limit: MAX_ROWS });
+    // One page of ASNs, sorted and filtered by the collector (the total comes with it).
+    const args = { metric: $('metric').value, sort: state.sort, spark: SPARK, limit: PAGE, cursor: state.page * PAGE };
+    const f = $('filter').value.trim(), min = Number($('min').value) || 0;
+    if (f) args.q = f;
+    if (min) args.min_samples = min;
+    const j = await query('/api/v1/asns', args);
     state.asns = j.asns;
     state.totalAsns = j.total;
+    if (!j.asns.length && state.page > 0 && j.total) { state.page = 0; state.busy = false; return refresh(); }
     summarize();
     render();
     const res = j.resolution_ns >= 6e10 ? '1 min' : j.resolution_ns >= 1e9 ? '1 s' : j.resolution_ns ? '100 ms' : '–';
@@ -175,7 +177,7 @@ async function refresh() {
   }
 }
 
-async function refreshRegressions() {
+const refreshRegressions = once('refreshRegressions', async () => {
   try {
     const j = await query('/api/v1/regressions', { range: $('range').value, baseline: '1h', limit: MAX_ROWS, metric: $('metric').value });
     state.base = new Map(j.regressions.map((g) => [g.asn, g]));
@@ -192,7 +194,7 @@ async function refreshRegressions() {
       : 'No baseline yet: no ISP has enough samples in the hour before this range.';
     render();
   } catch (e) { /* shown by refresh() */ }
-}
+});
 
 // The world map: country outlines (world-atlas, Natural Earth 1:110m) drawn once with
 // d3-geo, their fills updated from /api/v1/countries on every refresh.  No tiles.
@@ -250,7 +252,7 @@ function drawMap(countries, metric) {
 }
 
 // Per country (all countries, whatever the country selected): the panel and the selector.
-async function refreshCountries() {
+const refreshCountries = once('refreshCountries', async () => {
   try {
     const metric = $('metric').value;
     const j = await query('/api/v1/countries', { metric, sort: 'samples', limit: 300 }, true);
@@ -261,6 +263,7 @@ async function refreshCountries() {
       if (c) o.textContent = `${c.country} ${c.name}`;
     }
     drawMap(j.countries, metric);
+    if (!$('country').value) summarizeAll(j.countries, metric);
     document.querySelector('#countries tbody').innerHTML = j.countries.map((c) => {
       const h = c[metric];
       return `<tr data-country="${esc(c.country || '')}" class="${c.country && c.country === sel.value ? 'sel' : ''}">` +
@@ -270,7 +273,7 @@ async function refreshCountries() {
         `<td class="num">${(100 * c.retx_rate).toFixed(2)}</td></tr>`;
     }).join('');
   } catch (e) { /* shown by refresh() */ }
-}
+});
 
 function fmtValue(a, v) {
   if (v === null || v === undefined) return '–';
@@ -278,7 +281,7 @@ function fmtValue(a, v) {
 }
 
 // The alert engine's firing and pending alerts, as a strip at the top of the page.
-async function refreshAlerts() {
+const refreshAlerts = once('refreshAlerts', async () => {
   try {
     const j = await fetch(withToken('/api/v1/alerts?state=all&limit=50')).then((r) => r.json());
     const live = j.alerts.filter((a) => a.state === 'firing' || a.state === 'pending');
@@ -291,11 +294,11 @@ async function refreshAlerts() {
           `<b>${a.asn ? 'AS' + a.asn : esc(a.probe || '')}</b> ${esc(a.rule)} ${fmtValue(a, a.value)}` +
           (a.baseline !== null && a.baseline !== undefined ? ` (baseline ${fmtValue(a, a.baseline)})` : '') + `</span>`).join('');
   } catch (e) { /* shown by refresh() */ }
-}
+});
 
 function ago(s) { return s < 1 ? 'now' : s < 90 ? s.toFixed(0) + ' s ago' : (s / 60).toFixed(0) + ' min ago'; }
 
-async function refreshProbes() {
+const refreshProbes = once('refreshProbes', async () => {
   try {
     const j = await fetch(withToken('/api/v1/probes?limit=200')).then((r) => r.json());
     const live = j.probes.filter((p) => p.age_s < 10).length;
@@ -314,7 +317,7 @@ async function refreshProbes() {
       }
     }
   } catch (e) { /* shown by refresh() */ }
-}
+});
 
 function chart(canvas, series, opts) {
   const ctx = canvas.getContext('2d');
@@ -429,8 +432,9 @@ async function detail(asn, fresh) {
 }
 
 function connectStream() {
-  const es = new EventSource(withToken('/api/v1/stream'));
-  es.addEventListener('window', (ev) => {
+  // Ticks, not whole windows: a window of 10,000 ASNs is megabytes the page does not need.
+  const es = new EventSource(withToken('/api/v1/stream?events=tick,alert'));
+  es.addEventListener('tick', (ev) => {
     const w = JSON.parse(ev.data);
     state.windows++;
     state.lastEnd = w.end_ns;
@@ -441,7 +445,11 @@ function connectStream() {
   es.onerror = () => { $('t-live').textContent = 'reconnecting'; };
 }
 
-document.querySelectorAll('#asns th').forEach((th) => th.addEventListener('click', () => { state.sort = th.dataset.sort; saveView(); render(); }));
+document.querySelectorAll('#asns th').forEach((th) => th.addEventListener('click', () => {
+  state.sort = th.dataset.sort; state.page = 0; saveView(); refresh();
+}));
+$('prev').addEventListener('click', () => { if (state.page > 0) { state.page--; refresh(); } });
+$('next').addEventListener('click', () => { state.page++; refresh(); });
 for (const t of ['#asns tbody', '#regs tbody']) {
   document.querySelector(t).addEventListener('click', (ev) => {
     const tr = ev.target.closest('tr');
@@ -453,14 +461,21 @@ $('alerting-list').addEventListener('click', (ev) => {
   if (c && c.dataset.asn) detail(Number(c.dataset.asn), true);
 });
 $('close').addEventListener('click', () => { state.selected = null; $('detail').hidden = true; saveView(); render(); });
-for (const id of ['range', 'metric', 'probe', 'country']) $(id).addEventListener('change', () => { saveView(); refresh(); });
-for (const id of ['filter', 'min']) $(id).addEventListener('input', () => { saveView(); render(); });
+for (const id of ['range', 'metric', 'probe', 'country']) $(id).addEventListener('change', () => { state.page = 0; saveView(); refresh(); });
+// The filter and the minimum go to the collector, a quarter of a second after typing stops.
+let typing = null;
+for (const id of ['filter', 'min']) $(id).addEventListener('input', () => {
+  saveView();
+  clearTimeout(typing);
+  typing = setTimeout(() => { state.page = 0; refresh(); }, 250);
+});
 for (const t of ['#countries tbody', '#map']) {
   document.querySelector(t).addEventListener('click', (ev) => {
     const el = ev.target.closest('[data-country]');
     if (!el || !el.dataset.country) return;
     ensureOption($('country'), el.dataset.country);
     $('country').value = $('country').value === el.dataset.country ? '' : el.dataset.country;
+    state.page = 0;
     saveView();
     refresh();
   });
