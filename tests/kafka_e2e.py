@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """Kafka output: the collector produces every closed 1 s window, one message per
-ASN keyed by the ASN, to librdkafka's built-in mock cluster (the only Kafka
+(ASN, country) keyed by the ASN, to librdkafka's built-in mock cluster (the only Kafka
 broker this machine can run); kcat consumes them back.  Per ASN, the messages'
 counters and samples add up to the scenario's truth, every key is the ASN,
 every histogram decodes, and the collector's delivery counters agree.
@@ -59,7 +59,9 @@ def main():
         fail(f"no mock cluster address in the collector's log: {text}")
         return 1
     try:
-        subprocess.run([probe, "--read", os.path.join(out, "mixed.pcap"), "--asn-db", truth["asn_file"],
+        # With the countries: AS64501 is in DE and FR.
+        subprocess.run([probe, "--read", os.path.join(out, "mixed.pcap"), "--asn-db",
+                        truth["asn_file"] + "," + truth["country_file"],
                         "--local-net", truth["local_net"], "--probe-id", "k", "--collector",
                         f"udp://127.0.0.1:{udp}", "--quiet"], check=True)
         # Windows close 4 x grace after the last message; delivery follows within linger.ms.
@@ -83,9 +85,15 @@ def main():
                  f"delivered {col['kafka_delivered']}, failed {col['kafka_failed']}")
         tot = {}
         hdrs = []
+        countries = set()
+        addrs = {f["remote"] for f in truth["flows"]}
+        leaks = [a for a in addrs if any(a in m["payload"] for m in msgs)]
+        if leaks:
+            fail(f"capture addresses in Kafka messages: {leaks[:5]}")
         for m in msgs:
             v = json.loads(m["payload"])
             a = v["asn"]
+            countries.add((a["asn"], a["country"]))
             if m["key"] != str(a["asn"]):
                 fail(f"message key {m['key']} for AS{a['asn']}")
             t = tot.setdefault(str(a["asn"]), {"segs_out": 0, "retx_out": 0, "flows_new": 0, "rtt_data": 0,
@@ -103,14 +111,17 @@ def main():
                 for asn, x in truth["asns"].items()}
         if tot != want:
             fail(f"Kafka totals {tot} != truth {want}")
+        if (64501, "DE") not in countries or (64501, "FR") not in countries:
+            fail(f"Kafka messages are not per (ASN, country): {sorted(countries, key=str)}")
         dec = subprocess.run([hdr_decode], input="".join(h + "\n" for h, _ in hdrs), capture_output=True,
                              text=True).stdout.splitlines()
         if [int(d.split()[0]) for d in dec] != [n for _, n in hdrs]:
             fail("a Kafka message's histogram does not decode to its n")
         if not FAILS:
-            print(f"ok: {len(msgs)} Kafka messages (1 s windows x ASN, keyed by ASN) consumed with kcat "
-                  f"from the librdkafka mock cluster; totals equal the truth for {len(want)} ASNs; "
-                  f"{len(hdrs)} histograms decode")
+            print(f"ok: {len(msgs)} Kafka messages (1 s windows x (ASN, country), keyed by ASN) "
+                  f"consumed with kcat from the librdkafka mock cluster; totals equal the truth for "
+                  f"{len(want)} ASNs; {len(hdrs)} histograms decode; {len(countries)} (ASN, country) "
+                  f"keys; none of the {len(addrs)} capture addresses in them")
     finally:
         c.terminate()
         c.wait(timeout=15)
