@@ -219,5 +219,7 @@ int ep_cset_first_of_asn(const struct ep_cset *s, const struct ep_centry *e);
 int ep_centry_add(struct ep_centry *dst, const struct ep_centry *src, uint64_t *bytes,
 		  uint64_t *saturated);
 void ep_cset_free(struct ep_cset *s);
+/* Heap bytes a set holds (entries, index, histograms). */
+size_t ep_cset_bytes(const struct ep_cset *s);
 
 #endif
