@@ -88,6 +88,8 @@ static void emit(struct dump *d, struct pending *p)
 				w.stats[k] = p->parts[j].stats[k];
 		for (k = 0; k < p->parts[j].nsrc && w.nsrc < EP_WINDOW_MAX_SOURCES; k++)
 			w.src[w.nsrc++] = p->parts[j].src[k];
+		if (p->parts[j].dataset[0])
+			w.dataset = p->parts[j].dataset;
 		for (i = 0; i < p->parts[j].nasns; i++)
 			w.asns[w.nasns++] = p->parts[j].asns[i];
 	}
