@@ -223,12 +223,21 @@ struct sum {
 	struct ep_hist *h;
 	int hk;          /* histogram index, -1: counters */
 	uint64_t segs, retx;
+	uint16_t cc;     /* the rule's country: only its entries (0: all) */
+	unsigned region; /* the rule's region (0: all) */
+	int none;        /* the rule names a region the collector does not know: nothing */
+	const struct ep_regions *regions;
+	uint32_t took;   /* entries added */
 };
 
 static void add_entry(const struct ep_centry *e, void *ctx)
 {
 	struct sum *u = ctx;
 
+	if (u->none || (u->cc && e->cc != u->cc) ||
+	    (u->region && ep_region_of(u->regions, e->cc) != u->region))
+		return;
+	u->took++;
 	if (u->hk >= 0) {
 		ep_shist_to_hist(&e->h[u->hk], u->h);
 	} else {
@@ -266,18 +275,28 @@ static uint64_t span_value(struct ep_alerts *a, const struct ep_alert_rule *r,
 			   uint32_t asn, const struct ep_cset *const *ent, double *value,
 			   uint64_t *cover)
 {
+	uint32_t ri = (uint32_t)(r - a->rules.r);
 	struct sum u = {.h = a->h, .hk = r->metric == EP_AM_RTT_HS ? EP_AH_RTT_HS
-					  : r->metric == EP_AM_RTT_DATA ? EP_AH_RTT_DATA : -1};
+					  : r->metric == EP_AM_RTT_DATA ? EP_AH_RTT_DATA : -1,
+			.cc = r->cc, .region = a->region_id[ri], .regions = a->regions,
+			.none = r->region[0] && !a->region_id[ri]};
 	uint64_t n;
 	uint32_t k, buckets = 0;
 
 	/* Every country's entry of the ASN: the rules are per ASN. */
 	if (ent) {
-		for (k = 0; k < r->over; k++)
+		for (k = 0; k < r->over; k++) {
+			uint32_t before = u.took;
+
 			if (ent[k])
-				buckets += ep_cset_each_asn(ent[k], asn, add_entry, &u) > 0;
+				ep_cset_each_asn(ent[k], asn, add_entry, &u);
+			buckets += u.took > before;
+		}
 	} else {
+		/* (With a country or region, a bucket that held only other countries counts too.) */
 		buckets = ep_view_visit_asn(v, ti, start, end, asn, add_entry, &u);
+		if (!u.took)
+			buckets = 0;
 	}
 	if (cover)
 		*cover = (uint64_t)buckets * v->t[ti].step_ns;
@@ -389,6 +408,11 @@ void ep_alerts_window(struct ep_alerts *a, const struct ep_collector *c, const s
 
 	if (!a || !a->rules.n || step_ns != NS_PER_S)
 		return;
+	/* Region names to the collector's numbers (the file may have been replaced). */
+	a->regions = &c->regions;
+	for (ri = 0; ri < a->rules.n; ri++)
+		a->region_id[ri] = a->rules.r[ri].region[0]
+					   ? ep_region_find(&c->regions, a->rules.r[ri].region) : 0;
 	if (!a->h || a->h_highest != c->cfg.hist_highest || a->h_digits != c->cfg.hist_digits) {
 		ep_hist_free(a->h);
 		a->h = NULL;

@@ -8,6 +8,7 @@
 #define EP_ALERT_INT_H
 
 #include "alert.h"
+#include "region.h"
 
 #define NS_PER_S 1000000000ull
 #define RESOLVED_KEEP 256     /* resolved alerts the API lists */
@@ -61,6 +62,8 @@ struct ep_alerts {
 	uint32_t active;                   /* keys pending or firing */
 	char (*pnames)[EP_WIRE_PROBE_MAX + 1]; /* probe ids the states name */
 	uint32_t npnames, pnames_cap;
+	unsigned region_id[EP_ALERT_RULES_MAX]; /* each rule's region, as the collector numbers it */
+	const struct ep_regions *regions;  /* the collector's, for the window being evaluated */
 	struct ep_hist *h;                 /* dense scratch for quantiles */
 	int64_t h_highest;
 	int32_t h_digits;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alert_int.h"
+#include "country.h"
 #include "isotime.h"
 #include "json_out.h"
 
@@ -66,6 +67,13 @@ static void write_link(FILE *fp, const struct ep_alerts *a, const struct ep_aler
 			 ep_alert_probe_name(a, s));
 	else
 		snprintf(buf, sizeof(buf), "%s/#asn=%" PRIu32, a->url, s->asn);
+	if (r->cc) {
+		/* the dashboard opens the ISP within that country */
+		char cc[3];
+		size_t n = strlen(buf);
+
+		snprintf(buf + n, sizeof(buf) - n, "&country=%s", ep_cc_str(r->cc, cc));
+	}
 	ep_json_write_string(fp, buf);
 }
 
@@ -94,8 +102,21 @@ static void write_alert(FILE *fp, const struct ep_alerts *a, const struct ep_col
 		r->severity, ep_alert_metric_name(r, m, sizeof(m)), ep_alert_metric_unit(r->metric),
 		ep_alert_scope_name(r->scope));
 	if (r->scope != EP_AS_PROBE) {
+		char cc[3];
+
 		fprintf(fp, ",\"asn\":%" PRIu32 ",\"org\":", s->asn);
 		ep_json_write_string(fp, c ? ep_collector_org(c, s->asn) : "");
+		/* the rule's country or region: the ASN's users there only */
+		fputs(",\"country\":", fp);
+		if (r->cc)
+			fprintf(fp, "\"%s\"", ep_cc_str(r->cc, cc));
+		else
+			fputs("null", fp);
+		fputs(",\"region\":", fp);
+		if (r->region[0])
+			ep_json_write_string(fp, r->region);
+		else
+			fputs("null", fp);
 	}
 	fputs(",\"probe\":", fp);
 	if (s->probe)
@@ -157,6 +178,13 @@ static void write_am(FILE *fp, const struct ep_alerts *a, const struct ep_collec
 	}
 	if (s->probe)
 		write_label(fp, "probe", ep_alert_probe_name(a, s), &first);
+	if (r->cc) {
+		char cc[3];
+
+		write_label(fp, "country", ep_cc_str(r->cc, cc), &first);
+	}
+	if (r->region[0])
+		write_label(fp, "region", r->region, &first);
 	fputs("},\"annotations\":{", fp);
 	first = 1;
 	if (r->scope == EP_AS_PROBE)

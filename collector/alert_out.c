@@ -28,6 +28,21 @@ static void on_event(const struct ep_alert_event *ev, void *ctx)
 #endif
 }
 
+/* Every rule's region must be one of the --regions file. @return 0, or -1 with err */
+static int regions_known(const struct ep_alert_rules *r, const struct ep_regions *g,
+			 const char *path, char *err, size_t errlen)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->r[i].region[0] && !ep_region_find(g, r->r[i].region)) {
+			snprintf(err, errlen, "%s:%u: rule '%s': region '%s' is not in the --regions "
+				 "file", path, r->r[i].line, r->r[i].name, r->r[i].region);
+			return -1;
+		}
+	return 0;
+}
+
 int ep_alert_out_start(struct ep_alert_out *ao, const struct ep_coll_opts *o,
 		       struct ep_collector *c, char *err, size_t errlen)
 {
@@ -49,8 +64,10 @@ int ep_alert_out_start(struct ep_alert_out *ao, const struct ep_coll_opts *o,
 			    EP_DEFAULT_ALERT_RULES);
 		return 0;
 	}
-	if (ep_alert_rules_load(path, &rules, err, errlen) < 0)
+	if (ep_alert_rules_load(path, &rules, err, errlen) < 0 ||
+	    regions_known(&rules, &c->regions, path, err, errlen) < 0)
 		return -1;
+	ao->regions = &c->regions;
 	if (o->external_url)
 		snprintf(url, sizeof(url), "%s", o->external_url);
 	else if (o->hcfg.addr)
@@ -95,6 +112,8 @@ void ep_alert_out_reload(struct ep_alert_out *ao, pthread_mutex_t *lock)
 		return;
 	/* The file is read without the lock; only the swap holds it. */
 	ret = ep_alert_rules_load(ao->rules_path, &rules, err, sizeof(err));
+	if (ret == 0 && regions_known(&rules, ao->regions, ao->rules_path, err, sizeof(err)) < 0)
+		ret = -EINVAL;
 	pthread_mutex_lock(lock);
 	if (ret < 0)
 		ep_alerts_rule_error(ao->engine);

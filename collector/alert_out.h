@@ -20,6 +20,7 @@
 struct ep_alert_out {
 	struct ep_alerts *engine;           /* NULL: alerting off */
 	const char *rules_path;
+	const struct ep_regions *regions;   /* the collector's: rules' region names are checked */
 	struct ep_asend *am[MAX_ALERT_URLS], *hooks[MAX_ALERT_URLS];
 	uint32_t nam, nhooks;
 	struct ep_http *http;               /* the stream (set once HTTP runs) */

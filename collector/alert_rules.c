@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "alert_rules.h"
+#include "country.h"
 #include "ini_text.h"
 #include "api.h"
 
@@ -202,6 +203,11 @@ static int finish(struct parse *p)
 	if (is_health(r->metric) && r->scope != EP_AS_PROBE)
 		return failf(p, r->line, "rule '%s': %s is a probe metric (scope = probe)", r->name,
 			     metric_names[r->metric]);
+	if (is_health(r->metric) && (r->cc || r->region[0]))
+		return failf(p, r->line, "rule '%s': a probe metric has no country or region%s",
+			     r->name, "");
+	if (r->cc && r->region[0])
+		return failf(p, r->line, "rule '%s': country or region, not both%s", r->name, "");
 	if (is_health(r->metric) && r->baseline_ns)
 		return failf(p, r->line, "rule '%s': %s compares with 'above', not a baseline",
 			     r->name, metric_names[r->metric]);
@@ -278,6 +284,25 @@ static int handler(void *user, const char *section, const char *name, const char
 			return failf(p, p->in.line, "bad scope '%s' (asn, probe)%s", value, "");
 		return 1;
 	}
+	if (!strcmp(name, "country")) {
+		char up[3] = {0};
+
+		if (strlen(value) == 2) {
+			up[0] = (char)toupper((unsigned char)value[0]);
+			up[1] = (char)toupper((unsigned char)value[1]);
+		}
+		if (!(r->cc = ep_cc_parse(up, strlen(up))))
+			return failf(p, p->in.line, "bad country '%s' (an ISO 3166-1 alpha-2 code, e.g. "
+				     "DE)%s", value, "");
+		return 1;
+	}
+	if (!strcmp(name, "region")) {
+		if (!*value || strlen(value) >= sizeof(r->region))
+			return failf(p, p->in.line, "bad region '%s' (a name of the --regions file)%s",
+				     value, "");
+		snprintf(r->region, sizeof(r->region), "%s", value);
+		return 1;
+	}
 	if (!strcmp(name, "over")) {
 		if (ep_parse_duration(value, &u) < 0 || u % 1000000000ull || u == 0 ||
 		    u > EP_ALERT_OVER_MAX_S * 1000000000ull)
@@ -345,8 +370,9 @@ static int handler(void *user, const char *section, const char *name, const char
 		snprintf(r->severity, sizeof(r->severity), "%s", value);
 		return 1;
 	}
-	return failf(p, p->in.line, "unknown key '%s' (metric, scope, over, baseline, offset, ratio, "
-		     "margin, above, min_samples, pending, resolve, severity)%s", name, "");
+	return failf(p, p->in.line, "unknown key '%s' (metric, scope, country, region, over, "
+		     "baseline, offset, ratio, margin, above, min_samples, pending, resolve, "
+		     "severity)%s", name, "");
 }
 
 int ep_alert_rules_parse(const char *text, const char *path, struct ep_alert_rules *out,

@@ -48,6 +48,8 @@ struct ep_alert_rule {
 	uint32_t pending;      /* consecutive bad windows before firing (0: at once) */
 	uint32_t resolve;      /* consecutive clean windows before resolving (>= 1) */
 	char severity[16];
+	uint16_t cc;           /* country = DE: only the ASN's entries of that country (0: all) */
+	char region[49];       /* region = NAME: only those of the region's countries ("": all) */
 	unsigned line;         /* of the [section] */
 };
 

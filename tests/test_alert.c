@@ -14,6 +14,7 @@
 
 #include "alert.h"
 #include "check.h"
+#include "country.h"
 #include "collector.h"
 
 #define S 1000000000ull
@@ -378,6 +379,70 @@ static void test_probe_health(void)
 	teardown(&c);
 }
 
+/*
+ * One ASN in two countries, DE at 60 ms and FR at 20 ms, for n seconds from t:
+ * a record per country in each 100 ms window, the samples in the first.
+ */
+static void seconds_two_countries(struct ep_collector *c, uint64_t t, int n)
+{
+	struct ep_crec recs[2];
+	struct ep_hbin bins[2];
+	int s, w, i;
+
+	for (s = 0; s < n; s++, t += S) {
+		for (w = 0; w < 10; w++) {
+			uint64_t st = t + (uint64_t)w * (S / 10);
+
+			memset(recs, 0, sizeof(recs));
+			for (i = 0; i < 2; i++) {
+				recs[i].asn = 65001;
+				recs[i].cc = ep_cc_parse(i ? "FR" : "DE", 2);
+				recs[i].c[EP_AC_segs_out] = 100;
+				bins[i] = (struct ep_hbin){ep_hdr_index(&c->hcfg, i ? 20000 : 60000), 50};
+				recs[i].bins[EP_AH_RTT_DATA] = &bins[i];
+				recs[i].nbins[EP_AH_RTT_DATA] = w == 0 ? 1 : 0;
+			}
+			ep_view_add(&c->all, st, st + S / 10, recs, 2);
+		}
+		g_wall += S;
+		ep_view_advance(&c->all, t + S);
+	}
+}
+
+/* Rules limited to a country or a region see only the ASN's entries there. */
+static void test_country_rules(void)
+{
+	struct ep_collector c;
+	char err[300];
+
+	setup(&c, "[de]\nmetric = rtt_data:p90\nover = 2s\nabove = 40ms\nmin_samples = 5\n"
+		  "pending = 0\ncountry = de\n"
+		  "[fr]\nmetric = rtt_data:p90\nover = 2s\nabove = 40ms\nmin_samples = 5\n"
+		  "pending = 0\ncountry = FR\n"
+		  "[eu]\nmetric = rtt_data:p50\nover = 2s\nabove = 15ms\nmin_samples = 5\n"
+		  "pending = 0\nregion = EU\n"
+		  "[asia]\nmetric = rtt_data:p50\nover = 2s\nabove = 1ms\nmin_samples = 5\n"
+		  "pending = 0\nregion = Asia\n", 0);
+	CHECK_EQ(ep_regions_parse("[EU]\ncountries = DE FR\n[Asia]\ncountries = JP\n", "r.ini",
+				  &c.regions, err, sizeof(err)), 0);
+	seconds_two_countries(&c, T0, 5);
+	/* DE (60 ms) fires, FR (20 ms) does not; EU's p50 over both (20|60) is above 15 ms; Asia has none. */
+	CHECK_EQ(g_ev.firing, 2);
+	CHECK_EQ(ep_alerts_firing(g_alerts), 2);
+	CHECK(strstr(g_ev.last_json, "\"country\":null,\"region\":\"EU\"") != NULL ||
+	      strstr(g_ev.last_json, "\"country\":\"DE\"") != NULL);
+	teardown(&c);
+	{
+		struct ep_alert_rules r;
+
+		CHECK_EQ(ep_alert_rules_parse("[a]\nmetric = retx_rate\nabove = 1%\ncountry = QQ\n",
+					      "t.ini", &r, err, sizeof(err)), -22);
+		CHECK(!strncmp(err, "t.ini:4: bad country 'QQ'", 25));
+		CHECK_EQ(ep_alert_rules_parse("[a]\nmetric = probe_silent\nabove = 10s\n"
+					      "country = DE\n", "t.ini", &r, err, sizeof(err)), -22);
+	}
+}
+
 static void test_rules_errors(void)
 {
 	static const struct {
@@ -413,6 +478,7 @@ static void test_rules_errors(void)
 
 int main(void)
 {
+	test_country_rules();
 	g_wall = 1764547200ull * S;
 	test_rules_errors();
 	test_episode();
