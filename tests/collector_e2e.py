@@ -32,48 +32,14 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import eptest  # noqa: E402
-from eptest import FAILS, OKS, fail, free_port, frames, hdr_min, hdr_pct, ok  # noqa: E402
+from eptest import COUNTERS, FAILS, HISTS, OKS, fail, free_port, frames, hdr_pct, ok  # noqa: E402
 
 collector, pcap_probe, query, hdr_decode, gen, out = sys.argv[1:7]
 dpdk = sys.argv[7] if len(sys.argv) > 7 and os.path.exists(sys.argv[7]) else None
-COUNTERS = ("flows_new", "flows_closed", "segs_out", "segs_in", "retx_out", "retx_in")
-HISTS = ("rtt_hs", "rtt_data", "retx_ppm")
 
 
 def compare(label, got_asns, truth_asns):
-    got = {str(a["asn"]): a for a in got_asns}
-    if set(got) != set(truth_asns):
-        fail(f"{label}: ASNs {sorted(got)} != {sorted(truth_asns)}")
-        return
-    bad = 0
-    for asn, tr in truth_asns.items():
-        a = got[asn]
-        for k in COUNTERS:
-            if a[k] != tr[k]:
-                fail(f"{label}: AS{asn} {k} {a[k]} != {tr[k]}")
-                bad += 1
-        for h in HISTS:
-            unit = "" if h == "retx_ppm" else "_us"
-            s = tr[h]
-            if a[h]["n"] != len(s):
-                fail(f"{label}: AS{asn} {h} n {a[h]['n']} != {len(s)}")
-                bad += 1
-                continue
-            if not s:
-                continue
-            want = {f"p50{unit}": hdr_pct(s, 50), f"p90{unit}": hdr_pct(s, 90),
-                    f"p99{unit}": hdr_pct(s, 99), f"max{unit}": hdr_pct(s, 100),
-                    f"min{unit}": hdr_min(s)}
-            for k, v in want.items():
-                if a[h][k] != v:
-                    fail(f"{label}: AS{asn} {h} {k} {a[h][k]} != {v}")
-                    bad += 1
-        rate = tr["retx_out"] / tr["segs_out"] if tr["segs_out"] else 0
-        if abs(a["retx_rate"] - rate) > 1e-5:
-            fail(f"{label}: AS{asn} retx_rate {a['retx_rate']} != {rate}")
-            bad += 1
-    if not bad:
-        ok(f"{label}: {len(truth_asns)} ASNs equal the truth")
+    eptest.compare_truth(label, {str(a["asn"]): a for a in got_asns}, truth_asns, "ASNs")
 
 
 def union(truths):

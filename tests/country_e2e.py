@@ -29,12 +29,10 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import eptest  # noqa: E402
-from eptest import FAILS, OKS, fail, hdr_min, hdr_pct, ok  # noqa: E402
+from eptest import COUNTERS, FAILS, HISTS, OKS, fail, hdr_pct, ok  # noqa: E402
 
 collector, pcap_probe, query, dump, gen, regions_m49, out = sys.argv[1:8]
 dpdk = sys.argv[8] if len(sys.argv) > 8 and os.path.exists(sys.argv[8]) else None
-COUNTERS = ("flows_new", "flows_closed", "segs_out", "segs_in", "retx_out", "retx_in")
-HISTS = ("rtt_hs", "rtt_data", "retx_ppm")
 # UN M49 sub-regions of the test's countries (the standard, written out here; Brazil's
 # sub-region is Latin America and the Caribbean, South America its intermediate region).
 M49 = {"DE": "Western Europe", "FR": "Western Europe", "JP": "Eastern Asia",
@@ -75,34 +73,7 @@ def group(flows, key):
 
 def compare(label, got, truth):
     """got, truth: {key: entry}; entries as the API and the JSON lines write them."""
-    if set(got) != set(truth):
-        fail(f"{label}: keys {sorted(got, key=str)} != {sorted(truth, key=str)}")
-        return
-    bad = 0
-    for key, tr in truth.items():
-        a = got[key]
-        for k in COUNTERS:
-            if a[k] != tr[k]:
-                fail(f"{label}: {key} {k} {a[k]} != {tr[k]}")
-                bad += 1
-        for h in HISTS:
-            unit = "" if h == "retx_ppm" else "_us"
-            s = tr[h]
-            if a[h]["n"] != len(s):
-                fail(f"{label}: {key} {h} n {a[h]['n']} != {len(s)}")
-                bad += 1
-                continue
-            if not s:
-                continue
-            want = {f"p50{unit}": hdr_pct(s, 50), f"p90{unit}": hdr_pct(s, 90),
-                    f"p99{unit}": hdr_pct(s, 99), f"max{unit}": hdr_pct(s, 100),
-                    f"min{unit}": hdr_min(s)}
-            for k, v in want.items():
-                if a[h][k] != v:
-                    fail(f"{label}: {key} {h} {k} {a[h][k]} != {v}")
-                    bad += 1
-    if not bad:
-        ok(f"{label}: {len(truth)} entries equal the truth")
+    eptest.compare_truth(label, got, truth)
 
 
 def main():

@@ -74,6 +74,50 @@ def hdr_min(samples):
     return hdr_lowest(min(samples))
 
 
+COUNTERS = ("flows_new", "flows_closed", "segs_out", "segs_in", "retx_out", "retx_in")
+HISTS = ("rtt_hs", "rtt_data", "retx_ppm")
+
+
+def compare_truth(label, got, truth, what="entries"):
+    """got, truth: {key: entry} (entries as the API or the JSON lines write them; truth with
+    the true samples): every counter, and n/p50/p90/p99/max/min of every histogram equal to
+    HdrHistogram's of the samples; retx_rate where the entry has one.  Returns the failures."""
+    if set(got) != set(truth):
+        fail(f"{label}: keys {sorted(got, key=str)} != {sorted(truth, key=str)}")
+        return 1
+    bad = 0
+    for key, tr in truth.items():
+        a = got[key]
+        for k in COUNTERS:
+            if a[k] != tr[k]:
+                fail(f"{label}: {key} {k} {a[k]} != {tr[k]}")
+                bad += 1
+        for h in HISTS:
+            unit = "" if h == "retx_ppm" else "_us"
+            s = tr[h]
+            if a[h]["n"] != len(s):
+                fail(f"{label}: {key} {h} n {a[h]['n']} != {len(s)}")
+                bad += 1
+                continue
+            if not s:
+                continue
+            want = {f"p50{unit}": hdr_pct(s, 50), f"p90{unit}": hdr_pct(s, 90),
+                    f"p99{unit}": hdr_pct(s, 99), f"max{unit}": hdr_pct(s, 100),
+                    f"min{unit}": hdr_min(s)}
+            for k, v in want.items():
+                if a[h][k] != v:
+                    fail(f"{label}: {key} {h} {k} {a[h][k]} != {v}")
+                    bad += 1
+        if "retx_rate" in a:
+            rate = tr["retx_out"] / tr["segs_out"] if tr["segs_out"] else 0
+            if abs(a["retx_rate"] - rate) > 1e-5:
+                fail(f"{label}: {key} retx_rate {a['retx_rate']} != {rate}")
+                bad += 1
+    if not bad:
+        ok(f"{label}: {len(truth)} {what} equal the truth")
+    return bad
+
+
 def frames(path):
     """The messages of a file: sink (u32 big-endian length, then the message)."""
     data = open(path, "rb").read()
