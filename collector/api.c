@@ -126,7 +126,8 @@ static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep
 {
 	const char *sort = q->arg(q->ctx, "sort"), *metric = q->arg(q->ctx, "metric"),
 		   *spark_s = q->arg(q->ctx, "spark"), *qs = q->arg(q->ctx, "q"),
-		   *ms = q->arg(q->ctx, "min_samples");
+		   *ms = q->arg(q->ctx, "min_samples"), *with = q->arg(q->ctx, "with");
+	struct agg qa = {0};
 	struct spark sp = {0};
 	uint64_t min_samples = 0;
 	uint32_t nk = 0;
@@ -135,7 +136,7 @@ static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep
 	struct ep_hist *h = NULL;
 	struct sortkey *keys = NULL;
 	uint32_t i, limit, cursor;
-	uint64_t step;
+	uint64_t step, qstep = 0;
 	int mk = ep_api_metric_index(metric);
 	struct out o;
 
@@ -169,6 +170,14 @@ static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep
 			return;
 		}
 	}
+	if (with && strcmp(with, "qoe")) {
+		ep_api_error(resp, 400, "with", "bad with '%s' (qoe)", with);
+		return;
+	}
+	if (with && !c->qoe) {
+		ep_api_error(resp, 400, "with", "no QoE here: the collector runs without --qoe%s", "");
+		return;
+	}
 	if (qs && strlen(qs) > 100) {
 		ep_api_error(resp, 400, "q", "q longer than 100 bytes%s", "");
 		return;
@@ -182,6 +191,14 @@ static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep
 			return;
 		}
 		sp.n = (uint32_t)n;
+	}
+	if (with && !q->arg(q->ctx, "end")) { /* players report in wall time: the newer end */
+		uint64_t qend = ep_api_qoe_newest(c);
+
+		if (qend > r.end) {
+			r.end = qend;
+			r.start = r.end > r.len ? r.end - r.len : 0;
+		}
 	}
 	r.sum = 1;
 	step = ep_api_visit(c, &r, r.start, r.end, 0, c->cfg.query_budget, ep_api_agg_bucket, &a);
@@ -198,8 +215,17 @@ static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep
 			ep_api_visit(c, &r, r.start, r.end, 0, c->cfg.query_budget, spark_bucket,
 				     &sp);
 	}
+	if (with) {
+		qa.where = r.where;
+		qa.group = group;
+		qstep = ep_api_qoe_collect(c, &r, &qa);
+		for (i = 0; i < qa.set.n; i++) /* groups players report on, without RTT data */
+			if (!ep_cset_get(&a.set, qa.set.e[i].asn, qa.set.e[i].cc, &a.bytes))
+				a.nomem = 1;
+	}
 	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0 ||
-	    !(keys = calloc(a.set.n + 1, sizeof(*keys))) || ep_api_out_open(&o) < 0 || a.nomem || sp.nomem) {
+	    !(keys = calloc(a.set.n + 1, sizeof(*keys))) || ep_api_out_open(&o) < 0 || a.nomem ||
+	    sp.nomem || qa.nomem) {
 		ep_api_error(resp, 500, NULL, "out of memory%s", "");
 		goto done;
 	}
@@ -234,6 +260,8 @@ static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep
 	fputc('{', o.fp);
 	ep_api_write_range(o.fp, &r, step);
 	fprintf(o.fp, ",\"windows\":%" PRIu64, a.windows);
+	if (with)
+		fprintf(o.fp, ",\"qoe_resolution_ns\":%" PRIu64, qstep);
 	ep_api_write_page(o.fp, nk, cursor, limit);
 	fprintf(o.fp, ",\"%s\":[", group_field[group]);
 	for (i = cursor; i < nk && i - cursor < limit; i++) {
@@ -259,6 +287,12 @@ static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep
 			}
 			fputs("]}", o.fp);
 		}
+		if (with) { /* the players' QoE of the same group, beside its RTT */
+			fseek(o.fp, -1, SEEK_CUR);
+			fputc(',', o.fp);
+			ep_api_qoe_write(o.fp, ep_cset_find(&qa.set, keys[i].e->asn, keys[i].e->cc), h);
+			fputc('}', o.fp);
+		}
 	}
 	fputs("]", o.fp);
 	if (sp.n && step)
@@ -273,6 +307,7 @@ done:
 	free(keys);
 	ep_hist_free(h);
 	ep_cset_free(&a.set);
+	ep_cset_free(&qa.set);
 }
 
 static int parse_asn(const char *s, uint32_t *asn)
@@ -374,6 +409,8 @@ int ep_api_handle(struct ep_collector *c, const struct ep_api_req *q, struct ep_
 		ep_api_regressions(c, q, resp);
 	} else if (!strcmp(p, "/api/v1/alerts")) {
 		ep_api_alerts(c, q, resp);
+	} else if (!strcmp(p, "/api/v1/correlation")) {
+		ep_api_correlation(c, q, resp);
 	} else if (!strncmp(p, "/api/v1/asns/", 13)) {
 		const char *rest = p + 13, *slash = strchr(rest, '/');
 
@@ -385,6 +422,8 @@ int ep_api_handle(struct ep_collector *c, const struct ep_api_req *q, struct ep_
 			api_histogram(c, q, asn, resp);
 		else if (!strcmp(slash, "/heatmap"))
 			ep_api_heatmap(c, q, asn, resp);
+		else if (!strcmp(slash, "/explain"))
+			ep_api_explain(c, q, asn, resp);
 		else
 			ep_api_error(resp, 404, NULL, "no such resource '%s'", p);
 	} else {

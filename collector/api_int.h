@@ -117,6 +117,25 @@ int ep_api_metric_index(const char *m);
 /* Quantile q (0..1; 1: the maximum) of a sparse histogram, through the dense scratch h. */
 double ep_api_quantile_of(struct ep_hist *h, const struct ep_shist *s, double q);
 
+/* api_qoe.c: the players' QoE over r's range into out (grouped as out says).
+ * @return the step of the data read, 0: none */
+uint64_t ep_api_qoe_collect(struct ep_collector *c, const struct range *r, struct agg *out);
+/* api_qoe.c: the end of the newest QoE data (wall ns), 0: none. */
+uint64_t ep_api_qoe_newest(struct ep_collector *c);
+/* api_qoe.c: "qoe":{...} of one group's entry (NULL: "qoe":null). */
+void ep_api_qoe_write(FILE *fp, const struct ep_centry *e, struct ep_hist *scratch);
+struct ep_qoe;
+/* api_qoe.c: ep_view_visit_budget() over the QoE view (memory only), under its lock. */
+uint64_t ep_api_qoe_visit(struct ep_collector *c, uint64_t start, uint64_t end, uint64_t min_step,
+			  ep_view_visit_cb cb, void *ctx);
+/* api_join.c: QoE against the network: rank correlation, and one ISP's verdict. */
+void ep_api_correlation(struct ep_collector *c, const struct ep_api_req *q,
+			struct ep_api_resp *resp);
+void ep_api_explain(struct ep_collector *c, const struct ep_api_req *q, uint32_t asn,
+		    struct ep_api_resp *resp);
+/* api_qoe.c: the QoE counters for /metrics. */
+void ep_api_qoe_metrics(FILE *fp, struct ep_qoe *q);
+
 /* The resources of api_series.c and metrics.c. */
 void ep_api_series(struct ep_collector *c, const struct ep_api_req *q, uint32_t asn,
 		   struct ep_api_resp *resp);

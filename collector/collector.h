@@ -77,6 +77,7 @@ extern const char *const ep_cc_names[EP_CC__COUNT];
 extern const char *const ep_cc_help[EP_CC__COUNT];
 
 struct ep_alerts;
+struct ep_qoe;
 struct ep_asn_total;
 
 struct ep_cprobe {
@@ -203,6 +204,7 @@ struct ep_collector {
 	void *older_ctx;
 	int history_on;                  /* persist and older are set */
 	struct ep_alerts *alerts;        /* the alert engine (alert.h), NULL: none */
+	struct ep_qoe *qoe;              /* players' QoE (qoe.h), NULL: none */
 	uint64_t history_queue_bytes;    /* gauges, set by the caller */
 	uint64_t history_lag_ns;
 };

@@ -55,6 +55,9 @@ struct ep_http {
 	uint8_t *sub_used;
 	const char *hosts[EP_HTTP_MAX_HOSTS + 1];
 	char *token;
+	struct ep_qoe *qoe;
+	struct ep_http_qoe_cfg qoe_cfg;
+	int qoe_only;
 	pthread_mutex_t lock; /* the stream ring */
 	pthread_cond_t cond;
 	struct stream_item ring[STREAM_RING];
@@ -402,6 +405,7 @@ static const char *get_arg(void *ctx, const char *name)
 struct req {
 	int seen;    /* the headers-only first call happened */
 	int too_big; /* the query string was cut: answer 414 */
+	struct ep_qoe_upload qoe; /* a players' report being received */
 };
 
 /*
@@ -437,6 +441,8 @@ static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)cls;
 	(void)conn;
 	(void)toe;
+	if (*con_cls)
+		free(((struct req *)*con_cls)->qoe.buf);
 	free(*con_cls);
 	*con_cls = NULL;
 }
@@ -452,7 +458,19 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	int handled;
 
 	(void)version;
-	(void)upload_data;
+	if (h->qoe && !strcmp(url, "/api/v1/qoe")) {
+		if (!rq)
+			return MHD_NO;
+		if (!h->qoe_only && !rq->qoe.seen &&
+		    !host_ok(h, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"))) {
+			refused(h);
+			return json_error(conn, 421, "unknown Host (--http-host)");
+		}
+		return ep_http_qoe(h->qoe, &h->qoe_cfg, conn, method, upload_data, upload_size,
+				   &rq->qoe);
+	}
+	if (h->qoe_only)
+		return json_error(conn, 404, "this listener takes only POST /api/v1/qoe");
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return json_error(conn, 405, "only GET");
 	if (*upload_size) /* no bodies */
@@ -574,6 +592,10 @@ int ep_http_start(struct ep_collector *c, const struct ep_http_cfg *cfg, struct 
 		return -ENOMEM;
 	}
 	h->c = c;
+	h->qoe = cfg->qoe;
+	h->qoe_only = cfg->qoe_only;
+	if (cfg->qoe_cfg)
+		h->qoe_cfg = *cfg->qoe_cfg;
 	h->web_fd = -1;
 	max_conns = cfg->max_conns ? cfg->max_conns : 64;
 	per_addr = cfg->per_addr ? cfg->per_addr : max_conns / 8 < 2 ? 2 : max_conns / 8;

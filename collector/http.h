@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "collector.h"
+#include "http_qoe.h"
 
 struct ep_http;
 
@@ -28,6 +29,9 @@ struct ep_http_cfg {
 	const char *token;      /* bearer token for /api/ and /metrics, NULL: none */
 	const char *tls_cert;   /* PEM certificate chain and key (in memory), NULL: plain HTTP */
 	const char *tls_key;
+	struct ep_qoe *qoe;     /* players' CMCD reports on /api/v1/qoe, NULL: none */
+	const struct ep_http_qoe_cfg *qoe_cfg;
+	int qoe_only;           /* a players' listener: only /api/v1/qoe, no Host check */
 };
 
 /* @return 0, -EINVAL (address: err says why), -EADDRINUSE or another errno */

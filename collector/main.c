@@ -23,6 +23,7 @@
 #include "log.h"
 #include "net.h"
 #include "options.h"
+#include "qoe.h"
 #include "wallclock.h"
 #ifdef EP_HAVE_KAFKA
 #include "kafka.h"
@@ -48,6 +49,8 @@ struct app {
 	uint64_t deferred, waited;       /* counted outside the lock, published under it */
 	uint64_t version_said;           /* when another wire version was last logged */
 	struct ep_http *http;
+	struct ep_http *qoe_http;        /* --qoe-http: the players' listener */
+	struct ep_qoe qoe;               /* --qoe: players' CMCD reports */
 	struct ep_alert_out alerts;
 #ifdef EP_HAVE_KAFKA
 	struct ep_kafka *kafka;
@@ -324,6 +327,55 @@ static int load_regions(struct ep_collector *c, const char *path, const char *co
 	return 0;
 }
 
+/* --qoe: the ASN data for players' addresses, the QoE view, and --qoe-http's listener. */
+static int start_qoe(struct app *a, struct ep_coll_opts *o)
+{
+	struct ep_asn_map *m = NULL;
+	struct ep_asn_map_info mi;
+	char err[512] = "";
+	int rc;
+
+	if (!o->hcfg.addr && !o->qoe_http) {
+		fprintf(stderr, "edgeprobe-collector: --qoe needs --http or --qoe-http\n");
+		return -1;
+	}
+	rc = ep_asn_map_load_args(o->qoe_asn_db, o->nqoe_asn_db, &m, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "edgeprobe-collector: --qoe-asn-db: %s\n",
+			err[0] ? err : strerror(-rc));
+		return -1;
+	}
+	ep_asn_map_info(m, &mi);
+	o->qcfg.max_skew_ns = o->cfg.max_skew_ns;
+	rc = ep_qoe_init(&a->qoe, &o->qcfg, m, &a->c.hcfg, o->cfg.ntiers, o->cfg.steps,
+			 o->cfg.counts, o->cfg.max_asns);
+	if (rc < 0) {
+		fprintf(stderr, "edgeprobe-collector: --qoe: %s\n", strerror(-rc));
+		return -1;
+	}
+	a->c.qoe = &a->qoe;
+	o->hcfg.qoe = &a->qoe;
+	o->hcfg.qoe_cfg = &o->qoe_proxies;
+	if (o->qoe_http) {
+		struct ep_http_cfg qc = {.addr = o->qoe_http, .max_conns = o->hcfg.max_conns,
+					 .timeout_s = o->hcfg.timeout_s, .qoe = &a->qoe,
+					 .qoe_cfg = &o->qoe_proxies, .qoe_only = 1,
+					 .per_addr = o->hcfg.max_conns ? o->hcfg.max_conns : 64,
+					 .tls_cert = o->hcfg.tls_cert, .tls_key = o->hcfg.tls_key};
+
+		if (ep_http_start(&a->c, &qc, &a->qoe_http, err, sizeof(err)) < 0) {
+			fprintf(stderr, "edgeprobe-collector: --qoe-http: %s\n", err);
+			return -1;
+		}
+		ep_log_info("qoe: players' CMCD reports on %s (port %u) /api/v1/qoe", o->qoe_http,
+			    ep_http_port(a->qoe_http));
+	}
+	ep_log_info("qoe: CMCD reports per ASN (%" PRIu64 " prefixes), %u sessions tracked, "
+		    "%u reports/s per source", (uint64_t)(mi.prefixes4 + mi.prefixes6),
+		    o->qcfg.max_sessions, o->qcfg.rate);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct app app;
@@ -425,6 +477,10 @@ int main(int argc, char **argv)
 		goto out;
 #endif
 	}
+	if (o.qoe && start_qoe(&app, &o) < 0) {
+		ret = 2;
+		goto out;
+	}
 	if (o.hcfg.addr) {
 		if (o.hcfg.web_dir && !*o.hcfg.web_dir)
 			o.hcfg.web_dir = NULL;
@@ -513,6 +569,9 @@ int main(int argc, char **argv)
 	ret = 0;
 out:
 	ep_http_stop(app.http);
+	ep_http_stop(app.qoe_http);
+	app.c.qoe = NULL;
+	ep_qoe_fini(&app.qoe);
 	app.c.alerts = NULL;
 	ep_alert_out_stop(&app.alerts, 2000);
 #ifdef EP_HAVE_KAFKA

@@ -122,6 +122,8 @@ void ep_api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64_t n
 	for (i = 1; i < EP_WIRE_E__COUNT; i++)
 		fprintf(o.fp, "edgeprobe_collector_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
 			ep_wire_err_names[i], c->rejected[i]);
+	if (c->qoe)
+		ep_api_qoe_metrics(o.fp, c->qoe);
 	if (c->alerts) {
 		const uint64_t *ac = ep_alerts_counters(c->alerts);
 

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
+
 #include "api.h"
 #include "config.h"
 #include "hmac.h"
@@ -77,6 +79,14 @@ static void usage(FILE *fp)
 		"                         default %s (UN M49 sub-regions) when it exists\n"
 		"  --accept-region NAME   keep only records of countries in this region (repeatable;\n"
 		"                         data residency: others are dropped and counted)\n"
+		"  --qoe                  take players' CMCD reports on the API's POST /api/v1/qoe\n"
+		"  --qoe-http HOST:PORT   ... on a listener of their own (only /api/v1/qoe)\n"
+		"  --qoe-asn-db FILE[,FILE] ASN data for players' addresses (repeatable; default the\n"
+		"                         probes' default)\n"
+		"  --qoe-trusted-proxy IP believe this proxy's X-Forwarded-For (repeatable)\n"
+		"  --qoe-rate N           CMCD reports per second per source address (IPv6: per /64;\n"
+		"                         default 100, 0: no limit)\n"
+		"  --qoe-max-sessions N   playback sessions tracked (default 262144)\n"
 		"  --alertmanager URL     send alerts to this Alertmanager (v2 API; repeatable)\n"
 		"  --alert-webhook URL    POST alerts as JSON to this URL (repeatable)\n"
 		"  --alert-queue N        alerts held per receiver while it is down (default 10000)\n"
@@ -232,7 +242,7 @@ enum {
 	O_TCPADDR, O_TCPIDLE, O_QBUDGET, O_PORTS, O_KBROKERS, O_KTOPIC, O_KMOCK, O_KQUEUE, O_KTIMEOUT,
 	O_RUN, O_QUIET, O_CONFIG, O_HELP, O_VERSION, O_HISTORY, O_RETAIN, O_HQUEUE, O_HISTID,
 	O_ARULES, O_AM, O_AHOOK, O_AQUEUE, O_ARESEND, O_ASTATES, O_KATOPIC, O_EXTURL, O_MPROBE,
-	O_REGIONS, O_ACCEPTREG
+	O_REGIONS, O_ACCEPTREG, O_QOE, O_QOEHTTP, O_QOEASN, O_QOEPROXY, O_QOERATE, O_QOESESS
 };
 
 /* The options' state: set from the configuration file, then the command line. */
@@ -279,6 +289,12 @@ static const struct option opts[] = {
 	{"alert-rules", required_argument, NULL, O_ARULES},
 	{"regions", required_argument, NULL, O_REGIONS},
 	{"accept-region", required_argument, NULL, O_ACCEPTREG},
+	{"qoe", no_argument, NULL, O_QOE},
+	{"qoe-http", required_argument, NULL, O_QOEHTTP},
+	{"qoe-asn-db", required_argument, NULL, O_QOEASN},
+	{"qoe-trusted-proxy", required_argument, NULL, O_QOEPROXY},
+	{"qoe-rate", required_argument, NULL, O_QOERATE},
+	{"qoe-max-sessions", required_argument, NULL, O_QOESESS},
 	{"alertmanager", required_argument, NULL, O_AM},
 	{"alert-webhook", required_argument, NULL, O_AHOOK},
 	{"alert-queue", required_argument, NULL, O_AQUEUE},
@@ -298,6 +314,8 @@ static void opts_default(struct ep_coll_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	ep_collector_cfg_default(&o->cfg);
+	o->qcfg.rate = 100;
+	o->qcfg.max_sessions = 262144;
 	o->hcfg = (struct ep_http_cfg){.addr = "127.0.0.1:8080", .web_dir = EP_DEFAULT_WEB_DIR,
 				       .max_conns = 64, .timeout_s = 15};
 	o->ncfg = (struct ep_net_cfg){.max_conns = 256, .per_addr = 16, .idle_s = 30};
@@ -508,6 +526,45 @@ static int apply(struct ep_coll_opts *o, int opt, const char *optarg)
 		}
 		o->accept_regions[o->naccept_regions++] = optarg;
 		return 0;
+	case O_QOE:
+		o->qoe = 1;
+		return 0;
+	case O_QOEHTTP:
+		o->qoe = 1;
+		o->qoe_http = optarg;
+		return 0;
+	case O_QOEASN:
+		if (o->nqoe_asn_db == EP_ASN_MAX_ARGS) {
+			fprintf(stderr, "edgeprobe-collector: --qoe-asn-db: at most %d\n",
+				EP_ASN_MAX_ARGS);
+			return -1;
+		}
+		o->qoe_asn_db[o->nqoe_asn_db++] = optarg;
+		return 0;
+	case O_QOEPROXY: {
+		struct ep_http_qoe_cfg *pc = &o->qoe_proxies;
+
+		if (pc->ntrusted == EP_QOE_MAX_PROXIES) {
+			fprintf(stderr, "edgeprobe-collector: --qoe-trusted-proxy: at most %d\n",
+				EP_QOE_MAX_PROXIES);
+			return -1;
+		}
+		if (inet_pton(AF_INET, optarg, pc->trusted[pc->ntrusted].addr) == 1) {
+			pc->trusted[pc->ntrusted++].family = 4;
+		} else if (inet_pton(AF_INET6, optarg, pc->trusted[pc->ntrusted].addr) == 1) {
+			pc->trusted[pc->ntrusted++].family = 6;
+		} else {
+			fprintf(stderr, "edgeprobe-collector: --qoe-trusted-proxy '%s': not an IP "
+				"address\n", optarg);
+			return -1;
+		}
+		return 0;
+	}
+	case O_QOERATE:
+		return parse_u32("--qoe-rate", optarg, 0, 1000000, &o->qcfg.rate) < 0 ? -1 : 0;
+	case O_QOESESS:
+		return parse_u32("--qoe-max-sessions", optarg, 1024, 1u << 28,
+				 &o->qcfg.max_sessions) < 0 ? -1 : 0;
 	case O_MPROBE:
 		return parse_u32("--metrics-probe-asns", optarg, 0, 10000, &o->cfg.metrics_probe_asns) <
 			       0 ? -1 : 0;

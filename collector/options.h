@@ -9,6 +9,8 @@
 #include "config.h"
 #include "history.h"
 #include "http.h"
+#include "http_qoe.h"
+#include "asn_map.h"
 #include "net.h"
 
 #define MAX_LISTEN 16
@@ -32,6 +34,12 @@ struct ep_coll_opts {
 	int naccept_regions;
 	const char *alertmanagers[MAX_ALERT_URLS], *webhooks[MAX_ALERT_URLS];
 	const char *external_url;
+	int qoe;                            /* --qoe, --qoe-http */
+	const char *qoe_http;
+	const char *qoe_asn_db[EP_ASN_MAX_ARGS];
+	int nqoe_asn_db;
+	struct ep_http_qoe_cfg qoe_proxies;
+	struct ep_qoe_cfg qcfg;
 	uint32_t nalertmanagers, nwebhooks, alert_queue, alert_resend_s, alert_max_states;
 	uint32_t nlisten, nallow, grace_ms, kmock;
 	uint32_t run_s, kqueue, ktimeout;

@@ -243,61 +243,7 @@ int ep_probe_opt(struct ep_probe_opts *o, int id, const char *arg, char *err, si
 int ep_probe_load_asn(const struct ep_probe_opts *o, struct ep_asn_map **out, char *err,
 		      size_t errlen)
 {
-	const char *files[EP_PROBE_MAX_FILES * 4 + 1];
-	char *copies[EP_PROBE_MAX_FILES] = {0}, v4[512], v6[512], c4[512], c6[512];
-	int n = 0, i, ret, none = 0;
-
-	for (i = 0; i < o->n_asn_db; i++) {
-		char *tok, *save = NULL;
-
-		copies[i] = strdup(o->asn_db[i]);
-		if (!copies[i]) {
-			ret = -ENOMEM;
-			goto cleanup;
-		}
-		for (tok = strtok_r(copies[i], ",", &save); tok && n < EP_PROBE_MAX_FILES * 4;
-		     tok = strtok_r(NULL, ",", &save)) {
-			if (!strcmp(tok, "none"))
-				none = 1;
-			else
-				files[n++] = tok;
-		}
-	}
-	if (!o->n_asn_db) {
-		const char *dir = getenv("EDGEPROBE_ASN_DIR");
-
-		if (!dir)
-			dir = EP_DEFAULT_ASN_DIR;
-		snprintf(v4, sizeof(v4), "%s/asn-ipv4.csv", dir);
-		snprintf(v6, sizeof(v6), "%s/asn-ipv6.csv", dir);
-		if (access(v4, R_OK) != 0) {
-			snprintf(err, errlen,
-				 "no ASN data in %s: run scripts/setup, or pass --asn-db FILE "
-				 "(or --asn-db none)",
-				 dir);
-			ret = -ENOENT;
-			goto cleanup;
-		}
-		files[n++] = v4;
-		if (access(v6, R_OK) == 0)
-			files[n++] = v6;
-		/* The countries of the same release (scripts/setup), when present. */
-		snprintf(c4, sizeof(c4), "%s/asn-country-ipv4.csv", dir);
-		snprintf(c6, sizeof(c6), "%s/asn-country-ipv6.csv", dir);
-		if (access(c4, R_OK) == 0)
-			files[n++] = c4;
-		if (access(c6, R_OK) == 0)
-			files[n++] = c6;
-	}
-	files[n] = NULL;
-	if (none && n == 0)
-		ret = ep_asn_map_empty(out);
-	else
-		ret = ep_asn_map_load(files, out, err, errlen);
-cleanup:
-	for (i = 0; i < o->n_asn_db; i++)
-		free(copies[i]);
-	return ret;
+	return ep_asn_map_load_args(o->asn_db, o->n_asn_db, out, err, errlen);
 }
 
 static uint64_t now_ms(void)

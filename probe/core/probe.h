@@ -20,12 +20,9 @@
 #include "netset.h"
 #include "tracker.h"
 
-#define EP_PROBE_MAX_FILES 16
+#define EP_PROBE_MAX_FILES EP_ASN_MAX_ARGS
 #define EP_PROBE_MAX_SINKS 8
 
-#ifndef EP_DEFAULT_ASN_DIR
-#define EP_DEFAULT_ASN_DIR "/var/lib/edgeprobe/asn"
-#endif
 
 struct ep_probe_opts {
 	struct ep_config_store config;       /* --config's values (the pointers below may point in) */

@@ -84,3 +84,17 @@ queries = [
 os.makedirs(f"{out}/api", exist_ok=True)
 for i, q in enumerate(queries):
     open(f"{out}/api/seed{i}", "w").write(q)
+
+# CMCD reports: query-string and header forms, event-mode lines, JSON bodies.
+cmcd = [
+    'bl=21300,br=3200,bs,cid="faec5fc2",d=4004,dl=18500,mtp=48100,nor="../s.m4v",ot=v,rtp=12000,'
+    'sf=d,sid="6e2fb550-c457-11e9-bb97-0800200c9a66",st=v,su,tb=6000',
+    'e=ps,sta=r,ts=1700000000123,sn=7,pr=1.25,bg=?0,ec=("E1" "E2"),v=2,sid="s"\n'
+    'e=ps,sta=p,ts=1700000002123,sn=8,v=2,sid="s"\n',
+    '[{"sid":"a","sta":"s","ts":1700000000000,"sn":1,"v":2},{"sid":"a","msd":850,"mtp":5000}]',
+    '{"br":800,"ot":"av","nor":["a","b"],"pr":1,"bs":true}',
+    'br=1,br=2',
+]
+os.makedirs(f"{out}/cmcd", exist_ok=True)
+for i, c in enumerate(cmcd):
+    open(f"{out}/cmcd/seed{i}", "w").write(c)

@@ -32,6 +32,21 @@ struct ep_asn_map;
  */
 int ep_asn_map_load(const char *const *files, struct ep_asn_map **out, char *err, size_t errlen);
 
+#define EP_ASN_MAX_ARGS 16
+#ifndef EP_DEFAULT_ASN_DIR
+#define EP_DEFAULT_ASN_DIR "/var/lib/edgeprobe/asn"
+#endif
+
+/*
+ * Build a map from what --asn-db options say: each a comma-separated list of
+ * files, or 'none' (no data: every address is AS 0).  With none given, the
+ * files of EDGEPROBE_ASN_DIR (default EP_DEFAULT_ASN_DIR): asn-ipv4.csv
+ * (required), asn-ipv6.csv and the countries asn-country-ipv{4,6}.csv.
+ * @return as ep_asn_map_load(), -ENOENT with err saying what to do
+ */
+int ep_asn_map_load_args(const char *const *args, int nargs, struct ep_asn_map **out,
+			 char *err, size_t errlen);
+
 /* An empty map: every address is AS 0. @return 0 or -ENOMEM. */
 int ep_asn_map_empty(struct ep_asn_map **out);
 

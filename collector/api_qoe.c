@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* api_qoe.c - players' QoE beside the RTT: the "qoe" object of a list entry, and metrics. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api_int.h"
+#include "qoe.h"
+
+uint64_t ep_api_qoe_visit(struct ep_collector *c, uint64_t start, uint64_t end, uint64_t min_step,
+			  ep_view_visit_cb cb, void *ctx)
+{
+	struct ep_qoe *q = c->qoe;
+	uint64_t step;
+
+	if (!q)
+		return 0;
+	pthread_mutex_lock(&q->lock);
+	step = ep_view_visit_budget(&q->view, start, end, min_step, c->cfg.query_budget, cb, ctx);
+	pthread_mutex_unlock(&q->lock);
+	return step;
+}
+
+uint64_t ep_api_qoe_collect(struct ep_collector *c, const struct range *r, struct agg *out)
+{
+	return ep_api_qoe_visit(c, r->start, r->end, 0, ep_api_agg_bucket, out);
+}
+
+uint64_t ep_api_qoe_newest(struct ep_collector *c)
+{
+	uint64_t end;
+
+	if (!c->qoe)
+		return 0;
+	pthread_mutex_lock(&c->qoe->lock);
+	end = c->qoe->view.newest_end;
+	pthread_mutex_unlock(&c->qoe->lock);
+	return end;
+}
+
+static void quantiles(FILE *fp, const char *name, struct ep_hist *h, const struct ep_shist *s)
+{
+	fprintf(fp, ",\"%s\":{\"n\":%" PRIu64, name, s->total);
+	if (s->total)
+		fprintf(fp, ",\"p50\":%.0f,\"p90\":%.0f", ep_api_quantile_of(h, s, 0.5),
+			ep_api_quantile_of(h, s, 0.9));
+	fputc('}', fp);
+}
+
+void ep_api_qoe_write(FILE *fp, const struct ep_centry *e, struct ep_hist *scratch)
+{
+	uint64_t play, stall;
+
+	if (!e) {
+		fputs("\"qoe\":null", fp);
+		return;
+	}
+	play = e->c[EP_QC_play_ms];
+	stall = e->c[EP_QC_stall_ms];
+	fprintf(fp, "\"qoe\":{\"reports\":%" PRIu64 ",\"sessions\":%" PRIu64 ",\"play_ms\":%" PRIu64
+		    ",\"stalls\":%" PRIu64 ",\"stall_ms\":%" PRIu64 ",\"fatal\":%" PRIu64,
+		e->c[EP_QC_reports], e->c[EP_QC_sessions], play, e->c[EP_QC_stalls], stall,
+		e->c[EP_QC_fatal]);
+	if (play + stall)
+		fprintf(fp, ",\"rebuffer_ratio\":%.6f", (double)stall / (double)(play + stall));
+	else
+		fputs(",\"rebuffer_ratio\":null", fp);
+	if (play)
+		fprintf(fp, ",\"stalls_per_hour\":%.3f", (double)e->c[EP_QC_stalls] * 3600000.0 /
+								 (double)play);
+	quantiles(fp, "startup_ms", scratch, &e->h[EP_QH_startup_ms]);
+	quantiles(fp, "mtp_kbps", scratch, &e->h[EP_QH_mtp_kbps]);
+	quantiles(fp, "br_kbps", scratch, &e->h[EP_QH_br_kbps]);
+	fputc('}', fp);
+}
+
+void ep_api_qoe_metrics(FILE *fp, struct ep_qoe *q)
+{
+	uint64_t ctr[EP_QOE__COUNT], refused[EP_CMCD_E__COUNT], mem;
+	int i;
+
+	pthread_mutex_lock(&q->lock);
+	memcpy(ctr, q->ctr, sizeof(ctr));
+	memcpy(refused, q->refused, sizeof(refused));
+	mem = ep_qoe_mem(q);
+	pthread_mutex_unlock(&q->lock);
+	for (i = 0; i < EP_QOE__COUNT; i++)
+		fprintf(fp, "# HELP edgeprobe_collector_%s_total %s\n"
+			    "# TYPE edgeprobe_collector_%s_total counter\n"
+			    "edgeprobe_collector_%s_total %" PRIu64 "\n",
+			ep_qoe_ctr_names[i], ep_qoe_ctr_help[i], ep_qoe_ctr_names[i],
+			ep_qoe_ctr_names[i], ctr[i]);
+	fputs("# HELP edgeprobe_collector_qoe_refused_total CMCD reports refused, by reason\n"
+	      "# TYPE edgeprobe_collector_qoe_refused_total counter\n", fp);
+	for (i = 1; i < EP_CMCD_E__COUNT; i++)
+		fprintf(fp, "edgeprobe_collector_qoe_refused_total{reason=\"%s\"} %" PRIu64 "\n",
+			ep_cmcd_err_names[i], refused[i]);
+	fprintf(fp, "# HELP edgeprobe_collector_qoe_memory_bytes bytes held by the session and rate "
+		    "tables and the QoE roll-ups\n# TYPE edgeprobe_collector_qoe_memory_bytes gauge\n"
+		    "edgeprobe_collector_qoe_memory_bytes %" PRIu64 "\n", mem);
+}
