@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "alert_int.h"
+#include "qoe.h"
 
 #define EP_X(n, h) #n,
 const char *const ep_alc_names[EP_ALC__COUNT] = {EP_ALERT_COUNTERS(EP_X)};
@@ -221,8 +222,8 @@ static void judge(struct ep_alerts *a, const struct ep_collector *c, struct asta
 /* What a span adds up to for one rule: a histogram (RTT) or two counters (retransmissions). */
 struct sum {
 	struct ep_hist *h;
-	int hk;          /* histogram index, -1: counters */
-	uint64_t segs, retx;
+	int hk;          /* histogram index, -1: retransmissions, -2: rebuffering (QoE) */
+	uint64_t segs, retx, play, stall;
 	uint16_t cc;     /* the rule's country: only its entries (0: all) */
 	unsigned region; /* the rule's region (0: all) */
 	int none;        /* the rule names a region the collector does not know: nothing */
@@ -240,6 +241,9 @@ static void add_entry(const struct ep_centry *e, void *ctx)
 	u->took++;
 	if (u->hk >= 0) {
 		ep_shist_to_hist(&e->h[u->hk], u->h);
+	} else if (u->hk == -2) {
+		u->play += e->c[EP_QC_play_ms];
+		u->stall += e->c[EP_QC_stall_ms];
 	} else {
 		u->segs += e->c[EP_AC_segs_out];
 		u->retx += e->c[EP_AC_retx_out];
@@ -277,7 +281,8 @@ static uint64_t span_value(struct ep_alerts *a, const struct ep_alert_rule *r,
 {
 	uint32_t ri = (uint32_t)(r - a->rules.r);
 	struct sum u = {.h = a->h, .hk = r->metric == EP_AM_RTT_HS ? EP_AH_RTT_HS
-					  : r->metric == EP_AM_RTT_DATA ? EP_AH_RTT_DATA : -1,
+					  : r->metric == EP_AM_RTT_DATA ? EP_AH_RTT_DATA
+					  : r->metric == EP_AM_REBUFFER ? -2 : -1,
 			.cc = r->cc, .region = a->region_id[ri], .regions = a->regions,
 			.none = r->region[0] && !a->region_id[ri]};
 	uint64_t n;
@@ -300,6 +305,10 @@ static uint64_t span_value(struct ep_alerts *a, const struct ep_alert_rule *r,
 	}
 	if (cover)
 		*cover = (uint64_t)buckets * v->t[ti].step_ns;
+	if (u.hk == -2) { /* samples: seconds of viewing */
+		*value = u.play + u.stall ? (double)u.stall / (double)(u.play + u.stall) : 0.0;
+		return (u.play + u.stall) / 1000;
+	}
 	if (u.hk < 0) {
 		*value = u.segs ? (double)u.retx / (double)u.segs : 0.0;
 		return u.segs;
@@ -332,6 +341,20 @@ static uint32_t baseline_tier(const struct ep_view *v, uint64_t span, uint32_t m
 	return best;
 }
 
+/* Is rule ri pending or firing for asn (of probe)? */
+static int key_bad(struct ep_alerts *a, uint32_t ri, uint32_t asn, uint32_t probe)
+{
+	const struct astate *s = find(a, ri, asn, probe, 0);
+
+	return s && (s->st == ST_PENDING || s->st == ST_FIRING);
+}
+
+/* Players' rules read the QoE view, in the wall-clock tick: the probes' windows skip them. */
+static int is_qoe(const struct ep_alert_rule *r)
+{
+	return r->metric == EP_AM_REBUFFER;
+}
+
 /* Evaluate rule ri for asn (of probe's view v, "" all) on the window ending at end. */
 static void eval_asn(struct ep_alerts *a, const struct ep_collector *c, uint32_t ri,
 		     const struct ep_view *v, uint32_t probe, uint32_t asn,
@@ -342,6 +365,7 @@ static void eval_asn(struct ep_alerts *a, const struct ep_collector *c, uint32_t
 	uint64_t span = (uint64_t)r->over * NS_PER_S, start = end > span ? end - span : 0;
 	struct astate *s = find(a, ri, asn, probe, 1);
 	int bad = 0;
+	uint32_t k;
 
 	if (!s || s->window_end == end)
 		return;
@@ -378,6 +402,17 @@ static void eval_asn(struct ep_alerts *a, const struct ep_collector *c, uint32_t
 
 		bad = s->value >= t && (r->baseline_ns || r->above > 0 || s->value > 0);
 	}
+	/* requires = / unless = another rule's state for the same ASN (rebuffering with, or
+	 * without, the network getting worse). */
+	if (bad && r->nrequires) {
+		int any = 0;
+
+		for (k = 0; k < r->nrequires && !any; k++)
+			any = key_bad(a, r->requires[k], asn, probe);
+		bad = any;
+	}
+	for (k = 0; bad && k < r->nunless; k++)
+		bad = !key_bad(a, r->unless[k], asn, probe);
 	judge(a, c, s, bad, end - NS_PER_S, end, now_wall);
 }
 
@@ -443,7 +478,7 @@ void ep_alerts_window(struct ep_alerts *a, const struct ep_collector *c, const s
 			if (asn == EP_ASN_OTHER || !ep_cset_first_of_asn(&b->set, &b->set.e[i]))
 				continue;
 			for (ri = 0; ri < a->rules.n; ri++)
-				if (a->rules.r[ri].scope == EP_AS_ASN)
+				if (a->rules.r[ri].scope == EP_AS_ASN && !is_qoe(&a->rules.r[ri]))
 					eval_asn(a, c, ri, &c->all, 0, asn, ent, end, now_wall);
 		}
 	}
@@ -487,7 +522,7 @@ void ep_alerts_window(struct ep_alerts *a, const struct ep_collector *c, const s
 		if (!s->used || (s->st != ST_PENDING && s->st != ST_FIRING) || s->window_end == end)
 			continue;
 		r = &a->rules.r[s->rule];
-		if (r->scope == EP_AS_PROBE)
+		if (r->scope == EP_AS_PROBE || is_qoe(r))
 			continue;
 		if (s->probe) {
 			const struct ep_cprobe *p =
@@ -575,6 +610,61 @@ static void eval_probe(struct ep_alerts *a, const struct ep_collector *c, uint32
 	judge(a, c, s, bad, end - NS_PER_S, end, now_wall);
 }
 
+/* ASNs with players' data in a span of the QoE view (deduplicated by the caller's set). */
+struct qoe_asns {
+	struct ep_cset set;
+	uint64_t bytes;
+	int nomem;
+};
+
+static void qoe_asn(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
+{
+	struct qoe_asns *q = ctx;
+	uint32_t i;
+
+	(void)step_ns;
+	for (i = 0; i < b->set.n; i++)
+		if (b->set.e[i].asn != EP_ASN_OTHER &&
+		    !ep_cset_get(&q->set, b->set.e[i].asn, 0, &q->bytes))
+			q->nomem = 1;
+}
+
+/*
+ * The players' rules once a wall-clock second, on the QoE view's second that ended a
+ * second ago (reports carry the players' clocks: a second of grace): every ASN with
+ * reports in the longest span, and the keys pending or firing (to resolve).
+ */
+static void eval_qoe(struct ep_alerts *a, const struct ep_collector *c, uint64_t now_wall)
+{
+	struct ep_qoe *q = c->qoe;
+	struct qoe_asns with = {0};
+	uint64_t end = now_wall - now_wall % NS_PER_S - NS_PER_S;
+	uint32_t ri, i, over = 0;
+
+	for (ri = 0; ri < a->rules.n; ri++)
+		if (is_qoe(&a->rules.r[ri]) && a->rules.r[ri].over > over)
+			over = a->rules.r[ri].over;
+	if (!q || !over)
+		return;
+	pthread_mutex_lock(&q->lock);
+	ep_view_visit_budget(&q->view, end - (uint64_t)over * NS_PER_S, end, NS_PER_S, 0,
+			     qoe_asn, &with);
+	for (i = 0; i < with.set.n; i++)
+		for (ri = 0; ri < a->rules.n; ri++)
+			if (is_qoe(&a->rules.r[ri]))
+				eval_asn(a, c, ri, &q->view, 0, with.set.e[i].asn, NULL, end,
+					 now_wall);
+	for (i = 0; a->active && i < a->cap; i++) {
+		struct astate *s = &a->st[i];
+
+		if (s->used && (s->st == ST_PENDING || s->st == ST_FIRING) &&
+		    s->window_end != end && is_qoe(&a->rules.r[s->rule]))
+			eval_asn(a, c, s->rule, &q->view, 0, s->asn, NULL, end, now_wall);
+	}
+	pthread_mutex_unlock(&q->lock);
+	ep_cset_free(&with.set);
+}
+
 void ep_alerts_tick(struct ep_alerts *a, const struct ep_collector *c, uint64_t now_wall)
 {
 	uint32_t ri, i;
@@ -584,6 +674,7 @@ void ep_alerts_tick(struct ep_alerts *a, const struct ep_collector *c, uint64_t 
 	if (now_wall / NS_PER_S == a->last_tick)
 		return;
 	a->last_tick = now_wall / NS_PER_S;
+	eval_qoe(a, c, now_wall);
 	for (ri = 0; ri < a->rules.n; ri++) {
 		if (a->rules.r[ri].scope != EP_AS_PROBE)
 			continue;

@@ -259,7 +259,24 @@ void ep_alert_emit(struct ep_alerts *a, const struct ep_collector *c, struct ast
 /* The API                                                                    */
 /* ------------------------------------------------------------------------ */
 
-static void write_rule(FILE *fp, const struct ep_alert_rule *r)
+/* requires / unless: the names of the rules a rule joins. */
+static void write_refs(FILE *fp, const struct ep_alert_rules *all, const char *key,
+		       const uint8_t *idx, uint8_t n)
+{
+	uint8_t k;
+
+	if (!n)
+		return;
+	fprintf(fp, ",\"%s\":[", key);
+	for (k = 0; k < n; k++) {
+		if (k)
+			fputc(',', fp);
+		ep_json_write_string(fp, all->r[idx[k]].name);
+	}
+	fputc(']', fp);
+}
+
+static void write_rule(FILE *fp, const struct ep_alert_rules *all, const struct ep_alert_rule *r)
 {
 	char m[48];
 
@@ -274,6 +291,8 @@ static void write_rule(FILE *fp, const struct ep_alert_rule *r)
 			r->baseline_ns, r->offset_ns, r->ratio, r->margin);
 	else
 		fprintf(fp, ",\"above\":%.6g", r->above);
+	write_refs(fp, all, "requires", r->requires, r->nrequires);
+	write_refs(fp, all, "unless", r->unless, r->nunless);
 	fprintf(fp, ",\"min_samples\":%" PRIu64 ",\"pending\":%" PRIu32 ",\"resolve\":%" PRIu32
 		    ",\"severity\":\"%s\"}",
 		r->min_samples, r->pending, r->resolve, r->severity);
@@ -291,7 +310,7 @@ void ep_alerts_write(const struct ep_alerts *a, const struct ep_collector *c, FI
 	for (i = 0; a && i < a->rules.n; i++) {
 		if (i)
 			fputc(',', fp);
-		write_rule(fp, &a->rules.r[i]);
+		write_rule(fp, &a->rules, &a->rules.r[i]);
 	}
 	fputs("],\"alerts\":[", fp);
 	for (i = 0; a && i < a->cap; i++) {

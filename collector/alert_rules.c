@@ -25,6 +25,8 @@ struct parse {
 	struct ep_alert_rules *out;
 	struct ep_alert_rule *cur;
 	int have_metric;
+	char ref[EP_ALERT_RULES_MAX][2][EP_ALERT_REFS * (EP_ALERT_NAME_MAX + 2)]; /* by name */
+	unsigned ref_line[EP_ALERT_RULES_MAX][2];
 	char raw[K__RAW][64];
 	unsigned raw_line[K__RAW];
 	char *err;
@@ -33,7 +35,8 @@ struct parse {
 };
 
 static const char *const metric_names[EP_AM__COUNT] = {
-	"rtt_hs", "rtt_data", "retx_rate", "probe_silent", "msg_loss", "src_drops", "evictions",
+	"rtt_hs", "rtt_data", "retx_rate", "rebuffer_ratio", "probe_silent", "msg_loss", "src_drops",
+	"evictions",
 };
 
 const char *ep_alert_scope_name(enum ep_alert_scope s)
@@ -359,6 +362,16 @@ static int handler(void *user, const char *section, const char *name, const char
 			r->resolve = (uint32_t)u;
 		return 1;
 	}
+	if (!strcmp(name, "requires") || !strcmp(name, "unless")) {
+		int k = name[0] == 'u', ri = (int)(r - p->out->r);
+
+		if (!value[0] || strlen(value) >= sizeof(p->ref[ri][k]))
+			return failf(p, p->in.line, "bad %s '%s' (names of other rules, comma-"
+				     "separated)", name, value);
+		snprintf(p->ref[ri][k], sizeof(p->ref[ri][k]), "%s", value);
+		p->ref_line[ri][k] = p->in.line;
+		return 1;
+	}
 	if (!strcmp(name, "severity")) {
 		const char *s;
 
@@ -372,7 +385,41 @@ static int handler(void *user, const char *section, const char *name, const char
 	}
 	return failf(p, p->in.line, "unknown key '%s' (metric, scope, country, region, over, "
 		     "baseline, offset, ratio, margin, above, min_samples, pending, resolve, "
-		     "severity)%s", name, "");
+		     "requires, unless, severity)%s", name, "");
+}
+
+/* requires = and unless = name other rules of the file (scope asn): to their indexes. */
+static void resolve_refs(struct parse *p)
+{
+	uint32_t i, j;
+	int k;
+
+	for (i = 0; i < p->out->n && !p->failed; i++) {
+		struct ep_alert_rule *r = &p->out->r[i];
+
+		for (k = 0; k < 2 && !p->failed; k++) {
+			char list[sizeof(p->ref[0][0])], *name, *save = NULL;
+			uint8_t *n = k ? &r->nunless : &r->nrequires;
+
+			snprintf(list, sizeof(list), "%s", p->ref[i][k]);
+			for (name = strtok_r(list, ", ", &save); name && !p->failed;
+			     name = strtok_r(NULL, ", ", &save)) {
+				for (j = 0; j < p->out->n && strcmp(p->out->r[j].name, name); j++)
+					;
+				if (j == p->out->n || j == i)
+					failf(p, p->ref_line[i][k], "'%s' is not another rule of this "
+					      "file%s", name, "");
+				else if (r->scope != EP_AS_ASN || p->out->r[j].scope != EP_AS_ASN)
+					failf(p, p->ref_line[i][k], "'%s': requires and unless join "
+					      "rules of scope asn%s", name, "");
+				else if (*n == EP_ALERT_REFS)
+					failf(p, p->ref_line[i][k], "more than 4 rules in %s%s",
+					      k ? "unless" : "requires", "");
+				else
+					(k ? r->unless : r->requires)[(*n)++] = (uint8_t)j;
+			}
+		}
+	}
 }
 
 int ep_alert_rules_parse(const char *text, const char *path, struct ep_alert_rules *out,
@@ -388,6 +435,8 @@ int ep_alert_rules_parse(const char *text, const char *path, struct ep_alert_rul
 		      "");
 	if (!p.failed)
 		finish(&p);
+	if (!p.failed)
+		resolve_refs(&p);
 	return p.failed ? -EINVAL : 0;
 }
 

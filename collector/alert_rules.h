@@ -15,11 +15,13 @@
 #define EP_ALERT_NAME_MAX 63
 #define EP_ALERT_RULES_MAX 64
 #define EP_ALERT_OVER_MAX_S 60 /* the span a value covers, in 1 s windows */
+#define EP_ALERT_REFS 4        /* rules a requires = or unless = names */
 
 enum ep_alert_metric {
 	EP_AM_RTT_HS,      /* handshake RTT quantile, us */
 	EP_AM_RTT_DATA,    /* in-flow RTT quantile, us */
 	EP_AM_RETX,        /* retransmitted / sent segments */
+	EP_AM_REBUFFER,    /* players' stall time / (play + stall time), from CMCD (--qoe) */
 	EP_AM_SILENT,      /* seconds since the probe's last message */
 	EP_AM_MSG_LOSS,    /* the probe's messages lost / expected */
 	EP_AM_SRC_DROPS,   /* capture drops / (packets + drops) */
@@ -50,6 +52,10 @@ struct ep_alert_rule {
 	char severity[16];
 	uint16_t cc;           /* country = DE: only the ASN's entries of that country (0: all) */
 	char region[49];       /* region = NAME: only those of the region's countries ("": all) */
+	uint8_t nrequires, nunless;
+	uint8_t requires[EP_ALERT_REFS]; /* only while one of these rules is pending or firing
+					     for the ASN (indexes) */
+	uint8_t unless[EP_ALERT_REFS];   /* only while none of these is */
 	unsigned line;         /* of the [section] */
 };
 

@@ -456,6 +456,15 @@ static void test_rules_errors(void)
 		{"[a b]\nmetric = retx_rate\nabove = 1%\n", "t.ini:1: rule name 'a b'"},
 		{"[a]\nmetric = retx_rate\nabove = 1%\nresolve = 0\n", "t.ini:4: bad resolve"},
 		{"[a]\nmetric = retx_rate\n", "t.ini:1: rule 'a' needs 'above'"},
+		{"[a]\nmetric = rebuffer_ratio\nabove = 2%\nrequires = b\n",
+		 "t.ini:4: 'b' is not another rule"},
+		{"[a]\nmetric = rebuffer_ratio\nabove = 2%\nunless = a\n",
+		 "t.ini:4: 'a' is not another rule"},
+		{"[a]\nmetric = rebuffer_ratio\nabove = 2%\nrequires = b\n[b]\nmetric = retx_rate\n"
+		 "above = 1%\nscope = probe\n", "t.ini:4: 'b': requires and unless join rules of scope"},
+		{"[a]\nmetric = rebuffer_ratio\nabove = 2%\nunless = b, b, b, b, b\n[b]\n"
+		 "metric = retx_rate\nabove = 1%\n", "t.ini:4: more than 4 rules in unless"},
+		{"[a]\nmetric = rebuffer_ratio:p90\nabove = 2%\n", "t.ini:2: metric 'rebuffer_ratio:p90'"},
 	};
 	struct ep_alert_rules r;
 	char err[300];
@@ -474,6 +483,19 @@ static void test_rules_errors(void)
 	CHECK_EQ(ep_alert_rules_parse("[x]\nmetric = rtt_hs:p99.9\nabove = 300ms\n", "t.ini", &r,
 				      err, sizeof(err)), 0);
 	CHECK(fabs(r.r[0].q - 0.999) < 1e-9 && r.r[0].above == 300000.0);
+	/* Rebuffering joined with network rules, by name, in any order of the file. */
+	CHECK_EQ(ep_alert_rules_parse("[q]\nmetric = rebuffer_ratio\nbaseline = 1h\nmargin = 1%\n"
+				      "requires = r, x\nunless = x\n[r]\nmetric = rtt_data:p90\n"
+				      "above = 1s\n[x]\nmetric = retx_rate\nabove = 5%\n",
+				      "t.ini", &r, err, sizeof(err)), 0);
+	CHECK_EQ(r.n, 3);
+	CHECK_EQ(r.r[0].metric, EP_AM_REBUFFER);
+	CHECK(fabs(r.r[0].margin - 0.01) < 1e-12);
+	CHECK_EQ(r.r[0].nrequires, 2);
+	CHECK_EQ(r.r[0].requires[0], 1);
+	CHECK_EQ(r.r[0].requires[1], 2);
+	CHECK_EQ(r.r[0].nunless, 1);
+	CHECK_EQ(r.r[0].unless[0], 2);
 }
 
 int main(void)
