@@ -174,10 +174,6 @@ static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep
 		ep_api_error(resp, 400, "with", "bad with '%s' (qoe)", with);
 		return;
 	}
-	if (with && !c->qoe) {
-		ep_api_error(resp, 400, "with", "no QoE here: the collector runs without --qoe%s", "");
-		return;
-	}
 	if (qs && strlen(qs) > 100) {
 		ep_api_error(resp, 400, "q", "q longer than 100 bytes%s", "");
 		return;
@@ -192,10 +188,10 @@ static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep
 		}
 		sp.n = (uint32_t)n;
 	}
-	if (with && !q->arg(q->ctx, "end")) { /* players report in wall time: the newer end */
+	if (with && !q->arg(q->ctx, "end") && !r.end) { /* no probe data: the players' end */
 		uint64_t qend = ep_api_qoe_newest(c);
 
-		if (qend > r.end) {
+		if (qend) {
 			r.end = qend;
 			r.start = r.end > r.len ? r.end - r.len : 0;
 		}
@@ -260,8 +256,9 @@ static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep
 	fputc('{', o.fp);
 	ep_api_write_range(o.fp, &r, step);
 	fprintf(o.fp, ",\"windows\":%" PRIu64, a.windows);
-	if (with)
-		fprintf(o.fp, ",\"qoe_resolution_ns\":%" PRIu64, qstep);
+	if (with) /* a collector without --qoe answers too: "qoe":null everywhere */
+		fprintf(o.fp, ",\"qoe_enabled\":%s,\"qoe_resolution_ns\":%" PRIu64,
+			c->qoe ? "true" : "false", qstep);
 	ep_api_write_page(o.fp, nk, cursor, limit);
 	fprintf(o.fp, ",\"%s\":[", group_field[group]);
 	for (i = cursor; i < nk && i - cursor < limit; i++) {

@@ -182,7 +182,8 @@ static void num(FILE *fp, const char *name, double v, const char *fmt)
 		fprintf(fp, fmt, v);
 }
 
-/* range= end= and step= for a join: the range ends at the newer of RTT and QoE data. */
+/* range= and end= for a join: by default the range ends at the newest probe data (at the
+ * newest players' data when there is none). */
 static int join_range(struct ep_collector *c, const struct ep_api_req *q, const char *dflt,
 		      struct range *r, struct ep_api_resp *resp)
 {
@@ -199,7 +200,7 @@ static int join_range(struct ep_collector *c, const struct ep_api_req *q, const 
 		return -1;
 	}
 	qend = ep_api_qoe_newest(c);
-	if (!q->arg(q->ctx, "end") && qend > r->end) {
+	if (!q->arg(q->ctx, "end") && !r->end && qend) { /* no probe data: the players' end */
 		r->end = qend;
 		r->start = r->end > r->len ? r->end - r->len : 0;
 	}

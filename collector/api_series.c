@@ -9,6 +9,7 @@
 #include "api.h"
 #include "api_int.h"
 #include "json_out.h"
+#include "qoe.h"
 #include "stats.h"
 
 struct series {
@@ -101,11 +102,22 @@ void ep_api_series(struct ep_collector *c, const struct ep_api_req *q, uint32_t 
 
 	if (ep_api_get_range(c, q, "15m", &r, resp) < 0)
 		return;
-	s.metric = metric && !strcmp(metric, "retx_rate") ? -1 : ep_api_metric_index(metric);
-	if (s.metric < 0 && !(metric && !strcmp(metric, "retx_rate"))) {
-		ep_api_error(resp, 400, "metric", "bad metric '%s' (rtt_data, rtt_hs, retx_rate)",
-			   metric);
+	s.metric = metric && !strcmp(metric, "retx_rate")	  ? -1
+		   : metric && !strcmp(metric, "rebuffer_ratio") ? -2
+								  : ep_api_metric_index(metric);
+	if (s.metric == -1 && !(metric && !strcmp(metric, "retx_rate"))) {
+		ep_api_error(resp, 400, "metric", "bad metric '%s' (rtt_data, rtt_hs, retx_rate, "
+			     "rebuffer_ratio)", metric);
 		return;
+	}
+	if (s.metric == -2 && !c->qoe) {
+		ep_api_error(resp, 400, "metric", "no QoE here: the collector runs without --qoe%s",
+			     "");
+		return;
+	}
+	if (s.metric == -2 && !q->arg(q->ctx, "end") && !r.end) { /* no probe data */
+		r.end = ep_api_qoe_newest(c);
+		r.start = r.end > r.len ? r.end - r.len : 0;
 	}
 	if (qs) {
 		quant = strtod(qs, &end);
@@ -122,8 +134,11 @@ void ep_api_series(struct ep_collector *c, const struct ep_api_req *q, uint32_t 
 		goto done;
 	}
 	r.asn = asn;
-	tier_step = ep_api_visit(c, &r, s.start, r.end, s.step, 0, series_bucket, &s);
-	if (r.view->newest_end && !tier_step) {
+	if (s.metric == -2)
+		tier_step = ep_api_qoe_visit(c, s.start, r.end, s.step, series_bucket, &s);
+	else
+		tier_step = ep_api_visit(c, &r, s.start, r.end, s.step, 0, series_bucket, &s);
+	if (r.view->newest_end && !tier_step && s.metric != -2) {
 		fclose(o.fp);
 		free(o.buf);
 		ep_api_error(resp, 400, "step", "step '%s' is finer than the data kept",
@@ -135,14 +150,24 @@ void ep_api_series(struct ep_collector *c, const struct ep_api_req *q, uint32_t 
 	fprintf(o.fp, ",\"asn\":%" PRIu32 ",\"org\":", asn);
 	ep_json_write_string(o.fp, ep_collector_org(c, asn));
 	fprintf(o.fp, ",\"metric\":\"%s\",\"q\":%g,\"step_ns\":%" PRIu64 ",\"points\":[",
-		s.metric < 0 ? "retx_rate" : ep_asn_hist_names[s.metric], quant, s.step);
+		s.metric == -2 ? "rebuffer_ratio" : s.metric < 0 ? "retx_rate"
+								 : ep_asn_hist_names[s.metric],
+		quant, s.step);
 	for (i = 0; i < s.n; i++) {
 		const struct ep_centry *e = &s.slots[i];
 		uint64_t t = s.start + (uint64_t)i * s.step;
 
 		if (i)
 			fputc(',', o.fp);
-		if (s.metric < 0) {
+		if (s.metric == -2) { /* players: the rebuffer ratio, and the viewing time (ms) */
+			uint64_t v = e->c[EP_QC_play_ms] + e->c[EP_QC_stall_ms];
+
+			if (v)
+				fprintf(o.fp, "[%" PRIu64 ",%.6g,%" PRIu64 "]", t,
+					(double)e->c[EP_QC_stall_ms] / (double)v, v);
+			else
+				fprintf(o.fp, "[%" PRIu64 ",null,0]", t);
+		} else if (s.metric < 0) {
 			if (e->c[EP_AC_segs_out])
 				fprintf(o.fp, "[%" PRIu64 ",%.6g,%" PRIu64 "]", t, ep_api_retx_rate(e),
 					e->c[EP_AC_segs_out]);

@@ -7,14 +7,21 @@
 // Then 10,000 more ASNs arrive from a simulated probe: the table pages through them (the
 // collector sorts, filters and pages), the filter finds any of them, the page stays responsive.
 //
-// usage: node dashboard.mjs COLLECTOR PCAP_PROBE GEN OUTDIR WEB_DIR LOADGEN
+// Last, players: a collector with --qoe gets five ISPs' RTT (gen-traffic, one degraded in
+// the last minute) and CMCD sessions (gen-qoe, that ISP's players stalling then): the QoE
+// columns equal the API's numbers, the scatter has a point per ISP, and the ISP's detail
+// draws its rebuffering beside its p90 with the collector's verdict.
+//
+// usage: node dashboard.mjs COLLECTOR PCAP_PROBE GEN OUTDIR WEB_DIR LOADGEN GEN_TRAFFIC GEN_QOE
+//        ASN_CSV
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const [collector, pcapProbe, gen, out, webDir, loadgen] = process.argv.slice(2);
+const [collector, pcapProbe, gen, out, webDir, loadgen, genTraffic, genQoe, asnCsv] =
+  process.argv.slice(2);
 let chromium;
 try {
   ({ chromium } = require(path.resolve(path.dirname(new URL(import.meta.url).pathname), '../node_modules/playwright-core')));
@@ -67,6 +74,75 @@ function replay(name, id, withCountries) {
   const r = spawnSync(pcapProbe, ['--read', path.join(out, name + '.pcap'), '--asn-db', db,
     '--local-net', t.local_net, '--probe-id', id, '--collector', `udp://127.0.0.1:${udp}`, '--quiet']);
   if (r.status !== 0) fail(`replay ${name}: exit ${r.status} ${r.stderr}`);
+}
+
+// Five ISPs' RTT and their players' CMCD reports in one collector (--qoe), on the page.
+async function players(browser) {
+  const dir = path.join(out, 'players');
+  mkdirSync(path.join(dir, 'asn'), { recursive: true });
+  const rows = readFileSync(asnCsv, 'utf8').split('\n').filter((r) => r && !r.includes(',64599,'));
+  writeFileSync(path.join(dir, 'asn', 'asn-ipv4.csv'), rows.filter((r) => !r.includes(':')).join('\n') + '\n');
+  writeFileSync(path.join(dir, 'asn', 'asn-ipv6.csv'), rows.filter((r) => r.includes(':')).join('\n') + '\n');
+  const clients = path.join(dir, 'clients.csv');
+  writeFileSync(clients, rows.join('\n') + '\n');
+  const t0 = Math.floor(Date.now() / 60000) * 60 - 600;
+  const truthFile = path.join(dir, 'truth.json');
+  let r = spawnSync('python3', [genTraffic, path.join(dir, 'p.pcap'), '--asn-dir', path.join(dir, 'asn'),
+    '--asns', '6', '--flows', '10000', '--segs', '20', '--seconds', '300', '--t0', String(t0),
+    '--degrade', '1:240:60:80:0.03', '--truth', truthFile]);
+  if (r.status !== 0) { fail(`gen-traffic: ${r.stderr}`); return; }
+  const bad = JSON.parse(readFileSync(truthFile)).find((i) => i.rank === 1).asn;
+  const pf = path.join(dir, 'ports');
+  rmSync(pf, { force: true });
+  const c2 = spawn(collector, ['--listen', 'udp://127.0.0.1:0', '--http', '127.0.0.1:0', '--ports-file', pf,
+    '--web-dir', webDir, '--qoe', '--qoe-asn-db', clients, '--qoe-trusted-proxy', '127.0.0.1',
+    '--qoe-rate', '0', '--alert-rules', 'none', '--quiet'], { stdio: 'inherit' });
+  try {
+    for (let i = 0; i < 200 && !existsSync(pf); i++) await sleep(50);
+    const p2 = JSON.parse(readFileSync(pf));
+    const b2 = `http://127.0.0.1:${p2.http}`;
+    r = spawnSync(pcapProbe, ['--read', path.join(dir, 'p.pcap'), '--asn-db', clients, '--local-net',
+      '192.0.2.0/25,2001:db8:ff::/48', '--collector', `udp://127.0.0.1:${p2.listen[0]}`, '--quiet']);
+    if (r.status !== 0) { fail(`players: replay exit ${r.status}`); return; }
+    r = spawnSync('python3', [genQoe, '--url', b2 + '/api/v1/qoe', '--clients', clients, '--sessions', '600',
+      '--seconds', '300', '--start', String(t0), '--degrade', `${bad}:240:60`, '--seed', '9']);
+    if (r.status !== 0) { fail(`gen-qoe: ${r.stdout} ${r.stderr}`); return; }
+    const api = await (await fetch(b2 + '/api/v1/asns?with=qoe&range=1m&limit=500')).json();
+    const page = await browser.newPage({ viewport: { width: 1500, height: 1100 } });
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    await page.goto(b2 + '/#range=1m');
+    await page.waitForFunction(() => document.querySelectorAll('#scatter circle').length > 0, null, { timeout: 10000 });
+    const cells = await page.$$eval('#asns tbody tr', (trs) => trs.map((tr) =>
+      [tr.dataset.asn, ...[...tr.querySelectorAll('td.qoe')].map((td) => td.textContent)]));
+    let badCells = 0;
+    for (const a of api.asns) {
+      const row = cells.find((x) => x[0] === String(a.asn));
+      const want = a.qoe && a.qoe.rebuffer_ratio !== null ? (100 * a.qoe.rebuffer_ratio).toFixed(2) : '–';
+      if (!row || row[1] !== want) { fail(`players: AS${a.asn} rebuf cell ${row && row[1]}, API ${want}`); badCells++; }
+    }
+    const both = api.asns.filter((a) => a.qoe && a.qoe.rebuffer_ratio !== null && a.rtt_data.p90_us).length;
+    const dots = await page.$$eval('#scatter circle', (cs) => cs.length);
+    if (!badCells && dots === both && both >= 5) ok(`players: ${cells.length} rows with the API's rebuffer ratios, ${dots} ISPs in the scatter`);
+    else if (!badCells) fail(`players: ${dots} points in the scatter, ${both} ISPs with both`);
+    await page.click(`#asns tbody tr[data-asn="${bad}"]`);
+    await page.waitForFunction(() => /network/.test(document.getElementById('d-explain').textContent), null, { timeout: 10000 }).catch(() => {});
+    const explain = await page.textContent('#d-explain');
+    const blue = await page.$eval('#c-qoe', (c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i + 2] > 200 && d[i] < 120) n++; // the rebuffering line
+      return n;
+    });
+    if (!/^network: /.test(explain) || blue < 20) fail(`players: AS${bad} detail: '${explain}', ${blue} rebuffering pixels`);
+    else ok(`players: AS${bad} detail draws its rebuffering (${blue} px) and says '${explain.slice(0, 90)}…'`);
+    if (errors.length) fail(`players: console errors ${errors.slice(0, 3).join(' | ')}`);
+    await page.screenshot({ path: path.join(out, 'dashboard-players.png'), fullPage: true });
+    await page.close();
+  } finally {
+    c2.kill();
+  }
 }
 
 let browser;
@@ -305,6 +381,11 @@ try {
   else ok('no console errors');
   if (unbounded.size) fail(`the dashboard polls without a limit: ${[...unbounded].join(', ')}`);
   else ok('every list the dashboard polls carries a limit');
+  const qoeHidden = await page.$eval('th.qoe', (th) => getComputedStyle(th).display === 'none');
+  if (!qoeHidden) fail('a collector without --qoe: the QoE columns show');
+  else ok('a collector without --qoe: no QoE columns or panels');
+  await page.close();
+  await players(browser);
 } catch (e) {
   fail(String(e.stack || e));
 } finally {

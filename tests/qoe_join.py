@@ -80,6 +80,14 @@ def main():
                 fail(f"explain AS{asn}: since {j['since_ns']} is not in the second half")
             else:
                 ok(f"explain {line}: {j['summary']}")
+        j = c.get(f"/api/v1/asns/{bad}/series?metric=rebuffer_ratio&step=1m&range=10m&end={end}")
+        pts = [p[1] for p in j["points"] if p[1] is not None]
+        first, second = pts[:len(pts) // 2], pts[len(pts) // 2:]
+        if len(pts) < 8 or max(first) >= min(second):
+            fail(f"series rebuffer_ratio of AS{bad} per minute: {pts}")
+        else:
+            ok(f"series rebuffer_ratio of AS{bad} per minute: first half at most {max(first):.4f}, "
+               f"second half at least {min(second):.4f}")
         j = c.get(f"/api/v1/correlation?range=10m&step=30s&end={end}")
         order = [a["asn"] for a in j["asns"]]
         rows = {a["asn"]: a for a in j["asns"]}

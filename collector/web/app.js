@@ -4,7 +4,8 @@
 'use strict';
 
 const $ = (id) => document.getElementById(id);
-const state = { sort: 'samples', page: 0, asns: [], selected: null, windows: 0, lastEnd: 0, regs: new Map(), base: new Map(), alerts: [] };
+const state = { sort: 'samples', page: 0, asns: [], selected: null, windows: 0, lastEnd: 0, regs: new Map(), base: new Map(), alerts: [],
+  qoe: null }; // qoe: the collector takes players' CMCD reports (null: not known yet)
 const SPARK = 30;
 const MAX_ROWS = 2000; // rows asked of the other lists
 const PAGE = 500;      // ASN rows per page: the collector sorts, filters and pages (any number of ASNs)
@@ -94,7 +95,7 @@ function render() {
       `<td class="num">${fmtMs(h.p50_us)}</td><td class="num ${sev}" title="${state.base.has(a.asn) ? 'baseline ' + fmtMs(state.base.get(a.asn).baseline_p90_us) + ' ms' : 'no baseline yet'}">${fmtMs(h.p90_us)}${nobase}</td>` +
       `<td class="num">${fmtMs(h.p99_us)}</td><td class="num">${fmtMs(h.max_us)}</td>` +
       `<td class="num ${a.retx_rate > 0.02 ? 'sev2' : a.retx_rate > 0.005 ? 'sev1' : ''}">${retx}</td>` +
-      `<td>${spark(a.spark)}</td></tr>`;
+      qoeCells(a) + `<td>${spark(a.spark)}</td></tr>`;
   }).join('');
   $('empty').hidden = rows.length > 0;
   document.querySelectorAll('th').forEach((th) => th.classList.toggle('sorted', th.dataset.sort === state.sort));
@@ -104,6 +105,68 @@ function render() {
   $('prev').disabled = state.page === 0;
   $('next').disabled = first + rows.length >= state.totalAsns;
 }
+
+// Players' columns: rebuffer ratio (coloured from 1 % and 3 %) and sessions; '–' without reports.
+function qoeCells(a) {
+  if (state.qoe === false) return '';
+  const q = a.qoe;
+  if (!q) return '<td class="num qoe">–</td><td class="num qoe">–</td>';
+  const r = q.rebuffer_ratio;
+  const cls = r === null ? '' : r >= 0.03 ? 'sev2' : r >= 0.01 ? 'sev1' : '';
+  return `<td class="num qoe ${cls}" title="${fmtInt(q.stalls)} stalls, ${(q.play_ms / 60000).toFixed(1)} min played">` +
+    `${r === null ? '–' : (100 * r).toFixed(2)}</td><td class="num qoe">${fmtInt(q.sessions)}</td>`;
+}
+
+// RTT p90 (x, log) against rebuffer ratio (y) of the ISPs listed; point area ~ sessions.
+function drawScatter() {
+  const svg = $('scatter');
+  if (!svg || state.qoe === false) return;
+  const metric = $('metric').value;
+  const pts = state.asns.filter((a) => a.qoe && a.qoe.rebuffer_ratio !== null && a[metric].p90_us);
+  const W = 560, H = 230, L = 44, B = 24, T = 10, R = 12;
+  if (!pts.length) {
+    svg.innerHTML = `<text x="${L}" y="${H / 2}">no ISP listed has both RTT samples and players' reports</text>`;
+    $('scatter-legend').textContent = '';
+    return;
+  }
+  const xs = pts.map((a) => a[metric].p90_us / 1000), ys = pts.map((a) => 100 * a.qoe.rebuffer_ratio);
+  const x0 = Math.log10(Math.max(0.1, Math.min(...xs) / 1.5)), x1 = Math.log10(Math.max(...xs) * 1.5);
+  const ymax = Math.max(1, ...ys) * 1.15, smax = Math.max(1, ...pts.map((a) => a.qoe.sessions));
+  const X = (v) => L + (W - L - R) * (Math.log10(Math.max(0.1, v)) - x0) / Math.max(0.01, x1 - x0);
+  const Y = (v) => H - B - (H - B - T) * v / ymax;
+  let g = '';
+  for (let i = 0; i <= 4; i++) {
+    const v = ymax * i / 4;
+    g += `<line x1="${L}" x2="${W - R}" y1="${Y(v)}" y2="${Y(v)}" stroke="#26303b"/><text x="2" y="${Y(v) + 3}">${v.toFixed(1)}%</text>`;
+  }
+  for (let e = Math.ceil(x0); e <= Math.floor(x1); e++) {
+    const v = 10 ** e;
+    g += `<line x1="${X(v)}" x2="${X(v)}" y1="${T}" y2="${H - B}" stroke="#26303b"/><text x="${X(v) - 8}" y="${H - 8}">${v >= 1 ? v : v.toFixed(1)} ms</text>`;
+  }
+  g += pts.map((a, i) => {
+    const r = 3 + 9 * Math.sqrt(a.qoe.sessions / smax);
+    return `<circle data-asn="${a.asn}" cx="${X(xs[i]).toFixed(1)}" cy="${Y(ys[i]).toFixed(1)}" r="${r.toFixed(1)}"` +
+      ` class="${a.qoe.rebuffer_ratio >= 0.03 ? 'bad' : ''}"><title>AS${a.asn} ${esc(a.org || '')}: p90 ${xs[i].toFixed(1)} ms, ` +
+      `rebuffering ${ys[i].toFixed(2)} %, ${a.qoe.sessions} sessions</title></circle>`;
+  }).join('');
+  svg.innerHTML = g;
+  svg.querySelectorAll('circle').forEach((c) => c.addEventListener('click', () => detail(Number(c.dataset.asn), true)));
+  $('scatter-legend').textContent = `${pts.length} ISPs` + (state.across ? ` · rank correlation across ISPs over the range: ` +
+    `RTT p90 ${fmtRho(state.across.rho_rtt_p90)}, retransmissions ${fmtRho(state.across.rho_retx_rate)}` : '');
+}
+
+function fmtRho(v) { return v === null || v === undefined ? '–' : v.toFixed(2); }
+
+// Rank correlations across ISPs for the legend (/api/v1/correlation), at most one in flight.
+const refreshCorrelation = once('refreshCorrelation', async () => {
+  const range = $('range').value;
+  const step = { '10s': '1s', '1m': '1s', '5m': '10s', '15m': '30s', '1h': '1m', '1d': '30m', '7d': '6h', '30d': '1d' }[range] || '1m';
+  try {
+    const j = await query('/api/v1/correlation', { range, step });
+    state.across = j.across;
+  } catch (e) { state.across = null; }
+  drawScatter();
+});
 
 // An inline SVG polyline of the p90 per slot (gaps where a slot has no samples).
 function spark(vals) {
@@ -157,7 +220,11 @@ async function refresh() {
     const f = $('filter').value.trim(), min = Number($('min').value) || 0;
     if (f) args.q = f;
     if (min) args.min_samples = min;
+    args.with = 'qoe';
     const j = await query('/api/v1/asns', args);
+    // A collector without players' reports (no --qoe): no QoE columns or panels.
+    state.qoe = !!j.qoe_enabled;
+    document.body.classList.toggle('noqoe', !state.qoe);
     state.asns = j.asns;
     state.totalAsns = j.total;
     if (!j.asns.length && state.page > 0 && j.total) { state.page = 0; state.busy = false; return refresh(); }
@@ -170,6 +237,7 @@ async function refresh() {
     refreshRegressions();
     refreshAlerts();
     refreshCountries();
+    if (state.qoe) { drawScatter(); refreshCorrelation(); }
   } catch (e) {
     $('status').textContent = 'error: ' + e.message;
   } finally {
@@ -426,8 +494,60 @@ async function detail(asn, fresh) {
     heatmap($('c-heat'), hm);
     chart($('c-retx'), [{ points: rx.points.map((p) => [p[0], p[1] === null ? null : 100 * p[1]]), color: '#4fb3ff' }], { fmt: (v) => v.toFixed(2) + '%' });
     $('d-hdr').textContent = m.hdr ? 'HDR histogram: ' + m.hdr : '';
+    if (state.qoe) detailQoe(asn, metric);
   } catch (e) {
     $('d-org').textContent = 'error: ' + e.message;
+  }
+}
+
+// The ISP's rebuffering (left axis, %) and in-flow p90 (right axis, ms) on one time axis,
+// and the collector's verdict on it (/api/v1/asns/N/explain over the same range).
+async function detailQoe(asn, metric) {
+  const range = $('range').value;
+  // Coarser steps than the RTT charts: a second of a few players' viewing is mostly noise.
+  const step = { '10s': '1s', '1m': '5s', '5m': '15s', '15m': '30s', '1h': '2m', '1d': '30m', '7d': '6h', '30d': '1d' }[range] || '1m';
+  const [rb, s90, ex] = await Promise.all([
+    query(`/api/v1/asns/${asn}/series`, { metric: 'rebuffer_ratio', step }),
+    query(`/api/v1/asns/${asn}/series`, { metric, q: 0.9, step }),
+    query(`/api/v1/asns/${asn}/explain`, { range, baseline: '1h' }).catch((e) => ({ summary: e.message })),
+  ]);
+  if (state.selected !== asn) return;
+  chart2($('c-qoe'), rb.points.map((p) => [p[0], p[1] === null ? null : 100 * p[1]]),
+    s90.points.map((p) => [p[0], p[1] === null ? null : p[1] / 1000]));
+  $('d-explain').innerHTML = ex.verdict ? `<b>${esc(ex.verdict.replace('_', ' '))}</b>: ${esc(ex.summary)}` : esc(ex.summary || '');
+}
+
+function chart2(canvas, left, right) {
+  const ctx = canvas.getContext('2d');
+  const W = canvas.width, H = canvas.height, L = 48, B = 18, T = 8, R = 48;
+  ctx.clearRect(0, 0, W, H);
+  ctx.fillStyle = '#8a96a3'; ctx.font = '11px system-ui';
+  const lv = left.map((p) => p[1]).filter((v) => v !== null), rv = right.map((p) => p[1]).filter((v) => v !== null);
+  const xs = left.concat(right).map((p) => p[0]);
+  if (!lv.length && !rv.length) { ctx.fillText('no players\' reports or samples in this range', L, H / 2); return; }
+  const x0 = Math.min(...xs), x1 = Math.max(...xs);
+  const lmax = Math.max(1, ...lv) * 1.1, rmax = Math.max(1, ...rv) * 1.1;
+  const X = (x) => L + (W - L - R) * (x - x0) / Math.max(1, x1 - x0);
+  ctx.strokeStyle = '#26303b'; ctx.lineWidth = 1;
+  for (let i = 0; i <= 4; i++) {
+    const y = H - B - (H - B - T) * i / 4;
+    ctx.beginPath(); ctx.moveTo(L, y); ctx.lineTo(W - R, y); ctx.stroke();
+    ctx.fillText((lmax * i / 4).toFixed(1) + '%', 2, y + 4);
+    ctx.fillText((rmax * i / 4).toFixed(0) + ' ms', W - R + 4, y + 4);
+  }
+  ctx.fillText(new Date(x0 / 1e6).toISOString().slice(11, 19), L, H - 4);
+  ctx.fillText(new Date(x1 / 1e6).toISOString().slice(11, 19), W - R - 48, H - 4);
+  for (const [pts, max, color] of [[left, lmax, '#4fb3ff'], [right, rmax, '#f5b84a']]) {
+    const Y = (v) => H - B - (H - B - T) * v / max;
+    ctx.strokeStyle = color; ctx.fillStyle = color; ctx.lineWidth = 1.6; ctx.beginPath();
+    let pen = false;
+    for (const [x, v] of pts) {
+      if (v === null) { pen = false; continue; }
+      if (pen) ctx.lineTo(X(x), Y(v)); else ctx.moveTo(X(x), Y(v));
+      pen = true;
+    }
+    ctx.stroke();
+    for (const [x, v] of pts) if (v !== null) { ctx.beginPath(); ctx.arc(X(x), Y(v), 2, 0, 2 * Math.PI); ctx.fill(); }
   }
 }
 
