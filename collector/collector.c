@@ -317,6 +317,12 @@ int ep_collector_ingest(struct ep_collector *c, const uint8_t *buf, size_t len, 
 		ret = EP_WIRE_E_HEADER;
 		goto out;
 	}
+	if (m.probe[0] == '@') { /* names of the collector's own views in the history (@qoe) */
+		c->ctr[EP_CC_rejected_reserved_id]++;
+		c->ctr[EP_CC_msgs_rejected]++;
+		ret = EP_WIRE_E__COUNT;
+		goto out;
+	}
 	if (!ep_collector_allowed(c, m.probe)) {
 		c->ctr[EP_CC_rejected_unknown_probe]++;
 		c->ctr[EP_CC_msgs_rejected]++;

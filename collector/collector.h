@@ -64,7 +64,8 @@
 	X(alerts_sent, "alerts delivered to Alertmanager and webhooks (2xx)")                       \
 	X(alert_send_failures, "failed POSTs to alert receivers (retried with backoff)")          \
 	X(alerts_dropped, "alerts not delivered: a receiver's queue was full (--alert-queue)")     \
-	X(records_refused_region, "(ASN, country) records dropped: their country is in no --accept-region")
+	X(records_refused_region, "(ASN, country) records dropped: their country is in no --accept-region") \
+	X(rejected_reserved_id, "messages from a probe id starting with '@' (reserved for the collector's own views)")
 
 enum ep_collector_counter {
 #define EP_X(n, h) EP_CC_##n,

@@ -128,6 +128,13 @@ struct ep_collector;
  */
 long ep_history_restore(struct ep_history *h, struct ep_collector *c);
 
+/*
+ * Refill a view of the collector's own kind (the players', stored as the reserved
+ * name "@qoe") the same way.  @return buckets restored, or a negative errno
+ */
+long ep_history_restore_view(struct ep_history *h, struct ep_collector *c, const char *name,
+			     struct ep_view *v);
+
 /* Every ASN name stored. @return names, or a negative errno */
 long ep_history_orgs(struct ep_history *h, void (*cb)(uint32_t asn, const char *org, void *ctx),
 		     void *ctx);

@@ -13,6 +13,8 @@
 struct load {
 	struct ep_collector *c;
 	const char *probe;
+	struct ep_view *into; /* a view of its own (the players'), NULL: the collector's */
+	uint32_t ti;          /* its tier of step */
 	uint64_t step;
 	long buckets;
 	int err;
@@ -22,7 +24,9 @@ static int load_bucket(uint64_t start, uint64_t newest_end, uint64_t windows,
 		       const struct ep_centry *e, uint32_t n, void *ctx)
 {
 	struct load *l = ctx;
-	int ret = ep_collector_restore(l->c, l->probe, l->step, start, newest_end, windows, e, n);
+	int ret = l->into ? ep_view_load(l->into, l->ti, start, newest_end, windows, e, n)
+			  : ep_collector_restore(l->c, l->probe, l->step, start, newest_end, windows,
+						 e, n);
 
 	if (ret == 0)
 		l->buckets++;
@@ -33,9 +37,9 @@ static int load_bucket(uint64_t start, uint64_t newest_end, uint64_t windows,
 
 /* The tiers of 1 s and coarser of one view, coarsest first, each over the span its ring holds. */
 static long load_view(struct ep_history *h, struct ep_collector *c, const char *probe,
-		      const struct ep_view *v)
+		      const struct ep_view *v, struct ep_view *into)
 {
-	struct load l = {.c = c, .probe = probe};
+	struct load l = {.c = c, .probe = probe, .into = into};
 	const struct ep_read own = {.whose = EP_WHOSE_OWN};
 	uint32_t mask = ep_collector_persist_tiers(v, c->cfg.persist_min_ns);
 	int t;
@@ -49,6 +53,7 @@ static long load_view(struct ep_history *h, struct ep_collector *c, const char *
 			continue;
 		from = newest + step > span ? newest + step - span : 0;
 		l.step = step;
+		l.ti = (uint32_t)t;
 		n = ep_history_read(h, probe, step, from > oldest ? from : oldest, newest + step, &own,
 				    load_bucket, &l);
 		if (n < 0)
@@ -69,8 +74,8 @@ static int add_probe(const char *probe, void *ctx)
 	struct probes *p = ctx;
 	size_t len = probe ? strlen(probe) : 0;
 
-	if (!len || len > EP_WIRE_PROBE_MAX || !ep_utf8_valid(probe, len))
-		return 0; /* the all-probes view, or a name no probe may have: skipped */
+	if (!len || len > EP_WIRE_PROBE_MAX || !ep_utf8_valid(probe, len) || probe[0] == '@')
+		return 0; /* the all-probes view, the players' (@qoe), or no probe's name: skipped */
 	if (p->n >= MAX_RESTORE_PROBES)
 		return 1;
 	memcpy(p->id[p->n++], probe, len + 1);
@@ -92,7 +97,7 @@ long ep_history_restore(struct ep_history *h, struct ep_collector *c)
 	if (n < 0)
 		return n;
 
-	total = load_view(h, c, EP_HISTORY_ALL, &c->all);
+	total = load_view(h, c, EP_HISTORY_ALL, &c->all, NULL);
 	if (total < 0 || !top)
 		return total;
 	ps.id = calloc(c->cfg.max_probes, sizeof(*ps.id));
@@ -120,7 +125,7 @@ long ep_history_restore(struct ep_history *h, struct ep_collector *c)
 		p = ep_collector_probe_add(c, ps.id[i]);
 		if (!p || !p->view)
 			continue;
-		n = load_view(h, c, ps.id[i], p->view);
+		n = load_view(h, c, ps.id[i], p->view, NULL);
 		if (n < 0) {
 			total = n;
 			break;
@@ -129,4 +134,10 @@ long ep_history_restore(struct ep_history *h, struct ep_collector *c)
 	}
 	free(ps.id);
 	return total;
+}
+
+long ep_history_restore_view(struct ep_history *h, struct ep_collector *c, const char *name,
+			     struct ep_view *v)
+{
+	return load_view(h, c, name, v, v);
 }

@@ -327,6 +327,14 @@ static int load_regions(struct ep_collector *c, const char *path, const char *co
 	return 0;
 }
 
+/* A complete bucket of the players' view, to the history (any thread: the queue locks). */
+static void on_persist_qoe(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
+{
+	struct app *a = ctx;
+
+	ep_history_put(a->history, EP_QOE_HISTORY_NAME, b, step_ns, ep_wall_ns());
+}
+
 /* --qoe: the ASN data for players' addresses, the QoE view, and --qoe-http's listener. */
 static int start_qoe(struct app *a, struct ep_coll_opts *o)
 {
@@ -352,6 +360,20 @@ static int start_qoe(struct app *a, struct ep_coll_opts *o)
 	if (rc < 0) {
 		fprintf(stderr, "edgeprobe-collector: --qoe: %s\n", strerror(-rc));
 		return -1;
+	}
+	if (a->history) { /* the players' roll-ups persist with the probes' (as "@qoe") */
+		long n = ep_history_restore_view(a->history, &a->c, EP_QOE_HISTORY_NAME,
+						 &a->qoe.view);
+
+		if (n < 0) {
+			fprintf(stderr, "edgeprobe-collector: --history: cannot read the players' "
+				"roll-ups back: %s\n", strerror((int)-n));
+			return -1;
+		}
+		ep_log_info("qoe: %ld roll-up buckets reloaded from the history", n);
+		ep_qoe_set_persist(&a->qoe, ep_collector_persist_tiers(&a->qoe.view,
+								       o->cfg.persist_min_ns),
+				   on_persist_qoe, a);
 	}
 	a->c.qoe = &a->qoe;
 	o->hcfg.qoe = &a->qoe;
@@ -558,6 +580,13 @@ int main(int argc, char **argv)
 	}
 	if (o.state_file)
 		save_state(&app.c, o.state_file, 1);
+	ep_http_stop(app.qoe_http); /* no more players' reports: close their last windows */
+	app.qoe_http = NULL;
+	ep_http_stop(app.http);
+	app.http = NULL;
+	app.alerts.http = NULL;
+	if (app.c.qoe)
+		ep_qoe_close_all(&app.qoe);
 	pthread_mutex_lock(&app.c.lock);
 	catch_up(&app);
 	ep_collector_tick(&app.c, ep_wall_ns(), 1);

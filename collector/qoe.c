@@ -356,6 +356,28 @@ void ep_qoe_add(struct ep_qoe *q, const struct ep_cmcd *r, uint32_t asn, uint16_
 	pthread_mutex_unlock(&q->lock);
 }
 
+void ep_qoe_set_persist(struct ep_qoe *q, uint32_t tiers, ep_store_close_cb cb, void *ctx)
+{
+	pthread_mutex_lock(&q->lock);
+	q->view.persist_tiers = tiers;
+	q->view.on_persist = cb;
+	q->view.persist_ctx = ctx;
+	pthread_mutex_unlock(&q->lock);
+}
+
+void ep_qoe_close_all(struct ep_qoe *q)
+{
+	const struct ep_tier *top;
+
+	if (!q->sess)
+		return;
+	top = &q->view.t[q->view.ntiers - 1];
+	pthread_mutex_lock(&q->lock);
+	if (q->view.newest_end)
+		ep_view_advance(&q->view, q->view.newest_end + top->step_ns);
+	pthread_mutex_unlock(&q->lock);
+}
+
 uint64_t ep_qoe_mem(const struct ep_qoe *q)
 {
 	return (uint64_t)q->sess_sets * EP_QOE_WAYS * sizeof(*q->sess) +

@@ -123,6 +123,15 @@ int ep_qoe_rate_take(struct ep_qoe *q, int family, const uint8_t *addr, uint32_t
 void ep_qoe_add(struct ep_qoe *q, const struct ep_cmcd *r, uint32_t asn, uint16_t cc,
 		uint64_t now_ns);
 
+/* The players' view in the history: a name no probe may have (probe ids never start with @). */
+#define EP_QOE_HISTORY_NAME "@qoe"
+
+/* Hand complete buckets of these tiers to cb (the history), as the collector's views do. */
+void ep_qoe_set_persist(struct ep_qoe *q, uint32_t tiers, ep_store_close_cb cb, void *ctx);
+
+/* Close every window (at exit: the history gets the last complete buckets). */
+void ep_qoe_close_all(struct ep_qoe *q);
+
 /* Heap bytes held (session and rate tables, the view's buckets). */
 uint64_t ep_qoe_mem(const struct ep_qoe *q);
 

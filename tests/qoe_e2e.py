@@ -189,6 +189,48 @@ def limits(out_dir):
         c.stop()
 
 
+def restart(out_dir, responses):
+    """--history: the players' roll-ups of 1 s and coarser come back after a restart."""
+    db = os.path.join(out_dir, "qoe-history.db")
+    for f in (db, db + "-wal", db + "-shm"):
+        if os.path.exists(f):
+            os.unlink(f)
+    args = ["--qoe", "--qoe-asn-db", f"{asn_csv},{cc_csv}", "--qoe-trusted-proxy", "127.0.0.1",
+            "--qoe-rate", "0", "--tiers", "100ms:10m,1s:30m,1m:2h", "--history", db,
+            "--alert-rules", "none"]
+    c = eptest.Collector(collector, out_dir, "qoe-h1", ["udp://127.0.0.1:0"], args)
+    truth_path = os.path.join(out_dir, "qoe-h.truth.json")
+    r = subprocess.run([sys.executable, gen_qoe, "--url", c.url("/api/v1/qoe"), "--clients",
+                        asn_csv, "--countries", cc_csv, "--sessions", "100", "--seconds", "60",
+                        "--truth", truth_path, "--seed", "11"],
+                       capture_output=True, text=True, timeout=120)
+    if r.returncode:
+        fail(f"gen-qoe: {r.stdout} {r.stderr[-300:]}")
+    c.stop()
+    c = eptest.Collector(collector, out_dir, "qoe-h2", ["udp://127.0.0.1:0"], args)
+    try:
+        entries = json.load(open(truth_path))["entries"]
+        for rng in ("30m", "2h"):
+            j = c.get(f"/api/v1/asns?by=country&with=qoe&range={rng}&limit=1000")
+            responses.append(json.dumps(j))
+            got = {f"{e['asn']},{e['country'] or ''}": e for e in j["pairs"]}
+            compare(f"after a restart, pairs over {rng} (from the history, resolution "
+                    f"{j['qoe_resolution_ns'] // 1000000} ms)", got, entries)
+    finally:
+        c.stop()
+    log = open(os.path.join(out_dir, "qoe-h2.log")).read()
+    if "qoe: 0 roll-up buckets reloaded" in log or "roll-up buckets reloaded" not in log:
+        fail("the restarted collector did not reload the players' roll-ups")
+    # A probe may not take the name the players' roll-ups are stored under.
+    r = subprocess.run([os.path.join(os.path.dirname(collector), "..", "probe", "pcap",
+                                     "edgeprobe-pcap"), "--probe-id", "@qoe", "--read",
+                        "/dev/null"], capture_output=True, text=True)
+    if r.returncode != 2 or "reserved" not in r.stderr:
+        fail(f"--probe-id @qoe: exit {r.returncode} {r.stderr[:200]!r}")
+    else:
+        ok("--probe-id @qoe is refused: the name is the players' in the history")
+
+
 def main():
     os.makedirs(out, exist_ok=True)
     c = eptest.Collector(collector, out, "qoe", ["udp://127.0.0.1:0"],
@@ -238,6 +280,7 @@ def main():
     responses.append(text)
     c.stop()
     limits(out)
+    restart(out, responses)
     # No client address in any answer, metric or log.
     addrs = set()
     for row in open(asn_csv):

@@ -432,6 +432,10 @@ static void test_time_and_text(void)
 	CHECK_EQ(feed(&c, o, T0), EP_WIRE_E__COUNT);
 	CHECK_EQ(c.ctr[EP_CC_rejected_future], 2);
 	CHECK_EQ(c.all.newest_end, 0);
+	/* '@' starts the names of the collector's own views in the history: no probe's. */
+	CHECK_EQ(feed(&c, msg("@qoe", T0 - 1000 * MS, 1, T0, 1, NULL, ""), T0), EP_WIRE_E__COUNT);
+	CHECK_EQ(c.ctr[EP_CC_rejected_reserved_id], 1);
+	CHECK_EQ(c.nprobes, 0);
 	/* Within the skew: accepted. */
 	CHECK_EQ(feed(&c, msg("honest", T0 - 1000 * MS, 1, T0, 1, NULL, ""), T0), EP_WIRE_OK);
 	CHECK_EQ(feed(&c, msg("ahead", T0 - 1000 * MS, 1, T0 + 5000 * MS, 1, NULL, ""), T0),

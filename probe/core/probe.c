@@ -193,9 +193,10 @@ int ep_probe_opt(struct ep_probe_opts *o, int id, const char *arg, char *err, si
 		return ep_parse_u32_arg("max-payload", arg, 256, EP_WIRE_MAX_MESSAGE,
 					&o->max_payload, err, errlen);
 	case O_PROBE_ID:
-		if (!*arg || strlen(arg) > EP_WIRE_PROBE_MAX || !ep_utf8_valid(arg, strlen(arg))) {
-			snprintf(err, errlen, "--probe-id: 1 to %d bytes of printable UTF-8",
-				 EP_WIRE_PROBE_MAX);
+		if (!*arg || strlen(arg) > EP_WIRE_PROBE_MAX || !ep_utf8_valid(arg, strlen(arg)) ||
+		    *arg == '@') {
+			snprintf(err, errlen, "--probe-id: 1 to %d bytes of printable UTF-8, not "
+				 "starting with '@' (reserved)", EP_WIRE_PROBE_MAX);
 			return -EINVAL;
 		}
 		o->probe_id = arg;
