@@ -87,6 +87,7 @@ static void usage(FILE *fp)
 		"  --qoe-rate N           CMCD reports per second per source address (IPv6: per /64;\n"
 		"                         default 100, 0: no limit)\n"
 		"  --qoe-max-sessions N   playback sessions tracked (default 262144)\n"
+		"  --qoe-memcap BYTES     memory for the players' roll-ups (default 1G; 0: no cap)\n"
 		"  --alertmanager URL     send alerts to this Alertmanager (v2 API; repeatable)\n"
 		"  --alert-webhook URL    POST alerts as JSON to this URL (repeatable)\n"
 		"  --alert-queue N        alerts held per receiver while it is down (default 10000)\n"
@@ -242,7 +243,7 @@ enum {
 	O_TCPADDR, O_TCPIDLE, O_QBUDGET, O_PORTS, O_KBROKERS, O_KTOPIC, O_KMOCK, O_KQUEUE, O_KTIMEOUT,
 	O_RUN, O_QUIET, O_CONFIG, O_HELP, O_VERSION, O_HISTORY, O_RETAIN, O_HQUEUE, O_HISTID,
 	O_ARULES, O_AM, O_AHOOK, O_AQUEUE, O_ARESEND, O_ASTATES, O_KATOPIC, O_EXTURL, O_MPROBE,
-	O_REGIONS, O_ACCEPTREG, O_QOE, O_QOEHTTP, O_QOEASN, O_QOEPROXY, O_QOERATE, O_QOESESS
+	O_REGIONS, O_ACCEPTREG, O_QOE, O_QOEHTTP, O_QOEASN, O_QOEPROXY, O_QOERATE, O_QOESESS, O_QOEMEMCAP
 };
 
 /* The options' state: set from the configuration file, then the command line. */
@@ -295,6 +296,7 @@ static const struct option opts[] = {
 	{"qoe-trusted-proxy", required_argument, NULL, O_QOEPROXY},
 	{"qoe-rate", required_argument, NULL, O_QOERATE},
 	{"qoe-max-sessions", required_argument, NULL, O_QOESESS},
+	{"qoe-memcap", required_argument, NULL, O_QOEMEMCAP},
 	{"alertmanager", required_argument, NULL, O_AM},
 	{"alert-webhook", required_argument, NULL, O_AHOOK},
 	{"alert-queue", required_argument, NULL, O_AQUEUE},
@@ -316,6 +318,7 @@ static void opts_default(struct ep_coll_opts *o)
 	ep_collector_cfg_default(&o->cfg);
 	o->qcfg.rate = 100;
 	o->qcfg.max_sessions = 262144;
+	o->qcfg.memcap = 1ull << 30;
 	o->hcfg = (struct ep_http_cfg){.addr = "127.0.0.1:8080", .web_dir = EP_DEFAULT_WEB_DIR,
 				       .max_conns = 64, .timeout_s = 15};
 	o->ncfg = (struct ep_net_cfg){.max_conns = 256, .per_addr = 16, .idle_s = 30};
@@ -562,6 +565,11 @@ static int apply(struct ep_coll_opts *o, int opt, const char *optarg)
 	}
 	case O_QOERATE:
 		return parse_u32("--qoe-rate", optarg, 0, 1000000, &o->qcfg.rate) < 0 ? -1 : 0;
+	case O_QOEMEMCAP:
+		if (parse_size(optarg, 16ull << 20, &o->qcfg.memcap) < 0)
+			return usage_err("--qoe-memcap", optarg,
+					 "bytes with K, M or G (at least 16M), or 0");
+		return 0;
 	case O_QOESESS:
 		return parse_u32("--qoe-max-sessions", optarg, 1024, 1u << 28,
 				 &o->qcfg.max_sessions) < 0 ? -1 : 0;

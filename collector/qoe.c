@@ -285,6 +285,27 @@ static void states(struct ep_qoe *q, struct ep_qoe_sess *s, const struct ep_cmcd
 		s->last_ts = ts;
 }
 
+/*
+ * Under --qoe-memcap: shed closed fine buckets, then the oldest coarse ones, to 90 % of the
+ * cap (as the collector's memcap does). @return 1 when the report may be added
+ */
+static int memcap_ok(struct ep_qoe *q, uint64_t now)
+{
+	int level;
+
+	if (!q->cfg.memcap || q->view.bytes <= q->cfg.memcap)
+		return 1;
+	if (now < q->memcap_retry)
+		return 0;
+	for (level = 0; level < 2; level++)
+		while (q->view.bytes > q->cfg.memcap / 10 * 9 && ep_view_shed(&q->view, level))
+			q->ctr[EP_QOE_qoe_memcap_shed]++;
+	if (q->view.bytes <= q->cfg.memcap)
+		return 1;
+	q->memcap_retry = now + 100000000ull;
+	return 0;
+}
+
 void ep_qoe_add(struct ep_qoe *q, const struct ep_cmcd *r, uint32_t asn, uint16_t cc,
 		uint64_t now_ns)
 {
@@ -347,12 +368,17 @@ void ep_qoe_add(struct ep_qoe *q, const struct ep_cmcd *r, uint32_t asn, uint16_
 		acc_value(&a, &q->hcfg, EP_QH_mtp_kbps, r->v[EP_CMCD_MTP]);
 	if (ep_cmcd_has(r, EP_CMCD_BR) && is_video(r))
 		acc_value(&a, &q->hcfg, EP_QH_br_kbps, r->v[EP_CMCD_BR]);
+	if (now_ns > 2 * step) /* windows close a window after the clock (later data still counts) */
+		ep_view_advance(&q->view, now_ns - 2 * step);
+	if (!memcap_ok(q, now_ns)) {
+		q->ctr[EP_QOE_qoe_memcap_refused]++;
+		pthread_mutex_unlock(&q->lock);
+		return;
+	}
 	if (!asn)
 		q->ctr[EP_QOE_qoe_no_asn]++;
 	q->ctr[EP_QOE_qoe_reports]++;
 	ep_view_add(&q->view, start, start + step, &a.rec, 1);
-	if (now_ns > 2 * step) /* windows close a window after the clock (later data still counts) */
-		ep_view_advance(&q->view, now_ns - 2 * step);
 	pthread_mutex_unlock(&q->lock);
 }
 

@@ -60,6 +60,8 @@ _Static_assert((int)EP_QH__COUNT == (int)EP_AH__COUNT, "QoE histograms fill an e
 	X(qoe_sessions_full, "reports of a new session while the session table was full")         \
 	X(qoe_sessions_expired, "sessions forgotten after 5 minutes without a report")              \
 	X(qoe_no_asn, "reports from addresses outside the ASN data (AS 0)")                        \
+	X(qoe_memcap_shed, "QoE roll-up buckets freed to stay under --qoe-memcap")                 \
+	X(qoe_memcap_refused, "reports not added: --qoe-memcap is held by what cannot be shed")    \
 	X(qoe_ts_ignored, "reports whose ts was ahead of the clock or older than the roll-ups: "   \
 			  "placed at their arrival")
 
@@ -78,6 +80,7 @@ struct ep_qoe_cfg {
 	uint32_t rate;           /* reports per second per source (IPv6: per /64), 0: no limit */
 	uint64_t session_idle_ns; /* a session silent this long may be forgotten */
 	uint64_t max_skew_ns;    /* a ts further ahead of the collector's clock is not believed */
+	uint64_t memcap;         /* bytes of roll-ups (0: no cap): shed as the probes' views are */
 };
 
 struct ep_qoe_sess;
@@ -94,6 +97,7 @@ struct ep_qoe {
 	struct ep_qoe_rl *rl;
 	uint64_t seed[2];         /* keys of the session and address hashes */
 	uint64_t ctr[EP_QOE__COUNT];
+	uint64_t memcap_retry;    /* wall ns: over the cap with nothing to shed until then */
 	uint64_t refused[EP_CMCD_E__COUNT];
 };
 

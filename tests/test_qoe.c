@@ -105,5 +105,29 @@ int main(void)
 	CHECK_EQ(ep_qoe_rate_take(&q, 4, a1, 20, NOW + 60 * S), 0); /* more than a burst */
 
 	ep_qoe_fini(&q);
+
+	/* --qoe-memcap: fine buckets, then old coarse ones, are shed; the view stays bounded. */
+	{
+		struct ep_qoe_cfg mc = {.max_sessions = 1024, .memcap = 256 << 10};
+		uint64_t st2[2] = {100000000ull, 1000000000ull}, peak = 0;
+		uint32_t ct2[2] = {600, 600};
+		struct ep_cmcd r;
+		uint32_t w, k;
+
+		CHECK_EQ(ep_asn_map_empty(&m), 0);
+		CHECK_EQ(ep_qoe_init(&q, &mc, m, &h, 2, st2, ct2, 100000), 0);
+		ep_cmcd_init(&r);
+		CHECK_EQ(ep_cmcd_parse(&r, "br=3000,mtp=5000,ot=v", 21, line, sizeof(line)), 0);
+		for (w = 0; w < 300; w++)
+			for (k = 0; k < 200; k++) {
+				ep_qoe_add(&q, &r, 64500 + k, 0, NOW + (uint64_t)w * 100000000ull);
+				if (q.view.bytes > peak)
+					peak = q.view.bytes;
+			}
+		CHECK(q.ctr[EP_QOE_qoe_memcap_shed] > 0);
+		CHECK(peak <= mc.memcap + 8192); /* one report's entry above the cap at most */
+		CHECK_EQ(q.ctr[EP_QOE_qoe_reports] + q.ctr[EP_QOE_qoe_memcap_refused], 300 * 200);
+		ep_qoe_fini(&q);
+	}
 	CHECK_DONE();
 }
