@@ -9,6 +9,7 @@
 
 #include "asn_map.h"
 #include "country.h"
+#include "edgeprobe/ep_flow_key.h"
 #include "hist.h"
 
 const char *const ep_qoe_ctr_names[EP_QOE__COUNT] = {
@@ -46,18 +47,8 @@ struct ep_qoe_rl {
 	uint64_t tokens_milli;
 };
 
-/* SipHash would do; a keyed multiply-xorshift over 8-byte words is enough against
+/* A keyed multiply-xorshift over 8-byte words (the flow table's ep_mix64): enough against
  * an attacker who never sees the hashes (they are neither stored nor exported). */
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
-
 static uint64_t keyed_hash(const uint64_t seed[2], const void *data, size_t len)
 {
 	const uint8_t *p = data;
@@ -67,7 +58,7 @@ static uint64_t keyed_hash(const uint64_t seed[2], const void *data, size_t len)
 		uint64_t w;
 
 		memcpy(&w, p, 8);
-		h = mix(h ^ w ^ seed[1]);
+		h = ep_mix64(h ^ w ^ seed[1]);
 		p += 8;
 		len -= 8;
 	}
@@ -75,9 +66,9 @@ static uint64_t keyed_hash(const uint64_t seed[2], const void *data, size_t len)
 		uint64_t w = 0;
 
 		memcpy(&w, p, len);
-		h = mix(h ^ w ^ seed[1]);
+		h = ep_mix64(h ^ w ^ seed[1]);
 	}
-	return mix(h) | 1; /* never 0: 0 marks a free slot */
+	return ep_mix64(h) | 1; /* never 0: 0 marks a free slot */
 }
 
 int ep_qoe_init(struct ep_qoe *q, const struct ep_qoe_cfg *cfg, struct ep_asn_map *asn,

@@ -71,13 +71,7 @@ resolve = 30
 
 def main():
     os.makedirs(out, exist_ok=True)
-    asn_dir = os.path.join(out, "asn")
-    os.makedirs(asn_dir, exist_ok=True)
-    rows = [r for r in open(asn_csv) if ",64599," not in r]
-    open(os.path.join(asn_dir, "asn-ipv4.csv"), "w").writelines(r for r in rows if ":" not in r)
-    open(os.path.join(asn_dir, "asn-ipv6.csv"), "w").writelines(r for r in rows if ":" in r)
-    clients = os.path.join(out, "clients.csv")
-    open(clients, "w").writelines(rows)
+    asn_dir, clients = eptest.doc_asn_dir(out, asn_csv)
     pcap, truth_p = os.path.join(out, "live.pcap"), os.path.join(out, "live.truth.json")
     subprocess.run([sys.executable, gen_traffic, pcap, "--asn-dir", asn_dir, "--asns", "6",
                     "--flows", "8000", "--segs", "20", "--seconds", "80",

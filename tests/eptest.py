@@ -118,6 +118,20 @@ def compare_truth(label, got, truth, what="entries"):
     return bad
 
 
+def doc_asn_dir(out, asn_csv):
+    """The test's ASN file (documentation addresses) as gen-traffic's ASN directory, without
+    the more specific AS64599 range (a flow of its parent's range would count for it).
+    Returns (the directory, a clients file of the same ranges for gen-qoe and the collector)."""
+    asn_dir = os.path.join(out, "asn")
+    os.makedirs(asn_dir, exist_ok=True)
+    rows = [r for r in open(asn_csv) if ",64599," not in r]
+    open(os.path.join(asn_dir, "asn-ipv4.csv"), "w").writelines(r for r in rows if ":" not in r)
+    open(os.path.join(asn_dir, "asn-ipv6.csv"), "w").writelines(r for r in rows if ":" in r)
+    clients = os.path.join(out, "clients.csv")
+    open(clients, "w").writelines(rows)
+    return asn_dir, clients
+
+
 def frames(path):
     """The messages of a file: sink (u32 big-endian length, then the message)."""
     data = open(path, "rb").read()

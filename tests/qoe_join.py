@@ -32,11 +32,7 @@ collector, pcap_probe, query, gen_traffic, gen_qoe, asn_csv, out = sys.argv[1:8]
 def main():
     os.makedirs(out, exist_ok=True)
     # The test's ASN ranges (documentation addresses) as gen-traffic's ASN directory.
-    asn_dir = os.path.join(out, "asn")
-    os.makedirs(asn_dir, exist_ok=True)
-    rows = [r for r in open(asn_csv) if ",64599," not in r]
-    open(os.path.join(asn_dir, "asn-ipv4.csv"), "w").writelines(r for r in rows if ":" not in r)
-    open(os.path.join(asn_dir, "asn-ipv6.csv"), "w").writelines(r for r in rows if ":" in r)
+    asn_dir, _ = eptest.doc_asn_dir(out, asn_csv)
     t0 = int(time.time()) // 60 * 60 - 900
     pcap, truth_p = os.path.join(out, "join.pcap"), os.path.join(out, "join.truth.json")
     subprocess.run([sys.executable, gen_traffic, pcap, "--asn-dir", asn_dir, "--asns", "6",
