@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "edgeprobe/ep_wire.h"
+#include "asn_map.h"
 #include "collector.h"
 #include "collector_int.h"
+#include "qoe.h"
 #include "utf8.h"
 
 static uint32_t asn_hash(uint32_t asn)
@@ -25,7 +27,8 @@ const char *ep_collector_org(const struct ep_collector *c, uint32_t asn)
 	for (h = asn_hash(asn) & c->orgs_mask; c->orgs[h].org; h = (h + 1) & c->orgs_mask)
 		if (c->orgs[h].asn == asn)
 			return c->orgs[h].org;
-	return "";
+	/* An ISP only players report on: the name in the ASN data the collector maps them with. */
+	return c->qoe ? ep_asn_map_org(c->qoe->asn, asn) : "";
 }
 
 static void org_changed(struct ep_collector *c, uint32_t asn, const char *org)

@@ -260,6 +260,11 @@ def main():
         j = c.get(f"/api/v1/asns?with=qoe&range={rng}&limit=1000")
         responses.append(json.dumps(j))
         compare(f"ASNs over {rng}", {str(e["asn"]): e for e in j["asns"]}, per_asn(entries))
+    names = {str(e["asn"]): e["org"] for e in j["asns"]}
+    if names.get("64502") != "Example ISP Two" or names.get("64503") != "Example ISP Three, Ltd.":
+        fail(f"ISPs only players report on are not named from the ASN data: {names}")
+    else:
+        ok("ISPs only players report on carry their names from the ASN data")
     if resolutions != {100000000, 1000000000, 60000000000}:
         fail(f"the ranges were read at {sorted(resolutions)} ns, not 100 ms, 1 s and 1 min")
     text, m = metrics(c)
