@@ -128,6 +128,7 @@ static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep
 		   *spark_s = q->arg(q->ctx, "spark"), *qs = q->arg(q->ctx, "q"),
 		   *ms = q->arg(q->ctx, "min_samples"), *with = q->arg(q->ctx, "with");
 	struct agg qa = {0};
+	char probe_id[EP_WIRE_PROBE_MAX + 1];
 	struct spark sp = {0};
 	uint64_t min_samples = 0;
 	uint32_t nk = 0;
@@ -212,6 +213,10 @@ static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep
 				     &sp);
 	}
 	if (with) {
+		/* the history read below releases the lock: keep the probe's name, not its view */
+		snprintf(probe_id, sizeof(probe_id), "%s", r.probe ? r.probe : "");
+		r.probe = r.probe ? probe_id : NULL;
+		r.view = NULL;
 		qa.where = r.where;
 		qa.group = group;
 		qstep = ep_api_qoe_collect(c, &r, &qa);

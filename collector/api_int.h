@@ -125,7 +125,12 @@ uint64_t ep_api_qoe_newest(struct ep_collector *c);
 /* api_qoe.c: "qoe":{...} of one group's entry (NULL: "qoe":null). */
 void ep_api_qoe_write(FILE *fp, const struct ep_centry *e, struct ep_hist *scratch);
 struct ep_qoe;
-/* api_qoe.c: ep_view_visit_budget() over the QoE view (memory only), under its lock. */
+/* api_visit.c: ep_api_visit() for a view of the collector's own (lock guards it; name: its
+ * rows in the history).  Called with c->lock held (released during history reads). */
+uint64_t ep_api_visit_named(struct ep_collector *c, struct ep_view *v, pthread_mutex_t *lock,
+			    const char *name, uint64_t start, uint64_t end, uint64_t min_step,
+			    uint64_t budget, ep_view_visit_cb cb, void *ctx);
+/* api_qoe.c: the QoE view over [start, end): memory, and the history before it. */
 uint64_t ep_api_qoe_visit(struct ep_collector *c, uint64_t start, uint64_t end, uint64_t min_step,
 			  ep_view_visit_cb cb, void *ctx);
 /* api_join.c: QoE against the network: rank correlation, and one ISP's verdict. */

@@ -11,14 +11,11 @@ uint64_t ep_api_qoe_visit(struct ep_collector *c, uint64_t start, uint64_t end, 
 			  ep_view_visit_cb cb, void *ctx)
 {
 	struct ep_qoe *q = c->qoe;
-	uint64_t step;
 
 	if (!q)
 		return 0;
-	pthread_mutex_lock(&q->lock);
-	step = ep_view_visit_budget(&q->view, start, end, min_step, c->cfg.query_budget, cb, ctx);
-	pthread_mutex_unlock(&q->lock);
-	return step;
+	return ep_api_visit_named(c, &q->view, &q->lock, EP_QOE_HISTORY_NAME, start, end, min_step,
+				  c->cfg.query_budget, cb, ctx);
 }
 
 uint64_t ep_api_qoe_collect(struct ep_collector *c, const struct range *r, struct agg *out)

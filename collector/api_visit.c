@@ -178,3 +178,41 @@ uint64_t ep_api_visit(struct ep_collector *c, struct range *r, uint64_t start, u
 		ep_view_visit_tier(v, (uint32_t)ti, from, end, cb, ctx);
 	return step;
 }
+
+/*
+ * A view of the collector's own that is not a probe's (the players', under its own lock
+ * and name in the history): memory where it holds the range, the history before (every
+ * collector's rows of that name), read with neither lock held.
+ */
+uint64_t ep_api_visit_named(struct ep_collector *c, struct ep_view *v, pthread_mutex_t *lock,
+			    const char *name, uint64_t start, uint64_t end, uint64_t min_step,
+			    uint64_t budget, ep_view_visit_cb cb, void *ctx)
+{
+	const struct ep_read want = {.whose = EP_WHOSE_EVERY};
+	struct older o = {.cb = cb, .ctx = ctx};
+	uint64_t step, held, from;
+	int ti;
+
+	pthread_mutex_lock(lock);
+	ti = answer_tier(v, min_step);
+	if (!c->older || ti < 0 || !(v->persist_tiers >> ti & 1) ||
+	    start >= held_from(v, (uint32_t)ti)) {
+		step = ep_view_visit_budget(v, start, end, min_step, budget, cb, ctx);
+		pthread_mutex_unlock(lock);
+		return step;
+	}
+	step = o.step = v->t[ti].step_ns;
+	held = held_from(v, (uint32_t)ti);
+	from = start - start % step;
+	pthread_mutex_unlock(lock);
+	pthread_mutex_unlock(&c->lock);
+	c->older(c->older_ctx, name, step, from, end < held ? end : held, &want, older_bucket, &o);
+	pthread_mutex_lock(&c->lock);
+	pthread_mutex_lock(lock);
+	if (o.nomem)
+		c->all.ctr.nomem++;
+	if (held < end)
+		ep_view_visit_tier(v, (uint32_t)ti, held, end, cb, ctx);
+	pthread_mutex_unlock(lock);
+	return step;
+}
