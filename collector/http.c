@@ -30,6 +30,7 @@
 #define STREAM_KEEPALIVE_S 10
 #define EP_HTTP_MAX_ARGS 64    /* query parameters of one request */
 #define EP_HTTP_MAX_QUERY 4096 /* bytes of one query string */
+#define EP_HTTP_QOE_THREADS 2  /* the players' listener's epoll threads */
 
 /* Event kinds, as bits of a subscriber's choice (?events=window,alert,tick). */
 #define EV_WINDOW 1u
@@ -562,7 +563,7 @@ int ep_http_start(struct ep_collector *c, const struct ep_http_cfg *cfg, struct 
 	char host[256], *colon;
 	const union MHD_DaemonInfo *info;
 	unsigned max_conns, per_addr, flags;
-	struct MHD_OptionItem tls[3];
+	struct MHD_OptionItem tls[3], pool[2];
 	struct ep_http *h;
 	int rc;
 
@@ -615,8 +616,18 @@ int ep_http_start(struct ep_collector *c, const struct ep_http_cfg *cfg, struct 
 		h->web_fd = open(cfg->web_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->cond, NULL);
-	flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-		(ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0) | (cfg->tls_cert ? MHD_USE_TLS : 0);
+	/*
+	 * The API: a thread per connection (a stream subscriber holds its thread).  The players'
+	 * listener: short requests from many keep-alive connections, served by a small pool of
+	 * epoll threads (a thread per connection spends most of a one-report request in the
+	 * scheduler and select()).
+	 */
+	flags = (cfg->qoe_only ? MHD_USE_EPOLL_INTERNAL_THREAD
+			       : MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD) |
+		MHD_USE_ERROR_LOG | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0) |
+		(cfg->tls_cert ? MHD_USE_TLS : 0);
+	pool[0] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, EP_HTTP_QOE_THREADS, NULL};
+	pool[1] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	/* HTTPS: the certificate and key options, or an empty list. */
 	tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->tls_cert};
 	tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->tls_key};
@@ -627,7 +638,8 @@ int ep_http_start(struct ep_collector *c, const struct ep_http_cfg *cfg, struct 
 		MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s ? cfg->timeout_s : 15,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
 		NULL, MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL, MHD_OPTION_NOTIFY_COMPLETED,
-		request_done, NULL, MHD_OPTION_ARRAY, cfg->tls_cert ? tls : tls + 2, MHD_OPTION_END);
+		request_done, NULL, MHD_OPTION_ARRAY, cfg->tls_cert ? tls : tls + 2, MHD_OPTION_ARRAY,
+		cfg->qoe_only ? pool : pool + 1, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!h->d) {
 		snprintf(err, errlen, "--http '%s': cannot listen (address in use or not local%s?)",

@@ -42,11 +42,12 @@ def metrics(http):
                                      if x.startswith("edgeprobe_collector_") and " " in x)}
 
 
-def run(label, qoe=True, rtt=False, conns=4, per_req=64, ranges=None):
-    udp, http = port(), port()
+def run(label, qoe=True, rtt=False, conns=4, per_req=64, ranges=None, own_listener=False):
+    udp, http, qhttp = port(), port(), port()
     p = subprocess.Popen([coll, "--listen", f"udp://127.0.0.1:{udp}", "--http", f"127.0.0.1:{http}",
                           "--qoe", "--qoe-trusted-proxy", "127.0.0.1", "--qoe-rate", "0",
-                          "--alert-rules", "none", "--quiet"])
+                          "--alert-rules", "none", "--quiet"] +
+                         (["--qoe-http", f"127.0.0.1:{qhttp}"] if own_listener else []))
     time.sleep(1.0)
     m0, c0 = metrics(http), cpu(p.pid)
     procs = []
@@ -54,7 +55,8 @@ def run(label, qoe=True, rtt=False, conns=4, per_req=64, ranges=None):
         procs.append(subprocess.Popen([coll_load, f"127.0.0.1:{udp}", "20", "1000", secs],
                                       stdout=subprocess.PIPE, text=True))
     if qoe:
-        procs.append(subprocess.Popen([qoe_load, f"127.0.0.1:{http}", str(conns), str(per_req),
+        procs.append(subprocess.Popen([qoe_load, f"127.0.0.1:{qhttp if own_listener else http}",
+                                       str(conns), str(per_req),
                                        secs, ranges or asn_csv], stdout=subprocess.PIPE,
                                       text=True))
     outs = [json.loads(x.communicate()[0].splitlines()[-1]) for x in procs]
@@ -86,6 +88,9 @@ def run(label, qoe=True, rtt=False, conns=4, per_req=64, ranges=None):
 
 alone = run("qoe alone, 4 connections x 64 reports per request")
 small = run("qoe alone, 4 connections x 1 report per request", per_req=1)
+own = run("qoe alone, 1 report per request, on --qoe-http (epoll threads)", per_req=1,
+          own_listener=True)
+own64 = run("qoe alone, 64 reports per request, on --qoe-http", own_listener=True)
 rtt = run("rtt alone (20 probes x 1,000 ASNs every 100 ms)", qoe=False, rtt=True)
 both = run("qoe with rtt beside", rtt=True)
 print(f"qoe: {alone['reports_per_s']:,} reports/s through HTTP (64 per request, 4 connections), "
@@ -93,7 +98,9 @@ print(f"qoe: {alone['reports_per_s']:,} reports/s through HTTP (64 per request, 
       f"{small['reports_per_s']:,}/s, {small.get('reports_per_cpu_s', 0):,} per CPU-second; with "
       f"the probes' ingest beside: {both['reports_per_s']:,}/s while the collector also merged "
       f"{both['rtt_messages']:,} probe messages (alone: {rtt['rtt_messages']:,}), CPU "
-      f"{both['cpu_s']} s vs {alone['cpu_s']} + {rtt['cpu_s']} s apart")
+      f"{both['cpu_s']} s vs {alone['cpu_s']} + {rtt['cpu_s']} s apart; on --qoe-http: one "
+      f"report per request {own['reports_per_s']:,}/s, {own.get('reports_per_cpu_s', 0):,} per "
+      f"CPU-second, 64 per request {own64.get('reports_per_cpu_s', 0):,} per CPU-second")
 if many:
     mem = run("qoe over 10,000 ASNs (memory)", ranges=many)
     print(f"qoe memory: {mem['asns']:,} ISPs reported on over {secs} s: "
