@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* alert.c - the alert engine: keys' states, evaluation per window and per second. */
+/* alert.c - the alert engine's evaluation: per closed window, per second, and the players'. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -16,154 +16,6 @@ const char *const ep_alc_names[EP_ALC__COUNT] = {EP_ALERT_COUNTERS(EP_X)};
 #define EP_X(n, h) h,
 const char *const ep_alc_help[EP_ALC__COUNT] = {EP_ALERT_COUNTERS(EP_X)};
 #undef EP_X
-
-/* ------------------------------------------------------------------------ */
-/* The state table                                                            */
-/* ------------------------------------------------------------------------ */
-
-static uint32_t key_hash(uint32_t rule, uint32_t asn, uint32_t probe)
-{
-	uint64_t h = ((uint64_t)rule << 32 | asn) * 0x9e3779b97f4a7c15ull ^ probe * 0xff51afd7ed558ccdull;
-
-	h ^= h >> 29;
-	return (uint32_t)h;
-}
-
-/* The number of probe id (1 + its index), added when new. @return 0 when the table is full */
-static uint32_t probe_num(struct ep_alerts *a, const char *id)
-{
-	uint32_t i;
-
-	for (i = 0; i < a->npnames; i++)
-		if (!strcmp(a->pnames[i], id))
-			return i + 1;
-	if (a->npnames == a->pnames_cap) {
-		uint32_t cap = a->pnames_cap ? 2 * a->pnames_cap : 16;
-		void *n;
-
-		if (cap > EP_MAX_PROBES_LIMIT || !(n = realloc(a->pnames, cap * sizeof(*a->pnames))))
-			return 0;
-		a->pnames = n;
-		a->pnames_cap = cap;
-	}
-	snprintf(a->pnames[a->npnames], sizeof(a->pnames[0]), "%s", id);
-	return ++a->npnames;
-}
-
-const char *ep_alert_probe_name(const struct ep_alerts *a, const struct astate *s)
-{
-	return s->probe ? a->pnames[s->probe - 1] : "";
-}
-
-static struct astate *find(struct ep_alerts *a, uint32_t rule, uint32_t asn, uint32_t probe,
-			   int create)
-{
-	uint32_t i = key_hash(rule, asn, probe) & a->mask;
-
-	for (;; i = (i + 1) & a->mask) {
-		struct astate *s = &a->st[i];
-
-		if (!s->used) {
-			if (!create)
-				return NULL;
-			if (a->n >= a->cfg.max_states) {
-				a->ctr[EP_ALC_alert_states_cap]++;
-				return NULL;
-			}
-			memset(s, 0, sizeof(*s));
-			s->used = 1;
-			s->rule = rule;
-			s->asn = asn;
-			s->probe = probe;
-			a->n++;
-			return s;
-		}
-		if (s->rule == rule && s->asn == asn && s->probe == probe)
-			return s;
-	}
-}
-
-/*
- * Rebuild the table without the normal keys not evaluated for STALE_NS
- * before now_end, with rule indexes remapped (map: map[old] = new index, or
- * -1: dropped; NULL: unchanged).
- */
-static void rebuild(struct ep_alerts *a, const int *map, uint64_t now_end)
-{
-	struct astate *old = a->st;
-	uint32_t i, cap = a->cap;
-
-	a->st = calloc(cap, sizeof(*a->st));
-	if (!a->st) {
-		a->st = old; /* keep the old table: purging is an optimisation */
-		return;
-	}
-	a->n = 0;
-	a->active = 0;
-	for (i = 0; i < cap; i++) {
-		struct astate *s = &old[i], *d;
-		int r = map ? map[s->rule] : (int)s->rule;
-
-		if (!s->used)
-			continue;
-		if (r < 0 || (s->st == ST_NORMAL && now_end > s->window_end + STALE_NS)) {
-			free(s->ring);
-			continue;
-		}
-		d = find(a, (uint32_t)r, s->asn, s->probe, 1);
-		if (!d) {
-			free(s->ring);
-			continue;
-		}
-		*d = *s;
-		d->rule = (uint32_t)r;
-		a->active += d->st == ST_PENDING || d->st == ST_FIRING;
-	}
-	free(old);
-}
-
-int ep_alerts_new(struct ep_alerts **out, const struct ep_alerts_cfg *cfg)
-{
-	struct ep_alerts *a = calloc(1, sizeof(*a));
-	uint32_t cap = 1024;
-
-	if (!a)
-		return -ENOMEM;
-	a->cfg = *cfg;
-	if (!a->cfg.max_states)
-		a->cfg.max_states = 100000;
-	if (!a->cfg.resend_ns)
-		a->cfg.resend_ns = 60 * NS_PER_S;
-	if (!a->cfg.baseline_budget)
-		a->cfg.baseline_budget = 2000;
-	snprintf(a->url, sizeof(a->url), "%s", cfg->external_url ? cfg->external_url : "");
-	a->cfg.external_url = a->url;
-	while (cap < a->cfg.max_states + a->cfg.max_states / 3)
-		cap <<= 1;
-	a->cap = cap;
-	a->mask = cap - 1;
-	a->st = calloc(cap, sizeof(*a->st));
-	if (!a->st) {
-		free(a);
-		return -ENOMEM;
-	}
-	*out = a;
-	return 0;
-}
-
-void ep_alerts_free(struct ep_alerts *a)
-{
-	uint32_t i;
-
-	if (!a)
-		return;
-	for (i = 0; i < a->cap; i++)
-		free(a->st[i].ring);
-	free(a->st);
-	free(a->pnames);
-	ep_hist_free(a->h);
-	free(a);
-}
 
 /* ------------------------------------------------------------------------ */
 /* Evaluation                                                                 */
@@ -344,7 +196,7 @@ static uint32_t baseline_tier(const struct ep_view *v, uint64_t span, uint32_t m
 /* Is rule ri pending or firing for asn (of probe)? */
 static int key_bad(struct ep_alerts *a, uint32_t ri, uint32_t asn, uint32_t probe)
 {
-	const struct astate *s = find(a, ri, asn, probe, 0);
+	const struct astate *s = ep_alert_find(a, ri, asn, probe, 0);
 
 	return s && (s->st == ST_PENDING || s->st == ST_FIRING);
 }
@@ -363,7 +215,7 @@ static void eval_asn(struct ep_alerts *a, const struct ep_collector *c, uint32_t
 	const struct ep_alert_rule *r = &a->rules.r[ri];
 	int ti = tier_of(v, NS_PER_S);
 	uint64_t span = (uint64_t)r->over * NS_PER_S, start = end > span ? end - span : 0;
-	struct astate *s = find(a, ri, asn, probe, 1);
+	struct astate *s = ep_alert_find(a, ri, asn, probe, 1);
 	int bad = 0;
 	uint32_t k;
 
@@ -431,7 +283,7 @@ static void purge(struct ep_alerts *a, uint64_t end)
 		stale += a->st[i].used && a->st[i].st == ST_NORMAL &&
 			 end > a->st[i].window_end + STALE_NS;
 	if (stale && (stale >= a->n / 4 || a->n >= a->cfg.max_states))
-		rebuild(a, NULL, end);
+		ep_alert_rebuild(a, NULL, end);
 }
 
 void ep_alerts_window(struct ep_alerts *a, const struct ep_collector *c, const struct ep_bucket *b,
@@ -498,7 +350,7 @@ void ep_alerts_window(struct ep_alerts *a, const struct ep_collector *c, const s
 		pb = &t->b[(b->start / NS_PER_S) % t->count];
 		if (!pb->used || pb->start != b->start || !pb->set.n)
 			continue;
-		if (!(pn = probe_num(a, c->probes[p].id))) {
+		if (!(pn = ep_alert_probe_num(a, c->probes[p].id))) {
 			a->ctr[EP_ALC_alert_states_cap]++;
 			continue;
 		}
@@ -564,8 +416,8 @@ static void eval_probe(struct ep_alerts *a, const struct ep_collector *c, uint32
 		       const struct ep_cprobe *p, uint64_t now_wall)
 {
 	const struct ep_alert_rule *r = &a->rules.r[ri];
-	uint32_t pn = probe_num(a, p->id);
-	struct astate *s = pn ? find(a, ri, 0, pn, 1) : NULL;
+	uint32_t pn = ep_alert_probe_num(a, p->id);
+	struct astate *s = pn ? ep_alert_find(a, ri, 0, pn, 1) : NULL;
 	uint64_t end = now_wall - now_wall % NS_PER_S;
 	int bad;
 
@@ -698,59 +550,4 @@ void ep_alerts_tick(struct ep_alerts *a, const struct ep_collector *c, uint64_t 
 		if (s->st == ST_FIRING && now_wall + NS_PER_S / 2 >= s->last_sent + a->cfg.resend_ns)
 			ep_alert_emit(a, c, s, EP_AE_REFRESH, now_wall);
 	}
-}
-
-void ep_alerts_set_rules(struct ep_alerts *a, const struct ep_alert_rules *r, uint64_t now_wall)
-{
-	int map[EP_ALERT_RULES_MAX];
-	uint32_t i, j;
-
-	a->ctr[EP_ALC_alert_reloads]++;
-	for (i = 0; i < a->rules.n; i++) {
-		map[i] = -1;
-		for (j = 0; j < r->n; j++)
-			if (!strcmp(a->rules.r[i].name, r->r[j].name))
-				map[i] = (int)j;
-	}
-	/* Firing alerts of removed rules resolve (while the old rule still describes them). */
-	for (i = 0; i < a->cap; i++) {
-		struct astate *s = &a->st[i];
-
-		if (s->used && s->st == ST_FIRING && map[s->rule] < 0) {
-			s->st = ST_RESOLVED;
-			s->resolved_ns = s->window_end;
-			s->resolved_wall = now_wall;
-			a->firing--;
-			a->ctr[EP_ALC_alerts_resolved]++;
-			ep_alert_emit(a, NULL, s, EP_AE_RESOLVED, now_wall);
-		}
-	}
-	rebuild(a, map, 0);
-	/* A changed rule keeps its states; their baselines are computed again. */
-	for (i = 0; i < a->cap; i++)
-		if (a->st[i].used)
-			a->st[i].base_at = 0;
-	a->rules = *r;
-	a->nresolved = 0; /* the resolved list names rules by index: start it again */
-}
-
-void ep_alerts_rule_error(struct ep_alerts *a)
-{
-	if (a)
-		a->ctr[EP_ALC_alert_rule_errors]++;
-}
-
-uint32_t ep_alerts_firing(const struct ep_alerts *a)
-{
-	return a ? a->firing : 0;
-}
-
-const uint64_t *ep_alerts_counters(const struct ep_alerts *a)
-{
-	return a->ctr;
-}
-
-const struct ep_alert_rules *ep_alerts_rules(const struct ep_alerts *a)
-{
-	return &a->rules;
 }

@@ -69,6 +69,14 @@ struct ep_alerts {
 	int32_t h_digits;
 };
 
+/* alert_state.c: the number of probe id (1 + its index), added when new; 0: table full. */
+uint32_t ep_alert_probe_num(struct ep_alerts *a, const char *id);
+/* alert_state.c: the state of (rule, asn, probe); with create, added when new (NULL: full). */
+struct astate *ep_alert_find(struct ep_alerts *a, uint32_t rule, uint32_t asn, uint32_t probe,
+			     int create);
+/* alert_state.c: rebuild the table without stale normal keys, rules remapped (map NULL: same). */
+void ep_alert_rebuild(struct ep_alerts *a, const int *map, uint64_t now_end);
+
 /* The probe id a state names ("" for all probes). */
 const char *ep_alert_probe_name(const struct ep_alerts *a, const struct astate *s);
 /* The value above which s is bad (NaN: no baseline yet). */

@@ -327,77 +327,6 @@ static int load_regions(struct ep_collector *c, const char *path, const char *co
 	return 0;
 }
 
-/* A complete bucket of the players' view, to the history (any thread: the queue locks). */
-static void on_persist_qoe(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
-{
-	struct app *a = ctx;
-
-	ep_history_put(a->history, EP_QOE_HISTORY_NAME, b, step_ns, ep_wall_ns());
-}
-
-/* --qoe: the ASN data for players' addresses, the QoE view, and --qoe-http's listener. */
-static int start_qoe(struct app *a, struct ep_coll_opts *o)
-{
-	struct ep_asn_map *m = NULL;
-	struct ep_asn_map_info mi;
-	char err[512] = "";
-	int rc;
-
-	if (!o->hcfg.addr && !o->qoe_http) {
-		fprintf(stderr, "edgeprobe-collector: --qoe needs --http or --qoe-http\n");
-		return -1;
-	}
-	rc = ep_asn_map_load_args(o->qoe_asn_db, o->nqoe_asn_db, &m, err, sizeof(err));
-	if (rc < 0) {
-		fprintf(stderr, "edgeprobe-collector: --qoe-asn-db: %s\n",
-			err[0] ? err : strerror(-rc));
-		return -1;
-	}
-	ep_asn_map_info(m, &mi);
-	o->qcfg.max_skew_ns = o->cfg.max_skew_ns;
-	rc = ep_qoe_init(&a->qoe, &o->qcfg, m, &a->c.hcfg, o->cfg.ntiers, o->cfg.steps,
-			 o->cfg.counts, o->cfg.max_asns);
-	if (rc < 0) {
-		fprintf(stderr, "edgeprobe-collector: --qoe: %s\n", strerror(-rc));
-		return -1;
-	}
-	if (a->history) { /* the players' roll-ups persist with the probes' (as "@qoe") */
-		long n = ep_history_restore_view(a->history, &a->c, EP_QOE_HISTORY_NAME,
-						 &a->qoe.view);
-
-		if (n < 0) {
-			fprintf(stderr, "edgeprobe-collector: --history: cannot read the players' "
-				"roll-ups back: %s\n", strerror((int)-n));
-			return -1;
-		}
-		ep_log_info("qoe: %ld roll-up buckets reloaded from the history", n);
-		ep_qoe_set_persist(&a->qoe, ep_collector_persist_tiers(&a->qoe.view,
-								       o->cfg.persist_min_ns),
-				   on_persist_qoe, a);
-	}
-	a->c.qoe = &a->qoe;
-	o->hcfg.qoe = &a->qoe;
-	o->hcfg.qoe_cfg = &o->qoe_proxies;
-	if (o->qoe_http) {
-		struct ep_http_cfg qc = {.addr = o->qoe_http, .max_conns = o->hcfg.max_conns,
-					 .timeout_s = o->hcfg.timeout_s, .qoe = &a->qoe,
-					 .qoe_cfg = &o->qoe_proxies, .qoe_only = 1,
-					 .per_addr = o->hcfg.max_conns ? o->hcfg.max_conns : 64,
-					 .tls_cert = o->hcfg.tls_cert, .tls_key = o->hcfg.tls_key};
-
-		if (ep_http_start(&a->c, &qc, &a->qoe_http, err, sizeof(err)) < 0) {
-			fprintf(stderr, "edgeprobe-collector: --qoe-http: %s\n", err);
-			return -1;
-		}
-		ep_log_info("qoe: players' CMCD reports on %s (port %u) /api/v1/qoe", o->qoe_http,
-			    ep_http_port(a->qoe_http));
-	}
-	ep_log_info("qoe: CMCD reports per ASN (%" PRIu64 " prefixes), %u sessions tracked, "
-		    "%u reports/s per source", (uint64_t)(mi.prefixes4 + mi.prefixes6),
-		    o->qcfg.max_sessions, o->qcfg.rate);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static struct app app;
@@ -499,7 +428,7 @@ int main(int argc, char **argv)
 		goto out;
 #endif
 	}
-	if (o.qoe && start_qoe(&app, &o) < 0) {
+	if (o.qoe && ep_qoe_start(&app.qoe, &app.c, app.history, &o, &app.qoe_http) < 0) {
 		ret = 2;
 		goto out;
 	}

@@ -12,7 +12,6 @@
 
 #include "api.h"
 #include "config.h"
-#include "hmac.h"
 #include "log.h"
 #include "options.h"
 #include "utf8.h"
@@ -23,218 +22,6 @@
 #ifndef EP_DEFAULT_WEB_DIR
 #define EP_DEFAULT_WEB_DIR ""
 #endif
-
-static void usage(FILE *fp)
-{
-	fprintf(fp,
-		"usage: edgeprobe-collector [options]\n"
-		"  --listen URL           udp://HOST:PORT, tcp://HOST:PORT or unix:PATH (repeatable;\n"
-		"                         default udp://127.0.0.1:4739)\n"
-		"  --http HOST:PORT       API, /metrics and dashboard (default 127.0.0.1:8080; 'off')\n"
-		"  --web-dir DIR          dashboard files (default %s)\n"
-		"  --allow-probe ID       accept only these probe ids (repeatable)\n"
-		"  --key-file PATH        require HMAC-SHA256 signed messages with this shared key\n"
-		"  --tiers LIST           roll-up tiers STEP:RETENTION,... (default 100ms:2m,1s:1h,1m:1d)\n"
-		"  --probe-tiers LIST     per-probe view tiers (default 1s:10m,1m:1d)\n"
-		"  --max-asns N           distinct ASNs per window bucket (default 20000)\n"
-		"  --max-probes N         probes tracked (default 1024)\n"
-		"  --max-probe-views N    probes with a per-probe view (default 64)\n"
-		"  --metrics-top N        ASNs exported on /metrics, most samples first (default 500)\n"
-		"  --grace-ms MS          wait for late windows before closing (default 500)\n"
-		"  --max-skew DURATION    refuse windows further ahead of this clock (default 10s)\n"
-		"  --memcap SIZE          memory for roll-ups and tables, e.g. 512M, 2G; 0: no cap\n"
-		"                         (default 1G; beyond it old data is shed, see docs)\n"
-		"  --state-file PATH      keep each probe's replay window across restarts\n"
-		"  --history PATH         keep every 1 s and 1 min roll-up in this SQLite file, and\n"
-		"                         serve and reload from it (e.g. /var/lib/edgeprobe/collector.db;\n"
-		"                         default: memory only); clickhouse://HOST:PORT[/DB] for\n"
-		"                         ClickHouse (HTTP interface; database default edgeprobe)\n"
-		"  --history-id NAME      this collector's name in a shared ClickHouse (default: host)\n"
-		"  --retain LIST          history kept per step (default 1s=1d,1m=90d; a step\n"
-		"                         under 1 s, such as 100ms=10m, is persisted too)\n"
-		"  --history-queue SIZE   roll-ups waiting for the disk before they are dropped (64M)\n"
-		"  --query-budget N       ASN entries a list query merges before it reads a\n"
-		"                         coarser tier (default 500000)\n"
-		"  --http-max-conns N     concurrent HTTP connections (default 64)\n"
-		"  --http-max-per-addr N  HTTP connections from one address (default 8)\n"
-		"  --http-timeout-s S     close idle or slow HTTP connections (default 15)\n"
-		"  --sse-max N            stream subscribers (default 16), --sse-max-per-addr N (2)\n"
-		"  --http-host NAME       a Host name the API answers to besides IP literals and\n"
-		"                         localhost (repeatable; DNS rebinding protection)\n"
-		"  --api-token-file PATH  require this bearer token for /api/ and /metrics\n"
-		"  --tls-cert PATH        serve HTTPS with this PEM certificate (and --tls-key PATH)\n"
-		"  --tcp-max-conns N      concurrent probe TCP connections (default 256)\n"
-		"  --tcp-max-per-addr N   probe TCP connections from one address (default 16)\n"
-		"  --tcp-idle-s S         close a probe TCP connection silent this long (default 30)\n"
-		"  --kafka-brokers LIST   produce closed 1 s windows to Kafka (host:port,...)\n"
-		"  --kafka-topic T        topic (default edgeprobe-windows)\n"
-		"  --kafka-mock N         use librdkafka's built-in mock cluster of N brokers (tests)\n"
-		"  --kafka-queue N        messages held while brokers are slow or down (default 100000)\n"
-		"  --kafka-timeout-ms MS  give up delivering a message after MS (default 30000)\n"
-		"  --metrics-probe-asns N /metrics also per probe: edgeprobe_probe_rtt_seconds for the\n"
-		"                         first N ASNs of each probe with a view (default 0: none)\n"
-		"  --alert-rules FILE     alert rules (INI; SIGHUP reloads them; 'none': no alerts);\n"
-		"                         default %s when it exists\n"
-		"  --regions FILE         countries grouped into regions (INI; the API's region=);\n"
-		"                         default %s (UN M49 sub-regions) when it exists\n"
-		"  --accept-region NAME   keep only records of countries in this region (repeatable;\n"
-		"                         data residency: others are dropped and counted)\n"
-		"  --qoe                  take players' CMCD reports on the API's POST /api/v1/qoe\n"
-		"  --qoe-http HOST:PORT   ... on a listener of their own (only /api/v1/qoe)\n"
-		"  --qoe-asn-db FILE[,FILE] ASN data for players' addresses (repeatable; default the\n"
-		"                         probes' default)\n"
-		"  --qoe-trusted-proxy IP believe this proxy's X-Forwarded-For (repeatable)\n"
-		"  --qoe-rate N           CMCD reports per second per source address (IPv6: per /64;\n"
-		"                         default 100, 0: no limit)\n"
-		"  --qoe-max-sessions N   playback sessions tracked (default 262144)\n"
-		"  --qoe-memcap BYTES     memory for the players' roll-ups (default 1G; 0: no cap)\n"
-		"  --alertmanager URL     send alerts to this Alertmanager (v2 API; repeatable)\n"
-		"  --alert-webhook URL    POST alerts as JSON to this URL (repeatable)\n"
-		"  --alert-queue N        alerts held per receiver while it is down (default 10000)\n"
-		"  --alert-resend-s S     re-send firing alerts to Alertmanager every S (default 60)\n"
-		"  --alert-max-states N   keys (rule x ASN x probe) with alert state (default 100000)\n"
-		"  --kafka-alert-topic T  alerts to this Kafka topic too (default edgeprobe-alerts)\n"
-		"  --external-url URL     the dashboard's URL in alert links (default http://--http)\n"
-		"  --run-seconds S        exit after S seconds (tests)\n"
-		"  --ports-file PATH      once listening, write the bound ports there as JSON\n"
-		"                         ({\"listen\":[...],\"http\":N}; for port 0 in tests)\n"
-		"  --quiet                only errors on stderr (as the probes)\n"
-		"  --config FILE          options from an INI file (keys = option names, section\n"
-		"                         [edgeprobe-collector] or [collector]; the command line wins)\n"
-		"  --version, --help\n",
-		EP_DEFAULT_WEB_DIR[0] ? EP_DEFAULT_WEB_DIR : "none", EP_DEFAULT_ALERT_RULES,
-		EP_DEFAULT_REGIONS);
-}
-
-/* A whole number within [min, max] (the probes' helper); the message names the flag. */
-static int parse_u32(const char *flag, const char *v, uint32_t min, uint32_t max, uint32_t *out)
-{
-	char err[200];
-
-	if (ep_parse_u32_arg(flag + 2, v, min, max, out, err, sizeof(err)) < 0) {
-		fprintf(stderr, "edgeprobe-collector: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
-static int usage_err(const char *flag, const char *v, const char *want)
-{
-	fprintf(stderr, "edgeprobe-collector: %s '%s': expected %s\n", flag, v, want);
-	return -1;
-}
-
-/* "0", or bytes with an optional K/M/G suffix, at least 64 MiB. */
-/* Bytes with an optional K, M or G; 0, or at least min. @return 0 or -1 */
-static int parse_size(const char *v, uint64_t min, uint64_t *out)
-{
-	char *end;
-	unsigned long long x;
-
-	errno = 0;
-	x = strtoull(v, &end, 10);
-	if (errno || end == v || *v == '-')
-		return -1;
-	if (*end == 'K' || *end == 'k')
-		x <<= 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		x <<= 20, end++;
-	else if (*end == 'G' || *end == 'g')
-		x <<= 30, end++;
-	if (*end || (x && x < min) || x > (1ull << 50))
-		return -1;
-	*out = x;
-	return 0;
-}
-
-/*
- * A small file's contents (a token, a PEM certificate or key), NUL-terminated;
- * one_line: trailing newlines removed and at least one byte left.
- */
-static char *read_small(const char *flag, const char *path, int one_line)
-{
-	FILE *fp = fopen(path, "rb");
-	struct stat st;
-	char *buf;
-	size_t n;
-
-	if (!fp) {
-		fprintf(stderr, "edgeprobe-collector: %s '%s': %s\n", flag, path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 65536) {
-		fprintf(stderr, "edgeprobe-collector: %s '%s': not a regular file of at most 64 KiB\n",
-			flag, path);
-		fclose(fp);
-		return NULL;
-	}
-	buf = calloc(1, (size_t)st.st_size + 1);
-	n = buf ? fread(buf, 1, (size_t)st.st_size, fp) : 0;
-	fclose(fp);
-	if (!buf)
-		return NULL;
-	buf[n] = '\0';
-	if (one_line) {
-		while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-			buf[--n] = '\0';
-		if (!n || strlen(buf) != n || strpbrk(buf, "\r\n")) {
-			fprintf(stderr, "edgeprobe-collector: %s '%s': expected one non-empty line\n",
-				flag, path);
-			free(buf);
-			return NULL;
-		}
-	}
-	if ((st.st_mode & 0004) && strcmp(flag, "--tls-cert"))
-		ep_log_warn("%s '%s' is world-readable", flag, path);
-	return buf;
-}
-
-static int parse_tiers(const char *flag, const char *v, uint32_t *n, uint64_t *steps,
-		       uint32_t *counts)
-{
-	char buf[256], *save = NULL, *tok;
-
-	snprintf(buf, sizeof(buf), "%s", v);
-	*n = 0;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *colon = strchr(tok, ':');
-		uint64_t step, keep;
-
-		if (*n >= EP_STORE_MAX_TIERS || !colon)
-			goto bad;
-		*colon = '\0';
-		if (ep_parse_duration(tok, &step) < 0 || ep_parse_duration(colon + 1, &keep) < 0 ||
-		    step < 1000000 || keep < step || keep / step > 10000000)
-			goto bad;
-		steps[*n] = step;
-		counts[*n] = (uint32_t)(keep / step);
-		(*n)++;
-	}
-	if (*n)
-		return 0;
-bad:
-	fprintf(stderr,
-		"edgeprobe-collector: %s '%s': expected STEP:RETENTION,... finest first, each step a "
-		"multiple of the previous (e.g. 100ms:2m,1s:1h,1m:1d)\n",
-		flag, v);
-	return -1;
-}
-
-static int read_key(const char *path, struct ep_collector_cfg *cfg)
-{
-	char err[400];
-	int loose;
-	long n = ep_hmac_key_read(path, cfg->key, sizeof(cfg->key), &loose, err, sizeof(err));
-
-	if (n < 0) {
-		fprintf(stderr, "edgeprobe-collector: %s\n", err);
-		return -1;
-	}
-	if (loose)
-		ep_log_warn("--key-file '%s' is world-readable", path);
-	cfg->keylen = (size_t)n;
-	return 0;
-}
 
 enum {
 	O_LISTEN = 1, O_HTTP, O_WEB, O_ALLOW, O_KEY, O_TIERS, O_PTIERS, O_MAXASN, O_MAXPROBES,
@@ -363,69 +150,69 @@ static int apply(struct ep_coll_opts *o, int opt, const char *optarg)
 		o->allow[o->nallow++] = optarg;
 		return 0;
 	case O_KEY:
-		if (read_key(optarg, &o->cfg) < 0)
+		if (ep_opt_read_key(optarg, &o->cfg) < 0)
 			return -1;
 		return 0;
 	case O_TIERS:
-		if (parse_tiers("--tiers", optarg, &o->cfg.ntiers, o->cfg.steps, o->cfg.counts) < 0)
+		if (ep_opt_tiers("--tiers", optarg, &o->cfg.ntiers, o->cfg.steps, o->cfg.counts) < 0)
 			return -1;
 		return 0;
 	case O_PTIERS:
-		if (parse_tiers("--probe-tiers", optarg, &o->cfg.probe_ntiers, o->cfg.probe_steps,
+		if (ep_opt_tiers("--probe-tiers", optarg, &o->cfg.probe_ntiers, o->cfg.probe_steps,
 				o->cfg.probe_counts) < 0)
 			return -1;
 		return 0;
 	case O_MAXASN:
-		if (parse_u32("--max-asns", optarg, 1, 16777215, &o->cfg.max_asns) < 0)
+		if (ep_opt_u32("--max-asns", optarg, 1, 16777215, &o->cfg.max_asns) < 0)
 			return -1;
 		return 0;
 	case O_MAXPROBES:
-		if (parse_u32("--max-probes", optarg, 1, EP_MAX_PROBES_LIMIT, &o->cfg.max_probes) < 0)
+		if (ep_opt_u32("--max-probes", optarg, 1, EP_MAX_PROBES_LIMIT, &o->cfg.max_probes) < 0)
 			return -1;
 		return 0;
 	case O_MAXVIEWS:
-		if (parse_u32("--max-probe-views", optarg, 0, EP_MAX_PROBES_LIMIT, &o->cfg.max_probe_views) < 0)
+		if (ep_opt_u32("--max-probe-views", optarg, 0, EP_MAX_PROBES_LIMIT, &o->cfg.max_probe_views) < 0)
 			return -1;
 		return 0;
 	case O_METRICSASN:
-		if (parse_u32("--metrics-top", optarg, 0, 1000000, &o->cfg.metrics_top) < 0)
+		if (ep_opt_u32("--metrics-top", optarg, 0, 1000000, &o->cfg.metrics_top) < 0)
 			return -1;
 		return 0;
 	case O_GRACE:
-		if (parse_u32("--grace-ms", optarg, 0, 600000, &o->grace_ms) < 0)
+		if (ep_opt_u32("--grace-ms", optarg, 0, 600000, &o->grace_ms) < 0)
 			return -1;
 		o->cfg.grace_ns = (uint64_t)o->grace_ms * 1000000ull;
 		return 0;
 	case O_HTTPCONNS:
-		if (parse_u32("--http-max-conns", optarg, 1, 65536, &u) < 0)
+		if (ep_opt_u32("--http-max-conns", optarg, 1, 65536, &u) < 0)
 			return -1;
 		o->hcfg.max_conns = u;
 		return 0;
 	case O_TCPCONNS:
-		if (parse_u32("--tcp-max-conns", optarg, 1, 65536, &u) < 0)
+		if (ep_opt_u32("--tcp-max-conns", optarg, 1, 65536, &u) < 0)
 			return -1;
 		o->ncfg.max_conns = u;
 		return 0;
 	case O_TCPADDR:
-		if (parse_u32("--tcp-max-per-addr", optarg, 1, 65536, &u) < 0)
+		if (ep_opt_u32("--tcp-max-per-addr", optarg, 1, 65536, &u) < 0)
 			return -1;
 		o->ncfg.per_addr = u;
 		return 0;
 	case O_TCPIDLE:
-		if (parse_u32("--tcp-idle-s", optarg, 0, 86400, &u) < 0)
+		if (ep_opt_u32("--tcp-idle-s", optarg, 0, 86400, &u) < 0)
 			return -1;
 		o->ncfg.idle_s = u;
 		return 0;
 	case O_SKEW:
 		if (ep_parse_duration(optarg, &o->cfg.max_skew_ns) < 0 || !o->cfg.max_skew_ns)
-			return usage_err("--max-skew", optarg, "a duration such as 2s or 1m");
+			return ep_opt_bad("--max-skew", optarg, "a duration such as 2s or 1m");
 		return 0;
 	case O_MEMCAP:
-		if (parse_size(optarg, 64ull << 20, &o->cfg.memcap) < 0)
-			return usage_err("--memcap", optarg, "bytes with K, M or G (at least 64M), or 0");
+		if (ep_opt_size(optarg, 64ull << 20, &o->cfg.memcap) < 0)
+			return ep_opt_bad("--memcap", optarg, "bytes with K, M or G (at least 64M), or 0");
 		return 0;
 	case O_QBUDGET:
-		if (parse_u32("--query-budget", optarg, 1000, UINT32_MAX, &u) < 0)
+		if (ep_opt_u32("--query-budget", optarg, 1000, UINT32_MAX, &u) < 0)
 			return -1;
 		o->cfg.query_budget = u;
 		return 0;
@@ -434,18 +221,18 @@ static int apply(struct ep_coll_opts *o, int opt, const char *optarg)
 		return 0;
 	case O_HISTID:
 		if (!*optarg || strlen(optarg) > 63 || !ep_utf8_valid(optarg, strlen(optarg)))
-			return usage_err("--history-id", optarg, "a name of 1-63 bytes of UTF-8");
+			return ep_opt_bad("--history-id", optarg, "a name of 1-63 bytes of UTF-8");
 		o->histcfg.id = optarg;
 		return 0;
 	case O_RETAIN:
 		if (ep_history_parse_retain(&o->histcfg, optarg) < 0)
-			return usage_err("--retain", optarg, "STEP=SPAN,... such as 1s=1d,1m=90d");
+			return ep_opt_bad("--retain", optarg, "STEP=SPAN,... such as 1s=1d,1m=90d");
 		return 0;
 	case O_HQUEUE: {
 		uint64_t v;
 
-		if (parse_size(optarg, 1u << 20, &v) < 0 || !v)
-			return usage_err("--history-queue", optarg, "bytes with K, M or G (at least 1M)");
+		if (ep_opt_size(optarg, 1u << 20, &v) < 0 || !v)
+			return ep_opt_bad("--history-queue", optarg, "bytes with K, M or G (at least 1M)");
 		o->histcfg.queue_max = (size_t)v;
 		return 0;
 	}
@@ -456,45 +243,45 @@ static int apply(struct ep_coll_opts *o, int opt, const char *optarg)
 		o->ports_file = optarg;
 		return 0;
 	case O_HTTPADDR:
-		if (parse_u32("--http-max-per-addr", optarg, 1, 65536, &u) < 0)
+		if (ep_opt_u32("--http-max-per-addr", optarg, 1, 65536, &u) < 0)
 			return -1;
 		o->hcfg.per_addr = u;
 		return 0;
 	case O_HTTPTIMEOUT:
-		if (parse_u32("--http-timeout-s", optarg, 1, 3600, &u) < 0)
+		if (ep_opt_u32("--http-timeout-s", optarg, 1, 3600, &u) < 0)
 			return -1;
 		o->hcfg.timeout_s = u;
 		return 0;
 	case O_SSEMAX:
-		if (parse_u32("--sse-max", optarg, 1, 4096, &u) < 0)
+		if (ep_opt_u32("--sse-max", optarg, 1, 4096, &u) < 0)
 			return -1;
 		o->hcfg.sse_max = u;
 		return 0;
 	case O_SSEADDR:
-		if (parse_u32("--sse-max-per-addr", optarg, 1, 4096, &u) < 0)
+		if (ep_opt_u32("--sse-max-per-addr", optarg, 1, 4096, &u) < 0)
 			return -1;
 		o->hcfg.sse_per_addr = u;
 		return 0;
 	case O_HTTPHOST:
 		if (o->nhosts == EP_HTTP_MAX_HOSTS || !*optarg)
-			return usage_err("--http-host", optarg, "a name (at most 16)");
+			return ep_opt_bad("--http-host", optarg, "a name (at most 16)");
 		o->hcfg.hosts[o->nhosts++] = optarg;
 		return 0;
 	case O_TOKEN:
 		free(o->token);
-		if (!(o->token = read_small("--api-token-file", optarg, 1)))
+		if (!(o->token = ep_opt_read_small("--api-token-file", optarg, 1)))
 			return -1;
 		o->hcfg.token = o->token;
 		return 0;
 	case O_TLSCERT:
 		free(o->tls_cert);
-		if (!(o->tls_cert = read_small("--tls-cert", optarg, 0)))
+		if (!(o->tls_cert = ep_opt_read_small("--tls-cert", optarg, 0)))
 			return -1;
 		o->hcfg.tls_cert = o->tls_cert;
 		return 0;
 	case O_TLSKEY:
 		free(o->tls_key);
-		if (!(o->tls_key = read_small("--tls-key", optarg, 0)))
+		if (!(o->tls_key = ep_opt_read_small("--tls-key", optarg, 0)))
 			return -1;
 		o->hcfg.tls_key = o->tls_key;
 		return 0;
@@ -505,15 +292,15 @@ static int apply(struct ep_coll_opts *o, int opt, const char *optarg)
 		o->ktopic = optarg;
 		return 0;
 	case O_KMOCK:
-		if (parse_u32("--kafka-mock", optarg, 1, 16, &o->kmock) < 0)
+		if (ep_opt_u32("--kafka-mock", optarg, 1, 16, &o->kmock) < 0)
 			return -1;
 		return 0;
 	case O_KQUEUE:
-		if (parse_u32("--kafka-queue", optarg, 1, 10000000, &o->kqueue) < 0)
+		if (ep_opt_u32("--kafka-queue", optarg, 1, 10000000, &o->kqueue) < 0)
 			return -1;
 		return 0;
 	case O_KTIMEOUT:
-		if (parse_u32("--kafka-timeout-ms", optarg, 1, 600000, &o->ktimeout) < 0)
+		if (ep_opt_u32("--kafka-timeout-ms", optarg, 1, 600000, &o->ktimeout) < 0)
 			return -1;
 		return 0;
 	case O_ARULES:
@@ -564,17 +351,17 @@ static int apply(struct ep_coll_opts *o, int opt, const char *optarg)
 		return 0;
 	}
 	case O_QOERATE:
-		return parse_u32("--qoe-rate", optarg, 0, 1000000, &o->qcfg.rate) < 0 ? -1 : 0;
+		return ep_opt_u32("--qoe-rate", optarg, 0, 1000000, &o->qcfg.rate) < 0 ? -1 : 0;
 	case O_QOEMEMCAP:
-		if (parse_size(optarg, 16ull << 20, &o->qcfg.memcap) < 0)
-			return usage_err("--qoe-memcap", optarg,
+		if (ep_opt_size(optarg, 16ull << 20, &o->qcfg.memcap) < 0)
+			return ep_opt_bad("--qoe-memcap", optarg,
 					 "bytes with K, M or G (at least 16M), or 0");
 		return 0;
 	case O_QOESESS:
-		return parse_u32("--qoe-max-sessions", optarg, 1024, 1u << 28,
+		return ep_opt_u32("--qoe-max-sessions", optarg, 1024, 1u << 28,
 				 &o->qcfg.max_sessions) < 0 ? -1 : 0;
 	case O_MPROBE:
-		return parse_u32("--metrics-probe-asns", optarg, 0, 10000, &o->cfg.metrics_probe_asns) <
+		return ep_opt_u32("--metrics-probe-asns", optarg, 0, 10000, &o->cfg.metrics_probe_asns) <
 			       0 ? -1 : 0;
 	case O_AM:
 	case O_AHOOK:
@@ -589,11 +376,11 @@ static int apply(struct ep_coll_opts *o, int opt, const char *optarg)
 			o->webhooks[o->nwebhooks++] = optarg;
 		return 0;
 	case O_AQUEUE:
-		return parse_u32("--alert-queue", optarg, 1, 1000000, &o->alert_queue) < 0 ? -1 : 0;
+		return ep_opt_u32("--alert-queue", optarg, 1, 1000000, &o->alert_queue) < 0 ? -1 : 0;
 	case O_ARESEND:
-		return parse_u32("--alert-resend-s", optarg, 1, 3600, &o->alert_resend_s) < 0 ? -1 : 0;
+		return ep_opt_u32("--alert-resend-s", optarg, 1, 3600, &o->alert_resend_s) < 0 ? -1 : 0;
 	case O_ASTATES:
-		return parse_u32("--alert-max-states", optarg, 16, 10000000, &o->alert_max_states) < 0
+		return ep_opt_u32("--alert-max-states", optarg, 16, 10000000, &o->alert_max_states) < 0
 			       ? -1 : 0;
 	case O_KATOPIC:
 		o->kalert_topic = optarg;
@@ -602,7 +389,7 @@ static int apply(struct ep_coll_opts *o, int opt, const char *optarg)
 		o->external_url = optarg;
 		return 0;
 	case O_RUN:
-		if (parse_u32("--run-seconds", optarg, 1, 31536000, &o->run_s) < 0)
+		if (ep_opt_u32("--run-seconds", optarg, 1, 31536000, &o->run_s) < 0)
 			return -1;
 		return 0;
 	case O_CONFIG:
@@ -611,7 +398,7 @@ static int apply(struct ep_coll_opts *o, int opt, const char *optarg)
 		ep_log_max = EP_LOG_ERR;
 		return 0;
 	case O_HELP:
-		usage(stdout);
+		ep_coll_usage(stdout);
 		return 1;
 	case O_VERSION:
 		printf("edgeprobe-collector %s\n", EP_VERSION);
@@ -671,7 +458,7 @@ int ep_coll_opts_parse(struct ep_coll_opts *o, int argc, char **argv)
 		if (opt == '?') {
 			fprintf(stderr, "edgeprobe-collector: unknown option or missing argument: '%s'\n",
 				argv[optind - 1]);
-			usage(stderr);
+			ep_coll_usage(stderr);
 			return -1;
 		}
 		if (ngiven < 64)

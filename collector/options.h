@@ -4,6 +4,7 @@
 #define EP_COLL_OPTIONS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "collector.h"
 #include "config.h"
@@ -53,5 +54,29 @@ struct ep_coll_opts {
  */
 int ep_coll_opts_parse(struct ep_coll_opts *o, int argc, char **argv);
 void ep_coll_opts_fini(struct ep_coll_opts *o);
+
+/*
+ * qoe_start.c: --qoe: load the ASN data, start the players' view q (reloaded from and
+ * persisted to history when not NULL), hand it to the collector and the API's listener
+ * configuration, and open --qoe-http's listener.  @return 0, or -1 (said why on stderr)
+ */
+struct ep_history;
+int ep_qoe_start(struct ep_qoe *q, struct ep_collector *c, struct ep_history *history,
+		 struct ep_coll_opts *o, struct ep_http **listener);
+
+/* options_values.c: option values, each refusal said on stderr with the flag. @return 0, -1 */
+int ep_opt_u32(const char *flag, const char *v, uint32_t min, uint32_t max, uint32_t *out);
+int ep_opt_bad(const char *flag, const char *v, const char *want); /* says so, returns -1 */
+int ep_opt_size(const char *v, uint64_t min, uint64_t *out);       /* 0, or bytes >= min */
+/* A small file's contents (malloc'ed; one_line: its first line), NULL (said why). */
+char *ep_opt_read_small(const char *flag, const char *path, int one_line);
+/* "100ms:2m,1s:1h,1m:1d" into steps and counts. */
+int ep_opt_tiers(const char *flag, const char *v, uint32_t *n, uint64_t *steps,
+		 uint32_t *counts);
+/* --key-file into cfg's key. */
+int ep_opt_read_key(const char *path, struct ep_collector_cfg *cfg);
+
+/* options_usage.c: the --help text. */
+void ep_coll_usage(FILE *fp);
 
 #endif
