@@ -49,9 +49,10 @@ static enum MHD_Result refuse(struct ep_qoe *q, struct MHD_Connection *conn, uns
 	char body[256], safe[100];
 	size_t i;
 
-	/* the detail is printable already (cmcd.c, jansson's text): keep JSON intact */
+	/* cmcd.c's details are printable; jansson's may quote the body's bytes: ASCII only */
 	for (i = 0; detail[i] && i < sizeof(safe) - 1; i++)
-		safe[i] = detail[i] == '"' || detail[i] == '\\' || (unsigned char)detail[i] < 0x20
+		safe[i] = detail[i] == '"' || detail[i] == '\\' || (unsigned char)detail[i] < 0x20 ||
+				  (unsigned char)detail[i] > 0x7e
 				  ? '\''
 				  : detail[i];
 	safe[i] = '\0';

@@ -9,6 +9,10 @@ in memory and the rest in their history. For each, QUERIES queries of asns?range
 asns?range=1d and asns/ASN/series?range=1d: p50 and p99 latency, and whether the answers
 equal memory's.
 
+"sqlite-1h" adds a fourth tier of 1 h (memory holds 2 h of it, the history a year): a day's
+list then reads 24 rows per ASN instead of 1,440.  HISTORY_BENCH_ONLY=name,... runs only
+those (the first is then the reference the others are compared with).
+
 usage: history_bench.py COLLECTOR HOSTILE_SEND CLICKHOUSE_SERVER WORKDIR [ASNS [QUERIES]]
 """
 import json
@@ -28,6 +32,8 @@ NQ = int(sys.argv[6]) if len(sys.argv) > 6 else 20
 SMALL = ["--tiers", "100ms:2s,1s:1m,1m:10m", "--probe-tiers", "1s:1m,1m:10m",
          "--retain", "1s=1d,1m=90d", "--max-asns", "20000",
          "--history-queue", "8G"]  # a day fed in seconds: the writer catches up after
+HOUR = ["--tiers", "100ms:2s,1s:1m,1m:1h,1h:2h", "--probe-tiers", "1s:1m,1m:10m",
+        "--retain", "1s=1d,1m=90d,1h=365d", "--max-asns", "20000", "--history-queue", "8G"]
 LARGE = ["--tiers", "100ms:2s,1s:1m,1m:1d", "--probe-tiers", "1s:1m,1m:10m",
          "--max-asns", "20000", "--memcap", "0"]  # the reference sheds nothing
 
@@ -46,12 +52,14 @@ def main():
     now = time.time_ns()
     end = now - now % 60_000_000_000
     try:
-        cs = {"memory": Collector(collector, out, "mem", ["udp://127.0.0.1:0"], LARGE),
-              "sqlite": Collector(collector, out, "sqlite", ["udp://127.0.0.1:0"],
-                                  SMALL + ["--history", os.path.join(out, "h.db")]),
-              "clickhouse": Collector(collector, out, "ch", ["udp://127.0.0.1:0"],
-                                      SMALL + ["--history",
-                                               f"clickhouse://127.0.0.1:{ch.http}/bench"])}
+        only = [x for x in os.environ.get("HISTORY_BENCH_ONLY", "").split(",") if x]
+        args = {"memory": ("mem", LARGE),
+                "sqlite": ("sqlite", SMALL + ["--history", os.path.join(out, "h.db")]),
+                "clickhouse": ("ch", SMALL + ["--history",
+                                              f"clickhouse://127.0.0.1:{ch.http}/bench"]),
+                "sqlite-1h": ("sqlite1h", HOUR + ["--history", os.path.join(out, "h1h.db")])}
+        cs = {k: Collector(collector, out, args[k][0], ["udp://127.0.0.1:0"], args[k][1])
+              for k in (only or ["memory", "sqlite", "clickhouse", "sqlite-1h"])}
         for name, c in cs.items():
             t0 = time.monotonic()
             r = subprocess.run([send, f"127.0.0.1:{c.ports[0]}", "day", "1440", "60", str(ASNS),
@@ -66,7 +74,7 @@ def main():
             print(f"{name}: fed {sent} messages ({1440 * ASNS:,} ASN records) in "
                   f"{time.monotonic() - t0:.1f} s, merged {got}", flush=True)
         # Let the writers finish: the history queue empty.
-        for name in ("sqlite", "clickhouse"):
+        for name in [k for k in cs if k != "memory"]:
             t0 = time.monotonic()
             for _ in range(1200):
                 with urllib.request.urlopen(cs[name].url("/metrics"), timeout=30) as r:
@@ -80,10 +88,12 @@ def main():
                   f"buckets dropped {m.get('edgeprobe_collector_history_buckets_dropped_total', 0):,.0f}",
                   flush=True)
         e = end + 60_000_000_000
+        eh = end - end % 3_600_000_000_000  # whole hours: a 1 h tier answers the same windows
         queries = {"asns 1h": f"/api/v1/asns?range=1h&end={e}&limit=20",
-                   "asns 1d": f"/api/v1/asns?range=1d&end={e}&limit=20",
+                   "asns 1d": f"/api/v1/asns?range=1d&end={eh}&limit=20",
                    "series 1d": f"/api/v1/asns/{200000 + ASNS // 2}/series?range=1d&step=1m&end={e}"}
-        ref = {q: get(cs["memory"], p)[1] for q, p in queries.items()}
+        first = "memory" if "memory" in cs else next(iter(cs))
+        ref = {q: get(cs[first], p)[1] for q, p in queries.items()}
         for name, c in cs.items():
             for q, p in queries.items():
                 lat, same = [], True
@@ -97,13 +107,16 @@ def main():
                 lat.sort()
                 print(f"{name:10s} {q:9s}: p50 {1000 * lat[len(lat) // 2]:8.1f} ms, p99 "
                       f"{1000 * lat[min(len(lat) - 1, int(0.99 * len(lat)))]:8.1f} ms over {NQ}, "
-                      f"{'equal to memory' if same else 'DIFFERENT from memory'}", flush=True)
+                      f"{'equal to ' + first if same else 'DIFFERENT from ' + first}", flush=True)
         size = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out)
                    if f.startswith("h.db"))
+        size1h = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out)
+                     if f.startswith("h1h.db"))
         chsize = ch.query("SELECT sum(bytes_on_disk) FROM system.parts WHERE database = 'bench'"
-                          " AND active").strip()
+                          " AND active").strip() or "0"
         print(f"history size for the day ({ASNS} ASNs, 1 min, all probes and the one probe's "
-              f"view): SQLite {size / 2**20:.0f} MiB, ClickHouse {int(chsize) / 2**20:.0f} MiB")
+              f"view): SQLite {size / 2**20:.0f} MiB (with the 1 h tier {size1h / 2**20:.0f} MiB), "
+              f"ClickHouse {int(chsize) / 2**20:.0f} MiB")
         for c in cs.values():
             c.stop()
     finally:

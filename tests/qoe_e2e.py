@@ -112,6 +112,8 @@ def hostile(c):
          400, "bad_type"),
         ("JSON not a report", b'[1]', {"Content-Type": "application/json"}, 400, "syntax"),
         ("bad JSON", b'{"br":', {"Content-Type": "application/json"}, 400, "syntax"),
+        ("JSON of bytes that are not UTF-8 (the answer stays JSON)", b'{"br":\xff\xfe}',
+         {"Content-Type": "application/json"}, 400, "syntax"),
         ("too many reports", b"br=1\n" * 257, {}, 400, "too_long"),
         ("bad header", b"", {"CMCD-Object": "br=1;x"}, 400, "syntax"),
         ("no report", b"", {}, 400, "request"),
@@ -141,7 +143,7 @@ def hostile(c):
         fail(f"hostile: PUT gave {code}, want 405")
         bad += 1
     _, after = metrics(c)
-    want = {"syntax": 4, "unknown_key": 1, "repeated_key": 2, "bad_type": 2, "out_of_range": 2,
+    want = {"syntax": 5, "unknown_key": 1, "repeated_key": 2, "bad_type": 2, "out_of_range": 2,
             "too_long": 2}
     for reason, n in want.items():
         k = f'edgeprobe_collector_qoe_refused_total{{reason="{reason}"}}'
