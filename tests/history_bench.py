@@ -9,9 +9,9 @@ in memory and the rest in their history. For each, QUERIES queries of asns?range
 asns?range=1d and asns/ASN/series?range=1d: p50 and p99 latency, and whether the answers
 equal memory's.
 
-"sqlite-1h" adds a fourth tier of 1 h (memory holds 2 h of it, the history a year): a day's
-list then reads 24 rows per ASN instead of 1,440.  HISTORY_BENCH_ONLY=name,... runs only
-those (the first is then the reference the others are compared with).
+"sqlite-1h" adds a fourth tier of 1 h (memory holds 4 h of it and 2 h of 1 min, the history
+a year): a day's list then reads 24 rows per ASN instead of 1,440.
+HISTORY_BENCH_ONLY=name,... runs only those (the first is the reference of the others).
 
 usage: history_bench.py COLLECTOR HOSTILE_SEND CLICKHOUSE_SERVER WORKDIR [ASNS [QUERIES]]
 """
@@ -32,7 +32,7 @@ NQ = int(sys.argv[6]) if len(sys.argv) > 6 else 20
 SMALL = ["--tiers", "100ms:2s,1s:1m,1m:10m", "--probe-tiers", "1s:1m,1m:10m",
          "--retain", "1s=1d,1m=90d", "--max-asns", "20000",
          "--history-queue", "8G"]  # a day fed in seconds: the writer catches up after
-HOUR = ["--tiers", "100ms:2s,1s:1m,1m:1h,1h:2h", "--probe-tiers", "1s:1m,1m:10m",
+HOUR = ["--tiers", "100ms:2s,1s:1m,1m:2h,1h:4h", "--probe-tiers", "1s:1m,1m:10m",
         "--retain", "1s=1d,1m=90d,1h=365d", "--max-asns", "20000", "--history-queue", "8G"]
 LARGE = ["--tiers", "100ms:2s,1s:1m,1m:1d", "--probe-tiers", "1s:1m,1m:10m",
          "--max-asns", "20000", "--memcap", "0"]  # the reference sheds nothing
