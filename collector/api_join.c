@@ -15,19 +15,19 @@
 #include "qoe.h"
 
 /* The verdict's thresholds (docs/operations.md, "The join"). */
-#define MIN_SESSIONS 5          /* sessions in a span for a QoE number */
-#define MIN_PLAY_MS 60000       /* and play time */
-#define REBUF_FLOOR 0.01        /* rebuffering up: at least 1 % ... */
-#define REBUF_FACTOR 2.0        /* ... and twice the baseline ... */
-#define REBUF_MARGIN 0.005      /* ... and half a point above it */
+#define MIN_SESSIONS 5	   /* sessions in a span for a QoE number */
+#define MIN_PLAY_MS 60000  /* and play time */
+#define REBUF_FLOOR 0.01   /* rebuffering up: at least 1 % ... */
+#define REBUF_FACTOR 2.0   /* ... and twice the baseline ... */
+#define REBUF_MARGIN 0.005 /* ... and half a point above it */
 #define RTT_MIN_SAMPLES 20
-#define RTT_FACTOR 1.25         /* RTT up: p90 x1.25 and +20 ms */
+#define RTT_FACTOR 1.25 /* RTT up: p90 x1.25 and +20 ms */
 #define RTT_MARGIN_US 20000.0
 #define RETX_MIN_SEGS 1000
-#define RETX_FACTOR 2.0         /* retransmissions up: x2 and +0.5 point */
+#define RETX_FACTOR 2.0 /* retransmissions up: x2 and +0.5 point */
 #define RETX_MARGIN 0.005
-#define POINT_PLAY_MS 10000     /* a correlation point needs 10 s of play ... */
-#define POINT_RTT_SAMPLES 5     /* ... and 5 RTT samples (or 100 segments sent) */
+#define POINT_PLAY_MS 10000 /* a correlation point needs 10 s of play ... */
+#define POINT_RTT_SAMPLES 5 /* ... and 5 RTT samples (or 100 segments sent) */
 #define POINT_SEGS 100
 #define MAX_SLOTS 1440
 
@@ -98,15 +98,15 @@ static double rebuffer(const struct ep_centry *e, uint64_t min_play)
 static double p90(const struct ep_centry *e, struct ep_hist *h, uint64_t min)
 {
 	return e && e->h[EP_AH_RTT_DATA].total >= min && min
-		       ? ep_api_quantile_of(h, &e->h[EP_AH_RTT_DATA], 0.9)
-		       : NAN;
+		   ? ep_api_quantile_of(h, &e->h[EP_AH_RTT_DATA], 0.9)
+		   : NAN;
 }
 
 static double retx(const struct ep_centry *e, uint64_t min_segs)
 {
 	return e && e->c[EP_AC_segs_out] >= min_segs && e->c[EP_AC_segs_out]
-		       ? (double)e->c[EP_AC_retx_out] / (double)e->c[EP_AC_segs_out]
-		       : NAN;
+		   ? (double)e->c[EP_AC_retx_out] / (double)e->c[EP_AC_segs_out]
+		   : NAN;
 }
 
 struct rank {
@@ -190,7 +190,8 @@ static int join_range(struct ep_collector *c, const struct ep_api_req *q, const 
 	uint64_t qend;
 
 	if (!c->qoe) {
-		ep_api_error(resp, 400, NULL, "no QoE here: the collector runs without --qoe%s", "");
+		ep_api_error(resp, 400, NULL, "no QoE here: the collector runs without --qoe%s",
+			     "");
 		return -1;
 	}
 	if (ep_api_get_range(c, q, dflt, r, resp) < 0)
@@ -238,8 +239,8 @@ void ep_api_correlation(struct ep_collector *c, const struct ep_api_req *q,
 		return;
 	if (ep_parse_duration(steps ? steps : "1m", &step) < 0 || !step ||
 	    (r.end - r.start) / step > MAX_SLOTS) {
-		ep_api_error(resp, 400, "step", "bad step '%s' (e.g. 30s, 1m; at most 1440 per range)",
-			     steps);
+		ep_api_error(resp, 400, "step",
+			     "bad step '%s' (e.g. 30s, 1m; at most 1440 per range)", steps);
 		return;
 	}
 	if (mp) {
@@ -247,7 +248,8 @@ void ep_api_correlation(struct ep_collector *c, const struct ep_api_req *q,
 		unsigned long v = strtoul(mp, &end, 10);
 
 		if (end == mp || *end || v < 3 || v > MAX_SLOTS) {
-			ep_api_error(resp, 400, "min_points", "bad min_points '%s' (3 .. 1440)", mp);
+			ep_api_error(resp, 400, "min_points", "bad min_points '%s' (3 .. 1440)",
+				     mp);
 			return;
 		}
 		min_points = (uint32_t)v;
@@ -311,8 +313,8 @@ void ep_api_correlation(struct ep_collector *c, const struct ep_api_req *q,
 		row->rebuf = rebuffer(e, 1);
 		row->p90 = p90(n, h, 1);
 		row->retx = retx(n, 1);
-		row->key = isnan(row->rho_rtt) && isnan(row->rho_retx) ? -2
-			   : isnan(row->rho_retx) ? row->rho_rtt
+		row->key = isnan(row->rho_rtt) && isnan(row->rho_retx)		 ? -2
+			   : isnan(row->rho_retx)				 ? row->rho_rtt
 			   : isnan(row->rho_rtt) || row->rho_retx > row->rho_rtt ? row->rho_retx
 										 : row->rho_rtt;
 		if (!isnan(row->rebuf) && !isnan(row->p90)) {
@@ -345,8 +347,8 @@ void ep_api_correlation(struct ep_collector *c, const struct ep_api_req *q,
 	for (i = 0; i < nrows; i++) {
 		const struct corr_row *row = &rows[i];
 
-		fprintf(o.fp, "%s{\"asn\":%" PRIu32 ",\"points\":%u,\"points_retx\":%u", i ? "," : "",
-			row->asn, row->points, row->rpoints);
+		fprintf(o.fp, "%s{\"asn\":%" PRIu32 ",\"points\":%u,\"points_retx\":%u",
+			i ? "," : "", row->asn, row->points, row->rpoints);
 		num(o.fp, "rebuffer_ratio", row->rebuf, "%.6f");
 		num(o.fp, "rtt_p90_us", row->p90, "%.0f");
 		num(o.fp, "retx_rate", row->retx, "%.6f");
@@ -523,14 +525,16 @@ void ep_api_explain(struct ep_collector *c, const struct ep_api_req *q, uint32_t
 			 MIN_PLAY_MS / 1000);
 	} else if (!rtt_known && !retx_known) {
 		verdict = "insufficient_data";
-		snprintf(summary, sizeof(summary),
-			 "rebuffering %s (baseline %s, %s)%s, but no probe data to compare the network "
-			 "with its baseline",
-			 a, b, from, rebuf_up ? " is up" : "");
+		snprintf(
+		    summary, sizeof(summary),
+		    "rebuffering %s (baseline %s, %s)%s, but no probe data to compare the network "
+		    "with its baseline",
+		    a, b, from, rebuf_up ? " is up" : "");
 	} else {
 		char net[256];
 
-		snprintf(net, sizeof(net), "in-flow RTT p90 %+.0f ms (%.0f -> %.0f ms), retransmissions "
+		snprintf(net, sizeof(net),
+			 "in-flow RTT p90 %+.0f ms (%.0f -> %.0f ms), retransmissions "
 			 "x%.1f (%.2f%% -> %.2f%%)",
 			 rtt_known ? (p - p0) / 1000 : 0.0, rtt_known ? p0 / 1000 : 0.0,
 			 rtt_known ? p / 1000 : 0.0, retx_known && x0 > 0 ? x / x0 : 0.0,
@@ -538,32 +542,43 @@ void ep_api_explain(struct ep_collector *c, const struct ep_api_req *q, uint32_t
 		verdict = rebuf_up ? (rtt_up || retx_up ? "network" : "beyond_network")
 				   : (rtt_up || retx_up ? "network_only" : "healthy");
 		if (!strcmp(verdict, "network"))
-			snprintf(summary, sizeof(summary), "rebuffering up to %s (baseline %s) since "
-				 "%s together with %s: the network path", a, b, t[0] ? t : "the start", net);
+			snprintf(summary, sizeof(summary),
+				 "rebuffering up to %s (baseline %s) since "
+				 "%s together with %s: the network path",
+				 a, b, t[0] ? t : "the start", net);
 		else if (!strcmp(verdict, "beyond_network"))
-			snprintf(summary, sizeof(summary), "rebuffering up to %s (baseline %s) since "
-				 "%s with the network at its baseline (%s): look beyond the network "
-				 "(encoder, CDN, player)", a, b, t[0] ? t : "the start", net);
+			snprintf(
+			    summary, sizeof(summary),
+			    "rebuffering up to %s (baseline %s) since "
+			    "%s with the network at its baseline (%s): look beyond the network "
+			    "(encoder, CDN, player)",
+			    a, b, t[0] ? t : "the start", net);
 		else if (!strcmp(verdict, "network_only"))
-			snprintf(summary, sizeof(summary), "the network is worse (%s) but rebuffering "
-				 "is at its baseline (%s, baseline %s)", net, a, b);
+			snprintf(summary, sizeof(summary),
+				 "the network is worse (%s) but rebuffering "
+				 "is at its baseline (%s, baseline %s)",
+				 net, a, b);
 		else
-			snprintf(summary, sizeof(summary), "healthy: rebuffering %s (baseline %s) and "
-				 "the network at its baseline (%s)", a, b, net);
+			snprintf(summary, sizeof(summary),
+				 "healthy: rebuffering %s (baseline %s) and "
+				 "the network at its baseline (%s)",
+				 a, b, net);
 	}
 	if (ep_api_out_open(&o) < 0 || now.net.nomem || now.qoe.nomem || base.net.nomem ||
 	    base.qoe.nomem) {
 		ep_api_error(resp, 500, NULL, "out of memory%s", "");
 		goto done;
 	}
-	fprintf(o.fp, "{\"asn\":%" PRIu32 ",\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64
-		      ",\"baseline_start_ns\":%" PRIu64 ",\"verdict\":\"%s\",\"summary\":\"%s\"",
+	fprintf(o.fp,
+		"{\"asn\":%" PRIu32 ",\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64
+		",\"baseline_start_ns\":%" PRIu64 ",\"verdict\":\"%s\",\"summary\":\"%s\"",
 		asn, r.start, r.end, r.start > blen ? r.start - blen : 0, verdict, summary);
 	if (since)
 		fprintf(o.fp, ",\"since_ns\":%" PRIu64, since);
 	else
 		fputs(",\"since_ns\":null", o.fp);
-	fprintf(o.fp, ",\"qoe\":{\"sessions\":%" PRIu64 ",\"play_ms\":%" PRIu64 ",\"stalls\":%" PRIu64,
+	fprintf(o.fp,
+		",\"qoe\":{\"sessions\":%" PRIu64 ",\"play_ms\":%" PRIu64 ",\"stalls\":%" PRIu64,
 		now.q ? now.q->c[EP_QC_sessions] : 0, now.q ? now.q->c[EP_QC_play_ms] : 0,
 		now.q ? now.q->c[EP_QC_stalls] : 0);
 	num(o.fp, "rebuffer_ratio", rb, "%.6f");

@@ -54,8 +54,9 @@ void ep_api_qoe_write(FILE *fp, const struct ep_centry *e, struct ep_hist *scrat
 	}
 	play = e->c[EP_QC_play_ms];
 	stall = e->c[EP_QC_stall_ms];
-	fprintf(fp, "\"qoe\":{\"reports\":%" PRIu64 ",\"sessions\":%" PRIu64 ",\"play_ms\":%" PRIu64
-		    ",\"stalls\":%" PRIu64 ",\"stall_ms\":%" PRIu64 ",\"fatal\":%" PRIu64,
+	fprintf(fp,
+		"\"qoe\":{\"reports\":%" PRIu64 ",\"sessions\":%" PRIu64 ",\"play_ms\":%" PRIu64
+		",\"stalls\":%" PRIu64 ",\"stall_ms\":%" PRIu64 ",\"fatal\":%" PRIu64,
 		e->c[EP_QC_reports], e->c[EP_QC_sessions], play, e->c[EP_QC_stalls], stall,
 		e->c[EP_QC_fatal]);
 	if (play + stall)
@@ -63,8 +64,8 @@ void ep_api_qoe_write(FILE *fp, const struct ep_centry *e, struct ep_hist *scrat
 	else
 		fputs(",\"rebuffer_ratio\":null", fp);
 	if (play)
-		fprintf(fp, ",\"stalls_per_hour\":%.3f", (double)e->c[EP_QC_stalls] * 3600000.0 /
-								 (double)play);
+		fprintf(fp, ",\"stalls_per_hour\":%.3f",
+			(double)e->c[EP_QC_stalls] * 3600000.0 / (double)play);
 	quantiles(fp, "startup_ms", scratch, &e->h[EP_QH_startup_ms]);
 	quantiles(fp, "mtp_kbps", scratch, &e->h[EP_QH_mtp_kbps]);
 	quantiles(fp, "br_kbps", scratch, &e->h[EP_QH_br_kbps]);
@@ -82,17 +83,21 @@ void ep_api_qoe_metrics(FILE *fp, struct ep_qoe *q)
 	mem = ep_qoe_mem(q);
 	pthread_mutex_unlock(&q->lock);
 	for (i = 0; i < EP_QOE__COUNT; i++)
-		fprintf(fp, "# HELP edgeprobe_collector_%s_total %s\n"
-			    "# TYPE edgeprobe_collector_%s_total counter\n"
-			    "edgeprobe_collector_%s_total %" PRIu64 "\n",
+		fprintf(fp,
+			"# HELP edgeprobe_collector_%s_total %s\n"
+			"# TYPE edgeprobe_collector_%s_total counter\n"
+			"edgeprobe_collector_%s_total %" PRIu64 "\n",
 			ep_qoe_ctr_names[i], ep_qoe_ctr_help[i], ep_qoe_ctr_names[i],
 			ep_qoe_ctr_names[i], ctr[i]);
 	fputs("# HELP edgeprobe_collector_qoe_refused_total CMCD reports refused, by reason\n"
-	      "# TYPE edgeprobe_collector_qoe_refused_total counter\n", fp);
+	      "# TYPE edgeprobe_collector_qoe_refused_total counter\n",
+	      fp);
 	for (i = 1; i < EP_CMCD_E__COUNT; i++)
 		fprintf(fp, "edgeprobe_collector_qoe_refused_total{reason=\"%s\"} %" PRIu64 "\n",
 			ep_cmcd_err_names[i], refused[i]);
-	fprintf(fp, "# HELP edgeprobe_collector_qoe_memory_bytes bytes held by the session and rate "
-		    "tables and the QoE roll-ups\n# TYPE edgeprobe_collector_qoe_memory_bytes gauge\n"
-		    "edgeprobe_collector_qoe_memory_bytes %" PRIu64 "\n", mem);
+	fprintf(fp,
+		"# HELP edgeprobe_collector_qoe_memory_bytes bytes held by the session and rate "
+		"tables and the QoE roll-ups\n# TYPE edgeprobe_collector_qoe_memory_bytes gauge\n"
+		"edgeprobe_collector_qoe_memory_bytes %" PRIu64 "\n",
+		mem);
 }

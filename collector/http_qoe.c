@@ -23,8 +23,8 @@ static uint64_t wall_ns(void)
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *body)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
-								 MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
 	if (!r)
@@ -33,8 +33,9 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	/* Players post from pages of other origins (a simple request: text/plain bodies). */
 	MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
-	MHD_add_response_header(r, "Access-Control-Allow-Headers",
-				"Content-Type, CMCD-Request, CMCD-Object, CMCD-Status, CMCD-Session");
+	MHD_add_response_header(
+	    r, "Access-Control-Allow-Headers",
+	    "Content-Type, CMCD-Request, CMCD-Object, CMCD-Status, CMCD-Session");
 	MHD_add_response_header(r, "Access-Control-Allow-Methods", "POST, OPTIONS");
 	if (status == 429)
 		MHD_add_response_header(r, "Retry-After", "1");
@@ -51,18 +52,19 @@ static enum MHD_Result refuse(struct ep_qoe *q, struct MHD_Connection *conn, uns
 
 	/* cmcd.c's details are printable; jansson's may quote the body's bytes: ASCII only */
 	for (i = 0; detail[i] && i < sizeof(safe) - 1; i++)
-		safe[i] = detail[i] == '"' || detail[i] == '\\' || (unsigned char)detail[i] < 0x20 ||
-				  (unsigned char)detail[i] > 0x7e
-				  ? '\''
-				  : detail[i];
+		safe[i] = detail[i] == '"' || detail[i] == '\\' ||
+				  (unsigned char)detail[i] < 0x20 || (unsigned char)detail[i] > 0x7e
+			      ? '\''
+			      : detail[i];
 	safe[i] = '\0';
 	pthread_mutex_lock(&q->lock);
 	q->ctr[EP_QOE_qoe_refused_requests]++;
 	if (e)
 		q->refused[e]++;
 	pthread_mutex_unlock(&q->lock);
-	snprintf(body, sizeof(body), "{\"error\":\"%s\",\"reason\":\"%s\",\"report\":%d,\"status\":%u}\n",
-		 safe, e ? ep_cmcd_err_names[e] : "request", report, status);
+	snprintf(body, sizeof(body),
+		 "{\"error\":\"%s\",\"reason\":\"%s\",\"report\":%d,\"status\":%u}\n", safe,
+		 e ? ep_cmcd_err_names[e] : "request", report, status);
 	return reply(conn, status, body);
 }
 
@@ -81,7 +83,7 @@ static int client_addr(const struct ep_http_qoe_cfg *cfg, struct MHD_Connection 
 		       uint8_t addr[16])
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 	int family = 0, i;
 	const char *xff;
@@ -168,8 +170,9 @@ enum MHD_Result ep_http_qoe(struct ep_qoe *q, const struct ep_http_qoe_cfg *cfg,
 	if (!strcmp(method, "OPTIONS"))
 		return *upload_size ? (*upload_size = 0, MHD_YES) : reply(conn, 204, "");
 	if (strcmp(method, "POST") && strcmp(method, "GET"))
-		return *upload_size ? (*upload_size = 0, MHD_YES)
-				    : refuse(q, conn, 405, EP_CMCD_OK, -1, "POST (or GET with CMCD=)");
+		return *upload_size
+			   ? (*upload_size = 0, MHD_YES)
+			   : refuse(q, conn, 405, EP_CMCD_OK, -1, "POST (or GET with CMCD=)");
 	if (!b->seen) { /* headers only */
 		b->seen = 1;
 		count(q, EP_QOE_qoe_requests);
@@ -210,8 +213,8 @@ enum MHD_Result ep_http_qoe(struct ep_qoe *q, const struct ep_http_qoe_cfg *cfg,
 		return refuse(q, conn, 503, EP_CMCD_OK, -1, "out of memory");
 	ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
 	n = ep_qoe_parse_body(ctype && !strncasecmp(ctype, "application/json", 16)
-				      ? EP_QOE_BODY_JSON
-				      : EP_QOE_BODY_TEXT,
+				  ? EP_QOE_BODY_JSON
+				  : EP_QOE_BODY_TEXT,
 			      b->buf ? b->buf : "", b->len, reps, &err);
 	if (n < 0) {
 		free(reps);
@@ -225,7 +228,8 @@ enum MHD_Result ep_http_qoe(struct ep_qoe *q, const struct ep_http_qoe_cfg *cfg,
 	n += one;
 	if (!n) {
 		free(reps);
-		return refuse(q, conn, 400, EP_CMCD_OK, -1, "no CMCD report (a body, CMCD= or CMCD-*)");
+		return refuse(q, conn, 400, EP_CMCD_OK, -1,
+			      "no CMCD report (a body, CMCD= or CMCD-*)");
 	}
 	now = wall_ns();
 	if (!ep_qoe_rate_take(q, family, addr, (uint32_t)n, now)) {

@@ -96,7 +96,8 @@ int ep_qoe_init(struct ep_qoe *q, const struct ep_qoe_cfg *cfg, struct ep_asn_ma
 	q->rl = calloc(RL_SLOTS, sizeof(*q->rl));
 	if (getrandom(q->seed, sizeof(q->seed), 0) != sizeof(q->seed))
 		q->seed[0] = (uint64_t)(uintptr_t)q ^ 0x5bd1e995u; /* no entropy: still keyed */
-	ret = !q->sess || !q->rl ? -ENOMEM : ep_view_init(&q->view, ntiers, steps, counts, max_asns);
+	ret = !q->sess || !q->rl ? -ENOMEM
+				  : ep_view_init(&q->view, ntiers, steps, counts, max_asns);
 	if (ret == 0 && pthread_mutex_init(&q->lock, NULL))
 		ret = -ENOMEM;
 	if (ret) {
@@ -171,8 +172,8 @@ static struct ep_qoe_sess *sess_get(struct ep_qoe *q, uint64_t key, uint64_t now
 			*fresh = 0;
 			return &set[i];
 		}
-		if (!take && (!set[i].key ||
-			      (now > set[i].seen_ns && now - set[i].seen_ns > q->cfg.session_idle_ns)))
+		if (!take && (!set[i].key || (now > set[i].seen_ns &&
+					      now - set[i].seen_ns > q->cfg.session_idle_ns)))
 			take = &set[i];
 	}
 	if (!take)
@@ -359,7 +360,8 @@ void ep_qoe_add(struct ep_qoe *q, const struct ep_cmcd *r, uint32_t asn, uint16_
 		acc_value(&a, &q->hcfg, EP_QH_mtp_kbps, r->v[EP_CMCD_MTP]);
 	if (ep_cmcd_has(r, EP_CMCD_BR) && is_video(r))
 		acc_value(&a, &q->hcfg, EP_QH_br_kbps, r->v[EP_CMCD_BR]);
-	if (now_ns > 2 * step) /* windows close a window after the clock (later data still counts) */
+	/* windows close a window after the clock (later data still counts) */
+	if (now_ns > 2 * step)
 		ep_view_advance(&q->view, now_ns - 2 * step);
 	if (!memcap_ok(q, now_ns)) {
 		q->ctr[EP_QOE_qoe_memcap_refused]++;

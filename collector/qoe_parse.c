@@ -67,33 +67,34 @@ static enum ep_cmcd_err json_key(struct ep_cmcd *r, const char *key, json_t *v, 
 
 		if (want == EP_CMCD_DEC && !(d >= 0 && d < 9e15))
 			return ep_cmcd_set(r, key, klen, EP_CMCD_DEC, -1, NULL, 0, detail, dlen);
-		return ep_cmcd_set(r, key, klen, EP_CMCD_DEC, (int64_t)llround(d > 0 ? d : 0),
-				   NULL, 0, detail, dlen);
+		return ep_cmcd_set(r, key, klen, EP_CMCD_DEC, (int64_t)llround(d > 0 ? d : 0), NULL,
+				   0, detail, dlen);
 	}
 	case JSON_TRUE:
 	case JSON_FALSE:
 		return ep_cmcd_set(r, key, klen, EP_CMCD_BOOL, json_is_true(v), NULL, 0, detail,
 				   dlen);
 	case JSON_STRING:
-		return ep_cmcd_set(r, key, klen, want == EP_CMCD_TOKEN ? EP_CMCD_TOKEN : EP_CMCD_STR,
-				   0, json_string_value(v), json_string_length(v), detail, dlen);
+		return ep_cmcd_set(r, key, klen,
+				   want == EP_CMCD_TOKEN ? EP_CMCD_TOKEN : EP_CMCD_STR, 0,
+				   json_string_value(v), json_string_length(v), detail, dlen);
 	case JSON_ARRAY: {
 		size_t i, total = 0;
 		json_t *item;
 
 		json_array_foreach(v, i, item) {
 			if (!json_is_string(item)) /* a list of strings only: the wrong type */
-				return ep_cmcd_set(r, key, klen,
-						   want == EP_CMCD_LIST ? EP_CMCD_INT : EP_CMCD_LIST,
-						   0, NULL, 0, detail, dlen);
+				return ep_cmcd_set(
+				    r, key, klen, want == EP_CMCD_LIST ? EP_CMCD_INT : EP_CMCD_LIST,
+				    0, NULL, 0, detail, dlen);
 			total += json_string_length(item) + 1;
 		}
 		return ep_cmcd_set(r, key, klen, EP_CMCD_LIST, 0, "", total, detail, dlen);
 	}
 	default:
 		/* null, an object: the wrong type, whatever the key's */
-		return ep_cmcd_set(r, key, klen, want == EP_CMCD_INT ? EP_CMCD_STR : EP_CMCD_INT,
-				   0, NULL, 0, detail, dlen);
+		return ep_cmcd_set(r, key, klen, want == EP_CMCD_INT ? EP_CMCD_STR : EP_CMCD_INT, 0,
+				   NULL, 0, detail, dlen);
 	}
 }
 
@@ -109,9 +110,9 @@ static int parse_json(const char *body, size_t len, struct ep_cmcd *out, unsigne
 		snprintf(err->detail, sizeof(err->detail), "JSON at byte %d: %.60s", jerr.position,
 			 jerr.text);
 		/* jansson names a duplicate key "duplicate object key" */
-		return refuse(err, strstr(jerr.text, "duplicate") ? EP_CMCD_E_repeated_key
-								   : EP_CMCD_E_syntax,
-			      0, err->detail);
+		return refuse(
+		    err, strstr(jerr.text, "duplicate") ? EP_CMCD_E_repeated_key : EP_CMCD_E_syntax,
+		    0, err->detail);
 	}
 	if (json_is_object(root)) {
 		json_t *one = json_array();
@@ -126,7 +127,8 @@ static int parse_json(const char *body, size_t len, struct ep_cmcd *out, unsigne
 	}
 	if (!json_is_array(root)) {
 		json_decref(root);
-		return refuse(err, EP_CMCD_E_syntax, 0, "an object or an array of objects expected");
+		return refuse(err, EP_CMCD_E_syntax, 0,
+			      "an object or an array of objects expected");
 	}
 	json_array_foreach(root, i, obj) {
 		const char *key;
@@ -142,8 +144,8 @@ static int parse_json(const char *body, size_t len, struct ep_cmcd *out, unsigne
 		}
 		ep_cmcd_init(&out[*n]);
 		json_object_foreach(obj, key, v) {
-			enum ep_cmcd_err e = json_key(&out[*n], key, v, err->detail,
-						      sizeof(err->detail));
+			enum ep_cmcd_err e =
+			    json_key(&out[*n], key, v, err->detail, sizeof(err->detail));
 
 			if (e) {
 				ret = refuse(err, e, *n, err->detail);

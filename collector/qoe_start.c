@@ -49,8 +49,10 @@ int ep_qoe_start(struct ep_qoe *q, struct ep_collector *c, struct ep_history *hi
 		long n = ep_history_restore_view(history, c, EP_QOE_HISTORY_NAME, &q->view);
 
 		if (n < 0) {
-			fprintf(stderr, "edgeprobe-collector: --history: cannot read the players' "
-				"roll-ups back: %s\n", strerror((int)-n));
+			fprintf(stderr,
+				"edgeprobe-collector: --history: cannot read the players' "
+				"roll-ups back: %s\n",
+				strerror((int)-n));
 			return -1;
 		}
 		ep_log_info("qoe: %ld roll-up buckets reloaded from the history", n);
@@ -61,11 +63,15 @@ int ep_qoe_start(struct ep_qoe *q, struct ep_collector *c, struct ep_history *hi
 	o->hcfg.qoe = q;
 	o->hcfg.qoe_cfg = &o->qoe_proxies;
 	if (o->qoe_http) {
-		struct ep_http_cfg qc = {.addr = o->qoe_http, .max_conns = o->hcfg.max_conns,
-					 .timeout_s = o->hcfg.timeout_s, .qoe = q,
-					 .qoe_cfg = &o->qoe_proxies, .qoe_only = 1,
+		struct ep_http_cfg qc = {.addr = o->qoe_http,
+					 .max_conns = o->hcfg.max_conns,
+					 .timeout_s = o->hcfg.timeout_s,
+					 .qoe = q,
+					 .qoe_cfg = &o->qoe_proxies,
+					 .qoe_only = 1,
 					 .per_addr = o->hcfg.max_conns ? o->hcfg.max_conns : 64,
-					 .tls_cert = o->hcfg.tls_cert, .tls_key = o->hcfg.tls_key};
+					 .tls_cert = o->hcfg.tls_cert,
+					 .tls_key = o->hcfg.tls_key};
 
 		if (ep_http_start(c, &qc, listener, err, sizeof(err)) < 0) {
 			fprintf(stderr, "edgeprobe-collector: --qoe-http: %s\n", err);
@@ -75,7 +81,7 @@ int ep_qoe_start(struct ep_qoe *q, struct ep_collector *c, struct ep_history *hi
 			    ep_http_port(*listener));
 	}
 	ep_log_info("qoe: CMCD reports per ASN (%" PRIu64 " prefixes), %u sessions tracked, "
-		    "%u reports/s per source", (uint64_t)(mi.prefixes4 + mi.prefixes6),
-		    o->qcfg.max_sessions, o->qcfg.rate);
+		    "%u reports/s per source",
+		    (uint64_t)(mi.prefixes4 + mi.prefixes6), o->qcfg.max_sessions, o->qcfg.rate);
 	return 0;
 }

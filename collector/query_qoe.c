@@ -15,8 +15,8 @@ static void pct(char *buf, size_t n, json_t *v)
 }
 
 int ep_query_explain(const struct client *cl, const char *asn, const char *range,
-		     const char *baseline, const char *end, const char *country,
-		     const char *region, int raw)
+		     const char *baseline, const char *end, const char *country, const char *region,
+		     int raw)
 {
 	char path[1024], a[32], b[32], p[32], p0[32], x[32], x0[32];
 	json_t *j, *q, *n;

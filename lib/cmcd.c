@@ -140,10 +140,12 @@ enum ep_cmcd_err ep_cmcd_set(struct ep_cmcd *r, const char *key, size_t klen,
 	case EP_CMCD_STR:
 	case EP_CMCD_LIST:
 		if (slen > (size_t)key_max[k])
-			return fail(EP_CMCD_E_too_long, detail, dlen, "string too long:", key, klen);
+			return fail(EP_CMCD_E_too_long, detail, dlen, "string too long:", key,
+				    klen);
 		if (k == EP_CMCD_SID) {
 			if (!slen)
-				return fail(EP_CMCD_E_out_of_range, detail, dlen, "empty", key, klen);
+				return fail(EP_CMCD_E_out_of_range, detail, dlen, "empty", key,
+					    klen);
 			memcpy(r->sid, s, slen);
 			r->sid[slen] = '\0';
 		}
@@ -151,8 +153,8 @@ enum ep_cmcd_err ep_cmcd_set(struct ep_cmcd *r, const char *key, size_t klen,
 	case EP_CMCD_TOKEN:
 		r->v[k] = token_index(ep_cmcd_tokens[k], s, slen);
 		if (r->v[k] < 0)
-			return fail(EP_CMCD_E_out_of_range, detail, dlen, "undefined token for", key,
-				    klen);
+			return fail(EP_CMCD_E_out_of_range, detail, dlen,
+				    "undefined token for", key, klen);
 		break;
 	}
 	r->have |= 1ull << k;
@@ -354,7 +356,8 @@ enum ep_cmcd_err ep_cmcd_parse(struct ep_cmcd *r, const char *s, size_t len, cha
 		if (p == end)
 			return EP_CMCD_OK;
 		if (*p != ',')
-			return fail(EP_CMCD_E_syntax, detail, dlen, "',' expected after", key, klen);
+			return fail(EP_CMCD_E_syntax, detail, dlen, "',' expected after", key,
+				    klen);
 		p++;
 		while (p < end && (*p == ' ' || *p == '\t'))
 			p++;

@@ -122,17 +122,20 @@ static void *run(void *arg)
 		int hl, st;
 
 		for (k = 0; k < per_req; k++) {
-			static const char *const states[] = {"s", "p", "p", "p", "r", "p", "p", "p"};
+			static const char *const states[] = {"s", "p", "p", "p",
+							     "r", "p", "p", "p"};
 
 			if (sn % 64 == 0) { /* a new session every 64 reports */
 				sess++;
 				sn = 0;
 			}
-			blen += (size_t)snprintf(body + blen, cap - blen,
-						 "sid=\"w%u-%u\",sn=%u,e=%s,sta=%s,ts=%llu,mtp=%u,br=%u,"
-						 "ot=v,v=2\n", w->id, sess, sn, sn % 8 ? "t" : "ps",
-						 states[sn % 8], (unsigned long long)(ts + sn * 250),
-						 (rand_r(&seed) % 400 + 10) * 100, 3000);
+			blen += (size_t)snprintf(
+			    body + blen, cap - blen,
+			    "sid=\"w%u-%u\",sn=%u,e=%s,sta=%s,ts=%llu,mtp=%u,br=%u,"
+			    "ot=v,v=2\n",
+			    w->id, sess, sn, sn % 8 ? "t" : "ps", states[sn % 8],
+			    (unsigned long long)(ts + sn * 250), (rand_r(&seed) % 400 + 10) * 100,
+			    3000);
 			sn++;
 		}
 		if (fd < 0) {
@@ -146,12 +149,14 @@ static void *run(void *arg)
 				continue;
 			}
 		}
-		hl = snprintf(req, 512, "POST /api/v1/qoe HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		hl = snprintf(req, 512,
+			      "POST /api/v1/qoe HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 			      "X-Forwarded-For: %u.%u.%u.%u\r\nContent-Type: text/cmcd\r\n"
-			      "Content-Length: %zu\r\n\r\n", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
-			      a & 255, blen);
+			      "Content-Length: %zu\r\n\r\n",
+			      a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, blen);
 		memcpy(req + hl, body, blen);
-		if (send(fd, req, (size_t)hl + blen, MSG_NOSIGNAL) != (ssize_t)((size_t)hl + blen) ||
+		if (send(fd, req, (size_t)hl + blen, MSG_NOSIGNAL) !=
+			(ssize_t)((size_t)hl + blen) ||
 		    (st = response(fd, rbuf, sizeof(rbuf))) < 0) {
 			close(fd);
 			fd = -1;
@@ -181,8 +186,10 @@ int main(int argc, char **argv)
 	char host[64];
 	const char *colon;
 
-	if (argc != 6 || !(colon = strrchr(argv[1], ':')) || (size_t)(colon - argv[1]) >= sizeof(host)) {
-		fprintf(stderr, "usage: qoe_load HOST:PORT CONNS REPORTS_PER_REQUEST SECONDS ASN_CSV\n");
+	if (argc != 6 || !(colon = strrchr(argv[1], ':')) ||
+	    (size_t)(colon - argv[1]) >= sizeof(host)) {
+		fprintf(stderr,
+			"usage: qoe_load HOST:PORT CONNS REPORTS_PER_REQUEST SECONDS ASN_CSV\n");
 		return 2;
 	}
 	memcpy(host, argv[1], (size_t)(colon - argv[1]));
@@ -213,9 +220,9 @@ int main(int argc, char **argv)
 		err += w[i].errors;
 	}
 	printf("{\"requests\":%llu,\"reports\":%llu,\"ok\":%llu,\"refused\":%llu,\"errors\":%llu,"
-	       "\"seconds\":%.3f}\n", (unsigned long long)req, (unsigned long long)rep,
-	       (unsigned long long)ok, (unsigned long long)refused, (unsigned long long)err,
-	       now_s() - t0);
+	       "\"seconds\":%.3f}\n",
+	       (unsigned long long)req, (unsigned long long)rep, (unsigned long long)ok,
+	       (unsigned long long)refused, (unsigned long long)err, now_s() - t0);
 	free(w);
 	return 0;
 }

@@ -45,10 +45,12 @@ int main(void)
 	CHECK_EQ(ep_cmcd_key_find("zz", 2), -1);
 
 	/* v1, as a player puts it in the query string (already percent-decoded). */
-	CHECK_EQ(parse(&r, "bl=21300,br=3200,bs,cid=\"faec5fc2-ac30-11ea-bb37-0242ac130002\","
-			   "d=4004,dl=18500,mtp=48100,nor=\"..%2F300kbps%2Ftrack.m4v\",ot=v,"
-			   "rtp=12000,sf=d,sid=\"6e2fb550-c457-11e9-bb97-0800200c9a66\",st=v,su,tb=6000"),
-		 EP_CMCD_OK);
+	CHECK_EQ(
+	    parse(&r,
+		  "bl=21300,br=3200,bs,cid=\"faec5fc2-ac30-11ea-bb37-0242ac130002\","
+		  "d=4004,dl=18500,mtp=48100,nor=\"..%2F300kbps%2Ftrack.m4v\",ot=v,"
+		  "rtp=12000,sf=d,sid=\"6e2fb550-c457-11e9-bb97-0800200c9a66\",st=v,su,tb=6000"),
+	    EP_CMCD_OK);
 	CHECK_EQ(r.v[EP_CMCD_BL], 21300);
 	CHECK_EQ(r.v[EP_CMCD_BR], 3200);
 	CHECK_EQ(r.v[EP_CMCD_BS], 1);

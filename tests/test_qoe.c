@@ -101,7 +101,7 @@ int main(void)
 		passed += ep_qoe_rate_take(&q, 4, a1, 1, NOW + (uint64_t)i * 1000);
 	CHECK_EQ(passed, 10);
 	CHECK_EQ(ep_qoe_rate_take(&q, 4, a2, 1, NOW), 1);
-	CHECK_EQ(ep_qoe_rate_take(&q, 4, a1, 1, NOW + 2 * S), 1); /* refilled */
+	CHECK_EQ(ep_qoe_rate_take(&q, 4, a1, 1, NOW + 2 * S), 1);   /* refilled */
 	CHECK_EQ(ep_qoe_rate_take(&q, 4, a1, 20, NOW + 60 * S), 0); /* more than a burst */
 
 	ep_qoe_fini(&q);
