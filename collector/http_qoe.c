@@ -8,18 +8,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "http_qoe.h"
 #include "qoe_parse.h"
-
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "wallclock.h"
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *body)
 {
@@ -231,7 +223,7 @@ enum MHD_Result ep_http_qoe(struct ep_qoe *q, const struct ep_http_qoe_cfg *cfg,
 		return refuse(q, conn, 400, EP_CMCD_OK, -1,
 			      "no CMCD report (a body, CMCD= or CMCD-*)");
 	}
-	now = wall_ns();
+	now = ep_wall_ns();
 	if (!ep_qoe_rate_take(q, family, addr, (uint32_t)n, now)) {
 		free(reps);
 		return refuse(q, conn, 429, EP_CMCD_OK, -1, "over the rate for this source");
