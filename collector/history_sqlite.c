@@ -484,8 +484,8 @@ static long sq_read(void *be, const char *probe, uint64_t step_ns, uint64_t star
 			       -1, &bk, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->r, "SELECT asn, cc, flows_new, flows_closed, segs_out, segs_in,"
 			       " retx_out, retx_in, syn_unsampled, rtt_hs, rtt_data, retx_ppm FROM asn"
-			       " WHERE step_ns = ?1 AND probe = ?2 AND start_ns = ?3 AND"
-			       " (?4 = 0 OR asn = ?4)", -1, &rows,
+			       " WHERE step_ns = ?1 AND probe = ?2 AND start_ns = ?3"
+			       " AND asn >= ?4 AND asn <= ?5", -1, &rows,
 			       NULL) != SQLITE_OK) {
 		sqlite3_finalize(bk);
 		return -EIO;
@@ -506,7 +506,10 @@ static long sq_read(void *be, const char *probe, uint64_t step_ns, uint64_t star
 		sqlite3_bind_int64(rows, 1, (int64_t)step_ns);
 		sqlite3_bind_text(rows, 2, probe, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(rows, 3, (int64_t)start);
+		/* A range, not "?4 = 0 OR asn = ?4": the planner can seek the key's
+		 * asn column with a range, and scanned every ASN of the bucket with the OR. */
 		sqlite3_bind_int64(rows, 4, (int64_t)want->asn);
+		sqlite3_bind_int64(rows, 5, want->asn ? (int64_t)want->asn : (int64_t)UINT32_MAX);
 		ret = read_bucket(s, rows, bk, cb, ctx, corrupt);
 		sqlite3_reset(rows);
 		if (ret >= 0)
