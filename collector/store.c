@@ -102,12 +102,8 @@ static struct ep_bucket *bucket_for(struct ep_view *v, uint32_t ti, uint64_t sta
 	b->used = 1;
 	b->start = aligned;
 	/* Created after its window was rolled up: it is closed from the start. */
-	if (ti + 1 < v->ntiers) {
-		uint64_t next = v->t[ti + 1].step_ns;
-
-		if (aligned - aligned % next + next <= t->closed_upto)
-			b->closed = 1;
-	}
+	if (ti + 1 < v->ntiers && aligned + t->step_ns <= t->closed_upto)
+		b->closed = 1;
 	return b;
 }
 
@@ -275,17 +271,32 @@ void ep_view_advance(struct ep_view *v, uint64_t upto)
 		if (v->on_persist && (v->persist_tiers >> ti & 1))
 			persist(v, ti, upto);
 		if (ti + 1 < v->ntiers) {
-			uint64_t next = v->t[ti + 1].step_ns, closed = upto - upto % next;
+			/*
+			 * A bucket is rolled up as soon as its own window is over, not at the
+			 * end of the coarser window: closed, it may be shed under --memcap
+			 * (its data is in the coarser tier), which an hour of unclosed 1 min
+			 * buckets below a 1 h tier could not.
+			 */
+			uint64_t closed = upto - upto % t->step_ns, s;
 
 			if (closed <= t->closed_upto)
 				continue;
-			t->closed_upto = closed;
-			for (j = 0; j < t->count; j++) {
-				struct ep_bucket *b = &t->b[j];
+			if ((closed - t->closed_upto) / t->step_ns >= t->count) {
+				for (j = 0; j < t->count; j++) {
+					struct ep_bucket *b = &t->b[j];
 
-				if (b->used && !b->closed && b->start - b->start % next + next <= closed)
-					close_bucket(v, ti, b);
+					if (b->used && !b->closed && b->start + t->step_ns <= closed)
+						close_bucket(v, ti, b);
+				}
+			} else {
+				for (s = t->closed_upto; s < closed; s += t->step_ns) {
+					struct ep_bucket *b = &t->b[(s / t->step_ns) % t->count];
+
+					if (b->used && !b->closed && b->start + t->step_ns <= closed)
+						close_bucket(v, ti, b);
+				}
 			}
+			t->closed_upto = closed;
 		}
 	}
 }
@@ -442,6 +453,15 @@ static uint64_t visit_cost(const struct ep_view *v, int chosen, uint64_t s, uint
 	return n;
 }
 
+/* The oldest start tier t still holds whole: its ring's reach, or what was shed before. */
+static uint64_t tier_reach(const struct ep_tier *t)
+{
+	uint64_t newest = tier_newest(t), span = (uint64_t)(t->count - 1) * t->step_ns;
+	uint64_t reach = newest > span ? newest - span : 0;
+
+	return reach < t->shed_below ? t->shed_below : reach;
+}
+
 int ep_view_pick(const struct ep_view *v, uint32_t first, uint64_t start, uint64_t end,
 		 uint64_t min_step, uint64_t max_entries)
 {
@@ -449,22 +469,38 @@ int ep_view_pick(const struct ep_view *v, uint32_t first, uint64_t start, uint64
 
 	for (ti = (int)first; ti < (int)v->ntiers; ti++) {
 		const struct ep_tier *t = &v->t[ti];
-		uint64_t newest = tier_newest(t), reach;
 
 		if (min_step && (t->step_ns > min_step || min_step % t->step_ns))
 			break;
 		chosen = ti;
-		reach = newest > (uint64_t)(t->count - 1) * t->step_ns
-				? newest - (uint64_t)(t->count - 1) * t->step_ns
-				: 0;
-		if (reach < t->shed_below)
-			reach = t->shed_below;
-		if (start >= reach &&
+		if (start >= tier_reach(t) &&
 		    (!max_entries || ti + 1 == (int)v->ntiers ||
 		     visit_cost(v, ti, start - start % t->step_ns, end) <= max_entries))
 			break;
 	}
 	return chosen;
+}
+
+uint64_t ep_view_visit_exact(const struct ep_view *v, uint32_t ti, uint64_t start, uint64_t end,
+			     ep_view_visit_cb cb, void *ctx)
+{
+	uint64_t step = v->t[ti].step_ns, a, b;
+
+	if (!ti || start >= end || start < tier_reach(&v->t[ti - 1]))
+		return ep_view_visit_tier(v, ti, start, end, cb, ctx);
+	a = start % step ? start - start % step + step : start;
+	b = end - end % step;
+	if (a >= b) {
+		/* inside one window of tier ti: all of it from the finer tier */
+		ep_view_visit_exact(v, ti - 1, start, end, cb, ctx);
+		return step;
+	}
+	if (start < a)
+		ep_view_visit_exact(v, ti - 1, start, a, cb, ctx);
+	ep_view_visit_tier(v, ti, a, b, cb, ctx);
+	if (b < end)
+		ep_view_visit_exact(v, ti - 1, b, end, cb, ctx);
+	return step;
 }
 
 uint64_t ep_view_visit_budget(const struct ep_view *v, uint64_t start, uint64_t end,
@@ -473,7 +509,11 @@ uint64_t ep_view_visit_budget(const struct ep_view *v, uint64_t start, uint64_t 
 {
 	int ti = ep_view_pick(v, 0, start, end, min_step, max_entries);
 
-	return ti < 0 ? 0 : ep_view_visit_tier(v, (uint32_t)ti, start, end, cb, ctx);
+	if (ti < 0)
+		return 0;
+	if (!min_step)
+		return ep_view_visit_exact(v, (uint32_t)ti, start, end, cb, ctx);
+	return ep_view_visit_tier(v, (uint32_t)ti, start, end, cb, ctx);
 }
 
 uint64_t ep_view_visit_tier(const struct ep_view *v, uint32_t chosen, uint64_t start, uint64_t end,

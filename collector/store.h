@@ -59,7 +59,7 @@ struct ep_tier {
 	uint64_t step_ns;
 	uint32_t count;
 	struct ep_bucket *b;
-	uint64_t closed_upto; /* windows of the next tier ending at or before are closed */
+	uint64_t closed_upto; /* this tier's windows ending at or before are closed (rolled up) */
 	uint64_t shed_below;  /* buckets starting before were freed (--memcap): read coarser */
 	uint64_t persist_upto; /* buckets starting before were persisted (unless dirty) */
 	int persist_dirty;     /* a bucket before persist_upto changed: scan the tier */
@@ -145,6 +145,9 @@ struct ep_read {
 	enum ep_whose whose;
 	uint32_t asn; /* only this ASN's rows (0: every ASN's) */
 	int sum;      /* one bucket, the sum over the range (for a reader that only adds up) */
+	int finer;    /* before the step's oldest bucket, the finer retained step's (an answer,
+		       * not a restore: a history kept before a coarser step was added) */
+	uint64_t edge_step; /* the windows the range cuts at this finer step, where held */
 };
 
 /* Visitor over the buckets that together hold [start, end) exactly once. */
@@ -172,7 +175,8 @@ uint64_t ep_view_shed(struct ep_view *v, int level);
  * As ep_view_visit, but a tier whose buckets over the range hold more than
  * max_entries ASN entries is passed over for the next coarser one (the
  * coarsest is always taken): a query's cost is bounded whatever the
- * cardinality.  max_entries 0: no bound.
+ * cardinality.  max_entries 0: no bound.  Without min_step (a sum over the
+ * range), the edges are exact as in ep_view_visit_exact.
  */
 uint64_t ep_view_visit_budget(const struct ep_view *v, uint64_t start, uint64_t end,
 			      uint64_t min_step, uint64_t max_entries, ep_view_visit_cb cb,
@@ -181,6 +185,16 @@ uint64_t ep_view_visit_budget(const struct ep_view *v, uint64_t start, uint64_t 
 /* The tier ep_view_visit_budget visits, from tier first up. @return its index, or -1 */
 int ep_view_pick(const struct ep_view *v, uint32_t first, uint64_t start, uint64_t end,
 		 uint64_t min_step, uint64_t max_entries);
+
+/*
+ * As ep_view_visit_tier, but the windows of tier ti that the range cuts (at
+ * its start and its end) are read from the finer tiers that still hold them:
+ * the range is then exact to the finest step that holds each edge, not
+ * widened to whole windows of tier ti.  For sums over a range (min_step 0);
+ * a series wants whole slots.  @return tier ti's step
+ */
+uint64_t ep_view_visit_exact(const struct ep_view *v, uint32_t ti, uint64_t start, uint64_t end,
+			     ep_view_visit_cb cb, void *ctx);
 
 /* Visit tier ti over [start, end), with the finer tiers' unclosed buckets. @return its step */
 uint64_t ep_view_visit_tier(const struct ep_view *v, uint32_t ti, uint64_t start, uint64_t end,

@@ -250,6 +250,63 @@ static void test_store(void)
 	CHECK(ep_view_init(&v, 3, steps, counts, 5) < 0);
 }
 
+/*
+ * A query over budget reads a coarser tier; the windows of it that the range cuts
+ * come from the finer tier, so the sum is the same as the finer tier's own.
+ */
+static void test_budget_edges(void)
+{
+	const uint64_t ms = 1000000ull, s_ = 1000 * ms, t0 = 1700000000000000000ull;
+	uint64_t steps[3] = {100 * ms, 1000 * ms, 10000 * ms};
+	uint32_t counts[3] = {30, 120, 100};
+	static const uint64_t ranges[][2] = {{5300, 97700}, {41500, 47200}, {10000, 90000},
+					     {0, 119000}, {89900, 90100}};
+	struct ep_view v;
+	struct ep_crec r;
+	struct tot t;
+	uint64_t w;
+	uint32_t i, a;
+
+	CHECK_EQ(ep_view_init(&v, 3, steps, counts, 100), 0);
+	for (w = 0; w < 1200; w++) { /* 120 s of 100 ms windows, 4 ASNs, segs_out = w */
+		for (a = 0; a < 4; a++) {
+			memset(&r, 0, sizeof(r));
+			r.asn = 64500 + a;
+			r.c[EP_AC_segs_out] = w;
+			ep_view_add(&v, t0 + w * 100 * ms, t0 + (w + 1) * 100 * ms, &r, 1);
+		}
+		if (w % 10 == 9)
+			ep_view_advance(&v, t0 + (w + 1) * 100 * ms);
+	}
+	for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		uint64_t start = t0 + ranges[i][0] * ms, end = t0 + ranges[i][1] * ms, want = 0;
+		uint64_t lo = ranges[i][0] / 1000 * 10, hi = (ranges[i][1] + 999) / 1000 * 10;
+		uint64_t budgets[3] = {0, 100, 1}, step;
+		uint32_t b;
+
+		/* the 1 s tier holds every edge: the windows of the seconds the range touches */
+		for (w = lo; w < hi && w < 1200; w++)
+			want += 4 * w;
+		for (b = 0; b < 3; b++) {
+			memset(&t, 0, sizeof(t));
+			step = ep_view_visit_budget(&v, start, end, 0, budgets[b], sum_cb, &t);
+			CHECK_EQ(t.c, want);
+			if (b == 2) {
+				CHECK_EQ(step, 10 * s_); /* over budget: the coarsest tier */
+			}
+		}
+		/* a series (min_step) over budget keeps whole windows of the tier it reads */
+		memset(&t, 0, sizeof(t));
+		ep_view_visit_budget(&v, start, end, 10 * s_, 1, sum_cb, &t);
+		want = 0;
+		for (w = ranges[i][0] / 10000 * 100; w < (ranges[i][1] + 9999) / 10000 * 100 &&
+						    w < 1200; w++)
+			want += 4 * w;
+		CHECK_EQ(t.c, want);
+	}
+	ep_view_fini(&v);
+}
+
 /* ------------------------------------------------------------------------ */
 
 struct msgs {
@@ -683,6 +740,7 @@ int main(void)
 	test_shist_union();
 	test_seqwin();
 	test_store();
+	test_budget_edges();
 	test_ingest();
 	test_time_and_text();
 	test_plausible();
