@@ -70,7 +70,8 @@ static int answer_tier(const struct ep_view *v, uint64_t min_step)
 static void add_others(struct ep_collector *c, const struct range *r, uint64_t step,
 		       uint64_t from, uint64_t end, struct older *o)
 {
-	const struct ep_read want = {.whose = EP_WHOSE_OTHERS, .asn = r->asn, .sum = r->sum};
+	const struct ep_read want = {.whose = EP_WHOSE_OTHERS, .asn = r->asn, .sum = r->sum,
+				     .finer = 1};
 
 	from -= from % step;
 	pthread_mutex_unlock(&c->lock);
@@ -93,6 +94,28 @@ static int first_persisted(const struct ep_view *v)
 }
 
 /*
+ * [from, upto) of probe at step from the history, without the collector's lock;
+ * a probe's view is looked up again after.  @return 0, or -1 when the probe was
+ * evicted meanwhile (its history is all there is)
+ */
+static int older_read(struct ep_collector *c, struct range *r, const char *probe, uint64_t step,
+		      uint64_t from, uint64_t upto, const struct ep_read *want, struct older *o)
+{
+	pthread_mutex_unlock(&c->lock);
+	c->older(c->older_ctx, probe, step, from, upto, want, older_bucket, o);
+	pthread_mutex_lock(&c->lock);
+	if (r->probe) {
+		struct ep_cprobe *p = ep_collector_probe(c, probe);
+
+		if (!p || !p->view)
+			return -1;
+		r->view = p->view;
+		r->probe = p->id;
+	}
+	return 0;
+}
+
+/*
  * The history is read without the collector's lock (a slow database must not
  * hold ingest up): the visitors write only the request's own state.  After
  * the lock is taken again the probe's view is looked up anew (it may have
@@ -110,16 +133,17 @@ uint64_t ep_api_visit(struct ep_collector *c, struct range *r, uint64_t start, u
 		      uint64_t min_step, uint64_t budget, ep_view_visit_cb cb, void *ctx)
 {
 	const struct ep_view *v = r->view;
-	int round, shared = c->older && c->others && !r->probe, ti = answer_tier(v, min_step);
-	const struct ep_read want = {.whose = shared ? EP_WHOSE_OWN : EP_WHOSE_EVERY,
-				     .asn = r->asn, .sum = r->sum};
+	int round, exact, shared = c->older && c->others && !r->probe, ti = answer_tier(v, min_step);
+	struct ep_read want = {.whose = shared ? EP_WHOSE_OWN : EP_WHOSE_EVERY, .asn = r->asn,
+			       .sum = r->sum, .finer = 1};
 	uint64_t step, held, from;
 	struct older o = {.cb = cb, .ctx = ctx};
 	char probe[EP_WIRE_PROBE_MAX + 1];
 
 	if (r->remote) {
 		/* another collector's probe: all of it from the store, at a step it holds */
-		const struct ep_read every = {.whose = EP_WHOSE_EVERY, .asn = r->asn, .sum = r->sum};
+		const struct ep_read every = {.whose = EP_WHOSE_EVERY, .asn = r->asn,
+					      .sum = r->sum, .finer = 1};
 
 		if (ti < 0 || !(v->persist_tiers >> ti & 1))
 			ti = (int)v->ntiers - 1;
@@ -152,21 +176,22 @@ uint64_t ep_api_visit(struct ep_collector *c, struct range *r, uint64_t start, u
 		add_others(c, r, step, start, end, &o);
 	held = held_from(v, (uint32_t)ti);
 	snprintf(probe, sizeof(probe), "%s", r->probe ? r->probe : "");
-	from = start - start % step;
+	/*
+	 * A sum over the range (no min_step) of one collector: the windows of step
+	 * that the range cuts are read at the finer persisted step where the
+	 * history holds it, as memory does (ep_view_visit_exact).  A shared store's
+	 * answer keeps whole windows: the other collectors' part is read at step.
+	 */
+	exact = !min_step && !shared && ti > 0 && (v->persist_tiers >> (ti - 1) & 1);
+	if (exact)
+		want.edge_step = v->t[ti - 1].step_ns;
+	from = exact ? start : start - start % step;
 	for (round = 0; round < 3 && from < held && from < end; round++) {
 		uint64_t upto = end < held ? end : held;
 
-		pthread_mutex_unlock(&c->lock);
-		c->older(c->older_ctx, probe, step, from, upto, &want, older_bucket, &o);
-		pthread_mutex_lock(&c->lock);
-		if (r->probe) {
-			struct ep_cprobe *p = ep_collector_probe(c, probe);
-
-			if (!p || !p->view)
-				return step; /* evicted meanwhile: its history is all there is */
-			r->view = v = p->view;
-			r->probe = p->id;
-		}
+		if (older_read(c, r, probe, step, from, upto, &want, &o) < 0)
+			return step; /* evicted meanwhile: its history is all there is */
+		v = r->view;
 		from = upto;
 		if ((uint32_t)ti >= v->ntiers || v->t[ti].step_ns != step)
 			break;
@@ -174,8 +199,12 @@ uint64_t ep_api_visit(struct ep_collector *c, struct range *r, uint64_t start, u
 	}
 	if (o.nomem)
 		c->all.ctr.nomem++; /* merges lost to allocation failure */
-	if (from < end && (uint32_t)ti < v->ntiers && v->t[ti].step_ns == step)
-		ep_view_visit_tier(v, (uint32_t)ti, from, end, cb, ctx);
+	if (from < end && (uint32_t)ti < v->ntiers && v->t[ti].step_ns == step) {
+		if (exact)
+			ep_view_visit_exact(v, (uint32_t)ti, from, end, cb, ctx);
+		else
+			ep_view_visit_tier(v, (uint32_t)ti, from, end, cb, ctx);
+	}
 	return step;
 }
 
@@ -188,10 +217,10 @@ uint64_t ep_api_visit_named(struct ep_collector *c, struct ep_view *v, pthread_m
 			    const char *name, uint64_t start, uint64_t end, uint64_t min_step,
 			    uint64_t budget, ep_view_visit_cb cb, void *ctx)
 {
-	const struct ep_read want = {.whose = EP_WHOSE_EVERY};
+	struct ep_read want = {.whose = EP_WHOSE_EVERY, .finer = 1};
 	struct older o = {.cb = cb, .ctx = ctx};
 	uint64_t step, held, from;
-	int ti;
+	int ti, exact;
 
 	pthread_mutex_lock(lock);
 	ti = answer_tier(v, min_step);
@@ -203,7 +232,10 @@ uint64_t ep_api_visit_named(struct ep_collector *c, struct ep_view *v, pthread_m
 	}
 	step = o.step = v->t[ti].step_ns;
 	held = held_from(v, (uint32_t)ti);
-	from = start - start % step;
+	exact = !min_step && ti > 0 && (v->persist_tiers >> (ti - 1) & 1);
+	if (exact)
+		want.edge_step = v->t[ti - 1].step_ns; /* exact edges, as ep_api_visit */
+	from = exact ? start : start - start % step;
 	pthread_mutex_unlock(lock);
 	pthread_mutex_unlock(&c->lock);
 	c->older(c->older_ctx, name, step, from, end < held ? end : held, &want, older_bucket, &o);
@@ -211,7 +243,9 @@ uint64_t ep_api_visit_named(struct ep_collector *c, struct ep_view *v, pthread_m
 	pthread_mutex_lock(lock);
 	if (o.nomem)
 		c->all.ctr.nomem++;
-	if (held < end)
+	if (held < end && exact)
+		ep_view_visit_exact(v, (uint32_t)ti, held, end, cb, ctx);
+	else if (held < end)
 		ep_view_visit_tier(v, (uint32_t)ti, held, end, cb, ctx);
 	pthread_mutex_unlock(lock);
 	return step;

@@ -37,7 +37,7 @@ void ep_collector_cfg_default(struct ep_collector_cfg *cfg)
 	cfg->steps[1] = 1000 * NS_PER_MS;
 	cfg->counts[1] = 3600;  /* 1 h */
 	cfg->steps[2] = 60000 * NS_PER_MS;
-	cfg->counts[2] = 1440;  /* 1 day */
+	cfg->counts[2] = 1440;  /* 1 day (a 1 h tier for long ranges: --tiers ...,1h:7d) */
 	cfg->probe_ntiers = 2;
 	cfg->probe_steps[0] = 1000 * NS_PER_MS;
 	cfg->probe_counts[0] = 600;  /* 10 min */

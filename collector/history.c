@@ -17,6 +17,8 @@
 #define TXN_BYTES (64u << 20)            /* queued bytes written in one transaction, at most */
 #define OTHERS_EVERY_NS (1 * NS_PER_S)   /* what other collectors hold is looked up this often */
 #define OTHERS_MARGIN_NS (5 * NS_PER_S)  /* and taken as reaching this far past their newest */
+#define OLDEST_EVERY_NS (10 * NS_PER_S)  /* a probe's oldest bucket of a step, looked up again */
+#define OLDEST_SLOTS 32
 
 const char *const ep_hc_names[EP_HC__COUNT] = {
 #define EP_X(n, h) #n,
@@ -48,6 +50,11 @@ struct ep_history {
 		uint64_t step_ns, looked_ns, oldest, newest;
 		int none;
 	} others[EP_STORE_MAX_TIERS];
+	struct oldest_seen {       /* per (probe, step, whose): its oldest bucket, for reads */
+		char probe[EP_WIRE_PROBE_MAX + 1];
+		uint64_t step_ns, looked_ns, oldest;
+		enum ep_whose whose;
+	} oldest[OLDEST_SLOTS];
 	struct ep_hist_codec codec; /* the writer's */
 	uint64_t newest_start[EP_STORE_MAX_TIERS]; /* per retained step: newest written */
 	char err[256];
@@ -450,15 +457,146 @@ void ep_history_stats(struct ep_history *h, struct ep_history_stats *s, uint64_t
 	pthread_mutex_unlock(&h->lock);
 }
 
+/* The coarsest retained step finer than step_ns that divides it, or 0. */
+static uint64_t finer_step(const struct ep_history *h, uint64_t step_ns)
+{
+	uint64_t best = 0;
+	uint32_t i;
+
+	for (i = 0; i < h->cfg.nretain; i++) {
+		uint64_t f = h->cfg.retain_step[i];
+
+		if (f < step_ns && step_ns % f == 0 && f > best)
+			best = f;
+	}
+	return best;
+}
+
+/*
+ * want->finer: before the oldest bucket of step_ns that probe has, read the
+ * finer step's buckets (a history written before the step was added).
+ */
+/*
+ * The oldest bucket of probe at step_ns (UINT64_MAX: none), looked up at most
+ * every OLDEST_EVERY_NS: it moves only when retention deletes (later, by a
+ * retention period) or a new probe's first rows arrive.  Under read_lock.
+ * @return 0, or a negative errno
+ */
+static int oldest_at(struct ep_history *h, const char *probe, uint64_t step_ns,
+		     enum ep_whose whose, uint64_t *oldest)
+{
+	struct oldest_seen *o = NULL, *lru = &h->oldest[0];
+	uint64_t now = now_mono(), newest;
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < OLDEST_SLOTS && !o; i++) {
+		struct oldest_seen *x = &h->oldest[i];
+
+		if (x->step_ns == step_ns && x->whose == whose && !strcmp(x->probe, probe))
+			o = x;
+		else if (x->looked_ns < lru->looked_ns)
+			lru = x;
+	}
+	if (o && now - o->looked_ns < OLDEST_EVERY_NS) {
+		*oldest = o->oldest;
+		return 0;
+	}
+	ret = h->ops->bounds(h->be, probe, step_ns, whose, oldest, &newest);
+	if (ret == -ENOENT)
+		*oldest = UINT64_MAX;
+	else if (ret < 0)
+		return ret;
+	if (!o) {
+		o = lru;
+		snprintf(o->probe, sizeof(o->probe), "%s", probe);
+		o->step_ns = step_ns;
+		o->whose = whose;
+	}
+	o->looked_ns = now;
+	o->oldest = *oldest;
+	return 0;
+}
+
+static long read_finer(struct ep_history *h, const char *probe, uint64_t step_ns,
+		       uint64_t *start_ns, uint64_t end_ns, const struct ep_read *want,
+		       ep_history_cb cb, void *ctx, uint64_t *corrupt)
+{
+	uint64_t f = finer_step(h, step_ns), from = *start_ns, oldest, upto;
+	int ret;
+
+	if (!f)
+		return 0;
+	ret = oldest_at(h, probe, step_ns, want->whose, &oldest);
+	if (ret < 0)
+		return ret;
+	if (from >= oldest)
+		return 0;
+	upto = end_ns < oldest ? end_ns : oldest;
+	*start_ns = upto;
+	return h->ops->read(h->be, probe, f, from, upto, want, cb, ctx, corrupt);
+}
+
+/* [start_ns, end_ns) at step_ns, with want->finer's part before it. */
+static long read_step(struct ep_history *h, const char *probe, uint64_t step_ns,
+		      uint64_t start_ns, uint64_t end_ns, const struct ep_read *want,
+		      ep_history_cb cb, void *ctx, uint64_t *corrupt)
+{
+	long n = 0, m;
+
+	if (want->finer)
+		n = read_finer(h, probe, step_ns, &start_ns, end_ns, want, cb, ctx, corrupt);
+	if (n >= 0 && start_ns < end_ns) {
+		m = h->ops->read(h->be, probe, step_ns, start_ns, end_ns, want, cb, ctx, corrupt);
+		n = m < 0 ? m : n + m;
+	}
+	return n;
+}
+
+/*
+ * want->edge_step: the windows of step_ns that [start_ns, end_ns) cuts are read at
+ * the edge step where the history holds that step there (its rows may have
+ * expired sooner), else whole.
+ */
+static long read_edges(struct ep_history *h, const char *probe, uint64_t step_ns,
+		       uint64_t start_ns, uint64_t end_ns, const struct ep_read *want,
+		       ep_history_cb cb, void *ctx, uint64_t *corrupt)
+{
+	uint64_t e = want->edge_step, a, b, oldest;
+	long n = 0, m = 0, l = 0;
+
+	a = start_ns % step_ns ? start_ns - start_ns % step_ns + step_ns : start_ns;
+	b = end_ns - end_ns % step_ns;
+	if (a > end_ns)
+		a = end_ns; /* inside one window: all of it is the first edge */
+	if (b < a)
+		b = a;
+	if (oldest_at(h, probe, e, want->whose, &oldest) < 0)
+		oldest = UINT64_MAX;
+	if (start_ns < a)
+		n = start_ns >= oldest
+			    ? read_step(h, probe, e, start_ns - start_ns % e, a, want, cb, ctx, corrupt)
+			    : read_step(h, probe, step_ns, a - step_ns, a, want, cb, ctx, corrupt);
+	if (n >= 0 && a < b)
+		m = read_step(h, probe, step_ns, a, b, want, cb, ctx, corrupt);
+	if (n >= 0 && m >= 0 && b < end_ns)
+		l = b >= oldest ? read_step(h, probe, e, b, end_ns, want, cb, ctx, corrupt)
+				: read_step(h, probe, step_ns, b, end_ns, want, cb, ctx, corrupt);
+	return n < 0 ? n : m < 0 ? m : l < 0 ? l : n + m + l;
+}
+
 long ep_history_read(struct ep_history *h, const char *probe, uint64_t step_ns,
 		     uint64_t start_ns, uint64_t end_ns, const struct ep_read *want,
 		     ep_history_cb cb, void *ctx)
 {
-	uint64_t corrupt = 0;
+	uint64_t corrupt = 0, e = want->edge_step;
 	long n;
 
 	pthread_mutex_lock(&h->read_lock);
-	n = h->ops->read(h->be, probe, step_ns, start_ns, end_ns, want, cb, ctx, &corrupt);
+	if (e && e < step_ns && step_ns % e == 0 && start_ns < end_ns)
+		n = read_edges(h, probe, step_ns, start_ns, end_ns, want, cb, ctx, &corrupt);
+	else
+		n = read_step(h, probe, step_ns, start_ns, end_ns, want, cb, ctx, &corrupt);
 	pthread_mutex_unlock(&h->read_lock);
 	pthread_mutex_lock(&h->lock);
 	h->ctr[EP_HC_rows_corrupt] += corrupt;
@@ -490,8 +628,7 @@ int ep_history_bounds(struct ep_history *h, const char *probe, uint64_t step_ns,
 	return ret;
 }
 
-int ep_history_others(struct ep_history *h, uint64_t step_ns, uint64_t start_ns,
-		      uint64_t end_ns)
+static int others_at(struct ep_history *h, uint64_t step_ns, uint64_t start_ns, uint64_t end_ns)
 {
 	struct others_seen *o = NULL;
 	uint64_t now = now_mono();
@@ -521,6 +658,20 @@ int ep_history_others(struct ep_history *h, uint64_t step_ns, uint64_t start_ns,
 	ret = !o->none && start_ns < o->newest + step_ns + OTHERS_MARGIN_NS && end_ns > o->oldest;
 	pthread_mutex_unlock(&h->read_lock);
 	return ret;
+}
+
+int ep_history_others(struct ep_history *h, uint64_t step_ns, uint64_t start_ns,
+		      uint64_t end_ns)
+{
+	uint64_t f;
+
+	if (!h->ops->shared)
+		return 0;
+	if (others_at(h, step_ns, start_ns, end_ns))
+		return 1;
+	/* What they kept before step_ns was added is read at the finer step (want->finer). */
+	f = finer_step(h, step_ns);
+	return f && others_at(h, f, start_ns, end_ns);
 }
 
 /* "90d", "1h", "30m", "45s", "100ms" as ns. @return 0 or -EINVAL */

@@ -96,8 +96,14 @@ typedef ep_store_rows_cb ep_history_cb;
 /*
  * The buckets of probe at step_ns whose start lies in [start_ns, end_ns),
  * ascending, of the collectors and ASNs want says (or their sum as one
- * bucket, where the store can add up).  Safe from any thread (one reader at
- * a time).  @return buckets read, or a negative errno
+ * bucket, where the store can add up).  With want->finer, the part of the
+ * range before probe's oldest bucket of step_ns is read at the coarsest
+ * finer retained step that divides it (a history kept before step_ns was
+ * added; the visitors merge those buckets into their step's slots).  With
+ * want->edge_step, the windows of step_ns the range cuts at either end are
+ * read at that finer step where the history holds it (an exact sum), else
+ * whole.  Safe from any thread (one reader at a time).
+ * @return buckets read, or a negative errno
  */
 long ep_history_read(struct ep_history *h, const char *probe, uint64_t step_ns,
 		     uint64_t start_ns, uint64_t end_ns, const struct ep_read *want,
@@ -106,8 +112,9 @@ long ep_history_read(struct ep_history *h, const char *probe, uint64_t step_ns,
 /*
  * Whether other collectors may hold buckets of probe at step_ns in
  * [start_ns, end_ns): what they hold is looked up at most once a second
- * (with a margin for what they write meanwhile).  Always 0 for a store of
- * one collector (SQLite).
+ * (with a margin for what they write meanwhile), at step_ns or at the finer
+ * retained step that want->finer reads.  Always 0 for a store of one
+ * collector (SQLite).
  */
 int ep_history_others(struct ep_history *h, uint64_t step_ns, uint64_t start_ns,
 		      uint64_t end_ns);

@@ -52,6 +52,15 @@ static long load_view(struct ep_history *h, struct ep_collector *c, const char *
 		if (!(mask >> t & 1) || ep_history_bounds(h, probe, step, EP_WHOSE_OWN, &oldest, &newest) < 0)
 			continue;
 		from = newest + step > span ? newest + step - span : 0;
+		/*
+		 * From the start of the next tier's window: a coarser window that this
+		 * tier rolls up into after the restart (the history has none of it yet, as
+		 * after a coarser step is added) gets all of its part, never a partial
+		 * sum.  The ring is exceeded by less than one coarser window: its oldest
+		 * buckets are rolled up (or freed, if already rolled up) as they go.
+		 */
+		if (t + 1 < (int)v->ntiers)
+			from -= from % v->t[t + 1].step_ns;
 		l.step = step;
 		l.ti = (uint32_t)t;
 		n = ep_history_read(h, probe, step, from > oldest ? from : oldest, newest + step, &own,

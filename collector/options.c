@@ -111,7 +111,7 @@ static void opts_default(struct ep_coll_opts *o)
 	o->ncfg = (struct ep_net_cfg){.max_conns = 256, .per_addr = 16, .idle_s = 30};
 	o->histcfg.queue_max = 64u << 20;
 	o->histcfg.flush_ns = 1000000000ull;
-	ep_history_parse_retain(&o->histcfg, "1s=1d,1m=90d");
+	ep_history_parse_retain(&o->histcfg, "1s=1d,1m=90d,1h=400d");
 	o->ktopic = "edgeprobe-windows";
 	o->grace_ms = 500;
 	o->kqueue = 100000;

@@ -34,7 +34,7 @@ void ep_coll_usage(FILE *fp)
 		"                         default: memory only); clickhouse://HOST:PORT[/DB] for\n"
 		"                         ClickHouse (HTTP interface; database default edgeprobe)\n"
 		"  --history-id NAME      this collector's name in a shared ClickHouse (default: host)\n"
-		"  --retain LIST          history kept per step (default 1s=1d,1m=90d; a step\n"
+		"  --retain LIST          history kept per step (default 1s=1d,1m=90d,1h=400d; a step\n"
 		"                         under 1 s, such as 100ms=10m, is persisted too)\n"
 		"  --history-queue SIZE   roll-ups waiting for the disk before they are dropped (64M)\n"
 		"  --query-budget N       ASN entries a list query merges before it reads a\n"

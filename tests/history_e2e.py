@@ -19,6 +19,9 @@ the same 150 s of windows from two probes (hostile_send past). Asserts:
   crashes, the queue bounded by --history-queue (1 MiB; drops counted), and once there is room again
   the writer catches up without a restart; without mount rights this part is skipped.
 - a second collector on the same UDP port fails with a clear message (no SO_REUSEADDR).
+- a coarser tier added to a history kept without it (the 1 h tier of an upgrade; here 1 min
+  over 10 s): answers at its step before its first row are read from the finer rows, and
+  the first window it rolls up after the restart is whole (equal to memory's).
 
 With clickhouse (a clickhouse-server the test starts on loopback ports, its own data
 directory), the same answers, restart and retention (by dropping day partitions), then the
@@ -267,6 +270,7 @@ def run(backend, target, ch):
     if h:
         h.stop()
     m.stop()
+    upgrade(backend, ch)
 
     if backend == "sqlite":
         sqlite_faults(target)
@@ -366,6 +370,82 @@ def slow_database(ch, m, end):
              f"{[(x['id'], x['msgs']) for x in waited['probes']]}; sent {live.stdout.read()}; "
              f"slow {json.dumps(strip(a))[:700]} / memory {json.dumps(strip(b))[:700]}")
     h.stop()
+
+
+UQ = ["/api/v1/asns?range=10m&end={e}", "/api/v1/asns/64521/histogram?range=10m&end={e}",
+      "/api/v1/asns/64523/series?range=10m&step=1m&end={e}"]
+MIN = 60_000_000_000
+
+
+def minute_rows(backend, target, ch):
+    if backend == "sqlite":
+        con = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+        n = con.execute("SELECT count(*) FROM bucket WHERE step_ns = ? AND probe = ''",
+                        (MIN,)).fetchone()[0]
+        con.close()
+        return n
+    return int(ch.query(f"SELECT count() FROM edgeprobe_upgrade.bucket WHERE step = {MIN} "
+                        "AND probe = ''"))
+
+
+def compare_upgrade(name, h, m, end):
+    a = [h.get(q.format(e=end)) for q in UQ]
+    b = [m.get(q.format(e=end)) for q in UQ]
+    bad = [q for q, x, y in zip(UQ, a, b) if strip(x) != strip(y)]
+    n = sum(x["rtt_data"]["n"] for x in a[0].get("asns", []))
+    if bad or n == 0 or a[0].get("resolution_ns") != MIN:
+        fail(f"{name}: differs from the in-memory collector's: {bad} (resolution "
+             f"{a[0].get('resolution_ns')}; H {json.dumps(a[2])[:400]} / M {json.dumps(b[2])[:400]})")
+    else:
+        ok(f"{name}: {len(UQ)} answers over 10 min at 1 min equal the in-memory collector's "
+           f"({n} in-flow samples)")
+
+
+def upgrade(backend, ch):
+    """A coarser tier added to a history kept without it (as the 1 h tier in an upgrade):
+    answers before its first row read the finer rows; the first window it rolls up after the
+    restart is whole, though memory reloaded only part of the finer tier's ring."""
+    if backend == "sqlite":
+        target = os.path.join(out, "upgrade.db")
+    else:
+        target = f"clickhouse://127.0.0.1:{ch.http}/edgeprobe_upgrade"
+    old = ["--tiers", "100ms:2s,1s:10s,10s:1m", "--probe-tiers", "1s:10s,10s:30s",
+           "--history", target, "--retain", "1s=1d,10s=1h"]
+    new = ["--tiers", "100ms:2s,1s:10s,10s:1m,1m:2m", "--probe-tiers", "1s:10s,10s:30s",
+           "--history", target, "--retain", "1s=1d,10s=1h,1m=1d"]
+    # The windows run 150 s from 10 s before a minute on; the reloaded minute of 10 s buckets
+    # would start 20 s into their third minute.
+    end_u = END0 - END0 % MIN - MIN + 50_000_000_000
+    h = Collector(collector, out, "u1", ["udp://127.0.0.1:0"], old)
+    m = Collector(collector, out, "um", ["udp://127.0.0.1:0"], LARGE)
+    for c in (h, m):
+        subprocess.run([send, f"127.0.0.1:{c.ports[0]}", "past", "pa,pb", "7", str(N),
+                        str(end_u)], capture_output=True, timeout=60, check=True)
+    for c in (h, m):
+        settle(c, 2 * N)
+    h.stop()
+    h = Collector(collector, out, "u2", ["udp://127.0.0.1:0"], new)
+    rows = minute_rows(backend, target, ch)
+    e1 = end_u - end_u % MIN + MIN
+    compare_upgrade(f"{backend}: 1 min tier added to a history without it ({rows} rows of it "
+                    "since)", h, m, e1)
+    # The next minute of windows closes the reloaded minutes: the collector writes their 1 min
+    # rows; after a restart those are read, the finer rows only before them.
+    for c in (h, m):
+        subprocess.run([send, f"127.0.0.1:{c.ports[0]}", "past", "pc", "8", "600",
+                        str(end_u + N * 100_000_000)], capture_output=True, timeout=60,
+                       check=True)
+    settle(h, 600)
+    settle(m, 2 * N + 600)
+    h.stop()
+    h = Collector(collector, out, "u3", ["udp://127.0.0.1:0"], new)
+    rows = minute_rows(backend, target, ch)
+    if rows < 2:
+        fail(f"{backend}: upgrade: {rows} 1 min rows written after the restart (want >= 2)")
+    compare_upgrade(f"{backend}: after {rows} 1 min rows were written and a restart", h, m,
+                    e1 + 4 * MIN)
+    h.stop()
+    m.stop()
 
 
 def sqlite_faults(db):
