@@ -32,7 +32,6 @@
 #include "privdrop.h"
 #include "wallclock.h"
 #include "probe.h"
-#include "report.h"
 #include "tries.h"
 
 #ifndef EP_VERSION
@@ -40,28 +39,6 @@
 #endif
 
 enum { O_IFACE = 1, O_XDP, O_HELP, O_VERSION };
-
-static volatile sig_atomic_t g_stop, g_reload, g_reopen;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	g_stop = 1;
-}
-
-static void on_hup(int sig)
-{
-	(void)sig;
-	g_reload = 1;
-	g_reopen = 1;
-}
-
-/* SIGUSR1: reopen --json-out only (log rotation without a reload). */
-static void on_usr1(int sig)
-{
-	(void)sig;
-	g_reopen = 1;
-}
 
 static void usage(FILE *fp)
 {
@@ -164,32 +141,29 @@ static void close_window(struct edgeprobe_bpf *skel, struct ep_probe *p, struct 
 	w.end_ns = end;
 	memcpy(w.stats, stats, sizeof(w.stats));
 	w.nasns = ep_asn_agg_view(&wn->d.agg, &w.asns);
-	ep_exporter_window(&w, p->exporter);
-	ep_exporter_patch_stats(p->exporter, w.stats);
-	ep_probe_watch(p, w.stats);
+	ep_probe_emit(p, &w);
 	ep_asn_agg_clear(&wn->d.agg);
 }
 
-/*
- * SIGHUP: load the ASN data again into the tries not in use and flip to them
- * (programs read the choice once per packet); a bad file, or one that does not
- * fit, is refused and the current tries kept.
- */
-static void reload_asn(struct edgeprobe_bpf *skel, struct ep_probe *p,
-		       const struct ep_probe_opts *po, struct ep_bpf_cfg *cfg, struct ep_bpf_drain *d)
-{
-	struct ep_asn_map *m;
-	struct ep_bpf_fill f = {0};
-	uint32_t zero = 0, next = cfg->asn_set ^ 1;
-	char err[512];
+struct reload {
+	struct edgeprobe_bpf *skel;
+	struct ep_bpf_cfg *cfg;
+	struct ep_bpf_drain *d;
+};
 
-	f.ids = &d->ids;
-	if (ep_probe_load_asn(po, &m, err, sizeof(err)) < 0) {
-		ep_log_err("SIGHUP: ASN data not reloaded, keeping the current table: %s", err);
-		return;
-	}
-	f.fd4 = bpf_map__fd(next ? skel->maps.ep_asn4b : skel->maps.ep_asn4);
-	f.fd6 = bpf_map__fd(next ? skel->maps.ep_asn6b : skel->maps.ep_asn6);
+/*
+ * SIGHUP: fill the tries not in use with the new data and flip to them
+ * (programs read the choice once per packet); a table that does not fit is
+ * refused and the current tries kept.
+ */
+static int adopt(struct ep_asn_map *m, void *ctx, char *err, size_t errlen)
+{
+	struct reload *r = ctx;
+	struct ep_bpf_fill f = {.ids = &r->d->ids};
+	uint32_t zero = 0, next = r->cfg->asn_set ^ 1;
+
+	f.fd4 = bpf_map__fd(next ? r->skel->maps.ep_asn4b : r->skel->maps.ep_asn4);
+	f.fd6 = bpf_map__fd(next ? r->skel->maps.ep_asn6b : r->skel->maps.ep_asn6);
 	ep_bpf_clear_trie(f.fd4);
 	ep_bpf_clear_trie(f.fd6);
 	f.family = 4;
@@ -197,24 +171,19 @@ static void reload_asn(struct edgeprobe_bpf *skel, struct ep_probe *p,
 	f.family = 6;
 	ep_asn_map_prefixes(m, 6, ep_bpf_put_prefix, &f);
 	if (f.errors) {
-		ep_log_err("SIGHUP: ASN data not reloaded, keeping the current table: %zu of %zu "
-			   "prefixes did not fit in the tries (restart to resize them)",
-			   f.errors, f.n);
+		snprintf(err, errlen, "%zu of %zu prefixes did not fit in the tries (restart to "
+			 "resize them)", f.errors, f.n);
 		ep_bpf_clear_trie(f.fd4);
 		ep_bpf_clear_trie(f.fd6);
-		ep_asn_map_free(m);
-		return;
+		return -ENOSPC;
 	}
-	cfg->asn_set = next;
-	bpf_map_update_elem(bpf_map__fd(skel->maps.ep_cfg), &zero, cfg, BPF_ANY);
-	/* Organisation names of the windows come from p->asn from now on. */
-	ep_bpf_drain_set_asn_map(d, m);
-	ep_asn_map_free(p->asn);
-	p->asn = m;
-	ep_probe_set_dataset(p, po);
-	ep_bpf_clear_trie(bpf_map__fd(next ? skel->maps.ep_asn4 : skel->maps.ep_asn4b));
-	ep_bpf_clear_trie(bpf_map__fd(next ? skel->maps.ep_asn6 : skel->maps.ep_asn6b));
-	ep_log_info("SIGHUP: ASN data reloaded (%zu prefixes)", f.n);
+	r->cfg->asn_set = next;
+	bpf_map_update_elem(bpf_map__fd(r->skel->maps.ep_cfg), &zero, r->cfg, BPF_ANY);
+	/* Organisation names of the windows come from the new table from now on. */
+	ep_bpf_drain_set_asn_map(r->d, m);
+	ep_bpf_clear_trie(bpf_map__fd(next ? r->skel->maps.ep_asn4 : r->skel->maps.ep_asn4b));
+	ep_bpf_clear_trie(bpf_map__fd(next ? r->skel->maps.ep_asn6 : r->skel->maps.ep_asn6b));
+	return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -266,9 +235,7 @@ int main(int argc, char **argv)
 	char err[512] = "";
 	int ret;
 
-	/* Before anything slow: a rotation or reload asked during start-up must not kill. */
-	signal(SIGHUP, on_hup);
-	signal(SIGUSR1, on_usr1);
+	struct ep_probe_signals *sig = ep_probe_signals_init();
 
 	memset(&p, 0, sizeof(p));
 	memset(&wn, 0, sizeof(wn));
@@ -392,18 +359,19 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	ep_probe_signals_stop();
 	interval = (uint64_t)po.interval_ms * 1000000ull;
 	start = ep_wall_ns();
 	start -= start % interval;
-	while (!g_stop) {
+	while (!sig->stop) {
 		uint64_t now = ep_wall_ns(), end = start + interval;
 
-		ep_probe_rotate(&p, &po, &g_reopen);
-		if (g_reload) {
-			g_reload = 0;
-			reload_asn(skel, &p, &po, &cfg, &wn.d);
+		ep_probe_rotate(&p, &po, &sig->reopen);
+		if (sig->reload) {
+			struct reload r = {.skel = skel, .cfg = &cfg, .d = &wn.d};
+
+			sig->reload = 0;
+			ep_probe_reload(&p, &po, adopt, &r);
 		}
 		if (now < end) {
 			uint64_t left = end - now;
@@ -423,16 +391,7 @@ int main(int argc, char **argv)
 	/* Detach, then the open window (with every flow still open ended), then the summary. */
 	ep_bpf_detach(&hooks);
 	close_window(skel, &p, &cfg, &wn, start, ep_wall_ns(), stats, 1);
-	ep_exporter_patch_stats(p.exporter, stats);
-	if (ep_exporter_finish(p.exporter, stats) < 0)
-		ep_log_err("--json-out: write error");
-	if (po.report)
-		ep_report_print(stdout, p.exporter);
-	ep_log_info("%llu packets, %llu TCP, %llu flows, %llu windows",
-		    (unsigned long long)stats[EP_ST_packets],
-		    (unsigned long long)stats[EP_ST_PARSE_OK],
-		    (unsigned long long)stats[EP_ST_flows_created], (unsigned long long)wn.windows);
-	ret = 0;
+	ret = ep_probe_end(&p, &po, stats) < 0 ? 1 : 0;
 out:
 	edgeprobe_bpf__destroy(skel);
 	ep_bpf_drain_fini(&wn.d);

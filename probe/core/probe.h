@@ -97,12 +97,61 @@ struct ep_probe {
 };
 
 /*
+ * Set by the signal handlers ep_probe_signals_init() installs; read and cleared by the
+ * probe's loop.  SIGHUP asks for a reload (and a reopen), SIGUSR1 for a reopen of
+ * --json-out only, SIGINT and SIGTERM (ep_probe_signals_stop) for the end.
+ */
+struct ep_probe_signals {
+	volatile sig_atomic_t stop, reload, reopen;
+};
+
+/*
+ * Install the SIGHUP and SIGUSR1 handlers (before anything slow: a rotation or
+ * reload asked during start-up must not kill).  @return the process's flags
+ */
+struct ep_probe_signals *ep_probe_signals_init(void);
+
+/* Install SIGINT and SIGTERM as stop requests (once set-up is done). */
+void ep_probe_signals_stop(void);
+
+/* Export one window, then watch its counters (ep_probe_watch). */
+void ep_probe_emit(struct ep_probe *p, const struct ep_window *w);
+
+/* ep_probe_emit as a tracker's on_window callback (ctx: the probe). */
+void ep_probe_on_window(const struct ep_window *w, void *ctx);
+
+/*
+ * How a front end hands a new ASN table to its packet path.
+ * @return 0 when adopted (the probe frees the old table), -EBUSY when the path
+ *         may still use both (neither is freed), another negative errno when
+ *         refused (the new one is freed); err says why.
+ */
+typedef int (*ep_probe_adopt_fn)(struct ep_asn_map *m, void *ctx, char *err, size_t errlen);
+
+/*
+ * SIGHUP: load the ASN data again and let adopt install it; a bad file, or a
+ * table the front end refuses, is logged and the current table kept.
+ */
+void ep_probe_reload(struct ep_probe *p, const struct ep_probe_opts *o, ep_probe_adopt_fn adopt,
+		     void *ctx);
+
+/*
+ * The run's end, after the last window: the exporter's own counters into
+ * stats, the summary record, --report's table and the log's last line.
+ * @return 0, or -EIO when --json-out could not be written (logged)
+ */
+int ep_probe_end(struct ep_probe *p, const struct ep_probe_opts *o, uint64_t *stats);
+
+/*
  * After each window: log what went wrong since the last one (malformed frames,
  * evictions, ASN overflow, clock steps, dropped windows, capture drops, map
  * and memory failures, collector connections and outages), at most one line
  * per condition every 10 s, each with the count since its last line.
  */
 void ep_probe_watch(struct ep_probe *p, const uint64_t *stats);
+
+/* Log what the watch's rate limits still hold back (at the end). */
+void ep_probe_watch_flush(struct ep_probe *p);
 
 /*
  * Load the ASN data, open the outputs and create the exporter; with
@@ -117,9 +166,6 @@ int ep_probe_setup(struct ep_probe *p, const struct ep_probe_opts *o, int reliab
 /* The tracker configuration the options ask for (the caller sets on_window and ctx). */
 void ep_probe_tracker_cfg(const struct ep_probe *p, const struct ep_probe_opts *o, int emit_empty,
 			  struct ep_tracker_cfg *cfg);
-
-/* Flush open flows and the open window, then emit the summary. @return 0 or -EIO. */
-int ep_probe_finish(struct ep_probe *p);
 
 /*
  * Log rotation (SIGHUP, SIGUSR1): close --json-out and open its path again for

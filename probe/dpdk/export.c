@@ -141,9 +141,7 @@ void ep_dpdk_export_ready(struct exporter_state *x, int final)
 		x->windows++;
 		ep_dpdk_sum_stats(x, w.stats);
 		ep_dpdk_fill_sources(x, &w);
-		ep_exporter_window(&w, x->probe->exporter);
-		ep_exporter_patch_stats(x->probe->exporter, w.stats);
-		ep_probe_watch(x->probe, w.stats);
+		ep_probe_emit(x->probe, &w);
 		if (x->delay_ms)
 			rte_delay_us_sleep(x->delay_ms * 1000u);
 	}

@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,31 +33,7 @@
 #include "dpdk.h"
 #include "log.h"
 #include "privdrop.h"
-#include "report.h"
 #include "wallclock.h"
-
-/* Set by signal handlers, read by the main lcore's loop. */
-static volatile sig_atomic_t g_stop, g_reload, g_reopen;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	g_stop = 1;
-}
-
-static void on_hup(int sig)
-{
-	(void)sig;
-	g_reload = 1;
-	g_reopen = 1;
-}
-
-/* SIGUSR1: reopen --json-out only (log rotation without a reload). */
-static void on_usr1(int sig)
-{
-	(void)sig;
-	g_reopen = 1;
-}
 
 static void usage(FILE *fp)
 {
@@ -110,44 +85,39 @@ static int own_opt(int id, const char *arg, void *ctx, char *err, size_t errlen)
 	}
 }
 
+struct reload {
+	struct ep_dpdk *dp;
+	struct exporter_state *x;
+};
+
 /*
- * SIGHUP: load the ASN data again; hand the new table to every worker, wait
- * until each has adopted it (they poll constantly), then free the old one.
- * A bad file is refused and the current table kept.
+ * SIGHUP: hand the new table to every worker and wait until each has adopted
+ * it (they poll constantly); then the old one may go.
  */
-static void reload_asn(struct ep_dpdk *dp, struct ep_probe *p, const struct ep_probe_opts *po,
-		       struct exporter_state *x)
+static int adopt(struct ep_asn_map *m, void *ctx, char *err, size_t errlen)
 {
-	struct ep_asn_map *m;
-	char err[512];
+	struct reload *r = ctx;
 	int i, pending;
 	uint64_t deadline;
 
-	if (ep_probe_load_asn(po, &m, err, sizeof(err)) < 0) {
-		ep_log_err("SIGHUP: ASN data not reloaded, keeping the current table: %s", err);
-		return;
-	}
-	for (i = 0; i < dp->nworkers; i++)
-		__atomic_store_n(&dp->workers[i].asn_new, m, __ATOMIC_RELEASE);
+	for (i = 0; i < r->dp->nworkers; i++)
+		__atomic_store_n(&r->dp->workers[i].asn_new, m, __ATOMIC_RELEASE);
 	deadline = rte_rdtsc() + 5 * rte_get_tsc_hz();
 	do {
 		pending = 0;
-		for (i = 0; i < dp->nworkers; i++)
-			pending += __atomic_load_n(&dp->workers[i].asn_new, __ATOMIC_ACQUIRE) != NULL;
+		for (i = 0; i < r->dp->nworkers; i++)
+			pending += __atomic_load_n(&r->dp->workers[i].asn_new, __ATOMIC_ACQUIRE) != NULL;
 		if (pending)
 			rte_pause();
 	} while (pending && rte_rdtsc() < deadline);
 	if (pending) {
 		/* A worker did not come round (stuck?): keep both tables rather than risk a free. */
-		ep_log_err("SIGHUP: %d workers did not adopt the new ASN table in 5 s", pending);
-		return;
+		snprintf(err, errlen, "%d workers did not adopt the new ASN table in 5 s", pending);
+		return -EBUSY;
 	}
 	/* Sets closed before the switch name organisations of the old table: merge (copy) them first. */
-	ep_dpdk_drain(x, UINT64_MAX);
-	ep_asn_map_free(p->asn);
-	p->asn = m;
-	ep_probe_set_dataset(p, po);
-	ep_log_info("SIGHUP: ASN data reloaded (%s)", p->dataset);
+	ep_dpdk_drain(r->x, UINT64_MAX);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -172,9 +142,7 @@ int main(int argc, char **argv)
 	char err[512] = "";
 	uint64_t last_stats, started, last_rebase;
 
-	/* Before anything slow: a rotation or reload asked during start-up must not kill. */
-	signal(SIGHUP, on_hup);
-	signal(SIGUSR1, on_usr1);
+	struct ep_probe_signals *sig = ep_probe_signals_init();
 
 	memset(&x, 0, sizeof(x));
 	memset(&probe, 0, sizeof(probe));
@@ -346,8 +314,7 @@ int main(int argc, char **argv)
 	/* EAL, ports, memory and outputs are set up: nothing below needs root. */
 	if (ep_probe_drop_privileges(&po, NULL, 0) < 0)
 		goto fail;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	ep_probe_signals_stop();
 	for (i = 0; i < dp.nworkers; i++)
 		rte_eal_remote_launch(ep_dpdk_worker_main, &dp.workers[i], dp.workers[i].lcore);
 
@@ -357,12 +324,14 @@ int main(int argc, char **argv)
 		int all_idle = 1;
 
 		rte_delay_us_sleep(1000);
-		if (g_stop)
+		if (sig->stop)
 			dp.stop = 1;
-		ep_probe_rotate(&probe, &po, &g_reopen);
-		if (g_reload) {
-			g_reload = 0;
-			reload_asn(&dp, &probe, &po, &x);
+		ep_probe_rotate(&probe, &po, &sig->reopen);
+		if (sig->reload) {
+			struct reload r = {.dp = &dp, .x = &x};
+
+			sig->reload = 0;
+			ep_probe_reload(&probe, &po, adopt, &r);
 		}
 		now = rte_rdtsc();
 		ep_dpdk_export_ready(&x, 0);
@@ -409,14 +378,9 @@ int main(int argc, char **argv)
 		struct ep_window src;
 
 		ep_dpdk_sum_stats(&x, stats);
-		ep_exporter_patch_stats(probe.exporter, stats);
 		ep_dpdk_fill_sources(&x, &src);
 		ep_exporter_set_sources(probe.exporter, src.src, src.nsrc);
-		ret = 0;
-		if (ep_exporter_finish(probe.exporter, stats) < 0) {
-			ep_log_err("--json-out: write error");
-			ret = 1;
-		}
+		ret = ep_probe_end(&probe, &po, stats) < 0 ? 1 : 0;
 		/* A replay (port timestamps) whose packets were mostly unusable has failed. */
 		if (packet_clock && stats[EP_ST_time_backwards] * 2 > stats[EP_ST_packets]) {
 			ep_log_err("%llu of %llu packets are older than the window they came in "
@@ -427,8 +391,6 @@ int main(int argc, char **argv)
 			ret = 1;
 		}
 	}
-	if (po.report)
-		ep_report_print(stdout, probe.exporter);
 	if (!(ep_log_max < EP_LOG_INFO))
 		ep_dpdk_log_stats(&dp);
 	goto cleanup;

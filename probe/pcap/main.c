@@ -17,7 +17,6 @@
 #include "privdrop.h"
 #include "wallclock.h"
 #include "probe.h"
-#include "report.h"
 #include "source.h"
 
 #ifndef EP_VERSION
@@ -26,22 +25,6 @@
 
 enum { O_READ = 1, O_IFACE, O_FILTER, O_SNAPLEN, O_PROMISC, O_REALTIME, O_LOOP, O_PACE,
        O_HELP, O_VERSION };
-
-static volatile sig_atomic_t g_reload, g_reopen;
-
-static void on_hup(int sig)
-{
-	(void)sig;
-	g_reload = 1;
-	g_reopen = 1;
-}
-
-/* SIGUSR1: reopen --json-out only (log rotation without a reload). */
-static void on_usr1(int sig)
-{
-	(void)sig;
-	g_reopen = 1;
-}
 
 
 static struct src *g_src;
@@ -149,11 +132,8 @@ int main(int argc, char **argv)
 	int ret = 1;
 	struct src s;
 
-	/* Before anything slow: a rotation or reload asked during start-up must not kill. */
-	signal(SIGHUP, on_hup);
-	signal(SIGUSR1, on_usr1);
-
 	memset(&s, 0, sizeof(s));
+	s.sig = ep_probe_signals_init();
 	ep_probe_opts_defaults(&po);
 	ret = ep_probe_parse_args(argc, argv, own, sizeof(own) / sizeof(own[0]), own_opt, &a, &po,
 				  err, sizeof(err));
@@ -197,8 +177,6 @@ int main(int argc, char **argv)
 		goto cleanup;
 	g_src = &s;
 	s.po = &po;
-	s.reload = &g_reload;
-	s.reopen = &g_reopen;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if (a.iface)
@@ -207,22 +185,13 @@ int main(int argc, char **argv)
 		ret = ep_pcap_run_file(&s, a.file, a.filter, a.loops) < 0 ? 1 : 0;
 	else
 		ret = ep_pcap_run_live(&s) < 0 ? 1 : 0;
-	if (ep_probe_finish(&s.probe) < 0) {
-		ep_log_err("--json-out: write error");
-		ret = 1;
-	}
-	if (po.report)
-		ep_report_print(stdout, s.probe.exporter);
 	{
 		uint64_t st[EP_ST__COUNT];
 
+		ep_tracker_finish(s.probe.tracker);
 		memcpy(st, ep_tracker_stats(s.probe.tracker), sizeof(st));
-		ep_exporter_patch_stats(s.probe.exporter, st);
-		ep_log_info("%llu packets, %llu TCP, %llu flows, %llu windows",
-			    (unsigned long long)st[EP_ST_packets],
-			    (unsigned long long)st[EP_ST_PARSE_OK],
-			    (unsigned long long)st[EP_ST_flows_created],
-			    (unsigned long long)st[EP_ST_windows]);
+		if (ep_probe_end(&s.probe, &po, st) < 0)
+			ret = 1;
 		/* A file replay that lost most of its packets or messages has failed. */
 		if (a.file && st[EP_ST_time_backwards] * 2 > st[EP_ST_packets]) {
 			ep_log_err("--read %s: %llu of %llu packets are older than the window "

@@ -14,30 +14,22 @@
 #include "source.h"
 #include "wallclock.h"
 
-/*
- * SIGHUP: reopen --json-out, load the ASN data again (a bad file is refused and
- * the current table kept).  SIGUSR1: reopen only.
- */
+static int adopt(struct ep_asn_map *m, void *ctx, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	ep_tracker_set_asn_map(ctx, m);
+	return 0;
+}
+
+/* SIGHUP: reopen --json-out and load the ASN data again.  SIGUSR1: reopen only. */
 static void maybe_reload(struct src *s)
 {
-	struct ep_asn_map *m;
-	struct ep_asn_map_info info;
-	char err[512];
-
-	ep_probe_rotate(&s->probe, s->po, s->reopen);
-	if (!*s->reload)
+	ep_probe_rotate(&s->probe, s->po, &s->sig->reopen);
+	if (!s->sig->reload)
 		return;
-	*s->reload = 0;
-	if (ep_probe_load_asn(s->po, &m, err, sizeof(err)) < 0) {
-		ep_log_err("SIGHUP: ASN data not reloaded, keeping the current table: %s", err);
-		return;
-	}
-	ep_tracker_set_asn_map(s->probe.tracker, m);
-	ep_asn_map_free(s->probe.asn);
-	s->probe.asn = m;
-	ep_probe_set_dataset(&s->probe, s->po);
-	ep_asn_map_info(m, &info);
-	ep_log_info("SIGHUP: ASN data reloaded (%zu prefixes)", info.prefixes4 + info.prefixes6);
+	s->sig->reload = 0;
+	ep_probe_reload(&s->probe, s->po, adopt, s->probe.tracker);
 }
 
 /* Parse one frame according to the capture's link type. */

@@ -33,7 +33,7 @@ struct src {
 	uint16_t port_xor;
 	int have_first;
 	const struct ep_probe_opts *po;
-	volatile sig_atomic_t *reload, *reopen; /* set by the signal handlers */
+	struct ep_probe_signals *sig; /* set by the signal handlers */
 };
 
 /*
