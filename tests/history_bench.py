@@ -11,7 +11,10 @@ equal memory's.
 
 "sqlite-1h" adds a fourth tier of 1 h (memory holds 4 h of it and 2 h of 1 min, the history
 a year): a day's list then reads 24 rows per ASN instead of 1,440.
+"clickhouse-1h" is the same in ClickHouse.
 HISTORY_BENCH_ONLY=name,... runs only those (the first is the reference of the others).
+HISTORY_BENCH_PACE_US: microseconds between two ASN records of the feed (4): more leaves the
+collectors, their writers and ClickHouse the CPU to keep up on a small machine.
 
 usage: history_bench.py COLLECTOR HOSTILE_SEND CLICKHOUSE_SERVER WORKDIR [ASNS [QUERIES]]
 """
@@ -57,13 +60,16 @@ def main():
                 "sqlite": ("sqlite", SMALL + ["--history", os.path.join(out, "h.db")]),
                 "clickhouse": ("ch", SMALL + ["--history",
                                               f"clickhouse://127.0.0.1:{ch.http}/bench"]),
-                "sqlite-1h": ("sqlite1h", HOUR + ["--history", os.path.join(out, "h1h.db")])}
+                "sqlite-1h": ("sqlite1h", HOUR + ["--history", os.path.join(out, "h1h.db")]),
+                "clickhouse-1h": ("ch1h", HOUR + ["--history",
+                                                  f"clickhouse://127.0.0.1:{ch.http}/bench1h"])}
+        pace = os.environ.get("HISTORY_BENCH_PACE_US", "4")
         cs = {k: Collector(collector, out, args[k][0], ["udp://127.0.0.1:0"], args[k][1])
-              for k in (only or ["memory", "sqlite", "clickhouse", "sqlite-1h"])}
+              for k in (only or ["memory", "sqlite", "clickhouse", "sqlite-1h", "clickhouse-1h"])}
         for name, c in cs.items():
             t0 = time.monotonic()
             r = subprocess.run([send, f"127.0.0.1:{c.ports[0]}", "day", "1440", "60", str(ASNS),
-                                str(end)], capture_output=True, text=True, timeout=1200)
+                                str(end), pace], capture_output=True, text=True, timeout=1200)
             sent = json.loads(r.stdout)["msgs"]
             for _ in range(1200):
                 got = sum(p["msgs"] for p in c.get("/api/v1/probes")["probes"])

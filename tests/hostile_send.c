@@ -19,9 +19,10 @@
  *                            (sequence 1..N), each naming three of eight ASNs with
  *                            varied counters and RTT samples, from each probe of the
  *                            comma-separated IDS in turn (for history tests)
- *   day N STEP_S ASNS END_NS  N windows STEP_S apart, the last ending at END_NS, each
+ *   day N STEP_S ASNS END_NS [US]  N windows STEP_S apart, the last ending at END_NS, each
  *                            naming ASNS ASNs (5 RTT samples each), in datagrams of up
- *                            to 60,000 bytes (for history benchmarks)
+ *                            to 60,000 bytes (for history benchmarks), US microseconds
+ *                            apart per ASN record (4)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -298,6 +299,7 @@ int main(int argc, char **argv)
 		uint32_t n = (uint32_t)atoi(argv[0]), step_s = (uint32_t)atoi(argv[1]);
 		uint32_t na = (uint32_t)atoi(argv[2]), i, j;
 		uint64_t end = strtoull(argv[3], NULL, 10), epoch = now_ns();
+		long pace_ns = argc >= 5 ? atol(argv[4]) * 1000 : 4000;
 		struct ep_window_asn *as = calloc(na ? na : 1, sizeof(*as));
 		struct ep_hist *h;
 
@@ -316,7 +318,8 @@ int main(int argc, char **argv)
 			    end - (uint64_t)(n - 1 - i) * step_s * 1000 * MS, as, na, 60000);
 			{
 				/* 4 us per ASN record: a collector (~1 us each) with a writer beside it keeps up */
-				struct timespec ts = {0, 4000 * (long)(na < 100000 ? na : 100000)};
+				long ns = pace_ns * (long)(na < 100000 ? na : 100000);
+				struct timespec ts = {ns / 1000000000, ns % 1000000000};
 
 				nanosleep(&ts, NULL);
 			}
