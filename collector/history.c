@@ -473,10 +473,6 @@ static uint64_t finer_step(const struct ep_history *h, uint64_t step_ns)
 }
 
 /*
- * want->finer: before the oldest bucket of step_ns that probe has, read the
- * finer step's buckets (a history written before the step was added).
- */
-/*
  * The oldest bucket of probe at step_ns (UINT64_MAX: none), looked up at most
  * every OLDEST_EVERY_NS: it moves only when retention deletes (later, by a
  * retention period) or a new probe's first rows arrive.  Under read_lock.
@@ -518,6 +514,10 @@ static int oldest_at(struct ep_history *h, const char *probe, uint64_t step_ns,
 	return 0;
 }
 
+/*
+ * want->finer: before the oldest bucket of step_ns that probe has, read the
+ * finer step's buckets (a history written before the step was added).
+ */
 static long read_finer(struct ep_history *h, const char *probe, uint64_t step_ns,
 		       uint64_t *start_ns, uint64_t end_ns, const struct ep_read *want,
 		       ep_history_cb cb, void *ctx, uint64_t *corrupt)

@@ -18,7 +18,7 @@ import sys
 import time
 import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from eptest import _SPAWNED, am_alerts, free_port, iso, spawn_collector, start_am  # noqa: E402
 
 collector, probe, gen, out = sys.argv[1:5]

@@ -26,7 +26,7 @@ import sys
 import time
 import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from eptest import ClickHouse, Collector  # noqa: E402
 
 collector, send, server, out = sys.argv[1:5]

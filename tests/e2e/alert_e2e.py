@@ -34,7 +34,7 @@ import threading
 import time
 import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from eptest import (FAILS, _SPAWNED, am_alerts, fail, free_port, iso, ok, spawn_collector,  # noqa: E402
                     start_am)
 
@@ -290,7 +290,7 @@ def steady():
     subprocess.run([gen, pcap, "--asns", "12", "--flows", "24000", "--segs", "10", "--seconds",
                     "1800", "--seed", "5", "--asn-subset", asns_f], check=True,
                    capture_output=True)
-    rules = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "collector",
+    rules = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "collector",
                          "alerts.ini")
     c, (tcp,), http_port = spawn_collector(collector, out, "collector-steady",
                                            ["tcp://127.0.0.1:0"],

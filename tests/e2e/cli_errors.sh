@@ -50,7 +50,7 @@ expect 2 "--timeout-ms: '-5' is not a whole number" "$DUMP" --listen udp://127.0
 expect 1 "no message for 200 ms" "$DUMP" --listen udp://127.0.0.1:0 --timeout-ms 200
 # A replay whose collector resets the connection: counted, reported, exit 1 (not SIGPIPE).
 # The replay is long (--loop) so that it is still writing when the reset arrives.
-GEN=$(dirname "$0")/../scripts/gen-traffic
+GEN=$(dirname "$0")/../../scripts/gen-traffic
 if python3 "$GEN" "$OUT/small.pcap" --flows 40 --seconds 3 --seed 3 >/dev/null 2>&1; then
 	python3 -c 'import socket
 s = socket.socket()

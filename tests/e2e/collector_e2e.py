@@ -30,7 +30,7 @@ import threading
 import time
 import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import eptest  # noqa: E402
 from eptest import COUNTERS, FAILS, HISTS, OKS, fail, free_port, frames, hdr_pct, ok  # noqa: E402
 

@@ -24,7 +24,7 @@ const [collector, pcapProbe, gen, out, webDir, loadgen, genTraffic, genQoe, asnC
   process.argv.slice(2);
 let chromium;
 try {
-  ({ chromium } = require(path.resolve(path.dirname(new URL(import.meta.url).pathname), '../node_modules/playwright-core')));
+  ({ chromium } = require(path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../node_modules/playwright-core')));
 } catch (e) {
   console.log('SKIP: playwright-core is not installed (scripts/setup installs it)');
   process.exit(77);

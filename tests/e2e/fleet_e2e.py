@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from eptest import FAILS, OKS, ClickHouse, Collector, fail, free_port, ok  # noqa: E402
 
 collector, send, out, server = sys.argv[1:5]

@@ -9,7 +9,7 @@
 const { execFileSync } = require("child_process");
 const fs = require("fs");
 const path = require("path");
-const hdr = require(path.join(__dirname, "..", "node_modules", "hdr-histogram-js"));
+const hdr = require(path.join(__dirname, "..", "..", "node_modules", "hdr-histogram-js"));
 
 const [probe, decoder, gen, out] = process.argv.slice(2);
 let fails = 0, checked = 0;

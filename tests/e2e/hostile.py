@@ -22,7 +22,7 @@ import time
 import urllib.error
 import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from eptest import free_port, spawn_collector  # noqa: E402
 
 collector, pcap_probe, dump, send, out = sys.argv[1:6]

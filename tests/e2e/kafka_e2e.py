@@ -19,7 +19,7 @@ import sys
 import time
 import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from eptest import FAILS, fail, free_port, spawn_collector  # noqa: E402
 
 collector, probe, hdr_decode, gen, out = sys.argv[1:6]

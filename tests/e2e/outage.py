@@ -31,7 +31,8 @@ import sys
 import threading
 import time
 
-import eptest
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import eptest  # noqa: E402
 from eptest import FAILS, OKS, fail, free_port, ok
 
 collector, pcap_probe, gen, out = sys.argv[1:5]

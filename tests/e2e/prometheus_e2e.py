@@ -23,7 +23,7 @@ import time
 import urllib.parse
 import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from eptest import FAILS, fail, free_port, hdr_top, spawn_collector  # noqa: E402
 
 collector, probe, gen, out = sys.argv[1:5]

@@ -24,7 +24,7 @@ import time
 import urllib.error
 import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import eptest  # noqa: E402
 from eptest import FAILS, OKS, fail, free_port, hdr_pct, ok  # noqa: E402
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * hostile_send.c - crafted wire messages for the collector's adversarial
- * suite (tests/hostile.py), built with the real encoder.  Each command sends
+ * suite (tests/e2e/hostile.py), built with the real encoder.  Each command sends
  * one kind of message over UDP (or TCP frames with --tcp) and prints a JSON
  * line of what it sent.
  *
