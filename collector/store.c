@@ -102,8 +102,12 @@ static struct ep_bucket *bucket_for(struct ep_view *v, uint32_t ti, uint64_t sta
 	b->used = 1;
 	b->start = aligned;
 	/* Created after its window was rolled up: it is closed from the start. */
-	if (ti + 1 < v->ntiers && aligned + t->step_ns <= t->closed_upto)
-		b->closed = 1;
+	if (ti + 1 < v->ntiers) {
+		uint64_t next = v->t[ti + 1].step_ns;
+
+		if (aligned - aligned % next + next <= t->closed_upto)
+			b->closed = 1;
+	}
 	return b;
 }
 
@@ -271,32 +275,17 @@ void ep_view_advance(struct ep_view *v, uint64_t upto)
 		if (v->on_persist && (v->persist_tiers >> ti & 1))
 			persist(v, ti, upto);
 		if (ti + 1 < v->ntiers) {
-			/*
-			 * A bucket is rolled up as soon as its own window is over, not at the
-			 * end of the coarser window: closed, it may be shed under --memcap
-			 * (its data is in the coarser tier), which an hour of unclosed 1 min
-			 * buckets below a 1 h tier could not.
-			 */
-			uint64_t closed = upto - upto % t->step_ns, s;
+			uint64_t next = v->t[ti + 1].step_ns, closed = upto - upto % next;
 
 			if (closed <= t->closed_upto)
 				continue;
-			if ((closed - t->closed_upto) / t->step_ns >= t->count) {
-				for (j = 0; j < t->count; j++) {
-					struct ep_bucket *b = &t->b[j];
-
-					if (b->used && !b->closed && b->start + t->step_ns <= closed)
-						close_bucket(v, ti, b);
-				}
-			} else {
-				for (s = t->closed_upto; s < closed; s += t->step_ns) {
-					struct ep_bucket *b = &t->b[(s / t->step_ns) % t->count];
-
-					if (b->used && !b->closed && b->start + t->step_ns <= closed)
-						close_bucket(v, ti, b);
-				}
-			}
 			t->closed_upto = closed;
+			for (j = 0; j < t->count; j++) {
+				struct ep_bucket *b = &t->b[j];
+
+				if (b->used && !b->closed && b->start - b->start % next + next <= closed)
+					close_bucket(v, ti, b);
+			}
 		}
 	}
 }

@@ -59,7 +59,7 @@ struct ep_tier {
 	uint64_t step_ns;
 	uint32_t count;
 	struct ep_bucket *b;
-	uint64_t closed_upto; /* this tier's windows ending at or before are closed (rolled up) */
+	uint64_t closed_upto; /* windows of the next tier ending at or before are closed */
 	uint64_t shed_below;  /* buckets starting before were freed (--memcap): read coarser */
 	uint64_t persist_upto; /* buckets starting before were persisted (unless dirty) */
 	int persist_dirty;     /* a bucket before persist_upto changed: scan the tier */
