@@ -231,6 +231,7 @@ int main(int argc, char **argv)
 	struct ep_bpf_hooks hooks = {0};
 	struct windows wn;
 	struct ep_bpf_fill fill = {0};
+	struct reload rl;
 	uint64_t stats[EP_ST__COUNT] = {0}, interval, start;
 	char err[512] = "";
 	int ret;
@@ -360,19 +361,14 @@ int main(int argc, char **argv)
 		}
 	}
 	ep_probe_signals_stop();
+	rl = (struct reload){.skel = skel, .cfg = &cfg, .d = &wn.d};
 	interval = (uint64_t)po.interval_ms * 1000000ull;
 	start = ep_wall_ns();
 	start -= start % interval;
 	while (!sig->stop) {
 		uint64_t now = ep_wall_ns(), end = start + interval;
 
-		ep_probe_rotate(&p, &po, &sig->reopen);
-		if (sig->reload) {
-			struct reload r = {.skel = skel, .cfg = &cfg, .d = &wn.d};
-
-			sig->reload = 0;
-			ep_probe_reload(&p, &po, adopt, &r);
-		}
+		ep_probe_poll_signals(&p, &po, sig, adopt, &rl);
 		if (now < end) {
 			uint64_t left = end - now;
 			struct timespec ts = {(time_t)(left / 1000000000ull),

@@ -136,6 +136,13 @@ void ep_probe_reload(struct ep_probe *p, const struct ep_probe_opts *o, ep_probe
 		     void *ctx);
 
 /*
+ * From a probe's loop: what the signals asked since the last call, a reopen of
+ * --json-out (ep_probe_rotate) and an ASN reload (ep_probe_reload with adopt).
+ */
+void ep_probe_poll_signals(struct ep_probe *p, const struct ep_probe_opts *o,
+			   struct ep_probe_signals *sig, ep_probe_adopt_fn adopt, void *ctx);
+
+/*
  * The run's end, after the last window: the exporter's own counters into
  * stats, the summary record, --report's table and the log's last line.
  * @return 0, or -EIO when --json-out could not be written (logged)

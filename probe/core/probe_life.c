@@ -188,6 +188,16 @@ void ep_probe_reload(struct ep_probe *p, const struct ep_probe_opts *o, ep_probe
 		    p->dataset[0] ? p->dataset : "no data files");
 }
 
+void ep_probe_poll_signals(struct ep_probe *p, const struct ep_probe_opts *o,
+			   struct ep_probe_signals *sig, ep_probe_adopt_fn adopt, void *ctx)
+{
+	ep_probe_rotate(p, o, &sig->reopen);
+	if (!sig->reload)
+		return;
+	sig->reload = 0;
+	ep_probe_reload(p, o, adopt, ctx);
+}
+
 int ep_probe_end(struct ep_probe *p, const struct ep_probe_opts *o, uint64_t *stats)
 {
 	int ret;

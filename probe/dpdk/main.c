@@ -135,6 +135,7 @@ int main(int argc, char **argv)
 	struct ep_probe probe;
 	static struct ep_dpdk dp; /* large (per-port clocks, cache-aligned workers) */
 	struct exporter_state x;
+	struct reload rl = {.dp = &dp, .x = &x};
 	struct rte_mempool *pool = NULL;
 	int ret, i, packet_clock = 1;
 	unsigned int lcore;
@@ -326,13 +327,7 @@ int main(int argc, char **argv)
 		rte_delay_us_sleep(1000);
 		if (sig->stop)
 			dp.stop = 1;
-		ep_probe_rotate(&probe, &po, &sig->reopen);
-		if (sig->reload) {
-			struct reload r = {.dp = &dp, .x = &x};
-
-			sig->reload = 0;
-			ep_probe_reload(&probe, &po, adopt, &r);
-		}
+		ep_probe_poll_signals(&probe, &po, sig, adopt, &rl);
 		now = rte_rdtsc();
 		ep_dpdk_export_ready(&x, 0);
 		for (i = 0; i < dp.nworkers; i++) {

@@ -25,11 +25,7 @@ static int adopt(struct ep_asn_map *m, void *ctx, char *err, size_t errlen)
 /* SIGHUP: reopen --json-out and load the ASN data again.  SIGUSR1: reopen only. */
 static void maybe_reload(struct src *s)
 {
-	ep_probe_rotate(&s->probe, s->po, &s->sig->reopen);
-	if (!s->sig->reload)
-		return;
-	s->sig->reload = 0;
-	ep_probe_reload(&s->probe, s->po, adopt, s->probe.tracker);
+	ep_probe_poll_signals(&s->probe, s->po, s->sig, adopt, s->probe.tracker);
 }
 
 /* Parse one frame according to the capture's link type. */
