@@ -198,8 +198,13 @@ try {
   }
   if (!live) fail(`no live update: AS${asn} row ${got.find((x) => x[0] === 'AS' + asn)}, want ${both.length} samples`);
   else ok(`live update: AS${asn} now ${both.length} samples from two probes, p50 ${ms(pct(both, 50))} ms (merged)`);
-  const probes = await page.textContent('#t-probes');
-  if (!/^\d+ \/ 2$/.test(probes)) fail(`probes tile '${probes}'`);
+  // The tile polls /api/v1/probes on its own cycle, not with the table: give it a few.
+  let probes = await page.textContent('#t-probes');
+  for (let i = 0; i < 40 && !/^\d+ \/ 2$/.test(probes); i++) {
+    await sleep(250);
+    probes = await page.textContent('#t-probes');
+  }
+  if (!/^\d+ \/ 2$/.test(probes)) fail(`probes tile '${probes}' (want N / 2 within 10 s)`);
 
   // Click: the detail opens with the percentile ladder and drawn charts.
   await page.click(`#asns tbody tr[data-asn="${asn}"]`);
