@@ -10,6 +10,7 @@ struct older {
 	ep_view_visit_cb cb;
 	void *ctx;
 	uint64_t step;
+	long read; /* what the last read returned: buckets, or a negative errno */
 	int nomem;
 };
 
@@ -64,22 +65,31 @@ static int answer_tier(const struct ep_view *v, uint64_t min_step)
 /*
  * Other collectors' buckets of [from, end) at step (a shared store), for the
  * all-probes answer beside this collector's own buckets: read unlocked, as
- * the history is.  Buckets they have not written yet (their last second or
- * two) are missing from the answer.
+ * the history is.  edge (0: none): the windows of step the range cuts are
+ * read at that finer step where the store holds it, as for the collector's
+ * own part.  Buckets they have not written yet (their last second or two, or
+ * their open window of step without edge) are missing from the answer.
  */
 static void add_others(struct ep_collector *c, const struct range *r, uint64_t step,
-		       uint64_t from, uint64_t end, struct older *o)
+		       uint64_t edge, uint64_t from, uint64_t end, struct older *o)
 {
 	const struct ep_read want = {.whose = EP_WHOSE_OTHERS, .asn = r->asn, .sum = r->sum,
-				     .finer = 1};
+				     .finer = 1, .edge_step = edge};
 
-	from -= from % step;
+	if (!edge)
+		from -= from % step;
 	pthread_mutex_unlock(&c->lock);
-	if (c->others(c->older_ctx, step, from, end)) {
+	if (c->others(c->older_ctx, step, from - from % step, end)) {
 		o->step = step;
 		c->older(c->older_ctx, "" /* all probes */, step, from, end, &want, older_bucket, o);
 	}
 	pthread_mutex_lock(&c->lock);
+}
+
+/* The step of the tier finer than ti, where storage holds it too (0: none). */
+static uint64_t edge_step(const struct ep_view *v, int ti)
+{
+	return ti > 0 && (v->persist_tiers >> (ti - 1) & 1) ? v->t[ti - 1].step_ns : 0;
 }
 
 /* The finest tier of v that storage holds too (1 s and coarser), or -1. */
@@ -102,7 +112,7 @@ static int older_read(struct ep_collector *c, struct range *r, const char *probe
 		      uint64_t from, uint64_t upto, const struct ep_read *want, struct older *o)
 {
 	pthread_mutex_unlock(&c->lock);
-	c->older(c->older_ctx, probe, step, from, upto, want, older_bucket, o);
+	o->read = c->older(c->older_ctx, probe, step, from, upto, want, older_bucket, o);
 	pthread_mutex_lock(&c->lock);
 	if (r->probe) {
 		struct ep_cprobe *p = ep_collector_probe(c, probe);
@@ -113,6 +123,64 @@ static int older_read(struct ep_collector *c, struct range *r, const char *probe
 		r->probe = p->id;
 	}
 	return 0;
+}
+
+/*
+ * [x, y), inside one window of memory's tier ti, for a sum: from the finer
+ * tier where it holds x.  The part before the finer tier's reach (its ring
+ * moved on, or the memory cap shed it) is read from the history at the finer
+ * step, where the history reaches back to x (else the window is taken whole,
+ * as ep_view_visit_exact does).  @return 0, or -1 when the probe was evicted
+ * meanwhile
+ */
+static int edge(struct ep_collector *c, struct range *r, uint32_t ti, uint64_t x, uint64_t y,
+		enum ep_whose whose, struct older *o, ep_view_visit_cb cb, void *ctx)
+{
+	const struct ep_view *v = r->view;
+	const uint64_t f = v->t[ti - 1].step_ns, reach = ep_view_tier_reach(v, ti - 1);
+	const struct ep_read want = {.whose = whose, .asn = r->asn, .sum = r->sum,
+				     .edge_step = edge_step(v, (int)ti - 1), .held_only = 1};
+	uint64_t upto = y < reach ? y : reach;
+	char probe[EP_WIRE_PROBE_MAX + 1];
+
+	if (x >= reach) {
+		ep_view_visit_exact(v, ti - 1, x, y, cb, ctx);
+		return 0;
+	}
+	snprintf(probe, sizeof(probe), "%s", r->probe ? r->probe : "");
+	o->step = f;
+	if (older_read(c, r, probe, f, x, upto, &want, o) < 0)
+		return -1;
+	v = r->view;
+	if (o->read < 0)
+		ep_view_visit_tier(v, ti, x, y, cb, ctx); /* not in the history: the window whole */
+	else if (upto < y)
+		ep_view_visit_exact(v, ti - 1, upto, y, cb, ctx); /* what it let go meanwhile: lost */
+	return 0;
+}
+
+/*
+ * A sum over [start, end) from memory's tier ti, exact at its edges: the
+ * windows of tier ti the range cuts are read as edge() says, the whole ones
+ * between from tier ti.
+ */
+static uint64_t memory_exact(struct ep_collector *c, struct range *r, uint32_t ti,
+			     uint64_t start, uint64_t end, enum ep_whose whose, struct older *o,
+			     ep_view_visit_cb cb, void *ctx)
+{
+	const uint64_t step = r->view->t[ti].step_ns;
+	uint64_t a, b;
+
+	if (!edge_step(r->view, (int)ti))
+		return ep_view_visit_exact(r->view, ti, start, end, cb, ctx);
+	ep_view_cuts(step, start, end, &a, &b);
+	if (start < a && edge(c, r, ti, start, a, whose, o, cb, ctx) < 0)
+		return step; /* evicted meanwhile: its history is all there is */
+	if (a < b)
+		ep_view_visit_tier(r->view, ti, a, b, cb, ctx);
+	if (b < end)
+		edge(c, r, ti, b, end, whose, o, cb, ctx);
+	return step;
 }
 
 /*
@@ -160,31 +228,37 @@ uint64_t ep_api_visit(struct ep_collector *c, struct range *r, uint64_t start, u
 	if (!c->older || ti < 0 || !(v->persist_tiers >> ti & 1) ||
 	    start >= held_from(v, (uint32_t)ti)) {
 		/* memory holds the range */
-		ti = shared ? first_persisted(v) : -1;
+		ti = shared ? first_persisted(v) : c->older && !min_step ? 0 : -1;
 		if (ti >= 0)
 			ti = ep_view_pick(v, (uint32_t)ti, start, end, min_step, budget);
 		if (ti < 0)
 			return ep_view_visit_budget(v, start, end, min_step, budget, cb, ctx);
-		add_others(c, r, v->t[ti].step_ns, start, end, &o);
+		step = v->t[ti].step_ns;
+		if (shared)
+			add_others(c, r, step, min_step ? 0 : edge_step(v, ti), start, end, &o);
+		/* the all-probes view stays; what memory let go meanwhile is missing */
+		if (!min_step)
+			step = memory_exact(c, r, (uint32_t)ti, start, end,
+					    shared ? EP_WHOSE_OWN : EP_WHOSE_EVERY, &o, cb, ctx);
+		else
+			ep_view_visit_tier(v, (uint32_t)ti, start, end, cb, ctx);
 		if (o.nomem)
 			c->all.ctr.nomem++;
-		/* the all-probes view stays; what memory let go meanwhile is missing */
-		return ep_view_visit_tier(v, (uint32_t)ti, start, end, cb, ctx);
+		return step;
 	}
 	step = o.step = v->t[ti].step_ns;
+	/*
+	 * A sum over the range (no min_step): the windows of step that the range
+	 * cuts are read at the finer persisted step where the history holds it, as
+	 * memory does (ep_view_visit_exact), the other collectors' part too.
+	 */
+	exact = !min_step && edge_step(v, ti);
+	if (exact)
+		want.edge_step = edge_step(v, ti);
 	if (shared)
-		add_others(c, r, step, start, end, &o);
+		add_others(c, r, step, want.edge_step, start, end, &o);
 	held = held_from(v, (uint32_t)ti);
 	snprintf(probe, sizeof(probe), "%s", r->probe ? r->probe : "");
-	/*
-	 * A sum over the range (no min_step) of one collector: the windows of step
-	 * that the range cuts are read at the finer persisted step where the
-	 * history holds it, as memory does (ep_view_visit_exact).  A shared store's
-	 * answer keeps whole windows: the other collectors' part is read at step.
-	 */
-	exact = !min_step && !shared && ti > 0 && (v->persist_tiers >> (ti - 1) & 1);
-	if (exact)
-		want.edge_step = v->t[ti - 1].step_ns;
 	from = exact ? start : start - start % step;
 	for (round = 0; round < 3 && from < held && from < end; round++) {
 		uint64_t upto = end < held ? end : held;
@@ -197,14 +271,14 @@ uint64_t ep_api_visit(struct ep_collector *c, struct range *r, uint64_t start, u
 			break;
 		held = held_from(v, (uint32_t)ti);
 	}
-	if (o.nomem)
-		c->all.ctr.nomem++; /* merges lost to allocation failure */
 	if (from < end && (uint32_t)ti < v->ntiers && v->t[ti].step_ns == step) {
 		if (exact)
-			ep_view_visit_exact(v, (uint32_t)ti, from, end, cb, ctx);
+			memory_exact(c, r, (uint32_t)ti, from, end, want.whose, &o, cb, ctx);
 		else
 			ep_view_visit_tier(v, (uint32_t)ti, from, end, cb, ctx);
 	}
+	if (o.nomem)
+		c->all.ctr.nomem++; /* merges lost to allocation failure */
 	return step;
 }
 
@@ -232,9 +306,9 @@ uint64_t ep_api_visit_named(struct ep_collector *c, struct ep_view *v, pthread_m
 	}
 	step = o.step = v->t[ti].step_ns;
 	held = held_from(v, (uint32_t)ti);
-	exact = !min_step && ti > 0 && (v->persist_tiers >> (ti - 1) & 1);
+	exact = !min_step && edge_step(v, ti);
 	if (exact)
-		want.edge_step = v->t[ti - 1].step_ns; /* exact edges, as ep_api_visit */
+		want.edge_step = edge_step(v, ti); /* exact edges, as ep_api_visit */
 	from = exact ? start : start - start % step;
 	pthread_mutex_unlock(lock);
 	pthread_mutex_unlock(&c->lock);

@@ -565,12 +565,7 @@ static long read_edges(struct ep_history *h, const char *probe, uint64_t step_ns
 	uint64_t e = want->edge_step, a, b, oldest;
 	long n = 0, m = 0, l = 0;
 
-	a = start_ns % step_ns ? start_ns - start_ns % step_ns + step_ns : start_ns;
-	b = end_ns - end_ns % step_ns;
-	if (a > end_ns)
-		a = end_ns; /* inside one window: all of it is the first edge */
-	if (b < a)
-		b = a;
+	ep_view_cuts(step_ns, start_ns, end_ns, &a, &b);
 	if (oldest_at(h, probe, e, want->whose, &oldest) < 0)
 		oldest = UINT64_MAX;
 	if (start_ns < a)
@@ -589,18 +584,21 @@ long ep_history_read(struct ep_history *h, const char *probe, uint64_t step_ns,
 		     uint64_t start_ns, uint64_t end_ns, const struct ep_read *want,
 		     ep_history_cb cb, void *ctx)
 {
-	uint64_t corrupt = 0, e = want->edge_step;
+	uint64_t corrupt = 0, e = want->edge_step, oldest;
 	long n;
 
 	pthread_mutex_lock(&h->read_lock);
-	if (e && e < step_ns && step_ns % e == 0 && start_ns < end_ns)
+	if (want->held_only && (oldest_at(h, probe, step_ns, want->whose, &oldest) < 0 ||
+				start_ns < oldest))
+		n = -ENODATA; /* not an error: the caller reads what it has instead */
+	else if (e && e < step_ns && step_ns % e == 0 && start_ns < end_ns)
 		n = read_edges(h, probe, step_ns, start_ns, end_ns, want, cb, ctx, &corrupt);
 	else
 		n = read_step(h, probe, step_ns, start_ns, end_ns, want, cb, ctx, &corrupt);
 	pthread_mutex_unlock(&h->read_lock);
 	pthread_mutex_lock(&h->lock);
 	h->ctr[EP_HC_rows_corrupt] += corrupt;
-	if (n < 0)
+	if (n < 0 && n != -ENODATA)
 		h->ctr[EP_HC_read_errors]++;
 	pthread_mutex_unlock(&h->lock);
 	return n;

@@ -102,7 +102,9 @@ typedef ep_store_rows_cb ep_history_cb;
  * added; the visitors merge those buckets into their step's slots).  With
  * want->edge_step, the windows of step_ns the range cuts at either end are
  * read at that finer step where the history holds it (an exact sum), else
- * whole.  Safe from any thread (one reader at a time).
+ * whole.  With want->held_only, nothing is read unless the history's oldest
+ * row of probe at step_ns is at or before start_ns (-ENODATA, not counted as
+ * a read error).  Safe from any thread (one reader at a time).
  * @return buckets read, or a negative errno
  */
 long ep_history_read(struct ep_history *h, const char *probe, uint64_t step_ns,

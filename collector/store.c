@@ -451,6 +451,11 @@ static uint64_t tier_reach(const struct ep_tier *t)
 	return reach < t->shed_below ? t->shed_below : reach;
 }
 
+uint64_t ep_view_tier_reach(const struct ep_view *v, uint32_t ti)
+{
+	return tier_reach(&v->t[ti]);
+}
+
 int ep_view_pick(const struct ep_view *v, uint32_t first, uint64_t start, uint64_t end,
 		 uint64_t min_step, uint64_t max_entries)
 {
@@ -470,26 +475,41 @@ int ep_view_pick(const struct ep_view *v, uint32_t first, uint64_t start, uint64
 	return chosen;
 }
 
+/* [x, y), inside one window of tier ti: from the finer tier where it holds x, else the window whole. */
+static void visit_edge(const struct ep_view *v, uint32_t ti, uint64_t x, uint64_t y,
+		       ep_view_visit_cb cb, void *ctx)
+{
+	if (x >= tier_reach(&v->t[ti - 1]))
+		ep_view_visit_exact(v, ti - 1, x, y, cb, ctx);
+	else
+		ep_view_visit_tier(v, ti, x, y, cb, ctx);
+}
+
 uint64_t ep_view_visit_exact(const struct ep_view *v, uint32_t ti, uint64_t start, uint64_t end,
 			     ep_view_visit_cb cb, void *ctx)
 {
-	uint64_t step = v->t[ti].step_ns, a, b;
+	uint64_t a, b;
 
-	if (!ti || start >= end || start < tier_reach(&v->t[ti - 1]))
+	if (!ti || start >= end)
 		return ep_view_visit_tier(v, ti, start, end, cb, ctx);
-	a = start % step ? start - start % step + step : start;
-	b = end - end % step;
-	if (a >= b) {
-		/* inside one window of tier ti: all of it from the finer tier */
-		ep_view_visit_exact(v, ti - 1, start, end, cb, ctx);
-		return step;
-	}
+	ep_view_cuts(v->t[ti].step_ns, start, end, &a, &b);
 	if (start < a)
-		ep_view_visit_exact(v, ti - 1, start, a, cb, ctx);
-	ep_view_visit_tier(v, ti, a, b, cb, ctx);
+		visit_edge(v, ti, start, a, cb, ctx);
+	if (a < b)
+		ep_view_visit_tier(v, ti, a, b, cb, ctx);
 	if (b < end)
-		ep_view_visit_exact(v, ti - 1, b, end, cb, ctx);
-	return step;
+		visit_edge(v, ti, b, end, cb, ctx);
+	return v->t[ti].step_ns;
+}
+
+void ep_view_cuts(uint64_t step, uint64_t start, uint64_t end, uint64_t *a, uint64_t *b)
+{
+	*a = start % step ? start - start % step + step : start;
+	if (*a > end)
+		*a = end; /* inside one window: all of it is the first edge */
+	*b = end - end % step;
+	if (*b < *a)
+		*b = *a;
 }
 
 uint64_t ep_view_visit_budget(const struct ep_view *v, uint64_t start, uint64_t end,

@@ -148,6 +148,8 @@ struct ep_read {
 	int finer;    /* before the step's oldest bucket, the finer retained step's (an answer,
 		       * not a restore: a history kept before a coarser step was added) */
 	uint64_t edge_step; /* the windows the range cuts at this finer step, where held */
+	int held_only;      /* only if the step's rows reach back to the range's start (the
+			     * history's oldest row is at or before it), else -ENODATA */
 };
 
 /* Visitor over the buckets that together hold [start, end) exactly once. */
@@ -190,11 +192,18 @@ int ep_view_pick(const struct ep_view *v, uint32_t first, uint64_t start, uint64
  * As ep_view_visit_tier, but the windows of tier ti that the range cuts (at
  * its start and its end) are read from the finer tiers that still hold them:
  * the range is then exact to the finest step that holds each edge, not
- * widened to whole windows of tier ti.  For sums over a range (min_step 0);
- * a series wants whole slots.  @return tier ti's step
+ * widened to whole windows of tier ti (an edge the finer tier no longer holds
+ * is read whole).  For sums over a range (min_step 0); a series wants whole
+ * slots.  @return tier ti's step
  */
 uint64_t ep_view_visit_exact(const struct ep_view *v, uint32_t ti, uint64_t start, uint64_t end,
 			     ep_view_visit_cb cb, void *ctx);
+
+/*
+ * Where [start, end) cuts the windows of step: [start, *a) is the first window's
+ * part, [*a, *b) whole windows, [*b, end) the last window's part (each may be empty).
+ */
+void ep_view_cuts(uint64_t step, uint64_t start, uint64_t end, uint64_t *a, uint64_t *b);
 
 /* Visit tier ti over [start, end), with the finer tiers' unclosed buckets. @return its step */
 uint64_t ep_view_visit_tier(const struct ep_view *v, uint32_t ti, uint64_t start, uint64_t end,
@@ -214,6 +223,13 @@ uint32_t ep_view_visit_asn(const struct ep_view *v, uint32_t ti, uint64_t start,
  * slot recycled for newer data leaves a hole that only storage can fill.
  */
 uint64_t ep_view_tier_run(const struct ep_view *v, uint32_t ti);
+
+/*
+ * The oldest start from which tier ti holds every window: its ring's reach, or
+ * what the memory cap shed before.  Before it, ep_view_visit_exact of the next
+ * coarser tier reads that tier's windows whole.
+ */
+uint64_t ep_view_tier_reach(const struct ep_view *v, uint32_t ti);
 
 /* Oldest bucket start held by tier ti (0 when empty). */
 uint64_t ep_view_tier_oldest(const struct ep_view *v, uint32_t ti);

@@ -4,7 +4,8 @@
 everything in memory, fed the same messages.
 
 Collector H keeps little in memory (tiers 100ms:2s,1s:10s,10s:30s) and its history in a
-SQLite file; collector M keeps the same steps for an hour in memory, no history. Both get
+SQLite file; collector M keeps the same steps in memory (1 s for 10 minutes, 10 s for an
+hour), no history: its sums are exact to the second, as H's are from its 1 s rows. Both get
 the same 150 s of windows from two probes (hostile_send past). Asserts:
 - every answer that reaches past H's memory (asns, one ASN, series at 10 s, per probe)
   equals M's, exactly: older buckets come from the file;
@@ -22,6 +23,9 @@ the same 150 s of windows from two probes (hostile_send past). Asserts:
 - a coarser tier added to a history kept without it (the 1 h tier of an upgrade; here 1 min
   over 10 s): answers at its step before its first row are read from the finer rows, and
   the first window it rolls up after the restart is whole (equal to memory's).
+- a sum memory answers from its 1 min tier, whose start (or end) cuts a minute its 10 s ring no
+  longer holds: that part read from the history's 10 s rows (equal to memory's), again after a
+  restart.
 
 With clickhouse (a clickhouse-server the test starts on loopback ports, its own data
 directory), the same answers, restart and retention (by dropping day partitions), then the
@@ -45,7 +49,7 @@ from eptest import FAILS, OKS, ClickHouse, Collector, fail, free_port, ok  # noq
 
 collector, send, out = sys.argv[1:4]
 SMALL = ["--tiers", "100ms:2s,1s:10s,10s:30s", "--probe-tiers", "1s:10s,10s:30s"]
-LARGE = ["--tiers", "100ms:2s,1s:10s,10s:1h", "--probe-tiers", "1s:10s,10s:1h"]
+LARGE = ["--tiers", "100ms:2s,1s:10m,10s:1h", "--probe-tiers", "1s:10m,10s:1h"]
 FINE = ["--tiers", "100ms:10m,1s:10s,10s:1h", "--probe-tiers", "1s:10s,10s:1h"]
 FINE_Q = "/api/v1/asns/64523/series?range=2m&step=100ms&metric=rtt_data&q=0.5&end={e}"
 NOW = time.time_ns()
@@ -271,6 +275,7 @@ def run(backend, target, ch):
         h.stop()
     m.stop()
     upgrade(backend, ch)
+    edges(backend, ch)
 
     if backend == "sqlite":
         sqlite_faults(target)
@@ -444,6 +449,59 @@ def upgrade(backend, ch):
         fail(f"{backend}: upgrade: {rows} 1 min rows written after the restart (want >= 2)")
     compare_upgrade(f"{backend}: after {rows} 1 min rows were written and a restart", h, m,
                     e1 + 4 * MIN)
+    h.stop()
+    m.stop()
+
+
+EQ = ["/api/v1/asns?range=100s&end={e}", "/api/v1/asns/64521/histogram?range=100s&end={e}",
+      "/api/v1/asns?range=70s&end={e}"]
+
+
+def compare_edges(name, h, m, end):
+    a = [h.get(q.format(e=end)) for q in EQ]
+    b = [m.get(q.format(e=end)) for q in EQ]
+    bad = [q for q, x, y in zip(EQ, a, b) if strip(x) != strip(y)]
+    n = sum(x["rtt_data"]["n"] for x in a[0].get("asns", []))
+    if bad or n == 0 or a[0].get("resolution_ns") != MIN:
+        fail(f"{name}: differs from the in-memory collector's: {bad} (resolution "
+             f"{a[0].get('resolution_ns')}; windows {a[0].get('windows')} / {b[0].get('windows')})")
+    else:
+        ok(f"{name}: {len(EQ)} sums read at 1 min equal the in-memory collector's "
+           f"({n} in-flow samples, {a[0]['windows']} windows)")
+
+
+def edges(backend, ch):
+    """A sum that memory answers from its coarsest tier (1 min), whose start cuts a minute the
+    finer tier (10 s, a ring of 30 s) no longer holds: that part is read from the history's
+    10 s rows, not taken whole from the minute (the answer equals memory's). The store is
+    one a second collector could share, so the all-probes answer is the shared kind."""
+    if backend == "sqlite":
+        target = os.path.join(out, "edges.db")
+    else:
+        target = f"clickhouse://127.0.0.1:{ch.http}/edgeprobe_edges"
+    args = ["--tiers", "100ms:2s,1s:10s,10s:1m,1m:10m", "--probe-tiers", "1s:10s,10s:30s",
+            "--history", target, "--retain", "1s=1d,10s=1h,1m=1d"]
+    h = Collector(collector, out, "e1", ["udp://127.0.0.1:0"], args)
+    m = Collector(collector, out, "em", ["udp://127.0.0.1:0"], LARGE)
+    for c in (h, m):
+        feed(c, "pa,pb", 9)
+    for c in (h, m):
+        settle(c, 2 * N)
+    # The windows run [END0, END0 + 150 s). An end on 10 s, neither start (100 s and 70 s
+    # before) on a minute, both older than the 10 s ring's reach (50 s before its newest).
+    e = END0 + N * 100_000_000
+    e -= e % 10_000_000_000
+    while (e - 100 * 10**9) % MIN == 0 or (e - 70 * 10**9) % MIN == 0:
+        e -= 10_000_000_000
+    # 20 s before it, the range's end cuts a minute that the 10 s ring no longer holds too.
+    for x in (e, e - 20_000_000_000):
+        compare_edges(f"{backend}: edges, end {(x - END0) // 10**9} s into the windows", h, m, x)
+    h.p.send_signal(signal.SIGKILL)
+    h.p.wait()
+    h = Collector(collector, out, "e2", ["udp://127.0.0.1:0"], args)
+    for x in (e, e - 20_000_000_000):
+        compare_edges(f"{backend}: edges after kill -9 and restart, end {(x - END0) // 10**9} s "
+                      "into the windows", h, m, x)
     h.stop()
     m.stop()
 
