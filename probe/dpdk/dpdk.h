@@ -175,4 +175,39 @@ void ep_dpdk_export_ready(struct exporter_state *x, int final);
 /* Log each worker's counters. */
 void ep_dpdk_log_stats(const struct ep_dpdk *dp);
 
+/* lcores.c */
+/*
+ * The context's lcores (main exports, at least one worker), RX timestamp field,
+ * clocks, and an mbuf pool (mbufs, 0: 8191 per worker + 4095); *packet_clock 1
+ * when every port is a capture file (a replay, on the packets' clock).
+ * @return the pool, or NULL (logged)
+ */
+struct rte_mempool *ep_dpdk_init(struct ep_dpdk *dp, uint32_t mbufs, int *packet_clock);
+/*
+ * Every worker lcore's tracker (live: every worker emits every window; a
+ * replay: windows as its packets' timestamps say), rings and preallocated
+ * sets.  @return 0, or -1 (logged)
+ */
+int ep_dpdk_workers_setup(struct ep_dpdk *dp, struct ep_probe *probe,
+			  const struct ep_probe_opts *po, int packet_clock);
+/* Set up every port; queue q of every port goes to worker q. @return 0, or -1 (logged) */
+int ep_dpdk_queues_assign(struct ep_dpdk *dp, struct rte_mempool *pool);
+/* Stop and close the ports, free what the workers held. */
+void ep_dpdk_workers_free(struct ep_dpdk *dp);
+
+/* run.c: the main lcore from the workers' launch to the run's end. */
+struct ep_dpdk_run {
+	uint32_t stop_idle_ms, run_s, stats_s; /* stop rules (0: none), stats log period */
+	struct ep_probe_signals *sig;
+	const struct ep_probe_opts *po;
+};
+/*
+ * Launch the workers; until a signal or a stop rule: SIGHUP/SIGUSR1, export,
+ * per-worker stats, device clock readings; then export what the workers
+ * flush and wait for them.
+ */
+void ep_dpdk_run(struct exporter_state *x, const struct ep_dpdk_run *run);
+/* The summary record, --report, the last log line. @return the exit code (0 or 1) */
+int ep_dpdk_finish(struct exporter_state *x, const struct ep_probe_opts *po, int packet_clock);
+
 #endif
