@@ -393,17 +393,23 @@ def minute_rows(backend, target, ch):
                         "AND probe = ''"))
 
 
-def compare_upgrade(name, h, m, end):
-    a = [h.get(q.format(e=end)) for q in UQ]
-    b = [m.get(q.format(e=end)) for q in UQ]
-    bad = [q for q, x, y in zip(UQ, a, b) if strip(x) != strip(y)]
+def compare_min(name, h, m, end, queries, what):
+    """queries at end: H's answers (read at 1 min) equal M's."""
+    a = [h.get(q.format(e=end)) for q in queries]
+    b = [m.get(q.format(e=end)) for q in queries]
+    bad = [q for q, x, y in zip(queries, a, b) if strip(x) != strip(y)]
     n = sum(x["rtt_data"]["n"] for x in a[0].get("asns", []))
     if bad or n == 0 or a[0].get("resolution_ns") != MIN:
         fail(f"{name}: differs from the in-memory collector's: {bad} (resolution "
-             f"{a[0].get('resolution_ns')}; H {json.dumps(a[2])[:400]} / M {json.dumps(b[2])[:400]})")
+             f"{a[0].get('resolution_ns')}; windows {a[0].get('windows')} / {b[0].get('windows')}; "
+             f"H {json.dumps(a[-1])[:300]} / M {json.dumps(b[-1])[:300]})")
     else:
-        ok(f"{name}: {len(UQ)} answers over 10 min at 1 min equal the in-memory collector's "
-           f"({n} in-flow samples)")
+        ok(f"{name}: {len(queries)} {what} equal the in-memory collector's ({n} in-flow samples, "
+           f"{a[0].get('windows')} windows)")
+
+
+def compare_upgrade(name, h, m, end):
+    compare_min(name, h, m, end, UQ, "answers over 10 min at 1 min")
 
 
 def upgrade(backend, ch):
@@ -458,21 +464,12 @@ EQ = ["/api/v1/asns?range=100s&end={e}", "/api/v1/asns/64521/histogram?range=100
 
 
 def compare_edges(name, h, m, end):
-    a = [h.get(q.format(e=end)) for q in EQ]
-    b = [m.get(q.format(e=end)) for q in EQ]
-    bad = [q for q, x, y in zip(EQ, a, b) if strip(x) != strip(y)]
-    n = sum(x["rtt_data"]["n"] for x in a[0].get("asns", []))
-    if bad or n == 0 or a[0].get("resolution_ns") != MIN:
-        fail(f"{name}: differs from the in-memory collector's: {bad} (resolution "
-             f"{a[0].get('resolution_ns')}; windows {a[0].get('windows')} / {b[0].get('windows')})")
-    else:
-        ok(f"{name}: {len(EQ)} sums read at 1 min equal the in-memory collector's "
-           f"({n} in-flow samples, {a[0]['windows']} windows)")
+    compare_min(name, h, m, end, EQ, "sums read at 1 min")
 
 
 def edges(backend, ch):
     """A sum that memory answers from its coarsest tier (1 min), whose start cuts a minute the
-    finer tier (10 s, a ring of 30 s) no longer holds: that part is read from the history's
+    finer tier (10 s, a ring of 1 min) no longer holds: that part is read from the history's
     10 s rows, not taken whole from the minute (the answer equals memory's). The store is
     one a second collector could share, so the all-probes answer is the shared kind."""
     if backend == "sqlite":
