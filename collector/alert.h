@@ -11,7 +11,6 @@
 #ifndef EP_ALERT_H
 #define EP_ALERT_H
 
-#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -92,11 +91,10 @@ void ep_alerts_rule_error(struct ep_alerts *a);
 /*
  * /api/v1/alerts as JSON: the rules, the pending and firing alerts (then the
  * most recently resolved), at most limit of them, and how many there are.
- * state: NULL/"all", "firing", "pending" or "resolved".  Its members are set in
- * doc.  @return 0, -1 when out of memory
+ * state: NULL/"all", "firing", "pending" or "resolved".
  */
-int ep_alerts_json(const struct ep_alerts *a, const struct ep_collector *c, json_t *doc,
-		   const char *state, uint32_t limit);
+void ep_alerts_write(const struct ep_alerts *a, const struct ep_collector *c, FILE *fp,
+		     const char *state, uint32_t limit);
 
 /* Alerts firing now (for /metrics), and the counters. */
 uint32_t ep_alerts_firing(const struct ep_alerts *a);

@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "api_int.h"
+#include "json_out.h"
 #include "qoe.h"
 #include "stats.h"
 
@@ -96,7 +97,7 @@ void ep_api_series(struct ep_collector *c, const struct ep_api_req *q, uint32_t 
 	double quant = 0.99;
 	uint64_t tier_step;
 	uint32_t i;
-	json_t *doc, *points;
+	struct out o;
 	char *end;
 
 	if (ep_api_get_range(c, q, "15m", &r, resp) < 0)
@@ -127,7 +128,8 @@ void ep_api_series(struct ep_collector *c, const struct ep_api_req *q, uint32_t 
 	}
 	if (series_init(&s, &r, steps, "1s", MAX_POINTS, asn, resp) < 0)
 		return;
-	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0) {
+	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest,
+				    c->cfg.hist_digits, &h) < 0 || ep_api_out_open(&o) < 0) {
 		ep_api_error(resp, 500, NULL, "out of memory%s", "");
 		goto done;
 	}
@@ -137,49 +139,49 @@ void ep_api_series(struct ep_collector *c, const struct ep_api_req *q, uint32_t 
 	else
 		tier_step = ep_api_visit(c, &r, s.start, r.end, s.step, 0, series_bucket, &s);
 	if (r.view->newest_end && !tier_step && s.metric != -2) {
+		fclose(o.fp);
+		free(o.buf);
 		ep_api_error(resp, 400, "step", "step '%s' is finer than the data kept",
 			   steps ? steps : "1s");
 		goto done;
 	}
-	doc = json_object();
-	points = json_array();
-	if (doc && points) {
-		ep_api_range_json(doc, &r, tier_step);
-		json_object_set_new(doc, "asn", json_integer(asn));
-		json_object_set_new(doc, "org", ep_jv_str(ep_collector_org(c, asn)));
-		json_object_set_new(doc, "metric",
-				    json_string(s.metric == -2 ? "rebuffer_ratio"
-						: s.metric < 0 ? "retx_rate"
-							       : ep_asn_hist_names[s.metric]));
-		json_object_set_new(doc, "q", ep_jv_real(quant, 6));
-		json_object_set_new(doc, "step_ns", ep_jv_u64(s.step));
-		json_object_set(doc, "points", points);
-	}
-	for (i = 0; doc && points && i < s.n; i++) {
+	fputc('{', o.fp);
+	ep_api_write_range(o.fp, &r, tier_step);
+	fprintf(o.fp, ",\"asn\":%" PRIu32 ",\"org\":", asn);
+	ep_json_write_string(o.fp, ep_collector_org(c, asn));
+	fprintf(o.fp, ",\"metric\":\"%s\",\"q\":%g,\"step_ns\":%" PRIu64 ",\"points\":[",
+		s.metric == -2 ? "rebuffer_ratio" : s.metric < 0 ? "retx_rate"
+								 : ep_asn_hist_names[s.metric],
+		quant, s.step);
+	for (i = 0; i < s.n; i++) {
 		const struct ep_centry *e = &s.slots[i];
-		json_t *v = json_null();
-		uint64_t n = 0, t = s.start + (uint64_t)i * s.step;
+		uint64_t t = s.start + (uint64_t)i * s.step;
 
+		if (i)
+			fputc(',', o.fp);
 		if (s.metric == -2) { /* players: the rebuffer ratio, and the viewing time (ms) */
-			n = e->c[EP_QC_play_ms] + e->c[EP_QC_stall_ms];
-			if (n)
-				v = ep_jv_real((double)e->c[EP_QC_stall_ms] / (double)n, 6);
+			uint64_t v = e->c[EP_QC_play_ms] + e->c[EP_QC_stall_ms];
+
+			if (v)
+				fprintf(o.fp, "[%" PRIu64 ",%.6g,%" PRIu64 "]", t,
+					(double)e->c[EP_QC_stall_ms] / (double)v, v);
+			else
+				fprintf(o.fp, "[%" PRIu64 ",null,0]", t);
 		} else if (s.metric < 0) {
-			n = e->c[EP_AC_segs_out];
-			if (n)
-				v = ep_jv_real(ep_api_retx_rate(e), 6);
+			if (e->c[EP_AC_segs_out])
+				fprintf(o.fp, "[%" PRIu64 ",%.6g,%" PRIu64 "]", t, ep_api_retx_rate(e),
+					e->c[EP_AC_segs_out]);
+			else
+				fprintf(o.fp, "[%" PRIu64 ",null,0]", t);
 		} else if (e->h[s.metric].total) {
-			n = e->h[s.metric].total;
-			v = ep_jv_int(ep_api_quantile_of(h, &e->h[s.metric], quant));
-		}
-		if (json_array_append_new(points, json_pack("[IoI]", (json_int_t)t, v,
-							    (json_int_t)n)) < 0) {
-			json_decref(doc);
-			doc = NULL; /* out of memory: a 500 */
+			fprintf(o.fp, "[%" PRIu64 ",%.0f,%" PRIu64 "]", t,
+				ep_api_quantile_of(h, &e->h[s.metric], quant), e->h[s.metric].total);
+		} else {
+			fprintf(o.fp, "[%" PRIu64 ",null,0]", t);
 		}
 	}
-	json_decref(points);
-	ep_api_send(resp, 200, doc);
+	fputs("]}\n", o.fp);
+	ep_api_out_finish(&o, resp, 200, "application/json");
 done:
 	series_free(&s);
 	ep_hist_free(h);
@@ -198,7 +200,7 @@ void ep_api_heatmap(struct ep_collector *c, const struct ep_api_req *q, uint32_t
 	uint64_t tier_step;
 	uint32_t i, k;
 	int mk = ep_api_metric_index(metric);
-	json_t *doc, *arr, *cols;
+	struct out o;
 
 	if (ep_api_get_range(c, q, "15m", &r, resp) < 0)
 		return;
@@ -208,27 +210,24 @@ void ep_api_heatmap(struct ep_collector *c, const struct ep_api_req *q, uint32_t
 	}
 	if (series_init(&s, &r, steps, "10s", 2000, asn, resp) < 0)
 		return;
+	if (ep_api_out_open(&o) < 0) {
+		ep_api_error(resp, 500, NULL, "out of memory%s", "");
+		goto done;
+	}
 	r.asn = asn;
 	tier_step = ep_api_visit(c, &r, s.start, r.end, s.step, 0, series_bucket, &s);
 	for (i = 0, bounds[0] = 100; i + 1 < HEAT_BINS; i++)
 		bounds[i + 1] = bounds[i] * 1.5;
-	doc = json_object();
-	arr = json_array();
-	cols = json_array();
-	if (doc && arr && cols) {
-		ep_api_range_json(doc, &r, tier_step);
-		json_object_set_new(doc, "asn", json_integer(asn));
-		json_object_set_new(doc, "metric", json_string(ep_asn_hist_names[mk]));
-		json_object_set_new(doc, "step_ns", ep_jv_u64(s.step));
-		for (i = 0; i < HEAT_BINS; i++)
-			json_array_append_new(arr, ep_jv_int(bounds[i]));
-		json_object_set(doc, "bounds_us", arr);
-		json_object_set(doc, "columns", cols);
-	}
-	for (i = 0; doc && arr && cols && i < s.n; i++) {
+	fputc('{', o.fp);
+	ep_api_write_range(o.fp, &r, tier_step);
+	fprintf(o.fp, ",\"asn\":%" PRIu32 ",\"metric\":\"%s\",\"step_ns\":%" PRIu64
+		      ",\"bounds_us\":[", asn, ep_asn_hist_names[mk], s.step);
+	for (i = 0; i < HEAT_BINS; i++)
+		fprintf(o.fp, "%s%.0f", i ? "," : "", bounds[i]);
+	fputs("],\"columns\":[", o.fp);
+	for (i = 0; i < s.n; i++) {
 		const struct ep_shist *sh = &s.slots[i].h[mk];
 		uint64_t counts[HEAT_BINS] = {0};
-		json_t *col = json_array();
 
 		/* Each HDR bucket goes to the bin of its lowest value: bin b holds [bounds[b-1], bounds[b]). */
 		for (k = 0; k < sh->n; k++) {
@@ -239,20 +238,13 @@ void ep_api_heatmap(struct ep_collector *c, const struct ep_api_req *q, uint32_t
 				b++;
 			counts[b] += sh->b[k].count;
 		}
-		json_array_append_new(col, ep_jv_u64(s.start + (uint64_t)i * s.step));
+		fprintf(o.fp, "%s[%" PRIu64, i ? "," : "", s.start + (uint64_t)i * s.step);
 		for (k = 0; k < HEAT_BINS; k++)
-			json_array_append_new(col, ep_jv_u64(counts[k]));
-		if (!col || json_array_size(col) != HEAT_BINS + 1) {
-			json_decref(col);
-			col = NULL;
-		}
-		if (json_array_append_new(cols, col) < 0) {
-			json_decref(doc);
-			doc = NULL; /* out of memory: a 500 */
-		}
+			fprintf(o.fp, ",%" PRIu64, counts[k]);
+		fputc(']', o.fp);
 	}
-	json_decref(arr);
-	json_decref(cols);
-	ep_api_send(resp, 200, doc);
+	fputs("]}\n", o.fp);
+	ep_api_out_finish(&o, resp, 200, "application/json");
+done:
 	series_free(&s);
 }

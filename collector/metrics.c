@@ -251,25 +251,27 @@ void ep_api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64_t n
 char *ep_api_window_json(const struct ep_collector *c, const struct ep_bucket *b, uint64_t step_ns,
 			 size_t *len)
 {
-	json_t *o = json_object(), *asns = json_array();
-	struct ep_hist *h = NULL;
-	char *buf = NULL;
+	struct ep_hist *h;
+	struct out o;
 	uint32_t i;
-	int bad = !o || !asns ||
-		  ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0;
 
-	for (i = 0; !bad && i < b->set.n; i++)
-		bad = json_array_append_new(asns, ep_api_asn_json(c, &b->set.e[i], h, NULL)) < 0;
-	if (!bad) {
-		json_object_set_new(o, "start_ns", ep_jv_u64(b->start));
-		json_object_set_new(o, "end_ns", ep_jv_u64(b->start + step_ns));
-		json_object_set_new(o, "windows", ep_jv_u64(b->windows));
-		json_object_set(o, "asns", asns);
-		buf = json_dumps(o, EP_JV_FLAGS);
+	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0)
+		return NULL;
+	if (ep_api_out_open(&o) < 0) {
+		ep_hist_free(h);
+		return NULL;
 	}
-	json_decref(asns);
-	json_decref(o);
+	fprintf(o.fp, "{\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 ",\"windows\":%" PRIu64
+		      ",\"asns\":[",
+		b->start, b->start + step_ns, b->windows);
+	for (i = 0; i < b->set.n; i++) {
+		if (i)
+			fputc(',', o.fp);
+		ep_api_write_asn(o.fp, c, &b->set.e[i], h, NULL);
+	}
+	fputs("]}", o.fp);
+	fclose(o.fp);
 	ep_hist_free(h);
-	*len = buf ? strlen(buf) : 0;
-	return buf;
+	*len = o.len;
+	return o.buf;
 }
