@@ -412,14 +412,18 @@ def compare_upgrade(name, h, m, end):
     compare_min(name, h, m, end, UQ, "answers over 10 min at 1 min")
 
 
+def store(backend, ch, name):
+    """The --history of a scenario of its own: an SQLite file, or a ClickHouse database."""
+    if backend == "sqlite":
+        return os.path.join(out, f"{name}.db")
+    return f"clickhouse://127.0.0.1:{ch.http}/edgeprobe_{name}"
+
+
 def upgrade(backend, ch):
     """A coarser tier added to a history kept without it (as the 1 h tier in an upgrade):
     answers before its first row read the finer rows; the first window it rolls up after the
     restart is whole, though memory reloaded only part of the finer tier's ring."""
-    if backend == "sqlite":
-        target = os.path.join(out, "upgrade.db")
-    else:
-        target = f"clickhouse://127.0.0.1:{ch.http}/edgeprobe_upgrade"
+    target = store(backend, ch, "upgrade")
     old = ["--tiers", "100ms:2s,1s:10s,10s:1m", "--probe-tiers", "1s:10s,10s:30s",
            "--history", target, "--retain", "1s=1d,10s=1h"]
     new = ["--tiers", "100ms:2s,1s:10s,10s:1m,1m:2m", "--probe-tiers", "1s:10s,10s:30s",
@@ -472,10 +476,7 @@ def edges(backend, ch):
     finer tier (10 s, a ring of 1 min) no longer holds: that part is read from the history's
     10 s rows, not taken whole from the minute (the answer equals memory's). The store is
     one a second collector could share, so the all-probes answer is the shared kind."""
-    if backend == "sqlite":
-        target = os.path.join(out, "edges.db")
-    else:
-        target = f"clickhouse://127.0.0.1:{ch.http}/edgeprobe_edges"
+    target = store(backend, ch, "edges")
     args = ["--tiers", "100ms:2s,1s:10s,10s:1m,1m:10m", "--probe-tiers", "1s:10s,10s:30s",
             "--history", target, "--retain", "1s=1d,10s=1h,1m=1d"]
     h = Collector(collector, out, "e1", ["udp://127.0.0.1:0"], args)
