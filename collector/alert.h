@@ -11,6 +11,7 @@
 #ifndef EP_ALERT_H
 #define EP_ALERT_H
 
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -91,10 +92,11 @@ void ep_alerts_rule_error(struct ep_alerts *a);
 /*
  * /api/v1/alerts as JSON: the rules, the pending and firing alerts (then the
  * most recently resolved), at most limit of them, and how many there are.
- * state: NULL/"all", "firing", "pending" or "resolved".
+ * state: NULL/"all", "firing", "pending" or "resolved".  Its members are set in
+ * doc.  @return 0, -1 when out of memory
  */
-void ep_alerts_write(const struct ep_alerts *a, const struct ep_collector *c, FILE *fp,
-		     const char *state, uint32_t limit);
+int ep_alerts_json(const struct ep_alerts *a, const struct ep_collector *c, json_t *doc,
+		   const char *state, uint32_t limit);
 
 /* Alerts firing now (for /metrics), and the counters. */
 uint32_t ep_alerts_firing(const struct ep_alerts *a);

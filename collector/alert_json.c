@@ -2,6 +2,7 @@
 /* alert_json.c - the alert engine's alerts as JSON: events, Alertmanager's objects, the API. */
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,7 @@
 #include "alert_int.h"
 #include "country.h"
 #include "isotime.h"
-#include "json_out.h"
+#include "json_val.h"
 
 const char *const ep_alert_state_names[4] = {"normal", "pending", "firing", "resolved"};
 
@@ -17,19 +18,11 @@ const char *const ep_alert_state_names[4] = {"normal", "pending", "firing", "res
 /* Events                                                                     */
 /* ------------------------------------------------------------------------ */
 
-static void write_time(FILE *fp, uint64_t ns)
+static json_t *time_json(uint64_t ns)
 {
 	char buf[EP_ISO_TIME_LEN];
 
-	fprintf(fp, "\"%s\"", ep_iso_time(ns, 1, buf));
-}
-
-static void write_num(FILE *fp, double v)
-{
-	if (isfinite(v))
-		fprintf(fp, "%.6g", v);
-	else
-		fputs("null", fp);
+	return json_string(ep_iso_time(ns, 1, buf));
 }
 
 /* The value above which the key is bad (the effective threshold). */
@@ -45,18 +38,23 @@ double ep_alert_threshold(const struct ep_alert_rule *r, const struct astate *s)
 	return t > s->baseline + r->margin ? t : s->baseline + r->margin;
 }
 
-static void write_key(FILE *fp, const struct ep_alerts *a, const struct ep_alert_rule *r,
-		      const struct astate *s)
+/* The alert's identity: "RULE/asn=N[/probe=ID]". */
+static void key_of(char *buf, size_t len, const struct ep_alerts *a, const struct ep_alert_rule *r,
+		   const struct astate *s)
 {
-	fputs(r->name, fp);
-	if (r->scope != EP_AS_PROBE)
-		fprintf(fp, "/asn=%" PRIu32, s->asn);
-	if (s->probe)
-		fprintf(fp, "/probe=%s", ep_alert_probe_name(a, s));
+	size_t n;
+
+	snprintf(buf, len, "%s", r->name);
+	n = strlen(buf);
+	if (r->scope != EP_AS_PROBE && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "/asn=%" PRIu32, s->asn);
+	if (s->probe && n < len)
+		snprintf(buf + n, len - n, "/probe=%s", ep_alert_probe_name(a, s));
 }
 
-static void write_link(FILE *fp, const struct ep_alerts *a, const struct ep_alert_rule *r,
-		       const struct astate *s)
+/* The dashboard's link to what the alert is about. */
+static json_t *link_json(const struct ep_alerts *a, const struct ep_alert_rule *r,
+			 const struct astate *s)
 {
 	char buf[700];
 
@@ -74,183 +72,157 @@ static void write_link(FILE *fp, const struct ep_alerts *a, const struct ep_aler
 
 		snprintf(buf + n, sizeof(buf) - n, "&country=%s", ep_cc_str(r->cc, cc));
 	}
-	ep_json_write_string(fp, buf);
+	return ep_jv_str(buf);
 }
 
 /* One alert as the API, Kafka, the webhook and the stream give it. */
-static void write_alert(FILE *fp, const struct ep_alerts *a, const struct ep_collector *c,
-			const struct ep_alert_rule *r, const struct astate *s, const char *kind)
+static json_t *alert_json(const struct ep_alerts *a, const struct ep_collector *c,
+			  const struct ep_alert_rule *r, const struct astate *s, const char *kind)
 {
-	char m[48], key[400];
-	FILE *kf = fmemopen(key, sizeof(key), "w");
+	json_t *o = json_object();
+	char m[48], key[400], cc[3];
 
-	if (kf) {
-		write_key(kf, a, r, s);
-		fputc('\0', kf);
-		fclose(kf);
-	} else {
-		key[0] = '\0';
-	}
-	fputs("{", fp);
+	if (!o)
+		return NULL;
+	key_of(key, sizeof(key), a, r, s);
 	if (kind)
-		fprintf(fp, "\"event\":\"%s\",", kind);
-	fputs("\"id\":", fp);
-	ep_json_write_string(fp, key);
-	fprintf(fp, ",\"state\":\"%s\",\"rule\":", ep_alert_state_names[s->st]);
-	ep_json_write_string(fp, r->name);
-	fprintf(fp, ",\"severity\":\"%s\",\"metric\":\"%s\",\"unit\":\"%s\",\"scope\":\"%s\"",
-		r->severity, ep_alert_metric_name(r, m, sizeof(m)), ep_alert_metric_unit(r->metric),
-		ep_alert_scope_name(r->scope));
+		json_object_set_new(o, "event", json_string(kind));
+	json_object_set_new(o, "id", ep_jv_str(key));
+	json_object_set_new(o, "state", json_string(ep_alert_state_names[s->st]));
+	json_object_set_new(o, "rule", ep_jv_str(r->name));
+	json_object_set_new(o, "severity", ep_jv_str(r->severity));
+	json_object_set_new(o, "metric", ep_jv_str(ep_alert_metric_name(r, m, sizeof(m))));
+	json_object_set_new(o, "unit", json_string(ep_alert_metric_unit(r->metric)));
+	json_object_set_new(o, "scope", json_string(ep_alert_scope_name(r->scope)));
 	if (r->scope != EP_AS_PROBE) {
-		char cc[3];
-
-		fprintf(fp, ",\"asn\":%" PRIu32 ",\"org\":", s->asn);
-		ep_json_write_string(fp, c ? ep_collector_org(c, s->asn) : "");
+		json_object_set_new(o, "asn", json_integer(s->asn));
+		json_object_set_new(o, "org", ep_jv_str(c ? ep_collector_org(c, s->asn) : ""));
 		/* the rule's country or region: the ASN's users there only */
-		fputs(",\"country\":", fp);
-		if (r->cc)
-			fprintf(fp, "\"%s\"", ep_cc_str(r->cc, cc));
-		else
-			fputs("null", fp);
-		fputs(",\"region\":", fp);
-		if (r->region[0])
-			ep_json_write_string(fp, r->region);
-		else
-			fputs("null", fp);
+		json_object_set_new(o, "country",
+				    r->cc ? json_string(ep_cc_str(r->cc, cc)) : json_null());
+		json_object_set_new(o, "region", ep_jv_str_or_null(r->region));
 	}
-	fputs(",\"probe\":", fp);
-	if (s->probe)
-		ep_json_write_string(fp, ep_alert_probe_name(a, s));
-	else
-		fputs("null", fp);
-	fputs(",\"value\":", fp);
-	write_num(fp, s->value);
-	fputs(",\"peak\":", fp);
-	write_num(fp, s->peak);
-	fputs(",\"baseline\":", fp);
-	write_num(fp, r->baseline_ns && s->base_at ? s->baseline : NAN);
-	fputs(",\"threshold\":", fp);
-	write_num(fp, ep_alert_threshold(r, s));
-	fprintf(fp, ",\"samples\":%" PRIu64, s->samples);
-	if (r->baseline_ns)
-		fprintf(fp, ",\"baseline_samples\":%" PRIu64 ",\"baseline_ns\":%" PRIu64
-			",\"baseline_cover_ns\":%" PRIu64,
-			s->base_samples, r->baseline_ns, s->base_cover);
-	fprintf(fp, ",\"over_s\":%" PRIu32 ",\"since_ns\":%" PRIu64 ",\"window_end_ns\":%" PRIu64,
-		r->over, s->since_ns, s->window_end);
+	json_object_set_new(o, "probe",
+			    s->probe ? ep_jv_str(ep_alert_probe_name(a, s)) : json_null());
+	json_object_set_new(o, "value", ep_jv_real(s->value, 6));
+	json_object_set_new(o, "peak", ep_jv_real(s->peak, 6));
+	json_object_set_new(o, "baseline",
+			    ep_jv_real(r->baseline_ns && s->base_at ? s->baseline : NAN, 6));
+	json_object_set_new(o, "threshold", ep_jv_real(ep_alert_threshold(r, s), 6));
+	json_object_set_new(o, "samples", ep_jv_u64(s->samples));
+	if (r->baseline_ns) {
+		json_object_set_new(o, "baseline_samples", ep_jv_u64(s->base_samples));
+		json_object_set_new(o, "baseline_ns", ep_jv_u64(r->baseline_ns));
+		json_object_set_new(o, "baseline_cover_ns", ep_jv_u64(s->base_cover));
+	}
+	json_object_set_new(o, "over_s", json_integer(r->over));
+	json_object_set_new(o, "since_ns", ep_jv_u64(s->since_ns));
+	json_object_set_new(o, "window_end_ns", ep_jv_u64(s->window_end));
 	if (s->fired_wall) {
-		fprintf(fp, ",\"fired_ns\":%" PRIu64 ",\"fired_at\":", s->fired_ns);
-		write_time(fp, s->fired_wall);
+		json_object_set_new(o, "fired_ns", ep_jv_u64(s->fired_ns));
+		json_object_set_new(o, "fired_at", time_json(s->fired_wall));
 	}
 	if (s->st == ST_RESOLVED) {
-		fprintf(fp, ",\"resolved_ns\":%" PRIu64 ",\"resolved_at\":", s->resolved_ns);
-		write_time(fp, s->resolved_wall);
+		json_object_set_new(o, "resolved_ns", ep_jv_u64(s->resolved_ns));
+		json_object_set_new(o, "resolved_at", time_json(s->resolved_wall));
 	}
-	fprintf(fp, ",\"evaluated_at\":");
-	write_time(fp, s->eval_wall);
-	fputs(",\"url\":", fp);
-	write_link(fp, a, r, s);
-	fputs("}", fp);
+	json_object_set_new(o, "evaluated_at", time_json(s->eval_wall));
+	json_object_set_new(o, "url", link_json(a, r, s));
+	return o;
 }
 
-static void write_label(FILE *fp, const char *name, const char *v, int *first)
+/* A label or annotation of Alertmanager's (all strings). */
+static void label(json_t *o, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void label(json_t *o, const char *name, const char *fmt, ...)
 {
-	fprintf(fp, "%s\"%s\":", *first ? "" : ",", name);
-	ep_json_write_string(fp, v);
-	*first = 0;
+	char buf[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	json_object_set_new(o, name, ep_jv_str(buf));
 }
 
 /* Alertmanager's v2 alert: labels are the identity, the numbers are annotations. */
-static void write_am(FILE *fp, const struct ep_alerts *a, const struct ep_collector *c,
-		     const struct ep_alert_rule *r, const struct astate *s, uint64_t now_wall)
+static json_t *am_json(const struct ep_alerts *a, const struct ep_collector *c,
+		       const struct ep_alert_rule *r, const struct astate *s, uint64_t now_wall)
 {
-	char buf[600], m[48];
-	int first = 1;
+	json_t *o = json_object(), *l = json_object(), *n = json_object();
 	double t = ep_alert_threshold(r, s);
+	char m[48], cc[3];
 
-	fputs("{\"labels\":{", fp);
-	write_label(fp, "alertname", r->name, &first);
-	write_label(fp, "severity", r->severity, &first);
-	write_label(fp, "metric", ep_alert_metric_name(r, m, sizeof(m)), &first);
-	if (r->scope != EP_AS_PROBE) {
-		snprintf(buf, sizeof(buf), "%" PRIu32, s->asn);
-		write_label(fp, "asn", buf, &first);
+	if (!o || !l || !n) {
+		json_decref(o);
+		json_decref(l);
+		json_decref(n);
+		return NULL;
 	}
+	ep_alert_metric_name(r, m, sizeof(m));
+	label(l, "alertname", "%s", r->name);
+	label(l, "severity", "%s", r->severity);
+	label(l, "metric", "%s", m);
+	if (r->scope != EP_AS_PROBE)
+		label(l, "asn", "%" PRIu32, s->asn);
 	if (s->probe)
-		write_label(fp, "probe", ep_alert_probe_name(a, s), &first);
-	if (r->cc) {
-		char cc[3];
-
-		write_label(fp, "country", ep_cc_str(r->cc, cc), &first);
-	}
+		label(l, "probe", "%s", ep_alert_probe_name(a, s));
+	if (r->cc)
+		label(l, "country", "%s", ep_cc_str(r->cc, cc));
 	if (r->region[0])
-		write_label(fp, "region", r->region, &first);
-	fputs("},\"annotations\":{", fp);
-	first = 1;
+		label(l, "region", "%s", r->region);
 	if (r->scope == EP_AS_PROBE)
-		snprintf(buf, sizeof(buf), "probe %s: %s %.4g (threshold %.4g)", ep_alert_probe_name(a, s), m,
-			 s->value, t);
+		label(n, "summary", "probe %s: %s %.4g (threshold %.4g)", ep_alert_probe_name(a, s),
+		      m, s->value, t);
 	else
-		snprintf(buf, sizeof(buf), "AS%" PRIu32 " %s: %s %.4g %s, %s %.4g (%" PRIu64
-			 " samples)", s->asn, c ? ep_collector_org(c, s->asn) : "", m, s->value,
-			 ep_alert_metric_unit(r->metric), r->baseline_ns ? "baseline" : "threshold",
-			 r->baseline_ns ? s->baseline : t, s->samples);
-	write_label(fp, "summary", buf, &first);
-	snprintf(buf, sizeof(buf), "%.6g", s->value);
-	write_label(fp, "value", buf, &first);
-	if (r->baseline_ns) {
-		snprintf(buf, sizeof(buf), "%.6g", s->baseline);
-		write_label(fp, "baseline", buf, &first);
-	}
-	snprintf(buf, sizeof(buf), "%.6g", t);
-	write_label(fp, "threshold", buf, &first);
-	snprintf(buf, sizeof(buf), "%" PRIu64, s->samples);
-	write_label(fp, "samples", buf, &first);
-	snprintf(buf, sizeof(buf), "%" PRIu64, s->fired_ns);
-	write_label(fp, "window_end_ns", buf, &first);
-	fputs("},\"startsAt\":", fp);
-	write_time(fp, s->fired_wall);
-	fputs(",\"endsAt\":", fp);
+		label(n, "summary", "AS%" PRIu32 " %s: %s %.4g %s, %s %.4g (%" PRIu64 " samples)",
+		      s->asn, c ? ep_collector_org(c, s->asn) : "", m, s->value,
+		      ep_alert_metric_unit(r->metric), r->baseline_ns ? "baseline" : "threshold",
+		      r->baseline_ns ? s->baseline : t, s->samples);
+	label(n, "value", "%.6g", s->value);
+	if (r->baseline_ns)
+		label(n, "baseline", "%.6g", s->baseline);
+	label(n, "threshold", "%.6g", t);
+	label(n, "samples", "%" PRIu64, s->samples);
+	label(n, "window_end_ns", "%" PRIu64, s->fired_ns);
+	json_object_set_new(o, "labels", l);
+	json_object_set_new(o, "annotations", n);
+	json_object_set_new(o, "startsAt", time_json(s->fired_wall));
 	/* Firing: valid for four re-send periods (as Prometheus does); resolved: now. */
-	write_time(fp, s->st == ST_FIRING ? now_wall + 4 * a->cfg.resend_ns : s->resolved_wall);
-	fputs(",\"generatorURL\":", fp);
-	write_link(fp, a, r, s);
-	fputs("}", fp);
+	json_object_set_new(
+	    o, "endsAt",
+	    time_json(s->st == ST_FIRING ? now_wall + 4 * a->cfg.resend_ns : s->resolved_wall));
+	json_object_set_new(o, "generatorURL", link_json(a, r, s));
+	return o;
 }
 
 void ep_alert_emit(struct ep_alerts *a, const struct ep_collector *c, struct astate *s,
-		 enum ep_alert_event_kind kind, uint64_t now_wall)
+		   enum ep_alert_event_kind kind, uint64_t now_wall)
 {
 	const struct ep_alert_rule *r = &a->rules.r[s->rule];
 	struct ep_alert_event ev = {.kind = kind};
-	char *key = NULL, *json = NULL, *am = NULL;
-	size_t klen = 0;
-	FILE *fk, *fj, *fa;
+	json_t *j, *m;
+	char key[400], *json, *am;
 
 	s->last_sent = now_wall;
 	if (!a->cfg.emit)
 		return;
-	fk = open_memstream(&key, &klen);
-	fj = open_memstream(&json, &ev.json_len);
-	fa = open_memstream(&am, &ev.am_len);
-	if (fk && fj && fa) {
-		write_key(fk, a, r, s);
-		write_alert(fj, a, c, r, s, kind == EP_AE_RESOLVED ? "resolved" : "firing");
-		write_am(fa, a, c, r, s, now_wall);
-	}
-	if (fk)
-		fclose(fk);
-	if (fj)
-		fclose(fj);
-	if (fa)
-		fclose(fa);
-	if (key && json && am) {
+	key_of(key, sizeof(key), a, r, s);
+	j = alert_json(a, c, r, s, kind == EP_AE_RESOLVED ? "resolved" : "firing");
+	m = am_json(a, c, r, s, now_wall);
+	json = j ? json_dumps(j, EP_JV_FLAGS) : NULL;
+	am = m ? json_dumps(m, EP_JV_FLAGS) : NULL;
+	if (json && am) {
 		ev.key = key;
 		ev.json = json;
+		ev.json_len = strlen(json);
 		ev.am = am;
+		ev.am_len = strlen(am);
 		a->cfg.emit(&ev, a->cfg.emit_ctx);
 	}
-	free(key);
+	json_decref(j);
+	json_decref(m);
 	free(json);
 	free(am);
 }
@@ -260,85 +232,90 @@ void ep_alert_emit(struct ep_alerts *a, const struct ep_collector *c, struct ast
 /* ------------------------------------------------------------------------ */
 
 /* requires / unless: the names of the rules a rule joins. */
-static void write_refs(FILE *fp, const struct ep_alert_rules *all, const char *key,
-		       const uint8_t *idx, uint8_t n)
+static void refs(json_t *o, const struct ep_alert_rules *all, const char *key, const uint8_t *idx,
+		 uint8_t n)
 {
+	json_t *l;
 	uint8_t k;
 
-	if (!n)
+	if (!n || !(l = json_array()))
 		return;
-	fprintf(fp, ",\"%s\":[", key);
-	for (k = 0; k < n; k++) {
-		if (k)
-			fputc(',', fp);
-		ep_json_write_string(fp, all->r[idx[k]].name);
-	}
-	fputc(']', fp);
+	for (k = 0; k < n; k++)
+		json_array_append_new(l, ep_jv_str(all->r[idx[k]].name));
+	json_object_set_new(o, key, l);
 }
 
-static void write_rule(FILE *fp, const struct ep_alert_rules *all, const struct ep_alert_rule *r)
+static json_t *rule_json(const struct ep_alert_rules *all, const struct ep_alert_rule *r)
 {
+	json_t *o = json_object();
 	char m[48];
 
-	fputs("{\"name\":", fp);
-	ep_json_write_string(fp, r->name);
-	fprintf(fp, ",\"metric\":\"%s\",\"unit\":\"%s\",\"scope\":\"%s\",\"over_s\":%" PRIu32,
-		ep_alert_metric_name(r, m, sizeof(m)), ep_alert_metric_unit(r->metric),
-		ep_alert_scope_name(r->scope), r->over);
-	if (r->baseline_ns)
-		fprintf(fp, ",\"baseline_ns\":%" PRIu64 ",\"offset_ns\":%" PRIu64
-			",\"ratio\":%.6g,\"margin\":%.6g",
-			r->baseline_ns, r->offset_ns, r->ratio, r->margin);
-	else
-		fprintf(fp, ",\"above\":%.6g", r->above);
-	write_refs(fp, all, "requires", r->requires, r->nrequires);
-	write_refs(fp, all, "unless", r->unless, r->nunless);
-	fprintf(fp, ",\"min_samples\":%" PRIu64 ",\"pending\":%" PRIu32 ",\"resolve\":%" PRIu32
-		    ",\"severity\":\"%s\"}",
-		r->min_samples, r->pending, r->resolve, r->severity);
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "name", ep_jv_str(r->name));
+	json_object_set_new(o, "metric", ep_jv_str(ep_alert_metric_name(r, m, sizeof(m))));
+	json_object_set_new(o, "unit", json_string(ep_alert_metric_unit(r->metric)));
+	json_object_set_new(o, "scope", json_string(ep_alert_scope_name(r->scope)));
+	json_object_set_new(o, "over_s", json_integer(r->over));
+	if (r->baseline_ns) {
+		json_object_set_new(o, "baseline_ns", ep_jv_u64(r->baseline_ns));
+		json_object_set_new(o, "offset_ns", ep_jv_u64(r->offset_ns));
+		json_object_set_new(o, "ratio", ep_jv_real(r->ratio, 6));
+		json_object_set_new(o, "margin", ep_jv_real(r->margin, 6));
+	} else {
+		json_object_set_new(o, "above", ep_jv_real(r->above, 6));
+	}
+	refs(o, all, "requires", r->requires, r->nrequires);
+	refs(o, all, "unless", r->unless, r->nunless);
+	json_object_set_new(o, "min_samples", ep_jv_u64(r->min_samples));
+	json_object_set_new(o, "pending", json_integer(r->pending));
+	json_object_set_new(o, "resolve", json_integer(r->resolve));
+	json_object_set_new(o, "severity", ep_jv_str(r->severity));
+	return o;
 }
 
-void ep_alerts_write(const struct ep_alerts *a, const struct ep_collector *c, FILE *fp,
-		     const char *state, uint32_t limit)
+int ep_alerts_json(const struct ep_alerts *a, const struct ep_collector *c, json_t *doc,
+		   const char *state, uint32_t limit)
 {
 	int want_firing = !state || !strcmp(state, "all") || !strcmp(state, "firing");
 	int want_pending = !state || !strcmp(state, "all") || !strcmp(state, "pending");
 	int want_resolved = !state || !strcmp(state, "all") || !strcmp(state, "resolved");
-	uint32_t i, n = 0, k, total = 0;
+	json_t *rules = json_array(), *alerts = json_array(), *ctr = json_object();
+	uint32_t i, k, total = 0;
+	int bad = !rules || !alerts || !ctr;
 
-	fputs("\"rules\":[", fp);
-	for (i = 0; a && i < a->rules.n; i++) {
-		if (i)
-			fputc(',', fp);
-		write_rule(fp, &a->rules, &a->rules.r[i]);
-	}
-	fputs("],\"alerts\":[", fp);
-	for (i = 0; a && i < a->cap; i++) {
+	for (i = 0; !bad && a && i < a->rules.n; i++)
+		bad = json_array_append_new(rules, rule_json(&a->rules, &a->rules.r[i])) < 0;
+	for (i = 0; !bad && a && i < a->cap; i++) {
 		const struct astate *s = &a->st[i];
 
 		if (!s->used || !((s->st == ST_FIRING && want_firing) ||
 				  (s->st == ST_PENDING && want_pending)))
 			continue;
-		if (total++ >= limit)
-			continue;
-		if (n++)
-			fputc(',', fp);
-		write_alert(fp, a, c, &a->rules.r[s->rule], s, NULL);
+		if (total++ < limit)
+			bad = json_array_append_new(
+				  alerts, alert_json(a, c, &a->rules.r[s->rule], s, NULL)) < 0;
 	}
 	k = a ? (a->nresolved < RESOLVED_KEEP ? a->nresolved : RESOLVED_KEEP) : 0;
-	for (i = 0; want_resolved && i < k; i++) {
+	for (i = 0; !bad && want_resolved && i < k; i++) {
 		/* Newest first. */
 		const struct astate *s = &a->resolved[(a->nresolved - 1 - i) % RESOLVED_KEEP];
 
-		if (total++ >= limit)
-			continue;
-		if (n++)
-			fputc(',', fp);
-		write_alert(fp, a, c, &a->rules.r[s->rule], s, NULL);
+		if (total++ < limit)
+			bad = json_array_append_new(
+				  alerts, alert_json(a, c, &a->rules.r[s->rule], s, NULL)) < 0;
 	}
-	fprintf(fp, "],\"total\":%" PRIu32 ",\"firing\":%" PRIu32, total, a ? a->firing : 0);
-	fputs(",\"counters\":{", fp);
-	for (i = 0; i < EP_ALC__COUNT; i++)
-		fprintf(fp, "%s\"%s\":%" PRIu64, i ? "," : "", ep_alc_names[i], a ? a->ctr[i] : 0);
-	fputc('}', fp);
+	for (i = 0; !bad && i < EP_ALC__COUNT; i++)
+		json_object_set_new(ctr, ep_alc_names[i], ep_jv_u64(a ? a->ctr[i] : 0));
+	if (!bad) {
+		json_object_set(doc, "rules", rules);
+		json_object_set(doc, "alerts", alerts);
+		json_object_set_new(doc, "total", json_integer(total));
+		json_object_set_new(doc, "firing", json_integer(a ? a->firing : 0));
+		json_object_set(doc, "counters", ctr);
+	}
+	json_decref(rules);
+	json_decref(alerts);
+	json_decref(ctr);
+	return bad ? -1 : 0;
 }

@@ -15,7 +15,6 @@
 #include "api_int.h"
 #include "country.h"
 #include "edgeprobe/ep_wire.h"
-#include "json_out.h"
 #include "stats.h"
 #include "wallclock.h"
 
@@ -139,7 +138,8 @@ static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep
 	uint32_t i, limit, cursor;
 	uint64_t step, qstep = 0;
 	int mk = ep_api_metric_index(metric);
-	struct out o;
+	json_t *doc;
+	struct ep_jw w = {0};
 
 	if (ep_api_get_range(c, q, "5m", &r, resp) < 0 || ep_api_parse_limit(q, &limit, resp) < 0 ||
 	    ep_api_parse_cursor(q, &cursor, resp) < 0)
@@ -225,8 +225,7 @@ static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep
 				a.nomem = 1;
 	}
 	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0 ||
-	    !(keys = calloc(a.set.n + 1, sizeof(*keys))) || ep_api_out_open(&o) < 0 || a.nomem ||
-	    sp.nomem || qa.nomem) {
+	    !(keys = calloc(a.set.n + 1, sizeof(*keys))) || a.nomem || sp.nomem || qa.nomem) {
 		ep_api_error(resp, 500, NULL, "out of memory%s", "");
 		goto done;
 	}
@@ -258,50 +257,50 @@ static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep
 		keys[nk++].key = k;
 	}
 	qsort(keys, nk, sizeof(*keys), cmp_desc);
-	fputc('{', o.fp);
-	ep_api_write_range(o.fp, &r, step);
-	fprintf(o.fp, ",\"windows\":%" PRIu64, a.windows);
-	if (with) /* a collector without --qoe answers too: "qoe":null everywhere */
-		fprintf(o.fp, ",\"qoe_enabled\":%s,\"qoe_resolution_ns\":%" PRIu64,
-			c->qoe ? "true" : "false", qstep);
-	ep_api_write_page(o.fp, nk, cursor, limit);
-	fprintf(o.fp, ",\"%s\":[", group_field[group]);
-	for (i = cursor; i < nk && i - cursor < limit; i++) {
-		if (i > cursor)
-			fputc(',', o.fp);
-		ep_api_write_entry(o.fp, c, group, keys[i].e, h, NULL);
-		if (sp.n && step) {
-			uint32_t k;
-
-			/* Replace the closing brace: a "spark" of the metric's p90 per slot. */
-			fseek(o.fp, -1, SEEK_CUR);
-			fputs(",\"spark\":[", o.fp);
-			for (k = 0; k < sp.n; k++) {
-				const struct ep_centry *e =
-					ep_cset_find(&sp.sets[k], keys[i].e->asn, keys[i].e->cc);
-
-				if (k)
-					fputc(',', o.fp);
-				if (e && e->h[mk].total)
-					fprintf(o.fp, "%.0f", ep_api_quantile_of(h, &e->h[mk], 0.9));
-				else
-					fputs("null", o.fp);
-			}
-			fputs("]}", o.fp);
+	/* the head as one object; the entries written one by one (json_write.h says why) */
+	doc = json_object();
+	if (doc) {
+		ep_api_range_json(doc, &r, step);
+		json_object_set_new(doc, "windows", ep_jv_u64(a.windows));
+		if (with) { /* a collector without --qoe answers too: "qoe":null everywhere */
+			json_object_set_new(doc, "qoe_enabled", json_boolean(c->qoe));
+			json_object_set_new(doc, "qoe_resolution_ns", ep_jv_u64(qstep));
 		}
-		if (with) { /* the players' QoE of the same group, beside its RTT */
-			fseek(o.fp, -1, SEEK_CUR);
-			fputc(',', o.fp);
-			ep_api_qoe_write(o.fp, ep_cset_find(&qa.set, keys[i].e->asn, keys[i].e->cc), h);
-			fputc('}', o.fp);
+		ep_api_page_json(doc, nk, cursor, limit);
+		if (sp.n && step) {
+			json_object_set_new(doc, "spark_start_ns", ep_jv_u64(sp.start));
+			json_object_set_new(doc, "spark_step_ns", ep_jv_u64(sp.slot_ns));
 		}
 	}
-	fputs("]", o.fp);
-	if (sp.n && step)
-		fprintf(o.fp, ",\"spark_start_ns\":%" PRIu64 ",\"spark_step_ns\":%" PRIu64, sp.start,
-			sp.slot_ns);
-	fputs("}\n", o.fp);
-	ep_api_out_finish(&o, resp, 200, "application/json");
+	ep_jw_open(&w, doc);
+	ep_jw_list(&w, group_field[group]);
+	for (i = cursor; i < nk && i - cursor < limit && !w.err; i++) {
+		json_t *e = ep_api_entry_json(c, group, keys[i].e, h, NULL), *spark;
+		uint32_t k;
+
+		if (e && sp.n && step) {
+			/* a "spark" of the metric's p90 per slot */
+			json_object_set_new(e, "spark", spark = json_array());
+			for (k = 0; spark && k < sp.n; k++) {
+				const struct ep_centry *se =
+				    ep_cset_find(&sp.sets[k], keys[i].e->asn, keys[i].e->cc);
+
+				json_array_append_new(
+				    spark, se && se->h[mk].total
+					       ? ep_jv_int(ep_api_quantile_of(h, &se->h[mk], 0.9))
+					       : json_null());
+			}
+		}
+		if (e && with) /* the players' QoE of the same group, beside its RTT */
+			json_object_set_new(
+			    e, "qoe",
+			    ep_api_qoe_json(ep_cset_find(&qa.set, keys[i].e->asn, keys[i].e->cc),
+					    h));
+		ep_jw_elem(&w, e); /* NULL (out of memory): the answer is a 500 */
+	}
+	ep_jw_close(&w, ']');
+	ep_jw_close(&w, '}');
+	ep_api_send_jw(resp, 200, &w);
 done:
 	for (i = 0; sp.sets && i < sp.n; i++)
 		ep_cset_free(&sp.sets[i]);
@@ -337,7 +336,7 @@ static void api_histogram(struct ep_collector *c, const struct ep_api_req *q, ui
 	const struct ep_centry *e;
 	struct ep_hist_codec codec = {0};
 	uint64_t step;
-	struct out o;
+	json_t *doc;
 
 	if (ep_api_get_range(c, q, "1m", &r, resp) < 0)
 		return;
@@ -346,7 +345,7 @@ static void api_histogram(struct ep_collector *c, const struct ep_api_req *q, ui
 	r.sum = 1;
 	step = ep_api_visit(c, &r, r.start, r.end, 0, 0, ep_api_agg_bucket, &a);
 	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0 ||
-	    ep_api_out_open(&o) < 0 || a.nomem) {
+	    a.nomem) {
 		ep_api_error(resp, 500, NULL, "out of memory%s", "");
 		goto done;
 	}
@@ -356,17 +355,17 @@ static void api_histogram(struct ep_collector *c, const struct ep_api_req *q, ui
 
 		/* not zeros, which would read as a perfect ISP */
 		snprintf(what, sizeof(what), "AS%" PRIu32, asn);
-		fclose(o.fp);
-		free(o.buf);
 		ep_api_error(resp, 404, "asn", "no data for %s in this range", what);
 		goto done;
 	}
-	fputc('{', o.fp);
-	ep_api_write_range(o.fp, &r, step);
-	fputs(",\"asn\":", o.fp);
-	ep_api_write_entry(o.fp, c, EP_GROUP_ASN, e, h, &codec);
-	fputs("}\n", o.fp);
-	ep_api_out_finish(&o, resp, 200, "application/json");
+	doc = json_object();
+	if (doc) {
+		ep_api_range_json(doc, &r, step);
+		if (json_object_set_new(doc, "asn",
+					ep_api_entry_json(c, EP_GROUP_ASN, e, h, &codec)) < 0)
+			json_decref(doc), doc = NULL;
+	}
+	ep_api_send(resp, 200, doc);
 done:
 	ep_hist_codec_fini(&codec);
 	ep_hist_free(h);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "collector.h"
+#include "json_val.h"
 
 struct ep_api_req {
 	const char *path;
@@ -33,13 +34,13 @@ int ep_api_handle(struct ep_collector *c, const struct ep_api_req *req, struct e
 int ep_parse_duration(const char *s, uint64_t *ns);
 
 /*
- * Write the JSON object of one stored (ASN, country) entry: "asn", "country"
- * (null when unknown), "org", the probe's field names, plus retx_rate; with a
- * codec, each histogram's "hdr" encoded with it.
- * scratch: a dense histogram of the collector's configuration, left reset.
+ * The JSON object of one stored (ASN, country) entry: "asn", "country" (null
+ * when unknown), "org", the probe's field names, plus retx_rate; with a codec,
+ * each histogram's "hdr" encoded with it.  scratch: a dense histogram of the
+ * collector's configuration, left reset.  @return a new reference, NULL: no memory
  */
-void ep_api_write_asn(FILE *fp, const struct ep_collector *c, const struct ep_centry *e,
-		      struct ep_hist *scratch, struct ep_hist_codec *hdr);
+json_t *ep_api_asn_json(const struct ep_collector *c, const struct ep_centry *e,
+			struct ep_hist *scratch, struct ep_hist_codec *hdr);
 
 /* The JSON of a closed window (SSE, Kafka): {"start_ns":..,"end_ns":..,"asns":[..]}. */
 char *ep_api_window_json(const struct ep_collector *c, const struct ep_bucket *b, uint64_t step_ns,

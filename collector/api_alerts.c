@@ -10,7 +10,7 @@ void ep_api_alerts(struct ep_collector *c, const struct ep_api_req *q, struct ep
 {
 	const char *state = q->arg(q->ctx, "state"), *ls = q->arg(q->ctx, "limit");
 	unsigned long limit = 1000;
-	struct out o;
+	json_t *doc;
 	char *end;
 
 	if (state && strcmp(state, "all") && strcmp(state, "firing") && strcmp(state, "pending") &&
@@ -26,12 +26,11 @@ void ep_api_alerts(struct ep_collector *c, const struct ep_api_req *q, struct ep
 			return;
 		}
 	}
-	if (ep_api_out_open(&o) < 0) {
-		ep_api_error(resp, 500, NULL, "out of memory%s", "");
-		return;
+	doc = json_object();
+	if (doc) {
+		json_object_set_new(doc, "enabled", json_boolean(c->alerts));
+		if (ep_alerts_json(c->alerts, c, doc, state, (uint32_t)limit) < 0)
+			json_decref(doc), doc = NULL; /* out of memory: a 500 */
 	}
-	fprintf(o.fp, "{\"enabled\":%s,", c->alerts ? "true" : "false");
-	ep_alerts_write(c->alerts, c, o.fp, state, (uint32_t)limit);
-	fputs("}\n", o.fp);
-	ep_api_out_finish(&o, resp, 200, "application/json");
+	ep_api_send(resp, 200, doc);
 }

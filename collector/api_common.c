@@ -13,7 +13,6 @@
 #include "api_int.h"
 #include "country.h"
 #include "edgeprobe/ep_wire.h"
-#include "json_out.h"
 #include "stats.h"
 #include "wallclock.h"
 
@@ -69,26 +68,19 @@ void ep_api_out_finish(struct out *o, struct ep_api_resp *r, int status, const c
 }
 
 void ep_api_error(struct ep_api_resp *r, int status, const char *param, const char *fmt,
-		       const char *detail)
+		  const char *detail)
 {
-	struct out o;
+	json_t *o = json_object();
 	char msg[512];
 
 	snprintf(msg, sizeof(msg), fmt, detail ? detail : "");
-	if (ep_api_out_open(&o) < 0) {
-		r->status = 500;
-		r->body = NULL;
-		r->len = 0;
-		return;
+	if (o) {
+		json_object_set_new(o, "error", ep_jv_str(msg));
+		if (param)
+			json_object_set_new(o, "param", ep_jv_str(param));
+		json_object_set_new(o, "status", json_integer(status));
 	}
-	fputs("{\"error\":", o.fp);
-	ep_json_write_string(o.fp, msg);
-	if (param) {
-		fputs(",\"param\":", o.fp);
-		ep_json_write_string(o.fp, param);
-	}
-	fprintf(o.fp, ",\"status\":%d}\n", status);
-	ep_api_out_finish(&o, r, status, "application/json");
+	ep_api_send(r, status, o);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -107,105 +99,10 @@ static void fill(struct ep_hist *h, const struct ep_shist *s)
 	ep_shist_to_hist(s, h);
 }
 
-/* A histogram's count and quantiles; with no sample, the quantiles are null (not 0: not "fast"). */
-static void write_hist(FILE *fp, const char *name, const struct ep_shist *s, struct ep_hist *h,
-		       const char *unit, struct ep_hist_codec *hdr)
+json_t *ep_api_asn_json(const struct ep_collector *c, const struct ep_centry *e,
+			struct ep_hist *scratch, struct ep_hist_codec *hdr)
 {
-	fill(h, s);
-	if (!h->total)
-		fprintf(fp,
-			"\"%s\":{\"n\":0,\"min%s\":null,\"p50%s\":null,\"p90%s\":null,"
-			"\"p99%s\":null,\"max%s\":null",
-			name, unit, unit, unit, unit, unit);
-	else
-		fprintf(fp,
-			"\"%s\":{\"n\":%" PRId64 ",\"min%s\":%" PRId64 ",\"p50%s\":%" PRId64
-			",\"p90%s\":%" PRId64 ",\"p99%s\":%" PRId64 ",\"max%s\":%" PRId64,
-			name, h->total, unit, ep_hist_min(h), unit, ep_hist_percentile(h, 50.0), unit,
-			ep_hist_percentile(h, 90.0), unit, ep_hist_percentile(h, 99.0), unit,
-			ep_hist_max(h));
-	if (hdr) {
-		long cap = h->total ? ep_hist_encode(hdr, h, NULL, 0) / 3 * 4 + 8 : 8;
-		char *b64 = malloc((size_t)cap);
-
-		fputs(",\"hdr\":\"", fp);
-		if (b64 && h->total && ep_hist_encode_b64(hdr, h, b64, (size_t)cap) > 0)
-			fputs(b64, fp);
-		fputc('"', fp);
-		free(b64);
-	}
-	fputc('}', fp);
-	ep_hist_reset(h);
-}
-
-/* "country":"DE" or null (unknown), without the comma. */
-static void write_cc(FILE *fp, uint16_t cc)
-{
-	char s[3];
-
-	if (cc)
-		fprintf(fp, "\"country\":\"%s\"", ep_cc_str(cc, s));
-	else
-		fputs("\"country\":null", fp);
-}
-
-void ep_api_write_entry(FILE *fp, const struct ep_collector *c, enum ep_group g,
-			const struct ep_centry *e, struct ep_hist *scratch,
-			struct ep_hist_codec *hdr)
-{
-	uint32_t k;
-
-	switch (g) {
-	case EP_GROUP_COUNTRY:
-		fputc('{', fp);
-		write_cc(fp, e->cc);
-		fputs(",\"name\":", fp);
-		ep_json_write_string(fp, ep_cc_name(e->cc));
-		/* ISO 3166-1 numeric (as world maps key countries), null when unknown */
-		if (ep_cc_numeric(e->cc))
-			fprintf(fp, ",\"numeric\":\"%03u\"", ep_cc_numeric(e->cc));
-		else
-			fputs(",\"numeric\":null", fp);
-		fputs(",\"region\":", fp);
-		if (ep_region_of(&c->regions, e->cc))
-			ep_json_write_string(fp,
-					     ep_region_name(&c->regions, ep_region_of(&c->regions, e->cc)));
-		else
-			fputs("null", fp);
-		break;
-	case EP_GROUP_REGION:
-		fputs("{\"region\":", fp);
-		if (e->asn)
-			ep_json_write_string(fp, ep_region_name(&c->regions, e->asn));
-		else
-			fputs("null", fp); /* countries in no region, or unknown */
-		break;
-	case EP_GROUP_PAIR:
-		fprintf(fp, "{\"asn\":%" PRIu32 ",", e->asn);
-		write_cc(fp, e->cc);
-		fputs(",\"org\":", fp);
-		ep_json_write_string(fp, ep_collector_org(c, e->asn));
-		break;
-	default:
-		fprintf(fp, "{\"asn\":%" PRIu32 ",\"org\":", e->asn);
-		ep_json_write_string(fp, ep_collector_org(c, e->asn));
-		break;
-	}
-	for (k = 0; k < EP_AC__COUNT; k++)
-		fprintf(fp, ",\"%s\":%" PRIu64, ep_asn_counter_names[k], e->c[k]);
-	fprintf(fp, ",\"retx_rate\":%.6g", ep_api_retx_rate(e));
-	for (k = 0; k < EP_AH__COUNT; k++) {
-		fputc(',', fp);
-		write_hist(fp, ep_asn_hist_names[k], &e->h[k], scratch,
-			   k == EP_AH_RETX_PPM ? "" : "_us", hdr);
-	}
-	fputc('}', fp);
-}
-
-void ep_api_write_asn(FILE *fp, const struct ep_collector *c, const struct ep_centry *e,
-		      struct ep_hist *scratch, struct ep_hist_codec *hdr)
-{
-	ep_api_write_entry(fp, c, EP_GROUP_PAIR, e, scratch, hdr);
+	return ep_api_entry_json(c, EP_GROUP_PAIR, e, scratch, hdr);
 }
 
 void ep_api_group_key(enum ep_group g, const struct ep_where *w, const struct ep_centry *e,
@@ -366,17 +263,6 @@ when:
 	return 0;
 }
 
-void ep_api_write_range(FILE *fp, const struct range *r, uint64_t step)
-{
-	fprintf(fp, "\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 ",\"range_ns\":%" PRIu64
-		    ",\"resolution_ns\":%" PRIu64 ",\"probe\":",
-		r->start, r->end, r->len, step);
-	if (r->probe || r->remote)
-		ep_json_write_string(fp, r->probe ? r->probe : r->remote);
-	else
-		fputs("null", fp);
-}
-
 int ep_api_metric_index(const char *m)
 {
 	if (!m || !strcmp(m, "rtt_data"))
@@ -432,13 +318,4 @@ int ep_api_parse_cursor(const struct ep_api_req *q, uint32_t *cursor, struct ep_
 	}
 	*cursor = (uint32_t)v;
 	return 0;
-}
-
-void ep_api_write_page(FILE *fp, uint32_t total, uint32_t cursor, uint32_t limit)
-{
-	fprintf(fp, ",\"total\":%" PRIu32 ",\"next_cursor\":", total);
-	if ((uint64_t)cursor + limit < total)
-		fprintf(fp, "\"%" PRIu32 "\"", cursor + limit);
-	else
-		fputs("null", fp);
 }

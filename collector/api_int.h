@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "api.h"
+#include "json_write.h"
 #include "region.h"
 
 #define NS_PER_S 1000000000ull
@@ -71,10 +72,22 @@ struct agg {
 /* The group entry e is merged into. */
 void ep_api_group_key(enum ep_group g, const struct ep_where *w, const struct ep_centry *e,
 		      uint32_t *asn, uint16_t *cc);
-/* One result entry of a group as a JSON object. */
-void ep_api_write_entry(FILE *fp, const struct ep_collector *c, enum ep_group g,
-			const struct ep_centry *e, struct ep_hist *scratch,
-			struct ep_hist_codec *hdr);
+/*
+ * api_json.c: the API's JSON values.  One result entry of a group (with each
+ * histogram's base64 HDR when hdr is given); NULL on allocation failure.
+ */
+json_t *ep_api_entry_json(const struct ep_collector *c, enum ep_group g, const struct ep_centry *e,
+			  struct ep_hist *scratch, struct ep_hist_codec *hdr);
+/* The range's members (start_ns, end_ns, range_ns, resolution_ns, probe) into o. */
+void ep_api_range_json(json_t *o, const struct range *r, uint64_t step);
+/* A paged list's "total" and "next_cursor" into o. */
+void ep_api_page_json(json_t *o, uint32_t total, uint32_t cursor, uint32_t limit);
+/* Answer doc (its reference taken; NULL: out of memory, a 500). */
+void ep_api_send(struct ep_api_resp *r, int status, json_t *doc);
+/* Answer with the text w wrote (a 500 when a piece of it failed); w is reset. */
+void ep_api_send_jw(struct ep_api_resp *r, int status, struct ep_jw *w);
+/* Write v into a body being written (its reference taken). @return 0, -ENOMEM */
+int ep_api_dump(FILE *fp, json_t *v);
 
 /* Visitor: add a bucket's entries into the struct agg at ctx. */
 void ep_api_agg_bucket(const struct ep_bucket *b, uint64_t step_ns, void *ctx);
@@ -83,8 +96,6 @@ int ep_api_parse_limit(const struct ep_api_req *q, uint32_t *limit, struct ep_ap
 
 /* cursor= (default 0). @return 0, or -1 with an error response */
 int ep_api_parse_cursor(const struct ep_api_req *q, uint32_t *cursor, struct ep_api_resp *resp);
-/* A paged list's "total" and "next_cursor" fields (no braces). */
-void ep_api_write_page(FILE *fp, uint32_t total, uint32_t cursor, uint32_t limit);
 
 /* @return 0, -ENOMEM */
 int ep_api_out_open(struct out *o);
@@ -110,8 +121,6 @@ int ep_api_get_range(struct ep_collector *c, const struct ep_api_req *q, const c
  */
 uint64_t ep_api_visit(struct ep_collector *c, struct range *r, uint64_t start, uint64_t end,
 		      uint64_t min_step, uint64_t budget, ep_view_visit_cb cb, void *ctx);
-/* The range's fields of a JSON object (no braces). */
-void ep_api_write_range(FILE *fp, const struct range *r, uint64_t step);
 /* metric= as a histogram index (rtt_data by default), or -1. */
 int ep_api_metric_index(const char *m);
 /* Quantile q (0..1; 1: the maximum) of a sparse histogram, through the dense scratch h. */
@@ -122,8 +131,8 @@ double ep_api_quantile_of(struct ep_hist *h, const struct ep_shist *s, double q)
 uint64_t ep_api_qoe_collect(struct ep_collector *c, const struct range *r, struct agg *out);
 /* api_qoe.c: the end of the newest QoE data (wall ns), 0: none. */
 uint64_t ep_api_qoe_newest(struct ep_collector *c);
-/* api_qoe.c: "qoe":{...} of one group's entry (NULL: "qoe":null). */
-void ep_api_qoe_write(FILE *fp, const struct ep_centry *e, struct ep_hist *scratch);
+/* api_qoe.c: the "qoe" object of one group's entry (NULL: null). */
+json_t *ep_api_qoe_json(const struct ep_centry *e, struct ep_hist *scratch);
 struct ep_qoe;
 /* api_visit.c: ep_api_visit() for a view of the collector's own (lock guards it; name: its
  * rows in the history).  Called with c->lock held (released during history reads). */

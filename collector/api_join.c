@@ -173,13 +173,10 @@ static double spearman(const double *x, const double *y, uint32_t n)
 	return rho;
 }
 
-static void num(FILE *fp, const char *name, double v, const char *fmt)
+/* name: v to decimals after the point (0: an integer), null when NaN. */
+static void num(json_t *o, const char *name, double v, int decimals)
 {
-	fprintf(fp, ",\"%s\":", name);
-	if (isnan(v))
-		fputs("null", fp);
-	else
-		fprintf(fp, fmt, v);
+	json_object_set_new(o, name, decimals ? ep_jv_fixed(v, decimals) : ep_jv_int(v));
 }
 
 /* range= and end= for a join: by default the range ends at the newest probe data (at the
@@ -233,7 +230,7 @@ void ep_api_correlation(struct ep_collector *c, const struct ep_api_req *q,
 	uint32_t i, k, nrows = 0, min_points = 5, na = 0;
 	uint64_t step;
 	struct range r;
-	struct out o;
+	json_t *doc, *across, *list;
 
 	if (join_range(c, q, "1h", &r, resp) < 0)
 		return;
@@ -324,13 +321,20 @@ void ep_api_correlation(struct ep_collector *c, const struct ep_api_req *q,
 		nrows++;
 	}
 	qsort(rows, nrows, sizeof(*rows), cmp_corr);
-	if (ep_api_out_open(&o) < 0)
+	doc = json_object();
+	across = json_object();
+	list = json_array();
+	if (!doc || !across || !list) {
+		json_decref(doc);
+		json_decref(across);
+		json_decref(list);
 		goto nomem;
-	fputc('{', o.fp);
-	ep_api_write_range(o.fp, &r, step);
-	fprintf(o.fp, ",\"step_ns\":%" PRIu64 ",\"min_points\":%u", step, min_points);
-	fprintf(o.fp, ",\"across\":{\"asns\":%u", na);
-	num(o.fp, "rho_rtt_p90", spearman(ax, ay, na), "%.4f");
+	}
+	ep_api_range_json(doc, &r, step);
+	json_object_set_new(doc, "step_ns", ep_jv_u64(step));
+	json_object_set_new(doc, "min_points", json_integer(min_points));
+	json_object_set_new(across, "asns", json_integer(na));
+	num(across, "rho_rtt_p90", spearman(ax, ay, na), 4);
 	{
 		/* across ISPs, rebuffering against retransmissions: the pairs with both */
 		uint32_t m = 0;
@@ -340,24 +344,30 @@ void ep_api_correlation(struct ep_collector *c, const struct ep_api_req *q,
 				ax[m] = rows[i].rebuf;
 				az[m++] = rows[i].retx;
 			}
-		fprintf(o.fp, ",\"asns_retx\":%u", m);
-		num(o.fp, "rho_retx_rate", spearman(ax, az, m), "%.4f");
+		json_object_set_new(across, "asns_retx", json_integer(m));
+		num(across, "rho_retx_rate", spearman(ax, az, m), 4);
 	}
-	fputs("},\"asns\":[", o.fp);
-	for (i = 0; i < nrows; i++) {
+	json_object_set_new(doc, "across", across);
+	json_object_set(doc, "asns", list);
+	for (i = 0; doc && i < nrows; i++) {
 		const struct corr_row *row = &rows[i];
+		json_t *o = json_object();
 
-		fprintf(o.fp, "%s{\"asn\":%" PRIu32 ",\"points\":%u,\"points_retx\":%u",
-			i ? "," : "", row->asn, row->points, row->rpoints);
-		num(o.fp, "rebuffer_ratio", row->rebuf, "%.6f");
-		num(o.fp, "rtt_p90_us", row->p90, "%.0f");
-		num(o.fp, "retx_rate", row->retx, "%.6f");
-		num(o.fp, "rho_rtt_p90", row->rho_rtt, "%.4f");
-		num(o.fp, "rho_retx_rate", row->rho_retx, "%.4f");
-		fputc('}', o.fp);
+		if (o) {
+			json_object_set_new(o, "asn", json_integer(row->asn));
+			json_object_set_new(o, "points", json_integer(row->points));
+			json_object_set_new(o, "points_retx", json_integer(row->rpoints));
+			num(o, "rebuffer_ratio", row->rebuf, 6);
+			num(o, "rtt_p90_us", row->p90, 0);
+			num(o, "retx_rate", row->retx, 6);
+			num(o, "rho_rtt_p90", row->rho_rtt, 4);
+			num(o, "rho_retx_rate", row->rho_retx, 4);
+		}
+		if (json_array_append_new(list, o) < 0)
+			json_decref(doc), doc = NULL; /* out of memory: a 500 */
 	}
-	fputs("]}\n", o.fp);
-	ep_api_out_finish(&o, resp, 200, "application/json");
+	json_decref(list);
+	ep_api_send(resp, 200, doc);
 	goto done;
 nomem:
 	ep_api_error(resp, 500, NULL, "out of memory%s", "");
@@ -475,7 +485,7 @@ void ep_api_explain(struct ep_collector *c, const struct ep_api_req *q, uint32_t
 	char summary[512], a[24], b[24], t[EP_ISO_TIME_LEN] = "";
 	int rebuf_up, rtt_known, retx_known, rtt_up, retx_up;
 	struct range r;
-	struct out o;
+	json_t *doc, *qo, *no;
 
 	if (join_range(c, q, "15m", &r, resp) < 0)
 		return;
@@ -564,39 +574,52 @@ void ep_api_explain(struct ep_collector *c, const struct ep_api_req *q, uint32_t
 				 "the network at its baseline (%s)",
 				 a, b, net);
 	}
-	if (ep_api_out_open(&o) < 0 || now.net.nomem || now.qoe.nomem || base.net.nomem ||
-	    base.qoe.nomem) {
+	if (now.net.nomem || now.qoe.nomem || base.net.nomem || base.qoe.nomem) {
 		ep_api_error(resp, 500, NULL, "out of memory%s", "");
 		goto done;
 	}
-	fprintf(o.fp,
-		"{\"asn\":%" PRIu32 ",\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64
-		",\"baseline_start_ns\":%" PRIu64 ",\"verdict\":\"%s\",\"summary\":\"%s\"",
-		asn, r.start, r.end, r.start > blen ? r.start - blen : 0, verdict, summary);
-	if (since)
-		fprintf(o.fp, ",\"since_ns\":%" PRIu64, since);
-	else
-		fputs(",\"since_ns\":null", o.fp);
-	fprintf(o.fp,
-		",\"qoe\":{\"sessions\":%" PRIu64 ",\"play_ms\":%" PRIu64 ",\"stalls\":%" PRIu64,
-		now.q ? now.q->c[EP_QC_sessions] : 0, now.q ? now.q->c[EP_QC_play_ms] : 0,
-		now.q ? now.q->c[EP_QC_stalls] : 0);
-	num(o.fp, "rebuffer_ratio", rb, "%.6f");
-	num(o.fp, "baseline_rebuffer_ratio", rb0, "%.6f");
-	fprintf(o.fp, ",\"baseline_from\":\"%s\",\"threshold\":%.6f,\"up\":%s}", from, thr,
-		rebuf_up ? "true" : "false");
-	fprintf(o.fp, ",\"network\":{\"rtt_samples\":%" PRIu64 ",\"baseline_rtt_samples\":%" PRIu64,
-		now.n ? now.n->h[EP_AH_RTT_DATA].total : 0,
-		base.n ? base.n->h[EP_AH_RTT_DATA].total : 0);
-	num(o.fp, "rtt_p90_us", p, "%.0f");
-	num(o.fp, "baseline_rtt_p90_us", p0, "%.0f");
-	fprintf(o.fp, ",\"rtt_up\":%s,\"segs_out\":%" PRIu64 ",\"baseline_segs_out\":%" PRIu64,
-		rtt_up ? "true" : "false", now.n ? now.n->c[EP_AC_segs_out] : 0,
-		base.n ? base.n->c[EP_AC_segs_out] : 0);
-	num(o.fp, "retx_rate", x, "%.6f");
-	num(o.fp, "baseline_retx_rate", x0, "%.6f");
-	fprintf(o.fp, ",\"retx_up\":%s}}\n", retx_up ? "true" : "false");
-	ep_api_out_finish(&o, resp, 200, "application/json");
+	doc = json_object();
+	qo = json_object();
+	no = json_object();
+	if (!doc || !qo || !no) {
+		json_decref(doc);
+		json_decref(qo);
+		json_decref(no);
+		ep_api_error(resp, 500, NULL, "out of memory%s", "");
+		goto done;
+	}
+	json_object_set_new(doc, "asn", json_integer(asn));
+	json_object_set_new(doc, "start_ns", ep_jv_u64(r.start));
+	json_object_set_new(doc, "end_ns", ep_jv_u64(r.end));
+	json_object_set_new(doc, "baseline_start_ns",
+			    ep_jv_u64(r.start > blen ? r.start - blen : 0));
+	json_object_set_new(doc, "verdict", json_string(verdict));
+	json_object_set_new(doc, "summary", ep_jv_str(summary));
+	json_object_set_new(doc, "since_ns", since ? ep_jv_u64(since) : json_null());
+	json_object_set_new(qo, "sessions", ep_jv_u64(now.q ? now.q->c[EP_QC_sessions] : 0));
+	json_object_set_new(qo, "play_ms", ep_jv_u64(now.q ? now.q->c[EP_QC_play_ms] : 0));
+	json_object_set_new(qo, "stalls", ep_jv_u64(now.q ? now.q->c[EP_QC_stalls] : 0));
+	num(qo, "rebuffer_ratio", rb, 6);
+	num(qo, "baseline_rebuffer_ratio", rb0, 6);
+	json_object_set_new(qo, "baseline_from", json_string(from));
+	json_object_set_new(qo, "threshold", ep_jv_fixed(thr, 6));
+	json_object_set_new(qo, "up", json_boolean(rebuf_up));
+	json_object_set_new(doc, "qoe", qo);
+	json_object_set_new(no, "rtt_samples",
+			    ep_jv_u64(now.n ? (uint64_t)now.n->h[EP_AH_RTT_DATA].total : 0));
+	json_object_set_new(no, "baseline_rtt_samples",
+			    ep_jv_u64(base.n ? (uint64_t)base.n->h[EP_AH_RTT_DATA].total : 0));
+	num(no, "rtt_p90_us", p, 0);
+	num(no, "baseline_rtt_p90_us", p0, 0);
+	json_object_set_new(no, "rtt_up", json_boolean(rtt_up));
+	json_object_set_new(no, "segs_out", ep_jv_u64(now.n ? now.n->c[EP_AC_segs_out] : 0));
+	json_object_set_new(no, "baseline_segs_out",
+			    ep_jv_u64(base.n ? base.n->c[EP_AC_segs_out] : 0));
+	num(no, "retx_rate", x, 6);
+	num(no, "baseline_retx_rate", x0, 6);
+	json_object_set_new(no, "retx_up", json_boolean(retx_up));
+	json_object_set_new(doc, "network", no);
+	ep_api_send(resp, 200, doc);
 done:
 	ep_hist_free(h);
 	span_free(&now);

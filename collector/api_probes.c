@@ -5,80 +5,107 @@
 #include <string.h>
 
 #include "api_int.h"
-#include "json_out.h"
 #include "stats.h"
 
-static void write_counters(FILE *fp, const struct ep_collector *c)
+/* The collector's own counters: ingest, rejections by reason, the store, memory. */
+static json_t *counters_json(const struct ep_collector *c)
 {
+	json_t *o = json_object(), *rej = json_object(), *st = json_object(), *mem = json_object();
 	uint32_t i;
 
-	fputs("\"collector\":{", fp);
+	if (!o || !rej || !st || !mem) {
+		json_decref(o);
+		json_decref(rej);
+		json_decref(st);
+		json_decref(mem);
+		return NULL;
+	}
 	for (i = 0; i < EP_CC__COUNT; i++)
-		fprintf(fp, "%s\"%s\":%" PRIu64, i ? "," : "", ep_cc_names[i], c->ctr[i]);
-	fputs(",\"rejected\":{", fp);
+		json_object_set_new(o, ep_cc_names[i], ep_jv_u64(c->ctr[i]));
 	for (i = 1; i < EP_WIRE_E__COUNT; i++)
-		fprintf(fp, "%s\"%s\":%" PRIu64, i > 1 ? "," : "", ep_wire_err_names[i],
-			c->rejected[i]);
-	fprintf(fp,
-		"},\"store\":{\"records\":%" PRIu64 ",\"too_old\":%" PRIu64 ",\"asn_cap\":%" PRIu64
-		",\"late\":%" PRIu64 ",\"forced_close\":%" PRIu64 ",\"nomem\":%" PRIu64
-		",\"bytes\":%" PRIu64 ",\"newest_end_ns\":%" PRIu64 ",\"oldest_ns\":%" PRIu64
-		",\"shed\":%" PRIu64 "},\"memory\":{\"used\":%" PRIu64 ",\"cap\":%" PRIu64 "}}",
-		c->all.ctr.records, c->all.ctr.too_old, c->all.ctr.asn_cap, c->all.ctr.late,
-		c->all.ctr.forced_close, c->all.ctr.nomem, c->all.bytes, c->all.newest_end,
-		ep_view_oldest(&c->all), c->all.ctr.shed, ep_collector_mem(c), c->cfg.memcap);
+		json_object_set_new(rej, ep_wire_err_names[i], ep_jv_u64(c->rejected[i]));
+	json_object_set_new(o, "rejected", rej);
+	json_object_set_new(st, "records", ep_jv_u64(c->all.ctr.records));
+	json_object_set_new(st, "too_old", ep_jv_u64(c->all.ctr.too_old));
+	json_object_set_new(st, "asn_cap", ep_jv_u64(c->all.ctr.asn_cap));
+	json_object_set_new(st, "late", ep_jv_u64(c->all.ctr.late));
+	json_object_set_new(st, "forced_close", ep_jv_u64(c->all.ctr.forced_close));
+	json_object_set_new(st, "nomem", ep_jv_u64(c->all.ctr.nomem));
+	json_object_set_new(st, "bytes", ep_jv_u64(c->all.bytes));
+	json_object_set_new(st, "newest_end_ns", ep_jv_u64(c->all.newest_end));
+	json_object_set_new(st, "oldest_ns", ep_jv_u64(ep_view_oldest(&c->all)));
+	json_object_set_new(st, "shed", ep_jv_u64(c->all.ctr.shed));
+	json_object_set_new(o, "store", st);
+	json_object_set_new(mem, "used", ep_jv_u64(ep_collector_mem(c)));
+	json_object_set_new(mem, "cap", ep_jv_u64(c->cfg.memcap));
+	json_object_set_new(o, "memory", mem);
+	return o;
 }
 
-void ep_api_probes(struct ep_collector *c, const struct ep_api_req *q,
-		       struct ep_api_resp *resp, uint64_t now)
+/* One probe: its sequence accounting, its counters and its own stats record. */
+static json_t *probe_json(const struct ep_cprobe *p, uint64_t now)
 {
-	struct out o;
-	uint32_t i, k, limit, cursor;
+	json_t *o = json_object(), *st = json_object();
+	uint32_t k;
+
+	if (!o || !st) {
+		json_decref(o);
+		json_decref(st);
+		return NULL;
+	}
+	json_object_set_new(o, "id", ep_jv_str(p->id));
+	json_object_set_new(o, "epoch", ep_jv_u64(p->seq.epoch));
+	json_object_set_new(o, "first_seen_ns", ep_jv_u64(p->first_seen));
+	json_object_set_new(o, "last_seen_ns", ep_jv_u64(p->last_seen));
+	/* null: not heard since this collector started (restored from the history) */
+	json_object_set_new(
+	    o, "age_s",
+	    p->last_seen
+		? ep_jv_fixed(now > p->last_seen ? (double)(now - p->last_seen) / 1e9 : 0.0, 3)
+		: json_null());
+	json_object_set_new(o, "newest_end_ns", ep_jv_u64(p->newest_end));
+	json_object_set_new(o, "msgs", ep_jv_u64(p->msgs));
+	json_object_set_new(o, "bytes", ep_jv_u64(p->bytes));
+	json_object_set_new(o, "windows", ep_jv_u64(p->windows));
+	json_object_set_new(o, "summaries", ep_jv_u64(p->summaries));
+	json_object_set_new(o, "seq_max", ep_jv_u64(p->seq.max_seq));
+	json_object_set_new(o, "lost", ep_jv_u64(p->seq.lost));
+	json_object_set_new(o, "duplicates", ep_jv_u64(p->seq.dups));
+	json_object_set_new(o, "reordered", ep_jv_u64(p->seq.reordered));
+	json_object_set_new(o, "too_old", ep_jv_u64(p->seq.too_old));
+	json_object_set_new(o, "stale_epoch", ep_jv_u64(p->seq.stale));
+	json_object_set_new(o, "restarts", ep_jv_u64(p->seq.restarts));
+	json_object_set_new(o, "windows_dropped",
+			    ep_jv_u64(p->dropped_prev_epochs + p->stats[EP_ST_windows_dropped]));
+	json_object_set_new(o, "view", json_boolean(p->view));
+	json_object_set_new(o, "dataset", ep_jv_str_or_null(p->dataset));
+	for (k = 0; k < EP_ST__COUNT; k++)
+		json_object_set_new(st, ep_stat_names[k], ep_jv_u64(p->stats[k]));
+	json_object_set_new(o, "stats", st);
+	return o;
+}
+
+void ep_api_probes(struct ep_collector *c, const struct ep_api_req *q, struct ep_api_resp *resp,
+		   uint64_t now)
+{
+	json_t *doc, *list;
+	uint32_t i, limit, cursor;
 
 	if (ep_api_parse_limit(q, &limit, resp) < 0 || ep_api_parse_cursor(q, &cursor, resp) < 0)
 		return;
 	if (limit == UINT32_MAX)
 		limit = EP_API_DEFAULT_LIMIT;
-	if (ep_api_out_open(&o) < 0) {
-		ep_api_error(resp, 500, NULL, "out of memory%s", "");
-		return;
+	doc = json_object();
+	list = json_array();
+	if (doc && list) {
+		json_object_set(doc, "probes", list);
+		ep_api_page_json(doc, c->nprobes, cursor, limit);
+		if (json_object_set_new(doc, "collector", counters_json(c)) < 0)
+			json_decref(doc), doc = NULL;
 	}
-	fputs("{\"probes\":[", o.fp);
-	for (i = cursor; i < c->nprobes && i - cursor < limit; i++) {
-		const struct ep_cprobe *p = &c->probes[i];
-		char age[32] = "null"; /* not heard since this collector started (restored) */
-
-		if (p->last_seen)
-			snprintf(age, sizeof(age), "%.3f",
-				 now > p->last_seen ? (double)(now - p->last_seen) / 1e9 : 0.0);
-		fprintf(o.fp, "%s{\"id\":", i > cursor ? "," : "");
-		ep_json_write_string(o.fp, p->id);
-		fprintf(o.fp,
-			",\"epoch\":%" PRIu64 ",\"first_seen_ns\":%" PRIu64 ",\"last_seen_ns\":%" PRIu64
-			",\"age_s\":%s,\"newest_end_ns\":%" PRIu64 ",\"msgs\":%" PRIu64
-			",\"bytes\":%" PRIu64 ",\"windows\":%" PRIu64 ",\"summaries\":%" PRIu64
-			",\"seq_max\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"duplicates\":%" PRIu64
-			",\"reordered\":%" PRIu64 ",\"too_old\":%" PRIu64 ",\"stale_epoch\":%" PRIu64
-			",\"restarts\":%" PRIu64 ",\"windows_dropped\":%" PRIu64 ",\"view\":%s",
-			p->seq.epoch, p->first_seen, p->last_seen, age, p->newest_end,
-			p->msgs, p->bytes, p->windows, p->summaries, p->seq.max_seq, p->seq.lost,
-			p->seq.dups, p->seq.reordered, p->seq.too_old, p->seq.stale, p->seq.restarts,
-			p->dropped_prev_epochs + p->stats[EP_ST_windows_dropped],
-			p->view ? "true" : "false");
-		fputs(",\"dataset\":", o.fp);
-		if (p->dataset[0])
-			ep_json_write_string(o.fp, p->dataset);
-		else
-			fputs("null", o.fp);
-		fputs(",\"stats\":{", o.fp);
-		for (k = 0; k < EP_ST__COUNT; k++)
-			fprintf(o.fp, "%s\"%s\":%" PRIu64, k ? "," : "", ep_stat_names[k], p->stats[k]);
-		fputs("}}", o.fp);
-	}
-	fputs("]", o.fp);
-	ep_api_write_page(o.fp, c->nprobes, cursor, limit);
-	fputc(',', o.fp);
-	write_counters(o.fp, c);
-	fputs("}\n", o.fp);
-	ep_api_out_finish(&o, resp, 200, "application/json");
+	for (i = cursor; doc && list && i < c->nprobes && i - cursor < limit; i++)
+		if (json_array_append_new(list, probe_json(&c->probes[i], now)) < 0)
+			json_decref(doc), doc = NULL; /* out of memory: a 500 */
+	json_decref(list);
+	ep_api_send(resp, 200, doc);
 }

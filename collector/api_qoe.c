@@ -35,41 +35,49 @@ uint64_t ep_api_qoe_newest(struct ep_collector *c)
 	return end;
 }
 
-static void quantiles(FILE *fp, const char *name, struct ep_hist *h, const struct ep_shist *s)
+static json_t *quantiles(struct ep_hist *h, const struct ep_shist *s)
 {
-	fprintf(fp, ",\"%s\":{\"n\":%" PRIu64, name, s->total);
-	if (s->total)
-		fprintf(fp, ",\"p50\":%.0f,\"p90\":%.0f", ep_api_quantile_of(h, s, 0.5),
-			ep_api_quantile_of(h, s, 0.9));
-	fputc('}', fp);
+	json_t *o = json_object();
+
+	if (o) {
+		json_object_set_new(o, "n", ep_jv_u64(s->total));
+		if (s->total) {
+			json_object_set_new(o, "p50", ep_jv_int(ep_api_quantile_of(h, s, 0.5)));
+			json_object_set_new(o, "p90", ep_jv_int(ep_api_quantile_of(h, s, 0.9)));
+		}
+	}
+	return o;
 }
 
-void ep_api_qoe_write(FILE *fp, const struct ep_centry *e, struct ep_hist *scratch)
+json_t *ep_api_qoe_json(const struct ep_centry *e, struct ep_hist *scratch)
 {
 	uint64_t play, stall;
+	json_t *o;
 
-	if (!e) {
-		fputs("\"qoe\":null", fp);
-		return;
-	}
+	if (!e)
+		return json_null();
+	o = json_object();
+	if (!o)
+		return NULL;
 	play = e->c[EP_QC_play_ms];
 	stall = e->c[EP_QC_stall_ms];
-	fprintf(fp,
-		"\"qoe\":{\"reports\":%" PRIu64 ",\"sessions\":%" PRIu64 ",\"play_ms\":%" PRIu64
-		",\"stalls\":%" PRIu64 ",\"stall_ms\":%" PRIu64 ",\"fatal\":%" PRIu64,
-		e->c[EP_QC_reports], e->c[EP_QC_sessions], play, e->c[EP_QC_stalls], stall,
-		e->c[EP_QC_fatal]);
-	if (play + stall)
-		fprintf(fp, ",\"rebuffer_ratio\":%.6f", (double)stall / (double)(play + stall));
-	else
-		fputs(",\"rebuffer_ratio\":null", fp);
+	json_object_set_new(o, "reports", ep_jv_u64(e->c[EP_QC_reports]));
+	json_object_set_new(o, "sessions", ep_jv_u64(e->c[EP_QC_sessions]));
+	json_object_set_new(o, "play_ms", ep_jv_u64(play));
+	json_object_set_new(o, "stalls", ep_jv_u64(e->c[EP_QC_stalls]));
+	json_object_set_new(o, "stall_ms", ep_jv_u64(stall));
+	json_object_set_new(o, "fatal", ep_jv_u64(e->c[EP_QC_fatal]));
+	json_object_set_new(o, "rebuffer_ratio",
+			    play + stall ? ep_jv_fixed((double)stall / (double)(play + stall), 6)
+					 : json_null());
 	if (play)
-		fprintf(fp, ",\"stalls_per_hour\":%.3f",
-			(double)e->c[EP_QC_stalls] * 3600000.0 / (double)play);
-	quantiles(fp, "startup_ms", scratch, &e->h[EP_QH_startup_ms]);
-	quantiles(fp, "mtp_kbps", scratch, &e->h[EP_QH_mtp_kbps]);
-	quantiles(fp, "br_kbps", scratch, &e->h[EP_QH_br_kbps]);
-	fputc('}', fp);
+		json_object_set_new(
+		    o, "stalls_per_hour",
+		    ep_jv_fixed((double)e->c[EP_QC_stalls] * 3600000.0 / (double)play, 3));
+	json_object_set_new(o, "startup_ms", quantiles(scratch, &e->h[EP_QH_startup_ms]));
+	json_object_set_new(o, "mtp_kbps", quantiles(scratch, &e->h[EP_QH_mtp_kbps]));
+	json_object_set_new(o, "br_kbps", quantiles(scratch, &e->h[EP_QH_br_kbps]));
+	return o;
 }
 
 void ep_api_qoe_metrics(FILE *fp, struct ep_qoe *q)

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "api_int.h"
-#include "json_out.h"
 
 #define EP_REGRESSION_MIN_SEGS 1000 /* segments each side before retransmissions compare */
 
@@ -39,7 +38,7 @@ void ep_api_regressions(struct ep_collector *c, const struct ep_api_req *q,
 	uint32_t i, n = 0, limit;
 	int mk = ep_api_metric_index(metric);
 	struct range r;
-	struct out o;
+	json_t *doc, *list;
 	char *end;
 
 	if (ep_api_get_range(c, q, "5m", &r, resp) < 0 || ep_api_parse_limit(q, &limit, resp) < 0)
@@ -65,8 +64,7 @@ void ep_api_regressions(struct ep_collector *c, const struct ep_api_req *q,
 	ep_api_visit(c, &r, r.start > baseline ? r.start - baseline : 0, r.start, 0,
 		     c->cfg.query_budget, ep_api_agg_bucket, &base);
 	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0 ||
-	    !(regs = calloc(now.set.n + 1, sizeof(*regs))) || ep_api_out_open(&o) < 0 || now.nomem ||
-	    base.nomem) {
+	    !(regs = calloc(now.set.n + 1, sizeof(*regs))) || now.nomem || base.nomem) {
 		ep_api_error(resp, 500, NULL, "out of memory%s", "");
 		goto done;
 	}
@@ -97,25 +95,40 @@ void ep_api_regressions(struct ep_collector *c, const struct ep_api_req *q,
 		n++;
 	}
 	qsort(regs, n, sizeof(*regs), cmp_reg);
-	fputc('{', o.fp);
-	ep_api_write_range(o.fp, &r, 0);
-	fprintf(o.fp, ",\"baseline_ns\":%" PRIu64 ",\"metric\":\"%s\",\"min_samples\":%" PRIu64
-		      ",\"regressions\":[",
-		baseline, ep_asn_hist_names[mk], min_samples);
-	for (i = 0; i < n && i < limit; i++) {
-		const struct regression *g = &regs[i];
-
-		fprintf(o.fp, "%s{\"asn\":%" PRIu32 ",\"org\":", i ? "," : "", g->now->asn);
-		ep_json_write_string(o.fp, ep_collector_org(c, g->now->asn));
-		fprintf(o.fp,
-			",\"score\":%.4g,\"p90_us\":%.0f,\"baseline_p90_us\":%.0f,\"p90_ratio\":%.4g"
-			",\"retx_rate\":%.6g,\"baseline_retx_rate\":%.6g,\"samples\":%" PRIu64
-			",\"baseline_samples\":%" PRIu64 "}",
-			g->score, g->p_now, g->p_base, g->p_base > 0 ? g->p_now / g->p_base : 1.0,
-			g->r_now, g->r_base, g->now->h[mk].total, g->base->h[mk].total);
+	doc = json_object();
+	list = json_array();
+	if (doc && list) {
+		ep_api_range_json(doc, &r, 0);
+		json_object_set_new(doc, "baseline_ns", ep_jv_u64(baseline));
+		json_object_set_new(doc, "metric", json_string(ep_asn_hist_names[mk]));
+		json_object_set_new(doc, "min_samples", ep_jv_u64(min_samples));
+		json_object_set(doc, "regressions", list);
 	}
-	fputs("]}\n", o.fp);
-	ep_api_out_finish(&o, resp, 200, "application/json");
+	for (i = 0; doc && list && i < n && i < limit; i++) {
+		const struct regression *g = &regs[i];
+		json_t *o = json_object();
+
+		if (o) {
+			json_object_set_new(o, "asn", json_integer(g->now->asn));
+			json_object_set_new(o, "org", ep_jv_str(ep_collector_org(c, g->now->asn)));
+			json_object_set_new(o, "score", ep_jv_real(g->score, 4));
+			json_object_set_new(o, "p90_us", ep_jv_int(g->p_now));
+			json_object_set_new(o, "baseline_p90_us", ep_jv_int(g->p_base));
+			json_object_set_new(
+			    o, "p90_ratio",
+			    ep_jv_real(g->p_base > 0 ? g->p_now / g->p_base : 1.0, 4));
+			json_object_set_new(o, "retx_rate", ep_jv_real(g->r_now, 6));
+			json_object_set_new(o, "baseline_retx_rate", ep_jv_real(g->r_base, 6));
+			json_object_set_new(o, "samples", ep_jv_u64(g->now->h[mk].total));
+			json_object_set_new(o, "baseline_samples", ep_jv_u64(g->base->h[mk].total));
+		}
+		if (json_array_append_new(list, o) < 0) {
+			json_decref(doc);
+			doc = NULL; /* out of memory: a 500 */
+		}
+	}
+	json_decref(list);
+	ep_api_send(resp, 200, doc);
 done:
 	free(regs);
 	ep_hist_free(h);

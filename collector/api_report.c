@@ -15,7 +15,6 @@
 #include "api_int.h"
 #include "country.h"
 #include "hmac.h"
-#include "json_out.h"
 #include "stats.h"
 
 #define MAX_HOURS (31 * 24)
@@ -175,13 +174,12 @@ static void scope_text(const struct ep_collector *c, const struct ep_where *w, c
 		snprintf(out, n, "all countries");
 }
 
-/* The distinct data versions the probes last reported, as a JSON array or "; " text. */
-static void write_datasets(FILE *fp, const struct ep_collector *c, int json)
+/* Call fn with each distinct data version the probes last reported. */
+static uint32_t each_dataset(const struct ep_collector *c,
+			     void (*fn)(const char *d, uint32_t n, void *ctx), void *ctx)
 {
 	uint32_t i, j, n = 0;
 
-	if (json)
-		fputc('[', fp);
 	for (i = 0; i < c->nprobes; i++) {
 		const char *d = c->probes[i].dataset;
 
@@ -189,29 +187,28 @@ static void write_datasets(FILE *fp, const struct ep_collector *c, int json)
 			continue;
 		for (j = 0; j < i && strcmp(c->probes[j].dataset, d); j++)
 			;
-		if (j < i)
-			continue;
-		if (json) {
-			if (n)
-				fputc(',', fp);
-			ep_json_write_string(fp, d);
-		} else {
-			fprintf(fp, "%s%s", n ? "; " : "", d);
-		}
-		n++;
+		if (j == i)
+			fn(d, n++, ctx);
 	}
-	if (json)
-		fputc(']', fp);
-	else if (!n)
-		fputs("none reported", fp);
+	return n;
 }
 
-static void json_num(FILE *fp, double v)
+static void dataset_text(const char *d, uint32_t n, void *fp)
 {
-	if (v < 0)
-		fputs("null", fp);
-	else
-		fprintf(fp, "%.3f", v);
+	fprintf(fp, "%s%s", n ? "; " : "", d);
+}
+
+static void dataset_json(const char *d, uint32_t n, void *arr)
+{
+	(void)n;
+	json_array_append_new(arr, ep_jv_str(d));
+}
+
+/* The data versions as "; " text. */
+static void write_datasets(FILE *fp, const struct ep_collector *c)
+{
+	if (!each_dataset(c, dataset_text, fp))
+		fputs("none reported", fp);
 }
 
 static void csv_num(FILE *fp, double v)
@@ -257,63 +254,66 @@ static void html_num(FILE *fp, double v, const char *fmt)
 
 enum fmt { F_JSON, F_CSV, F_HTML };
 
-static void write_json(FILE *fp, const struct ep_collector *c, const char *period,
-		       const char *scope, const struct range *r, const struct row *rows, uint32_t n,
-		       const struct row *tot, uint64_t step)
+/* The report as a JSON object (the caller writes it under "report", then the trailer). */
+static json_t *report_json(const struct ep_collector *c, const char *period, const char *scope,
+			   const struct range *r, const struct row *rows, uint32_t n,
+			   const struct row *tot, uint64_t step)
 {
+	static const char *const name[4] = {"p50_ms", "p90_ms", "p95_ms", "p99_ms"};
+	json_t *o = json_object(), *ds = json_array(), *list = json_array(), *w, *totals = NULL;
 	uint32_t i;
-	int k;
+	int k, bad = !o || !ds || !list;
 
-	fputs("{\"report\":{\"title\":\"edgeprobe TCP latency report\",\"period\":", fp);
-	ep_json_write_string(fp, period);
-	fprintf(fp, ",\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 ",\"scope\":", r->start,
-		r->end);
-	ep_json_write_string(fp, scope);
-	fputs(",\"probe\":", fp);
-	if (r->probe)
-		ep_json_write_string(fp, r->probe);
-	else
-		fputs("null", fp);
-	fprintf(fp, ",\"resolution_ns\":%" PRIu64 ",\"edgeprobe_version\":\"%s\",\"datasets\":",
-		step, EP_VERSION);
-	write_datasets(fp, c, 1);
-	fputs(",\"methodology\":", fp);
-	ep_json_write_string(fp, methodology);
-	fputs(",\"rows\":[", fp);
-	for (i = 0; i <= n; i++) {
-		const struct row *w = i < n ? &rows[i] : tot;
+	for (i = 0; !bad && i <= n; i++) {
+		const struct row *x = i < n ? &rows[i] : tot;
 
-		if (i == n)
-			fputs("],\"totals\":{", fp);
-		else
-			fputs(i ? ",{" : "{", fp);
+		w = json_object();
+		if (!w) {
+			bad = 1;
+			break;
+		}
 		if (i < n) {
-			fputs("\"country\":", fp);
-			if (w->cc[0])
-				fprintf(fp, "\"%s\"", w->cc);
-			else
-				fputs("null", fp);
-			fputs(",\"country_name\":", fp);
-			ep_json_write_string(fp, ep_cc_name(w->e->cc));
-			fputs(",\"region\":", fp);
-			ep_json_write_string(fp, ep_region_name(&c->regions,
-								ep_region_of(&c->regions, w->e->cc)));
-			fprintf(fp, ",\"asn\":%" PRIu32 ",\"org\":", w->e->asn);
-			ep_json_write_string(fp, ep_collector_org(c, w->e->asn));
-			fputc(',', fp);
+			json_object_set_new(w, "country", ep_jv_str_or_null(x->cc));
+			json_object_set_new(w, "country_name", ep_jv_str(ep_cc_name(x->e->cc)));
+			json_object_set_new(w, "region",
+					    ep_jv_str(ep_region_name(
+						&c->regions, ep_region_of(&c->regions, x->e->cc))));
+			json_object_set_new(w, "asn", json_integer(x->e->asn));
+			json_object_set_new(w, "org", ep_jv_str(ep_collector_org(c, x->e->asn)));
 		}
-		fprintf(fp, "\"flows\":%" PRIu64 ",\"samples\":%" PRId64,
-			w->e->c[EP_AC_flows_new], (int64_t)w->e->h[EP_AH_RTT_DATA].total);
-		for (k = 0; k < 4; k++) {
-			static const char *const name[4] = {"p50", "p90", "p95", "p99"};
-
-			fprintf(fp, ",\"%s_ms\":", name[k]);
-			json_num(fp, w->p[k]);
-		}
-		fprintf(fp, ",\"retx_rate\":%.6f,\"hours_with_data\":%" PRIu32 "}", w->retx,
-			w->hours);
+		json_object_set_new(w, "flows", ep_jv_u64(x->e->c[EP_AC_flows_new]));
+		json_object_set_new(w, "samples", json_integer(x->e->h[EP_AH_RTT_DATA].total));
+		for (k = 0; k < 4; k++) /* no sample: null */
+			json_object_set_new(w, name[k],
+					    x->p[k] < 0 ? json_null() : ep_jv_fixed(x->p[k], 3));
+		json_object_set_new(w, "retx_rate", ep_jv_fixed(x->retx, 6));
+		json_object_set_new(w, "hours_with_data", json_integer(x->hours));
+		if (i < n)
+			bad = json_array_append_new(list, w) < 0;
+		else
+			totals = w;
 	}
-	fputc('}', fp);
+	if (bad) {
+		json_decref(totals);
+		json_decref(o);
+		json_decref(ds);
+		json_decref(list);
+		return NULL;
+	}
+	each_dataset(c, dataset_json, ds);
+	json_object_set_new(o, "title", json_string("edgeprobe TCP latency report"));
+	json_object_set_new(o, "period", ep_jv_str(period));
+	json_object_set_new(o, "start_ns", ep_jv_u64(r->start));
+	json_object_set_new(o, "end_ns", ep_jv_u64(r->end));
+	json_object_set_new(o, "scope", ep_jv_str(scope));
+	json_object_set_new(o, "probe", ep_jv_str_or_null(r->probe));
+	json_object_set_new(o, "resolution_ns", ep_jv_u64(step));
+	json_object_set_new(o, "edgeprobe_version", json_string(EP_VERSION));
+	json_object_set_new(o, "datasets", ds);
+	json_object_set_new(o, "methodology", json_string(methodology));
+	json_object_set_new(o, "rows", list);
+	json_object_set_new(o, "totals", totals);
+	return o;
 }
 
 static void write_csv(FILE *fp, const struct ep_collector *c, const char *period,
@@ -325,7 +325,7 @@ static void write_csv(FILE *fp, const struct ep_collector *c, const char *period
 	fprintf(fp, "# edgeprobe TCP latency report, period %s, %s, edgeprobe %s\n", period, scope,
 		EP_VERSION);
 	fputs("# datasets: ", fp);
-	write_datasets(fp, c, 0);
+	write_datasets(fp, c);
 	fprintf(fp, "\n# methodology: %s\n", methodology);
 	fputs("country,country_name,region,asn,org,flows,samples,p50_ms,p90_ms,p95_ms,p99_ms,"
 	      "retx_rate,hours_with_data\n",
@@ -385,7 +385,7 @@ static void write_html(FILE *fp, const struct ep_collector *c, const char *perio
 		FILE *m = open_memstream(&d, &dl);
 
 		if (m) {
-			write_datasets(m, c, 0);
+			write_datasets(m, c);
 			fclose(m);
 			html_str(fp, d ? d : "");
 			free(d);
@@ -483,9 +483,17 @@ void ep_api_report(struct ep_collector *c, const struct ep_api_req *q, struct ep
 	fill_row(&tot, &total, popcount_hours(any), h);
 	qsort(rows, rep.a.set.n, sizeof(*rows), cmp_row);
 	scope_text(c, &r.where, scope, sizeof(scope));
-	if (f == F_JSON)
-		write_json(o.fp, c, period, scope, &r, rows, rep.a.set.n, &tot, step);
-	else if (f == F_CSV)
+	if (f == F_JSON) {
+		/* {"report":{...},"sha256":"..."}: the hash is over every byte before it */
+		fputs("{\"report\":", o.fp);
+		if (ep_api_dump(o.fp, report_json(c, period, scope, &r, rows, rep.a.set.n, &tot,
+						  step)) < 0) {
+			fclose(o.fp);
+			free(o.buf);
+			ep_api_error(resp, 500, NULL, "out of memory%s", "");
+			goto done;
+		}
+	} else if (f == F_CSV)
 		write_csv(o.fp, c, period, scope, rows, rep.a.set.n, &tot);
 	else
 		write_html(o.fp, c, period, scope, rows, rep.a.set.n, &tot);

@@ -8,7 +8,6 @@
 
 #include "api.h"
 #include "api_int.h"
-#include "json_out.h"
 #include "qoe.h"
 #include "stats.h"
 
@@ -97,7 +96,8 @@ void ep_api_series(struct ep_collector *c, const struct ep_api_req *q, uint32_t 
 	double quant = 0.99;
 	uint64_t tier_step;
 	uint32_t i;
-	struct out o;
+	struct ep_jw w = {0};
+	json_t *doc;
 	char *end;
 
 	if (ep_api_get_range(c, q, "15m", &r, resp) < 0)
@@ -128,8 +128,7 @@ void ep_api_series(struct ep_collector *c, const struct ep_api_req *q, uint32_t 
 	}
 	if (series_init(&s, &r, steps, "1s", MAX_POINTS, asn, resp) < 0)
 		return;
-	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest,
-				    c->cfg.hist_digits, &h) < 0 || ep_api_out_open(&o) < 0) {
+	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0) {
 		ep_api_error(resp, 500, NULL, "out of memory%s", "");
 		goto done;
 	}
@@ -139,49 +138,46 @@ void ep_api_series(struct ep_collector *c, const struct ep_api_req *q, uint32_t 
 	else
 		tier_step = ep_api_visit(c, &r, s.start, r.end, s.step, 0, series_bucket, &s);
 	if (r.view->newest_end && !tier_step && s.metric != -2) {
-		fclose(o.fp);
-		free(o.buf);
 		ep_api_error(resp, 400, "step", "step '%s' is finer than the data kept",
 			   steps ? steps : "1s");
 		goto done;
 	}
-	fputc('{', o.fp);
-	ep_api_write_range(o.fp, &r, tier_step);
-	fprintf(o.fp, ",\"asn\":%" PRIu32 ",\"org\":", asn);
-	ep_json_write_string(o.fp, ep_collector_org(c, asn));
-	fprintf(o.fp, ",\"metric\":\"%s\",\"q\":%g,\"step_ns\":%" PRIu64 ",\"points\":[",
-		s.metric == -2 ? "rebuffer_ratio" : s.metric < 0 ? "retx_rate"
-								 : ep_asn_hist_names[s.metric],
-		quant, s.step);
-	for (i = 0; i < s.n; i++) {
-		const struct ep_centry *e = &s.slots[i];
-		uint64_t t = s.start + (uint64_t)i * s.step;
-
-		if (i)
-			fputc(',', o.fp);
-		if (s.metric == -2) { /* players: the rebuffer ratio, and the viewing time (ms) */
-			uint64_t v = e->c[EP_QC_play_ms] + e->c[EP_QC_stall_ms];
-
-			if (v)
-				fprintf(o.fp, "[%" PRIu64 ",%.6g,%" PRIu64 "]", t,
-					(double)e->c[EP_QC_stall_ms] / (double)v, v);
-			else
-				fprintf(o.fp, "[%" PRIu64 ",null,0]", t);
-		} else if (s.metric < 0) {
-			if (e->c[EP_AC_segs_out])
-				fprintf(o.fp, "[%" PRIu64 ",%.6g,%" PRIu64 "]", t, ep_api_retx_rate(e),
-					e->c[EP_AC_segs_out]);
-			else
-				fprintf(o.fp, "[%" PRIu64 ",null,0]", t);
-		} else if (e->h[s.metric].total) {
-			fprintf(o.fp, "[%" PRIu64 ",%.0f,%" PRIu64 "]", t,
-				ep_api_quantile_of(h, &e->h[s.metric], quant), e->h[s.metric].total);
-		} else {
-			fprintf(o.fp, "[%" PRIu64 ",null,0]", t);
-		}
+	doc = json_object();
+	if (doc) {
+		ep_api_range_json(doc, &r, tier_step);
+		json_object_set_new(doc, "asn", json_integer(asn));
+		json_object_set_new(doc, "org", ep_jv_str(ep_collector_org(c, asn)));
+		json_object_set_new(doc, "metric",
+				    json_string(s.metric == -2 ? "rebuffer_ratio"
+						: s.metric < 0 ? "retx_rate"
+							       : ep_asn_hist_names[s.metric]));
+		json_object_set_new(doc, "q", ep_jv_real(quant, 6));
+		json_object_set_new(doc, "step_ns", ep_jv_u64(s.step));
 	}
-	fputs("]}\n", o.fp);
-	ep_api_out_finish(&o, resp, 200, "application/json");
+	ep_jw_open(&w, doc); /* the points one by one (json_write.h) */
+	ep_jw_list(&w, "points");
+	for (i = 0; i < s.n && !w.err; i++) {
+		const struct ep_centry *e = &s.slots[i];
+		json_t *v = json_null();
+		uint64_t n = 0, t = s.start + (uint64_t)i * s.step;
+
+		if (s.metric == -2) { /* players: the rebuffer ratio, and the viewing time (ms) */
+			n = e->c[EP_QC_play_ms] + e->c[EP_QC_stall_ms];
+			if (n)
+				v = ep_jv_real((double)e->c[EP_QC_stall_ms] / (double)n, 6);
+		} else if (s.metric < 0) {
+			n = e->c[EP_AC_segs_out];
+			if (n)
+				v = ep_jv_real(ep_api_retx_rate(e), 6);
+		} else if (e->h[s.metric].total) {
+			n = e->h[s.metric].total;
+			v = ep_jv_int(ep_api_quantile_of(h, &e->h[s.metric], quant));
+		}
+		ep_jw_elem(&w, json_pack("[IoI]", (json_int_t)t, v, (json_int_t)n));
+	}
+	ep_jw_close(&w, ']');
+	ep_jw_close(&w, '}');
+	ep_api_send_jw(resp, 200, &w);
 done:
 	series_free(&s);
 	ep_hist_free(h);
@@ -200,7 +196,8 @@ void ep_api_heatmap(struct ep_collector *c, const struct ep_api_req *q, uint32_t
 	uint64_t tier_step;
 	uint32_t i, k;
 	int mk = ep_api_metric_index(metric);
-	struct out o;
+	struct ep_jw w = {0};
+	json_t *doc, *arr;
 
 	if (ep_api_get_range(c, q, "15m", &r, resp) < 0)
 		return;
@@ -210,24 +207,31 @@ void ep_api_heatmap(struct ep_collector *c, const struct ep_api_req *q, uint32_t
 	}
 	if (series_init(&s, &r, steps, "10s", 2000, asn, resp) < 0)
 		return;
-	if (ep_api_out_open(&o) < 0) {
-		ep_api_error(resp, 500, NULL, "out of memory%s", "");
-		goto done;
-	}
 	r.asn = asn;
 	tier_step = ep_api_visit(c, &r, s.start, r.end, s.step, 0, series_bucket, &s);
 	for (i = 0, bounds[0] = 100; i + 1 < HEAT_BINS; i++)
 		bounds[i + 1] = bounds[i] * 1.5;
-	fputc('{', o.fp);
-	ep_api_write_range(o.fp, &r, tier_step);
-	fprintf(o.fp, ",\"asn\":%" PRIu32 ",\"metric\":\"%s\",\"step_ns\":%" PRIu64
-		      ",\"bounds_us\":[", asn, ep_asn_hist_names[mk], s.step);
-	for (i = 0; i < HEAT_BINS; i++)
-		fprintf(o.fp, "%s%.0f", i ? "," : "", bounds[i]);
-	fputs("],\"columns\":[", o.fp);
-	for (i = 0; i < s.n; i++) {
+	doc = json_object();
+	arr = json_array();
+	if (doc && arr) {
+		ep_api_range_json(doc, &r, tier_step);
+		json_object_set_new(doc, "asn", json_integer(asn));
+		json_object_set_new(doc, "metric", json_string(ep_asn_hist_names[mk]));
+		json_object_set_new(doc, "step_ns", ep_jv_u64(s.step));
+		for (i = 0; i < HEAT_BINS; i++)
+			json_array_append_new(arr, ep_jv_int(bounds[i]));
+		json_object_set(doc, "bounds_us", arr);
+	} else {
+		json_decref(doc);
+		doc = NULL; /* out of memory: a 500 */
+	}
+	json_decref(arr);
+	ep_jw_open(&w, doc); /* the columns one by one (json_write.h) */
+	ep_jw_list(&w, "columns");
+	for (i = 0; i < s.n && !w.err; i++) {
 		const struct ep_shist *sh = &s.slots[i].h[mk];
 		uint64_t counts[HEAT_BINS] = {0};
+		json_t *col = json_array();
 
 		/* Each HDR bucket goes to the bin of its lowest value: bin b holds [bounds[b-1], bounds[b]). */
 		for (k = 0; k < sh->n; k++) {
@@ -238,13 +242,17 @@ void ep_api_heatmap(struct ep_collector *c, const struct ep_api_req *q, uint32_t
 				b++;
 			counts[b] += sh->b[k].count;
 		}
-		fprintf(o.fp, "%s[%" PRIu64, i ? "," : "", s.start + (uint64_t)i * s.step);
+		json_array_append_new(col, ep_jv_u64(s.start + (uint64_t)i * s.step));
 		for (k = 0; k < HEAT_BINS; k++)
-			fprintf(o.fp, ",%" PRIu64, counts[k]);
-		fputc(']', o.fp);
+			json_array_append_new(col, ep_jv_u64(counts[k]));
+		if (!col || json_array_size(col) != HEAT_BINS + 1) {
+			json_decref(col);
+			col = NULL; /* out of memory: a 500 */
+		}
+		ep_jw_elem(&w, col);
 	}
-	fputs("]}\n", o.fp);
-	ep_api_out_finish(&o, resp, 200, "application/json");
-done:
+	ep_jw_close(&w, ']');
+	ep_jw_close(&w, '}');
+	ep_api_send_jw(resp, 200, &w);
 	series_free(&s);
 }

@@ -87,11 +87,12 @@ static enum MHD_Result queue_buf(struct MHD_Connection *conn, int status, const 
 
 static enum MHD_Result json_error(struct MHD_Connection *conn, int status, const char *msg)
 {
-	char *body = malloc(256);
+	json_t *o = json_pack("{s:s,s:i}", "error", msg, "status", status);
+	char *body = o ? json_dumps(o, EP_JV_FLAGS) : NULL;
 
+	json_decref(o);
 	if (!body)
 		return MHD_NO;
-	snprintf(body, 256, "{\"error\":\"%s\",\"status\":%d}\n", msg, status);
 	return queue_buf(conn, status, "application/json", body, strlen(body));
 }
 

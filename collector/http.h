@@ -39,6 +39,8 @@ int ep_http_start(struct ep_collector *c, const struct ep_http_cfg *cfg, struct 
 		  char *err, size_t errlen);
 void ep_http_stop(struct ep_http *h);
 
+/* Whether a stream subscriber takes windows now (the window's JSON is built only then). */
+int ep_http_wants_windows(struct ep_http *h);
 /* Publish a closed window to the stream's subscribers (any thread). */
 void ep_http_publish(struct ep_http *h, const char *json, size_t len);
 /* Publish one event of another type ("alert"): one line of JSON. */

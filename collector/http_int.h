@@ -48,6 +48,7 @@ struct ep_http {
 	pthread_cond_t cond;
 	struct stream_item ring[STREAM_RING];
 	uint64_t next_id;     /* id of the next published event */
+	unsigned window_subs; /* subscribers that take windows */
 	int stopping;
 };
 

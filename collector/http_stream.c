@@ -17,6 +17,18 @@ void ep_http_publish(struct ep_http *h, const char *json, size_t len)
 	ep_http_publish_event(h, "window", json, len);
 }
 
+int ep_http_wants_windows(struct ep_http *h)
+{
+	unsigned n;
+
+	if (!h)
+		return 0;
+	pthread_mutex_lock(&h->lock);
+	n = h->window_subs;
+	pthread_mutex_unlock(&h->lock);
+	return n > 0;
+}
+
 void ep_http_publish_event(struct ep_http *h, const char *event, const char *json, size_t len)
 {
 	struct stream_item *it;
@@ -132,6 +144,8 @@ static void stream_free(void *cls)
 
 	pthread_mutex_lock(&s->h->lock);
 	s->h->sub_used[s->slot] = 0;
+	if (s->mask & EV_WINDOW)
+		s->h->window_subs--;
 	pthread_mutex_unlock(&s->h->lock);
 	free(s->pending);
 	free(s);
@@ -190,6 +204,8 @@ int ep_http_stream_open(struct ep_http *h, struct MHD_Connection *conn, enum MHD
 	s->mask = stream_mask(MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "events"));
 	pthread_mutex_lock(&h->lock);
 	s->next = h->next_id;
+	if (s->mask & EV_WINDOW)
+		h->window_subs++;
 	pthread_mutex_unlock(&h->lock);
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, s, stream_free);
 	if (!r) {

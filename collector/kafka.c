@@ -141,19 +141,24 @@ void ep_kafka_window(struct ep_kafka *k, const struct ep_collector *c, const str
 		h = k->scratch;
 	}
 	for (i = 0; i < b->set.n; i++) {
-		char *buf = NULL, key[16];
-		size_t len = 0;
-		FILE *fp = open_memstream(&buf, &len);
+		json_t *m = json_object();
+		char *buf, key[16];
+		size_t len;
 
-		if (!fp) {
-			k->st.queue_full++;
+		if (m) {
+			json_object_set_new(m, "start_ns", ep_jv_u64(b->start));
+			json_object_set_new(m, "end_ns", ep_jv_u64(b->start + step_ns));
+			if (json_object_set_new(m, "asn",
+						ep_api_asn_json(c, &b->set.e[i], h, &k->codec)) < 0)
+				json_decref(m), m = NULL;
+		}
+		buf = m ? json_dumps(m, EP_JV_FLAGS) : NULL;
+		json_decref(m);
+		if (!buf) {
+			k->st.queue_full++; /* out of memory: counted as a refusal */
 			continue;
 		}
-		fprintf(fp, "{\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 ",\"asn\":", b->start,
-			b->start + step_ns);
-		ep_api_write_asn(fp, c, &b->set.e[i], h, &k->codec);
-		fputc('}', fp);
-		fclose(fp);
+		len = strlen(buf);
 		snprintf(key, sizeof(key), "%" PRIu32, b->set.e[i].asn);
 		if (rd_kafka_produce(k->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_FREE, buf, len,
 				     key, strlen(key), NULL) < 0) {

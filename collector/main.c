@@ -111,20 +111,24 @@ static void on_msg(const uint8_t *msg, size_t len, void *ctx)
 /* The bound ports as one JSON line, replaced atomically (tests listen on port 0). */
 static int write_ports(const char *path, const struct ep_net *net, unsigned nl, unsigned http)
 {
+	json_t *doc = json_pack("{s:[],s:I}", "listen", "http", (json_int_t)http);
 	char tmp[4200];
 	unsigned i;
 	FILE *fp;
 	int ok;
 
+	for (i = 0; doc && i < nl; i++)
+		json_array_append_new(json_object_get(doc, "listen"),
+				      json_integer(ep_net_port(net, i)));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fp = fopen(tmp, "w");
-	if (!fp)
-		return -errno;
-	fputs("{\"listen\":[", fp);
-	for (i = 0; i < nl; i++)
-		fprintf(fp, "%s%u", i ? "," : "", ep_net_port(net, i));
-	fprintf(fp, "],\"http\":%u}\n", http);
-	ok = fclose(fp) == 0;
+	fp = doc ? fopen(tmp, "w") : NULL;
+	if (!fp) {
+		json_decref(doc);
+		return doc ? -errno : -ENOMEM;
+	}
+	ok = json_dumpf(doc, fp, EP_JV_FLAGS) == 0 && fputc('\n', fp) != EOF;
+	json_decref(doc);
+	ok = fclose(fp) == 0 && ok;
 	if (!ok || rename(tmp, path) < 0)
 		return -errno;
 	return 0;
@@ -172,21 +176,22 @@ static void on_publish(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
 
 	if (a->http) {
 		size_t len;
-		char *json = ep_api_window_json(&a->c, b, step_ns, &len);
+		/* every entry's quantiles: only for a subscriber (8 us an entry, under the lock) */
+		char *json = ep_http_wants_windows(a->http)
+				 ? ep_api_window_json(&a->c, b, step_ns, &len)
+				 : NULL;
 
 		if (json)
 			ep_http_publish(a->http, json, len);
 		free(json);
-		{
-			/* The window's close alone, for pages that only need to know (?events=tick). */
-			char tick[128];
-			int n = snprintf(tick, sizeof(tick),
-					 "{\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64
-					 ",\"entries\":%" PRIu32 "}",
-					 b->start, b->start + step_ns, b->set.n);
-
-			ep_http_publish_event(a->http, "tick", tick, (size_t)n);
-		}
+		/* The window's close alone, for pages that only need to know (?events=tick). */
+		json = ep_jv_dump(json_pack("{s:o,s:o,s:I}", "start_ns", ep_jv_u64(b->start),
+					    "end_ns", ep_jv_u64(b->start + step_ns), "entries",
+					    (json_int_t)b->set.n),
+				  &len);
+		if (json)
+			ep_http_publish_event(a->http, "tick", json, len);
+		free(json);
 	}
 #ifdef EP_HAVE_KAFKA
 	if (a->kafka)

@@ -6,11 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
 #include "alert.h"
+#include "api.h"
 #include "api_int.h"
 #include "edgeprobe/ep_wire.h"
-#include "json_out.h"
 #include "stats.h"
 
 static void prom_label(FILE *fp, const char *s)
@@ -251,27 +250,27 @@ void ep_api_metrics(struct ep_collector *c, struct ep_api_resp *resp, uint64_t n
 char *ep_api_window_json(const struct ep_collector *c, const struct ep_bucket *b, uint64_t step_ns,
 			 size_t *len)
 {
-	struct ep_hist *h;
-	struct out o;
+	json_t *head = json_object();
+	struct ep_hist *h = NULL;
+	struct ep_jw w = {0};
 	uint32_t i;
 
-	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0)
-		return NULL;
-	if (ep_api_out_open(&o) < 0) {
-		ep_hist_free(h);
+	if (ep_hist_new(EP_HIST_DEFAULT_LOWEST, c->cfg.hist_highest, c->cfg.hist_digits, &h) < 0) {
+		json_decref(head);
 		return NULL;
 	}
-	fprintf(o.fp, "{\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 ",\"windows\":%" PRIu64
-		      ",\"asns\":[",
-		b->start, b->start + step_ns, b->windows);
-	for (i = 0; i < b->set.n; i++) {
-		if (i)
-			fputc(',', o.fp);
-		ep_api_write_asn(o.fp, c, &b->set.e[i], h, NULL);
+	if (head) {
+		json_object_set_new(head, "start_ns", ep_jv_u64(b->start));
+		json_object_set_new(head, "end_ns", ep_jv_u64(b->start + step_ns));
+		json_object_set_new(head, "windows", ep_jv_u64(b->windows));
 	}
-	fputs("]}", o.fp);
-	fclose(o.fp);
+	/* every window, subscribers or not (their replay ring): entry by entry, see json_write.h */
+	ep_jw_open(&w, head);
+	ep_jw_list(&w, "asns");
+	for (i = 0; i < b->set.n && !w.err; i++)
+		ep_jw_elem(&w, ep_api_asn_json(c, &b->set.e[i], h, NULL));
+	ep_jw_close(&w, ']');
+	ep_jw_close(&w, '}');
 	ep_hist_free(h);
-	*len = o.len;
-	return o.buf;
+	return ep_jw_finish(&w, 0, len);
 }
