@@ -108,7 +108,8 @@ int main(int argc, char **argv)
 	memset(&p, 0, sizeof(p));
 	memset(&wn, 0, sizeof(wn));
 	ep_probe_opts_defaults(&po);
-	po.max_flows = 262144; /* kernel memory: the default is smaller than the userspace probes' */
+	/* kernel memory: the default is smaller than the userspace probes' */
+	po.max_flows = 262144;
 	ret = ep_probe_parse_args(argc, argv, own, sizeof(own) / sizeof(own[0]), own_opt, &a, &po,
 				  err, sizeof(err));
 	if (ret == 1)
@@ -150,10 +151,11 @@ int main(int argc, char **argv)
 	wn.cfg.epoch = 1;
 	ep_bpf_flip(&wn); /* epoch 0 */
 	if ((a.xdp && ep_bpf_attach_xdp(&hooks, (int)if_nametoindex(a.iface),
-				 bpf_program__fd(skel->progs.ep_xdp_ingress), err, sizeof(err)) < 0) ||
+					bpf_program__fd(skel->progs.ep_xdp_ingress), err,
+					sizeof(err)) < 0) ||
 	    ep_bpf_attach_tc(&hooks, (int)if_nametoindex(a.iface),
-		   a.xdp ? -1 : bpf_program__fd(skel->progs.ep_tc_ingress),
-		   bpf_program__fd(skel->progs.ep_tc_egress), err, sizeof(err)) < 0) {
+			     a.xdp ? -1 : bpf_program__fd(skel->progs.ep_tc_ingress),
+			     bpf_program__fd(skel->progs.ep_tc_egress), err, sizeof(err)) < 0) {
 		ep_log_err("--iface %s: %s", a.iface, err);
 		ep_bpf_detach(&hooks);
 		goto out;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* windows.c - edgeprobe-bpf's window loop: flip the epoch, fence, drain, export; reloads between. */
+/* windows.c - edgeprobe-bpf's window loop: flip the epoch, fence, drain, export; reloads. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,9 +71,9 @@ static void close_window(struct ep_bpf_windows *wn, struct ep_probe *p, uint64_t
 	if (ep_bpf_drain_stats(&wn->d, stats) < 0)
 		ep_log_warn("reading the BPF counters: %s", strerror(errno));
 	/* The SYN admission level for the next window, from this one's new SYNs. */
-	wn->cfg.syn_admit_level = ep_admit_level_next((uint32_t)(stats[EP_ST_syn_new] - wn->syn_new),
-						      wn->halfopen_room,
-						      (uint32_t)((end - start) / 1000000));
+	wn->cfg.syn_admit_level =
+	    ep_admit_level_next((uint32_t)(stats[EP_ST_syn_new] - wn->syn_new), wn->halfopen_room,
+				(uint32_t)((end - start) / 1000000));
 	wn->syn_new = stats[EP_ST_syn_new];
 	bpf_map_update_elem(bpf_map__fd(skel->maps.ep_cfg), &(uint32_t){0}, &wn->cfg, BPF_ANY);
 	stats[EP_ST_syn_admit_level] = wn->cfg.syn_admit_level;

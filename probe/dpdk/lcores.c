@@ -65,7 +65,8 @@ static int worker_sets(struct worker *w, uint32_t cap)
 	int s;
 
 	for (s = 0; s < SLOTS_PER_WORKER; s++) {
-		w->slots[s] = calloc(1, sizeof(*w->slots[s]) + (size_t)cap * sizeof(w->slots[s]->asns[0]));
+		w->slots[s] =
+		    calloc(1, sizeof(*w->slots[s]) + (size_t)cap * sizeof(w->slots[s]->asns[0]));
 		if (!w->slots[s])
 			return -1;
 		w->slots[s]->cap = cap;
@@ -98,7 +99,8 @@ int ep_dpdk_workers_setup(struct ep_dpdk *dp, struct ep_probe *probe,
 		cfg.on_window = ep_dpdk_worker_window;
 		cfg.ctx = w;
 		if (ep_tracker_new(&cfg, &w->tracker) < 0) {
-			ep_log_err("worker %d: tracker for %u flows: out of memory", i, po->max_flows);
+			ep_log_err("worker %d: tracker for %u flows: out of memory", i,
+				   po->max_flows);
 			return -1;
 		}
 		snprintf(name, sizeof(name), "ep_full%d", i);

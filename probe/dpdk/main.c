@@ -128,8 +128,8 @@ int main(int argc, char **argv)
 	rte_log_set_global_level(RTE_LOG_WARNING);
 
 	ep_probe_opts_defaults(&po);
-	ret = ep_probe_parse_args(argc, argv, own, sizeof(own) / sizeof(own[0]), own_opt, &args, &po,
-				  err, sizeof(err));
+	ret = ep_probe_parse_args(argc, argv, own, sizeof(own) / sizeof(own[0]), own_opt, &args,
+				  &po, err, sizeof(err));
 	if (ret == 1) {
 		ret = 0;
 		goto cleanup;

@@ -28,16 +28,17 @@ static int adopt(struct ep_asn_map *m, void *ctx, char *err, size_t errlen)
 	do {
 		pending = 0;
 		for (i = 0; i < dp->nworkers; i++)
-			pending += __atomic_load_n(&dp->workers[i].asn_new, __ATOMIC_ACQUIRE) != NULL;
+			pending +=
+			    __atomic_load_n(&dp->workers[i].asn_new, __ATOMIC_ACQUIRE) != NULL;
 		if (pending)
 			rte_pause();
 	} while (pending && rte_rdtsc() < deadline);
 	if (pending) {
-		/* A worker did not come round (stuck?): keep both tables rather than risk a free. */
+		/* A worker did not come round (stuck?): keep both tables, not risk a free. */
 		snprintf(err, errlen, "%d workers did not adopt the new ASN table in 5 s", pending);
 		return -EBUSY;
 	}
-	/* Sets closed before the switch name organisations of the old table: merge (copy) them first. */
+	/* Sets closed before the switch name the old table's organisations: merge them first. */
 	ep_dpdk_drain(x, UINT64_MAX);
 	return 0;
 }
@@ -51,7 +52,8 @@ static int all_idle(const struct ep_dpdk *dp, uint64_t *newest)
 		uint64_t t = __atomic_load_n(&dp->workers[i].last_rx_tsc_pub, __ATOMIC_RELAXED);
 
 		*newest = RTE_MAX(*newest, t);
-		if (__atomic_load_n(&dp->workers[i].empty_rounds_pub, __ATOMIC_RELAXED) < IDLE_ROUNDS)
+		if (__atomic_load_n(&dp->workers[i].empty_rounds_pub, __ATOMIC_RELAXED) <
+		    IDLE_ROUNDS)
 			idle = 0;
 	}
 	return idle;
@@ -78,7 +80,8 @@ void ep_dpdk_run(struct exporter_state *x, const struct ep_dpdk_run *run)
 		if (all_idle(dp, &newest) && run->stop_idle_ms &&
 		    ep_dpdk_tsc_since_ns(dp, newest, now) / 1000000 >= run->stop_idle_ms)
 			dp->stop = 1;
-		if (run->run_s && ep_dpdk_tsc_since_ns(dp, started, now) / 1000000000ull >= run->run_s)
+		if (run->run_s &&
+		    ep_dpdk_tsc_since_ns(dp, started, now) / 1000000000ull >= run->run_s)
 			dp->stop = 1;
 		if (run->stats_s && (now - last_stats) / dp->tsc_hz >= run->stats_s) {
 			ep_dpdk_log_stats(dp);
@@ -86,7 +89,8 @@ void ep_dpdk_run(struct exporter_state *x, const struct ep_dpdk_run *run)
 		}
 		if ((now - last_rebase) / dp->tsc_hz >= DEVCLOCK_REBASE_S) {
 			RTE_ETH_FOREACH_DEV(port)
-				if (dp->port_clocks[port].mult && ep_dpdk_devclock_rebase(dp, port, 0) < 0)
+				if (dp->port_clocks[port].mult &&
+				    ep_dpdk_devclock_rebase(dp, port, 0) < 0)
 					ep_log_warn("port %u: device clock reading failed", port);
 			last_rebase = now;
 		}

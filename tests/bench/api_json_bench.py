@@ -15,7 +15,6 @@ usage: api_json_bench.py HOSTILE_SEND WORKDIR ASNS QUERIES COLLECTOR [COLLECTOR 
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 import urllib.request
@@ -41,13 +40,7 @@ def main():
                      "--max-asns", str(max(20000, asns))]) for i, b in enumerate(bins)]
     try:
         for c in cs:
-            r = subprocess.run([send, f"127.0.0.1:{c.ports[0]}", "day", "10", "60", str(asns),
-                                str(end), "10"], capture_output=True, text=True, timeout=600)
-            sent = json.loads(r.stdout)["msgs"]
-            for _ in range(1200):
-                if sum(p["msgs"] for p in c.get("/api/v1/probes")["probes"]) >= sent:
-                    break
-                time.sleep(0.1)
+            c.feed_day(send, 10, 60, asns, end)
         time.sleep(1)
         q = f"/api/v1/asns?range=10m&end={end + 60_000_000_000}&limit="
         lat = {(i, n): [] for i in range(len(cs)) for n in (10, asns)}

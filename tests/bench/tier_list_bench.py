@@ -11,10 +11,8 @@ asns?range=1h each: p50 and p99 latency, and whether the answers equal the first
 
 usage: tier_list_bench.py COLLECTOR HOSTILE_SEND WORKDIR [ASNS [QUERIES]]
 """
-import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 
@@ -39,13 +37,7 @@ def main():
           for k, t in LAYOUTS.items()}
     try:
         for c in cs.values():
-            r = subprocess.run([send, f"127.0.0.1:{c.ports[0]}", "day", "180", "60", str(ASNS),
-                                str(end), "10"], capture_output=True, text=True, timeout=600)
-            sent = json.loads(r.stdout)["msgs"]
-            for _ in range(1200):
-                if sum(p["msgs"] for p in c.get("/api/v1/probes")["probes"]) >= sent:
-                    break
-                time.sleep(0.1)
+            c.feed_day(send, 180, 60, ASNS, end)
         time.sleep(2)
         q = f"/api/v1/asns?range=1h&end={end + 60_000_000_000}&limit=20"
         ref = None

@@ -210,6 +210,19 @@ class Collector:
         return {k: float(v) for k, v in (x.rsplit(" ", 1) for x in text.splitlines()
                                          if x.startswith("edgeprobe_collector_history"))}
 
+    def feed_day(self, send, windows, step_s, asns, end_ns, pace_us=10):
+        """hostile_send day into the first listener: WINDOWS windows STEP_S apart of ASNS ASNs,
+        the last ending at END_NS; returns the messages sent once all are merged (or 2 min)."""
+        r = subprocess.run([send, f"127.0.0.1:{self.ports[0]}", "day", str(windows), str(step_s),
+                            str(asns), str(end_ns), str(pace_us)], capture_output=True, text=True,
+                           timeout=600)
+        sent = json.loads(r.stdout)["msgs"]
+        for _ in range(1200):
+            if sum(p["msgs"] for p in self.get("/api/v1/probes")["probes"]) >= sent:
+                break
+            time.sleep(0.1)
+        return sent
+
     def probe(self, pid):
         return {p["id"]: p for p in self.get("/api/v1/probes")["probes"]}.get(pid)
 
