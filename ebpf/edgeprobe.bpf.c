@@ -119,7 +119,17 @@ struct {
 EP_ACTR(ep_actr0);
 EP_ACTR(ep_actr1);
 
-/* Histogram buckets, a hash per epoch: the loader drains one with batch operations. */
+/* The sample log (ep_bpf.h): mmapped by the loader, which sizes it to the CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct ep_bpf_sample);
+} ep_slog SEC(".maps");
+
+/* Histogram buckets, a hash per epoch, where the sample log has no room: the loader drains one
+ * with batch operations. */
 #define EP_HIST(name)                                                                              \
 	struct {                                                                                   \
 		__uint(type, BPF_MAP_TYPE_PERCPU_HASH);                                            \
@@ -205,8 +215,39 @@ static __always_inline void count(const struct ep_bpf_cfg *cfg, __u32 asn, __u32
 	ep_count(cfg->epoch, asn, k, n);
 }
 
-/* A histogram sample into the epoch's bucket map (a constant map in each caller below). */
-static __always_inline int record_into(void *map, __u32 asn, __u32 hist, __s64 v)
+/*
+ * A sample into this CPU's region of the sample log for epoch e: @return 1, or 0
+ * when the region is full (or the log is off, or the id does not fit).
+ */
+static __always_inline int slog_put(const struct ep_bpf_cfg *cfg, __u32 e, __u32 asn, __u32 hist,
+				    __u32 v)
+{
+	__u32 n = cfg->slog_n, i, at = (bpf_get_smp_processor_id() * 2 + e) * (n + 1);
+	struct ep_bpf_sample *head, *s;
+
+	if (!n || asn > EP_BPF_SLOG_MAX_ID)
+		return 0;
+	head = bpf_map_lookup_elem(&ep_slog, &at);
+	if (!head)
+		return 0;
+	i = head->value;
+	if (i >= n)
+		return 0;
+	at += 1 + i;
+	s = bpf_map_lookup_elem(&ep_slog, &at);
+	if (!s)
+		return 0;
+	s->id_hist = asn << 2 | (hist & 3);
+	s->value = v;
+	head->value = i + 1;
+	return 1;
+}
+
+/*
+ * A histogram sample for epoch e: into the sample log, else into the epoch's
+ * bucket map (a constant map in each caller below).
+ */
+static __always_inline int record_into(void *map, __u32 e, __u32 asn, __u32 hist, __s64 v)
 {
 	struct ep_bpf_hkey key = {asn, hist, 0};
 	__u32 zero = 0;
@@ -221,6 +262,10 @@ static __always_inline int record_into(void *map, __u32 asn, __u32 hist, __s64 v
 		stat_add(EP_ST_rtt_discarded, 1);
 		return 0;
 	}
+	if (slog_put(cfg, e, asn, hist, (__u32)v))
+		return 0;
+	if (cfg->slog_n)
+		stat_add(EP_ST_bpf_slog_full, 1);
 	key.idx = ep_hdr_index(&cfg->hdr, v);
 	n = bpf_map_lookup_elem(map, &key);
 	if (n) {
@@ -244,12 +289,12 @@ static __always_inline int record_into(void *map, __u32 asn, __u32 hist, __s64 v
  */
 __noinline int ep_record0(__u32 asn, __u32 hist, __s64 v)
 {
-	return record_into(&ep_hist0, asn, hist, v);
+	return record_into(&ep_hist0, 0, asn, hist, v);
 }
 
 __noinline int ep_record1(__u32 asn, __u32 hist, __s64 v)
 {
-	return record_into(&ep_hist1, asn, hist, v);
+	return record_into(&ep_hist1, 1, asn, hist, v);
 }
 
 static __always_inline void record(const struct ep_bpf_cfg *cfg, __u32 asn, __u32 hist, __s64 v)

@@ -22,6 +22,7 @@ struct ep_bpf_cfg {
 	uint32_t has_local;      /* --local-net given: roles from the local tries */
 	uint32_t asn_set;        /* 0 or 1: the ASN tries in use (SIGHUP fills the other, flips) */
 	uint32_t syn_admit_level; /* new half-open flows admitted at 2^-level (ep_admit.h) */
+	uint32_t slog_n;         /* samples per CPU and epoch in the sample log (0: no log) */
 	struct ep_hdr_cfg hdr;   /* histogram bucket math, precomputed by the loader */
 };
 
@@ -69,6 +70,25 @@ static inline uint32_t ep_bpf_acache_slot(uint32_t asn)
 /* The epoch's hash of moved counters, indexed by enum ep_asn_counter. */
 struct ep_bpf_counters {
 	uint64_t c[EP_AC__COUNT];
+};
+
+/*
+ * Histogram samples, first into the sample log: an array the loader mmaps,
+ * one region per CPU and epoch, (cpu * 2 + epoch) * (slog_n + 1) elements
+ * from the start, whose first element's value is the region's fill count.
+ * A sample is an indexed store (no hashing, no map insertion: the per-packet
+ * cost of recording was the bucket hash's cache misses); the loader buckets
+ * the values when it drains the epoch.  A full region, or an id too large
+ * for the packing, sends the sample to the bucket hash below
+ * (bpf_slog_full counts those).
+ */
+#define EP_BPF_SLOG_DEFAULT 16384 /* samples per CPU and epoch: 128 KiB */
+#define EP_BPF_SLOG_MAX_ID ((1u << 30) - 1)
+_Static_assert(EP_AH__COUNT <= 4, "a histogram id takes 2 bits of a logged sample");
+
+struct ep_bpf_sample {
+	uint32_t id_hist; /* asn << 2 | histogram (enum ep_asn_hist) */
+	uint32_t value;   /* the sample; in a region's first element, its fill count */
 };
 
 /* Histogram buckets, one per-CPU hash per epoch: (asn, histogram, counts index) -> count. */

@@ -49,7 +49,8 @@
 	X(bpf_acache_spill)   /* BPF: per-ASN counts moved out of a per-CPU cache slot (ep_bpf.h) */ \
 	X(flows_one_way)      /* flows ended having heard one side only (asymmetric path, scan) */ \
 	X(json_reopens)       /* --json-out reopened on SIGHUP/SIGUSR1 (log rotation) */       \
-	X(json_reopen_errors) /* reopen refused (kept writing to the old file) */
+	X(json_reopen_errors) /* reopen refused (kept writing to the old file) */       \
+	X(bpf_slog_full)      /* BPF: samples past a full sample-log region, into the bucket hash */
 
 enum ep_stat {
 #define EP_X(n) EP_ST_##n,

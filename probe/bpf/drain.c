@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -68,6 +70,39 @@ static int batch_grow(struct ep_bpf_drain *d, uint32_t n)
 	return 0;
 }
 
+int ep_bpf_slog_size(struct edgeprobe_bpf *skel, uint32_t per_cpu)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t n;
+
+	if (ncpu < 1)
+		return ncpu < 0 ? ncpu : -EINVAL;
+	n = (uint64_t)ncpu * 2 * ((uint64_t)per_cpu + 1);
+	if (!per_cpu || n > UINT32_MAX / sizeof(struct ep_bpf_sample))
+		return -ERANGE;
+	return bpf_map__set_max_entries(skel->maps.ep_slog, (uint32_t)n);
+}
+
+/* Map the sample log; one smaller than a region per CPU and epoch is left off. */
+static int slog_map(struct ep_bpf_drain *d, struct edgeprobe_bpf *skel)
+{
+	uint32_t n = bpf_map__max_entries(skel->maps.ep_slog), per = n / (uint32_t)(d->ncpu * 2);
+	long page = sysconf(_SC_PAGESIZE);
+	void *m;
+
+	if (per < 2)
+		return 0;
+	d->slog_bytes = ((size_t)n * sizeof(struct ep_bpf_sample) + (size_t)page - 1) &
+			~((size_t)page - 1);
+	m = mmap(NULL, d->slog_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 bpf_map__fd(skel->maps.ep_slog), 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	d->slog = m;
+	d->slog_n = per - 1;
+	return 0;
+}
+
 int ep_bpf_drain_init(struct ep_bpf_drain *d, struct edgeprobe_bpf *skel, uint32_t max_asns,
 		      const struct ep_asn_map *asn, char *err, size_t errlen)
 {
@@ -101,6 +136,12 @@ int ep_bpf_drain_init(struct ep_bpf_drain *d, struct edgeprobe_bpf *skel, uint32
 	d->fd_actr[1] = bpf_map__fd(skel->maps.ep_actr1);
 	d->fd_hist[0] = bpf_map__fd(skel->maps.ep_hist0);
 	d->fd_hist[1] = bpf_map__fd(skel->maps.ep_hist1);
+	ret = slog_map(d, skel);
+	if (ret < 0) {
+		snprintf(err, errlen, "mapping the sample log: %s", strerror(-ret));
+		ep_bpf_drain_fini(d);
+		return ret;
+	}
 	return 0;
 }
 
@@ -112,6 +153,8 @@ void ep_bpf_drain_fini(struct ep_bpf_drain *d)
 	free(d->stats);
 	free(d->keys);
 	free(d->vals);
+	if (d->slog)
+		munmap(d->slog, d->slog_bytes);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -156,6 +199,38 @@ static long drain_cache(struct ep_bpf_drain *d, uint32_t e)
 			return -errno;
 	}
 	return n;
+}
+
+/* Every CPU's sample-log region of epoch e into histograms, then emptied. */
+static long drain_slog(struct ep_bpf_drain *d, uint32_t e)
+{
+	long total = 0;
+	int cpu;
+
+	if (!d->slog)
+		return 0;
+	for (cpu = 0; cpu < d->ncpu; cpu++) {
+		struct ep_bpf_sample *r = d->slog + ((size_t)cpu * 2 + e) * (d->slog_n + 1);
+		uint32_t n = r[0].value, i;
+
+		if (n > d->slog_n) { /* only the programs write it, and never past slog_n */
+			d->hist_err++;
+			n = d->slog_n;
+		}
+		for (i = 1; i <= n; i++) {
+			uint32_t hist = r[i].id_hist & 3;
+
+			if (hist >= EP_AH__COUNT) {
+				d->hist_err++;
+				continue;
+			}
+			ep_asn_agg_record(&d->agg, slot_of(d, r[i].id_hist >> 2),
+					  (enum ep_asn_hist)hist, r[i].value);
+		}
+		r[0].value = 0;
+		total += n;
+	}
+	return total;
 }
 
 typedef void (*entry_fn)(struct ep_bpf_drain *d, const void *key, const void *val);
@@ -225,10 +300,11 @@ static void on_bucket(struct ep_bpf_drain *d, const void *key, const void *val)
 long ep_bpf_drain_epoch(struct ep_bpf_drain *d, uint32_t e)
 {
 	uint64_t t0 = mono_ns();
-	long a, b, c;
+	long a, b, c, l;
 
 	e &= 1;
 	a = drain_cache(d, e);
+	l = drain_slog(d, e);
 	b = drain_hash(d, d->fd_actr[e], sizeof(uint32_t), sizeof(struct ep_bpf_counters),
 		       on_counters);
 	c = drain_hash(d, d->fd_hist[e], sizeof(struct ep_bpf_hkey), sizeof(uint64_t), on_bucket);
@@ -239,7 +315,7 @@ long ep_bpf_drain_epoch(struct ep_bpf_drain *d, uint32_t e)
 		return b;
 	if (c < 0)
 		return c;
-	return a + b + c;
+	return a + b + c + l;
 }
 
 int ep_bpf_drain_stats(struct ep_bpf_drain *d, uint64_t *stats)

@@ -2,8 +2,9 @@
 /*
  * drain.h - one finished epoch of the BPF maps into per-(ASN, country) window
  * aggregates:
- * the per-CPU counter caches in one read, the moved counters and histogram
- * buckets with batch look-up-and-delete, the ASNs by hash (ep_asn_agg).
+ * the per-CPU counter caches in one read, the sample log through its mapping,
+ * the moved counters and histogram buckets with batch look-up-and-delete, the
+ * ASNs by hash (ep_asn_agg).
  */
 #ifndef EP_BPF_DRAIN_H
 #define EP_BPF_DRAIN_H
@@ -26,13 +27,22 @@ struct ep_bpf_drain {
 	void *cache;                    /* ncpu x struct ep_bpf_acache */
 	void *stats;                    /* ncpu x struct ep_bpf_stats */
 	void *keys, *vals;              /* batch buffers, batch entries */
+	struct ep_bpf_sample *slog;     /* the sample log, mapped (NULL: none) */
+	size_t slog_bytes;
+	uint32_t slog_n;                /* samples per CPU and epoch (cfg.slog_n) */
 	uint32_t batch;
 	uint64_t last_ns;               /* the last drain's duration */
 	uint64_t hist_err;              /* buckets that did not fit a histogram */
 	uint64_t bad_id;                /* keys naming no id (counted into "other") */
 };
 
-/* @return 0, or -errno (err says what) */
+/*
+ * Size the sample log (ep_bpf.h) to per_cpu samples per possible CPU and
+ * epoch, before the object is loaded.  @return 0, or -errno
+ */
+int ep_bpf_slog_size(struct edgeprobe_bpf *skel, uint32_t per_cpu);
+
+/* Maps the sample log, whose size sets d->slog_n. @return 0, or -errno (err says what) */
 int ep_bpf_drain_init(struct ep_bpf_drain *d, struct edgeprobe_bpf *skel, uint32_t max_asns,
 		      const struct ep_asn_map *asn, char *err, size_t errlen);
 void ep_bpf_drain_fini(struct ep_bpf_drain *d);

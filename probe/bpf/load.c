@@ -7,7 +7,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "drain.h"
 #include "edgeprobe.skel.h"
+#include "edgeprobe/ep_bpf.h"
 #include "load.h"
 #include "log.h"
 
@@ -55,6 +57,12 @@ struct edgeprobe_bpf *ep_bpf_load(const struct ep_probe *p, const struct ep_prob
 				 po->max_flows / 4 > 1024 ? po->max_flows / 4 : 1024);
 	bpf_map__set_max_entries(skel->maps.ep_actr0, po->max_asns + 1);
 	bpf_map__set_max_entries(skel->maps.ep_actr1, po->max_asns + 1);
+	ret = ep_bpf_slog_size(skel, EP_BPF_SLOG_DEFAULT);
+	if (ret < 0) {
+		snprintf(err, errlen, "sizing the sample log: %s", strerror(-ret));
+		edgeprobe_bpf__destroy(skel);
+		return NULL;
+	}
 	ret = edgeprobe_bpf__load(skel);
 	if (ret < 0) {
 		snprintf(err, errlen, "loading the BPF programs: %s (the verifier's log is above "

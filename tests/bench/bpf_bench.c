@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "drain.h"
 #include "edgeprobe.skel.h"
 #include "edgeprobe/ep_bpf.h"
 #include "pktbuild.h"
@@ -62,12 +63,15 @@ int main(void)
 	double syn_r, data_r, ack_r, unk_r, syn_s = 0, data_s = 0, ack_s = 0;
 	int fd;
 
-	if (!skel || edgeprobe_bpf__load(skel) < 0) {
+	/* The sample log as edgeprobe-bpf sizes it (the ACKs' samples go there). */
+	if (!skel || ep_bpf_slog_size(skel, EP_BPF_SLOG_DEFAULT) < 0 ||
+	    edgeprobe_bpf__load(skel) < 0) {
 		fprintf(stderr, "bpf_bench: cannot load the BPF programs (root?)\n");
 		return 1;
 	}
 	ep_hdr_cfg_init(&cfg.hdr, 1, 60000000, 2);
 	cfg.has_local = 1;
+	cfg.slog_n = EP_BPF_SLOG_DEFAULT;
 	bpf_map_update_elem(bpf_map__fd(skel->maps.ep_cfg), &zero, &cfg, BPF_ANY);
 	bpf_map_update_elem(bpf_map__fd(skel->maps.ep_local4), &k, &one, BPF_ANY);
 	k.addr[0] = 198, k.addr[1] = 51, k.addr[2] = 100;

@@ -7,11 +7,16 @@
  * (probe/bpf/drain.c) reads the epoch.  Two windows; checked per ASN:
  * flows_new 1, segs_in and segs_out as sent, one handshake sample; the cache
  * must have spilled (bpf_acache_spill > 0) and the second window must not
- * see the first's counts.  Prints the drain's time as JSON.
+ * see the first's counts.  The sample log has room for a third of the
+ * handshakes (the test stays on one CPU): the rest must go to the bucket hash,
+ * counted as bpf_slog_full, exactly N - N/3 per window (so the drain emptied
+ * the log), and still reach their ASN.  Prints the drain's time as JSON.
  * Usage: bpf_drain [N]  (root: loads BPF; exit 77 without it)
  */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +122,7 @@ int main(int argc, char **argv)
 	struct ep_bpf_cfg cfg = {0};
 	struct ep_bpf_lpm4 k = {32, {192, 0, 2, 1}};
 	struct ep_bpf_drain d;
+	cpu_set_t one_cpu;
 	uint64_t stats[EP_ST__COUNT];
 	double ms[2];
 	long entries[2];
@@ -132,8 +138,15 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	libbpf_set_print(NULL);
+	CPU_ZERO(&one_cpu);
+	CPU_SET(sched_getcpu(), &one_cpu);
+	if (sched_setaffinity(0, sizeof(one_cpu), &one_cpu) < 0) {
+		fprintf(stderr, "bpf_drain: staying on one CPU: %s\n", strerror(errno));
+		return 1;
+	}
 	skel = edgeprobe_bpf__open();
-	if (!skel || edgeprobe_bpf__load(skel) < 0) {
+	if (!skel || ep_bpf_slog_size(skel, n / 3 ? n / 3 : 1) < 0 ||
+	    edgeprobe_bpf__load(skel) < 0) {
 		fprintf(stderr, "bpf_drain: cannot load the BPF programs\n");
 		return 1;
 	}
@@ -144,6 +157,12 @@ int main(int argc, char **argv)
 	ep_hdr_cfg_init(&cfg.hdr, EP_HIST_DEFAULT_LOWEST, EP_HIST_DEFAULT_HIGHEST,
 			EP_HIST_DEFAULT_DIGITS);
 	cfg.has_local = 1;
+	cfg.slog_n = d.slog_n;
+	if (d.slog_n != (n / 3 ? n / 3 : 1)) {
+		fprintf(stderr, "bpf_drain: sample log of %u per CPU, sized for %u\n", d.slog_n,
+			n / 3 ? n / 3 : 1);
+		return 1;
+	}
 	bpf_map_update_elem(bpf_map__fd(skel->maps.ep_local4), &k, &one, BPF_ANY);
 	for (i = 0; i < n; i++) {
 		struct ep_bpf_lpm4 p = {24, {10, (uint8_t)(i >> 8), (uint8_t)i, 0}};
@@ -184,15 +203,21 @@ int main(int argc, char **argv)
 			EP_BPF_ACACHE);
 		fails++;
 	}
+	if (stats[EP_ST_bpf_slog_full] != 2ull * (n - d.slog_n)) {
+		fprintf(stderr, "bpf_drain: %llu samples past the sample log, want %llu\n",
+			(unsigned long long)stats[EP_ST_bpf_slog_full], 2ull * (n - d.slog_n));
+		fails++;
+	}
 	if (stats[EP_ST_bpf_map_full]) {
 		fprintf(stderr, "bpf_drain: %llu map updates failed\n",
 			(unsigned long long)stats[EP_ST_bpf_map_full]);
 		fails++;
 	}
 	printf("{\"asns\":%u,\"drain_ms\":[%.2f,%.2f],\"entries\":[%ld,%ld],\"acache_spill\":%llu,"
-	       "\"us_per_asn\":%.2f}\n",
+	       "\"slog_full\":%llu,\"us_per_asn\":%.2f}\n",
 	       n, ms[0], ms[1], entries[0], entries[1],
-	       (unsigned long long)stats[EP_ST_bpf_acache_spill], (ms[0] + ms[1]) * 500.0 / n);
+	       (unsigned long long)stats[EP_ST_bpf_acache_spill],
+	       (unsigned long long)stats[EP_ST_bpf_slog_full], (ms[0] + ms[1]) * 500.0 / n);
 	ep_bpf_drain_fini(&d);
 	edgeprobe_bpf__destroy(skel);
 	if (fails)
