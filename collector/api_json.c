@@ -9,26 +9,13 @@
 #include "api_int.h"
 #include "edgeprobe/ep_wire.h"
 
+/* One dump into a buffer that grows as it goes (no size pass, no copy). */
 void ep_api_send(struct ep_api_resp *r, int status, json_t *doc)
 {
-	size_t n = doc ? json_dumpb(doc, NULL, 0, EP_JV_FLAGS) : 0;
-	char *body = n ? malloc(n + 2) : NULL; /* the body, a newline, a NUL (as open_memstream) */
+	struct ep_jw w = {0};
 
-	if (!body || json_dumpb(doc, body, n, EP_JV_FLAGS) != n) {
-		free(body);
-		json_decref(doc);
-		r->status = 500;
-		r->body = NULL;
-		r->len = 0;
-		return;
-	}
-	body[n] = '\n';
-	body[n + 1] = '\0';
-	json_decref(doc);
-	r->status = status;
-	r->body = body;
-	r->len = n + 1;
-	r->ctype = "application/json";
+	ep_jw_value(&w, doc);
+	ep_api_send_jw(r, status, &w);
 }
 
 void ep_api_send_jw(struct ep_api_resp *r, int status, struct ep_jw *w)

@@ -39,6 +39,11 @@ static void value(struct ep_jw *w, json_t *v)
 	json_decref(v);
 }
 
+void ep_jw_value(struct ep_jw *w, json_t *v)
+{
+	value(w, v);
+}
+
 static void key(struct ep_jw *w, const char *k)
 {
 	if (w->comma)

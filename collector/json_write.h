@@ -20,6 +20,8 @@ struct ep_jw {
 	int comma; /* the next member or element follows another */
 };
 
+/* A whole value (v is taken; NULL: an error). */
+void ep_jw_value(struct ep_jw *w, json_t *v);
 /* Open an object with head's members, in their order (head is taken; NULL: an error). */
 void ep_jw_open(struct ep_jw *w, json_t *head);
 /* In the open object: "key": v (v is taken). */
