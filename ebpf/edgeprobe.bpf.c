@@ -222,24 +222,27 @@ static __always_inline void count(const struct ep_bpf_cfg *cfg, __u32 asn, __u32
 static __always_inline int slog_put(const struct ep_bpf_cfg *cfg, __u32 e, __u32 asn, __u32 hist,
 				    __u32 v)
 {
-	__u32 n = cfg->slog_n, i, at = (bpf_get_smp_processor_id() * 2 + e) * (n + 1);
-	struct ep_bpf_sample *head, *s;
+	__u32 zero = 0, n = cfg->slog_n, i, at;
+	struct ep_bpf_stats *st = bpf_map_lookup_elem(&ep_stats, &zero);
+	struct ep_bpf_sample *s;
 
-	if (!n || asn > EP_BPF_SLOG_MAX_ID)
+	if (!st || !n || asn > EP_BPF_SLOG_MAX_ID)
 		return 0;
-	head = bpf_map_lookup_elem(&ep_slog, &at);
-	if (!head)
-		return 0;
-	i = head->value;
+	e &= 1;
+	if (st->slog_gen[e] != cfg->gen) { /* the first sample of this window here */
+		st->slog_gen[e] = cfg->gen;
+		st->slog_pos[e] = 0;
+	}
+	i = st->slog_pos[e];
 	if (i >= n)
 		return 0;
-	at += 1 + i;
+	at = (bpf_get_smp_processor_id() * 2 + e) * n + i;
 	s = bpf_map_lookup_elem(&ep_slog, &at);
 	if (!s)
 		return 0;
 	s->id_hist = asn << 2 | (hist & 3);
 	s->value = v;
-	head->value = i + 1;
+	st->slog_pos[e] = i + 1;
 	return 1;
 }
 

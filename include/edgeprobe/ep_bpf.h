@@ -23,6 +23,7 @@ struct ep_bpf_cfg {
 	uint32_t asn_set;        /* 0 or 1: the ASN tries in use (SIGHUP fills the other, flips) */
 	uint32_t syn_admit_level; /* new half-open flows admitted at 2^-level (ep_admit.h) */
 	uint32_t slog_n;         /* samples per CPU and epoch in the sample log (0: no log) */
+	uint32_t gen;            /* the window generation: +1 at every flip */
 	struct ep_hdr_cfg hdr;   /* histogram bucket math, precomputed by the loader */
 };
 
@@ -36,8 +37,14 @@ struct ep_bpf_lpm6 {
 	uint8_t addr[16];
 };
 
-/* The probe counters: one per-CPU element, looked up once per packet. */
+/*
+ * The probe counters: one per-CPU element, looked up once per packet; its
+ * first line also holds the sample log's fill counts per epoch, valid for
+ * the window generation beside them.
+ */
 struct ep_bpf_stats {
+	uint32_t slog_pos[2];
+	uint32_t slog_gen[2];
 	uint64_t c[EP_BPF_NSTATS];
 };
 
@@ -74,12 +81,15 @@ struct ep_bpf_counters {
 
 /*
  * Histogram samples, first into the sample log: an array the loader mmaps,
- * one region per CPU and epoch, (cpu * 2 + epoch) * (slog_n + 1) elements
- * from the start, whose first element's value is the region's fill count.
- * A sample is an indexed store (no hashing, no map insertion: the per-packet
- * cost of recording was the bucket hash's cache misses); the loader buckets
- * the values when it drains the epoch.  A full region, or an id too large
- * for the packing, sends the sample to the bucket hash below
+ * one region of slog_n samples per CPU and epoch, (cpu * 2 + epoch) * slog_n
+ * elements from the start.  A region's fill count is in the CPU's probe
+ * counters element (struct ep_bpf_stats), on the line every packet's count
+ * already brings in, with the window generation it belongs to: a count of an
+ * older generation is 0, so no one empties a region.  A sample is then one
+ * store (no hashing, no map insertion, no other cache line read: recording
+ * into the bucket hash cost the live ingress program a third of its time);
+ * the loader buckets the values when it drains the epoch.  A full region, or
+ * an id too large for the packing, sends the sample to the bucket hash below
  * (bpf_slog_full counts those).
  */
 #define EP_BPF_SLOG_DEFAULT 16384 /* samples per CPU and epoch: 128 KiB */
@@ -88,7 +98,7 @@ _Static_assert(EP_AH__COUNT <= 4, "a histogram id takes 2 bits of a logged sampl
 
 struct ep_bpf_sample {
 	uint32_t id_hist; /* asn << 2 | histogram (enum ep_asn_hist) */
-	uint32_t value;   /* the sample; in a region's first element, its fill count */
+	uint32_t value;   /* the sample */
 };
 
 /* Histogram buckets, one per-CPU hash per epoch: (asn, histogram, counts index) -> count. */

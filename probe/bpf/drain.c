@@ -77,20 +77,20 @@ int ep_bpf_slog_size(struct edgeprobe_bpf *skel, uint32_t per_cpu)
 
 	if (ncpu < 1)
 		return ncpu < 0 ? ncpu : -EINVAL;
-	n = (uint64_t)ncpu * 2 * ((uint64_t)per_cpu + 1);
+	n = (uint64_t)ncpu * 2 * per_cpu;
 	if (!per_cpu || n > UINT32_MAX / sizeof(struct ep_bpf_sample))
 		return -ERANGE;
 	return bpf_map__set_max_entries(skel->maps.ep_slog, (uint32_t)n);
 }
 
-/* Map the sample log; one smaller than a region per CPU and epoch is left off. */
+/* Map the sample log; one without a region per CPU and epoch is left off. */
 static int slog_map(struct ep_bpf_drain *d, struct edgeprobe_bpf *skel)
 {
 	uint32_t n = bpf_map__max_entries(skel->maps.ep_slog), per = n / (uint32_t)(d->ncpu * 2);
 	long page = sysconf(_SC_PAGESIZE);
 	void *m;
 
-	if (per < 2)
+	if (!per)
 		return 0;
 	d->slog_bytes = ((size_t)n * sizeof(struct ep_bpf_sample) + (size_t)page - 1) &
 			~((size_t)page - 1);
@@ -99,7 +99,7 @@ static int slog_map(struct ep_bpf_drain *d, struct edgeprobe_bpf *skel)
 	if (m == MAP_FAILED)
 		return -errno;
 	d->slog = m;
-	d->slog_n = per - 1;
+	d->slog_n = per;
 	return 0;
 }
 
@@ -201,23 +201,26 @@ static long drain_cache(struct ep_bpf_drain *d, uint32_t e)
 	return n;
 }
 
-/* Every CPU's sample-log region of epoch e into histograms, then emptied. */
-static long drain_slog(struct ep_bpf_drain *d, uint32_t e)
+/* Every CPU's sample-log region of epoch e, window generation gen, into histograms. */
+static long drain_slog(struct ep_bpf_drain *d, uint32_t e, uint32_t gen)
 {
+	const struct ep_bpf_stats *v = d->stats;
 	long total = 0;
 	int cpu;
 
 	if (!d->slog)
 		return 0;
+	if (bpf_map_lookup_elem(d->fd_stats, &(uint32_t){0}, d->stats) < 0)
+		return -errno;
 	for (cpu = 0; cpu < d->ncpu; cpu++) {
-		struct ep_bpf_sample *r = d->slog + ((size_t)cpu * 2 + e) * (d->slog_n + 1);
-		uint32_t n = r[0].value, i;
+		const struct ep_bpf_sample *r = d->slog + ((size_t)cpu * 2 + e) * d->slog_n;
+		uint32_t n = v[cpu].slog_gen[e] == gen ? v[cpu].slog_pos[e] : 0, i;
 
-		if (n > d->slog_n) { /* only the programs write it, and never past slog_n */
+		if (n > d->slog_n) { /* the programs never count past slog_n */
 			d->hist_err++;
 			n = d->slog_n;
 		}
-		for (i = 1; i <= n; i++) {
+		for (i = 0; i < n; i++) {
 			uint32_t hist = r[i].id_hist & 3;
 
 			if (hist >= EP_AH__COUNT) {
@@ -227,7 +230,6 @@ static long drain_slog(struct ep_bpf_drain *d, uint32_t e)
 			ep_asn_agg_record(&d->agg, slot_of(d, r[i].id_hist >> 2),
 					  (enum ep_asn_hist)hist, r[i].value);
 		}
-		r[0].value = 0;
 		total += n;
 	}
 	return total;
@@ -297,14 +299,14 @@ static void on_bucket(struct ep_bpf_drain *d, const void *key, const void *val)
 		d->hist_err++;
 }
 
-long ep_bpf_drain_epoch(struct ep_bpf_drain *d, uint32_t e)
+long ep_bpf_drain_epoch(struct ep_bpf_drain *d, uint32_t e, uint32_t gen)
 {
 	uint64_t t0 = mono_ns();
 	long a, b, c, l;
 
 	e &= 1;
 	a = drain_cache(d, e);
-	l = drain_slog(d, e);
+	l = drain_slog(d, e, gen);
 	b = drain_hash(d, d->fd_actr[e], sizeof(uint32_t), sizeof(struct ep_bpf_counters),
 		       on_counters);
 	c = drain_hash(d, d->fd_hist[e], sizeof(struct ep_bpf_hkey), sizeof(uint64_t), on_bucket);
@@ -315,6 +317,8 @@ long ep_bpf_drain_epoch(struct ep_bpf_drain *d, uint32_t e)
 		return b;
 	if (c < 0)
 		return c;
+	if (l < 0)
+		return l;
 	return a + b + c + l;
 }
 

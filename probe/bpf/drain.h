@@ -51,10 +51,11 @@ void ep_bpf_drain_fini(struct ep_bpf_drain *d);
 void ep_bpf_drain_set_asn_map(struct ep_bpf_drain *d, const struct ep_asn_map *m);
 
 /*
- * Read and clear epoch e (no program may write it any more) into d->agg.
- * @return the map entries read, or -errno (what was read so far is kept)
+ * Read and clear epoch e (no program may write it any more), written in
+ * window generation gen (cfg.gen), into d->agg.
+ * @return the map entries and samples read, or -errno (what was read so far is kept)
  */
-long ep_bpf_drain_epoch(struct ep_bpf_drain *d, uint32_t e);
+long ep_bpf_drain_epoch(struct ep_bpf_drain *d, uint32_t e, uint32_t gen);
 
 /* The probe counters summed over CPUs into stats[EP_BPF_NSTATS]. @return 0 or -errno */
 int ep_bpf_drain_stats(struct ep_bpf_drain *d, uint64_t *stats);

@@ -49,6 +49,7 @@ int ep_bpf_flip(struct ep_bpf_windows *wn)
 	uint32_t zero = 0;
 
 	wn->cfg.epoch ^= 1;
+	wn->cfg.gen++;
 	return bpf_map_update_elem(bpf_map__fd(wn->skel->maps.ep_cfg), &zero, &wn->cfg, BPF_ANY) < 0
 		       ? -errno
 		       : 0;
@@ -60,12 +61,12 @@ static void close_window(struct ep_bpf_windows *wn, struct ep_probe *p, uint64_t
 {
 	struct edgeprobe_bpf *skel = wn->skel;
 	struct ep_window w;
-	uint32_t done = wn->cfg.epoch;
+	uint32_t done = wn->cfg.epoch, gen = wn->cfg.gen;
 	long ret;
 
 	ep_bpf_flip(wn);
 	fence(skel);
-	ret = ep_bpf_drain_epoch(&wn->d, done);
+	ret = ep_bpf_drain_epoch(&wn->d, done, gen);
 	if (ret < 0)
 		ep_log_warn("reading the BPF maps of a window: %s", strerror((int)-ret));
 	if (ep_bpf_drain_stats(&wn->d, stats) < 0)

@@ -4,13 +4,13 @@
  * scale: N ASNs (one /24 each) each open one connection through the loaded
  * ingress program (BPF_PROG_TEST_RUN, all on this CPU, so that the 512-slot
  * per-CPU counter cache overflows into its hash), then the loader's drain
- * (probe/bpf/drain.c) reads the epoch.  Two windows; checked per ASN:
+ * (probe/bpf/drain.c) reads the epoch.  Three windows (epochs 0, 1, 0); checked per ASN:
  * flows_new 1, segs_in and segs_out as sent, one handshake sample; the cache
  * must have spilled (bpf_acache_spill > 0) and the second window must not
  * see the first's counts.  The sample log has room for a third of the
  * handshakes (the test stays on one CPU): the rest must go to the bucket hash,
- * counted as bpf_slog_full, exactly N - N/3 per window (so the drain emptied
- * the log), and still reach their ASN.  Prints the drain's time as JSON.
+ * counted as bpf_slog_full, exactly N - N/3 per window (so a new window
+ * starts an empty log), and still reach their ASN.  Prints the drain's time as JSON.
  * Usage: bpf_drain [N]  (root: loads BPF; exit 77 without it)
  */
 #define _GNU_SOURCE
@@ -124,8 +124,8 @@ int main(int argc, char **argv)
 	struct ep_bpf_drain d;
 	cpu_set_t one_cpu;
 	uint64_t stats[EP_ST__COUNT];
-	double ms[2];
-	long entries[2];
+	double ms[3];
+	long entries[3];
 	char err[256];
 	int fd, w, fails = 0;
 
@@ -175,16 +175,17 @@ int main(int argc, char **argv)
 		}
 	}
 	fd = bpf_program__fd(skel->progs.ep_tc_ingress);
-	for (w = 0; w < 2; w++) {
-		cfg.epoch = (uint32_t)w;
+	for (w = 0; w < 3; w++) {
+		cfg.epoch = (uint32_t)w & 1;
+		cfg.gen = (uint32_t)w + 1;
 		bpf_map_update_elem(bpf_map__fd(skel->maps.ep_cfg), &zero, &cfg, BPF_ANY);
 		if (send_window(fd, n, w) < 0) {
 			fprintf(stderr, "bpf_drain: BPF_PROG_TEST_RUN: %s\n", strerror(errno));
 			return 1;
 		}
-		cfg.epoch = (uint32_t)(w ^ 1); /* flip: nothing writes epoch w any more */
+		cfg.epoch = (uint32_t)(w & 1) ^ 1; /* flip: nothing writes this epoch any more */
 		bpf_map_update_elem(bpf_map__fd(skel->maps.ep_cfg), &zero, &cfg, BPF_ANY);
-		entries[w] = ep_bpf_drain_epoch(&d, (uint32_t)w);
+		entries[w] = ep_bpf_drain_epoch(&d, (uint32_t)w & 1, (uint32_t)w + 1);
 		ms[w] = (double)d.last_ns / 1e6;
 		if (entries[w] < 0) {
 			fprintf(stderr, "bpf_drain: drain: %s\n", strerror((int)-entries[w]));
@@ -203,9 +204,9 @@ int main(int argc, char **argv)
 			EP_BPF_ACACHE);
 		fails++;
 	}
-	if (stats[EP_ST_bpf_slog_full] != 2ull * (n - d.slog_n)) {
+	if (stats[EP_ST_bpf_slog_full] != 3ull * (n - d.slog_n)) {
 		fprintf(stderr, "bpf_drain: %llu samples past the sample log, want %llu\n",
-			(unsigned long long)stats[EP_ST_bpf_slog_full], 2ull * (n - d.slog_n));
+			(unsigned long long)stats[EP_ST_bpf_slog_full], 3ull * (n - d.slog_n));
 		fails++;
 	}
 	if (stats[EP_ST_bpf_map_full]) {
@@ -213,11 +214,11 @@ int main(int argc, char **argv)
 			(unsigned long long)stats[EP_ST_bpf_map_full]);
 		fails++;
 	}
-	printf("{\"asns\":%u,\"drain_ms\":[%.2f,%.2f],\"entries\":[%ld,%ld],\"acache_spill\":%llu,"
-	       "\"slog_full\":%llu,\"us_per_asn\":%.2f}\n",
-	       n, ms[0], ms[1], entries[0], entries[1],
+	printf("{\"asns\":%u,\"drain_ms\":[%.2f,%.2f,%.2f],\"entries\":[%ld,%ld,%ld],"
+	       "\"acache_spill\":%llu,\"slog_full\":%llu,\"us_per_asn\":%.2f}\n",
+	       n, ms[0], ms[1], ms[2], entries[0], entries[1], entries[2],
 	       (unsigned long long)stats[EP_ST_bpf_acache_spill],
-	       (unsigned long long)stats[EP_ST_bpf_slog_full], (ms[0] + ms[1]) * 500.0 / n);
+	       (unsigned long long)stats[EP_ST_bpf_slog_full], (ms[0] + ms[1] + ms[2]) * 1000.0 / 3 / n);
 	ep_bpf_drain_fini(&d);
 	edgeprobe_bpf__destroy(skel);
 	if (fails)
