@@ -216,48 +216,51 @@ static __always_inline void count(const struct ep_bpf_cfg *cfg, __u32 asn, __u32
 }
 
 /*
- * A sample into this CPU's region of the sample log for epoch e: @return 1, or 0
- * when the region is full (or the log is off, or the id does not fit).
+ * A sample into this CPU's region of the sample log for the current window:
+ * @return 1, or 0 when the region is full (or the log is off, or the id does
+ * not fit).  The region and its count follow the window generation, read
+ * once: a flip between two reads of the configuration cannot pair one
+ * window's region with another's count.
  */
-static __always_inline int slog_put(const struct ep_bpf_cfg *cfg, __u32 e, __u32 asn, __u32 hist,
-				    __u32 v)
+static __always_inline int slog_put(const struct ep_bpf_cfg *cfg, struct ep_bpf_stats *st,
+				    __u32 asn, __u32 hist, __u32 v)
 {
-	__u32 zero = 0, n = cfg->slog_n, i, at;
-	struct ep_bpf_stats *st = bpf_map_lookup_elem(&ep_stats, &zero);
+	__u32 n = cfg->slog_n, gen = cfg->gen, r, i, at;
 	struct ep_bpf_sample *s;
 
-	if (!st || !n || asn > EP_BPF_SLOG_MAX_ID)
+	if (!n || asn > EP_BPF_SLOG_MAX_ID)
 		return 0;
-	e &= 1;
-	if (st->slog_gen[e] != cfg->gen) { /* the first sample of this window here */
-		st->slog_gen[e] = cfg->gen;
-		st->slog_pos[e] = 0;
+	r = gen & 1;
+	if (st->slog_gen[r] != gen) { /* the first sample of this window here */
+		st->slog_gen[r] = gen;
+		st->slog_pos[r] = 0;
 	}
-	i = st->slog_pos[e];
+	i = st->slog_pos[r];
 	if (i >= n)
 		return 0;
-	at = (bpf_get_smp_processor_id() * 2 + e) * n + i;
+	at = (bpf_get_smp_processor_id() * 2 + r) * n + i;
 	s = bpf_map_lookup_elem(&ep_slog, &at);
 	if (!s)
 		return 0;
 	s->id_hist = asn << 2 | (hist & 3);
 	s->value = v;
-	st->slog_pos[e] = i + 1;
+	st->slog_pos[r] = i + 1;
 	return 1;
 }
 
 /*
- * A histogram sample for epoch e: into the sample log, else into the epoch's
- * bucket map (a constant map in each caller below).
+ * A histogram sample: into the sample log, else into the epoch's bucket map
+ * (a constant map in each caller below).
  */
-static __always_inline int record_into(void *map, __u32 e, __u32 asn, __u32 hist, __s64 v)
+static __always_inline int record_into(void *map, __u32 asn, __u32 hist, __s64 v)
 {
 	struct ep_bpf_hkey key = {asn, hist, 0};
 	__u32 zero = 0;
 	const struct ep_bpf_cfg *cfg = bpf_map_lookup_elem(&ep_cfg, &zero);
+	struct ep_bpf_stats *st = bpf_map_lookup_elem(&ep_stats, &zero);
 	__u64 *n, one = 1;
 
-	if (!cfg)
+	if (!cfg || !st)
 		return 0;
 	if (v < 0)
 		v = 0;
@@ -265,7 +268,7 @@ static __always_inline int record_into(void *map, __u32 e, __u32 asn, __u32 hist
 		stat_add(EP_ST_rtt_discarded, 1);
 		return 0;
 	}
-	if (slog_put(cfg, e, asn, hist, (__u32)v))
+	if (slog_put(cfg, st, asn, hist, (__u32)v))
 		return 0;
 	if (cfg->slog_n)
 		stat_add(EP_ST_bpf_slog_full, 1);
@@ -292,12 +295,12 @@ static __always_inline int record_into(void *map, __u32 e, __u32 asn, __u32 hist
  */
 __noinline int ep_record0(__u32 asn, __u32 hist, __s64 v)
 {
-	return record_into(&ep_hist0, 0, asn, hist, v);
+	return record_into(&ep_hist0, asn, hist, v);
 }
 
 __noinline int ep_record1(__u32 asn, __u32 hist, __s64 v)
 {
-	return record_into(&ep_hist1, 1, asn, hist, v);
+	return record_into(&ep_hist1, asn, hist, v);
 }
 
 static __always_inline void record(const struct ep_bpf_cfg *cfg, __u32 asn, __u32 hist, __s64 v)

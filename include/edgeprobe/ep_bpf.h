@@ -39,8 +39,8 @@ struct ep_bpf_lpm6 {
 
 /*
  * The probe counters: one per-CPU element, looked up once per packet; its
- * first line also holds the sample log's fill counts per epoch, valid for
- * the window generation beside them.
+ * first line also holds the sample log's fill counts per generation parity,
+ * valid for the window generation beside them.
  */
 struct ep_bpf_stats {
 	uint32_t slog_pos[2];
@@ -81,18 +81,20 @@ struct ep_bpf_counters {
 
 /*
  * Histogram samples, first into the sample log: an array the loader mmaps,
- * one region of slog_n samples per CPU and epoch, (cpu * 2 + epoch) * slog_n
- * elements from the start.  A region's fill count is in the CPU's probe
- * counters element (struct ep_bpf_stats), on the line every packet's count
- * already brings in, with the window generation it belongs to: a count of an
- * older generation is 0, so no one empties a region.  A sample is then one
+ * one region of slog_n samples per CPU and generation parity, (cpu * 2 +
+ * (gen & 1)) * slog_n elements from the start (the generation, not the
+ * epoch: a program reads it once, so region and count always belong to the
+ * same window).  A region's fill count is in the CPU's probe counters
+ * element (struct ep_bpf_stats), on the line every packet's count already
+ * brings in, with the window generation it belongs to: a count of an older
+ * generation is 0, so no one empties a region.  A sample is then one
  * store (no hashing, no map insertion, no other cache line read: recording
  * into the bucket hash cost the live ingress program a third of its time);
  * the loader buckets the values when it drains the epoch.  A full region, or
  * an id too large for the packing, sends the sample to the bucket hash below
  * (bpf_slog_full counts those).
  */
-#define EP_BPF_SLOG_DEFAULT 16384 /* samples per CPU and epoch: 128 KiB */
+#define EP_BPF_SLOG_DEFAULT 16384 /* samples per CPU and window: 128 KiB */
 #define EP_BPF_SLOG_MAX_ID ((1u << 30) - 1)
 _Static_assert(EP_AH__COUNT <= 4, "a histogram id takes 2 bits of a logged sample");
 

@@ -83,7 +83,7 @@ int ep_bpf_slog_size(struct edgeprobe_bpf *skel, uint32_t per_cpu)
 	return bpf_map__set_max_entries(skel->maps.ep_slog, (uint32_t)n);
 }
 
-/* Map the sample log; one without a region per CPU and epoch is left off. */
+/* Map the sample log; one without two regions per CPU is left off. */
 static int slog_map(struct ep_bpf_drain *d, struct edgeprobe_bpf *skel)
 {
 	uint32_t n = bpf_map__max_entries(skel->maps.ep_slog), per = n / (uint32_t)(d->ncpu * 2);
@@ -201,9 +201,10 @@ static long drain_cache(struct ep_bpf_drain *d, uint32_t e)
 	return n;
 }
 
-/* Every CPU's sample-log region of epoch e, window generation gen, into histograms. */
-static long drain_slog(struct ep_bpf_drain *d, uint32_t e, uint32_t gen)
+/* Every CPU's sample-log region of window generation gen into histograms. */
+static long drain_slog(struct ep_bpf_drain *d, uint32_t gen)
 {
+	uint32_t r = gen & 1;
 	const struct ep_bpf_stats *v = d->stats;
 	long total = 0;
 	int cpu;
@@ -213,22 +214,22 @@ static long drain_slog(struct ep_bpf_drain *d, uint32_t e, uint32_t gen)
 	if (bpf_map_lookup_elem(d->fd_stats, &(uint32_t){0}, d->stats) < 0)
 		return -errno;
 	for (cpu = 0; cpu < d->ncpu; cpu++) {
-		const struct ep_bpf_sample *r = d->slog + ((size_t)cpu * 2 + e) * d->slog_n;
-		uint32_t n = v[cpu].slog_gen[e] == gen ? v[cpu].slog_pos[e] : 0, i;
+		const struct ep_bpf_sample *l = d->slog + ((size_t)cpu * 2 + r) * d->slog_n;
+		uint32_t n = v[cpu].slog_gen[r] == gen ? v[cpu].slog_pos[r] : 0, i;
 
 		if (n > d->slog_n) { /* the programs never count past slog_n */
 			d->hist_err++;
 			n = d->slog_n;
 		}
 		for (i = 0; i < n; i++) {
-			uint32_t hist = r[i].id_hist & 3;
+			uint32_t hist = l[i].id_hist & 3;
 
 			if (hist >= EP_AH__COUNT) {
 				d->hist_err++;
 				continue;
 			}
-			ep_asn_agg_record(&d->agg, slot_of(d, r[i].id_hist >> 2),
-					  (enum ep_asn_hist)hist, r[i].value);
+			ep_asn_agg_record(&d->agg, slot_of(d, l[i].id_hist >> 2),
+					  (enum ep_asn_hist)hist, l[i].value);
 		}
 		total += n;
 	}
@@ -306,7 +307,7 @@ long ep_bpf_drain_epoch(struct ep_bpf_drain *d, uint32_t e, uint32_t gen)
 
 	e &= 1;
 	a = drain_cache(d, e);
-	l = drain_slog(d, e, gen);
+	l = drain_slog(d, gen);
 	b = drain_hash(d, d->fd_actr[e], sizeof(uint32_t), sizeof(struct ep_bpf_counters),
 		       on_counters);
 	c = drain_hash(d, d->fd_hist[e], sizeof(struct ep_bpf_hkey), sizeof(uint64_t), on_bucket);

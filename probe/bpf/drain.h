@@ -29,7 +29,7 @@ struct ep_bpf_drain {
 	void *keys, *vals;              /* batch buffers, batch entries */
 	struct ep_bpf_sample *slog;     /* the sample log, mapped (NULL: none) */
 	size_t slog_bytes;
-	uint32_t slog_n;                /* samples per CPU and epoch (cfg.slog_n) */
+	uint32_t slog_n;                /* samples per CPU and window (cfg.slog_n) */
 	uint32_t batch;
 	uint64_t last_ns;               /* the last drain's duration */
 	uint64_t hist_err;              /* buckets that did not fit a histogram */
@@ -38,7 +38,7 @@ struct ep_bpf_drain {
 
 /*
  * Size the sample log (ep_bpf.h) to per_cpu samples per possible CPU and
- * epoch, before the object is loaded.  @return 0, or -errno
+ * window, before the object is loaded.  @return 0, or -errno
  */
 int ep_bpf_slog_size(struct edgeprobe_bpf *skel, uint32_t per_cpu);
 
