@@ -35,8 +35,9 @@ enum {
 /* Kinds of outstanding samples. */
 enum { EP_PEND_NONE = 0, EP_PEND_HS = 1, EP_PEND_TS = 2, EP_PEND_SEQ = 3 };
 #define EP_PEND_KIND_MASK 0x03u /* pend_kind: the kind in bits 0-1 */
-#define EP_PEND_STEP_SHIFT 2    /* pend_kind: the in-flow sampling step (log2 bytes), bits 2-7 */
+#define EP_PEND_STEP_SHIFT 2    /* pend_kind: the sampling step (log2 bytes/ticks), bits 2-7 */
 #define EP_PEND_SLOTS 0x07u     /* pend_mask: the valid slots */
+#define EP_PEND_REARM 0x08u     /* pend_mask: EP_TF_ARMED replaces a retired TSval */
 #define EP_PEND_HOLE 0x40u      /* pend_mask: the remote's last ACK carried SACK blocks */
 #define EP_PEND_FULL_SEEN 0x80u /* pend_mask: a candidate found every slot waiting */
 
@@ -53,7 +54,7 @@ enum { EP_PEND_NONE = 0, EP_PEND_HS = 1, EP_PEND_TS = 2, EP_PEND_SEQ = 3 };
 #define EP_TF_FINAL 0x0800u     /* counted as closed, retx_ppm recorded */
 #define EP_TF_TSV 0x1000u       /* last_tsval is valid */
 #define EP_TF_HOLE0 0x2000u     /* hole_lo/hi[side] hold a range not seen yet */
-#define EP_TF_ARMED 0x8000u     /* a step boundary was crossed: the next new TSval is a candidate */
+#define EP_TF_ARMED 0x8000u     /* a crossing, or a slot freed unanswered: take the next one */
 #define EP_TF_SIDE(f, s) ((uint16_t)((f) << (s)))
 #define EP_TF_BOTH(f) ((uint16_t)((f) | ((f) << 1)))
 

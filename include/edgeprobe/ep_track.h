@@ -98,13 +98,18 @@ EP_INLINE void ep_tcp_pend_clear(struct ep_tcp *f)
  * sample arms the sampler: the next new segment (or TSval) takes its place,
  * so that delayed ACKs and losses do not thin the samples.
  *
- * Candidates are spread evenly over the bytes the flow sends, so that the
- * samples weigh every moment of a transfer alike (a queue that builds and
- * drains is seen for as long as it lasts): a segment whose end crosses a
- * multiple of 2^step in sequence space is a candidate without timestamps;
- * with timestamps it arms the next TSval seen for the first time.  (A TSval
- * boundary of its own would lock onto the receiver's delayed-ACK pairs when
- * there is one TSval per segment: only the first TSval of a pair is echoed.)
+ * Without timestamps, candidates are spread evenly over the bytes the flow
+ * sends, so that the samples weigh every moment of a transfer alike (a queue
+ * that builds and drains is seen for as long as it lasts): a segment whose
+ * end crosses a multiple of 2^step in sequence space is a candidate.  With
+ * timestamps they are spread evenly over the sender's TSval clock: a new
+ * TSval that crosses a multiple of 2^step ticks is a candidate, so that the
+ * samples are a thinned copy of the first echo of every TSval (one per tick
+ * that carried data).  Per byte and per tick differ where the sender bursts:
+ * under slow-start overshoot more bytes leave per millisecond while the
+ * queue is full, and the per-byte p50 read up to 13 % above the per-TSval one.
+ * (When the candidate is the second TSval of a delayed-ACK pair, it is never
+ * echoed first: it is retired and the next new TSval takes its place.)
  *
  * The step adapts per flow.  Up by one when a slot is answered after a
  * candidate found every slot waiting: the candidates come faster than the
@@ -221,7 +226,9 @@ EP_INLINE void ep_tcp_match_tsecr(struct ep_track_env *env, struct ep_tcp *f, ui
 		} else if (ep_seq_lt(f->pend_val[i], tsecr)) {
 			ep_track_stat(env, EP_ST_rtt_pend_retired);
 			ep_tcp_pend_drop(f, i);
-			f->flags |= EP_TF_ARMED; /* in its place, the next new TSval */
+			/* In its place, the next new TSval (a retransmission's under a hole). */
+			f->flags |= EP_TF_ARMED;
+			f->pend_mask |= EP_PEND_REARM;
 		}
 	}
 }
@@ -412,18 +419,10 @@ EP_INLINE int ep_tcp_seen_before(struct ep_tcp *f, int s, uint32_t seq, uint32_t
 
 /*
  * A segment with payload from side s (segs, seg_bytes: GSO, as for
- * ep_tcp_segment()).  With timestamps, a segment whose end crosses a step
- * boundary arms the sampler for the next new TSval (this segment's when it is
- * new); a super-packet arms it so only when its first wire segment crosses.
- * @return EP_DATA_* flags: EP_DATA_LATE_ARM for a new super-packet towards
- *         the remote with timestamps (the caller checks its later wire
- *         segments for a boundary after this packet's TSval, as they come
- *         after it on the wire); EP_DATA_RETX for a retransmission towards
- *         the remote
+ * ep_tcp_segment()).  Without timestamps, its data/ACK candidates (with them,
+ * the TSval is the candidate: ep_tcp_on_tsval()).
+ * @return 1 for a retransmission towards the remote, else 0
  */
-#define EP_DATA_LATE_ARM 1
-#define EP_DATA_RETX 2
-
 EP_INLINE int ep_tcp_on_data(struct ep_track_env *env, struct ep_tcp *f, const struct ep_pkt *pkt,
 			      int s, int toward, int ts_mode, uint32_t now, uint32_t segs,
 			      uint32_t seg_bytes)
@@ -443,7 +442,7 @@ EP_INLINE int ep_tcp_on_data(struct ep_track_env *env, struct ep_tcp *f, const s
 
 			if (!keepalive && !zwp) {
 				if (toward) {
-					ret = EP_DATA_RETX;
+					ret = 1;
 					f->retx_out += segs;
 					ep_track_count(env, EP_AC_retx_out, segs);
 					ep_tcp_karn_seq(env, f, pkt->seq);
@@ -456,48 +455,55 @@ EP_INLINE int ep_tcp_on_data(struct ep_track_env *env, struct ep_tcp *f, const s
 		f->nxt[s & 1] = end;
 		f->flags |= EP_TF_SIDE(EP_TF_NXT0, s);
 	}
-	/* Candidates: without timestamps first transmissions only (Karn). */
-	if (toward && (fresh || ts_mode) && ep_tcp_kind(f) != EP_PEND_HS) {
-		uint32_t step = ep_tcp_step(f);
-		uint32_t first_end = ep_tcp_first_wire_end(pkt->seq, end, segs, seg_bytes);
-
-		if (!ts_mode) {
-			ep_tcp_pend_seq(env, f, pkt->seq, end, now, segs, seg_bytes);
-			return ret;
-		}
-		if (first_end != end)
-			ret |= EP_DATA_LATE_ARM;
-		if (pkt->seq >> step != first_end >> step)
-			f->flags |= EP_TF_ARMED;
-	}
+	/* Data/ACK candidates: first transmissions only (Karn). */
+	if (toward && fresh && !ts_mode && ep_tcp_kind(f) != EP_PEND_HS)
+		ep_tcp_pend_seq(env, f, pkt->seq, end, now, segs, seg_bytes);
 	return ret;
 }
 
 /*
  * A TSval towards the remote on a segment that elicits an ACK: a candidate
- * when it is the first segment with that TSval and a step boundary armed it,
- * unless the remote holds a hole and the segment is new data (retx: it is a
- * retransmission, whose TSval the remote echoes when it fills the hole).  A
- * TSval is timed from its first appearance, taken or not, so that a later
- * copy never shortens it.
+ * when it is the first segment with that TSval and it crosses a multiple of
+ * 2^step ticks, or when it replaces a TSval retired unechoed -- then, while
+ * the remote holds a hole, only a retransmission's (retx), which the remote
+ * echoes when it fills the hole, where new data's never is.  A crossing takes
+ * the next new TSval, hole or not: it is a draw in time, and waiting for a
+ * retransmission would weigh the recoveries (whose round trips are the long
+ * ones, as losses come with a full queue) above the first echoes of the
+ * TSvals (measured on unpaced lossy bulk runs: the p50 at the reference's
+ * 60th-75th percentile).  A TSval is timed from its first appearance, taken
+ * or not, so that a later copy never shortens it.  A GSO super-packet carries
+ * one TSval, as each of its wire segments does: it is sampled as they are.
  * Serial arithmetic spans the TSval wrap; a TSval far behind the last one
  * means the sender's clock restarted, and the old outstanding ones go.
  */
 EP_INLINE void ep_tcp_on_tsval(struct ep_track_env *env, struct ep_tcp *f, uint32_t tsval,
 			       uint32_t now, int retx)
 {
+	uint32_t step = ep_tcp_kind(f) == EP_PEND_TS ? ep_tcp_step(f) : 0;
+	int cross = 1, hold; /* cross: the first TSval, or one after a jump back */
+
 	if (f->flags & EP_TF_TSV) {
 		if (f->last_tsval - tsval < EP_TSVAL_JUMP)
 			return; /* not newer (or a copy reordered by a little) */
 		if (ep_seq_lt(tsval, f->last_tsval)) {
 			ep_track_stat(env, EP_ST_rtt_ts_jump);
 			f->pend_mask = 0;
+		} else {
+			cross = tsval >> step != f->last_tsval >> step;
 		}
+	}
+	if (cross) {
+		f->flags |= EP_TF_ARMED;
+		f->pend_mask &= (uint8_t)~EP_PEND_REARM;
 	}
 	f->last_tsval = tsval;
 	f->flags |= EP_TF_TSV;
-	if ((f->flags & EP_TF_ARMED) && (retx || !(f->pend_mask & EP_PEND_HOLE))) {
+	/* A replacement waits, under a hole, for a retransmission. */
+	hold = !retx && (f->pend_mask & EP_PEND_HOLE) && (f->pend_mask & EP_PEND_REARM);
+	if ((f->flags & EP_TF_ARMED) && !hold) {
 		f->flags &= (uint16_t)~EP_TF_ARMED;
+		f->pend_mask &= (uint8_t)~EP_PEND_REARM;
 		ep_tcp_pend_sampled(env, f, EP_PEND_TS, tsval, now);
 	}
 }
@@ -512,7 +518,7 @@ EP_INLINE void ep_tcp_on_tsval(struct ep_track_env *env, struct ep_tcp *f, uint3
 EP_INLINE void ep_tcp_segment(struct ep_track_env *env, struct ep_tcp *f, const struct ep_pkt *pkt,
 			      int s, uint32_t now, uint32_t segs, uint32_t seg_bytes)
 {
-	int toward = s != f->remote, ts_mode, data = 0;
+	int toward = s != f->remote, ts_mode, retx = 0;
 
 	ep_track_count(env, toward ? EP_AC_segs_out : EP_AC_segs_in, segs);
 	if (pkt->opts & EP_OPT_TS)
@@ -551,7 +557,7 @@ EP_INLINE void ep_tcp_segment(struct ep_track_env *env, struct ep_tcp *f, const 
 						 (pkt->sack_blocks ? EP_PEND_HOLE : 0));
 	}
 	if (pkt->payload_len) {
-		data = ep_tcp_on_data(env, f, pkt, s, toward, ts_mode, now, segs, seg_bytes);
+		retx = ep_tcp_on_data(env, f, pkt, s, toward, ts_mode, now, segs, seg_bytes);
 	} else if (!(f->flags & EP_TF_SIDE(EP_TF_NXT0, s))) {
 		f->nxt[s & 1] = pkt->seq;
 		f->flags |= EP_TF_SIDE(EP_TF_NXT0, s);
@@ -562,21 +568,11 @@ EP_INLINE void ep_tcp_segment(struct ep_track_env *env, struct ep_tcp *f, const 
 		if (ep_seq_lt(f->nxt[s & 1], end))
 			f->nxt[s & 1] = end;
 		f->flags |= EP_TF_SIDE(EP_TF_FIN0, s);
-		/* The FIN's sequence number counts as a byte for the sampler's boundaries. */
-		if (toward && ts_mode && (end - 1) >> ep_tcp_step(f) != end >> ep_tcp_step(f))
-			f->flags |= EP_TF_ARMED;
 	}
 	/* TSval towards the remote on segments that elicit an ACK (data, FIN). */
 	if (toward && ts_mode && (pkt->opts & EP_OPT_TS) && ep_tcp_kind(f) != EP_PEND_HS &&
 	    (pkt->payload_len || (pkt->flags & EP_TCP_FIN)))
-		ep_tcp_on_tsval(env, f, pkt->tsval, now, data & EP_DATA_RETX);
-	if (data & EP_DATA_LATE_ARM) {
-		uint32_t end = pkt->seq + pkt->payload_len;
-
-		if (ep_tcp_first_wire_end(pkt->seq, end, segs, seg_bytes) >> ep_tcp_step(f) !=
-		    end >> ep_tcp_step(f))
-			f->flags |= EP_TF_ARMED;
-	}
+		ep_tcp_on_tsval(env, f, pkt->tsval, now, retx);
 	f->flags = (uint16_t)((f->flags & ~EP_TF_SIDE(EP_TF_ZWIN0, s)) |
 			      (pkt->win == 0 ? EP_TF_SIDE(EP_TF_ZWIN0, s) : 0));
 

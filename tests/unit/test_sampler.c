@@ -6,7 +6,8 @@
  * many steps per packet, TSval and sequence wrap, a loss with its
  * retransmission (Karn), GSO super-packets against their wire segments; and
  * on hand-made sequences: delayed, duplicate, SACK-carrying and reordered
- * ACKs, expiry of unanswered samples, a TSval clock that jumps back.
+ * ACKs, expiry of unanswered samples, a TSval clock that jumps back, TSvals
+ * under a hole (SACK blocks).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -424,6 +425,66 @@ static void test_tsvals(void)
 	CHECK_EQ(e->stats[EP_ST_rtt_ts_jump], 1);
 }
 
+/* An ACK from the client carrying blocks SACK blocks (the remote holds a hole). */
+static void ack_sack(struct ep_track_env *e, struct ep_tcp *f, uint32_t t_us, uint32_t ack,
+		     uint32_t tsecr, uint8_t blocks)
+{
+	struct ep_pkt p;
+
+	memset(&p, 0, sizeof(p));
+	p.flags = EP_TCP_ACK;
+	p.seq = 101;
+	p.ack = ack;
+	p.win = 1000;
+	p.opts = EP_OPT_TS | (blocks ? EP_OPT_SACK : 0);
+	p.sack_blocks = blocks;
+	p.tsval = 9;
+	p.tsecr = tsecr;
+	ep_tcp_segment(e, f, &p, CLI, t_us, 1, 0);
+}
+
+static uint32_t pending(const struct ep_tcp *f)
+{
+	return (uint32_t)__builtin_popcount(f->pend_mask & EP_PEND_SLOTS);
+}
+
+/*
+ * Timestamps under a hole: a TSval that replaces a retired one waits for a
+ * retransmission (new data's is never echoed first); a step boundary takes the
+ * next new TSval, hole or not.
+ */
+static void test_ts_hole(void)
+{
+	struct ep_tcp f;
+	struct ep_track_env *e = &E;
+	uint32_t s0 = 1001;
+
+	memset(e, 0, sizeof(*e));
+	handshake(e, &f, 0, 1000, 1, 490);
+	seg(e, &f, SRV, 10000, EP_TCP_ACK, s0, 101, 1000, 1, 500, 8, 1, 0); /* the first: taken */
+	CHECK_EQ(pending(&f), 1);
+	f.pend_kind = (uint8_t)(EP_PEND_TS | 4u << EP_PEND_STEP_SHIFT); /* 16 ticks per boundary */
+	seg(e, &f, SRV, 11000, EP_TCP_ACK, s0 + 1000, 101, 1000, 1, 501, 8, 1, 0);
+	CHECK_EQ(pending(&f), 1); /* no boundary crossed */
+	/* 500's segment is lost: a duplicate ACK with a SACK block echoes 501, 500 retires. */
+	ack_sack(e, &f, 31000, s0, 501, 1);
+	CHECK_EQ(e->stats[EP_ST_rtt_pend_retired], 1);
+	CHECK_EQ(pending(&f), 0);
+	/* Its replacement: not new data while the hole lasts, the retransmission. */
+	seg(e, &f, SRV, 32000, EP_TCP_ACK, s0 + 2000, 101, 1000, 1, 502, 8, 1, 0);
+	CHECK_EQ(pending(&f), 0);
+	seg(e, &f, SRV, 33000, EP_TCP_ACK, s0, 101, 1000, 1, 503, 8, 1, 0);
+	CHECK_EQ(pending(&f), 1);
+	ack_sack(e, &f, 53000, s0 + 3000, 503, 0);
+	CHECK_EQ(e->n, 1);
+	CHECK_EQ(e->v[0], 20000);
+	/* A boundary crossed under a hole takes the next new TSval all the same. */
+	ack_sack(e, &f, 54000, s0 + 3000, 503, 1);
+	seg(e, &f, SRV, 55000, EP_TCP_ACK, s0 + 3000, 101, 1000, 1, 512, 8, 1, 0);
+	CHECK_EQ(pending(&f), 1);
+	CHECK_EQ(e->stats[EP_ST_rtt_pend_full], 0);
+}
+
 int main(void)
 {
 	test_bulk_windows();
@@ -432,5 +493,6 @@ int main(void)
 	test_gso_equals_wire();
 	test_acks();
 	test_tsvals();
+	test_ts_hole();
 	CHECK_DONE();
 }
