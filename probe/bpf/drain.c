@@ -213,6 +213,7 @@ static long drain_slog(struct ep_bpf_drain *d, uint32_t gen)
 		return 0;
 	if (bpf_map_lookup_elem(d->fd_stats, &(uint32_t){0}, d->stats) < 0)
 		return -errno;
+	d->stats_read = 1;
 	for (cpu = 0; cpu < d->ncpu; cpu++) {
 		const struct ep_bpf_sample *l = d->slog + ((size_t)cpu * 2 + r) * d->slog_n;
 		uint32_t n = v[cpu].slog_gen[r] == gen ? v[cpu].slog_pos[r] : 0, i;
@@ -329,8 +330,9 @@ int ep_bpf_drain_stats(struct ep_bpf_drain *d, uint64_t *stats)
 	uint32_t zero = 0, k;
 	int cpu;
 
-	if (bpf_map_lookup_elem(d->fd_stats, &zero, d->stats) < 0)
+	if (!d->stats_read && bpf_map_lookup_elem(d->fd_stats, &zero, d->stats) < 0)
 		return -errno;
+	d->stats_read = 0;
 	for (k = 0; k < EP_BPF_NSTATS; k++) {
 		stats[k] = 0;
 		for (cpu = 0; cpu < d->ncpu; cpu++)

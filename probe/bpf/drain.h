@@ -26,6 +26,7 @@ struct ep_bpf_drain {
 	int fd_cfg, fd_stats, fd_acache, fd_actr[2], fd_hist[2];
 	void *cache;                    /* ncpu x struct ep_bpf_acache */
 	void *stats;                    /* ncpu x struct ep_bpf_stats */
+	int stats_read;                 /* stats holds a read not yet summed */
 	void *keys, *vals;              /* batch buffers, batch entries */
 	struct ep_bpf_sample *slog;     /* the sample log, mapped (NULL: none) */
 	size_t slog_bytes;
@@ -57,7 +58,11 @@ void ep_bpf_drain_set_asn_map(struct ep_bpf_drain *d, const struct ep_asn_map *m
  */
 long ep_bpf_drain_epoch(struct ep_bpf_drain *d, uint32_t e, uint32_t gen);
 
-/* The probe counters summed over CPUs into stats[EP_BPF_NSTATS]. @return 0 or -errno */
+/*
+ * The probe counters summed over CPUs into stats[EP_BPF_NSTATS]: from the read
+ * the last ep_bpf_drain_epoch() made for the sample log's fill counts (one
+ * syscall per window, not two), else read now.  @return 0 or -errno
+ */
 int ep_bpf_drain_stats(struct ep_bpf_drain *d, uint64_t *stats);
 
 /* End every flow still in the tables (the run's end) into d->agg, as ep_tcp_end() does. */
