@@ -125,7 +125,7 @@ EP_INLINE void ep_tcp_pend_clear(struct ep_tcp *f)
  */
 #define EP_PEND_MAX_US 8000000u /* an outstanding sample unanswered this long is dropped */
 #define EP_TSVAL_JUMP 0x100000u /* a TSval this far behind the last one: its clock restarted */
-#define EP_STEP_MAX 30u         /* sampling step ceiling (2^30 bytes) */
+#define EP_STEP_MAX 30u         /* sampling step ceiling (2^30 bytes or TSval ticks) */
 #define EP_STEP_DOWN_ODDS 16u   /* power of 2 */
 
 /* Slot i frees without a sample: a full set of such slots says nothing of the rate. */

@@ -14,8 +14,8 @@
 # (unpaced-ts): its flows' slow-start overshoot fills the 20 ms buffer in bursts, and the
 # losses come with the full queue.  Without timestamps it stays server-paced (below its
 # bottleneck): unpaced, edgeprobe's p90 read 11 % under tshark's ack_rtt (rank -6) in 1 of
-# 3 runs of 2026-12-01 (docs/performance.md): the data/ACK sampler under loss recovery
-# with a full queue is a known weakness, not asserted here.
+# 3 runs of 2026-12-01 (docs/performance.md): the data/ACK sampler under a slow start that
+# overshoots into a full queue is a known weakness, not asserted here.
 # Four runs: server-paced (SO_MAX_PACING_RATE, below the bottleneck) and unpaced (the
 # bottleneck's queue fills), each with TCP timestamps on and off (net.ipv4.tcp_timestamps=0
 # in the client namespaces).  Per run, 6 parallel downloads per client of 8 MB (4 MB over the
