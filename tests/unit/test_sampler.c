@@ -324,15 +324,21 @@ static void test_gso_equals_wire(void)
 /* Hand-made sequences                                                        */
 /* ------------------------------------------------------------------------ */
 
+/* An empty record E and a flow f past its handshake (server ISN 1000, first data byte 1001). */
+static struct ep_track_env *fresh(struct ep_tcp *f, int ts, uint32_t tsval)
+{
+	memset(&E, 0, sizeof(E));
+	handshake(&E, f, 0, 1000, ts, tsval);
+	return &E;
+}
+
 /* Delayed, duplicate, SACK-carrying and reordered ACKs without timestamps. */
 static void test_acks(void)
 {
 	struct ep_tcp f;
-	struct ep_track_env *e = &E;
+	struct ep_track_env *e = fresh(&f, 0, 0);
 	uint32_t s0 = 1001;
 
-	memset(e, 0, sizeof(*e));
-	handshake(e, &f, 0, 1000, 0, 0);
 	CHECK_EQ(e->hs, 1);
 	/* Three segments in flight, then a fourth that has to wait for a slot. */
 	seg(e, &f, SRV, 10000, EP_TCP_ACK, s0, 101, 1000, 0, 0, 0, 1, 0);
@@ -377,11 +383,9 @@ static void test_acks(void)
 static void test_tsvals(void)
 {
 	struct ep_tcp f;
-	struct ep_track_env *e = &E;
+	struct ep_track_env *e = fresh(&f, 1, 500);
 	uint32_t s0 = 1001, i;
 
-	memset(e, 0, sizeof(*e));
-	handshake(e, &f, 0, 1000, 1, 500);
 	for (i = 0; i < 5; i++) /* TSvals 501..505; 504 and 505 wait */
 		seg(e, &f, SRV, 10000 + i * 1000, EP_TCP_ACK, s0 + i * 1000, 101, 1000, 1, 501 + i,
 		    8, 1, 0);
@@ -456,11 +460,9 @@ static uint32_t pending(const struct ep_tcp *f)
 static void test_ts_hole(void)
 {
 	struct ep_tcp f;
-	struct ep_track_env *e = &E;
+	struct ep_track_env *e = fresh(&f, 1, 490);
 	uint32_t s0 = 1001;
 
-	memset(e, 0, sizeof(*e));
-	handshake(e, &f, 0, 1000, 1, 490);
 	seg(e, &f, SRV, 10000, EP_TCP_ACK, s0, 101, 1000, 1, 500, 8, 1, 0); /* the first: taken */
 	CHECK_EQ(pending(&f), 1);
 	f.pend_kind = (uint8_t)(EP_PEND_TS | 4u << EP_PEND_STEP_SHIFT); /* 16 ticks per boundary */
