@@ -118,6 +118,7 @@ static int check_window(struct ep_bpf_drain *d, uint32_t n, int w)
 int main(int argc, char **argv)
 {
 	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 3000, zero = 0, one = 1, i;
+	uint32_t log_n; /* the sample log's room per CPU and window: a third of the handshakes */
 	struct edgeprobe_bpf *skel;
 	struct ep_bpf_cfg cfg = {0};
 	struct ep_bpf_lpm4 k = {32, {192, 0, 2, 1}};
@@ -133,6 +134,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bpf_drain: N in 1..65536\n");
 		return 2;
 	}
+	log_n = n / 3 ? n / 3 : 1;
 	if (geteuid() != 0) {
 		fprintf(stderr, "bpf_drain: needs root (loads BPF): skipped\n");
 		return 77;
@@ -145,8 +147,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	skel = edgeprobe_bpf__open();
-	if (!skel || ep_bpf_slog_size(skel, n / 3 ? n / 3 : 1) < 0 ||
-	    edgeprobe_bpf__load(skel) < 0) {
+	if (!skel || ep_bpf_slog_size(skel, log_n) < 0 || edgeprobe_bpf__load(skel) < 0) {
 		fprintf(stderr, "bpf_drain: cannot load the BPF programs\n");
 		return 1;
 	}
@@ -158,9 +159,9 @@ int main(int argc, char **argv)
 			EP_HIST_DEFAULT_DIGITS);
 	cfg.has_local = 1;
 	cfg.slog_n = d.slog_n;
-	if (d.slog_n != (n / 3 ? n / 3 : 1)) {
+	if (d.slog_n != log_n) {
 		fprintf(stderr, "bpf_drain: sample log of %u per CPU, sized for %u\n", d.slog_n,
-			n / 3 ? n / 3 : 1);
+			log_n);
 		return 1;
 	}
 	bpf_map_update_elem(bpf_map__fd(skel->maps.ep_local4), &k, &one, BPF_ANY);
