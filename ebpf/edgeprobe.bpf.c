@@ -223,7 +223,7 @@ static __always_inline void count(const struct ep_bpf_cfg *cfg, __u32 asn, __u32
  * window's region with another's count.
  */
 static __always_inline int slog_put(const struct ep_bpf_cfg *cfg, struct ep_bpf_stats *st,
-				    __u32 asn, __u32 hist, __u32 v)
+				    __u32 asn, __u32 hist, __u32 v, __u32 cnt)
 {
 	__u32 n = cfg->slog_n, gen = cfg->gen, r, i, at;
 	struct ep_bpf_sample *s;
@@ -244,21 +244,22 @@ static __always_inline int slog_put(const struct ep_bpf_cfg *cfg, struct ep_bpf_
 		return 0;
 	s->id_hist = asn << 2 | (hist & 3);
 	s->value = v;
+	s->n = cnt;
 	st->slog_pos[r] = i + 1;
 	return 1;
 }
 
 /*
- * A histogram sample: into the sample log, else into the epoch's bucket map
- * (a constant map in each caller below).
+ * A histogram sample standing for cnt samples: into the sample log, else into
+ * the epoch's bucket map (a constant map in each caller below).
  */
-static __always_inline int record_into(void *map, __u32 asn, __u32 hist, __s64 v)
+static __always_inline int record_into(void *map, __u32 asn, __u32 hist, __s64 v, __u32 cnt)
 {
 	struct ep_bpf_hkey key = {asn, hist, 0};
 	__u32 zero = 0;
 	const struct ep_bpf_cfg *cfg = bpf_map_lookup_elem(&ep_cfg, &zero);
 	struct ep_bpf_stats *st = bpf_map_lookup_elem(&ep_stats, &zero);
-	__u64 *n, one = 1;
+	__u64 *n, first = cnt;
 
 	if (!cfg || !st)
 		return 0;
@@ -268,20 +269,20 @@ static __always_inline int record_into(void *map, __u32 asn, __u32 hist, __s64 v
 		stat_add(EP_ST_rtt_discarded, 1);
 		return 0;
 	}
-	if (slog_put(cfg, st, asn, hist, (__u32)v))
+	if (slog_put(cfg, st, asn, hist, (__u32)v, cnt))
 		return 0;
 	if (cfg->slog_n)
 		stat_add(EP_ST_bpf_slog_full, 1);
 	key.idx = ep_hdr_index(&cfg->hdr, v);
 	n = bpf_map_lookup_elem(map, &key);
 	if (n) {
-		*n += 1;
+		*n += cnt;
 		return 0;
 	}
-	if (bpf_map_update_elem(map, &key, &one, BPF_NOEXIST) < 0) {
+	if (bpf_map_update_elem(map, &key, &first, BPF_NOEXIST) < 0) {
 		n = bpf_map_lookup_elem(map, &key);
 		if (n)
-			*n += 1;
+			*n += cnt;
 		else
 			stat_add(EP_ST_bpf_map_full, 1);
 	}
@@ -293,22 +294,23 @@ static __always_inline int record_into(void *map, __u32 asn, __u32 hist, __s64 v
  * the same on every path is inlined by the verifier; one chosen at run time
  * would be a helper call.
  */
-__noinline int ep_record0(__u32 asn, __u32 hist, __s64 v)
+__noinline int ep_record0(__u32 asn, __u32 hist, __s64 v, __u32 cnt)
 {
-	return record_into(&ep_hist0, asn, hist, v);
+	return record_into(&ep_hist0, asn, hist, v, cnt);
 }
 
-__noinline int ep_record1(__u32 asn, __u32 hist, __s64 v)
+__noinline int ep_record1(__u32 asn, __u32 hist, __s64 v, __u32 cnt)
 {
-	return record_into(&ep_hist1, asn, hist, v);
+	return record_into(&ep_hist1, asn, hist, v, cnt);
 }
 
-static __always_inline void record(const struct ep_bpf_cfg *cfg, __u32 asn, __u32 hist, __s64 v)
+static __always_inline void record(const struct ep_bpf_cfg *cfg, __u32 asn, __u32 hist, __s64 v,
+				   __u32 cnt)
 {
 	if (cfg->epoch & 1)
-		ep_record1(asn, hist, v);
+		ep_record1(asn, hist, v, cnt);
 	else
-		ep_record0(asn, hist, v);
+		ep_record0(asn, hist, v, cnt);
 }
 
 static __always_inline int is_local(__u8 family, const __u8 *a)
@@ -353,9 +355,9 @@ struct ep_track_env {
 	__u32 asn; /* the flow's remote ASN */
 };
 
-EP_INLINE void ep_track_sample(struct ep_track_env *env, __u32 hist, __u32 value)
+EP_INLINE void ep_track_sample(struct ep_track_env *env, __u32 hist, __u32 value, __u32 n)
 {
-	record(env->cfg, env->asn, hist, value);
+	record(env->cfg, env->asn, hist, value, n);
 }
 
 EP_INLINE void ep_track_count(struct ep_track_env *env, __u32 ctr, __u32 n)

@@ -39,8 +39,8 @@ int ep_hist_new(int64_t lowest, int64_t highest, int32_t digits, struct ep_hist 
 /* NULL-safe. */
 void ep_hist_free(struct ep_hist *h);
 
-/* Record one value; negative values count as 0, values above the range as the highest. */
-static inline void ep_hist_record(struct ep_hist *h, int64_t value)
+/* Record value n times; negative values count as 0, values above the range as the highest. */
+static inline void ep_hist_record_n(struct ep_hist *h, int64_t value, uint64_t n)
 {
 	int32_t idx;
 
@@ -48,15 +48,21 @@ static inline void ep_hist_record(struct ep_hist *h, int64_t value)
 		value = 0;
 	if (value > h->cfg.highest) {
 		value = h->cfg.highest;
-		h->clamped++;
+		h->clamped += n;
 	}
 	idx = ep_hdr_index(&h->cfg, value);
-	h->counts[idx]++;
-	h->total++;
+	h->counts[idx] += n;
+	h->total += n;
 	if (idx < h->min_idx)
 		h->min_idx = idx;
 	if (idx > h->max_idx)
 		h->max_idx = idx;
+}
+
+/* Record one value (as ep_hist_record_n). */
+static inline void ep_hist_record(struct ep_hist *h, int64_t value)
+{
+	ep_hist_record_n(h, value, 1);
 }
 
 /* Zero the touched part of the counts. */

@@ -94,14 +94,18 @@ struct ep_bpf_counters {
  * an id too large for the packing, sends the sample to the bucket hash below
  * (bpf_slog_full counts those).
  */
-#define EP_BPF_SLOG_DEFAULT 16384 /* samples per CPU and window: 128 KiB */
+#define EP_BPF_SLOG_DEFAULT 16384 /* samples per CPU and window: 256 KiB */
 #define EP_BPF_SLOG_MAX_ID ((1u << 30) - 1)
 _Static_assert(EP_AH__COUNT <= 4, "a histogram id takes 2 bits of a logged sample");
 
 struct ep_bpf_sample {
 	uint32_t id_hist; /* asn << 2 | histogram (enum ep_asn_hist) */
 	uint32_t value;   /* the sample */
+	uint32_t n;       /* the samples it stands for (ep_track.h: in-flow weights) */
+	uint32_t spare;
 };
+_Static_assert(sizeof(struct ep_bpf_sample) % 8 == 0,
+	       "an array map's elements are 8-byte aligned: the mmapped log's stride");
 
 /* Histogram buckets, one per-CPU hash per epoch: (asn, histogram, counts index) -> count. */
 struct ep_bpf_hkey {

@@ -50,7 +50,8 @@
 	X(flows_one_way)      /* flows ended having heard one side only (asymmetric path, scan) */ \
 	X(json_reopens)       /* --json-out reopened on SIGHUP/SIGUSR1 (log rotation) */       \
 	X(json_reopen_errors) /* reopen refused (kept writing to the old file) */       \
-	X(bpf_slog_full)      /* BPF: samples past a full sample-log region, into the bucket hash */
+	X(bpf_slog_full)      /* BPF: samples past a full sample-log region, to the bucket hash */ \
+	X(rtt_data_timed)     /* in-flow RTTs measured (rtt_data counts the echoes they weigh) */
 
 enum ep_stat {
 #define EP_X(n) EP_ST_##n,

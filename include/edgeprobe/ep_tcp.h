@@ -42,6 +42,8 @@ enum { EP_PEND_NONE = 0, EP_PEND_HS = 1, EP_PEND_TS = 2, EP_PEND_SEQ = 3 };
 #define EP_PEND_FULL_SEEN 0x80u /* pend_mask: a candidate found every slot waiting */
 
 #define EP_TCP_PEND 3 /* outstanding RTT samples per flow */
+/* data_out at this many segments: it and retx_out are halved (their ratio is what is kept). */
+#define EP_TCP_OUT_MAX 0xffffffu
 
 /* Flow flags; (X << side) selects side 0 (key side A) or 1 (B). */
 #define EP_TF_NXT0 0x0001u      /* nxt[side] is known: the side has sent a packet */
@@ -63,8 +65,10 @@ struct ep_tcp {
 	uint32_t nxt[2];                 /* per side: highest sequence end seen */
 	uint32_t hole_lo[2], hole_hi[2]; /* per side: one unseen range below nxt */
 	uint32_t last_tsval;             /* highest sampled TSval towards the remote */
-	uint32_t data_out;               /* data segments towards the remote */
-	uint32_t retx_out;               /* of which retransmissions */
+	uint32_t data_out : 24;          /* data segments towards the remote (EP_TCP_OUT_MAX) */
+	uint32_t echo_owed : 8;          /* new echoes since the last in-flow sample (to 255) */
+	uint32_t retx_out : 24;          /* of which retransmissions */
+	uint32_t echo_tag : 8;           /* hash of the remote's last TSecr or ACK */
 	uint32_t pend_val[EP_TCP_PEND];  /* expected ACK / TSecr of an outstanding sample */
 	uint32_t pend_us[EP_TCP_PEND];   /* its send time */
 	uint16_t flags;                  /* EP_TF_* */

@@ -230,7 +230,7 @@ static long drain_slog(struct ep_bpf_drain *d, uint32_t gen)
 				continue;
 			}
 			ep_asn_agg_record(&d->agg, slot_of(d, l[i].id_hist >> 2),
-					  (enum ep_asn_hist)hist, l[i].value);
+					  (enum ep_asn_hist)hist, l[i].value, l[i].n);
 		}
 		total += n;
 	}
@@ -351,10 +351,11 @@ struct ep_track_env {
 	uint32_t slot;
 };
 
-EP_INLINE void ep_track_sample(struct ep_track_env *env, uint32_t hist, uint32_t value)
+EP_INLINE void ep_track_sample(struct ep_track_env *env, uint32_t hist, uint32_t value,
+				uint32_t n)
 {
 	if (hist < EP_AH__COUNT)
-		ep_asn_agg_record(&env->d->agg, env->slot, (enum ep_asn_hist)hist, value);
+		ep_asn_agg_record(&env->d->agg, env->slot, (enum ep_asn_hist)hist, value, n);
 }
 
 EP_INLINE void ep_track_count(struct ep_track_env *env, uint32_t ctr, uint32_t n)

@@ -85,7 +85,7 @@ static inline void ep_asn_agg_count(struct ep_asn_agg *a, uint32_t slot, enum ep
 struct ep_hist *ep_asn_agg_hist_get(struct ep_asn_agg *a);
 
 static inline void ep_asn_agg_record(struct ep_asn_agg *a, uint32_t slot, enum ep_asn_hist k,
-				     int64_t value)
+				     int64_t value, uint32_t n)
 {
 	struct ep_asn_slot *s = ep_asn_agg_touch(a, slot);
 
@@ -93,7 +93,7 @@ static inline void ep_asn_agg_record(struct ep_asn_agg *a, uint32_t slot, enum e
 		a->hist_nomem++;
 		return;
 	}
-	ep_hist_record(s->h[k], value);
+	ep_hist_record_n(s->h[k], value, n);
 }
 
 /*

@@ -23,7 +23,7 @@ struct ep_tracker {
 	/* Samples of the burst being tracked, recorded at its end (their lines prefetched). */
 	struct {
 		uint32_t slot, value;
-		uint8_t hist;
+		uint8_t hist, n; /* n: the samples it stands for (ep_track.h: at most 255) */
 	} defer[EP_TRACKER_BURST * 4];
 	uint32_t ndefer;
 	int deferring;
@@ -142,10 +142,11 @@ static void record_deferred(struct ep_tracker *t)
 	}
 	for (i = 0; i < n; i++)
 		ep_asn_agg_record(a, t->defer[i].slot, (enum ep_asn_hist)t->defer[i].hist,
-				  t->defer[i].value);
+				  t->defer[i].value, t->defer[i].n);
 }
 
-EP_INLINE void ep_track_sample(struct ep_track_env *env, uint32_t hist, uint32_t value)
+EP_INLINE void ep_track_sample(struct ep_track_env *env, uint32_t hist, uint32_t value,
+				uint32_t n)
 {
 	struct ep_tracker *t = env->t;
 
@@ -159,10 +160,11 @@ EP_INLINE void ep_track_sample(struct ep_track_env *env, uint32_t hist, uint32_t
 		t->defer[t->ndefer].slot = env->slot;
 		t->defer[t->ndefer].value = value;
 		t->defer[t->ndefer].hist = (uint8_t)hist;
+		t->defer[t->ndefer].n = (uint8_t)n;
 		t->ndefer++;
 		return;
 	}
-	ep_asn_agg_record(&t->agg, env->slot, (enum ep_asn_hist)hist, value);
+	ep_asn_agg_record(&t->agg, env->slot, (enum ep_asn_hist)hist, value, n);
 }
 
 EP_INLINE void ep_track_count(struct ep_track_env *env, uint32_t ctr, uint32_t n)

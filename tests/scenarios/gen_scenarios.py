@@ -96,6 +96,20 @@ class Flow:
         self.rport, self.lport = rport, lport
         self.tsval = {"l": random.randrange(1 << 32), "r": random.randrange(1 << 32)}
         self.segs = {"out": 0, "in": 0}
+        # In-flow weights (ep_track.h): a sample stands for the remote's new echoes (TSecr,
+        # or ACK without timestamps, whose 8-bit hash changed) since the sample before it.
+        self.echoes = False  # counting: the handshake is over
+        self.tag, self.owed, self.timed = 0, 0, 0
+
+    def inflow_start(self):
+        """The first in-flow candidate: the weight starts over."""
+        self.owed = 0
+
+    def sample(self, truth, r):
+        """An in-flow sample r (us), answered by the packet just sent."""
+        truth["rtt_data"] += [r] * max(self.owed, 1)
+        self.owed = 0
+        self.timed += 1
 
     def send(self, t_us, frm, flags, seq, ack, payload=0, tsecr=0):
         """frm is 'l' (local side sends, towards the remote: out) or 'r'."""
@@ -119,6 +133,10 @@ class Flow:
             pkt = pkt / Raw(b"x" * payload)
         self.cap.add(t_us, l2(self.encap, pkt, self.family))
         self.segs["out" if frm == "l" else "in"] += 1
+        if frm == "r" and self.echoes and "S" not in flags:
+            tag = ((((tsecr if self.ts else ack) & 0xffffffff) * 0x9e3779b1) & 0xffffffff) >> 24
+            if tag != self.tag:
+                self.tag, self.owed = tag, min(self.owed + 1, 255)
         return tsv
 
 
@@ -136,6 +154,7 @@ def remote_client_flow(cap, isp, remote, rport, t, truth):
     r = rtt_us(isp["rtt"])
     truth["rtt_hs"].append(r)
     t += r
+    f.echoes = True  # this ACK closes the handshake sample, then counts as an echo
     tv_c = f.send(t, "r", "A", c_isn + 1, s_isn + 1, tsecr=tv_sa or 0)
     t += 100
     tv_c = f.send(t, "r", "PA", c_isn + 1, s_isn + 1, payload=120, tsecr=tv_sa or 0)
@@ -143,32 +162,34 @@ def remote_client_flow(cap, isp, remote, rport, t, truth):
     retx_at = set(random.sample(range(isp["segs"]), isp["retx"]))
     data_segs = retx = 0
     t += 300
+    f.inflow_start()
     for i in range(isp["segs"]):
         tv_s = f.send(t, "l", "A", s_nxt, c_nxt, payload=1000, tsecr=tv_c or 0)
         data_segs += 1
+        timed = True
         if i in retx_at:
             # The original is lost beyond the probe; resent 200 ms later.
             t += 200000
             tv_s = f.send(t, "l", "A", s_nxt, c_nxt, payload=1000, tsecr=tv_c or 0)
             data_segs += 1
             retx += 1
-            r = rtt_us(isp["rtt"])
-            if isp["ts"]:
-                truth["rtt_data"].append(r)  # the resend's own TSval is echoed
-        else:
-            r = rtt_us(isp["rtt"])
-            truth["rtt_data"].append(r)
+            if not isp["ts"]:
+                f.owed = 0  # Karn: the ACKs before a resend weigh nothing
+            timed = isp["ts"]  # the resend's own TSval is echoed; its ACK is ambiguous (Karn)
+        r = rtt_us(isp["rtt"])
         s_nxt += 1000
         t += r
         tv_c = f.send(t, "r", "A", c_nxt, s_nxt, tsecr=tv_s or 0)
+        if timed:
+            f.sample(truth, r)
         t += 50
     # Server closes; the client's FIN/ACK echoes the FIN's TSval (a sample in TS mode).
     tv_s = f.send(t, "l", "FA", s_nxt, c_nxt, tsecr=tv_c or 0)
     r = rtt_us(isp["rtt"])
     t += r
-    if isp["ts"]:
-        truth["rtt_data"].append(r)
     f.send(t, "r", "FA", c_nxt, s_nxt + 1, tsecr=tv_s or 0)
+    if isp["ts"]:
+        f.sample(truth, r)
     t += 100
     f.send(t, "l", "A", s_nxt + 1, c_nxt + 1)
     truth["retx_out"] += retx
@@ -185,19 +206,21 @@ def remote_server_flow(cap, isp, remote, lport, t, truth):
     truth["rtt_hs"].append(r)
     t += r
     tv_r = f.send(t, "r", "SA", s_isn, c_isn + 1, tsecr=tv or 0)
+    f.echoes = True
     t += 100
     f.send(t, "l", "A", c_isn + 1, s_isn + 1, tsecr=tv_r or 0)
     c_nxt, s_nxt = c_isn + 1, s_isn + 1
     data_segs = 0
+    f.inflow_start()
     for _ in range(isp["segs"]):
         t += 100
         tv = f.send(t, "l", "PA", c_nxt, s_nxt, payload=200, tsecr=tv_r or 0)
         data_segs += 1
         c_nxt += 200
         r = rtt_us(isp["rtt"])
-        truth["rtt_data"].append(r)
         t += r
         tv_r = f.send(t, "r", "PA", s_nxt, c_nxt, payload=1400, tsecr=tv or 0)
+        f.sample(truth, r)
         s_nxt += 1400
         t += 50
         f.send(t, "l", "A", c_nxt, s_nxt, tsecr=tv_r or 0)
@@ -205,9 +228,9 @@ def remote_server_flow(cap, isp, remote, lport, t, truth):
     tv = f.send(t, "l", "FA", c_nxt, s_nxt, tsecr=tv_r or 0)
     r = rtt_us(isp["rtt"])
     t += r
-    if isp["ts"]:
-        truth["rtt_data"].append(r)
     f.send(t, "r", "FA", s_nxt, c_nxt + 1, tsecr=tv or 0)
+    if isp["ts"]:
+        f.sample(truth, r)
     t += 100
     f.send(t, "l", "A", c_nxt + 1, s_nxt + 1)
     truth["retx_ppm"].append(0)
@@ -264,7 +287,7 @@ def scenario(out, name, seed, rate_gap_us=3000):
                             "parse_bad_tcp_optlen", "parse_too_many_vlans", "parse_fragment",
                             "parse_not_ip", "parse_not_tcp")}
     t0 = 1700000000 * 1000000  # an aligned start, in microseconds
-    segs_total = 0
+    segs_total = timed = 0
     for idx, (iname, asn, tmpl, fam, encap, rtt, ts, client, flows, segs, retx) in enumerate(ISPS):
         isp = dict(family=fam, encap=encap, rtt=rtt, ts=ts, segs=segs, retx=retx)
         tr = {"flows_new": flows, "flows_closed": flows, "segs_out": 0, "segs_in": 0,
@@ -280,6 +303,7 @@ def scenario(out, name, seed, rate_gap_us=3000):
                 f, _ = remote_client_flow(cap, isp, remote, 40000 + n, t, ft)
             else:
                 f, _ = remote_server_flow(cap, isp, remote, 50000 + n, t, ft)
+            timed += f.timed
             ft["segs_out"] = f.segs["out"]
             ft["segs_in"] = f.segs["in"]
             truth["flows"].append(ft)
@@ -293,6 +317,7 @@ def scenario(out, name, seed, rate_gap_us=3000):
     cap.close()
     stats["parse_tcp"] = segs_total
     stats["packets"] = segs_total + sum(v for k, v in stats.items() if k != "parse_tcp")
+    stats["rtt_data_timed"] = timed
     truth["stats"] = stats
     with open(os.path.join(out, name + ".truth.json"), "w") as fp:
         json.dump(truth, fp, indent=1)

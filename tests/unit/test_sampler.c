@@ -7,7 +7,8 @@
  * retransmission (Karn), GSO super-packets against their wire segments; and
  * on hand-made sequences: delayed, duplicate, SACK-carrying and reordered
  * ACKs, expiry of unanswered samples, a TSval clock that jumps back, TSvals
- * under a hole (SACK blocks).
+ * under a hole (SACK blocks), the samples' weights; the halving of the flow's
+ * segment counts.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,17 +21,20 @@
 #define MAXS 65536
 
 struct ep_track_env {
-	uint32_t n, v[MAXS]; /* in-flow samples, in order */
+	uint32_t n, v[MAXS], w[MAXS]; /* in-flow samples, in order, and their weights */
 	uint32_t hs;
 	uint64_t stats[EP_ST__COUNT];
 };
 
-EP_INLINE void ep_track_sample(struct ep_track_env *env, uint32_t hist, uint32_t value)
+EP_INLINE void ep_track_sample(struct ep_track_env *env, uint32_t hist, uint32_t value,
+				uint32_t n)
 {
-	if (hist == EP_AH_RTT_HS)
+	if (hist == EP_AH_RTT_HS) {
 		env->hs++;
-	else if (hist == EP_AH_RTT_DATA && env->n < MAXS)
+	} else if (hist == EP_AH_RTT_DATA && env->n < MAXS) {
+		env->w[env->n] = n;
 		env->v[env->n++] = value;
+	}
 }
 
 EP_INLINE void ep_track_count(struct ep_track_env *env, uint32_t ctr, uint32_t n)
@@ -487,6 +491,86 @@ static void test_ts_hole(void)
 	CHECK_EQ(e->stats[EP_ST_rtt_pend_full], 0);
 }
 
+/*
+ * Weights: an in-flow sample stands for the remote's new echoes (a changed
+ * cumulative ACK, or TSecr) since the flow's sample before it, duplicates not
+ * counted, at most 255; the handshake's are not.
+ */
+static void test_weights(void)
+{
+	struct ep_tcp f;
+	struct ep_track_env *e = fresh(&f, 0, 0);
+	uint32_t s0 = 1001, i;
+
+	for (i = 0; i < 4; i++) /* three taken, the fourth finds every slot waiting */
+		seg(e, &f, SRV, 10000 + i * 100, EP_TCP_ACK, s0 + i * 1000, 101, 1000, 0, 0, 0, 1,
+		    0);
+	CHECK_EQ(e->stats[EP_ST_rtt_pend_full], 1);
+	seg(e, &f, CLI, 30000, EP_TCP_ACK, 101, s0, 0, 0, 0, 0, 1, 0); /* a duplicate */
+	for (i = 1; i <= 4; i++) /* one ACK per segment: three samples; the fourth answers none */
+		seg(e, &f, CLI, 30000 + i * 100, EP_TCP_ACK, 101, s0 + i * 1000, 0, 0, 0, 0, 1, 0);
+	CHECK_EQ(e->n, 3);
+	CHECK(e->w[0] == 1 && e->w[1] == 1 && e->w[2] == 1);
+	/* The next sample stands for the fourth's ACK too; a duplicate still does not count. */
+	seg(e, &f, SRV, 40000, EP_TCP_ACK, s0 + 4000, 101, 1000, 0, 0, 0, 1, 0);
+	seg(e, &f, CLI, 60000, EP_TCP_ACK, 101, s0 + 4000, 0, 0, 0, 0, 1, 0);
+	seg(e, &f, CLI, 60100, EP_TCP_ACK, 101, s0 + 5000, 0, 0, 0, 0, 1, 0);
+	CHECK_EQ(e->n, 4);
+	CHECK_EQ(e->w[3], 2);
+	CHECK_EQ(e->v[3], 20100);
+	/* 300 partial ACKs before the full one: the weight stops at 255. */
+	seg(e, &f, SRV, 70000, EP_TCP_ACK, s0 + 5000, 101, 1000, 0, 0, 0, 1, 0);
+	for (i = 1; i <= 300; i++)
+		seg(e, &f, CLI, 80000 + i, EP_TCP_ACK, 101, s0 + 5000 + i, 0, 0, 0, 0, 1, 0);
+	seg(e, &f, CLI, 90000, EP_TCP_ACK, 101, s0 + 6000, 0, 0, 0, 0, 1, 0);
+	CHECK_EQ(e->n, 5);
+	CHECK_EQ(e->w[4], 255);
+	CHECK_EQ(e->stats[EP_ST_rtt_data_timed], 5);
+	/* A retransmission (Karn) makes the ACKs before it weigh nothing. */
+	seg(e, &f, SRV, 100000, EP_TCP_ACK, s0 + 6000, 101, 1000, 0, 0, 0, 1, 0);
+	seg(e, &f, CLI, 100100, EP_TCP_ACK, 101, s0 + 6500, 0, 0, 0, 0, 1, 0);
+	seg(e, &f, SRV, 100200, EP_TCP_ACK, s0 + 6500, 101, 500, 0, 0, 0, 1, 0);
+	seg(e, &f, SRV, 100300, EP_TCP_ACK, s0 + 7000, 101, 1000, 0, 0, 0, 1, 0);
+	seg(e, &f, CLI, 120300, EP_TCP_ACK, 101, s0 + 8000, 0, 0, 0, 0, 1, 0);
+	CHECK_EQ(e->n, 6);
+	CHECK_EQ(e->v[5], 20000);
+	CHECK_EQ(e->w[5], 1);
+
+	/* Timestamps: echoes are TSecr values; the handshake's echo of 500 is not one. */
+	e = fresh(&f, 1, 500);
+	for (i = 0; i < 4; i++) /* TSvals 501..504: 504 finds every slot waiting */
+		seg(e, &f, SRV, 10000 + i * 1000, EP_TCP_ACK, s0 + i * 1000, 101, 1000, 1, 501 + i,
+		    8, 1, 0);
+	seg(e, &f, CLI, 30000, EP_TCP_ACK, 101, s0, 0, 1, 9, 500, 1, 0);
+	for (i = 1; i <= 4; i++) { /* each echoed twice */
+		uint32_t t = 30000 + i * 1000, ack = s0 + i * 1000;
+
+		seg(e, &f, CLI, t, EP_TCP_ACK, 101, ack, 0, 1, 9, 500 + i, 1, 0);
+		seg(e, &f, CLI, t + 100, EP_TCP_ACK, 101, ack, 0, 1, 9, 500 + i, 1, 0);
+	}
+	CHECK_EQ(e->n, 3);
+	CHECK(e->w[0] == 1 && e->w[1] == 1 && e->w[2] == 1);
+	seg(e, &f, SRV, 40000, EP_TCP_ACK, s0 + 4000, 101, 1000, 1, 540, 8, 1, 0);
+	seg(e, &f, CLI, 60000, EP_TCP_ACK, 101, s0 + 5000, 0, 1, 9, 540, 1, 0);
+	CHECK_EQ(e->n, 4);
+	CHECK_EQ(e->w[3], 2);
+}
+
+/* Segments towards the remote past 2^24: the count and its retransmissions halve together. */
+static void test_out_counts(void)
+{
+	struct ep_tcp f;
+
+	memset(&f, 0, sizeof(f));
+	f.data_out = EP_TCP_OUT_MAX - 10;
+	f.retx_out = 1000;
+	ep_tcp_count_out(&f, 11, 1);
+	CHECK_EQ(f.data_out, (EP_TCP_OUT_MAX - 10) / 2 + 11);
+	CHECK_EQ(f.retx_out, 500 + 11);
+	ep_tcp_count_out(&f, 0xffffffffu, 1); /* a hostile count is bounded */
+	CHECK(f.data_out <= EP_TCP_OUT_MAX && f.retx_out <= f.data_out);
+}
+
 int main(void)
 {
 	test_bulk_windows();
@@ -496,5 +580,7 @@ int main(void)
 	test_acks();
 	test_tsvals();
 	test_ts_hole();
+	test_weights();
+	test_out_counts();
 	CHECK_DONE();
 }
