@@ -6,10 +6,20 @@
  *    unknown flow); a repeated frame takes the same path each time after the
  *    first (a repeated SYN or data segment is a retransmission);
  *  - sequence mode: 20,000 connections opened (SYN), then one connection's
- *    20,000 data segments and 20,000 ACKs in order, each frame run once.
+ *    20,000 data segments and 20,000 ACKs in order, each frame run once;
+ *  - cold mode (argument "cold"): more of that connection's data segments and
+ *    ACKs, each run after this CPU's caches are overwritten (8 MiB written),
+ *    as a live packet finds them after the rest of the stack has run; beside
+ *    each, the same after a warm-up frame that shares part of what it touches:
+ *    an RST for an untracked tuple (the parser, the flow look-up, the clock
+ *    and the configuration) or another connection's frame of the same kind
+ *    (all the code and shared maps: only this flow's entry and the frame
+ *    itself stay cold).  Medians of 1,000 of each, interleaved.
  * Prints ns per packet as JSON.  Needs root (loads BPF).
  */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +63,88 @@ static double run(int fd, const struct fb *f, int repeat)
 	return (double)o.duration;
 }
 
-int main(void)
+/* Overwrite this CPU's caches: a live packet's program finds them so (docs/performance.md). */
+static void evict(uint8_t *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i += 64)
+		((volatile uint8_t *)buf)[i]++;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+/* Connection port's i-th data segment (towards the remote), and the ACK of it. */
+static void data_frame(struct fb *f, uint16_t port, uint32_t i)
+{
+	frame(f, LOCAL, REMOTE, 443, port, 9001 + i * 1400, 5001, 0x10, 201 + i, 101 + i, 1400);
+}
+
+static void ack_frame(struct fb *f, uint16_t port, uint32_t i)
+{
+	frame(f, REMOTE, LOCAL, port, 443, 5001, 9001 + (i + 1) * 1400, 0x10, 102 + i, 201 + i, 0);
+}
+
+#define COLD_N 1000
+#define COLD_BYTES (8u << 20)
+
+/*
+ * Cold mode, after sequence mode has left connection 50000 at segment 20,000:
+ * per frame kind (data, ACK) and warm-up (none, an RST for no flow, connection
+ * 50001's frame of the same kind), the median ns per packet.
+ */
+static void cold(int fd, double med[3][2])
+{
+	static double t[3][2][COLD_N];
+	uint8_t *buf = calloc(1, COLD_BYTES);
+	cpu_set_t one;
+	struct fb f;
+	uint32_t i, j = 20000, o = 0;
+	int w, k;
+
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	if (!buf || sched_setaffinity(0, sizeof(one), &one) < 0) {
+		perror("bpf_bench: cold mode");
+		exit(1);
+	}
+	frame(&f, REMOTE, LOCAL, 50001, 443, 5000, 0, 0x02, 100, 0, 0);
+	run(fd, &f, 1);
+	frame(&f, LOCAL, REMOTE, 443, 50001, 9000, 5001, 0x12, 200, 100, 0);
+	run(fd, &f, 1);
+	frame(&f, REMOTE, LOCAL, 50001, 443, 5001, 9001, 0x10, 101, 200, 0);
+	run(fd, &f, 1);
+	for (i = 0; i < COLD_N; i++, o++) /* o: connection 50001's (warm-up 2) */
+		for (w = 0; w < 3; w++, j++)
+			for (k = 0; k < 2; k++) {
+				evict(buf, COLD_BYTES);
+				if (w == 1)
+					frame(&f, REMOTE, LOCAL, 61000, 443, 77, 88, 0x04, 1, 1, 0);
+				else if (w == 2)
+					(k ? ack_frame : data_frame)(&f, 50001, o);
+				if (w)
+					run(fd, &f, 1);
+				(k ? ack_frame : data_frame)(&f, 50000, j);
+				t[w][k][i] = run(fd, &f, 1);
+			}
+	for (w = 0; w < 3; w++)
+		for (k = 0; k < 2; k++)
+			med[w][k] = median(t[w][k], COLD_N);
+	free(buf);
+}
+
+int main(int argc, char **argv)
 {
 	struct edgeprobe_bpf *skel = edgeprobe_bpf__open();
 	struct ep_bpf_cfg cfg = {0};
@@ -90,10 +181,21 @@ int main(void)
 	frame(&f, REMOTE, LOCAL, 50000, 443, 5001, 9001, 0x10, 101, 200, 0);
 	run(fd, &f, 1);
 	for (i = 0; i < 20000; i++) {
-		frame(&f, LOCAL, REMOTE, 443, 50000, 9001 + i * 1400, 5001, 0x10, 201 + i, 101 + i, 1400);
+		data_frame(&f, 50000, i);
 		data_s += run(fd, &f, 1);
-		frame(&f, REMOTE, LOCAL, 50000, 443, 5001, 9001 + (i + 1) * 1400, 0x10, 102 + i, 201 + i, 0);
+		ack_frame(&f, 50000, i);
 		ack_s += run(fd, &f, 1);
+	}
+	if (argc > 1 && strcmp(argv[1], "cold") == 0) {
+		double m[3][2];
+
+		cold(fd, m);
+		printf("{\"cold\":{\"data_ts\":%.0f,\"ack\":%.0f},"
+		       "\"after_rst\":{\"data_ts\":%.0f,\"ack\":%.0f},"
+		       "\"after_other_flow\":{\"data_ts\":%.0f,\"ack\":%.0f}}\n",
+		       m[0][0], m[0][1], m[1][0], m[1][1], m[2][0], m[2][1]);
+		edgeprobe_bpf__destroy(skel);
+		return 0;
 	}
 	/* Repeat mode. */
 	frame(&f, REMOTE, LOCAL, 60000, 443, 1000, 0, 0x02, 1, 0, 0);
