@@ -6,7 +6,8 @@
  *    unknown flow); a repeated frame takes the same path each time after the
  *    first (a repeated SYN or data segment is a retransmission);
  *  - sequence mode: 20,000 connections opened (SYN), then one connection's
- *    20,000 data segments and 20,000 ACKs in order, each frame run once;
+ *    20,000 data segments and 20,000 ACKs in order, each frame run once, with
+ *    a window flip every 1,000 (the sample log's regions are not drained here);
  *  - cold mode (argument "cold"): more of that connection's data segments and
  *    ACKs, each run after this CPU's caches are overwritten (8 MiB written),
  *    as a live packet finds them after the rest of the stack has run; beside
@@ -85,6 +86,20 @@ static double median(double *v, int n)
 	return v[n / 2];
 }
 
+/*
+ * A window flip as the loader makes it (probe/bpf/windows.c), without the
+ * drain: the sample log's next region starts empty, so samples keep taking
+ * the log, as live, rather than the bucket hash behind a full region.
+ */
+static void flip(int cfg_fd, struct ep_bpf_cfg *cfg)
+{
+	uint32_t zero = 0;
+
+	cfg->epoch ^= 1;
+	cfg->gen++;
+	bpf_map_update_elem(cfg_fd, &zero, cfg, BPF_ANY);
+}
+
 /* Connection port's i-th data segment (towards the remote), and the ACK of it. */
 static void data_frame(struct fb *f, uint16_t port, uint32_t i)
 {
@@ -104,7 +119,7 @@ static void ack_frame(struct fb *f, uint16_t port, uint32_t i)
  * per frame kind (data, ACK) and warm-up (none, an RST for no flow, connection
  * 50001's frame of the same kind), the median ns per packet.
  */
-static void cold(int fd, double med[3][2])
+static void cold(int fd, int cfg_fd, struct ep_bpf_cfg *cfg, double med[3][2])
 {
 	static double t[3][2][COLD_N];
 	uint8_t *buf = calloc(1, COLD_BYTES);
@@ -125,7 +140,9 @@ static void cold(int fd, double med[3][2])
 	run(fd, &f, 1);
 	frame(&f, REMOTE, LOCAL, 50001, 443, 5001, 9001, 0x10, 101, 200, 0);
 	run(fd, &f, 1);
-	for (i = 0; i < COLD_N; i++, o++) /* o: connection 50001's (warm-up 2) */
+	for (i = 0; i < COLD_N; i++, o++) { /* o: connection 50001's (warm-up 2) */
+		if (i % 100 == 0)
+			flip(cfg_fd, cfg);
 		for (w = 0; w < 3; w++, j++)
 			for (k = 0; k < 2; k++) {
 				evict(buf, COLD_BYTES);
@@ -138,6 +155,7 @@ static void cold(int fd, double med[3][2])
 				(k ? ack_frame : data_frame)(&f, 50000, j);
 				t[w][k][i] = run(fd, &f, 1);
 			}
+	}
 	for (w = 0; w < 3; w++)
 		for (k = 0; k < 2; k++)
 			med[w][k] = median(t[w][k], COLD_N);
@@ -181,6 +199,8 @@ int main(int argc, char **argv)
 	frame(&f, REMOTE, LOCAL, 50000, 443, 5001, 9001, 0x10, 101, 200, 0);
 	run(fd, &f, 1);
 	for (i = 0; i < 20000; i++) {
+		if (i % 1000 == 0)
+			flip(bpf_map__fd(skel->maps.ep_cfg), &cfg);
 		data_frame(&f, 50000, i);
 		data_s += run(fd, &f, 1);
 		ack_frame(&f, 50000, i);
@@ -189,7 +209,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "cold") == 0) {
 		double m[3][2];
 
-		cold(fd, m);
+		cold(fd, bpf_map__fd(skel->maps.ep_cfg), &cfg, m);
 		printf("{\"cold\":{\"data_ts\":%.0f,\"ack\":%.0f},"
 		       "\"after_rst\":{\"data_ts\":%.0f,\"ack\":%.0f},"
 		       "\"after_other_flow\":{\"data_ts\":%.0f,\"ack\":%.0f}}\n",
