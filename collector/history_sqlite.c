@@ -15,7 +15,7 @@
 
 /* PRAGMA application_id of an edgeprobe history: "EPH1". */
 #define EP_SQLITE_APP_ID 0x45504831
-#define EP_SQLITE_SCHEMA 2 /* 2: a country per row (1 is migrated) */
+#define EP_SQLITE_SCHEMA 3 /* 2: a country per row, 3: rtt_data_timed (1, 2 are migrated) */
 
 struct sqlite_be {
 	sqlite3 *w, *r;           /* the writer's and the readers' connections */
@@ -35,7 +35,7 @@ struct sqlite_be {
 	"(step_ns INTEGER NOT NULL, probe TEXT NOT NULL,"                                          \
 	" start_ns INTEGER NOT NULL, asn INTEGER NOT NULL, cc INTEGER NOT NULL,"                   \
 	" flows_new INTEGER, flows_closed INTEGER, segs_out INTEGER, segs_in INTEGER,"             \
-	" retx_out INTEGER, retx_in INTEGER, syn_unsampled INTEGER,"                               \
+	" retx_out INTEGER, retx_in INTEGER, syn_unsampled INTEGER, rtt_data_timed INTEGER,"       \
 	" rtt_hs BLOB, rtt_data BLOB, retx_ppm BLOB,"                                              \
 	" PRIMARY KEY(step_ns, probe, start_ns, asn, cc)) WITHOUT ROWID"
 
@@ -47,17 +47,28 @@ static const char schema[] =
 	" PRIMARY KEY(step_ns, probe, start_ns)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS asn" ASN_TABLE ";";
 
-/* Schema 1 had no cc column: its rows are of no known country. */
-static const char migrate_1[] =
+/*
+ * The older schemas, rebuilt into this one (the row insert is positional): schema 1 had no
+ * cc column (its rows are of no known country), 1 and 2 no rtt_data_timed (0: wire version 3
+ * did not carry it).
+ */
+static const char *const migrate[] = {
 	"ALTER TABLE asn RENAME TO asn_schema1;"
 	"CREATE TABLE asn" ASN_TABLE ";"
 	"INSERT INTO asn SELECT step_ns, probe, start_ns, asn, 0, flows_new, flows_closed,"
-	" segs_out, segs_in, retx_out, retx_in, syn_unsampled, rtt_hs, rtt_data, retx_ppm"
+	" segs_out, segs_in, retx_out, retx_in, syn_unsampled, 0, rtt_hs, rtt_data, retx_ppm"
 	" FROM asn_schema1;"
-	"DROP TABLE asn_schema1;";
+	"DROP TABLE asn_schema1;",
+	"ALTER TABLE asn RENAME TO asn_schema2;"
+	"CREATE TABLE asn" ASN_TABLE ";"
+	"INSERT INTO asn SELECT step_ns, probe, start_ns, asn, cc, flows_new, flows_closed,"
+	" segs_out, segs_in, retx_out, retx_in, syn_unsampled, 0, rtt_hs, rtt_data, retx_ppm"
+	" FROM asn_schema2;"
+	"DROP TABLE asn_schema2;",
+};
 
 /* The columns above follow the counters and histograms of the wire protocol. */
-_Static_assert(EP_AC__COUNT == 7 && EP_AH__COUNT == 3, "history columns follow ep_tcp.h");
+_Static_assert(EP_AC__COUNT == 8 && EP_AH__COUNT == 3, "history columns follow ep_tcp.h");
 
 static int fail(char *err, size_t errlen, sqlite3 *db, const char *what, int ret)
 {
@@ -91,6 +102,7 @@ static int check_identity(struct sqlite_be *s, char *err, size_t errlen)
 {
 	char want[96], have[96] = "";
 	int64_t app, tables;
+	int v;
 	sqlite3_stmt *st;
 
 	if (query_int(s->w, "PRAGMA application_id", &app) < 0)
@@ -119,17 +131,19 @@ static int check_identity(struct sqlite_be *s, char *err, size_t errlen)
 			snprintf(have, sizeof(have), "%s", (const char *)sqlite3_column_text(st, 0));
 		sqlite3_finalize(st);
 	}
-	if (have[0] && strcmp(have, want)) {
-		char v1[96];
+	for (v = 1; v < EP_SQLITE_SCHEMA && have[0] && strcmp(have, want); v++) {
+		char old[96];
 
-		snprintf(v1, sizeof(v1), "schema 1, hist %" PRId64 " %" PRId64 " %d", s->hcfg.lowest,
-			 s->hcfg.highest, s->hcfg.sig_digits);
-		if (!strcmp(have, v1)) {
+		snprintf(old, sizeof(old), "schema %d, hist %" PRId64 " %" PRId64 " %d", v,
+			 s->hcfg.lowest, s->hcfg.highest, s->hcfg.sig_digits);
+		if (!strcmp(have, old)) {
 			char sql[160];
 
 			snprintf(sql, sizeof(sql), "UPDATE meta SET v = '%s' WHERE k = 'format'", want);
-			if (exec(s->w, migrate_1) < 0 || exec(s->w, sql) < 0) {
-				fail(err, errlen, s->w, "migrating schema 1 to 2", -EIO);
+			if (exec(s->w, migrate[v - 1]) < 0 || exec(s->w, sql) < 0) {
+				snprintf(sql, sizeof(sql), "migrating schema %d to %d", v,
+					 EP_SQLITE_SCHEMA);
+				fail(err, errlen, s->w, sql, -EIO);
 				exec(s->w, "ROLLBACK");
 				return -EIO;
 			}
@@ -204,7 +218,8 @@ static int sq_open(void **out, const struct ep_history_cfg *cfg, const struct ep
 	if (sqlite3_prepare_v2(s->w, "INSERT OR REPLACE INTO bucket VALUES(?1, ?2, ?3, ?4, ?5)", -1,
 			       &s->ins_bucket, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->w, "INSERT OR REPLACE INTO asn VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-			       " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)", -1, &s->ins_row, NULL) != SQLITE_OK ||
+			       " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)", -1, &s->ins_row,
+			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->w, "INSERT OR REPLACE INTO org VALUES(?1, ?2)", -1, &s->ins_org,
 			       NULL) != SQLITE_OK) {
 		ret = fail(err, errlen, s->w, "cannot prepare", -EIO);
@@ -483,7 +498,8 @@ static long sq_read(void *be, const char *probe, uint64_t step_ns, uint64_t star
 			       " probe = ?2 AND start_ns >= ?3 AND start_ns < ?4 ORDER BY start_ns",
 			       -1, &bk, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->r, "SELECT asn, cc, flows_new, flows_closed, segs_out, segs_in,"
-			       " retx_out, retx_in, syn_unsampled, rtt_hs, rtt_data, retx_ppm FROM asn"
+			       " retx_out, retx_in, syn_unsampled, rtt_data_timed, rtt_hs, rtt_data,"
+			       " retx_ppm FROM asn"
 			       " WHERE step_ns = ?1 AND probe = ?2 AND start_ns = ?3"
 			       " AND asn >= ?4 AND asn <= ?5", -1, &rows,
 			       NULL) != SQLITE_OK) {

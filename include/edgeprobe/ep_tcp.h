@@ -11,9 +11,11 @@
 #include "ep_types.h"
 
 /* Per-ASN counters: X(name).  syn_unsampled: SYNs whose flow a flood's sampled
- * admission did not create (ep_admit.h): handshakes not measured. */
+ * admission did not create (ep_admit.h): handshakes not measured.  rtt_data_timed:
+ * in-flow RTTs measured (the rtt_data histogram counts the echoes they weigh). */
 #define EP_ASN_COUNTERS(X)                                                                         \
-	X(flows_new) X(flows_closed) X(segs_out) X(segs_in) X(retx_out) X(retx_in) X(syn_unsampled)
+	X(flows_new) X(flows_closed) X(segs_out) X(segs_in) X(retx_out) X(retx_in) X(syn_unsampled) \
+	X(rtt_data_timed)
 
 enum ep_asn_counter {
 #define EP_X(n) EP_AC_##n,
@@ -21,6 +23,7 @@ enum ep_asn_counter {
 #undef EP_X
 	EP_AC__COUNT
 };
+#define EP_AC__COUNT_V3 7 /* per-ASN counters of wire version 3 (before rtt_data_timed) */
 
 /* Per-ASN histograms. */
 enum ep_asn_hist { EP_AH_RTT_HS, EP_AH_RTT_DATA, EP_AH_RETX_PPM, EP_AH__COUNT };

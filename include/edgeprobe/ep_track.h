@@ -178,6 +178,7 @@ EP_INLINE void ep_tcp_pend_answered(struct ep_track_env *env, struct ep_tcp *f, 
 
 	ep_track_sample(env, EP_AH_RTT_DATA, now - f->pend_us[i], f->echo_owed ? f->echo_owed : 1);
 	ep_track_stat(env, EP_ST_rtt_data_timed);
+	ep_track_count(env, EP_AC_rtt_data_timed, 1);
 	f->echo_owed = 0;
 	if ((f->pend_mask & EP_PEND_FULL_SEEN) && step < EP_STEP_MAX)
 		f->pend_kind = (uint8_t)(ep_tcp_kind(f) | (step + 1) << EP_PEND_STEP_SHIFT);

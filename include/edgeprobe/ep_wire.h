@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ep_wire.h - constants of the probe -> collector wire protocol (version 3).
+ * ep_wire.h - constants of the probe -> collector wire protocol (version 4).
  * docs/wire-protocol.md is the specification; all integers are big-endian.
  */
 #ifndef EP_WIRE_CONST_H
 #define EP_WIRE_CONST_H
 
 #define EP_WIRE_MAGIC 0x45505031u /* "EPP1" */
-#define EP_WIRE_VERSION 3
+#define EP_WIRE_VERSION 4
 #define EP_WIRE_FIXED_BYTES 49    /* header up to and including probe_len */
 #define EP_WIRE_PROBE_MAX 64
 #define EP_WIRE_DEFAULT_PAYLOAD 1400

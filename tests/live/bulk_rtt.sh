@@ -135,13 +135,6 @@ for run in $RUNS; do
 	mergecap -F pcap -w "$d/wire.pcap" "$d"/epk*.pcap || die "mergecap"
 	"$PCAP_PROBE" --read "$d/wire.pcap" --asn-db "$OUT/asn.csv" --local-net 192.0.2.1/32 \
 		--json-out "$d/pcap.json" --quiet || die "$run: edgeprobe-pcap on the capture"
-	for a in 192.0.2.11 192.0.2.12 192.0.2.13; do # RTTs measured per prefix (bulk_rtt_check.py)
-		tcpdump -r "$d/wire.pcap" -w "$d/prefix.pcap" "host $a" 2>/dev/null &&
-			"$PCAP_PROBE" --read "$d/prefix.pcap" --asn-db "$OUT/asn.csv" \
-				--local-net 192.0.2.1/32 --json-out "$d/pcap-$a.json" --quiet ||
-			die "$run: edgeprobe-pcap on $a's share"
-	done
-	rm -f "$d/prefix.pcap"
 	tshark -r "$d/wire.pcap" -n -T fields -E separator=, -e frame.number -e frame.time_epoch \
 		-e ip.src -e tcp.srcport -e ip.dst -e tcp.dstport -e tcp.flags.syn -e tcp.flags.fin \
 		-e tcp.seq_raw -e tcp.ack_raw -e tcp.len -e tcp.options.timestamp.tsval \

@@ -23,8 +23,8 @@ the cheapest classifier on the same hooks in the same run).
 
 An in-flow sample stands for the remote's new echoes since the flow's sample before it
 (ep_track.h), so a histogram's count is the echoes it weighs, not the RTTs measured: those
-are the probe counter rtt_data_timed, per ASN from edgeprobe-pcap run on each client
-prefix's share of the capture (RUN/pcap-ADDR.json; their sum must equal the whole run's).
+are each probe's per-ASN counter rtt_data_timed (their sum must equal the probe counter of
+the same name).
 
 Per run and ASN, for edgeprobe-bpf (live) and edgeprobe-pcap (on the capture):
   p50 and p90 within 5 % (timestamps on) / 10 % (off) of the reference's, plus the
@@ -34,8 +34,8 @@ Per run and ASN, for edgeprobe-bpf (live) and edgeprobe-pcap (on the capture):
   reference's samples at or below edgeprobe's p50 (p90) within 5 percentage points of 50 %
   (90 %), or within 3 standard errors of a q-quantile of a sample of edgeprobe's size n,
   100 * sqrt(q (1 - q) / n) points (the reference is the population, edgeprobe's histogram
-  a sample of it: an unbiased sampler fails this 0.3 % of the time), n the RTTs measured.
-  At least 5 % of the reference's sample count measured.
+  a sample of it: an unbiased sampler fails this 0.3 % of the time), n the RTTs the probe
+  measured for the ASN.  At least 5 % of the reference's sample count measured.
 Per run: retransmissions towards the clients (summed over the ASNs) equal to the server
 namespace's TcpRetransSegs delta, for both probes; edgeprobe-bpf's RTTs measured within 2 %
 of edgeprobe-pcap's (the same rules on the same traffic).
@@ -161,12 +161,12 @@ def main():
         retrans = int(open(f"{d}/retrans_segs.txt").read())
         probes = {"edgeprobe-bpf": summary(f"{d}/bpf.json"),
                   "edgeprobe-pcap": summary(f"{d}/pcap.json")}
-        timed = {addr: summary(f"{d}/pcap-{addr}.json")[0]["stats"].get("rtt_data_timed", 0)
-                 for _, addr in PREFIXES}
         t_all = {who: s["stats"].get("rtt_data_timed", 0) for who, (s, _) in probes.items()}
-        if sum(timed.values()) != t_all["edgeprobe-pcap"]:
-            fails.append(f"{run}: RTTs measured per prefix {sum(timed.values())}, in the whole "
-                         f"capture {t_all['edgeprobe-pcap']}")
+        for who, (s, per) in probes.items():
+            per_asn = sum(a.get("rtt_data_timed", 0) for a in per.values())
+            if per_asn != t_all[who]:
+                fails.append(f"{run} {who}: RTTs measured per ASN add up to {per_asn}, "
+                             f"the probe counter {t_all[who]}")
         if abs(t_all["edgeprobe-bpf"] - t_all["edgeprobe-pcap"]) > 0.02 * t_all["edgeprobe-pcap"]:
             fails.append(f"{run}: edgeprobe-bpf measured {t_all['edgeprobe-bpf']} RTTs, "
                          f"edgeprobe-pcap {t_all['edgeprobe-pcap']}")
@@ -181,10 +181,10 @@ def main():
             r50, r90 = pct(ref, 50), pct(ref, 90)
             print(f"  AS{asn} {addr}: reference n {len(ref)} p50 {r50:.0f} p90 {r90:.0f} us; "
                   f"kernel srtt median {statistics.median(k) if k else 0:.0f} us")
-            n = timed[addr]
             for who, (_, per) in probes.items():
                 a = per.get(asn, {}).get("rtt_data", {"n": 0, "p50_us": 0, "p90_us": 0})
                 w, p50, p90 = a["n"], a["p50_us"], a["p90_us"]
+                n = per.get(asn, {}).get("rtt_data_timed", 0)
                 e50, e90 = (p50 - r50) / r50, (p90 - r90) / r90
                 print(f"    {who:15s} n {n:6d} ({n / len(ref):6.1%}) weighing {w:6d} "
                       f"({w / len(ref):4.0%}) p50 {p50:7d} ({e50:+6.1%}, rank "
@@ -194,8 +194,9 @@ def main():
                     fails.append(f"{run} AS{asn} {who}: p50 {p50} us vs reference {r50:.0f} us")
                 if not quantile_ok(ref, 90, p90, tol, n):
                     fails.append(f"{run} AS{asn} {who}: p90 {p90} us vs reference {r90:.0f} us")
-            if n < 0.05 * len(ref):
-                fails.append(f"{run} AS{asn}: {n} RTTs measured, under 5% of {len(ref)}")
+                if n < 0.05 * len(ref):
+                    fails.append(f"{run} AS{asn} {who}: {n} RTTs measured, under 5% of {len(ref)}")
+            n = probes["edgeprobe-pcap"][1].get(asn, {}).get("rtt_data_timed", 0)
             secs = flow_s.get(addr, 0) or 1
             line = (f"    per flow-second: edgeprobe {n / secs:.1f} samples, "
                     f"{'pping' if ts else 'tshark ack_rtt'} {len(ref) / secs:.1f}")

@@ -22,6 +22,9 @@ import sys
 import time
 
 FAILS = []
+# The per-ASN counters (include/edgeprobe/ep_tcp.h) the truth gives; syn_unsampled is 0 here.
+COUNTERS = ("flows_new", "flows_closed", "segs_out", "segs_in", "retx_out", "retx_in",
+            "rtt_data_timed")
 
 
 def fail(msg):
@@ -73,7 +76,7 @@ def compare(name, lines, truth):
         last_seq = w["seq"]
         for a in w["asns"]:
             t = totals.setdefault(a["asn"], {})
-            for k in ("flows_new", "flows_closed", "segs_out", "segs_in", "retx_out", "retx_in"):
+            for k in COUNTERS:
                 t[k] = t.get(k, 0) + a[k]
             for h in ("rtt_hs", "rtt_data", "retx_ppm"):
                 t[h] = t.get(h, 0) + a[h]["n"]
@@ -84,7 +87,7 @@ def compare(name, lines, truth):
         a = got.get(asn)
         if not a:
             continue
-        for k in ("flows_new", "flows_closed", "segs_out", "segs_in", "retx_out", "retx_in"):
+        for k in COUNTERS:
             if a[k] != tr[k]:
                 fail(f"{name}: AS{asn} {k} = {a[k]}, truth {tr[k]}")
             if totals.get(int(asn), {}).get(k) != a[k]:

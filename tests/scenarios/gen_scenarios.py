@@ -291,23 +291,25 @@ def scenario(out, name, seed, rate_gap_us=3000):
     for idx, (iname, asn, tmpl, fam, encap, rtt, ts, client, flows, segs, retx) in enumerate(ISPS):
         isp = dict(family=fam, encap=encap, rtt=rtt, ts=ts, segs=segs, retx=retx)
         tr = {"flows_new": flows, "flows_closed": flows, "segs_out": 0, "segs_in": 0,
-              "retx_out": 0, "retx_in": 0, "rtt_hs": [], "rtt_data": [], "retx_ppm": []}
+              "retx_out": 0, "retx_in": 0, "rtt_data_timed": 0, "rtt_hs": [], "rtt_data": [],
+              "retx_ppm": []}
         for n in range(flows):
             remote = tmpl.format(HOST_BASE[iname] + n)
             t = t0 + idx * 7000 + n * rate_gap_us
             # Each flow's own truth too (tests that split an ASN by country).
             ft = {"remote": remote, "asn": asn, "flows_new": 1, "flows_closed": 1,
-                  "segs_out": 0, "segs_in": 0, "retx_out": 0, "retx_in": 0, "rtt_hs": [],
-                  "rtt_data": [], "retx_ppm": []}
+                  "segs_out": 0, "segs_in": 0, "retx_out": 0, "retx_in": 0, "rtt_data_timed": 0,
+                  "rtt_hs": [], "rtt_data": [], "retx_ppm": []}
             if client:
                 f, _ = remote_client_flow(cap, isp, remote, 40000 + n, t, ft)
             else:
                 f, _ = remote_server_flow(cap, isp, remote, 50000 + n, t, ft)
             timed += f.timed
+            ft["rtt_data_timed"] = f.timed
             ft["segs_out"] = f.segs["out"]
             ft["segs_in"] = f.segs["in"]
             truth["flows"].append(ft)
-            for k in ("segs_out", "segs_in", "retx_out"):
+            for k in ("segs_out", "segs_in", "retx_out", "rtt_data_timed"):
                 tr[k] += ft[k]
             for k in ("rtt_hs", "rtt_data", "retx_ppm"):
                 tr[k] += ft[k]
