@@ -277,6 +277,7 @@ int main(int argc, char **argv)
 				as[j].c[EP_AC_segs_out] = 10 + i % 17;
 				as[j].c[EP_AC_segs_in] = 12 + i % 5;
 				as[j].c[EP_AC_retx_out] = i % 11 == 0;
+				as[j].c[EP_AC_rtt_data_timed] = 1 + (i + j) % 4; /* the samples below */
 				ep_hist_reset(h[j]);
 				for (k = 0; k < 1 + (i + j) % 4; k++)
 					ep_hist_record(h[j], 5000 + (int64_t)which * 9000 +
