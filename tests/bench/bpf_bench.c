@@ -111,6 +111,17 @@ static void ack_frame(struct fb *f, uint16_t port, uint32_t i)
 	frame(f, REMOTE, LOCAL, port, 443, 5001, 9001 + (i + 1) * 1400, 0x10, 102 + i, 201 + i, 0);
 }
 
+/* Connection port's handshake, timestamps on. */
+static void handshake(int fd, struct fb *f, uint16_t port)
+{
+	frame(f, REMOTE, LOCAL, port, 443, 5000, 0, 0x02, 100, 0, 0);
+	run(fd, f, 1);
+	frame(f, LOCAL, REMOTE, 443, port, 9000, 5001, 0x12, 200, 100, 0);
+	run(fd, f, 1);
+	frame(f, REMOTE, LOCAL, port, 443, 5001, 9001, 0x10, 101, 200, 0);
+	run(fd, f, 1);
+}
+
 #define COLD_N 1000
 #define COLD_BYTES (8u << 20)
 
@@ -134,12 +145,7 @@ static void cold(int fd, int cfg_fd, struct ep_bpf_cfg *cfg, double med[3][2])
 		perror("bpf_bench: cold mode");
 		exit(1);
 	}
-	frame(&f, REMOTE, LOCAL, 50001, 443, 5000, 0, 0x02, 100, 0, 0);
-	run(fd, &f, 1);
-	frame(&f, LOCAL, REMOTE, 443, 50001, 9000, 5001, 0x12, 200, 100, 0);
-	run(fd, &f, 1);
-	frame(&f, REMOTE, LOCAL, 50001, 443, 5001, 9001, 0x10, 101, 200, 0);
-	run(fd, &f, 1);
+	handshake(fd, &f, 50001);
 	for (i = 0; i < COLD_N; i++, o++) { /* o: connection 50001's (warm-up 2) */
 		if (i % 100 == 0)
 			flip(cfg_fd, cfg);
@@ -192,12 +198,7 @@ int main(int argc, char **argv)
 		frame(&f, REMOTE, LOCAL, (uint16_t)(20000 + i), 443, 1000, 0, 0x02, 1, 0, 0);
 		syn_s += run(fd, &f, 1);
 	}
-	frame(&f, REMOTE, LOCAL, 50000, 443, 5000, 0, 0x02, 100, 0, 0);
-	run(fd, &f, 1);
-	frame(&f, LOCAL, REMOTE, 443, 50000, 9000, 5001, 0x12, 200, 100, 0);
-	run(fd, &f, 1);
-	frame(&f, REMOTE, LOCAL, 50000, 443, 5001, 9001, 0x10, 101, 200, 0);
-	run(fd, &f, 1);
+	handshake(fd, &f, 50000);
 	for (i = 0; i < 20000; i++) {
 		if (i % 1000 == 0)
 			flip(bpf_map__fd(skel->maps.ep_cfg), &cfg);
