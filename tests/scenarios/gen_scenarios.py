@@ -287,7 +287,7 @@ def scenario(out, name, seed, rate_gap_us=3000):
                             "parse_bad_tcp_optlen", "parse_too_many_vlans", "parse_fragment",
                             "parse_not_ip", "parse_not_tcp")}
     t0 = 1700000000 * 1000000  # an aligned start, in microseconds
-    segs_total = timed = 0
+    segs_total = 0
     for idx, (iname, asn, tmpl, fam, encap, rtt, ts, client, flows, segs, retx) in enumerate(ISPS):
         isp = dict(family=fam, encap=encap, rtt=rtt, ts=ts, segs=segs, retx=retx)
         tr = {"flows_new": flows, "flows_closed": flows, "segs_out": 0, "segs_in": 0,
@@ -304,7 +304,6 @@ def scenario(out, name, seed, rate_gap_us=3000):
                 f, _ = remote_client_flow(cap, isp, remote, 40000 + n, t, ft)
             else:
                 f, _ = remote_server_flow(cap, isp, remote, 50000 + n, t, ft)
-            timed += f.timed
             ft["rtt_data_timed"] = f.timed
             ft["segs_out"] = f.segs["out"]
             ft["segs_in"] = f.segs["in"]
@@ -319,7 +318,7 @@ def scenario(out, name, seed, rate_gap_us=3000):
     cap.close()
     stats["parse_tcp"] = segs_total
     stats["packets"] = segs_total + sum(v for k, v in stats.items() if k != "parse_tcp")
-    stats["rtt_data_timed"] = timed
+    stats["rtt_data_timed"] = sum(tr["rtt_data_timed"] for tr in truth["asns"].values())
     truth["stats"] = stats
     with open(os.path.join(out, name + ".truth.json"), "w") as fp:
         json.dump(truth, fp, indent=1)
