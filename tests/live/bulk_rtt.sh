@@ -14,9 +14,10 @@
 # (unpaced-ts): its flows' slow start overshoots the 20 ms buffer with the losses.  That run
 # failed the project's CI of 2026-12-01 (p50 +16 %) and 1 of 5 runs on 2026-12-02 (p90
 # -14 %) until each in-flow sample was weighted by the echoes it stands for (ep_track.h);
-# weighted, 6 of 6 passed (p90 rank -4.4 to +1.7).  Without timestamps it stays server-paced
-# (below its bottleneck): unpaced, the weighted p90 still read 20 % under tshark's ack_rtt
-# (rank -7) in 1 of 4 runs (docs/performance.md): a known weakness, not asserted here.
+# weighted, 13 of 13 passed to 2026-12-02 (p90 rank -4.4 to +2.7).  Without timestamps it
+# stays server-paced (below its bottleneck): unpaced, the weighted p90 still read 20 % under
+# tshark's ack_rtt (rank -7) in 1 of 4 runs (docs/performance.md): a known weakness, not
+# asserted here.
 # Four runs: server-paced (SO_MAX_PACING_RATE, below the bottleneck) and unpaced (the
 # bottleneck's queue fills), each with TCP timestamps on and off (net.ipv4.tcp_timestamps=0
 # in the client namespaces).  Per run, 6 parallel downloads per client of 8 MB (4 MB over the
