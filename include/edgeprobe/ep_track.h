@@ -14,7 +14,13 @@
  *                                         stands for n samples (in-flow: see below)
  *   ep_track_count(env, ctr, n)           a per-ASN counter (enum ep_asn_counter)
  *   ep_track_stat(env, stat)              a probe counter (enum ep_stat), +1
- * Times are microseconds on a wrapping 32-bit clock; samples are differences.
+ *   ep_track_now(env)                     the packet's time: microseconds on a
+ *                                         wrapping 32-bit clock, the same for every
+ *                                         call during one packet
+ * Samples are differences of times.  The rules ask for the time only when a
+ * packet starts or ends a sample (about 1 packet in 20 of a bulk flow with 64
+ * segments in flight), so that a probe whose clock costs a read (BPF: 17-19 %
+ * of a cold packet's cost) can read it then, once.
  *
  * Header-only, no allocation, loops bounded by constants: compiles for BPF.
  */
@@ -30,6 +36,7 @@ EP_INLINE void ep_track_sample(struct ep_track_env *env, uint32_t hist, uint32_t
 				uint32_t n);
 EP_INLINE void ep_track_count(struct ep_track_env *env, uint32_t ctr, uint32_t n);
 EP_INLINE void ep_track_stat(struct ep_track_env *env, uint32_t stat);
+EP_INLINE uint32_t ep_track_now(struct ep_track_env *env);
 
 /*
  * Which side is the remote one, for a flow created by a packet from side s:
@@ -115,7 +122,9 @@ EP_INLINE void ep_tcp_count_out(struct ep_tcp *f, uint32_t segs, int retx)
  * candidates are not taken (rtt_pend_full).  A slot is freed by its answer
  * (a sample), when it can no longer be answered first (retired: a later
  * TSval was echoed, or an ACK covered a later segment), by a retransmission
- * (Karn), or after EP_PEND_MAX_US without an answer.  A slot freed without a
+ * (Karn), or after EP_PEND_MAX_US without an answer (looked for by 1 in
+ * EP_EXPIRE_ODDS of the candidates that find every slot waiting: the others
+ * need no clock, and the age is seconds).  A slot freed without a
  * sample arms the sampler: the next new segment (or TSval) takes its place,
  * so that delayed ACKs and losses do not thin the samples.
  *
@@ -163,6 +172,13 @@ EP_INLINE void ep_tcp_count_out(struct ep_tcp *f, uint32_t segs, int retx)
 #define EP_TSVAL_JUMP 0x100000u /* a TSval this far behind the last one: its clock restarted */
 #define EP_STEP_MAX 30u         /* sampling step ceiling (2^30 bytes or TSval ticks) */
 #define EP_STEP_DOWN_ODDS 16u   /* power of 2 */
+#define EP_EXPIRE_ODDS 16u      /* power of 2 */
+
+/* A draw from 0 to 15 that a sampling value (a TSval, a sequence number) stands for. */
+EP_INLINE uint32_t ep_tcp_draw(uint32_t val)
+{
+	return (val * 0x9e3779b1u) >> 28;
+}
 
 /* Slot i frees without a sample: a full set of such slots says nothing of the rate. */
 EP_INLINE void ep_tcp_pend_drop(struct ep_tcp *f, uint32_t i)
@@ -171,12 +187,11 @@ EP_INLINE void ep_tcp_pend_drop(struct ep_tcp *f, uint32_t i)
 }
 
 /* Slot i is answered: if a candidate found the slots full before, the step goes up. */
-EP_INLINE void ep_tcp_pend_answered(struct ep_track_env *env, struct ep_tcp *f, uint32_t i,
-				    uint32_t now)
+EP_INLINE void ep_tcp_pend_answered(struct ep_track_env *env, struct ep_tcp *f, uint32_t i)
 {
-	uint32_t step = ep_tcp_step(f);
+	uint32_t step = ep_tcp_step(f), rtt = ep_track_now(env) - f->pend_us[i];
 
-	ep_track_sample(env, EP_AH_RTT_DATA, now - f->pend_us[i], f->echo_owed ? f->echo_owed : 1);
+	ep_track_sample(env, EP_AH_RTT_DATA, rtt, f->echo_owed ? f->echo_owed : 1);
 	ep_track_stat(env, EP_ST_rtt_data_timed);
 	ep_track_count(env, EP_AC_rtt_data_timed, 1);
 	f->echo_owed = 0;
@@ -186,12 +201,12 @@ EP_INLINE void ep_tcp_pend_answered(struct ep_track_env *env, struct ep_tcp *f, 
 }
 
 /*
- * Wait for val (an ACK or TSecr) sent at now, if a slot is free (or frees by
+ * Wait for val (an ACK or TSecr) sent now, if a slot is free (or frees by
  * age).  A new kind (handshake -> in-flow) starts over.
  * @return 1 when taken, 0 when every slot waits (counted)
  */
 EP_INLINE int ep_tcp_pend_add(struct ep_track_env *env, struct ep_tcp *f, uint8_t kind,
-			      uint32_t val, uint32_t now)
+			      uint32_t val)
 {
 	uint32_t i, slot = EP_TCP_PEND;
 
@@ -206,7 +221,9 @@ EP_INLINE int ep_tcp_pend_add(struct ep_track_env *env, struct ep_tcp *f, uint8_
 			break;
 		}
 	}
-	if (slot == EP_TCP_PEND) {
+	if (slot == EP_TCP_PEND && ep_tcp_draw(val) % EP_EXPIRE_ODDS == 0) {
+		uint32_t now = ep_track_now(env);
+
 		for (i = 0; i < EP_TCP_PEND; i++) {
 			if (now - f->pend_us[i] > EP_PEND_MAX_US) {
 				ep_tcp_pend_drop(f, i);
@@ -214,13 +231,13 @@ EP_INLINE int ep_tcp_pend_add(struct ep_track_env *env, struct ep_tcp *f, uint8_
 				slot = i;
 			}
 		}
-		if (slot == EP_TCP_PEND) {
-			ep_track_stat(env, EP_ST_rtt_pend_full);
-			return 0;
-		}
+	}
+	if (slot == EP_TCP_PEND) {
+		ep_track_stat(env, EP_ST_rtt_pend_full);
+		return 0;
 	}
 	f->pend_val[slot] = val;
-	f->pend_us[slot] = now;
+	f->pend_us[slot] = ep_track_now(env);
 	f->pend_mask |= (uint8_t)(1u << slot);
 	return 1;
 }
@@ -231,16 +248,16 @@ EP_INLINE int ep_tcp_pend_add(struct ep_track_env *env, struct ep_tcp *f, uint8_
  * @return 1 when taken
  */
 EP_INLINE int ep_tcp_pend_sampled(struct ep_track_env *env, struct ep_tcp *f, uint8_t kind,
-				  uint32_t val, uint32_t now)
+				  uint32_t val)
 {
 	uint32_t step = ep_tcp_kind(f) == kind ? ep_tcp_step(f) : 0;
 	int all_free = ep_tcp_kind(f) != kind || !(f->pend_mask & EP_PEND_SLOTS);
 
-	if (!ep_tcp_pend_add(env, f, kind, val, now)) {
+	if (!ep_tcp_pend_add(env, f, kind, val)) {
 		f->pend_mask |= EP_PEND_FULL_SEEN;
 		return 0;
 	}
-	if (all_free && step && ((val * 0x9e3779b1u) >> 28) % EP_STEP_DOWN_ODDS == 0)
+	if (all_free && step && ep_tcp_draw(val) % EP_STEP_DOWN_ODDS == 0)
 		step--;
 	f->pend_kind = (uint8_t)(kind | step << EP_PEND_STEP_SHIFT);
 	return 1;
@@ -265,8 +282,7 @@ EP_INLINE void ep_tcp_echo(struct ep_tcp *f, uint32_t val)
  * takes the place of each (with one TSval per segment and delayed ACKs, half
  * of the TSvals are never echoed: the yield would halve).
  */
-EP_INLINE void ep_tcp_match_tsecr(struct ep_track_env *env, struct ep_tcp *f, uint32_t tsecr,
-				  uint32_t now)
+EP_INLINE void ep_tcp_match_tsecr(struct ep_track_env *env, struct ep_tcp *f, uint32_t tsecr)
 {
 	uint32_t i;
 
@@ -274,7 +290,7 @@ EP_INLINE void ep_tcp_match_tsecr(struct ep_track_env *env, struct ep_tcp *f, ui
 		if (!(f->pend_mask & (1u << i)))
 			continue;
 		if (f->pend_val[i] == tsecr) {
-			ep_tcp_pend_answered(env, f, i, now);
+			ep_tcp_pend_answered(env, f, i);
 		} else if (ep_seq_lt(f->pend_val[i], tsecr)) {
 			ep_track_stat(env, EP_ST_rtt_pend_retired);
 			ep_tcp_pend_drop(f, i);
@@ -294,8 +310,7 @@ EP_INLINE void ep_tcp_match_tsecr(struct ep_track_env *env, struct ep_tcp *f, ui
  * segments to the path's round trip.  Wireshark's ack_rtt makes the same
  * choice (the segment whose end the ACK equals).
  */
-EP_INLINE void ep_tcp_match_ack(struct ep_track_env *env, struct ep_tcp *f, uint32_t ack,
-				uint32_t now)
+EP_INLINE void ep_tcp_match_ack(struct ep_track_env *env, struct ep_tcp *f, uint32_t ack)
 {
 	uint32_t i, newest = EP_TCP_PEND;
 
@@ -314,7 +329,7 @@ EP_INLINE void ep_tcp_match_ack(struct ep_track_env *env, struct ep_tcp *f, uint
 	for (i = 0; i < EP_TCP_PEND; i++)
 		if (i != newest && (f->pend_mask & (1u << i)) && ep_seq_le(f->pend_val[i], ack))
 			f->pend_mask &= (uint8_t)~(1u << i);
-	ep_tcp_pend_answered(env, f, newest, now);
+	ep_tcp_pend_answered(env, f, newest);
 }
 
 /*
@@ -358,7 +373,7 @@ EP_INLINE uint32_t ep_tcp_first_wire_end(uint32_t seq, uint32_t end, uint32_t se
  * samples are those of a capture of the wire.
  */
 EP_INLINE void ep_tcp_pend_seq(struct ep_track_env *env, struct ep_tcp *f, uint32_t seq,
-			       uint32_t end, uint32_t now, uint32_t segs, uint32_t seg_bytes)
+			       uint32_t end, uint32_t segs, uint32_t seg_bytes)
 {
 	uint32_t i, step = ep_tcp_step(f), first = ep_tcp_first_wire_end(seq, end, segs, seg_bytes);
 	int super = first != end;
@@ -368,14 +383,14 @@ EP_INLINE void ep_tcp_pend_seq(struct ep_track_env *env, struct ep_tcp *f, uint3
 		uint32_t e = first;
 
 		f->flags &= (uint16_t)~EP_TF_ARMED;
-		if (!ep_tcp_pend_sampled(env, f, EP_PEND_SEQ, e, now) || e == end)
+		if (!ep_tcp_pend_sampled(env, f, EP_PEND_SEQ, e) || e == end)
 			return;
 		step = ep_tcp_step(f);
 		seq = e;
 	}
 	if (!super) {
 		if (seq >> step != end >> step)
-			ep_tcp_pend_sampled(env, f, EP_PEND_SEQ, end, now);
+			ep_tcp_pend_sampled(env, f, EP_PEND_SEQ, end);
 		return;
 	}
 	ep_track_stat(env, EP_ST_gso_split);
@@ -388,7 +403,7 @@ EP_INLINE void ep_tcp_pend_seq(struct ep_track_env *env, struct ep_tcp *f, uint3
 		e = seq + (b - seq + seg_bytes - 1) / seg_bytes * seg_bytes;
 		if (ep_seq_lt(end, e))
 			e = end;
-		if (!ep_tcp_pend_sampled(env, f, EP_PEND_SEQ, e, now))
+		if (!ep_tcp_pend_sampled(env, f, EP_PEND_SEQ, e))
 			break;
 		step = ep_tcp_step(f);
 		seq = e;
@@ -397,7 +412,7 @@ EP_INLINE void ep_tcp_pend_seq(struct ep_track_env *env, struct ep_tcp *f, uint3
 
 /* SYN and SYN-ACK: the handshake sample's clock. */
 EP_INLINE void ep_tcp_on_syn(struct ep_track_env *env, struct ep_tcp *f, const struct ep_pkt *pkt,
-			     int s, int toward, uint32_t now)
+			     int s, int toward)
 {
 	if (!(pkt->flags & EP_TCP_ACK)) {
 		/* SYN: towards a remote server it starts the rtt_hs clock. */
@@ -410,13 +425,14 @@ EP_INLINE void ep_tcp_on_syn(struct ep_track_env *env, struct ep_tcp *f, const s
 		} else {
 			f->flags |= EP_TF_SYN_SEEN;
 			if (toward)
-				ep_tcp_pend_add(env, f, EP_PEND_HS, pkt->seq + 1, now);
+				ep_tcp_pend_add(env, f, EP_PEND_HS, pkt->seq + 1);
 		}
 	} else if (!toward) {
 		/* SYN-ACK from a remote server: the sample, unless the SYN was resent. */
 		if (ep_tcp_kind(f) == EP_PEND_HS && (f->pend_mask & 1) && pkt->ack == f->pend_val[0]) {
 			if (!(f->flags & EP_TF_HS_KARN))
-				ep_track_sample(env, EP_AH_RTT_HS, now - f->pend_us[0], 1);
+				ep_track_sample(env, EP_AH_RTT_HS,
+						ep_track_now(env) - f->pend_us[0], 1);
 			ep_tcp_pend_clear(f);
 		}
 	} else {
@@ -427,7 +443,7 @@ EP_INLINE void ep_tcp_on_syn(struct ep_track_env *env, struct ep_tcp *f, const s
 				ep_tcp_pend_clear(f);
 		} else {
 			f->flags |= EP_TF_SYNACK_SEEN;
-			ep_tcp_pend_add(env, f, EP_PEND_HS, pkt->seq + 1, now);
+			ep_tcp_pend_add(env, f, EP_PEND_HS, pkt->seq + 1);
 		}
 	}
 	f->nxt[s & 1] = pkt->seq + 1;
@@ -478,7 +494,7 @@ EP_INLINE int ep_tcp_seen_before(struct ep_tcp *f, int s, uint32_t seq, uint32_t
  * @return 1 for a retransmission towards the remote, else 0
  */
 EP_INLINE int ep_tcp_on_data(struct ep_track_env *env, struct ep_tcp *f, const struct ep_pkt *pkt,
-			      int s, int toward, int ts_mode, uint32_t now, uint32_t segs,
+			      int s, int toward, int ts_mode, uint32_t segs,
 			      uint32_t seg_bytes)
 {
 	uint32_t len = pkt->payload_len, end = pkt->seq + len;
@@ -510,7 +526,7 @@ EP_INLINE int ep_tcp_on_data(struct ep_track_env *env, struct ep_tcp *f, const s
 		ep_tcp_count_out(f, segs, ret);
 	/* Data/ACK candidates: first transmissions only (Karn). */
 	if (toward && fresh && !ts_mode && ep_tcp_kind(f) != EP_PEND_HS)
-		ep_tcp_pend_seq(env, f, pkt->seq, end, now, segs, seg_bytes);
+		ep_tcp_pend_seq(env, f, pkt->seq, end, segs, seg_bytes);
 	return ret;
 }
 
@@ -531,7 +547,7 @@ EP_INLINE int ep_tcp_on_data(struct ep_track_env *env, struct ep_tcp *f, const s
  * means the sender's clock restarted, and the old outstanding ones go.
  */
 EP_INLINE void ep_tcp_on_tsval(struct ep_track_env *env, struct ep_tcp *f, uint32_t tsval,
-			       uint32_t now, int retx)
+			       int retx)
 {
 	uint32_t step = ep_tcp_kind(f) == EP_PEND_TS ? ep_tcp_step(f) : 0;
 	int cross = 1, hold; /* cross: the first TSval, or one after a jump back */
@@ -557,19 +573,20 @@ EP_INLINE void ep_tcp_on_tsval(struct ep_track_env *env, struct ep_tcp *f, uint3
 	if ((f->flags & EP_TF_ARMED) && !hold) {
 		f->flags &= (uint16_t)~EP_TF_ARMED;
 		f->pend_mask &= (uint8_t)~EP_PEND_REARM;
-		ep_tcp_pend_sampled(env, f, EP_PEND_TS, tsval, now);
+		ep_tcp_pend_sampled(env, f, EP_PEND_TS, tsval);
 	}
 }
 
 /*
- * One segment of the flow from side s at now.  segs: how many segments it
- * stands for (1, or a GSO/GRO super-packet's count); seg_bytes: the payload
- * of each of them when it is a super-packet to be segmented (0: unknown).
+ * One segment of the flow from side s, at ep_track_now().  segs: how many
+ * segments it stands for (1, or a GSO/GRO super-packet's count); seg_bytes:
+ * the payload of each of them when it is a super-packet to be segmented (0:
+ * unknown).
  * Afterwards f->state tells the owner where the flow belongs (half-open,
  * established, closed).
  */
 EP_INLINE void ep_tcp_segment(struct ep_track_env *env, struct ep_tcp *f, const struct ep_pkt *pkt,
-			      int s, uint32_t now, uint32_t segs, uint32_t seg_bytes)
+			      int s, uint32_t segs, uint32_t seg_bytes)
 {
 	int toward = s != f->remote, ts_mode, retx = 0;
 
@@ -584,14 +601,14 @@ EP_INLINE void ep_tcp_segment(struct ep_track_env *env, struct ep_tcp *f, const 
 		return;
 	}
 	if (pkt->flags & EP_TCP_SYN) {
-		ep_tcp_on_syn(env, f, pkt, s, toward, now);
+		ep_tcp_on_syn(env, f, pkt, s, toward);
 		return;
 	}
 	/* The remote client's ACK of our SYN-ACK closes the handshake sample. */
 	if (ep_tcp_kind(f) == EP_PEND_HS && !toward && (pkt->flags & EP_TCP_ACK)) {
 		if ((f->pend_mask & 1) && ep_seq_le(f->pend_val[0], pkt->ack) &&
 		    !(f->flags & EP_TF_HS_KARN))
-			ep_track_sample(env, EP_AH_RTT_HS, now - f->pend_us[0], 1);
+			ep_track_sample(env, EP_AH_RTT_HS, ep_track_now(env) - f->pend_us[0], 1);
 		ep_tcp_pend_clear(f);
 	}
 	if (ep_tcp_kind(f) != EP_PEND_HS && ep_tcp_kind(f) != EP_PEND_NONE &&
@@ -602,10 +619,10 @@ EP_INLINE void ep_tcp_segment(struct ep_track_env *env, struct ep_tcp *f, const 
 	if (!toward && ep_tcp_kind(f) != EP_PEND_HS) {
 		if (ts_mode && (pkt->opts & EP_OPT_TS)) {
 			ep_tcp_echo(f, pkt->tsecr);
-			ep_tcp_match_tsecr(env, f, pkt->tsecr, now);
+			ep_tcp_match_tsecr(env, f, pkt->tsecr);
 		} else if (!ts_mode && (pkt->flags & EP_TCP_ACK)) {
 			ep_tcp_echo(f, pkt->ack);
-			ep_tcp_match_ack(env, f, pkt->ack, now);
+			ep_tcp_match_ack(env, f, pkt->ack);
 		}
 		/* Does the remote hold a hole (SACK blocks on its ACK)? */
 		if (pkt->flags & EP_TCP_ACK)
@@ -613,7 +630,7 @@ EP_INLINE void ep_tcp_segment(struct ep_track_env *env, struct ep_tcp *f, const 
 						 (pkt->sack_blocks ? EP_PEND_HOLE : 0));
 	}
 	if (pkt->payload_len) {
-		retx = ep_tcp_on_data(env, f, pkt, s, toward, ts_mode, now, segs, seg_bytes);
+		retx = ep_tcp_on_data(env, f, pkt, s, toward, ts_mode, segs, seg_bytes);
 	} else if (!(f->flags & EP_TF_SIDE(EP_TF_NXT0, s))) {
 		f->nxt[s & 1] = pkt->seq;
 		f->flags |= EP_TF_SIDE(EP_TF_NXT0, s);
@@ -628,7 +645,7 @@ EP_INLINE void ep_tcp_segment(struct ep_track_env *env, struct ep_tcp *f, const 
 	/* TSval towards the remote on segments that elicit an ACK (data, FIN). */
 	if (toward && ts_mode && (pkt->opts & EP_OPT_TS) && ep_tcp_kind(f) != EP_PEND_HS &&
 	    (pkt->payload_len || (pkt->flags & EP_TCP_FIN)))
-		ep_tcp_on_tsval(env, f, pkt->tsval, now, retx);
+		ep_tcp_on_tsval(env, f, pkt->tsval, retx);
 	f->flags = (uint16_t)((f->flags & ~EP_TF_SIDE(EP_TF_ZWIN0, s)) |
 			      (pkt->win == 0 ? EP_TF_SIDE(EP_TF_ZWIN0, s) : 0));
 

@@ -110,6 +110,7 @@ void ep_tracker_count_parse(struct ep_tracker *t, enum ep_parse_res res)
 struct ep_track_env {
 	struct ep_tracker *t;
 	uint32_t slot; /* the flow's ASN aggregate slot */
+	uint32_t now;  /* the packet's time (us) */
 };
 
 /*
@@ -177,6 +178,11 @@ EP_INLINE void ep_track_stat(struct ep_track_env *env, uint32_t stat)
 	env->t->stats[stat]++;
 }
 
+EP_INLINE uint32_t ep_track_now(struct ep_track_env *env)
+{
+	return env->now;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Flow lifecycle                                                             */
 /* ------------------------------------------------------------------------ */
@@ -184,7 +190,7 @@ EP_INLINE void ep_track_stat(struct ep_track_env *env, uint32_t stat)
 /* Count the flow as ended once: flows_closed and its retransmission ratio. */
 static void flow_end(struct ep_tracker *t, struct ep_flow *f)
 {
-	struct ep_track_env env = {t, ep_flow_agg(f)};
+	struct ep_track_env env = {t, ep_flow_agg(f), 0}; /* ending takes no time */
 
 	ep_tcp_end(&env, &f->tcp);
 }
@@ -341,7 +347,8 @@ EP_INLINE void track(struct ep_tracker *t, const struct ep_pkt *pkt, uint64_t no
 	}
 	env.t = t;
 	env.slot = ep_flow_agg(f);
-	ep_tcp_segment(&env, &f->tcp, pkt, s, (uint32_t)(now_ns / 1000), 1, 0);
+	env.now = (uint32_t)(now_ns / 1000);
+	ep_tcp_segment(&env, &f->tcp, pkt, s, 1, 0);
 	ep_flow_touch(t->ft, f, f->tcp.state == EP_FS_ESTABLISHED ? EP_LRU_LONG : EP_LRU_SHORT,
 		      (uint32_t)(now_ns / 1000000));
 }

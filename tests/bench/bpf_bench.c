@@ -15,7 +15,11 @@
  *    an RST for an untracked tuple (the parser, the flow look-up, the clock
  *    and the configuration) or another connection's frame of the same kind
  *    (all the code and shared maps: only this flow's entry and the frame
- *    itself stay cold).  Medians of 1,000 of each, interleaved.
+ *    itself stay cold).  Medians of 1,000 of each, interleaved; beside them,
+ *    a bulk flow's frames on cold caches: another connection with 64
+ *    segments in flight, a TSval tick every 8 segments and a delayed ACK for
+ *    every 2, where most frames start or end no sample (the in-flow sampler
+ *    takes a few per round trip) and the step adapts as it does live.
  * Prints ns per packet as JSON.  Needs root (loads BPF).
  */
 #define _GNU_SOURCE
@@ -111,6 +115,23 @@ static void ack_frame(struct fb *f, uint16_t port, uint32_t i)
 	frame(f, REMOTE, LOCAL, port, 443, 5001, 9001 + (i + 1) * 1400, 0x10, 102 + i, 201 + i, 0);
 }
 
+/*
+ * Connection 50002's i-th data segment, in a window of 64 in flight: a TSval
+ * tick every 8 segments (a 1 ms clock at 8 segments per ms).  Its delayed ACK
+ * covers segments i - 1 and i and echoes segment i's TSval.
+ */
+#define WIN 64
+
+static void wdata_frame(struct fb *f, uint32_t i)
+{
+	frame(f, LOCAL, REMOTE, 443, 50002, 9001 + i * 1400, 5001, 0x10, 201 + i / 8, 101, 1400);
+}
+
+static void wack_frame(struct fb *f, uint32_t i)
+{
+	frame(f, REMOTE, LOCAL, 50002, 443, 5001, 9001 + (i + 1) * 1400, 0x10, 102, 201 + i / 8, 0);
+}
+
 /* Connection port's handshake, timestamps on. */
 static void handshake(int fd, struct fb *f, uint16_t port)
 {
@@ -128,15 +149,16 @@ static void handshake(int fd, struct fb *f, uint16_t port)
 /*
  * Cold mode, after sequence mode has left connection 50000 at segment 20,000:
  * per frame kind (data, ACK) and warm-up (none, an RST for no flow, connection
- * 50001's frame of the same kind), the median ns per packet.
+ * 50001's frame of the same kind), the median ns per packet; in med[3], the
+ * bulk flow's (connection 50002) data segments and ACKs.
  */
-static void cold(int fd, int cfg_fd, struct ep_bpf_cfg *cfg, double med[3][2])
+static void cold(int fd, int cfg_fd, struct ep_bpf_cfg *cfg, double med[4][2])
 {
-	static double t[3][2][COLD_N];
+	static double t[3][2][COLD_N], wd[2 * COLD_N], wa[COLD_N];
 	uint8_t *buf = calloc(1, COLD_BYTES);
 	cpu_set_t one;
 	struct fb f;
-	uint32_t i, j = 20000, o = 0;
+	uint32_t i, j = 20000, o = 0, d = WIN;
 	int w, k;
 
 	CPU_ZERO(&one);
@@ -146,6 +168,11 @@ static void cold(int fd, int cfg_fd, struct ep_bpf_cfg *cfg, double med[3][2])
 		exit(1);
 	}
 	handshake(fd, &f, 50001);
+	handshake(fd, &f, 50002);
+	for (i = 0; i < WIN; i++) { /* d: connection 50002's next data segment */
+		wdata_frame(&f, i);
+		run(fd, &f, 1);
+	}
 	for (i = 0; i < COLD_N; i++, o++) { /* o: connection 50001's (warm-up 2) */
 		if (i % 100 == 0)
 			flip(cfg_fd, cfg);
@@ -161,10 +188,20 @@ static void cold(int fd, int cfg_fd, struct ep_bpf_cfg *cfg, double med[3][2])
 				(k ? ack_frame : data_frame)(&f, 50000, j);
 				t[w][k][i] = run(fd, &f, 1);
 			}
+		for (k = 0; k < 2; k++, d++) { /* two data segments, then the ACK of both */
+			evict(buf, COLD_BYTES);
+			wdata_frame(&f, d);
+			wd[i * 2 + k] = run(fd, &f, 1);
+		}
+		evict(buf, COLD_BYTES);
+		wack_frame(&f, d - 1 - WIN);
+		wa[i] = run(fd, &f, 1);
 	}
 	for (w = 0; w < 3; w++)
 		for (k = 0; k < 2; k++)
 			med[w][k] = median(t[w][k], COLD_N);
+	med[3][0] = median(wd, 2 * COLD_N);
+	med[3][1] = median(wa, COLD_N);
 	free(buf);
 }
 
@@ -208,13 +245,14 @@ int main(int argc, char **argv)
 		ack_s += run(fd, &f, 1);
 	}
 	if (argc > 1 && strcmp(argv[1], "cold") == 0) {
-		double m[3][2];
+		double m[4][2];
 
 		cold(fd, bpf_map__fd(skel->maps.ep_cfg), &cfg, m);
 		printf("{\"cold\":{\"data_ts\":%.0f,\"ack\":%.0f},"
 		       "\"after_rst\":{\"data_ts\":%.0f,\"ack\":%.0f},"
-		       "\"after_other_flow\":{\"data_ts\":%.0f,\"ack\":%.0f}}\n",
-		       m[0][0], m[0][1], m[1][0], m[1][1], m[2][0], m[2][1]);
+		       "\"after_other_flow\":{\"data_ts\":%.0f,\"ack\":%.0f},"
+		       "\"bulk_window\":{\"data_ts\":%.0f,\"ack\":%.0f}}\n",
+		       m[0][0], m[0][1], m[1][0], m[1][1], m[2][0], m[2][1], m[3][0], m[3][1]);
 		edgeprobe_bpf__destroy(skel);
 		return 0;
 	}
