@@ -76,6 +76,7 @@ struct sum {
 	struct ep_hist *h;
 	int hk;          /* histogram index, -1: retransmissions, -2: rebuffering (QoE) */
 	uint64_t segs, retx, play, stall;
+	uint64_t samples; /* RTT: what the quantile rests on (ep_centry_samples) */
 	uint16_t cc;     /* the rule's country: only its entries (0: all) */
 	unsigned region; /* the rule's region (0: all) */
 	int none;        /* the rule names a region the collector does not know: nothing */
@@ -93,6 +94,7 @@ static void add_entry(const struct ep_centry *e, void *ctx)
 	u->took++;
 	if (u->hk >= 0) {
 		ep_shist_to_hist(&e->h[u->hk], u->h);
+		u->samples += ep_centry_samples(e, (unsigned)u->hk);
 	} else if (u->hk == -2) {
 		u->play += e->c[EP_QC_play_ms];
 		u->stall += e->c[EP_QC_stall_ms];
@@ -165,8 +167,8 @@ static uint64_t span_value(struct ep_alerts *a, const struct ep_alert_rule *r,
 		*value = u.segs ? (double)u.retx / (double)u.segs : 0.0;
 		return u.segs;
 	}
-	n = (uint64_t)u.h->total;
-	*value = n ? (double)ep_hist_percentile(u.h, r->q * 100.0) : 0.0;
+	n = u.samples;
+	*value = u.h->total ? (double)ep_hist_percentile(u.h, r->q * 100.0) : 0.0;
 	ep_hist_reset(u.h);
 	return n;
 }

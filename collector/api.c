@@ -234,7 +234,7 @@ static void api_list(struct ep_collector *c, const struct ep_api_req *q, enum ep
 		double k = 0;
 
 		/* min_samples=: groups with fewer samples of the metric are left out of the ranking */
-		if ((uint64_t)e->h[mk].total < min_samples || !q_match(c, group, e, qs))
+		if (ep_centry_samples(e, (unsigned)mk) < min_samples || !q_match(c, group, e, qs))
 			continue;
 		keys[nk].e = e;
 		keys[nk].name = sort && !strcmp(sort, "name") ? group_name(c, group, e) : NULL;

@@ -73,7 +73,8 @@ void ep_api_regressions(struct ep_collector *c, const struct ep_api_req *q,
 		struct regression *g = &regs[n];
 		double pr, rr;
 
-		if (!b || e->h[mk].total < min_samples || b->h[mk].total < min_samples)
+		if (!b || ep_centry_samples(e, (unsigned)mk) < min_samples ||
+		    ep_centry_samples(b, (unsigned)mk) < min_samples)
 			continue;
 		g->now = e;
 		g->base = b;

@@ -131,6 +131,15 @@ int ep_centry_add(struct ep_centry *dst, const struct ep_centry *src, uint64_t *
 	return ret;
 }
 
+uint64_t ep_centry_samples(const struct ep_centry *e, unsigned hk)
+{
+	if (hk >= EP_AH__COUNT)
+		return 0;
+	if (hk == EP_AH_RTT_DATA && e->c[EP_AC_rtt_data_timed])
+		return e->c[EP_AC_rtt_data_timed];
+	return e->h[hk].total;
+}
+
 size_t ep_cset_bytes(const struct ep_cset *s)
 {
 	size_t n = (size_t)s->cap * sizeof(*s->e) + (s->cap ? (size_t)(s->mask + 1) * 4 : 0);

@@ -245,6 +245,14 @@ uint32_t ep_cset_each_asn(const struct ep_cset *s, uint32_t asn,
 			  void (*cb)(const struct ep_centry *e, void *ctx), void *ctx);
 /* 1 when e (of s) is the first of its ASN's entries: to take each ASN once. */
 int ep_cset_first_of_asn(const struct ep_cset *s, const struct ep_centry *e);
+/*
+ * The samples a quantile of e's histogram hk (enum ep_asn_hist) rests on: the
+ * histogram's count, but for the in-flow RTT the RTTs measured
+ * (rtt_data_timed), as its count weighs each by the echoes it stands for.
+ * Data of wire version 3 (history rows) did not count them: its entries, with
+ * rtt_data_timed 0, give the histogram's count.
+ */
+uint64_t ep_centry_samples(const struct ep_centry *e, unsigned hk);
 /* Add src's counters and histograms into dst. @return 0 or -ENOMEM. */
 int ep_centry_add(struct ep_centry *dst, const struct ep_centry *src, uint64_t *bytes,
 		  uint64_t *saturated);

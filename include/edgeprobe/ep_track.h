@@ -9,7 +9,7 @@
  *
  * The includer owns the flow storage and decides what a sample or a count
  * does.  Before including this header it declares struct ep_track_env and,
- * anywhere in the same file, defines the three functions declared below:
+ * anywhere in the same file, defines the four functions declared below:
  *   ep_track_sample(env, hist, value, n)  a histogram value (enum ep_asn_hist) that
  *                                         stands for n samples (in-flow: see below)
  *   ep_track_count(env, ctr, n)           a per-ASN counter (enum ep_asn_counter)

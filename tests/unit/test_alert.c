@@ -31,6 +31,7 @@ struct events {
 static struct ep_alerts *g_alerts;
 static struct events g_ev;
 static uint64_t g_wall;
+static uint32_t g_timed; /* RTTs measured per ASN and second (rtt_data_timed); 0: not counted */
 
 static void on_event(const struct ep_alert_event *ev, void *ctx)
 {
@@ -58,8 +59,8 @@ static void on_publish(const struct ep_bucket *b, uint64_t step_ns, void *ctx)
 
 /*
  * One second [t, t + 1 s) of nasn ASNs (65001...): n in-flow samples of rtt_us each (in
- * its first 100 ms), segs segments of which retx retransmitted, as ten 100 ms windows.
- * Then close what it can.
+ * its first 100 ms; g_timed RTTs measured, weighed as n), segs segments of which retx
+ * retransmitted, as ten 100 ms windows.  Then close what it can.
  */
 static void second(struct ep_collector *c, uint64_t t, uint32_t nasn, const uint32_t *rtt_us,
 		   uint32_t n, uint64_t segs, uint64_t retx)
@@ -77,6 +78,7 @@ static void second(struct ep_collector *c, uint64_t t, uint32_t nasn, const uint
 			recs[i].asn = 65001 + i;
 			recs[i].c[EP_AC_segs_out] = segs / 10;
 			recs[i].c[EP_AC_retx_out] = retx / 10;
+			recs[i].c[EP_AC_rtt_data_timed] = w == 0 ? g_timed : 0;
 			/* The second's samples all in its first window. */
 			bins[i] = (struct ep_hbin){ep_hdr_index(&c->hcfg, rtt_us[i]), n};
 			recs[i].bins[EP_AH_RTT_DATA] = &bins[i];
@@ -209,6 +211,24 @@ static void test_no_verdict(void)
 	/* The first 4 bad seconds share their span with 100-sample ones: 16 without a verdict. */
 	CHECK_EQ(ctr[EP_ALC_alert_few_samples], 16);
 	teardown(&c);
+
+	/*
+	 * In-flow samples weighed by the echoes they stand for: 100 a second in the
+	 * histogram, but 5 RTTs measured (25 < 30 in 5 s): no verdict.  With 10 (50),
+	 * the same seconds fire.
+	 */
+	for (g_timed = 5; g_timed <= 10; g_timed += 5) {
+		setup(&c, RELATIVE, 0);
+		for (i = 0; i < 90; i++, t += S)
+			second(&c, t, 1, base, 100, 1000, 1);
+		for (i = 0; i < 20; i++, t += S)
+			second(&c, t, 1, bad, 100, 1000, 1);
+		ctr = ep_alerts_counters(g_alerts);
+		CHECK_EQ(g_ev.firing, g_timed == 10);
+		CHECK(g_timed == 10 || ctr[EP_ALC_alert_few_samples] > 100);
+		teardown(&c);
+	}
+	g_timed = 0;
 }
 
 /* Retransmissions, a removed rule, and the state cap. */
