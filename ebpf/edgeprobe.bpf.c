@@ -352,9 +352,8 @@ static __always_inline __u32 asn_of(const struct ep_bpf_cfg *cfg, __u8 family, c
 
 struct ep_track_env {
 	const struct ep_bpf_cfg *cfg;
-	__u32 asn;  /* the flow's remote ASN */
-	__u32 now;  /* the packet's time (us), once read */
-	__u32 read; /* now is read */
+	__u32 asn; /* the flow's remote ASN */
+	__u32 now; /* the packet's time (us) */
 };
 
 EP_INLINE void ep_track_sample(struct ep_track_env *env, __u32 hist, __u32 value, __u32 n)
@@ -373,18 +372,13 @@ EP_INLINE void ep_track_stat(struct ep_track_env *env, __u32 stat)
 }
 
 /*
- * The clock, read when a rule first asks: most packets start or end no sample
- * (docs/performance.md).  Inlined, the verifier's states split on whether it
- * was read: it processes 609,862 instructions of its limit of 1,000,000, where
- * a global function would take 526,061; but the call cost a cold packet as
- * much as the clock read that it saved.
+ * The packet's time, read at the start of every packet.  Read only when a rule
+ * asks (most packets start or end no sample), a cold packet gained 8-16 % in
+ * bpf_bench, but live the paced runs with timestamps cost more in 10 of 11
+ * interleaved pairs (docs/performance.md): not kept.
  */
 EP_INLINE __u32 ep_track_now(struct ep_track_env *env)
 {
-	if (!env->read) {
-		env->now = (__u32)(bpf_ktime_get_ns() / 1000);
-		env->read = 1;
-	}
 	return env->now;
 }
 
@@ -396,7 +390,7 @@ static __always_inline int track_flow(struct ep_pkt *pkt, const struct ep_bpf_cf
 {
 	struct ep_flow_key key;
 	struct ep_bpf_flow *f, nf;
-	struct ep_track_env env = {cfg, 0, 0, 0};
+	struct ep_track_env env = {cfg, 0, (__u32)(bpf_ktime_get_ns() / 1000)};
 	int s = ep_flow_key_make(pkt, &key), in_main = 1;
 
 	if (segs > 1)

@@ -19,8 +19,9 @@
  *                                         call during one packet
  * Samples are differences of times.  The rules ask for the time only when a
  * packet starts or ends a sample (about 1 packet in 20 of a bulk flow with 64
- * segments in flight), so that a probe whose clock costs a read (BPF: 17-19 %
- * of a cold packet's cost) can read it then, once.
+ * segments in flight), so that a probe whose clock costs a read can read it
+ * then, once (BPF reads it for every packet: reading it on demand measured no
+ * gain live, docs/performance.md).
  *
  * Header-only, no allocation, loops bounded by constants: compiles for BPF.
  */
@@ -171,8 +172,8 @@ EP_INLINE void ep_tcp_count_out(struct ep_tcp *f, uint32_t segs, int retx)
 #define EP_PEND_MAX_US 8000000u /* an outstanding sample unanswered this long is dropped */
 #define EP_TSVAL_JUMP 0x100000u /* a TSval this far behind the last one: its clock restarted */
 #define EP_STEP_MAX 30u         /* sampling step ceiling (2^30 bytes or TSval ticks) */
-#define EP_STEP_DOWN_ODDS 16u   /* power of 2 */
-#define EP_EXPIRE_ODDS 16u      /* power of 2 */
+#define EP_STEP_DOWN_ODDS 16u   /* power of 2, at most 16 (ep_tcp_draw) */
+#define EP_EXPIRE_ODDS 16u      /* power of 2, at most 16 (ep_tcp_draw) */
 
 /* A draw from 0 to 15 that a sampling value (a TSval, a sequence number) stands for. */
 EP_INLINE uint32_t ep_tcp_draw(uint32_t val)

@@ -271,8 +271,8 @@ static void test_bulk_windows(void)
 				CHECK(E.stats[EP_ST_rtt_pend_full] > 0);
 			/*
 			 * The time is asked for by the packets that start or end a sample
-			 * (BPF reads its clock then): at 64 in flight and more, by under
-			 * 10 % of them (5.4-5.6 % at 64, 0.7-1.3 % at 512).
+			 * (ep_track_now): at 64 in flight and more, by under 10 % of them
+			 * (5.4-5.6 % at 64, 0.7-1.3 % at 512).
 			 */
 			CHECK(E.now_reads >= E.n);
 			if (windows[i] >= 64)
