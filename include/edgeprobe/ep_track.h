@@ -18,10 +18,9 @@
  *                                         wrapping 32-bit clock, the same for every
  *                                         call during one packet
  * Samples are differences of times.  The rules ask for the time only when a
- * packet starts or ends a sample (about 1 packet in 20 of a bulk flow with 64
- * segments in flight), so that a probe whose clock costs a read can read it
- * then, once (BPF reads it for every packet: reading it on demand measured no
- * gain live, docs/performance.md).
+ * packet starts or ends a sample or looks at a sample's age.  (The BPF
+ * programs still read their clock for every packet: reading it on demand
+ * measured no gain live, docs/performance.md.)
  *
  * Header-only, no allocation, loops bounded by constants: compiles for BPF.
  */
@@ -123,9 +122,7 @@ EP_INLINE void ep_tcp_count_out(struct ep_tcp *f, uint32_t segs, int retx)
  * candidates are not taken (rtt_pend_full).  A slot is freed by its answer
  * (a sample), when it can no longer be answered first (retired: a later
  * TSval was echoed, or an ACK covered a later segment), by a retransmission
- * (Karn), or after EP_PEND_MAX_US without an answer (looked for by 1 in
- * EP_EXPIRE_ODDS of the candidates that find every slot waiting: the others
- * need no clock, and the age is seconds).  A slot freed without a
+ * (Karn), or after EP_PEND_MAX_US without an answer.  A slot freed without a
  * sample arms the sampler: the next new segment (or TSval) takes its place,
  * so that delayed ACKs and losses do not thin the samples.
  *
@@ -172,14 +169,7 @@ EP_INLINE void ep_tcp_count_out(struct ep_tcp *f, uint32_t segs, int retx)
 #define EP_PEND_MAX_US 8000000u /* an outstanding sample unanswered this long is dropped */
 #define EP_TSVAL_JUMP 0x100000u /* a TSval this far behind the last one: its clock restarted */
 #define EP_STEP_MAX 30u         /* sampling step ceiling (2^30 bytes or TSval ticks) */
-#define EP_STEP_DOWN_ODDS 16u   /* power of 2, at most 16 (ep_tcp_draw) */
-#define EP_EXPIRE_ODDS 16u      /* power of 2, at most 16 (ep_tcp_draw) */
-
-/* A draw from 0 to 15 that a sampling value (a TSval, a sequence number) stands for. */
-EP_INLINE uint32_t ep_tcp_draw(uint32_t val)
-{
-	return (val * 0x9e3779b1u) >> 28;
-}
+#define EP_STEP_DOWN_ODDS 16u   /* power of 2 */
 
 /* Slot i frees without a sample: a full set of such slots says nothing of the rate. */
 EP_INLINE void ep_tcp_pend_drop(struct ep_tcp *f, uint32_t i)
@@ -222,7 +212,7 @@ EP_INLINE int ep_tcp_pend_add(struct ep_track_env *env, struct ep_tcp *f, uint8_
 			break;
 		}
 	}
-	if (slot == EP_TCP_PEND && ep_tcp_draw(val) % EP_EXPIRE_ODDS == 0) {
+	if (slot == EP_TCP_PEND) {
 		uint32_t now = ep_track_now(env);
 
 		for (i = 0; i < EP_TCP_PEND; i++) {
@@ -232,10 +222,10 @@ EP_INLINE int ep_tcp_pend_add(struct ep_track_env *env, struct ep_tcp *f, uint8_
 				slot = i;
 			}
 		}
-	}
-	if (slot == EP_TCP_PEND) {
-		ep_track_stat(env, EP_ST_rtt_pend_full);
-		return 0;
+		if (slot == EP_TCP_PEND) {
+			ep_track_stat(env, EP_ST_rtt_pend_full);
+			return 0;
+		}
 	}
 	f->pend_val[slot] = val;
 	f->pend_us[slot] = ep_track_now(env);
@@ -258,7 +248,7 @@ EP_INLINE int ep_tcp_pend_sampled(struct ep_track_env *env, struct ep_tcp *f, ui
 		f->pend_mask |= EP_PEND_FULL_SEEN;
 		return 0;
 	}
-	if (all_free && step && ep_tcp_draw(val) % EP_STEP_DOWN_ODDS == 0)
+	if (all_free && step && ((val * 0x9e3779b1u) >> 28) % EP_STEP_DOWN_ODDS == 0)
 		step--;
 	f->pend_kind = (uint8_t)(kind | step << EP_PEND_STEP_SHIFT);
 	return 1;
