@@ -92,13 +92,29 @@ struct {
 	__type(value, struct ep_bpf_flow);
 } ep_flows_new SEC(".maps");
 
-/* Flows that have been seen in both directions. */
+/* Flows that have been seen in both directions: the array (ep_bpf.h; the loader sizes it)... */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 262144);
+	__type(key, __u32);
+	__type(value, struct ep_bpf_fslot);
+} ep_ftab SEC(".maps");
+
+/* ... and the overflow hash, for those whose set in the array was full. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 262144);
+	__uint(max_entries, 32768);
 	__type(key, struct ep_flow_key);
 	__type(value, struct ep_bpf_flow);
 } ep_flows SEC(".maps");
+
+/* A new flow's first value, built here: off the programs' stack, which is at its limit. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ep_bpf_flow);
+} ep_newflow SEC(".maps");
 
 /* Per-ASN counters (ep_bpf.h): the per-CPU cache, one element per epoch... */
 struct {
@@ -384,26 +400,151 @@ EP_INLINE __u32 ep_track_now(struct ep_track_env *env)
 
 #include "edgeprobe/ep_track.h"
 
+/* ------------------------------------------------------------------------ */
+/* The established flows' array (ep_bpf.h)                                     */
+/* ------------------------------------------------------------------------ */
+
+static __always_inline int key_eq(const struct ep_flow_key *x, const struct ep_flow_key *y)
+{
+	const __u64 *a = (const __u64 *)x, *b = (const __u64 *)y;
+
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4];
+}
+
+/* The slot holding key in its set (ways set and set + 1), or NULL. */
+static __always_inline struct ep_bpf_fslot *ftab_find(const struct ep_flow_key *key, __u64 tag,
+						       __u32 set)
+{
+	struct ep_bpf_fslot *sl;
+	__u32 i = set;
+
+	sl = bpf_map_lookup_elem(&ep_ftab, &i);
+	if (sl && sl->tag == tag && key_eq(&sl->key, key))
+		return sl;
+	i = set + 1;
+	sl = bpf_map_lookup_elem(&ep_ftab, &i);
+	if (sl && sl->tag == tag && key_eq(&sl->key, key))
+		return sl;
+	return NULL;
+}
+
+/* A slot another flow may take: idle for EP_BPF_FTAB_IDLE_S, or closed and quiet. */
+static __always_inline int ftab_stale(const struct ep_bpf_fslot *sl, __u32 sec)
+{
+	__u32 idle = sec - sl->seen;
+
+	return idle >= EP_BPF_FTAB_IDLE_S ||
+	       (sl->flow.tcp.state == EP_FS_CLOSED && idle >= EP_BPF_FTAB_CLOSED_S);
+}
+
+/*
+ * A flow just established into its set: an empty way, else a stale one (that
+ * flow ends as an idle timeout, unless it had closed).  @return 0, or -1 when
+ * both ways hold live flows or another CPU claimed the way first.
+ */
+static __always_inline int ftab_insert(struct ep_track_env *env, const struct ep_flow_key *key,
+				       __u64 tag, __u32 set, const struct ep_bpf_flow *fl, __u32 sec)
+{
+	struct ep_bpf_fslot *pick = NULL, *sl;
+	__u64 old = 0, t;
+	__u32 i, zero = 0;
+	struct ep_bpf_stats *st;
+
+	i = set;
+	sl = bpf_map_lookup_elem(&ep_ftab, &i);
+	if (sl) {
+		t = *(volatile __u64 *)&sl->tag;
+		if (!t || ftab_stale(sl, sec)) {
+			pick = sl;
+			old = t;
+		}
+	}
+	if (!pick || old) {
+		i = set + 1;
+		sl = bpf_map_lookup_elem(&ep_ftab, &i);
+		if (sl) {
+			t = *(volatile __u64 *)&sl->tag;
+			if (!t || (!pick && ftab_stale(sl, sec))) {
+				pick = sl;
+				old = t;
+			}
+		}
+	}
+	if (!pick || __sync_val_compare_and_swap(&pick->tag, old, tag) != old)
+		return -1;
+	st = bpf_map_lookup_elem(&ep_stats, &zero);
+	if (old) {
+		if (!(pick->flow.tcp.flags & EP_TF_FINAL)) {
+			env->asn = pick->flow.asn;
+			stat_add(EP_ST_flows_timeout, 1);
+			ep_tcp_end(env, &pick->flow.tcp);
+		}
+	} else if (st) {
+		st->ftab_used++;
+	}
+	__builtin_memcpy(&pick->key, key, sizeof(*key));
+	pick->seen = sec;
+	__builtin_memcpy(&pick->flow, fl, sizeof(*fl));
+	return 0;
+}
+
+/* Empty a slot (a new connection on its closed tuple), if it still holds tag. */
+static __always_inline void ftab_free(struct ep_bpf_fslot *sl, __u64 tag)
+{
+	__u32 zero = 0;
+	struct ep_bpf_stats *st;
+
+	if (__sync_val_compare_and_swap(&sl->tag, tag, 0) != tag)
+		return;
+	st = bpf_map_lookup_elem(&ep_stats, &zero);
+	if (st)
+		st->ftab_used--;
+}
+
+/* Where a packet's flow was found. */
+enum { EP_IN_FTAB, EP_IN_OVERFLOW, EP_IN_NEW };
+
 /* One parsed segment: its flow found or created, then the tracking rules. */
 static __always_inline int track_flow(struct ep_pkt *pkt, const struct ep_bpf_cfg *cfg,
 				      __u32 segs, __u32 seg_bytes)
 {
 	struct ep_flow_key key;
-	struct ep_bpf_flow *f, nf;
-	struct ep_track_env env = {cfg, 0, (__u32)(bpf_ktime_get_ns() / 1000)};
-	int s = ep_flow_key_make(pkt, &key), in_main = 1;
+	struct ep_bpf_flow *f, *nf;
+	struct ep_bpf_fslot *sl;
+	__u64 ns = bpf_ktime_get_ns(), h, tag;
+	struct ep_track_env env = {cfg, 0, (__u32)(ns / 1000)};
+	__u32 sec = (__u32)(ns >> 30), set;
+	int s = ep_flow_key_make(pkt, &key), where = EP_IN_FTAB;
+	__u32 zero = 0;
 
 	if (segs > 1)
 		stat_add(EP_ST_gso_packets, 1);
-	f = bpf_map_lookup_elem(&ep_flows, &key);
-	if (!f) {
-		in_main = 0;
-		f = bpf_map_lookup_elem(&ep_flows_new, &key);
+	h = ep_flow_key_hash(&key);
+	set = (__u32)h & cfg->ftab_mask & ~1u;
+	tag = h | 1;
+	f = NULL;
+	sl = ftab_find(&key, tag, set);
+	if (sl) {
+		f = &sl->flow;
+		if (sl->seen != sec)
+			sl->seen = sec;
+	} else {
+		where = EP_IN_OVERFLOW;
+		f = bpf_map_lookup_elem(&ep_flows, &key);
+		if (!f) {
+			where = EP_IN_NEW;
+			f = bpf_map_lookup_elem(&ep_flows_new, &key);
+		}
 	}
 	if (f && f->tcp.state == EP_FS_CLOSED &&
 	    (pkt->flags & (EP_TCP_SYN | EP_TCP_ACK)) == EP_TCP_SYN) {
 		/* A new connection on a closed tuple. */
-		bpf_map_delete_elem(in_main ? (void *)&ep_flows : (void *)&ep_flows_new, &key);
+		if (where == EP_IN_FTAB)
+			ftab_free(sl, tag);
+		else
+			bpf_map_delete_elem(where == EP_IN_OVERFLOW ? (void *)&ep_flows
+								    : (void *)&ep_flows_new,
+					    &key);
 		f = NULL;
 	}
 	if (!f) {
@@ -415,44 +556,50 @@ static __always_inline int track_flow(struct ep_pkt *pkt, const struct ep_bpf_cf
 		}
 		if (syn)
 			stat_add(EP_ST_syn_new, 1);
-		__builtin_memset(&nf, 0, sizeof(nf));
+		nf = bpf_map_lookup_elem(&ep_newflow, &zero);
+		if (!nf)
+			return 0;
+		__builtin_memset(nf, 0, sizeof(*nf));
 		if (cfg->has_local) {
 			a = is_local(key.family, key.addr_a);
 			b = is_local(key.family, key.addr_b);
 		}
-		ep_tcp_init(&nf.tcp, ep_tcp_pick_remote(a, b, pkt, s, key.port_a, key.port_b));
-		nf.asn = asn_of(cfg, key.family, nf.tcp.remote ? key.addr_b : key.addr_a);
+		ep_tcp_init(&nf->tcp, ep_tcp_pick_remote(a, b, pkt, s, key.port_a, key.port_b));
+		nf->asn = asn_of(cfg, key.family, nf->tcp.remote ? key.addr_b : key.addr_a);
 		/* Under a SYN flood, new flows are admitted by sampling (ep_admit.h). */
 		if ((pkt->flags & EP_TCP_SYN) &&
-		    !ep_admit(ep_flow_key_hash(&key), cfg->syn_admit_level)) {
+		    !ep_admit(h, cfg->syn_admit_level)) {
 			if (syn) {
 				stat_add(EP_ST_syn_unsampled, 1);
-				count(cfg, nf.asn, EP_AC_syn_unsampled, 1);
+				count(cfg, nf->asn, EP_AC_syn_unsampled, 1);
 			}
 			return 0;
 		}
-		if (bpf_map_update_elem(&ep_flows_new, &key, &nf, BPF_NOEXIST) < 0) {
+		if (bpf_map_update_elem(&ep_flows_new, &key, nf, BPF_NOEXIST) < 0) {
 			stat_add(EP_ST_bpf_map_full, 1);
 			return 0;
 		}
 		f = bpf_map_lookup_elem(&ep_flows_new, &key);
 		if (!f)
 			return 0;
-		in_main = 0;
+		where = EP_IN_NEW;
 		stat_add(EP_ST_flows_created, 1);
 		count(cfg, f->asn, EP_AC_flows_new, 1);
 	}
 	env.asn = f->asn;
 	ep_tcp_segment(&env, &f->tcp, pkt, s, segs, seg_bytes);
 	/*
-	 * Heard from both sides past the SYNs: into the established table, out of
+	 * Heard from both sides past the SYNs: into the established flows, out of
 	 * reach of floods (a spoofed SYN or a random ACK never gets an answer).
 	 */
-	if (!in_main && f->tcp.state == EP_FS_ESTABLISHED) {
-		__builtin_memcpy(&nf, f, sizeof(nf));
-		if (bpf_map_update_elem(&ep_flows, &key, &nf, BPF_ANY) == 0) {
+	if (where == EP_IN_NEW && f->tcp.state == EP_FS_ESTABLISHED) {
+		if (ftab_insert(&env, &key, tag, set, f, sec) == 0) {
 			bpf_map_delete_elem(&ep_flows_new, &key);
 			stat_add(EP_ST_flows_promoted, 1);
+		} else if (bpf_map_update_elem(&ep_flows, &key, f, BPF_ANY) == 0) {
+			bpf_map_delete_elem(&ep_flows_new, &key);
+			stat_add(EP_ST_flows_promoted, 1);
+			stat_add(EP_ST_bpf_ftab_overflow, 1);
 		}
 	}
 	return 0;
@@ -534,8 +681,9 @@ int ep_xdp_ingress(struct xdp_md *ctx)
 }
 
 /*
- * The flows_active gauge: both flow tables' element counts (the kernel keeps
- * them per CPU, LRU evictions included).  Run by the loader once a window with
+ * The flows_active gauge, its hash tables' part: their element counts (the
+ * kernel keeps them per CPU, LRU evictions included); the loader adds the
+ * flow array's (ep_bpf_stats.ftab_used).  Run by the loader once a window with
  * BPF_PROG_TEST_RUN; returns the count, or -1 where the kfunc is missing.
  */
 extern __s64 bpf_map_sum_elem_count(const struct bpf_map *map) __ksym __weak;

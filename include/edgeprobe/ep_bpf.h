@@ -10,6 +10,7 @@
 #ifndef EP_BPF_H
 #define EP_BPF_H
 
+#include "ep_flow_key.h"
 #include "ep_hdr.h"
 #include "ep_stats.h"
 #include "ep_tcp.h"
@@ -24,6 +25,8 @@ struct ep_bpf_cfg {
 	uint32_t syn_admit_level; /* new half-open flows admitted at 2^-level (ep_admit.h) */
 	uint32_t slog_n;         /* samples per CPU and epoch in the sample log (0: no log) */
 	uint32_t gen;            /* the window generation: +1 at every flip */
+	uint32_t ftab_mask;      /* the flow array's slots - 1 (a power of 2, at least 2) */
+	uint32_t spare;
 	struct ep_hdr_cfg hdr;   /* histogram bucket math, precomputed by the loader */
 };
 
@@ -45,6 +48,7 @@ struct ep_bpf_lpm6 {
 struct ep_bpf_stats {
 	uint32_t slog_pos[2];
 	uint32_t slog_gen[2];
+	int64_t ftab_used; /* this CPU's fills less empties of flow array slots (sum: the gauge) */
 	uint64_t c[EP_BPF_NSTATS];
 };
 
@@ -119,5 +123,28 @@ struct ep_bpf_flow {
 	struct ep_tcp tcp;
 	uint32_t asn;
 };
+
+/*
+ * The established flows' array (ep_ftab): two-way set-associative slots of 128
+ * bytes, a flow's set chosen by its key's hash (ep_flow_key_hash), found with
+ * an array look-up the verifier inlines and a key compare: no hashing helper,
+ * no bucket walk and no LRU list to touch per packet.  A slot is claimed by a
+ * compare-and-swap of its tag (0: empty), so two CPUs never fill one slot.
+ * A flow whose set has no empty or stale slot (EP_BPF_FTAB_IDLE_S idle, or
+ * closed and EP_BPF_FTAB_CLOSED_S idle) goes to the overflow hash (an LRU
+ * hash, as all established flows did before) and is counted
+ * (bpf_ftab_overflow).
+ */
+#define EP_BPF_FTAB_IDLE_S 300  /* the userspace tracker's established-flow timeout */
+#define EP_BPF_FTAB_CLOSED_S 10 /* its half-open and closed flows' timeout */
+
+struct ep_bpf_fslot {
+	uint64_t tag; /* 0: empty; else the key's hash with the lowest bit set */
+	struct ep_flow_key key;
+	uint32_t seen; /* the last packet's time in seconds (2^30 ns) */
+	struct ep_bpf_flow flow;
+	uint32_t spare;
+};
+_Static_assert(sizeof(struct ep_bpf_fslot) == 128, "a flow slot is two cache lines");
 
 #endif

@@ -51,7 +51,8 @@
 	X(json_reopens)       /* --json-out reopened on SIGHUP/SIGUSR1 (log rotation) */       \
 	X(json_reopen_errors) /* reopen refused (kept writing to the old file) */       \
 	X(bpf_slog_full)      /* BPF: samples past a full sample-log region, to the bucket hash */ \
-	X(rtt_data_timed)     /* in-flow RTTs measured (rtt_data counts the echoes they weigh) */
+	X(rtt_data_timed)     /* in-flow RTTs measured (rtt_data counts the echoes they weigh) */ \
+	X(bpf_ftab_overflow)  /* BPF: established flows whose set was full: to the overflow hash */
 
 enum ep_stat {
 #define EP_X(n) EP_ST_##n,

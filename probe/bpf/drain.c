@@ -333,6 +333,9 @@ int ep_bpf_drain_stats(struct ep_bpf_drain *d, uint64_t *stats)
 	if (!d->stats_read && bpf_map_lookup_elem(d->fd_stats, &zero, d->stats) < 0)
 		return -errno;
 	d->stats_read = 0;
+	d->ftab_used = 0;
+	for (cpu = 0; cpu < d->ncpu; cpu++)
+		d->ftab_used += v[cpu].ftab_used;
 	for (k = 0; k < EP_BPF_NSTATS; k++) {
 		stats[k] = 0;
 		for (cpu = 0; cpu < d->ncpu; cpu++)
@@ -378,7 +381,48 @@ EP_INLINE uint32_t ep_track_now(struct ep_track_env *env)
 
 #include "edgeprobe/ep_track.h"
 
-void ep_bpf_drain_end_flows(struct ep_bpf_drain *d, struct edgeprobe_bpf *skel, uint64_t *stats)
+static void end_flow(struct ep_bpf_drain *d, uint64_t *stats, struct ep_bpf_flow *f)
+{
+	struct ep_track_env env = {d, stats, slot_of(d, f->asn)};
+
+	ep_tcp_end(&env, &f->tcp);
+}
+
+/* The flow array's flows, read in batches of FTAB_BATCH slots.  @return 0 or -errno */
+#define FTAB_BATCH 1024
+
+static int end_ftab(struct ep_bpf_drain *d, struct edgeprobe_bpf *skel, uint64_t *stats)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int fd = bpf_map__fd(skel->maps.ep_ftab), ret = 0, last = 0;
+	uint32_t *keys = malloc(FTAB_BATCH * sizeof(*keys)), in = 0, out, n, i;
+	struct ep_bpf_fslot *sl = malloc(FTAB_BATCH * sizeof(*sl));
+
+	if (!keys || !sl) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (!last) {
+		n = FTAB_BATCH;
+		if (bpf_map_lookup_batch(fd, in ? &in : NULL, &out, keys, sl, &n, &opts) < 0) {
+			if (errno != ENOENT) {
+				ret = -errno;
+				break;
+			}
+			last = 1;
+		}
+		for (i = 0; i < n; i++)
+			if (sl[i].tag)
+				end_flow(d, stats, &sl[i].flow);
+		in = out;
+	}
+out:
+	free(keys);
+	free(sl);
+	return ret;
+}
+
+int ep_bpf_drain_end_flows(struct ep_bpf_drain *d, struct edgeprobe_bpf *skel, uint64_t *stats)
 {
 	int fds[2] = {bpf_map__fd(skel->maps.ep_flows), bpf_map__fd(skel->maps.ep_flows_new)};
 	struct ep_flow_key k, next, *prev;
@@ -388,10 +432,8 @@ void ep_bpf_drain_end_flows(struct ep_bpf_drain *d, struct edgeprobe_bpf *skel, 
 	for (i = 0; i < 2; i++)
 		for (prev = NULL; bpf_map_get_next_key(fds[i], prev, &next) == 0; prev = &k) {
 			k = next;
-			if (bpf_map_lookup_elem(fds[i], &k, &f) == 0) {
-				struct ep_track_env env = {d, stats, slot_of(d, f.asn)};
-
-				ep_tcp_end(&env, &f.tcp);
-			}
+			if (bpf_map_lookup_elem(fds[i], &k, &f) == 0)
+				end_flow(d, stats, &f);
 		}
+	return end_ftab(d, skel, stats);
 }

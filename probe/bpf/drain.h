@@ -35,6 +35,7 @@ struct ep_bpf_drain {
 	uint64_t last_ns;               /* the last drain's duration */
 	uint64_t hist_err;              /* buckets that did not fit a histogram */
 	uint64_t bad_id;                /* keys naming no id (counted into "other") */
+	int64_t ftab_used;              /* flow array slots in use, at the last counter read */
 };
 
 /*
@@ -65,7 +66,10 @@ long ep_bpf_drain_epoch(struct ep_bpf_drain *d, uint32_t e, uint32_t gen);
  */
 int ep_bpf_drain_stats(struct ep_bpf_drain *d, uint64_t *stats);
 
-/* End every flow still in the tables (the run's end) into d->agg, as ep_tcp_end() does. */
-void ep_bpf_drain_end_flows(struct ep_bpf_drain *d, struct edgeprobe_bpf *skel, uint64_t *stats);
+/*
+ * End every flow still in the tables and the flow array (the run's end) into
+ * d->agg, as ep_tcp_end() does.  @return 0, or -errno (what was read is ended)
+ */
+int ep_bpf_drain_end_flows(struct ep_bpf_drain *d, struct edgeprobe_bpf *skel, uint64_t *stats);
 
 #endif

@@ -35,7 +35,7 @@ struct edgeprobe_bpf *ep_bpf_load(const struct ep_probe *p, const struct ep_prob
 {
 	struct edgeprobe_bpf *skel = edgeprobe_bpf__open();
 	struct ep_bpf_fill fill = {.family = 4};
-	uint32_t n4, n6;
+	uint32_t n4, n6, slots;
 	int ret;
 
 	if (!skel) {
@@ -52,7 +52,12 @@ struct edgeprobe_bpf *ep_bpf_load(const struct ep_probe *p, const struct ep_prob
 	bpf_map__set_max_entries(skel->maps.ep_asn4b, n4);
 	bpf_map__set_max_entries(skel->maps.ep_asn6, n6);
 	bpf_map__set_max_entries(skel->maps.ep_asn6b, n6);
-	bpf_map__set_max_entries(skel->maps.ep_flows, po->max_flows);
+	/* The flow array: a power of 2 of slots, at least --max-flows (128 bytes each). */
+	for (slots = 2; slots < po->max_flows && slots < (1u << 30); slots <<= 1)
+		;
+	bpf_map__set_max_entries(skel->maps.ep_ftab, slots);
+	bpf_map__set_max_entries(skel->maps.ep_flows,
+				 po->max_flows / 8 > 1024 ? po->max_flows / 8 : 1024);
 	bpf_map__set_max_entries(skel->maps.ep_flows_new,
 				 po->max_flows / 4 > 1024 ? po->max_flows / 4 : 1024);
 	bpf_map__set_max_entries(skel->maps.ep_actr0, po->max_asns + 1);

@@ -133,6 +133,7 @@ int main(int argc, char **argv)
 	}
 	wn.halfopen_room = bpf_map__max_entries(skel->maps.ep_flows_new);
 	wn.cfg.slog_n = wn.d.slog_n;
+	wn.cfg.ftab_mask = bpf_map__max_entries(skel->maps.ep_ftab) - 1;
 	ep_hdr_cfg_init(&wn.cfg.hdr, EP_HIST_DEFAULT_LOWEST, EP_HIST_DEFAULT_HIGHEST,
 			EP_HIST_DEFAULT_DIGITS);
 	if (po.local_net[0]) {

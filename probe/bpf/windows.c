@@ -16,7 +16,7 @@
 #include "wallclock.h"
 #include "windows.h"
 
-/* Flows in both tables (the kernel's per-map element count), or 0 where it cannot say. */
+/* Flows in the hash tables (the kernel's per-map element count), or 0 where it cannot say. */
 static uint64_t flows_active(struct edgeprobe_bpf *skel)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
@@ -78,11 +78,12 @@ static void close_window(struct ep_bpf_windows *wn, struct ep_probe *p, uint64_t
 	wn->syn_new = stats[EP_ST_syn_new];
 	bpf_map_update_elem(bpf_map__fd(skel->maps.ep_cfg), &(uint32_t){0}, &wn->cfg, BPF_ANY);
 	stats[EP_ST_syn_admit_level] = wn->cfg.syn_admit_level;
-	stats[EP_ST_flows_active] = flows_active(skel);
+	stats[EP_ST_flows_active] =
+	    flows_active(skel) + (wn->d.ftab_used > 0 ? (uint64_t)wn->d.ftab_used : 0);
 	stats[EP_ST_hist_nomem] += wn->d.agg.hist_nomem + wn->d.hist_err;
 	stats[EP_ST_asn_overflow] += wn->d.agg.overflow;
-	if (final)
-		ep_bpf_drain_end_flows(&wn->d, skel, stats);
+	if (final && (ret = ep_bpf_drain_end_flows(&wn->d, skel, stats)) < 0)
+		ep_log_warn("reading the flows at the end: %s", strerror((int)-ret));
 	stats[EP_ST_windows] = ++wn->windows;
 	memset(&w, 0, sizeof(w));
 	w.type = EP_WIN_WINDOW;

@@ -224,6 +224,7 @@ int main(int argc, char **argv)
 	ep_hdr_cfg_init(&cfg.hdr, 1, 60000000, 2);
 	cfg.has_local = 1;
 	cfg.slog_n = EP_BPF_SLOG_DEFAULT;
+	cfg.ftab_mask = bpf_map__max_entries(skel->maps.ep_ftab) - 1;
 	bpf_map_update_elem(bpf_map__fd(skel->maps.ep_cfg), &zero, &cfg, BPF_ANY);
 	bpf_map_update_elem(bpf_map__fd(skel->maps.ep_local4), &k, &one, BPF_ANY);
 	k.addr[0] = 198, k.addr[1] = 51, k.addr[2] = 100;

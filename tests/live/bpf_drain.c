@@ -159,6 +159,7 @@ int main(int argc, char **argv)
 			EP_HIST_DEFAULT_DIGITS);
 	cfg.has_local = 1;
 	cfg.slog_n = d.slog_n;
+	cfg.ftab_mask = bpf_map__max_entries(skel->maps.ep_ftab) - 1;
 	if (d.slog_n != log_n) {
 		fprintf(stderr, "bpf_drain: sample log of %u per CPU, sized for %u\n", d.slog_n,
 			log_n);

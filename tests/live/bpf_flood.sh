@@ -37,7 +37,8 @@ for f in clean syn ack; do
 	pid=$!
 	for i in $(seq 100); do grep -q "attached to" "$OUT/$f.log" && break; sleep 0.1; done
 	grep -q "attached to" "$OUT/$f.log" || die "edgeprobe-bpf did not attach: $(cat "$OUT/$f.log")"
-	[ $f = syn ] && bpftool map show 2>/dev/null | awk '/name ep_flows/ {getline; print}' > "$OUT/maps.txt"
+	[ $f = syn ] && bpftool map show 2>/dev/null |
+		awk '/name ep_flows|name ep_ftab/ {getline; print}' > "$OUT/maps.txt"
 	ip netns exec $NS tcpreplay -q -i fla "$OUT/$f.pcap" >"$OUT/$f.tcpreplay" 2>&1 || die "tcpreplay"
 	sleep 0.5
 	kill -TERM $pid
