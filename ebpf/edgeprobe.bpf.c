@@ -391,7 +391,8 @@ EP_INLINE void ep_track_stat(struct ep_track_env *env, __u32 stat)
  * The packet's time, read at the start of every packet.  Read only when a rule
  * asks (most packets start or end no sample), a cold packet gained 8-16 % in
  * bpf_bench, but live the paced runs with timestamps cost more in 10 of 11
- * interleaved pairs (docs/performance.md): not kept.
+ * interleaved pairs, and again in 3 of 4 with the flow array (docs/performance.md):
+ * not kept.
  */
 EP_INLINE __u32 ep_track_now(struct ep_track_env *env)
 {
