@@ -460,7 +460,7 @@ static __always_inline int ftab_insert(struct ep_track_env *env, const struct ep
 			old = t;
 		}
 	}
-	if (!pick || old) {
+	if (!pick || old) { /* way 0 is not empty: way 1 if it is, or stale when way 0 is not */
 		i = set + 1;
 		sl = bpf_map_lookup_elem(&ep_ftab, &i);
 		if (sl) {
@@ -473,15 +473,14 @@ static __always_inline int ftab_insert(struct ep_track_env *env, const struct ep
 	}
 	if (!pick || __sync_val_compare_and_swap(&pick->tag, old, tag) != old)
 		return -1;
-	st = bpf_map_lookup_elem(&ep_stats, &zero);
-	if (old) {
-		if (!(pick->flow.tcp.flags & EP_TF_FINAL)) {
-			env->asn = pick->flow.asn;
-			stat_add(EP_ST_flows_timeout, 1);
-			ep_tcp_end(env, &pick->flow.tcp);
-		}
-	} else if (st) {
-		st->ftab_used++;
+	if (!old) {
+		st = bpf_map_lookup_elem(&ep_stats, &zero);
+		if (st)
+			st->ftab_used++;
+	} else if (!(pick->flow.tcp.flags & EP_TF_FINAL)) {
+		env->asn = pick->flow.asn;
+		stat_add(EP_ST_flows_timeout, 1);
+		ep_tcp_end(env, &pick->flow.tcp);
 	}
 	__builtin_memcpy(&pick->key, key, sizeof(*key));
 	pick->seen = sec;
