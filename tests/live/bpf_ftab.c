@@ -48,7 +48,7 @@ struct ctx {
 	uint64_t stats[EP_ST__COUNT];
 };
 
-static void send(struct ctx *c, uint32_t src, uint32_t dst, uint16_t sp, uint16_t dp,
+static void put_frame(struct ctx *c, uint32_t src, uint32_t dst, uint16_t sp, uint16_t dp,
 		 uint32_t seq, uint32_t ack, uint8_t flags, uint16_t payload)
 {
 	struct fb f;
@@ -70,14 +70,14 @@ static void send(struct ctx *c, uint32_t src, uint32_t dst, uint16_t sp, uint16_
 /* A connection from the remote's port: SYN, SYN-ACK, then the remote's ACK with data. */
 static void open_flow(struct ctx *c, uint16_t port)
 {
-	send(c, REMOTE, LOCAL, port, 443, 1000, 0, 0x02, 0);
-	send(c, LOCAL, REMOTE, 443, port, 5000, 1001, 0x12, 0);
-	send(c, REMOTE, LOCAL, port, 443, 1001, 5001, 0x10, 100);
+	put_frame(c, REMOTE, LOCAL, port, 443, 1000, 0, 0x02, 0);
+	put_frame(c, LOCAL, REMOTE, 443, port, 5000, 1001, 0x12, 0);
+	put_frame(c, REMOTE, LOCAL, port, 443, 1001, 5001, 0x10, 100);
 }
 
 static void reset_flow(struct ctx *c, uint16_t port)
 {
-	send(c, REMOTE, LOCAL, port, 443, 1101, 5001, 0x04, 0);
+	put_frame(c, REMOTE, LOCAL, port, 443, 1101, 5001, 0x04, 0);
 }
 
 static void read_stats(struct ctx *c)
@@ -234,13 +234,13 @@ int main(void)
 	/* A new connection on a closed tuple in the array: its slot is emptied, then refilled. */
 	a = slot_of(&c, 30005);
 	reset_flow(&c, 30005);
-	send(&c, REMOTE, LOCAL, 30005, 443, 7000, 0, 0x02, 0);
+	put_frame(&c, REMOTE, LOCAL, 30005, 443, 7000, 0, 0x02, 0);
 	read_stats(&c);
 	CHECK(slot_of(&c, 30005) < 0 && c.d.ftab_used == 1,
 	      "SYN on E's closed tuple: E in slot %d, ftab_used %lld (want 1)",
 	      slot_of(&c, 30005), (long long)c.d.ftab_used);
-	send(&c, LOCAL, REMOTE, 443, 30005, 9000, 7001, 0x12, 0);
-	send(&c, REMOTE, LOCAL, 30005, 443, 7001, 9001, 0x10, 100);
+	put_frame(&c, LOCAL, REMOTE, 443, 30005, 9000, 7001, 0x12, 0);
+	put_frame(&c, REMOTE, LOCAL, 30005, 443, 7001, 9001, 0x10, 100);
 	read_stats(&c);
 	CHECK(slot_of(&c, 30005) == a && c.d.ftab_used == 2,
 	      "E's new connection: slot %d (want %d), ftab_used %lld (want 2)",
