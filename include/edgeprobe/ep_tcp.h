@@ -41,6 +41,8 @@ enum { EP_PEND_NONE = 0, EP_PEND_HS = 1, EP_PEND_TS = 2, EP_PEND_SEQ = 3 };
 #define EP_PEND_STEP_SHIFT 2    /* pend_kind: the sampling step (log2 bytes/ticks), bits 2-7 */
 #define EP_PEND_SLOTS 0x07u     /* pend_mask: the valid slots */
 #define EP_PEND_REARM 0x08u     /* pend_mask: EP_TF_ARMED replaces a retired TSval */
+#define EP_PEND_KARN 0x10u      /* pend_mask: data/ACK, resent since the last sample */
+#define EP_PEND_LAST 0x20u      /* pend_mask: data/ACK, last_tsval holds the last in-flow sample */
 #define EP_PEND_HOLE 0x40u      /* pend_mask: the remote's last ACK carried SACK blocks */
 #define EP_PEND_FULL_SEEN 0x80u /* pend_mask: a candidate found every slot waiting */
 
@@ -67,7 +69,8 @@ enum { EP_PEND_NONE = 0, EP_PEND_HS = 1, EP_PEND_TS = 2, EP_PEND_SEQ = 3 };
 struct ep_tcp {
 	uint32_t nxt[2];                 /* per side: highest sequence end seen */
 	uint32_t hole_lo[2], hole_hi[2]; /* per side: one unseen range below nxt */
-	uint32_t last_tsval;             /* highest sampled TSval towards the remote */
+	uint32_t last_tsval;             /* highest sampled TSval towards the remote; without
+					    timestamps, the last in-flow sample (EP_PEND_LAST) */
 	uint32_t data_out : 24;          /* data segments towards the remote (EP_TCP_OUT_MAX) */
 	uint32_t echo_owed : 8;          /* new echoes since the last in-flow sample (to 255) */
 	uint32_t retx_out : 24;          /* of which retransmissions */

@@ -10,16 +10,16 @@
 #   AS64511 192.0.2.11:  5 ms each way,              40 Mbit/s, 50 ms of buffer
 #   AS64512 192.0.2.12: 10 ms each way,              40 Mbit/s, 50 ms of buffer
 #   AS64513 192.0.2.13: 30 ms each way, 2% data loss, 80 Mbit/s, 20 ms of buffer
-# The first two build a queue when unpaced.  The lossy one is unpaced only with timestamps
-# (unpaced-ts): its flows' slow start overshoots the 20 ms buffer with the losses.  That run
-# failed the project's CI of 2026-12-01 (p50 +16 %) and 1 of 5 runs on 2026-12-02 (p90
-# -14 %) until each in-flow sample was weighted by the echoes it stands for (ep_track.h);
-# weighted, 13 of 13 passed to 2026-12-02 (p90 rank -4.4 to +2.7), then 15 of 16 in a later
-# session's benchmark runs (p90 rank -8.2 to +4.5; the failing one -8.2 against its limit of
-# 6.1, pcap and bpf alike): it can still fail, about 1 run in 16.  Without timestamps it
-# stays server-paced (below its bottleneck): unpaced, the weighted p90 still read 20 % under
-# tshark's ack_rtt (rank -7) in 1 of 4 runs (docs/performance.md): a known weakness, not
-# asserted here.
+# The first two build a queue when unpaced; the lossy one's flows, unpaced, overshoot the
+# 20 ms buffer in slow start, with the losses.  With timestamps (unpaced-ts) that run failed
+# the project's CI of 2026-12-01 (p50 +16 %) and 1 of 5 runs on 2026-12-02 (p90 -14 %) until
+# each in-flow sample was weighted by the echoes it stands for (ep_track.h); weighted, 13 of
+# 13 passed to 2026-12-02 (p90 rank -4.4 to +2.7), then 15 of 16 in a later session's
+# benchmark runs (p90 rank -8.2 to +4.5; the failing one -8.2 against its limit of 6.1, pcap
+# and bpf alike): it can still fail, about 1 run in 16.  Without timestamps (unpaced-nots) it
+# ran paced until the ACKs before a loss weighed on the sample before them instead of none
+# (ep_track.h): 1 of 16 runs failed (p90 -20.7 %, rank -8.0), none of the same 16 replayed
+# with the new rule (p90 rank -3.9 to +2.7), nor of 10 more live runs (docs/performance.md).
 # Four runs: server-paced (SO_MAX_PACING_RATE, below the bottleneck) and unpaced (the
 # bottleneck's queue fills), each with TCP timestamps on and off (net.ipv4.tcp_timestamps=0
 # in the client namespaces).  Per run, 6 parallel downloads per client of 8 MB (4 MB over the
@@ -118,7 +118,7 @@ for run in $RUNS; do
 	DL=()
 	for c in a b c; do
 		size=8000000 p=$pace
-		[ $c = c ] && [ $run != unpaced-ts ] && size=4000000 p=600000
+		[ $c = c ] && [ $pace != 0 ] && size=4000000
 		ip netns exec ep-kc$c-$$ python3 "$BULK" fetch 192.0.2.1 9000 6 $size $p \
 			2>"$d/fetch-$c.txt" &
 		DL+=($!)

@@ -534,15 +534,33 @@ static void test_weights(void)
 	CHECK_EQ(e->n, 5);
 	CHECK_EQ(e->w[4], 255);
 	CHECK_EQ(e->stats[EP_ST_rtt_data_timed], 5);
-	/* A retransmission (Karn) makes the ACKs before it weigh nothing. */
+	/*
+	 * A retransmission (Karn): the ACKs before it (two) weigh on the sample
+	 * before them, without counting as an RTT measured; the ACKs after it
+	 * may answer the resend, and until the next sample they do not count.
+	 */
 	seg(e, &f, SRV, 100000, EP_TCP_ACK, s0 + 6000, 101, 1000, 0, 0, 0, 1, 0);
-	seg(e, &f, CLI, 100100, EP_TCP_ACK, 101, s0 + 6500, 0, 0, 0, 0, 1, 0);
+	seg(e, &f, CLI, 100100, EP_TCP_ACK, 101, s0 + 6300, 0, 0, 0, 0, 1, 0);
+	seg(e, &f, CLI, 100150, EP_TCP_ACK, 101, s0 + 6500, 0, 0, 0, 0, 1, 0);
 	seg(e, &f, SRV, 100200, EP_TCP_ACK, s0 + 6500, 101, 500, 0, 0, 0, 1, 0);
-	seg(e, &f, SRV, 100300, EP_TCP_ACK, s0 + 7000, 101, 1000, 0, 0, 0, 1, 0);
-	seg(e, &f, CLI, 120300, EP_TCP_ACK, 101, s0 + 8000, 0, 0, 0, 0, 1, 0);
 	CHECK_EQ(e->n, 6);
-	CHECK_EQ(e->v[5], 20000);
-	CHECK_EQ(e->w[5], 1);
+	CHECK_EQ(e->v[5], e->v[4]);
+	CHECK_EQ(e->w[5], 2);
+	CHECK_EQ(e->stats[EP_ST_rtt_data_timed], 5);
+	seg(e, &f, SRV, 100300, EP_TCP_ACK, s0 + 7000, 101, 1000, 0, 0, 0, 1, 0);
+	seg(e, &f, CLI, 110000, EP_TCP_ACK, 101, s0 + 7000, 0, 0, 0, 0, 1, 0); /* the resend's */
+	seg(e, &f, CLI, 120300, EP_TCP_ACK, 101, s0 + 8000, 0, 0, 0, 0, 1, 0);
+	CHECK_EQ(e->n, 7);
+	CHECK_EQ(e->v[6], 20000);
+	CHECK_EQ(e->w[6], 1);
+	/* Then the ACKs count again: a resend with none since the sample adds nothing. */
+	seg(e, &f, SRV, 130000, EP_TCP_ACK, s0 + 8000, 101, 1000, 0, 0, 0, 1, 0);
+	seg(e, &f, CLI, 150000, EP_TCP_ACK, 101, s0 + 8500, 0, 0, 0, 0, 1, 0);
+	seg(e, &f, CLI, 150100, EP_TCP_ACK, 101, s0 + 9000, 0, 0, 0, 0, 1, 0);
+	CHECK_EQ(e->n, 8);
+	CHECK_EQ(e->w[7], 2);
+	seg(e, &f, SRV, 150200, EP_TCP_ACK, s0 + 8500, 101, 500, 0, 0, 0, 1, 0);
+	CHECK_EQ(e->n, 8);
 
 	/* Timestamps: echoes are TSecr values; the handshake's echo of 500 is not one. */
 	e = fresh(&f, 1, 500);
