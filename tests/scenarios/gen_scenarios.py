@@ -100,16 +100,24 @@ class Flow:
         # or ACK without timestamps, whose 8-bit hash changed) since the sample before it.
         self.echoes = False  # counting: the handshake is over
         self.tag, self.owed, self.timed = 0, 0, 0
+        self.last, self.gated = None, False  # without timestamps: the last sample; a resend
 
     def inflow_start(self):
         """The first in-flow candidate: the weight starts over."""
-        self.owed = 0
+        self.owed, self.last, self.gated = 0, None, False
 
     def sample(self, truth, r):
         """An in-flow sample r (us), answered by the packet just sent."""
         truth["rtt_data"] += [r] * max(self.owed, 1)
-        self.owed = 0
+        self.owed, self.last, self.gated = 0, r, False
         self.timed += 1
+
+    def resend(self, truth):
+        """Without timestamps, a retransmission (Karn): the ACKs since the last sample weigh
+        on it (not an RTT measured), and the ACKs until the next sample do not count."""
+        if self.owed and self.last is not None:
+            truth["rtt_data"] += [self.last] * self.owed
+        self.owed, self.gated = 0, True
 
     def send(self, t_us, frm, flags, seq, ack, payload=0, tsecr=0):
         """frm is 'l' (local side sends, towards the remote: out) or 'r'."""
@@ -133,7 +141,7 @@ class Flow:
             pkt = pkt / Raw(b"x" * payload)
         self.cap.add(t_us, l2(self.encap, pkt, self.family))
         self.segs["out" if frm == "l" else "in"] += 1
-        if frm == "r" and self.echoes and "S" not in flags:
+        if frm == "r" and self.echoes and "S" not in flags and not self.gated:
             tag = ((((tsecr if self.ts else ack) & 0xffffffff) * 0x9e3779b1) & 0xffffffff) >> 24
             if tag != self.tag:
                 self.tag, self.owed = tag, min(self.owed + 1, 255)
@@ -174,7 +182,7 @@ def remote_client_flow(cap, isp, remote, rport, t, truth):
             data_segs += 1
             retx += 1
             if not isp["ts"]:
-                f.owed = 0  # Karn: the ACKs before a resend weigh nothing
+                f.resend(truth)
             timed = isp["ts"]  # the resend's own TSval is echoed; its ACK is ambiguous (Karn)
         r = rtt_us(isp["rtt"])
         s_nxt += 1000
