@@ -40,7 +40,6 @@ enum { EP_PEND_NONE = 0, EP_PEND_HS = 1, EP_PEND_TS = 2, EP_PEND_SEQ = 3 };
 #define EP_PEND_KIND_MASK 0x03u /* pend_kind: the kind in bits 0-1 */
 #define EP_PEND_STEP_SHIFT 2    /* pend_kind: the sampling step (log2 bytes/ticks), bits 2-7 */
 #define EP_PEND_SLOTS 0x07u     /* pend_mask: the valid slots */
-#define EP_PEND_REARM 0x08u     /* pend_mask: EP_TF_ARMED replaces a retired TSval */
 #define EP_PEND_KARN 0x10u      /* pend_mask: data/ACK, resent since the last sample */
 #define EP_PEND_LAST 0x20u      /* pend_mask: data/ACK, last_tsval holds the last in-flow sample */
 #define EP_PEND_HOLE 0x40u      /* pend_mask: the remote's last ACK carried SACK blocks */

@@ -296,7 +296,6 @@ EP_INLINE void ep_tcp_match_tsecr(struct ep_track_env *env, struct ep_tcp *f, ui
 			ep_tcp_pend_drop(f, i);
 			/* In its place, the next new TSval (a retransmission's under a hole). */
 			f->flags |= EP_TF_ARMED;
-			f->pend_mask |= EP_PEND_REARM;
 		}
 	}
 }
@@ -540,15 +539,17 @@ EP_INLINE int ep_tcp_on_data(struct ep_track_env *env, struct ep_tcp *f, const s
 /*
  * A TSval towards the remote on a segment that elicits an ACK: a candidate
  * when it is the first segment with that TSval and it crosses a multiple of
- * 2^step ticks, or when it replaces a TSval retired unechoed -- then, while
- * the remote holds a hole, only a retransmission's (retx), which the remote
- * echoes when it fills the hole, where new data's never is.  A crossing takes
- * the next new TSval, hole or not: it is a draw in time, and waiting for a
- * retransmission would weigh the recoveries (whose round trips are the long
- * ones, as losses come with a full queue) above the first echoes of the
- * TSvals (measured on unpaced lossy bulk runs: the p50 at the reference's
- * 60th-75th percentile).  A TSval is timed from its first appearance, taken
- * or not, so that a later copy never shortens it.  A GSO super-packet carries
+ * 2^step ticks, or when it replaces a TSval retired unechoed.  While the
+ * remote holds a hole, either is taken only from a retransmission (retx),
+ * which the remote echoes when it fills the hole, where new data's never is:
+ * the remote echoes only the TSval of a segment at its left edge.  Taking new
+ * data's there filled the slots with TSvals retired a round trip later, and a
+ * loss recovery of 2 s went without a sample while the reference had its
+ * first echoes (of the retransmissions, at 100-290 ms): the p90 read 19 % low.
+ * (Before the samples were weighted, waiting for retransmissions weighed the
+ * recoveries above the reference: the p50 at its 60th-75th percentile.)  A
+ * TSval is timed from its first appearance, taken or not, so that a later
+ * copy never shortens it.  A GSO super-packet carries
  * one TSval, as each of its wire segments does: it is sampled as they are.
  * Serial arithmetic spans the TSval wrap; a TSval far behind the last one
  * means the sender's clock restarted, and the old outstanding ones go.
@@ -569,17 +570,14 @@ EP_INLINE void ep_tcp_on_tsval(struct ep_track_env *env, struct ep_tcp *f, uint3
 			cross = tsval >> step != f->last_tsval >> step;
 		}
 	}
-	if (cross) {
+	if (cross)
 		f->flags |= EP_TF_ARMED;
-		f->pend_mask &= (uint8_t)~EP_PEND_REARM;
-	}
 	f->last_tsval = tsval;
 	f->flags |= EP_TF_TSV;
-	/* A replacement waits, under a hole, for a retransmission. */
-	hold = !retx && (f->pend_mask & EP_PEND_HOLE) && (f->pend_mask & EP_PEND_REARM);
+	/* Under a hole, the candidate waits for a retransmission. */
+	hold = !retx && (f->pend_mask & EP_PEND_HOLE);
 	if ((f->flags & EP_TF_ARMED) && !hold) {
 		f->flags &= (uint16_t)~EP_TF_ARMED;
-		f->pend_mask &= (uint8_t)~EP_PEND_REARM;
 		ep_tcp_pend_sampled(env, f, EP_PEND_TS, tsval);
 	}
 }

@@ -16,10 +16,13 @@
 # each in-flow sample was weighted by the echoes it stands for (ep_track.h); weighted, 13 of
 # 13 passed to 2026-12-02 (p90 rank -4.4 to +2.7), then 15 of 16 in a later session's
 # benchmark runs (p90 rank -8.2 to +4.5; the failing one -8.2 against its limit of 6.1, pcap
-# and bpf alike): it can still fail, about 1 run in 16.  Without timestamps (unpaced-nots) it
-# ran paced until the ACKs before a loss weighed on the sample before them instead of none
-# (ep_track.h): 1 of 16 runs failed (p90 -20.7 %, rank -8.0), none of the same 16 replayed
-# with the new rule (p90 rank -3.9 to +2.7), nor of 10 more live runs (docs/performance.md).
+# and bpf alike), and the CI of 2026-12-02 (p90 rank -7.8), until every candidate under a
+# hole waited for a retransmission's TSval (ep_track.h): none of 20 captures replayed with
+# that rule failed (p90 rank -2.7 to +2.8), nor 10 live runs.  Without timestamps
+# (unpaced-nots) it ran paced until the ACKs before a loss weighed on the sample before them
+# instead of none (ep_track.h): 1 of 16 runs failed (p90 -20.7 %, rank -8.0), none of the
+# same 16 replayed with the new rule (p90 rank -3.9 to +2.7), nor of 10 more live runs
+# (docs/performance.md).
 # Four runs: server-paced (SO_MAX_PACING_RATE, below the bottleneck) and unpaced (the
 # bottleneck's queue fills), each with TCP timestamps on and off (net.ipv4.tcp_timestamps=0
 # in the client namespaces).  Per run, 6 parallel downloads per client of 8 MB (4 MB over the

@@ -465,9 +465,9 @@ static uint32_t pending(const struct ep_tcp *f)
 }
 
 /*
- * Timestamps under a hole: a TSval that replaces a retired one waits for a
- * retransmission (new data's is never echoed first); a step boundary takes the
- * next new TSval, hole or not.
+ * Timestamps under a hole: a TSval that replaces a retired one, and a step
+ * boundary crossed, wait for a retransmission (new data's is never echoed
+ * first); with the hole filled, new data's is taken again.
  */
 static void test_ts_hole(void)
 {
@@ -492,9 +492,17 @@ static void test_ts_hole(void)
 	ack_sack(e, &f, 53000, s0 + 3000, 503, 0);
 	CHECK_EQ(e->n, 1);
 	CHECK_EQ(e->v[0], 20000);
-	/* A boundary crossed under a hole takes the next new TSval all the same. */
+	/* A boundary crossed under a hole waits for a retransmission too. */
 	ack_sack(e, &f, 54000, s0 + 3000, 503, 1);
 	seg(e, &f, SRV, 55000, EP_TCP_ACK, s0 + 3000, 101, 1000, 1, 512, 8, 1, 0);
+	CHECK_EQ(pending(&f), 0);
+	seg(e, &f, SRV, 56000, EP_TCP_ACK, s0 + 3000, 101, 1000, 1, 513, 8, 1, 0); /* resent */
+	CHECK_EQ(pending(&f), 1);
+	ack_sack(e, &f, 76000, s0 + 4000, 513, 0);
+	CHECK_EQ(e->n, 2);
+	CHECK_EQ(e->v[1], 20000);
+	/* The hole filled: a boundary takes new data's TSval again. */
+	seg(e, &f, SRV, 77000, EP_TCP_ACK, s0 + 4000, 101, 1000, 1, 530, 8, 1, 0);
 	CHECK_EQ(pending(&f), 1);
 	CHECK_EQ(e->stats[EP_ST_rtt_pend_full], 0);
 }
