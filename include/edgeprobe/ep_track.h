@@ -549,10 +549,10 @@ EP_INLINE int ep_tcp_on_data(struct ep_track_env *env, struct ep_tcp *f, const s
  * (Before the samples were weighted, waiting for retransmissions weighed the
  * recoveries above the reference: the p50 at its 60th-75th percentile.)  A
  * TSval is timed from its first appearance, taken or not, so that a later
- * copy never shortens it.  A GSO super-packet carries
- * one TSval, as each of its wire segments does: it is sampled as they are.
- * Serial arithmetic spans the TSval wrap; a TSval far behind the last one
- * means the sender's clock restarted, and the old outstanding ones go.
+ * copy never shortens it.  A GSO super-packet carries one TSval, as each of
+ * its wire segments does: it is sampled as they are.  Serial arithmetic spans
+ * the TSval wrap; a TSval far behind the last one means the sender's clock
+ * restarted, and the old outstanding ones go.
  */
 EP_INLINE void ep_tcp_on_tsval(struct ep_track_env *env, struct ep_tcp *f, uint32_t tsval,
 			       int retx)
