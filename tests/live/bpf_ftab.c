@@ -49,7 +49,7 @@ struct ctx {
 };
 
 static void put_frame(struct ctx *c, uint32_t src, uint32_t dst, uint16_t sp, uint16_t dp,
-		 uint32_t seq, uint32_t ack, uint8_t flags, uint16_t payload)
+		      uint32_t seq, uint32_t ack, uint8_t flags, uint16_t payload)
 {
 	struct fb f;
 	DECLARE_LIBBPF_OPTS(bpf_test_run_opts, o, .repeat = 1);
