@@ -52,7 +52,8 @@
 	X(json_reopen_errors) /* reopen refused (kept writing to the old file) */       \
 	X(bpf_slog_full)      /* BPF: samples past a full sample-log region, to the bucket hash */ \
 	X(rtt_data_timed)     /* in-flow RTTs measured (rtt_data counts the echoes they weigh) */ \
-	X(bpf_ftab_overflow)  /* BPF: established flows whose set was full: to the overflow hash */
+	X(bpf_ftab_overflow)  /* BPF: established flows whose set was full: to the overflow hash */ \
+	X(rtt_karn_credit)    /* no TS: a resend's prior ACKs recorded at the flow's last RTT */
 
 enum ep_stat {
 #define EP_X(n) EP_ST_##n,

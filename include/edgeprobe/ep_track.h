@@ -346,8 +346,10 @@ EP_INLINE void ep_tcp_karn_seq(struct ep_track_env *env, struct ep_tcp *f, uint3
 	 * resend: they weigh on that sample, the RTT measured closest to them.
 	 * Until the next answer, ACKs may answer the resend: not counted.
 	 */
-	if (f->echo_owed && (f->pend_mask & EP_PEND_LAST))
+	if (f->echo_owed && (f->pend_mask & EP_PEND_LAST)) {
 		ep_track_sample(env, EP_AH_RTT_DATA, f->last_tsval, f->echo_owed);
+		ep_track_stat(env, EP_ST_rtt_karn_credit);
+	}
 	f->echo_owed = 0;
 	f->pend_mask |= EP_PEND_KARN;
 	for (i = 0; i < EP_TCP_PEND; i++) {

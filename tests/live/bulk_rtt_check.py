@@ -235,9 +235,14 @@ def main():
                   f"{st.get('rtt_data_timed', 0)}; rtt_pend_full "
                   f"{st.get('rtt_pend_full', 0)} retired {st.get('rtt_pend_retired', 0)} "
                   f"karn {st.get('rtt_karn_discard', 0)} expired {st.get('rtt_pend_expired', 0)} "
-                  f"gso_split {st.get('gso_split', 0)}")
+                  f"gso_split {st.get('gso_split', 0)} karn_credit {st.get('rtt_karn_credit', 0)}")
             if retx != retrans:
                 fails.append(f"{run} {who}: {retx} retransmissions, kernel TcpRetransSegs {retrans}")
+            # A resend credits the ACKs before it once, and only without timestamps.
+            credit = st.get("rtt_karn_credit", 0)
+            if credit > retx or (ts and credit) or (not ts and retx >= 10 and not credit):
+                fails.append(f"{run} {who}: rtt_karn_credit {credit} with {retx} "
+                             f"retransmissions, timestamps {'on' if ts else 'off'}")
     for f in fails:
         print("FAIL:", f)
     sys.exit(1 if fails else 0)

@@ -555,6 +555,7 @@ static void test_weights(void)
 	CHECK_EQ(e->v[5], e->v[4]);
 	CHECK_EQ(e->w[5], 2);
 	CHECK_EQ(e->stats[EP_ST_rtt_data_timed], 5);
+	CHECK_EQ(e->stats[EP_ST_rtt_karn_credit], 1);
 	seg(e, &f, SRV, 100300, EP_TCP_ACK, s0 + 7000, 101, 1000, 0, 0, 0, 1, 0);
 	seg(e, &f, CLI, 110000, EP_TCP_ACK, 101, s0 + 7000, 0, 0, 0, 0, 1, 0); /* the resend's */
 	seg(e, &f, CLI, 120300, EP_TCP_ACK, 101, s0 + 8000, 0, 0, 0, 0, 1, 0);
@@ -569,6 +570,7 @@ static void test_weights(void)
 	CHECK_EQ(e->w[7], 2);
 	seg(e, &f, SRV, 150200, EP_TCP_ACK, s0 + 8500, 101, 500, 0, 0, 0, 1, 0);
 	CHECK_EQ(e->n, 8);
+	CHECK_EQ(e->stats[EP_ST_rtt_karn_credit], 1);
 
 	/* Timestamps: echoes are TSecr values; the handshake's echo of 500 is not one. */
 	e = fresh(&f, 1, 500);
