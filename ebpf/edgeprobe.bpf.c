@@ -11,7 +11,8 @@
  * (ep_stats.h) and map layouts (ep_bpf.h).
  *
  * The same code also runs as an XDP program on ingress (edgeprobe-bpf --xdp),
- * with TC on egress.  Never drops or changes a packet: TC_ACT_OK, XDP_PASS.
+ * with TC on egress.  Never drops or changes a packet: TC_ACT_UNSPEC (the hook's
+ * later filters still see it, then the default action passes it), XDP_PASS.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -21,7 +22,7 @@
 #include "edgeprobe/ep_bpf.h"
 #include "edgeprobe/ep_flow_key.h"
 
-#define TC_ACT_OK 0
+#define TC_ACT_UNSPEC (-1)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -658,7 +659,7 @@ static __always_inline int handle_skb(struct __sk_buff *skb)
 		handle(skb, 0, skb->gso_segs, skb->gso_size);
 	else
 		handle(skb, 0, 1, 0);
-	return TC_ACT_OK;
+	return TC_ACT_UNSPEC;
 }
 
 SEC("tc")

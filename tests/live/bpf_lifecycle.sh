@@ -6,11 +6,13 @@
 #  - bad flags and a missing interface are named (exit 2 / 1);
 #  - killed with SIGKILL it leaves its TC filters; the next start replaces them, says so,
 #    and measures; a clean stop (SIGTERM) removes them and writes the summary;
-#  - the same with --xdp (XDP on ingress): a program of ours left behind is replaced.
+#  - the same with --xdp (XDP on ingress): a program of ours left behind is replaced;
+#  - an operator's filter after ours on the hook (prio 240, BOUND_OBJ) still sees every
+#    packet: ours ends with TC_ACT_UNSPEC, not TC_ACT_OK, which would end classification.
 #
-# Usage: bpf_lifecycle.sh EDGEPROBE_BPF WORKDIR   (exit 77 without root)
+# Usage: bpf_lifecycle.sh EDGEPROBE_BPF WORKDIR BOUND_OBJ   (exit 77 without root)
 set -u
-BPF=$1 OUT=$2
+BPF=$1 OUT=$2 LATER=$3
 NS_S=ep-lsrv-$$ NS_C=ep-lcli-$$
 . "$(dirname "$0")/lib.sh"
 [ -r /sys/kernel/btf/vmlinux ] || skip "no kernel BTF"
@@ -41,6 +43,7 @@ start() { # log json [--xdp]
 	ip netns exec $NS_S "$BPF" --iface eplv$$ ${3:-} --asn-db "$OUT/asn.csv" --local-net 192.0.2.1/32 \
 		--json-out "$2" 2>"$1" &
 	PID=$!
+	PIDS+=($PID) # stopped at exit if a check fails while it runs
 	local i
 	for i in $(seq 100); do grep -q "attached to" "$1" && return 0; sleep 0.1; done
 	die "edgeprobe-bpf did not attach: $(cat "$1")"
@@ -56,12 +59,39 @@ grep -q "removing a filter left on ingress by an earlier run" "$OUT/run2.log" ||
 	die "the restart did not say it replaced the stale filter: $(cat "$OUT/run2.log")"
 n=$(ip netns exec $NS_S tc filter show dev eplv$$ ingress | grep -c "handle 0xe9e9")
 [ "$n" = 1 ] || die "$n filters of ours on ingress after the restart"
+# An operator's filter after ours (tests/live/bound.bpf.c as any later classifier): its
+# run count from the kernel's BPF statistics, restored at exit.
+STATS0=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
+sysctl -qw kernel.bpf_stats_enabled=1 || die "kernel.bpf_stats_enabled"
+trap 'sysctl -qw kernel.bpf_stats_enabled=$STATS0 2>/dev/null; live_cleanup' EXIT
+later_runs() { # hook: the run count of the filter at prio 240
+	local id
+	id=$(ip netns exec $NS_S tc filter show dev eplv$$ $1 prio 240 | grep -o ' id [0-9]*' |
+		awk '{print $2}')
+	bpftool prog show id "$id" -j |
+		python3 -c 'import json, sys; print(json.load(sys.stdin).get("run_cnt", 0))'
+}
+for h in ingress egress; do
+	ip netns exec $NS_S tc filter add dev eplv$$ $h prio 240 bpf da obj "$LATER" sec tc ||
+		die "attaching a later filter on $h"
+done
 for i in 1 2 3; do ip netns exec $NS_C curl -s -o /dev/null http://192.0.2.1:8080/f || die "curl"; done
 sleep 0.3
+li=$(later_runs ingress) le=$(later_runs egress)
+[ "$li" -ge 15 ] && [ "$le" -ge 15 ] ||
+	die "a later filter on the hooks saw $li ingress and $le egress packets of 3 connections"
+echo "ok: a later filter on the hooks still sees the packets ($li ingress, $le egress)"
 kill -TERM $PID
 wait $PID || die "edgeprobe-bpf exited with an error: $(tail -3 "$OUT/run2.log")"
-ip netns exec $NS_S tc filter show dev eplv$$ ingress | grep -q . && die "filters left on ingress after SIGTERM"
-ip netns exec $NS_S tc filter show dev eplv$$ egress | grep -q . && die "filters left on egress after SIGTERM"
+for h in ingress egress; do
+	ip netns exec $NS_S tc filter show dev eplv$$ $h | grep -q 0xe9e9 &&
+		die "filters of ours left on $h after SIGTERM"
+done
+ip netns exec $NS_S tc filter show dev eplv$$ ingress prio 240 | grep -q bpf ||
+	die "SIGTERM removed the operator's filter too"
+for h in ingress egress; do
+	ip netns exec $NS_S tc filter del dev eplv$$ $h prio 240 || die "tc filter del"
+done
 # XDP on ingress: the same contract.
 start "$OUT/run3.log" "$OUT/run3.json" --xdp
 kill -KILL $PID
