@@ -29,8 +29,13 @@
 # lossy path when paced), about 10 s: long enough that each probe's quantiles rest on 200-2,000
 # RTTs measured per ISP.  The checks are in bulk_rtt_check.py.
 #
-# Usage: bulk_rtt.sh EDGEPROBE_BPF EDGEPROBE_PCAP BRIDGE BULK CHECK WORKDIR [RUNS...]
-#        (exit 77 without root, namespaces, /dev/net/tun or BTF)
+# The BPF programs' run time per skb (kernel statistics) is printed beside the floor
+# program's (tests/live/floor.bpf.c, in front of ours) and, with EP_BOUND_OBJ set to the
+# built tests/live/bound.bpf.c (scripts/bench does), the bound program's: the least work per
+# packet any tracker does, after ours on both hooks (EP_BOUND_PRIO=2: in front of ours).
+#
+# Usage: [EP_BOUND_OBJ=OBJ] bulk_rtt.sh EDGEPROBE_BPF EDGEPROBE_PCAP BRIDGE BULK CHECK WORKDIR
+#        [RUNS...]   (exit 77 without root, namespaces, /dev/net/tun or BTF)
 set -u
 BPF=$1 PCAP_PROBE=$2 BRIDGE=$3 BULK=$4 CHECK=$5 OUT=$6
 shift 6
@@ -72,11 +77,21 @@ sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null
 trap 'sysctl -qw kernel.bpf_stats_enabled=$STATS0 2>/dev/null; live_cleanup' EXIT
 bpf_stats() { # the programs' cumulative run count and time, one "name.key value" per line
 	bpftool prog show -j 2>/dev/null | python3 -c 'import json, sys
+bound = json.loads(sys.argv[1])
 for p in json.load(sys.stdin):
-    if p.get("name") in ("ep_tc_egress", "ep_tc_ingress", "ep_floor") and "run_cnt" in p:
-        n = p["name"] + (str(p["id"]) if p["name"] == "ep_floor" else "")
-        print(n + ".run_cnt", p["run_cnt"]); print(n + ".run_time_ns", p["run_time_ns"])'
+    n = p.get("name")
+    if n == "ep_bound":
+        n = {str(v): k for k, v in bound.items()}.get(str(p["id"]))
+    elif n == "ep_floor":
+        n += str(p["id"])
+    elif n not in ("ep_tc_egress", "ep_tc_ingress"):
+        n = None
+    if n and "run_cnt" in p:
+        print(n + ".run_cnt", p["run_cnt"]); print(n + ".run_time_ns", p["run_time_ns"])' \
+	"$BOUND_IDS"
 }
+BOUND_IDS='{}'
+
 # The peer in the same run (tests/live/floor.bpf.c): the cheapest classifier that reads the
 # frame, in front of edgeprobe's on both hooks; its run time per skb is this machine's floor.
 if command -v clang >/dev/null && clang -O2 -target bpf -I/usr/include/"$(uname -m)"-linux-gnu \
@@ -88,6 +103,21 @@ if command -v clang >/dev/null && clang -O2 -target bpf -I/usr/include/"$(uname 
 	done
 else
 	echo "no floor program (clang): $(cat "$OUT/floor.log")"
+fi
+# The least a tracker does per packet (tests/live/bound.bpf.c, built by meson), for the
+# benchmark: after edgeprobe's program on both hooks, its run time per skb beside ours.
+# EP_BOUND_PRIO=2 puts it in front of ours instead (the order's effect on both figures).
+BOUND_PRIO=${EP_BOUND_PRIO:-240}
+if [ -n "${EP_BOUND_OBJ:-}" ]; then
+	BOUND_IDS=
+	for h in ingress egress; do
+		ip netns exec $NS_S tc filter add dev br0 $h prio $BOUND_PRIO bpf da \
+			obj "$EP_BOUND_OBJ" sec tc || die "attaching the bound program"
+		id=$(ip netns exec $NS_S tc filter show dev br0 $h prio $BOUND_PRIO |
+			grep -o ' id [0-9]*' | head -1 | awk '{print $2}')
+		BOUND_IDS+="${BOUND_IDS:+, }\"ep_bound_$h\": $id"
+	done
+	BOUND_IDS="{$BOUND_IDS}"
 fi
 
 retrans() { ip netns exec $NS_S awk '/^Tcp:/ {n++; if (n == 1) for (i = 1; i <= NF; i++) h[i] = $i;

@@ -19,7 +19,9 @@ echo: the reference itself) and what ePPing's default rate limit keeps (at most 
 sample per flow per 100 ms) and its p50/p90 against the reference; the BPF programs'
 run time per packet from the kernel's statistics (kernel.bpf_stats_enabled), when the
 run recorded them (RUN/bpf_stats.txt), beside the floor program's (tests/live/floor.bpf.c,
-the cheapest classifier on the same hooks in the same run).
+the cheapest classifier on the same hooks in the same run) and, when bulk_rtt.sh attached
+it (EP_BOUND_OBJ), the bound program's (tests/live/bound.bpf.c: the least work per packet
+any tracker does, after ours on each hook).
 
 An in-flow sample stands for the remote's new echoes since the flow's sample before it
 (ep_track.h), so a histogram's count is the echoes it weighs, not the RTTs measured: those
@@ -207,10 +209,10 @@ def main():
             print(line)
         try:
             bs = dict(l.split() for l in open(f"{d}/bpf_stats.txt") if len(l.split()) == 2)
-            try: # the floor programs live across runs: this run's share
+            try: # the floor and bound programs live across runs: this run's share
                 for l in open(f"{d}/bpf_stats0.txt"):
                     k, v = (l.split() + ["", ""])[:2]
-                    if k.startswith("ep_floor") and k in bs:
+                    if k.startswith(("ep_floor", "ep_bound")) and k in bs:
                         bs[k] = str(int(bs[k]) - int(v))
             except OSError:
                 pass
@@ -226,6 +228,12 @@ def main():
                         line += (f"; floor program {floor:.0f} ns, edgeprobe's own "
                                  f"{ns / cnt - floor:.0f} ns above it")
                     print(line)
+                # The least a tracker does (tests/live/bound.bpf.c), after ours on the hook.
+                hook = prog.replace("ep_tc_", "ep_bound_")
+                bc, bns = int(bs.get(hook + ".run_cnt", 0)), int(bs.get(hook + ".run_time_ns", 0))
+                if bc and cnt:
+                    print(f"  {hook}: {bc} runs, {bns / bc:.0f} ns per skb, "
+                          f"{bns / bc / (ns / cnt):.2f} of edgeprobe's (the least a tracker does)")
         except OSError:
             pass
         for who, (s, per) in probes.items():
