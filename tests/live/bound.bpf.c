@@ -4,16 +4,18 @@
  * RTT tracker on a tc hook must do, the lower bound that edgeprobe's programs are
  * measured against in the same run (tests/live/bulk_rtt.sh, EP_BOUND_OBJ).
  *
- * Per packet: the common frame only (Ethernet, IPv4 without options, TCP with
- * the timestamp option first, read in place at fixed offsets; any other frame
- * leaves at once, cheaper than any tracker handles it), the clock, the flow key
- * and its hash (ep_flow_key.h), one direct-mapped slot of an array with its key
- * compared (written on a miss), one write of the sending direction's own cache
- * line and one read of the other direction's (an echo must meet what the other
- * direction sent: its TSval, else its sequence number).  No rules, counters,
- * histograms or eviction.  Attached after edgeprobe's program, it finds the
- * frame, the skb and the clock warm, so its figure is, if anything, below the
- * true bound.  Returns TC_ACT_UNSPEC: the packet goes on unchanged.
+ * Per packet: the common frame only (Ethernet, IPv4 without options, TCP
+ * and, when it comes first, its timestamp option, read in place at fixed
+ * offsets; any other frame leaves at once, cheaper than any tracker handles
+ * it), the clock, the flow key and its hash (ep_flow_key.h), one
+ * direct-mapped slot of an array with its key compared (written on a miss),
+ * one write of the sending direction's own cache line and one read of the
+ * other direction's (an echo must meet what the other direction sent: its
+ * TSval, else its sequence number). No rules, counters, histograms or
+ * eviction. Attached after edgeprobe's program, it finds the frame, the skb
+ * and the clock warm, so its figure is, if anything, below the true bound.
+ * Returns TC_ACT_UNSPEC: the packet goes on unchanged.  bpf_lifecycle.sh uses
+ * it as an operator's filter after ours, which must still see every packet.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>

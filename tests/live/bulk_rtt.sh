@@ -110,6 +110,7 @@ fi
 BOUND_PRIO=${EP_BOUND_PRIO:-240}
 if [ -n "${EP_BOUND_OBJ:-}" ]; then
 	BOUND_IDS=
+	ip netns exec $NS_S tc qdisc add dev br0 clsact 2>/dev/null # unless the floor's is there
 	for h in ingress egress; do
 		ip netns exec $NS_S tc filter add dev br0 $h prio $BOUND_PRIO bpf da \
 			obj "$EP_BOUND_OBJ" sec tc || die "attaching the bound program"

@@ -21,7 +21,7 @@ run time per packet from the kernel's statistics (kernel.bpf_stats_enabled), whe
 run recorded them (RUN/bpf_stats.txt), beside the floor program's (tests/live/floor.bpf.c,
 the cheapest classifier on the same hooks in the same run) and, when bulk_rtt.sh attached
 it (EP_BOUND_OBJ), the bound program's (tests/live/bound.bpf.c: the least work per packet
-any tracker does, after ours on each hook).
+any tracker does, after or in front of ours on each hook).
 
 An in-flow sample stands for the remote's new echoes since the flow's sample before it
 (ep_track.h), so a histogram's count is the echoes it weighs, not the RTTs measured: those
@@ -228,7 +228,7 @@ def main():
                         line += (f"; floor program {floor:.0f} ns, edgeprobe's own "
                                  f"{ns / cnt - floor:.0f} ns above it")
                     print(line)
-                # The least a tracker does (tests/live/bound.bpf.c), after ours on the hook.
+                # The least a tracker does (tests/live/bound.bpf.c), on the same hook.
                 hook = prog.replace("ep_tc_", "ep_bound_")
                 bc, bns = int(bs.get(hook + ".run_cnt", 0)), int(bs.get(hook + ".run_time_ns", 0))
                 if bc and cnt:
