@@ -60,10 +60,8 @@ grep -q "removing a filter left on ingress by an earlier run" "$OUT/run2.log" ||
 n=$(ip netns exec $NS_S tc filter show dev eplv$$ ingress | grep -c "handle 0xe9e9")
 [ "$n" = 1 ] || die "$n filters of ours on ingress after the restart"
 # An operator's filter after ours (tests/live/bound.bpf.c as any later classifier): its
-# run count from the kernel's BPF statistics, restored at exit.
-STATS0=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
-sysctl -qw kernel.bpf_stats_enabled=1 || die "kernel.bpf_stats_enabled"
-trap 'sysctl -qw kernel.bpf_stats_enabled=$STATS0 2>/dev/null; live_cleanup' EXIT
+# run count from the kernel's BPF statistics.
+bpf_stats_on || die "kernel.bpf_stats_enabled"
 later_runs() { # hook: the run count of the filter at prio 240
 	local id
 	id=$(ip netns exec $NS_S tc filter show dev eplv$$ $1 prio 240 | grep -o ' id [0-9]*' |

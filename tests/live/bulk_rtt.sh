@@ -72,16 +72,14 @@ for c in a b c; do # the paths work (and ARP is settled) before anything is meas
 done
 
 # The BPF programs' run time per packet (kernel statistics), restored at exit.
-STATS0=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
-sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null
-trap 'sysctl -qw kernel.bpf_stats_enabled=$STATS0 2>/dev/null; live_cleanup' EXIT
+bpf_stats_on
 bpf_stats() { # the programs' cumulative run count and time, one "name.key value" per line
 	bpftool prog show -j 2>/dev/null | python3 -c 'import json, sys
-bound = json.loads(sys.argv[1])
+bound = {v: k for k, v in json.loads(sys.argv[1]).items()}
 for p in json.load(sys.stdin):
     n = p.get("name")
     if n == "ep_bound":
-        n = {str(v): k for k, v in bound.items()}.get(str(p["id"]))
+        n = bound.get(p["id"])
     elif n == "ep_floor":
         n += str(p["id"])
     elif n not in ("ep_tc_egress", "ep_tc_ingress"):

@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # lib.sh - shared plumbing of the live tests (sourced): skip/fail, namespaces and links that
 # are removed at exit, background processes that are stopped at exit, a test HTTP server,
-# userspace delay/loss "ISPs" between a bridge and client namespaces.
+# userspace delay/loss "ISPs" between a bridge and client namespaces, the kernel's BPF
+# run-time statistics switched on and restored at exit.
 
 PIDS=()
 NETNS=()
 LINKS=()
+BPF_STATS0=
 
 skip() { echo "SKIP: $*"; exit 77; }
 die() { echo "FAIL: $*"; exit 1; }
@@ -16,8 +18,16 @@ live_cleanup() {
 	wait 2>/dev/null
 	for n in "${NETNS[@]}"; do ip netns del "$n" 2>/dev/null; done
 	for l in "${LINKS[@]}"; do ip link del "$l" 2>/dev/null; done
+	[ -z "$BPF_STATS0" ] || sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS0" 2>/dev/null
 }
 trap live_cleanup EXIT
+
+# The BPF programs' run counts and times (kernel.bpf_stats_enabled) on until exit.
+# @return non-zero where the kernel refuses.
+bpf_stats_on() {
+	BPF_STATS0=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
+	sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null
+}
 
 # Root and namespaces, or skip: the first namespace's creation is the probe.
 need_netns() { # names...
